@@ -1,0 +1,47 @@
+/* Accounts and developer profiles: register, login, logout, who is calling, roles.
+ * Takes and returns JSON so that field rules and the names in errors live in one place. */
+#ifndef CORE_ACCOUNT_H
+#define CORE_ACCOUNT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "sql/db.h"
+
+enum {
+    ACCOUNT_ROLE_DEVELOPER = 1u << 0,
+    ACCOUNT_ROLE_MODERATOR = 1u << 1,
+    ACCOUNT_ROLE_ADMIN = 1u << 2,
+};
+
+typedef struct {
+    int64_t user_id;
+    int64_t session_id;
+    int64_t developer_id; /* 0 when the user has no developer profile */
+    unsigned roles;       /* ACCOUNT_ROLE_* bits; every user is a buyer */
+} account_caller;
+
+/* POST /auth/register {email, password, display_name} -> {user, token}. 409 email taken. */
+json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err);
+/* POST /auth/login {email, password} -> {token, expires_at, user}. 401 on any mismatch. */
+json_t *account_login(db *db, const config *cfg, const json_t *body, mkt_error *err);
+/* POST /auth/logout: revokes the caller's session token. */
+int account_logout(db *db, const account_caller *caller, mkt_error *err);
+/* Resolves "Bearer <token>" text (the token part only) to a caller; 401 when unknown, expired or revoked. */
+int account_authenticate(db *db, const char *token, account_caller *out, mkt_error *err);
+/* GET /me -> {id, email, display_name, roles[], developer?} */
+json_t *account_me(db *db, const account_caller *caller, mkt_error *err);
+/* POST /developers {display_name, bio?, website?} -> developer profile; 409 when the caller already has one. */
+json_t *account_developer_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err);
+/* GET /developers/{id} -> public profile and published tools. 404 when unknown or id malformed. */
+json_t *account_developer_get(db *db, const char *id, mkt_error *err);
+/* CLI: marketplace user grant EMAIL ROLE (developer|moderator|admin). */
+int account_grant_role(db *db, const char *email, const char *role, mkt_error *err);
+
+/* Role name <-> bit. */
+const char *account_role_name(unsigned role_bit);
+unsigned account_role_parse(const char *name);
+
+#endif

@@ -1,0 +1,32 @@
+/* Credentials: scrypt password hashes (parameters stored with the hash) and bearer tokens
+ * (32 random bytes shown once, stored as SHA-256). Pure: no database. */
+#ifndef CORE_AUTH_H
+#define CORE_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define AUTH_TOKEN_HASH_LEN 32
+/* base64url of 32 bytes without padding is 43 characters. */
+#define AUTH_TOKEN_TEXT_LEN 43
+
+typedef struct {
+    uint64_t n;
+    uint32_t r, p;
+} auth_scrypt_params;
+
+/* Returns a malloc'd "$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>" string, or NULL with err. */
+char *auth_password_hash(const char *password, size_t password_len, auth_scrypt_params params, mkt_error *err);
+
+/* 1 when password matches stored, 0 when it does not or stored is malformed. Constant-time compare. */
+int auth_password_verify(const char *password, size_t password_len, const char *stored);
+
+/* A new random token: text gets AUTH_TOKEN_TEXT_LEN chars + NUL; hash gets its SHA-256. */
+int auth_token_new(char text[AUTH_TOKEN_TEXT_LEN + 1], unsigned char hash[AUTH_TOKEN_HASH_LEN], mkt_error *err);
+
+/* SHA-256 of the token text as presented by a client. */
+void auth_token_hash(const char *text, size_t len, unsigned char hash[AUTH_TOKEN_HASH_LEN]);
+
+#endif

@@ -1,0 +1,62 @@
+/* Configuration: a `key = value` file plus MARKETPLACE_<KEY> environment overrides.
+ * Every key, its default and its bounds live in one table in config.c; README documents them. */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/marketplace/marketplace.conf"
+
+typedef struct config {
+    /* server */
+    char *listen;              /* "host:port" or an absolute unix socket path */
+    int64_t listen_mode;       /* permissions of a unix socket, octal in the file (0660) */
+    int64_t listen_backlog;
+    int64_t workers;           /* 0 = 2 × CPUs */
+    int64_t max_requests;      /* a worker exits after this many, 0 = never */
+    int64_t shutdown_timeout;  /* seconds SIGTERM waits for in-flight requests */
+    int64_t request_timeout;   /* seconds before the master kills a stuck worker, 0 = never */
+    char *base_path;           /* URL prefix the routes live under */
+    int64_t max_body;          /* bytes */
+    char *log_level;
+    /* database */
+    char *db_host;             /* empty = use db_socket */
+    int64_t db_port;
+    char *db_socket;
+    char *db_user;
+    char *db_password;
+    char *db_name;
+    int64_t db_timeout;        /* connect/read/write timeout, seconds */
+    /* accounts */
+    int64_t token_ttl;         /* seconds a session token lives */
+    int64_t scrypt_n;
+    int64_t scrypt_r;
+    int64_t scrypt_p;
+    /* sandbox */
+    int64_t sandbox_instructions;
+    int64_t sandbox_memory;
+    int64_t sandbox_output;
+    int64_t sandbox_timeout_ms;
+    /* money and signing */
+    char *issuer;
+    char *signing_key_dir;     /* directory of Ed25519 PEM keys (keygen writes here) */
+    char *webhook_secret;      /* may hold several secrets separated by commas (rotation) */
+    int64_t platform_fee_bps;
+    int64_t min_payout_cents;
+    int64_t payout_token_ttl;
+} config;
+
+/* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for
+ * explicitly), then the environment. Errors name the file, line and reason. */
+int config_load(config *cfg, const char *path, int path_required, mkt_error *err);
+void config_defaults(config *cfg);
+/* Applies one `key = value` pair; used by the file reader and the environment. */
+int config_set(config *cfg, const char *key, const char *value, mkt_error *err);
+void config_free(config *cfg);
+
+/* Resolved worker count (workers = 0 means 2 × online CPUs). */
+int config_worker_count(const config *cfg);
+
+#endif

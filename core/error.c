@@ -1,0 +1,124 @@
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *error_vformat(const char *fmt, va_list ap)
+{
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        return NULL;
+    return out;
+}
+
+int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = error_vformat(fmt, ap);
+    va_end(ap);
+    free(err->message);
+    err->message = message;
+    err->kind = kind;
+    return -1;
+}
+
+int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    if (err->kind == ERROR_NONE)
+        err->kind = ERROR_VALIDATION;
+    if (err->field_count == err->field_capacity) {
+        size_t capacity = err->field_capacity ? err->field_capacity * 2 : 4;
+        error_field *grown = realloc(err->fields, capacity * sizeof *grown);
+        if (!grown)
+            return -1;
+        err->fields = grown;
+        err->field_capacity = capacity;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = error_vformat(fmt, ap);
+    va_end(ap);
+    char *name = strdup(field ? field : "");
+    if (!message || !name) {
+        free(message);
+        free(name);
+        return -1;
+    }
+    err->fields[err->field_count].field = name;
+    err->fields[err->field_count].message = message;
+    err->field_count++;
+    return -1;
+}
+
+void error_clear(mkt_error *err)
+{
+    if (!err)
+        return;
+    for (size_t i = 0; i < err->field_count; i++) {
+        free(err->fields[i].field);
+        free(err->fields[i].message);
+    }
+    free(err->fields);
+    free(err->message);
+    *err = (mkt_error)MKT_ERROR_INIT;
+}
+
+void error_move(mkt_error *dst, mkt_error *src)
+{
+    error_clear(dst);
+    *dst = *src;
+    *src = (mkt_error)MKT_ERROR_INIT;
+}
+
+int error_is_set(const mkt_error *err)
+{
+    return err && err->kind != ERROR_NONE;
+}
+
+static const struct {
+    int status;
+    const char *title;
+    const char *slug;
+} error_table[] = {
+    [ERROR_NONE] = {200, "OK", "ok"},
+    [ERROR_BAD_REQUEST] = {400, "Bad Request", "bad-request"},
+    [ERROR_UNAUTHORIZED] = {401, "Unauthorized", "unauthorized"},
+    [ERROR_PAYMENT_REQUIRED] = {402, "Payment Required", "payment-required"},
+    [ERROR_FORBIDDEN] = {403, "Forbidden", "forbidden"},
+    [ERROR_NOT_FOUND] = {404, "Not Found", "not-found"},
+    [ERROR_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "method-not-allowed"},
+    [ERROR_CONFLICT] = {409, "Conflict", "conflict"},
+    [ERROR_GONE] = {410, "Gone", "gone"},
+    [ERROR_TOO_LARGE] = {413, "Content Too Large", "too-large"},
+    [ERROR_UNSUPPORTED_MEDIA] = {415, "Unsupported Media Type", "unsupported-media-type"},
+    [ERROR_VALIDATION] = {422, "Unprocessable Content", "validation"},
+    [ERROR_UNAVAILABLE] = {503, "Service Unavailable", "unavailable"},
+    [ERROR_INTERNAL] = {500, "Internal Server Error", "internal"},
+};
+
+static int error_kind_valid(error_kind kind)
+{
+    return (unsigned)kind < sizeof error_table / sizeof error_table[0];
+}
+
+int error_http_status(error_kind kind)
+{
+    return error_kind_valid(kind) ? error_table[kind].status : 500;
+}
+
+const char *error_title(error_kind kind)
+{
+    return error_kind_valid(kind) ? error_table[kind].title : "Internal Server Error";
+}
+
+const char *error_slug(error_kind kind)
+{
+    return error_kind_valid(kind) ? error_table[kind].slug : "internal";
+}

@@ -1,0 +1,59 @@
+/* One error type for the whole program. Core code fills it; routes turn it into RFC 9457 problem+json. */
+#ifndef CORE_ERROR_H
+#define CORE_ERROR_H
+
+#include <stddef.h>
+
+typedef enum {
+    ERROR_NONE = 0,
+    ERROR_BAD_REQUEST,        /* 400 malformed JSON or parameters */
+    ERROR_UNAUTHORIZED,       /* 401 */
+    ERROR_PAYMENT_REQUIRED,   /* 402 */
+    ERROR_FORBIDDEN,          /* 403 */
+    ERROR_NOT_FOUND,          /* 404 */
+    ERROR_METHOD_NOT_ALLOWED, /* 405 */
+    ERROR_CONFLICT,           /* 409 */
+    ERROR_GONE,               /* 410 */
+    ERROR_TOO_LARGE,          /* 413 */
+    ERROR_UNSUPPORTED_MEDIA,  /* 415 */
+    ERROR_VALIDATION,         /* 422 well-formed but invalid */
+    ERROR_UNAVAILABLE,        /* 503 database or dependency down */
+    ERROR_INTERNAL            /* 500; detail is logged, never sent */
+} error_kind;
+
+typedef struct {
+    char *field;   /* JSON path of the offending value, e.g. "email" or "input.items[2].name" */
+    char *message;
+} error_field;
+
+typedef struct mkt_error {
+    error_kind kind;
+    char *message;          /* human-readable detail */
+    error_field *fields;
+    size_t field_count;
+    size_t field_capacity;
+} mkt_error;
+
+#define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0}
+
+/* Sets kind and message (printf-style); replaces an earlier message. Returns -1 so callers can
+ * `return error_set(err, ...)`. A NULL err is allowed and ignored. */
+int error_set(mkt_error *err, error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Appends a field error; sets kind to ERROR_VALIDATION when no kind is set yet. Returns -1. */
+int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Frees everything and resets to ERROR_NONE. Safe to call twice. */
+void error_clear(mkt_error *err);
+
+/* Moves src into dst (dst cleared first); src is left empty. */
+void error_move(mkt_error *dst, mkt_error *src);
+
+int error_is_set(const mkt_error *err);
+int error_http_status(error_kind kind);
+const char *error_title(error_kind kind);
+/* Stable problem type slug, e.g. "validation" — used in the problem+json `type` URI. */
+const char *error_slug(error_kind kind);
+
+#endif

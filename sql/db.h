@@ -1,0 +1,87 @@
+/* The database layer: one MariaDB connection per worker, prepared statements cached per connection
+ * (keyed by SQL text), typed binds, whole result sets materialised as text cells, transactions with
+ * deadlock retry, and reconnect after a lost connection. All SQL goes through here with bound
+ * parameters; no SQL text is ever built from request data. */
+#ifndef SQL_DB_H
+#define SQL_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+
+/* MariaDB server error numbers callers care about. */
+#define DB_ER_DUP_ENTRY 1062
+#define DB_ER_LOCK_WAIT_TIMEOUT 1205
+#define DB_ER_LOCK_DEADLOCK 1213
+
+typedef struct db db;
+
+typedef enum { DB_NULL, DB_INT, DB_TEXT } db_type;
+
+typedef struct {
+    db_type type;
+    int64_t i;
+    const char *s;  /* DB_TEXT: bytes (need not be NUL-terminated, may hold binary) */
+    size_t len;
+} db_value;
+
+static inline db_value db_int(int64_t i) { return (db_value){.type = DB_INT, .i = i}; }
+/* A NULL pointer binds SQL NULL. */
+static inline db_value db_text(const char *s) { return s ? (db_value){.type = DB_TEXT, .s = s, .len = strlen(s)} : (db_value){.type = DB_NULL}; }
+static inline db_value db_bytes(const void *p, size_t n) { return (db_value){.type = DB_TEXT, .s = (const char *)p, .len = n}; }
+static inline db_value db_null(void) { return (db_value){.type = DB_NULL}; }
+
+/* Parameter list literal: db_query(db, SQL, DB_PARAMS(db_int(1), db_text("x")), &rows, err). */
+#define DB_PARAMS(...) ((const db_value[]){__VA_ARGS__}), (sizeof((const db_value[]){__VA_ARGS__}) / sizeof(db_value))
+#define DB_NO_PARAMS NULL, 0
+
+typedef struct {
+    char *data;  /* NUL-terminated copy (binary columns may contain NULs; use len) */
+    size_t len;
+    int is_null;
+} db_cell;
+
+typedef struct {
+    size_t row_count, column_count;
+    db_cell *cells; /* row-major */
+} db_rows;
+
+typedef struct {
+    uint64_t affected_rows;
+    uint64_t insert_id;
+} db_result;
+
+/* Connects per the config (charset utf8mb4, strict sql_mode, time_zone +00:00, timeouts).
+ * Returns NULL with ERROR_UNAVAILABLE when the server cannot be reached. */
+db *db_open(const config *cfg, mkt_error *err);
+void db_close(db *db);
+
+/* Checks the connection, reconnecting when it was lost. 0 ok, -1 ERROR_UNAVAILABLE. */
+int db_ping(db *db, mkt_error *err);
+
+/* SELECT-like: fills out (free with db_rows_free). Reads outside a transaction are retried once
+ * after reconnecting when the connection was lost. */
+int db_query(db *db, const char *sql, const db_value *params, size_t param_count, db_rows *out, mkt_error *err);
+/* INSERT/UPDATE/DELETE: out may be NULL. */
+int db_exec(db *db, const char *sql, const db_value *params, size_t param_count, db_result *out, mkt_error *err);
+/* Runs several ';'-separated statements as text (migrations only: never with request data). */
+int db_exec_script(db *db, const char *sql, mkt_error *err);
+
+void db_rows_free(db_rows *rows);
+/* Cell accessors: text is NULL for SQL NULL; int parses the text (0 for NULL). */
+const char *db_rows_text(const db_rows *rows, size_t row, size_t column);
+int64_t db_rows_int(const db_rows *rows, size_t row, size_t column);
+int db_rows_is_null(const db_rows *rows, size_t row, size_t column);
+
+/* Runs fn inside BEGIN … COMMIT; rolls back when fn returns -1. A deadlock or lock-wait timeout
+ * anywhere inside retries the whole transaction (3 tries in all). */
+typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
+int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
+
+/* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
+unsigned db_last_errno(const db *db);
+
+#endif
