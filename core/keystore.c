@@ -1,0 +1,95 @@
+#include "core/keystore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+size_t keystore_base64url(const unsigned char *in, size_t len, char *out)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (i + 1 < len)
+            out[o++] = alphabet[(v >> 6) & 63];
+        if (i + 2 < len)
+            out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+void keystore_thumbprint(const unsigned char public_key[32], char kid[KEYSTORE_KID_LEN + 1])
+{
+    char x[48];
+    keystore_base64url(public_key, 32, x);
+    /* Members in lexicographic order, no whitespace, as RFC 7638 requires. */
+    char canonical[128];
+    int n = snprintf(canonical, sizeof canonical, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)canonical, (size_t)n, digest);
+    keystore_base64url(digest, sizeof digest, kid);
+}
+
+static int keystore_write_pem(const char *path, EVP_PKEY *key, int private_part, mkt_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_part ? 0600 : 0644);
+    if (fd < 0)
+        return error_set(err, ERROR_INTERNAL, "%s: %s", path, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return error_set(err, ERROR_INTERNAL, "%s: %s", path, strerror(errno));
+    }
+    int ok = private_part ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) : PEM_write_PUBKEY(f, key);
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok) {
+        unlink(path);
+        return error_set(err, ERROR_INTERNAL, "%s: cannot write the key", path);
+    }
+    return 0;
+}
+
+int keystore_generate(const char *dir, char kid[KEYSTORE_KID_LEN + 1], mkt_error *err)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return error_set(err, ERROR_INTERNAL, "%s: %s", dir, strerror(errno));
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (!key)
+        return error_set(err, ERROR_INTERNAL, "Ed25519 key generation failed");
+    unsigned char raw[32];
+    size_t raw_len = sizeof raw;
+    int rc = -1;
+    if (EVP_PKEY_get_raw_public_key(key, raw, &raw_len) != 1 || raw_len != 32) {
+        error_set(err, ERROR_INTERNAL, "cannot read the public key");
+        goto done;
+    }
+    keystore_thumbprint(raw, kid);
+    char private_path[4096], public_path[4096];
+    snprintf(private_path, sizeof private_path, "%s/%s.key.pem", dir, kid);
+    snprintf(public_path, sizeof public_path, "%s/%s.pub.pem", dir, kid);
+    if (keystore_write_pem(private_path, key, 1, err) < 0)
+        goto done;
+    if (keystore_write_pem(public_path, key, 0, err) < 0) {
+        unlink(private_path);
+        goto done;
+    }
+    rc = 0;
+done:
+    EVP_PKEY_free(key);
+    return rc;
+}

@@ -1,0 +1,119 @@
+#include "fcgi/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void response_json(response *res, int status, json_t *body)
+{
+    json_decref(res->body);
+    res->status = status;
+    res->body = body;
+    res->content_type = "application/json; charset=utf-8";
+}
+
+void response_text(response *res, int status, const char *content_type, char *text)
+{
+    free(res->text);
+    res->status = status;
+    res->text = text;
+    res->content_type = content_type;
+}
+
+void response_empty(response *res, int status)
+{
+    json_decref(res->body);
+    res->body = NULL;
+    res->status = status;
+}
+
+void response_header(response *res, const char *name, const char *value)
+{
+    if (res->header_count >= RESPONSE_MAX_HEADERS)
+        return;
+    char *copy = strdup(value);
+    if (!copy)
+        return;
+    res->headers[res->header_count].name = name;
+    res->headers[res->header_count].value = copy;
+    res->header_count++;
+}
+
+void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id)
+{
+    error_kind kind = err->kind == ERROR_NONE ? ERROR_INTERNAL : err->kind;
+    int status = error_http_status(kind);
+    char type[96];
+    snprintf(type, sizeof type, "urn:marketplace:problem:%s", error_slug(kind));
+    const char *detail = err->message ? err->message : error_title(kind);
+    if (kind == ERROR_INTERNAL)
+        detail = "internal error; the request id identifies it in the server log";
+    json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s?, s:s?}", "type", type, "title", error_title(kind), "status",
+                                status, "detail", detail, "instance", instance, "request_id", request_id);
+    if (problem && err->field_count > 0 && kind != ERROR_INTERNAL) {
+        json_t *fields = json_array();
+        for (size_t i = 0; i < err->field_count; i++)
+            json_array_append_new(fields, json_pack("{s:s, s:s}", "field", err->fields[i].field, "message",
+                                                    err->fields[i].message));
+        json_object_set_new(problem, "errors", fields);
+    }
+    response_json(res, status, problem);
+    res->content_type = "application/problem+json; charset=utf-8";
+}
+
+const char *response_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Unknown";
+    }
+}
+
+size_t response_send(const response *res, FCGX_Stream *out, const char *request_id)
+{
+    char *payload = NULL;
+    size_t payload_len = 0;
+    if (res->body) {
+        payload = json_dumps(res->body, JSON_COMPACT);
+        payload_len = payload ? strlen(payload) : 0;
+    } else if (res->text) {
+        payload_len = strlen(res->text);
+    }
+    FCGX_FPrintF(out, "Status: %d %s\r\n", res->status, response_reason(res->status));
+    if (payload_len > 0 || res->body)
+        FCGX_FPrintF(out, "Content-Type: %s\r\n", res->content_type ? res->content_type : "application/json");
+    FCGX_FPrintF(out, "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n", payload_len,
+                 request_id ? request_id : "");
+    for (int i = 0; i < res->header_count; i++)
+        FCGX_FPrintF(out, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
+    FCGX_PutS("\r\n", out);
+    if (payload_len > 0)
+        FCGX_PutStr(payload ? payload : res->text, (int)payload_len, out);
+    free(payload);
+    return payload_len;
+}
+
+void response_free(response *res)
+{
+    json_decref(res->body);
+    free(res->text);
+    for (int i = 0; i < res->header_count; i++)
+        free(res->headers[i].value);
+    memset(res, 0, sizeof *res);
+}

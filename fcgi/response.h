@@ -1,0 +1,42 @@
+/* What a handler answers: a status, a JSON body (or none) and a few headers. response_send turns
+ * it, or an mkt_error as RFC 9457 problem+json, into FastCGI output. */
+#ifndef FCGI_RESPONSE_H
+#define FCGI_RESPONSE_H
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "core/error.h"
+
+#define RESPONSE_MAX_HEADERS 8
+
+typedef struct {
+    int status;
+    json_t *body;            /* owned; NULL for no body (204) */
+    char *text;              /* owned; a non-JSON body (e.g. Prometheus text), used when body is NULL */
+    const char *content_type;
+    struct {
+        const char *name;
+        char *value;         /* owned */
+    } headers[RESPONSE_MAX_HEADERS];
+    int header_count;
+} response;
+
+/* Takes ownership of body. */
+void response_json(response *res, int status, json_t *body);
+void response_text(response *res, int status, const char *content_type, char *text);
+void response_empty(response *res, int status);
+/* Adds a header (value copied). */
+void response_header(response *res, const char *name, const char *value);
+
+/* Replaces whatever res holds with the problem document for err. Internal errors are answered
+ * without their detail (it is logged by the caller). */
+void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id);
+
+/* Writes status line, headers and body. Returns the number of body bytes written. */
+size_t response_send(const response *res, FCGX_Stream *out, const char *request_id);
+void response_free(response *res);
+
+const char *response_reason(int status);
+
+#endif

@@ -1,0 +1,50 @@
+/* Accounts and developers: thin adapters from HTTP to core/account. */
+#include "core/account.h"
+#include "fcgi/routes/routes.h"
+
+static int accounts_register(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 201, account_register(req->db, req->cfg, req->json, err));
+}
+
+static int accounts_login(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, account_login(req->db, req->cfg, req->json, err));
+}
+
+static int accounts_logout(request *req, response *res, mkt_error *err)
+{
+    if (account_logout(req->db, &req->caller, err) < 0)
+        return -1;
+    response_empty(res, 204);
+    return 0;
+}
+
+static int accounts_me(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, account_me(req->db, &req->caller, err));
+}
+
+static int accounts_developer_create(request *req, response *res, mkt_error *err)
+{
+    json_t *out = account_developer_create(req->db, &req->caller, req->json, err);
+    if (!out)
+        return -1;
+    routes_created(req, res, out, "/developers/");
+    return 0;
+}
+
+static int accounts_developer_get(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, account_developer_get(req->db, request_param_value(req, "id"), err));
+}
+
+const route routes_accounts[] = {
+    {"POST", "/auth/register", accounts_register, ROUTE_PUBLIC, ROUTE_BODY},
+    {"POST", "/auth/login", accounts_login, ROUTE_PUBLIC, ROUTE_BODY},
+    {"POST", "/auth/logout", accounts_logout, ROUTE_USER, 0},
+    {"GET", "/me", accounts_me, ROUTE_USER, 0},
+    {"POST", "/developers", accounts_developer_create, ROUTE_USER, ROUTE_BODY},
+    {"GET", "/developers/{id}", accounts_developer_get, ROUTE_PUBLIC, 0},
+};
+const size_t routes_accounts_count = sizeof routes_accounts / sizeof routes_accounts[0];

@@ -1,0 +1,53 @@
+#include "fcgi/routes/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const route *routes_all(size_t *count)
+{
+    static route *all;
+    static size_t all_count;
+    if (!all) {
+        struct {
+            const route *routes;
+            size_t count;
+        } areas[] = {
+            {routes_operations, routes_operations_count},
+            {routes_accounts, routes_accounts_count},
+        };
+        size_t total = 0;
+        for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)
+            total += areas[i].count;
+        all = calloc(total, sizeof *all);
+        if (!all) {
+            *count = 0;
+            return NULL;
+        }
+        for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
+            memcpy(all + all_count, areas[i].routes, areas[i].count * sizeof *all);
+            all_count += areas[i].count;
+        }
+    }
+    *count = all_count;
+    return all;
+}
+
+void routes_created(request *req, response *res, json_t *body, const char *prefix)
+{
+    const char *id = json_string_value(json_object_get(body, "id"));
+    response_json(res, 201, body);
+    if (id) {
+        char location[512];
+        snprintf(location, sizeof location, "%s%s%s", req->cfg->base_path, prefix, id);
+        response_header(res, "Location", location);
+    }
+}
+
+int routes_reply(response *res, int status, json_t *body)
+{
+    if (!body)
+        return -1;
+    response_json(res, status, body);
+    return 0;
+}

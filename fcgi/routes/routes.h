@@ -1,0 +1,23 @@
+/* Every route the server answers, gathered from one table per API area (fcgi/routes/<area>.c). */
+#ifndef FCGI_ROUTES_H
+#define FCGI_ROUTES_H
+
+#include <stddef.h>
+
+#include "fcgi/router.h"
+
+extern const route routes_operations[];
+extern const size_t routes_operations_count;
+extern const route routes_accounts[];
+extern const size_t routes_accounts_count;
+
+/* All routes in one array (built once per process). */
+const route *routes_all(size_t *count);
+
+/* Helpers shared by the area files. */
+/* Answers status with body; -1 when body is NULL (the core call failed and set err). */
+int routes_reply(response *res, int status, json_t *body);
+/* Sends 201 with a Location header "<base_path><prefix><id>" when the body has a string "id". */
+void routes_created(request *req, response *res, json_t *body, const char *prefix);
+
+#endif

@@ -1,0 +1,265 @@
+#include "fcgi/worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "core/account.h"
+#include "core/log.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "fcgi/router.h"
+#include "fcgi/routes/routes.h"
+
+struct worker {
+    const config *cfg;
+    int listen_fd;
+    scoreboard *sb;
+    scoreboard_slot *slot;
+    db *db;
+    pid_t master_pid;
+};
+
+/* Set from the signal handler; the accept loop checks it between requests, so a request in hand is
+ * always answered before the worker leaves. */
+static volatile sig_atomic_t worker_stop_requested;
+
+static void worker_on_stop_signal(int sig)
+{
+    (void)sig;
+    worker_stop_requested = 1;
+}
+
+/* No SA_RESTART: a signal must interrupt poll() so the loop notices the stop request at once. */
+static void worker_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = worker_on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+db *worker_db(worker *w, mkt_error *err)
+{
+    if (!w->db)
+        w->db = db_open(w->cfg, err);
+    return w->db;
+}
+
+const scoreboard *worker_scoreboard(const worker *w)
+{
+    return w->sb;
+}
+
+static uint64_t worker_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Appends s as a JSON string body (without quotes) into buf; truncates safely. */
+static size_t worker_json_escape(char *buf, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 7 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(buf + o, size - o, "\\u%04x", c);
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    buf[o] = '\0';
+    return o;
+}
+
+static void worker_access_log(const request *req, int status, uint64_t duration_us)
+{
+    char path[512], method[32], line[1024];
+    const char *uri = request_header(req, "REQUEST_URI");
+    char uri_path[512];
+    snprintf(uri_path, sizeof uri_path, "%.*s", uri ? (int)strcspn(uri, "?") : 0, uri ? uri : "");
+    worker_json_escape(path, sizeof path, uri_path);
+    worker_json_escape(method, sizeof method, req->method);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(line, sizeof line,
+             "{\"time\":\"%s\",\"type\":\"access\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
+             "\"duration_us\":%llu,\"request_id\":\"%s\",\"pid\":%d}",
+             ts, method, path, status, (unsigned long long)duration_us, req->request_id ? req->request_id : "",
+             (int)getpid());
+    log_line(line);
+}
+
+static int worker_has_role(const account_caller *caller, route_access access)
+{
+    unsigned roles = caller->roles;
+    if (roles & ACCOUNT_ROLE_ADMIN)
+        return 1;
+    switch (access) {
+    case ROUTE_PUBLIC:
+    case ROUTE_USER:
+        return 1;
+    case ROUTE_DEVELOPER:
+        return (roles & ACCOUNT_ROLE_DEVELOPER) != 0;
+    case ROUTE_MODERATOR:
+        return (roles & ACCOUNT_ROLE_MODERATOR) != 0;
+    case ROUTE_ADMIN:
+        return 0;
+    }
+    return 0;
+}
+
+/* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
+ * is still resolved so handlers can tailor the answer (an owner sees drafts). */
+static int worker_authenticate(worker *w, request *req, const route *rt, mkt_error *err)
+{
+    const char *token = request_bearer_token(req);
+    if (!token) {
+        if (rt->access == ROUTE_PUBLIC)
+            return 0;
+        return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token");
+    }
+    if (!req->db && !(req->db = worker_db(w, err)))
+        return -1;
+    if (account_authenticate(req->db, token, &req->caller, err) < 0) {
+        if (rt->access == ROUTE_PUBLIC && err->kind == ERROR_UNAUTHORIZED) {
+            error_clear(err);
+            return 0;
+        }
+        return -1;
+    }
+    req->authenticated = 1;
+    if (!worker_has_role(&req->caller, rt->access))
+        return error_set(err, ERROR_FORBIDDEN, "this action needs a role the caller does not have");
+    return 0;
+}
+
+static int worker_dispatch(worker *w, request *req, response *res, mkt_error *err)
+{
+    size_t route_count;
+    const route *routes = routes_all(&route_count);
+    const route *rt = NULL;
+    char allow[128];
+    switch (router_match(routes, route_count, req, &rt, allow, sizeof allow)) {
+    case ROUTER_NOT_FOUND:
+        return error_set(err, ERROR_NOT_FOUND, "no such resource");
+    case ROUTER_METHOD_NOT_ALLOWED:
+        response_header(res, "Allow", allow);
+        return error_set(err, ERROR_METHOD_NOT_ALLOWED, "%s is not allowed here; allowed: %s", req->method, allow);
+    case ROUTER_FOUND:
+        break;
+    }
+    if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
+        return -1;
+    if (worker_authenticate(w, req, rt, err) < 0)
+        return -1;
+    if ((rt->flags & ROUTE_BODY) && request_parse_json(req, err) < 0)
+        return -1;
+    return rt->handler(req, res, err);
+}
+
+static void worker_handle(worker *w, FCGX_Request *fcgi)
+{
+    uint64_t started = worker_now_us();
+    scoreboard_request_begin(w->slot);
+    request req;
+    memset(&req, 0, sizeof req);
+    req.worker = w;
+    response res;
+    memset(&res, 0, sizeof res);
+    mkt_error err = MKT_ERROR_INIT;
+
+    int rc = request_read(&req, fcgi, w->cfg, &err);
+    if (rc == 0)
+        rc = worker_dispatch(w, &req, &res, &err);
+    if (rc < 0) {
+        if (err.kind == ERROR_INTERNAL || err.kind == ERROR_NONE)
+            log_error("request %s %s failed: %s", req.request_id, req.path ? req.path : "?",
+                      err.message ? err.message : "(no detail)");
+        response_problem(&res, &err, req.path, req.request_id);
+    }
+    response_send(&res, fcgi->out, req.request_id);
+    uint64_t duration = worker_now_us() - started;
+    worker_access_log(&req, res.status, duration);
+    scoreboard_request_end(w->sb, w->slot, res.status, duration);
+    error_clear(&err);
+    response_free(&res);
+    request_free(&req);
+}
+
+/* Waits until the listen socket is readable, a stop is requested, or a second passes (to notice a
+ * vanished master). Returns 1 when a connection may be waiting. */
+static int worker_wait_readable(worker *w)
+{
+    struct pollfd pfd = {.fd = w->listen_fd, .events = POLLIN};
+    int n = poll(&pfd, 1, 1000);
+    if (n < 0 && errno != EINTR)
+        log_warn("poll on listen socket: %s", strerror(errno));
+    if (getppid() != w->master_pid)
+        worker_stop_requested = 1;
+    return n > 0;
+}
+
+int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
+{
+    worker w = {.cfg = cfg, .listen_fd = listen_fd, .sb = sb, .slot = &sb->slots[slot_index],
+                .master_pid = getppid()};
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    worker_install_signals();
+    FCGX_Init();
+    FCGX_Request fcgi;
+    /* The listen socket is non-blocking: workers woken together race for a connection and the losers
+     * get EAGAIN back from accept instead of blocking where a stop signal could not reach them. */
+    FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+
+    mkt_error err = MKT_ERROR_INIT;
+    w.db = db_open(cfg, &err);
+    if (!w.db)
+        log_warn("database not reachable at start (%s); will retry per request", err.message ? err.message : "");
+    error_clear(&err);
+    scoreboard_set_state(w.slot, SLOT_IDLE);
+
+    uint64_t served = 0;
+    while (!worker_stop_requested) {
+        if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
+            break;
+        if (!worker_wait_readable(&w) || worker_stop_requested)
+            continue;
+        if (FCGX_Accept_r(&fcgi) < 0)
+            continue;
+        worker_handle(&w, &fcgi);
+        FCGX_Finish_r(&fcgi);
+        served++;
+    }
+    scoreboard_set_state(w.slot, SLOT_EXITING);
+    FCGX_Free(&fcgi, 0);
+    db_close(w.db);
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* A worker process: accepts FastCGI requests on the shared listen socket one at a time, owns one
+ * MariaDB connection (opened after fork, reopened when lost), and exits after max_requests or on
+ * SIGTERM once the request in hand is answered. */
+#ifndef FCGI_WORKER_H
+#define FCGI_WORKER_H
+
+#include "core/config.h"
+#include "fcgi/scoreboard.h"
+#include "sql/db.h"
+
+typedef struct worker worker;
+
+/* Runs the accept loop; returns the process exit status. */
+int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index);
+
+/* The worker's database connection, connecting on first use; NULL with ERROR_UNAVAILABLE when the
+ * database cannot be reached. */
+db *worker_db(worker *w, mkt_error *err);
+
+/* The scoreboard, for /metrics. */
+const scoreboard *worker_scoreboard(const worker *w);
+
+#endif
