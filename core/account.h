@@ -1,5 +1,11 @@
 /* Accounts and developer profiles: register, login, logout, who is calling, roles.
- * Takes and returns JSON so that field rules and the names in errors live in one place. */
+ * Takes and returns JSON so that field rules and the names in errors live in one place.
+ *
+ * Bodies are strict: a body that is not an object is a 422 on field "", each unknown field is a 422
+ * "unknown field", a value of the wrong type "must be a string"; every problem is reported at once
+ * (error_add_field) and a rejected body changes nothing. Emails are stored and compared lower-case.
+ * Times are RFC 3339 UTC ("2026-11-25T20:35:49Z"), ids decimal strings. Returned JSON belongs to the
+ * caller (json_decref). */
 #ifndef CORE_ACCOUNT_H
 #define CORE_ACCOUNT_H
 
@@ -23,24 +29,31 @@ typedef struct {
     unsigned roles;       /* ACCOUNT_ROLE_* bits; every user is a buyer */
 } account_caller;
 
-/* POST /auth/register {email, password, display_name} -> {user, token}. 409 email taken. */
+/* POST /auth/register {email, password, display_name} -> {user, token}. 409 email taken (field "email").
+ * user: {id, email, display_name, roles: ["buyer", ...], created_at, developer?}. */
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err);
-/* POST /auth/login {email, password} -> {token, expires_at, user}. 401 on any mismatch. */
+/* POST /auth/login {email, password} -> {token, expires_at, user}. 401 on any mismatch, with the same
+ * message and the same scrypt work for an unknown email as for a wrong password. */
 json_t *account_login(db *db, const config *cfg, const json_t *body, mkt_error *err);
 /* POST /auth/logout: revokes the caller's session token. */
 int account_logout(db *db, const account_caller *caller, mkt_error *err);
-/* Resolves "Bearer <token>" text (the token part only) to a caller; 401 when unknown, expired or revoked. */
+/* Resolves "Bearer <token>" text (the token part only) to a caller; 401 when unknown, expired or revoked.
+ * A token that is not 43 base64url characters is refused without a query. out is zeroed first. */
 int account_authenticate(db *db, const char *token, account_caller *out, mkt_error *err);
 /* GET /me -> {id, email, display_name, roles[], developer?} */
 json_t *account_me(db *db, const account_caller *caller, mkt_error *err);
-/* POST /developers {display_name, bio?, website?} -> developer profile; 409 when the caller already has one. */
+/* POST /developers {display_name, bio?, website?} -> developer profile; 409 when the caller already has one.
+ * bio and website may be null (= absent) and are left out of the profile when unset.
+ * Profile: {id, user_id, display_name, bio?, website?, created_at, tools: []}. */
 json_t *account_developer_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err);
 /* GET /developers/{id} -> public profile and published tools. 404 when unknown or id malformed. */
 json_t *account_developer_get(db *db, const char *id, mkt_error *err);
-/* CLI: marketplace user grant EMAIL ROLE (developer|moderator|admin). */
+/* CLI: marketplace user grant EMAIL ROLE (developer|moderator|admin). ERROR_VALIDATION for another role,
+ * ERROR_NOT_FOUND for an unknown email; granting a role twice is fine. 'developer' granted this way
+ * gives the role without a profile. */
 int account_grant_role(db *db, const char *email, const char *role, mkt_error *err);
 
-/* Role name <-> bit. */
+/* Role name <-> bit ("buyer" is every account, not a bit: parse gives 0, as for unknown names). */
 const char *account_role_name(unsigned role_bit);
 unsigned account_role_parse(const char *name);
 

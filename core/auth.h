@@ -17,10 +17,15 @@ typedef struct {
     uint32_t r, p;
 } auth_scrypt_params;
 
-/* Returns a malloc'd "$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>" string, or NULL with err. */
+/* Returns a malloc'd "$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>" string (16-byte random
+ * salt, 32-byte key, standard base64 alphabet without padding), or NULL with err. Parameters outside
+ * the limits auth_password_verify accepts are ERROR_INTERNAL: a hash nobody could verify is useless. */
 char *auth_password_hash(const char *password, size_t password_len, auth_scrypt_params params, mkt_error *err);
 
-/* 1 when password matches stored, 0 when it does not or stored is malformed. Constant-time compare. */
+/* 1 when password matches stored, 0 when it does not or stored is malformed. Uses the parameters
+ * stored with the hash (not the config), refusing absurd ones so a tampered row cannot make a login
+ * burn memory or minutes: N must be a power of two up to 2^24, r 1..64, p 1..16, and scrypt's memory
+ * (about 128·N·r bytes) at most 1 GiB. Constant-time compare. */
 int auth_password_verify(const char *password, size_t password_len, const char *stored);
 
 /* A new random token: text gets AUTH_TOKEN_TEXT_LEN chars + NUL; hash gets its SHA-256. */
@@ -28,5 +33,9 @@ int auth_token_new(char text[AUTH_TOKEN_TEXT_LEN + 1], unsigned char hash[AUTH_T
 
 /* SHA-256 of the token text as presented by a client. */
 void auth_token_hash(const char *text, size_t len, unsigned char hash[AUTH_TOKEN_HASH_LEN]);
+
+/* 1 when text could have come from auth_token_new (43 base64url characters, canonical), so junk
+ * is refused before it costs a database query. */
+int auth_token_well_formed(const char *text);
 
 #endif

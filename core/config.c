@@ -95,7 +95,7 @@ static int config_apply(config *cfg, const config_key *k, const char *value, mkt
         *slot = copy;
         return 0;
     }
-    int64_t n;
+    int64_t n = 0;
     if (config_parse_int(k, value, &n, err) < 0)
         return -1;
     *(int64_t *)(base + k->offset) = n;

@@ -46,6 +46,8 @@ void response_problem(response *res, const mkt_error *err, const char *instance,
     char type[96];
     snprintf(type, sizeof type, "urn:marketplace:problem:%s", error_slug(kind));
     const char *detail = err->message ? err->message : error_title(kind);
+    if (!err->message && kind == ERROR_VALIDATION)
+        detail = "one or more fields are invalid; see errors";
     if (kind == ERROR_INTERNAL)
         detail = "internal error; the request id identifies it in the server log";
     json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s?, s:s?}", "type", type, "title", error_title(kind), "status",
@@ -85,6 +87,7 @@ const char *response_reason(int status)
     }
 }
 
+/* Headers are formatted with snprintf: libfcgi's own FCGX_FPrintF does not know %zu or %lld. */
 size_t response_send(const response *res, FCGX_Stream *out, const char *request_id)
 {
     char *payload = NULL;
@@ -95,14 +98,22 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     } else if (res->text) {
         payload_len = strlen(res->text);
     }
-    FCGX_FPrintF(out, "Status: %d %s\r\n", res->status, response_reason(res->status));
-    if (payload_len > 0 || res->body)
-        FCGX_FPrintF(out, "Content-Type: %s\r\n", res->content_type ? res->content_type : "application/json");
-    FCGX_FPrintF(out, "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n", payload_len,
-                 request_id ? request_id : "");
-    for (int i = 0; i < res->header_count; i++)
-        FCGX_FPrintF(out, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
-    FCGX_PutS("\r\n", out);
+    char head[2048];
+    int used = snprintf(head, sizeof head, "Status: %d %s\r\n", res->status, response_reason(res->status));
+    if (payload_len > 0)
+        used += snprintf(head + used, sizeof head - (size_t)used, "Content-Type: %s\r\n",
+                         res->content_type ? res->content_type : "application/json");
+    used += snprintf(head + used, sizeof head - (size_t)used,
+                     "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n", payload_len,
+                     request_id ? request_id : "");
+    for (int i = 0; i < res->header_count && (size_t)used < sizeof head; i++)
+        used += snprintf(head + used, sizeof head - (size_t)used, "%s: %s\r\n", res->headers[i].name,
+                         res->headers[i].value);
+    if ((size_t)used >= sizeof head - 2)
+        used = (int)sizeof head - 3;
+    head[used++] = '\r';
+    head[used++] = '\n';
+    FCGX_PutStr(head, used, out);
     if (payload_len > 0)
         FCGX_PutStr(payload ? payload : res->text, (int)payload_len, out);
     free(payload);

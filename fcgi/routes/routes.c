@@ -15,6 +15,7 @@ const route *routes_all(size_t *count)
         } areas[] = {
             {routes_operations, routes_operations_count},
             {routes_accounts, routes_accounts_count},
+            {routes_tools, routes_tools_count},
         };
         size_t total = 0;
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)

@@ -10,6 +10,8 @@ extern const route routes_operations[];
 extern const size_t routes_operations_count;
 extern const route routes_accounts[];
 extern const size_t routes_accounts_count;
+extern const route routes_tools[];
+extern const size_t routes_tools_count;
 
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);

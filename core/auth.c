@@ -1,0 +1,232 @@
+#include "core/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUTH_SALT_LEN 16
+#define AUTH_KEY_LEN 32
+#define AUTH_SALT_MAX 64
+
+/* Outer limits for parameters, whether they come from the config or from a stored hash. A stored
+ * string is outside input as far as this file knows: without these a tampered row could make one
+ * login burn gigabytes or minutes. */
+#define AUTH_LN_MAX 24
+#define AUTH_R_MAX 64
+#define AUTH_P_MAX 16
+#define AUTH_MEM_MAX (UINT64_C(1) << 30)
+#define AUTH_MEM_SLACK (UINT64_C(1) << 20)
+
+static const char auth_b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char auth_b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Unpadded base64 in the given alphabet; out needs ceil(4n/3) + 1 bytes. */
+static void auth_b64_encode(const unsigned char *in, size_t n, const char *alphabet, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        size_t chars = n - i >= 3 ? 4 : n - i + 1;
+        for (size_t k = 0; k < chars; k++)
+            out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
+    }
+    out[o] = '\0';
+}
+
+static int auth_b64_value(char c, const char *alphabet)
+{
+    const char *hit = c ? strchr(alphabet, c) : NULL;
+    return hit ? (int)(hit - alphabet) : -1;
+}
+
+/* Strict unpadded decode: rejects foreign characters, impossible lengths and non-zero leftover
+ * bits, so each byte string has exactly one accepted text form. Returns the byte count or -1. */
+static long auth_b64_decode(const char *in, size_t len, const char *alphabet, unsigned char *out, size_t cap)
+{
+    if (len % 4 == 1)
+        return -1;
+    size_t n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    if (n > cap)
+        return -1;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = auth_b64_value(in[i], alphabet);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0)
+        return -1;
+    return (long)o;
+}
+
+/* What EVP_PBE_scrypt allocates (B: 128·r·p, V and X: 128·r·(N+2)), plus slack for its own use;
+ * maxmem is set from this so OpenSSL's 32 MiB default never refuses a valid configuration. */
+static uint64_t auth_scrypt_memory(uint64_t n, uint64_t r, uint64_t p)
+{
+    return 128 * r * p + 128 * r * (n + 2) + AUTH_MEM_SLACK;
+}
+
+/* log2 of n when n is a power of two within limits, else -1. */
+static int auth_scrypt_ln(uint64_t n)
+{
+    for (int ln = 1; ln <= AUTH_LN_MAX; ln++)
+        if (n == UINT64_C(1) << ln)
+            return ln;
+    return -1;
+}
+
+static int auth_scrypt_params_ok(auth_scrypt_params params)
+{
+    if (auth_scrypt_ln(params.n) < 0 || params.r < 1 || params.r > AUTH_R_MAX || params.p < 1 || params.p > AUTH_P_MAX)
+        return 0;
+    return auth_scrypt_memory(params.n, params.r, params.p) <= AUTH_MEM_MAX + AUTH_MEM_SLACK;
+}
+
+static int auth_scrypt(const char *password, size_t password_len, const unsigned char *salt, size_t salt_len,
+                       auth_scrypt_params params, unsigned char key[AUTH_KEY_LEN])
+{
+    return EVP_PBE_scrypt(password, password_len, salt, salt_len, params.n, params.r, params.p,
+                          auth_scrypt_memory(params.n, params.r, params.p), key, AUTH_KEY_LEN) == 1
+               ? 0
+               : -1;
+}
+
+char *auth_password_hash(const char *password, size_t password_len, auth_scrypt_params params, mkt_error *err)
+{
+    if (!auth_scrypt_params_ok(params)) {
+        error_set(err, ERROR_INTERNAL, "scrypt parameters out of range (N a power of two up to 2^%d, r 1..%d, p 1..%d)",
+                  AUTH_LN_MAX, AUTH_R_MAX, AUTH_P_MAX);
+        return NULL;
+    }
+    unsigned char salt[AUTH_SALT_LEN], key[AUTH_KEY_LEN];
+    if (RAND_bytes(salt, sizeof salt) != 1) {
+        error_set(err, ERROR_INTERNAL, "RAND_bytes failed");
+        return NULL;
+    }
+    if (auth_scrypt(password ? password : "", password ? password_len : 0, salt, sizeof salt, params, key) < 0) {
+        error_set(err, ERROR_INTERNAL, "EVP_PBE_scrypt failed");
+        return NULL;
+    }
+    char salt_text[AUTH_SALT_LEN * 2], key_text[AUTH_KEY_LEN * 2];
+    auth_b64_encode(salt, sizeof salt, auth_b64_std, salt_text);
+    auth_b64_encode(key, sizeof key, auth_b64_std, key_text);
+    OPENSSL_cleanse(key, sizeof key);
+    char *out = NULL;
+    if (asprintf(&out, "$scrypt$ln=%d,r=%u,p=%u$%s$%s", auth_scrypt_ln(params.n), (unsigned)params.r,
+                 (unsigned)params.p, salt_text, key_text) < 0) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return out;
+}
+
+/* Reads "<name>=<1..3 digits>" followed by the terminator; advances *s past the terminator. */
+static int auth_parse_param(const char **s, const char *name, char terminator, unsigned *out)
+{
+    size_t name_len = strlen(name);
+    if (strncmp(*s, name, name_len) != 0 || (*s)[name_len] != '=')
+        return -1;
+    const char *p = *s + name_len + 1;
+    unsigned v = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++digits > 3)
+            return -1;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (digits == 0 || *p != terminator)
+        return -1;
+    *s = p + 1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    auth_scrypt_params params;
+    unsigned char salt[AUTH_SALT_MAX];
+    size_t salt_len;
+    unsigned char key[AUTH_KEY_LEN];
+} auth_stored;
+
+static int auth_parse_stored(const char *stored, auth_stored *out)
+{
+    static const char prefix[] = "$scrypt$";
+    if (!stored || strncmp(stored, prefix, sizeof prefix - 1) != 0)
+        return -1;
+    const char *s = stored + sizeof prefix - 1;
+    unsigned ln, r, p;
+    if (auth_parse_param(&s, "ln", ',', &ln) < 0 || auth_parse_param(&s, "r", ',', &r) < 0 ||
+        auth_parse_param(&s, "p", '$', &p) < 0)
+        return -1;
+    if (ln < 1 || ln > AUTH_LN_MAX)
+        return -1;
+    out->params = (auth_scrypt_params){.n = UINT64_C(1) << ln, .r = r, .p = p};
+    if (!auth_scrypt_params_ok(out->params))
+        return -1;
+    const char *dollar = strchr(s, '$');
+    if (!dollar)
+        return -1;
+    long salt_len = auth_b64_decode(s, (size_t)(dollar - s), auth_b64_std, out->salt, sizeof out->salt);
+    if (salt_len < AUTH_SALT_LEN)
+        return -1;
+    out->salt_len = (size_t)salt_len;
+    const char *key_text = dollar + 1;
+    if (auth_b64_decode(key_text, strlen(key_text), auth_b64_std, out->key, sizeof out->key) != AUTH_KEY_LEN)
+        return -1;
+    return 0;
+}
+
+int auth_password_verify(const char *password, size_t password_len, const char *stored)
+{
+    auth_stored parsed;
+    if (auth_parse_stored(stored, &parsed) < 0)
+        return 0;
+    unsigned char key[AUTH_KEY_LEN];
+    int ok = auth_scrypt(password ? password : "", password ? password_len : 0, parsed.salt, parsed.salt_len,
+                         parsed.params, key) == 0 &&
+             CRYPTO_memcmp(key, parsed.key, AUTH_KEY_LEN) == 0;
+    OPENSSL_cleanse(key, sizeof key);
+    return ok;
+}
+
+int auth_token_new(char text[AUTH_TOKEN_TEXT_LEN + 1], unsigned char hash[AUTH_TOKEN_HASH_LEN], mkt_error *err)
+{
+    unsigned char raw[32];
+    _Static_assert(AUTH_TOKEN_TEXT_LEN == 43, "token text is base64url of 32 bytes");
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return error_set(err, ERROR_INTERNAL, "RAND_bytes failed");
+    auth_b64_encode(raw, sizeof raw, auth_b64_url, text);
+    OPENSSL_cleanse(raw, sizeof raw);
+    auth_token_hash(text, AUTH_TOKEN_TEXT_LEN, hash);
+    return 0;
+}
+
+void auth_token_hash(const char *text, size_t len, unsigned char hash[AUTH_TOKEN_HASH_LEN])
+{
+    SHA256((const unsigned char *)(text ? text : ""), text ? len : 0, hash);
+}
+
+int auth_token_well_formed(const char *text)
+{
+    if (!text || strlen(text) != AUTH_TOKEN_TEXT_LEN)
+        return 0;
+    unsigned char raw[32];
+    return auth_b64_decode(text, AUTH_TOKEN_TEXT_LEN, auth_b64_url, raw, sizeof raw) == (long)sizeof raw;
+}

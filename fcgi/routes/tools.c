@@ -1,0 +1,124 @@
+/* Tools and categories: thin adapters from HTTP to core/tool_builder and core/tool_library.
+ * Routes that act on one tool take any signed-in user and leave ownership to core, so a caller who
+ * may not see a tool gets the same 404 as for a missing one, whatever their roles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tool_builder.h"
+#include "core/tool_library.h"
+#include "fcgi/routes/routes.h"
+
+#define TOOLS_PER_PAGE_DEFAULT 20
+#define TOOLS_PER_PAGE_MAX 100
+#define TOOLS_PAGE_MAX 1000000
+
+static const account_caller *tools_caller(const request *req)
+{
+    return req->authenticated ? &req->caller : NULL;
+}
+
+static const char *tools_ref(const request *req)
+{
+    return request_param_value(req, "tool");
+}
+
+/* A positive integer query parameter within [1, max]; absent gives def. 400 naming it otherwise. */
+static int tools_query_int(request *req, const char *name, int64_t def, int64_t max, int64_t *out, mkt_error *err)
+{
+    char *text = request_query(req, name, err);
+    if (!text) {
+        if (error_is_set(err))
+            return -1;
+        *out = def;
+        return 0;
+    }
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    int ok = *text && *end == '\0' && strspn(text, "0123456789") == strlen(text) && v >= 1 && v <= max;
+    free(text);
+    if (!ok) {
+        error_set(err, ERROR_BAD_REQUEST, "%s must be an integer from 1 to %lld", name, (long long)max);
+        return error_add_field(err, name, "must be an integer from 1 to %lld", (long long)max);
+    }
+    *out = v;
+    return 0;
+}
+
+static int tools_create(request *req, response *res, mkt_error *err)
+{
+    json_t *out = tool_builder_create(req->db, &req->caller, req->json, err);
+    if (!out)
+        return -1;
+    routes_created(req, res, out, "/tools/");
+    return 0;
+}
+
+static int tools_get(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_library_get(req->db, tools_caller(req), tools_ref(req), err));
+}
+
+static int tools_update(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_builder_update(req->db, &req->caller, tools_ref(req), req->json, err));
+}
+
+static int tools_delete(request *req, response *res, mkt_error *err)
+{
+    if (tool_builder_delist(req->db, &req->caller, tools_ref(req), err) < 0)
+        return -1;
+    response_empty(res, 204);
+    return 0;
+}
+
+static int tools_validate(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_builder_validate(req->db, req->cfg, &req->caller, tools_ref(req), err));
+}
+
+static int tools_test(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_builder_test(req->db, req->cfg, &req->caller, tools_ref(req), err));
+}
+
+static int tools_publish(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 201,
+                        tool_builder_publish(req->db, req->cfg, &req->caller, tools_ref(req), req->json, err));
+}
+
+static int tools_versions(request *req, response *res, mkt_error *err)
+{
+    int64_t page, per_page;
+    if (tools_query_int(req, "page", 1, TOOLS_PAGE_MAX, &page, err) < 0 ||
+        tools_query_int(req, "per_page", TOOLS_PER_PAGE_DEFAULT, TOOLS_PER_PAGE_MAX, &per_page, err) < 0)
+        return -1;
+    return routes_reply(res, 200,
+                        tool_builder_versions(req->db, tools_caller(req), tools_ref(req), page, per_page, err));
+}
+
+static int tools_execute(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_library_execute(req->db, req->cfg, &req->caller, tools_ref(req), req->json, err));
+}
+
+static int tools_categories(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, tool_library_categories(req->db, err));
+}
+
+/* Literal segments under /tools/ (e.g. /tools/trending, added by the discovery issue) win over
+ * /tools/{tool} in the router, and tool_fields refuses them as slugs. */
+const route routes_tools[] = {
+    {"POST", "/tools", tools_create, ROUTE_DEVELOPER, ROUTE_BODY},
+    {"GET", "/tools/{tool}", tools_get, ROUTE_PUBLIC, 0},
+    {"PATCH", "/tools/{tool}", tools_update, ROUTE_USER, ROUTE_BODY},
+    {"DELETE", "/tools/{tool}", tools_delete, ROUTE_USER, 0},
+    {"POST", "/tools/{tool}/validate", tools_validate, ROUTE_USER, 0},
+    {"POST", "/tools/{tool}/test", tools_test, ROUTE_USER, 0},
+    {"POST", "/tools/{tool}/publish", tools_publish, ROUTE_USER, ROUTE_BODY},
+    {"GET", "/tools/{tool}/versions", tools_versions, ROUTE_PUBLIC, 0},
+    {"POST", "/tools/{tool}/execute", tools_execute, ROUTE_USER, ROUTE_BODY},
+    {"GET", "/categories", tools_categories, ROUTE_PUBLIC, 0},
+};
+const size_t routes_tools_count = sizeof routes_tools / sizeof routes_tools[0];
