@@ -26,7 +26,12 @@ struct worker {
     scoreboard_slot *slot;
     db *db;
     pid_t master_pid;
+    uint64_t last_request_ms;
 };
+
+/* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
+ * connection before the first statement, so an unretried write does not meet a dead socket. */
+#define WORKER_IDLE_PING_MS 60000
 
 /* Set from the signal handler; the accept loop checks it between requests, so a request in hand is
  * always answered before the worker leaves. */
@@ -61,7 +66,11 @@ static void worker_install_signals(void)
 db *worker_db(worker *w, mkt_error *err)
 {
     if (!w->db)
-        w->db = db_open(w->cfg, err);
+        return w->db = db_open(w->cfg, err);
+    uint64_t now = scoreboard_now_ms();
+    if (now - w->last_request_ms > WORKER_IDLE_PING_MS && db_ping(w->db, err) < 0)
+        return NULL;
+    w->last_request_ms = now;
     return w->db;
 }
 
@@ -245,6 +254,7 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
         log_warn("database not reachable at start (%s); will retry per request", err.message ? err.message : "");
     error_clear(&err);
     scoreboard_set_state(w.slot, SLOT_IDLE);
+    w.last_request_ms = scoreboard_now_ms();
 
     uint64_t served = 0;
     while (!worker_stop_requested) {
