@@ -6,11 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/account_rules.h"
 #include "core/auth.h"
-
-#define ACCOUNT_EMAIL_MAX 254 /* bytes, RFC 5321 path limit */
-#define ACCOUNT_EMAIL_LOCAL_MAX 64
-#define ACCOUNT_WEBSITE_MAX 2048
 
 /* RFC 3339 UTC. DATETIME columns hold UTC because the connection's time_zone is +00:00. */
 #define ACCOUNT_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -71,254 +68,6 @@ static json_t *account_roles_json(unsigned bits)
         if (bits & account_roles[i].bit)
             json_array_append_new(roles, json_string(account_roles[i].name));
     return roles;
-}
-
-/* ---- text rules ----------------------------------------------------------------------------- */
-
-/* Decodes one code point. Jansson hands over valid UTF-8 only; the bounds check is for safety. */
-static uint32_t account_utf8_next(const unsigned char *s, size_t len, size_t *i)
-{
-    unsigned char c = s[(*i)++];
-    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-    uint32_t cp = extra ? (uint32_t)(c & (0x3f >> extra)) : c;
-    while (extra-- > 0 && *i < len)
-        cp = (cp << 6) | (s[(*i)++] & 0x3fu);
-    return cp;
-}
-
-static size_t account_utf8_count(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
-    return n;
-}
-
-/* C0/C1 controls, line separators and the bidi embedding/override/isolate controls: none belongs
- * in text shown to other users, and the bidi ones make a name read as something it is not. */
-static int account_is_control(uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 ||
-           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Spaces and the invisible characters that make a name look empty. */
-static int account_is_blank(uint32_t cp)
-{
-    return cp == ' ' || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200d) || cp == 0x202f ||
-           cp == 0x205f || cp == 0x2060 || cp == 0x3000 || cp == 0x3164 || cp == 0xfeff;
-}
-
-typedef struct {
-    size_t min, max;     /* code points */
-    int check_controls;  /* refuse account_is_control characters */
-    int allow_newlines;  /* ... except tab, CR and LF (multi-line text) */
-    int refuse_blank;    /* refuse text made only of account_is_blank characters */
-} account_text_rule;
-
-static const account_text_rule account_rule_password = {10, 1024, 0, 0, 0};
-static const account_text_rule account_rule_name = {1, 80, 1, 0, 1};
-static const account_text_rule account_rule_bio = {0, 2000, 1, 1, 0};
-
-/* Reports the first rule the text breaks; 1 when it broke one. The checks count their problems
- * rather than asking err afterwards, so a NULL err can never let bad input through. */
-static int account_text_check(const char *field, const char *s, size_t len, const account_text_rule *rule,
-                              mkt_error *err)
-{
-    size_t count = account_utf8_count(s, len);
-    if (count < rule->min || count > rule->max) {
-        if (rule->min == 1 && count == 0)
-            error_add_field(err, field, "must not be empty");
-        else
-            error_add_field(err, field, "must be %s %zu characters", count < rule->min ? "at least" : "at most",
-                            count < rule->min ? rule->min : rule->max);
-        return 1;
-    }
-    int blank = 1;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp = account_utf8_next((const unsigned char *)s, len, &i);
-        int newline = cp == '\t' || cp == '\n' || cp == '\r';
-        if (rule->check_controls && account_is_control(cp) && !(rule->allow_newlines && newline)) {
-            error_add_field(err, field, "must not contain control characters");
-            return 1;
-        }
-        blank = blank && account_is_blank(cp);
-    }
-    if (rule->refuse_blank && blank) {
-        error_add_field(err, field, "must not be only whitespace");
-        return 1;
-    }
-    return 0;
-}
-
-/* The string value of field, or NULL when absent or not a string (already reported). */
-static const char *account_string(const json_t *body, const char *field, size_t *len)
-{
-    json_t *value = json_object_get(body, field);
-    if (len)
-        *len = json_string_length(value);
-    return json_string_value(value);
-}
-
-static int account_check_text(const json_t *body, const char *field, const account_text_rule *rule,
-                              mkt_error *err)
-{
-    size_t len;
-    const char *s = account_string(body, field, &len);
-    return s ? account_text_check(field, s, len, rule, err) : 0;
-}
-
-/* Labels separated by single dots, at least two of them, none empty. */
-static int account_domain_ok(const char *d, size_t len)
-{
-    if (len < 3 || d[0] == '.' || d[len - 1] == '.' || !memchr(d, '.', len))
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if (d[i] == '.' && d[i - 1] == '.')
-            return 0;
-    return 1;
-}
-
-static const char *account_email_problem(const char *s, size_t len)
-{
-    if (len > ACCOUNT_EMAIL_MAX)
-        return "must be at most 254 bytes";
-    for (size_t i = 0; i < len;) {
-        uint32_t cp = account_utf8_next((const unsigned char *)s, len, &i);
-        if (cp == ' ' || account_is_control(cp))
-            return "must not contain spaces or control characters";
-    }
-    const char *at = memchr(s, '@', len);
-    if (!at || at == s || at - s > ACCOUNT_EMAIL_LOCAL_MAX)
-        return "must be a valid email address";
-    size_t domain_len = len - (size_t)(at + 1 - s);
-    if (memchr(at + 1, '@', domain_len) || !account_domain_ok(at + 1, domain_len))
-        return "must be a valid email address";
-    return NULL;
-}
-
-/* Stored and compared lower-case (ASCII; the column's collation folds the rest). */
-static char *account_email_lower(const char *s)
-{
-    char *out = s ? strdup(s) : NULL;
-    for (char *p = out; p && *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    return out;
-}
-
-static int account_port_ok(const char *p, size_t len)
-{
-    unsigned port = 0;
-    if (len < 1 || len > 5)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-        port = port * 10 + (unsigned)(p[i] - '0');
-    }
-    return port <= 65535;
-}
-
-/* host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 address. */
-static int account_authority_ok(const char *a, size_t len)
-{
-    size_t host_len;
-    const char *allowed;
-    if (len > 0 && a[0] == '[') {
-        const char *close = memchr(a, ']', len);
-        if (!close || close == a + 1)
-            return 0;
-        host_len = (size_t)(close - a) + 1;
-        allowed = "0123456789abcdefABCDEF:.";
-        if (strspn(a + 1, allowed) < host_len - 2)
-            return 0;
-    } else {
-        const char *colon = memchr(a, ':', len);
-        host_len = colon ? (size_t)(colon - a) : len;
-        allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
-        if (host_len == 0 || a[0] == '.' || a[0] == '-' || strspn(a, allowed) < host_len)
-            return 0;
-    }
-    if (host_len == len)
-        return 1;
-    return a[host_len] == ':' && account_port_ok(a + host_len + 1, len - host_len - 1);
-}
-
-static const char *account_website_problem(const char *s, size_t len)
-{
-    if (len > ACCOUNT_WEBSITE_MAX)
-        return "must be at most 2048 characters";
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return "must not contain spaces, control or non-ASCII characters (percent-encode them)";
-    size_t scheme = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!scheme)
-        return "must start with https:// or http://";
-    const char *authority = s + scheme;
-    size_t authority_len = strcspn(authority, "/?#");
-    if (memchr(authority, '@', authority_len))
-        return "must not contain a user name or password";
-    if (!account_authority_ok(authority, authority_len))
-        return "must name a host";
-    return NULL;
-}
-
-static int account_check_with(const json_t *body, const char *field,
-                              const char *(*problem_of)(const char *, size_t), mkt_error *err)
-{
-    size_t len;
-    const char *s = account_string(body, field, &len);
-    const char *problem = s ? problem_of(s, len) : NULL;
-    if (problem)
-        error_add_field(err, field, "%s", problem);
-    return problem != NULL;
-}
-
-/* ---- body shape ----------------------------------------------------------------------------- */
-
-typedef struct {
-    const char *name;
-    int required; /* optional fields also accept null, meaning absent */
-} account_field;
-
-static const account_field *account_field_find(const account_field *fields, size_t count, const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(fields[i].name, name) == 0)
-            return &fields[i];
-    return NULL;
-}
-
-/* Reports every shape problem at once: a body that is not an object, unknown fields, missing
- * required fields and values that are not strings. Content rules run after this. Returns the
- * number of problems. */
-static int account_check_fields(const json_t *body, const account_field *fields, size_t count, mkt_error *err)
-{
-    if (!json_is_object(body)) {
-        error_add_field(err, "", "must be a JSON object");
-        return 1;
-    }
-    int problems = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)body, key, value) {
-        const account_field *field = account_field_find(fields, count, key);
-        const char *problem = !field ? "unknown field"
-                              : json_is_string(value) || (json_is_null(value) && !field->required) ? NULL
-                                                                                                   : "must be a string";
-        if (problem) {
-            error_add_field(err, key, "%s", problem);
-            problems++;
-        }
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (fields[i].required && !json_object_get(body, fields[i].name)) {
-            error_add_field(err, fields[i].name, "is required");
-            problems++;
-        }
-    }
-    return problems;
 }
 
 /* ---- reading accounts ----------------------------------------------------------------------- */
@@ -452,23 +201,23 @@ static int account_register_tx(db *db, void *arg, mkt_error *err)
 
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err)
 {
-    static const account_field fields[] = {{"email", 1}, {"password", 1}, {"display_name", 1}};
-    int problems = account_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
-    problems += account_check_with(body, "email", account_email_problem, err);
-    problems += account_check_text(body, "password", &account_rule_password, err);
-    problems += account_check_text(body, "display_name", &account_rule_name, err);
+    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}, {"display_name", 1}};
+    int problems = account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
+    problems += account_rules_check_body_with(body, "email", account_rules_email_problem, err);
+    problems += account_rules_check_body_text(body, "password", &account_rules_password, err);
+    problems += account_rules_check_body_text(body, "display_name", &account_rules_display_name, err);
     if (problems)
         return NULL;
 
     size_t password_len;
-    const char *password = account_string(body, "password", &password_len);
+    const char *password = account_rules_body_string(body, "password", &password_len);
     char token[AUTH_TOKEN_TEXT_LEN + 1];
     unsigned char token_hash[AUTH_TOKEN_HASH_LEN];
-    account_register_ctx ctx = {.display_name = account_string(body, "display_name", NULL),
+    account_register_ctx ctx = {.display_name = account_rules_body_string(body, "display_name", NULL),
                                 .token_hash = token_hash,
                                 .ttl = cfg->token_ttl};
     /* Hashing before the transaction keeps row locks short; it is the slow part. */
-    char *email = account_email_lower(account_string(body, "email", NULL));
+    char *email = account_rules_email_lower(account_rules_body_string(body, "email", NULL));
     char *hash = email ? auth_password_hash(password, password_len, account_scrypt_params(cfg), err) : NULL;
     int rc = -1;
     if (!email)
@@ -507,11 +256,11 @@ static void account_burn_verify(const config *cfg, const char *password, size_t 
 static int account_check_login(db *db, const config *cfg, const json_t *body, int64_t *user_id, mkt_error *err)
 {
     size_t email_len, password_len;
-    const char *email_text = account_string(body, "email", &email_len);
-    const char *password = account_string(body, "password", &password_len);
+    const char *email_text = account_rules_body_string(body, "email", &email_len);
+    const char *password = account_rules_body_string(body, "password", &password_len);
     /* A malformed email cannot be registered; skipping the query also keeps the column's
      * PAD SPACE collation from matching "a@b.c   " to "a@b.c". */
-    char *email = account_email_problem(email_text, email_len) ? NULL : account_email_lower(email_text);
+    char *email = account_rules_email_problem(email_text, email_len) ? NULL : account_rules_email_lower(email_text);
     db_rows rows = {0};
     if (email && db_query(db, "SELECT id, password_hash FROM users WHERE email = ?", DB_PARAMS(db_text(email)),
                           &rows, err) < 0) {
@@ -533,8 +282,8 @@ static int account_check_login(db *db, const config *cfg, const json_t *body, in
 
 json_t *account_login(db *db, const config *cfg, const json_t *body, mkt_error *err)
 {
-    static const account_field fields[] = {{"email", 1}, {"password", 1}};
-    if (account_check_fields(body, fields, sizeof fields / sizeof fields[0], err))
+    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}};
+    if (account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err))
         return NULL;
     int64_t user_id = 0, session_id = 0;
     char token[AUTH_TOKEN_TEXT_LEN + 1];
@@ -637,20 +386,20 @@ static int account_developer_tx(db *db, void *arg, mkt_error *err)
 
 json_t *account_developer_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)
 {
-    static const account_field fields[] = {{"display_name", 1}, {"bio", 0}, {"website", 0}};
+    static const account_rules_field fields[] = {{"display_name", 1}, {"bio", 0}, {"website", 0}};
     if (account_require_caller(caller, err) < 0)
         return NULL;
-    int problems = account_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
-    problems += account_check_text(body, "display_name", &account_rule_name, err);
-    problems += account_check_text(body, "bio", &account_rule_bio, err);
-    problems += account_check_with(body, "website", account_website_problem, err);
+    int problems = account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
+    problems += account_rules_check_body_text(body, "display_name", &account_rules_display_name, err);
+    problems += account_rules_check_body_text(body, "bio", &account_rules_bio, err);
+    problems += account_rules_check_body_with(body, "website", account_rules_website_problem, err);
     if (problems)
         return NULL;
     account_developer_ctx ctx = {
         .user_id = caller->user_id,
-        .display_name = account_string(body, "display_name", NULL),
-        .bio = account_string(body, "bio", NULL),
-        .website = account_string(body, "website", NULL),
+        .display_name = account_rules_body_string(body, "display_name", NULL),
+        .bio = account_rules_body_string(body, "bio", NULL),
+        .website = account_rules_body_string(body, "website", NULL),
     };
     if (db_transaction(db, account_developer_tx, &ctx, err) < 0)
         return NULL;
@@ -686,7 +435,7 @@ int account_grant_role(db *db, const char *email, const char *role, mkt_error *e
         error_set(err, ERROR_VALIDATION, "role must be developer, moderator or admin");
         return error_add_field(err, "role", "must be developer, moderator or admin");
     }
-    char *lower = account_email_lower(email);
+    char *lower = account_rules_email_lower(email);
     if (!lower)
         return error_set(err, ERROR_VALIDATION, "an email is required");
     db_rows rows = {0};

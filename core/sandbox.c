@@ -1,0 +1,336 @@
+/* Sandbox lifecycle: the capped allocator, the count hook, one protected run per call, and turning what
+ * happened into a result or a clear error. The environment is in sandbox_env.c, the pattern matcher in
+ * sandbox_pattern.c, the JSON conversion in sandbox_json.c. */
+#include "core/sandbox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+
+#define SANDBOX_CHUNKNAME "=code"
+#define SANDBOX_CLOCK_EVERY_BYTES (256 * 1024) /* allocation volume between two clock checks */
+#define SANDBOX_MESSAGE_MAX 512                /* a script's error text, as quoted back to the caller */
+
+typedef enum {
+    SANDBOX_TRIP_NONE = 0,
+    SANDBOX_TRIP_INSTRUCTIONS,
+    SANDBOX_TRIP_TIME,
+    SANDBOX_TRIP_CLOSING /* lua_close: finalizers may not run any code */
+} sandbox_trip;
+
+/* Per-call state, reached from Lua through the allocator's user data. */
+typedef struct {
+    lua_State *L; /* main thread */
+    size_t used, peak, limit;
+    size_t allocated_since_clock;
+    int memory_refused; /* the allocator said no at least once */
+    int64_t work, work_limit, work_at_clock;
+    int64_t deadline_ns;
+    sandbox_trip trip;
+} sandbox_ctx;
+
+typedef enum { PHASE_SETUP, PHASE_LOAD, PHASE_CHUNK, PHASE_INPUT, PHASE_CALL, PHASE_DONE } sandbox_phase;
+
+typedef struct {
+    const char *code;
+    size_t len;
+    const char *function;
+    const json_t *input;
+    int call; /* 0: only check that the function exists */
+    sandbox_phase phase;
+    int missing; /* the chunk did not define the function */
+} sandbox_job;
+
+static int64_t sandbox_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static sandbox_ctx *sandbox_ctx_of(lua_State *L)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    sandbox_charge(L, SANDBOX_HOOK_EVERY);
+}
+
+/* From now on every instruction of this thread (and of the main thread) calls the hook, which raises:
+ * a script that catches the error cannot execute anything after the catch. Other threads reach their own
+ * hook within SANDBOX_HOOK_EVERY instructions and get the same treatment. */
+static void sandbox_make_sticky(sandbox_ctx *ctx, lua_State *L)
+{
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+    if (L != ctx->L)
+        lua_sethook(ctx->L, sandbox_hook, LUA_MASKCOUNT, 1);
+}
+
+static const char *sandbox_trip_text(sandbox_trip trip)
+{
+    switch (trip) {
+    case SANDBOX_TRIP_INSTRUCTIONS: return "instruction limit exceeded";
+    case SANDBOX_TRIP_TIME: return "time limit exceeded";
+    case SANDBOX_TRIP_CLOSING: return "sandbox is closing";
+    default: return "sandbox error";
+    }
+}
+
+void sandbox_charge(lua_State *L, int64_t units)
+{
+    sandbox_ctx *ctx = sandbox_ctx_of(L);
+    if (ctx->trip == SANDBOX_TRIP_NONE) {
+        if (units > ctx->work_limit - ctx->work) {
+            ctx->work = ctx->work_limit + 1; /* saturate: charges like 2^40 must not wrap */
+            ctx->trip = SANDBOX_TRIP_INSTRUCTIONS;
+        } else {
+            ctx->work += units;
+            /* clock_gettime is cheap (vDSO) but not free: read it once per hook's worth of work */
+            if (ctx->work - ctx->work_at_clock >= SANDBOX_HOOK_EVERY) {
+                ctx->work_at_clock = ctx->work;
+                if (sandbox_now_ns() > ctx->deadline_ns)
+                    ctx->trip = SANDBOX_TRIP_TIME;
+            }
+        }
+    }
+    if (ctx->trip == SANDBOX_TRIP_NONE)
+        return;
+    sandbox_make_sticky(ctx, L);
+    lua_pushstring(L, sandbox_trip_text(ctx->trip)); /* may itself fail with a memory error: fine */
+    lua_error(L);
+}
+
+/* Lua's allocator contract: nsize == 0 frees; shrinking must not fail; returning NULL on growth makes Lua
+ * raise its memory error. Growth is also where heavy C functions (string.rep, concat, gsub, upper, ...)
+ * spend their time, so the wall clock is checked here too, every SANDBOX_CLOCK_EVERY_BYTES. */
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    sandbox_ctx *ctx = ud;
+    size_t old = ptr ? osize : 0; /* for new blocks osize carries the object type */
+    if (nsize == 0) {
+        free(ptr);
+        ctx->used -= old;
+        return NULL;
+    }
+    if (nsize > old) {
+        size_t grow = nsize - old;
+        if (ctx->trip != SANDBOX_TRIP_NONE || grow > ctx->limit - ctx->used) {
+            ctx->memory_refused = 1;
+            return NULL;
+        }
+        ctx->allocated_since_clock += grow;
+        if (ctx->allocated_since_clock >= SANDBOX_CLOCK_EVERY_BYTES) {
+            ctx->allocated_since_clock = 0;
+            if (sandbox_now_ns() > ctx->deadline_ns) {
+                ctx->trip = SANDBOX_TRIP_TIME;
+                /* lua_sethook is safe to call at any point (the manual allows it from signal handlers) */
+                sandbox_make_sticky(ctx, ctx->L);
+                return NULL;
+            }
+        }
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL; /* host out of memory: Lua raises a memory error, we report it as the cap */
+    ctx->used = ctx->used - old + nsize;
+    if (ctx->used > ctx->peak)
+        ctx->peak = ctx->used;
+    return p;
+}
+
+/* Everything that can raise runs here, under lua_pcall: an unprotected error would abort the worker. */
+static int sandbox_main(lua_State *L)
+{
+    sandbox_job *job = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    sandbox_env_open(L);
+    job->phase = PHASE_LOAD;
+    if (luaL_loadbufferx(L, job->code, job->len, SANDBOX_CHUNKNAME, "t") != LUA_OK)
+        return lua_error(L);
+    job->phase = PHASE_CHUNK;
+    lua_call(L, 0, 0);
+    /* raw lookup: a metatable on _G must not get to run code outside the handler call */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushstring(L, job->function);
+    if (lua_rawget(L, -2) != LUA_TFUNCTION) {
+        job->missing = 1;
+        return 0;
+    }
+    if (!job->call)
+        return 0;
+    job->phase = PHASE_INPUT;
+    sandbox_push_json(L, job->input);
+    job->phase = PHASE_CALL;
+    lua_call(L, 1, 1);
+    job->phase = PHASE_DONE;
+    /* sandbox_to_json runs unprotected and needs stack room; reserve it while errors are still caught */
+    luaL_checkstack(L, 3 * SANDBOX_MAX_DEPTH + 8, "output conversion");
+    return 1;
+}
+
+/* The error value at idx as text, without running script code (__tostring is not consulted) and without
+ * allocating in Lua (lua_tolstring on a number would, and could fail unprotected). */
+static void sandbox_error_text(lua_State *L, int idx, char *buf, size_t cap)
+{
+    int type = lua_type(L, idx);
+    if (type == LUA_TSTRING) {
+        size_t len = 0;
+        const char *s = lua_tolstring(L, idx, &len);
+        sandbox_utf8_clean(buf, cap, s, len);
+    } else if (type == LUA_TNUMBER && lua_isinteger(L, idx)) {
+        snprintf(buf, cap, "%lld", (long long)lua_tointeger(L, idx));
+    } else if (type == LUA_TNUMBER) {
+        snprintf(buf, cap, "%.14g", (double)lua_tonumber(L, idx));
+    } else {
+        snprintf(buf, cap, "(error object is a %s value)", lua_typename(L, type));
+    }
+}
+
+static int sandbox_is_memory_message(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TSTRING)
+        return 0;
+    size_t len = 0;
+    const char *s = lua_tolstring(L, idx, &len);
+    return len == 17 && memcmp(s, "not enough memory", 17) == 0;
+}
+
+static void sandbox_report_failure(lua_State *L, const sandbox_ctx *ctx, const sandbox_job *job,
+                                   const sandbox_limits *lim, int status, mkt_error *err)
+{
+    if (ctx->trip == SANDBOX_TRIP_INSTRUCTIONS) {
+        error_set(err, ERROR_VALIDATION, "instruction limit exceeded (%" PRId64 " instructions)", lim->instructions);
+        return;
+    }
+    if (ctx->trip == SANDBOX_TRIP_TIME) {
+        error_set(err, ERROR_VALIDATION, "time limit exceeded (%" PRId64 " ms)", lim->timeout_ms);
+        return;
+    }
+    if (status == LUA_OK) {
+        error_set(err, ERROR_VALIDATION, "code does not define function %s", job->function);
+        return;
+    }
+    if (status == LUA_ERRMEM || (ctx->memory_refused && sandbox_is_memory_message(L, -1))) {
+        error_set(err, ERROR_VALIDATION, "memory limit exceeded (%" PRId64 " bytes)", lim->memory_bytes);
+        return;
+    }
+    char text[SANDBOX_MESSAGE_MAX];
+    sandbox_error_text(L, -1, text, sizeof text);
+    switch (job->phase) {
+    case PHASE_SETUP: error_set(err, ERROR_INTERNAL, "sandbox setup failed: %s", text); break;
+    case PHASE_LOAD: error_set(err, ERROR_VALIDATION, "syntax error: %s", text); break;
+    case PHASE_CHUNK: error_set(err, ERROR_VALIDATION, "code error: %s", text); break;
+    case PHASE_INPUT: error_set(err, ERROR_VALIDATION, "input: %s", text); break;
+    default: error_set(err, ERROR_VALIDATION, "%s error: %s", job->function, text); break;
+    }
+}
+
+static int sandbox_limits_valid(const sandbox_limits *lim)
+{
+    return lim && lim->instructions > 0 && lim->memory_bytes > 0 && lim->output_bytes > 0 &&
+           lim->timeout_ms > 0;
+}
+
+/* One sandboxed execution from fresh state to lua_close. Returns the JSON result when job->call is set,
+ * json_null() as a success marker for a check, NULL on failure. */
+static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
+{
+    int64_t start = sandbox_now_ns();
+    if (stats)
+        *stats = (sandbox_stats){0, 0, 0};
+    if (!job->code || !job->function || !sandbox_limits_valid(lim)) {
+        error_set(err, ERROR_INTERNAL, "sandbox called without code, function or valid limits");
+        return NULL;
+    }
+    sandbox_ctx ctx = {0};
+    ctx.limit = (size_t)lim->memory_bytes;
+    ctx.work_limit = lim->instructions;
+    ctx.deadline_ns = start + lim->timeout_ms * 1000000;
+    lua_State *L = lua_newstate(sandbox_alloc, &ctx);
+    if (!L) {
+        error_set(err, ERROR_INTERNAL, "cannot create a Lua state");
+        return NULL;
+    }
+    ctx.L = L;
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+
+    json_t *result = NULL;
+    lua_pushcfunction(L, sandbox_main); /* light C function: no allocation, cannot fail */
+    lua_pushlightuserdata(L, job);
+    int status = lua_pcall(L, 1, 1, 0);
+    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing)
+        sandbox_report_failure(L, &ctx, job, lim, status, err);
+    else if (!job->call)
+        result = json_null();
+    else
+        result = sandbox_to_json(L, -1, (size_t)lim->output_bytes, "output", err);
+
+    if (stats) {
+        stats->instructions = ctx.work > lim->instructions ? lim->instructions : ctx.work;
+        stats->peak_memory = (int64_t)ctx.peak;
+    }
+    /* Defence in depth: nothing the script wrote may run during lua_close (scripts cannot set __gc, and
+     * Lua would run finalizers unhooked anyway; this stops anything hooked, like a stray __close). */
+    ctx.trip = SANDBOX_TRIP_CLOSING;
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+    lua_close(L);
+    if (stats)
+        stats->duration_us = (sandbox_now_ns() - start) / 1000;
+    return result;
+}
+
+json_t *sandbox_call(const char *code, size_t len, const char *function, const json_t *input,
+                     const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
+{
+    sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .call = 1};
+    return sandbox_execute(&job, lim, stats, err);
+}
+
+json_t *sandbox_run(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,
+                    sandbox_stats *stats, mkt_error *err)
+{
+    return sandbox_call(code, len, "handler", input, lim, stats, err);
+}
+
+int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
+                           mkt_error *err)
+{
+    sandbox_job job = {.code = code, .len = len, .function = function, .call = 0};
+    json_t *ok = sandbox_execute(&job, lim, NULL, err);
+    if (!ok)
+        return -1;
+    json_decref(ok);
+    return 0;
+}
+
+int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err)
+{
+    return sandbox_check_function(code, len, "handler", lim, err);
+}
+
+sandbox_limits sandbox_limits_from_config(const config *cfg)
+{
+    config defaults;
+    if (!cfg) {
+        config_defaults(&defaults);
+        cfg = &defaults;
+    }
+    sandbox_limits lim = {
+        .instructions = cfg->sandbox_instructions,
+        .memory_bytes = cfg->sandbox_memory,
+        .output_bytes = cfg->sandbox_output,
+        .timeout_ms = cfg->sandbox_timeout_ms,
+    };
+    if (cfg == &defaults)
+        config_free(&defaults);
+    return lim;
+}

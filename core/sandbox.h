@@ -1,0 +1,129 @@
+/* The Lua 5.4 sandbox that runs tool and plugin code. Pure: no database, no FastCGI.
+ *
+ * Every call gets a fresh lua_State, torn down before returning, so nothing leaks between runs:
+ *   - memory: a custom allocator refuses growth past limits.memory_bytes (Lua raises its memory error);
+ *   - instructions: a count hook every SANDBOX_HOOK_EVERY VM instructions adds to a work counter and
+ *     checks it against limits.instructions and the wall clock against limits.timeout_ms. Work done in C
+ *     on the script's behalf (pattern matching, table.sort/move/insert/...) is charged to the same counter,
+ *     so "instructions" is really "work units": VM instructions plus C steps.
+ *     Once a cap trips it is sticky: every thread's hook drops to count 1, pcall/xpcall/coroutine.resume
+ *     re-raise, allocations are refused, so no script can catch its way past a cap.
+ *   - code is loaded as text only (luaL_loadbufferx mode "t"); crafted bytecode never reaches the VM.
+ *
+ * Environment (everything else is absent):
+ *   base: assert error getmetatable ipairs next pairs rawequal rawget rawlen rawset select setmetatable
+ *         tonumber tostring type _G _VERSION; pcall/xpcall (wrapped: a tripped cap is re-raised);
+ *         print (a no-op, so debugging prints do not break a tool);
+ *         load (wrapped: string chunks only, always text mode, env = the globals unless a 4th argument
+ *         is given). Removed: dofile loadfile collectgarbage warn require.
+ *   string: all but dump; find/match/gmatch/gsub are our own implementation of Lua patterns with the
+ *         same semantics, charged one work unit per matcher step (Lua's own matcher runs unhooked and
+ *         '.-.-.-.-b' on a long subject would backtrack for hours). The string metatable is protected:
+ *         getmetatable("") returns false.
+ *   table: all; insert/remove/move/sort/concat/unpack are charged for the elements they touch and refuse
+ *         tables whose metatable has __index/__newindex/__len (a lying __len would dodge the charge).
+ *   math, utf8, coroutine (resume wrapped; coroutines inherit the count hook), os.time/os.clock/os.date.
+ *   json: json.null (see below) and json.array([t]) which marks a table as an array.
+ *   setmetatable refuses metatables with a __gc field: Lua 5.4 runs finalizers with hooks disabled, so
+ *   a looping finalizer could not be stopped by any cap (not even at lua_close). __close is fine (hooked).
+ *
+ * JSON <-> Lua (sandbox_push_json / sandbox_to_json, the one place that converts):
+ *   null     -> nil at the top level, key left out inside an object, json.null inside an array (so
+ *               positions stay); json.null -> null anywhere, nil (a returned nil) -> null.
+ *   boolean <-> boolean.
+ *   integer <-> Lua integer; real <-> Lua float. The subtype is kept both ways: 1 stays 1, 1.0 stays 1.0.
+ *               NaN and +-inf are rejected on the way out.
+ *   string  <-> string; on the way out it must be valid UTF-8.
+ *   array   -> table with keys 1..n and the json.array marker metatable (so an empty array round-trips).
+ *   object  -> table with string keys.
+ *   table   -> array when its keys are exactly 1..n (n >= 1); object when all keys are strings; empty:
+ *               [] when it carries the json.array marker, else {}. Mixed keys, holes ("sparse array"),
+ *               keys of other types, cycles and nesting deeper than SANDBOX_MAX_DEPTH are errors naming
+ *               the path ("output.items[2]: sparse array ..."; array positions in paths are 0-based like
+ *               JSON). Functions, userdata and threads are errors. Metatables are otherwise ignored and
+ *               all reads are raw, so no script code runs during conversion.
+ *   The output is capped at limits.output_bytes of its compact JSON encoding ("output too large").
+ *   Object key order follows Lua's table order; dump with JSON_SORT_KEYS when order matters.
+ *
+ * Errors: ERROR_VALIDATION for everything the code did (caps, Lua errors, escape attempts, bad output),
+ * ERROR_INTERNAL only for our own failures (out of host memory). Messages:
+ *   "instruction limit exceeded (N instructions)", "memory limit exceeded (N bytes)",
+ *   "time limit exceeded (N ms)", "output too large (more than N bytes)", "syntax error: code:1: ...",
+ *   "code error: code:3: ..." (the chunk's top level failed), "handler error: code:7: ..." (the entry
+ *   function failed; non-string error values read "(error object is a table value)"),
+ *   "code does not define function handler", "output.x: ..." (conversion).
+ */
+#ifndef CORE_SANDBOX_H
+#define CORE_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <lua.h>
+
+#include "core/config.h"
+#include "core/error.h"
+
+#define SANDBOX_HOOK_EVERY 1000  /* VM instructions between two count-hook calls */
+#define SANDBOX_MAX_DEPTH 32     /* nesting of arrays/objects, both directions */
+
+typedef struct {
+    int64_t instructions;  /* work units (VM instructions + charged C work) */
+    int64_t memory_bytes;  /* everything the lua_State allocates, libraries included */
+    int64_t output_bytes;  /* compact JSON size of the result */
+    int64_t timeout_ms;    /* wall clock from the start of the call, setup included */
+} sandbox_limits;
+
+typedef struct {
+    int64_t instructions;  /* work units used, VM part counted in steps of SANDBOX_HOOK_EVERY */
+    int64_t peak_memory;   /* bytes */
+    int64_t duration_us;   /* whole call: state creation, run, conversion, close */
+} sandbox_stats;
+
+/* The caps from config; a NULL cfg gives the config defaults. */
+sandbox_limits sandbox_limits_from_config(const config *cfg);
+
+/* Compiles (text only) and runs the chunk's top level under the limits, then checks it defined a global
+ * function `handler`. Returns 0, or -1 with err set. */
+int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err);
+
+/* Same for any entry function name (plugins define hook functions). */
+int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
+                           mkt_error *err);
+
+/* Runs the chunk, calls handler(input) and returns its first result as JSON (a new reference), or NULL
+ * with err set. input may be NULL (the handler gets nil). stats may be NULL; it is filled on failure too. */
+json_t *sandbox_run(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,
+                    sandbox_stats *stats, mkt_error *err);
+
+/* sandbox_run with the entry function named by `function`; errors read "<function> error: ...". */
+json_t *sandbox_call(const char *code, size_t len, const char *function, const json_t *input,
+                     const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
+
+/* ---- The conversion pair. Only valid on a state set up by this module (json.null and the array marker
+ * live in its registry). ---- */
+
+/* Pushes value (NULL = nil). May raise a Lua error (memory, or nesting deeper than SANDBOX_MAX_DEPTH):
+ * call it in protected mode. */
+void sandbox_push_json(lua_State *L, const json_t *value);
+
+/* Converts the value at idx; root names it in error paths ("output"). Never raises a Lua error and never
+ * runs script code. Returns a new reference, or NULL with err set. */
+json_t *sandbox_to_json(lua_State *L, int idx, size_t max_bytes, const char *root, mkt_error *err);
+
+/* ---- Internal: shared between core/sandbox*.c, not for other modules. ---- */
+
+/* Adds units of work; raises "instruction limit exceeded"/"time limit exceeded" when a cap trips, and
+ * re-raises when one already has. sandbox_charge(L, 0) only re-raises. */
+void sandbox_charge(lua_State *L, int64_t units);
+/* Opens the whitelisted environment into the globals table. Raises on memory errors. */
+void sandbox_env_open(lua_State *L);
+/* Replaces find/match/gmatch/gsub in the string library table at index idx. */
+void sandbox_patterns_open(lua_State *L, int idx);
+/* Creates the json table and the registry markers. */
+void sandbox_json_open(lua_State *L);
+/* Copies src into dst (cap > 0) as valid UTF-8: invalid bytes become '?', cut at a character boundary. */
+void sandbox_utf8_clean(char *dst, size_t cap, const char *src, size_t len);
+
+#endif

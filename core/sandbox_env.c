@@ -1,0 +1,308 @@
+/* The whitelisted environment of a sandbox state (see core/sandbox.h for the list and the reasons).
+ * Libraries are opened one by one; what a script must not reach is removed, and the few library functions
+ * that could catch a tripped cap or loop in C unboundedly are wrapped. */
+#include "core/sandbox.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* Loading a text chunk is a linear pass in C; charge it like this many bytes per work unit. */
+#define ENV_LOAD_BYTES_PER_UNIT 16
+
+/* ---- base ---- */
+
+static int env_print(lua_State *L)
+{
+    (void)L; /* no output channel: print is accepted and dropped */
+    return 0;
+}
+
+/* Shared continuation of pcall/xpcall, also used when nothing yielded. A tripped cap goes straight on
+ * up; any other error becomes false, message. */
+static int env_pcall_done(lua_State *L, int status, lua_KContext keep)
+{
+    sandbox_charge(L, 0);
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)keep;
+}
+
+static int env_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    sandbox_charge(L, 1); /* pcall of a non-function runs no instruction: count the call itself */
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1); /* true, f, args... */
+    int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, env_pcall_done);
+    return env_pcall_done(L, status, 0);
+}
+
+static int env_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    sandbox_charge(L, 1);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2); /* f, handler, true, f, args... */
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, env_pcall_done);
+    return env_pcall_done(L, status, 2);
+}
+
+/* load(chunk [, chunkname [, mode [, env]]]): string chunks only, always text mode whatever mode says. */
+static int env_load(lua_State *L)
+{
+    size_t len = 0;
+    const char *chunk = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
+    if (!chunk) {
+        luaL_pushfail(L);
+        lua_pushliteral(L, "load: only string chunks can be loaded in the sandbox");
+        return 2;
+    }
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    sandbox_charge(L, (int64_t)(len / ENV_LOAD_BYTES_PER_UNIT));
+    int has_env = !lua_isnone(L, 4);
+    if (luaL_loadbufferx(L, chunk, len, name, "t") != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env) {
+        lua_pushvalue(L, 4);
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    }
+    return 1;
+}
+
+/* Lua 5.4 runs finalizers with hooks disabled (GCTM clears allowhook), so a looping __gc could never be
+ * stopped, not even at lua_close. An object is marked for finalization only when setmetatable sees a
+ * __gc field (adding one later has no effect), so refusing it here closes the door. */
+static int env_setmetatable(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE); /* checked here so errors name 'setmetatable' */
+    luaL_argexpected(L, lua_isnoneornil(L, 2) || lua_type(L, 2) == LUA_TTABLE, 2, "nil or table");
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc metamethods are not supported in the sandbox");
+        lua_pop(L, 1);
+    }
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void env_open_base(lua_State *L)
+{
+    static const char *const removed[] = {"dofile", "loadfile", "collectgarbage", "warn", "require", NULL};
+    static const luaL_Reg replaced[] = {
+        {"print", env_print}, {"pcall", env_pcall}, {"xpcall", env_xpcall}, {"load", env_load}, {NULL, NULL}};
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    for (int i = 0; removed[i]; i++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, removed[i]);
+    }
+    luaL_setfuncs(L, replaced, 0);
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, env_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    lua_pop(L, 1);
+}
+
+/* ---- table: charge what the C loops touch ---- */
+
+/* These functions read the length and elements through metamethods; a __len that answers 2^40 (or a
+ * different number the second time) would make them loop in C past any charge. Plain tables only. */
+static void env_plain_table(lua_State *L, int arg, const char *fname)
+{
+    static const char *const fields[] = {"__index", "__newindex", "__len", NULL};
+    luaL_checktype(L, arg, LUA_TTABLE);
+    if (!lua_getmetatable(L, arg))
+        return;
+    for (int i = 0; fields[i]; i++) {
+        lua_pushstring(L, fields[i]);
+        if (lua_rawget(L, -2) != LUA_TNIL) /* raw: the metatable's own metatable must not run code */
+            luaL_error(L, "table.%s: tables with a %s metamethod are not supported in the sandbox", fname,
+                       fields[i]);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* Elements from first to last, 0 when empty, saturating instead of overflowing. */
+static int64_t env_span(lua_Integer first, lua_Integer last)
+{
+    if (last < first)
+        return 0;
+    lua_Unsigned n = (lua_Unsigned)last - (lua_Unsigned)first + 1u;
+    return n == 0 || n > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
+/* Charges cost, then calls the original library function (upvalue 1) with the same arguments. */
+static int env_table_forward(lua_State *L, int64_t cost)
+{
+    sandbox_charge(L, cost);
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int env_table_insert(lua_State *L)
+{
+    env_plain_table(L, 1, "insert");
+    int64_t cost = 1;
+    if (lua_gettop(L) >= 3) /* insert at a position shifts the elements after it */
+        cost += env_span(luaL_checkinteger(L, 2), (lua_Integer)lua_rawlen(L, 1));
+    return env_table_forward(L, cost);
+}
+
+static int env_table_remove(lua_State *L)
+{
+    env_plain_table(L, 1, "remove");
+    int64_t cost = 1;
+    if (!lua_isnoneornil(L, 2))
+        cost += env_span(luaL_checkinteger(L, 2), (lua_Integer)lua_rawlen(L, 1));
+    return env_table_forward(L, cost);
+}
+
+static int env_table_move(lua_State *L)
+{
+    env_plain_table(L, 1, "move");
+    if (!lua_isnoneornil(L, 5))
+        env_plain_table(L, 5, "move");
+    int64_t cost = 1 + env_span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3));
+    return env_table_forward(L, cost);
+}
+
+static int env_table_sort(lua_State *L)
+{
+    env_plain_table(L, 1, "sort");
+    int64_t n = (int64_t)lua_rawlen(L, 1), log2n = 1;
+    while (log2n < 62 && (INT64_C(1) << log2n) < n)
+        log2n++;
+    return env_table_forward(L, 1 + n * log2n);
+}
+
+/* concat(list, sep, i, j) and unpack(list, i, j): j defaults to #list */
+static int64_t env_range_cost(lua_State *L, int first_arg)
+{
+    lua_Integer first = luaL_optinteger(L, first_arg, 1);
+    lua_Integer last = lua_isnoneornil(L, first_arg + 1) ? (lua_Integer)lua_rawlen(L, 1)
+                                                          : luaL_checkinteger(L, first_arg + 1);
+    return 1 + env_span(first, last);
+}
+
+static int env_table_concat(lua_State *L)
+{
+    env_plain_table(L, 1, "concat");
+    return env_table_forward(L, env_range_cost(L, 3));
+}
+
+static int env_table_unpack(lua_State *L)
+{
+    env_plain_table(L, 1, "unpack");
+    return env_table_forward(L, env_range_cost(L, 2));
+}
+
+/* Replaces field name of the table at idx by a closure over the original function. */
+static void env_wrap(lua_State *L, int idx, const char *name, lua_CFunction wrapper)
+{
+    lua_getfield(L, idx, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, idx, name);
+}
+
+static void env_open_table(lua_State *L)
+{
+    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+    int t = lua_gettop(L);
+    env_wrap(L, t, "insert", env_table_insert);
+    env_wrap(L, t, "remove", env_table_remove);
+    env_wrap(L, t, "move", env_table_move);
+    env_wrap(L, t, "sort", env_table_sort);
+    env_wrap(L, t, "concat", env_table_concat);
+    env_wrap(L, t, "unpack", env_table_unpack);
+    lua_pop(L, 1);
+}
+
+/* ---- string ---- */
+
+static void env_open_string(lua_State *L)
+{
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+    int s = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setfield(L, s, "dump"); /* bytecode out is useless without bytecode in, and leaks internals */
+    sandbox_patterns_open(L, s);
+    /* The metatable every string shares: getmetatable("") answers false, so its __index can't be swapped. */
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
+/* ---- coroutine, os ---- */
+
+/* resume catches errors like pcall does: re-raise a tripped cap. (Coroutines inherit the count hook
+ * from the thread that creates them, so their instructions are counted as well.) */
+static int env_resume(lua_State *L)
+{
+    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine");
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    sandbox_charge(L, 0);
+    return lua_gettop(L);
+}
+
+static void env_open_coroutine(lua_State *L)
+{
+    luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
+    env_wrap(L, lua_gettop(L), "resume", env_resume);
+    lua_pop(L, 1);
+}
+
+static void env_open_os(lua_State *L)
+{
+    static const char *const kept[] = {"time", "clock", "date", NULL};
+    lua_pushcfunction(L, luaopen_os); /* a private copy: nothing registered in package.loaded */
+    lua_call(L, 0, 1);
+    lua_createtable(L, 0, 3);
+    for (int i = 0; kept[i]; i++) {
+        lua_getfield(L, -2, kept[i]);
+        lua_setfield(L, -2, kept[i]);
+    }
+    lua_setglobal(L, "os");
+    lua_pop(L, 1);
+}
+
+static void env_open_plain(lua_State *L, const char *name, lua_CFunction open)
+{
+    luaL_requiref(L, name, open, 1);
+    lua_pop(L, 1);
+}
+
+void sandbox_env_open(lua_State *L)
+{
+    luaL_checkstack(L, 8, "sandbox environment");
+    env_open_base(L);
+    env_open_string(L);
+    env_open_table(L);
+    env_open_plain(L, LUA_MATHLIBNAME, luaopen_math);
+    env_open_plain(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    env_open_coroutine(L);
+    env_open_os(L);
+    sandbox_json_open(L);
+}

@@ -1,0 +1,287 @@
+/* ToolBuilder versions: publishing the draft as an immutable semver snapshot, and listing versions
+ * newest first by semver precedence (which SQL cannot order: pre-release identifiers compare
+ * numerically or lexically per identifier). */
+#include "core/tool_builder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/semver.h"
+#include "core/tool_check.h"
+#include "core/tool_fields.h"
+#include "core/tool_record.h"
+
+#define TOOL_BUILDER_VERSION_COLUMNS                                                                        \
+    "SELECT tool_id, version, changelog, " TOOL_RECORD_TIME("created_at") ", input_schema, output_schema" \
+    " FROM tool_versions"
+
+enum { VCOL_TOOL_ID, VCOL_VERSION, VCOL_CHANGELOG, VCOL_CREATED_AT, VCOL_INPUT, VCOL_OUTPUT };
+
+/* Pre-release: a '-' before any build metadata ("1.0.0+build-5" is a release). */
+static int tool_builder_is_prerelease(const char *version)
+{
+    return memchr(version, '-', strcspn(version, "+")) != NULL;
+}
+
+static json_t *tool_builder_version_json(const db_rows *rows, size_t i)
+{
+    const char *version = db_rows_text(rows, i, VCOL_VERSION);
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "tool_id", db_rows_text(rows, i, VCOL_TOOL_ID),
+                     "version", version, "prerelease", tool_builder_is_prerelease(version), "changelog",
+                     db_rows_text(rows, i, VCOL_CHANGELOG), "created_at", db_rows_text(rows, i, VCOL_CREATED_AT),
+                     "input_schema", json_loads(db_rows_text(rows, i, VCOL_INPUT), JSON_DECODE_ANY, NULL),
+                     "output_schema", json_loads(db_rows_text(rows, i, VCOL_OUTPUT), JSON_DECODE_ANY, NULL));
+}
+
+/* ---- publish ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *version, *changelog;
+} tool_builder_publish_body;
+
+static int tool_builder_publish_read(const json_t *body, tool_builder_publish_body *out, semver *v, mkt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(v, 0, sizeof *v);
+    if (!json_is_object(body))
+        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {version, changelog}");
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)body, key, value) {
+        if (strcmp(key, "version") != 0 && strcmp(key, "changelog") != 0)
+            error_add_field(err, key, "unknown field");
+    }
+    const json_t *version = json_object_get(body, "version");
+    mkt_error parse_err = MKT_ERROR_INIT;
+    if (!version)
+        error_add_field(err, "version", "is required (a semantic version such as 1.0.0)");
+    else if (!json_is_string(version))
+        error_add_field(err, "version", "must be a string (a semantic version such as 1.0.0)");
+    else if (semver_parse(json_string_value(version), v, &parse_err) < 0)
+        error_add_field(err, "version", "%s", parse_err.message ? parse_err.message : "is not a semantic version");
+    else
+        out->version = json_string_value(version);
+    error_clear(&parse_err);
+    const json_t *changelog = json_object_get(body, "changelog");
+    out->changelog = "";
+    if (changelog && (!json_is_string(changelog) ||
+                      tool_fields_utf8_length(json_string_value(changelog)) > TOOL_BUILDER_CHANGELOG_MAX ||
+                      strlen(json_string_value(changelog)) != json_string_length(changelog)))
+        error_add_field(err, "changelog", "must be a string of at most %d characters", TOOL_BUILDER_CHANGELOG_MAX);
+    else if (changelog)
+        out->changelog = json_string_value(changelog);
+    if (error_is_set(err)) {
+        semver_free(v);
+        return error_set(err, ERROR_VALIDATION, "invalid publish request");
+    }
+    return 0;
+}
+
+/* 409 unless v is greater than latest (NULL: nothing published yet). */
+static int tool_builder_check_greater(const semver *v, const char *version, const char *latest, mkt_error *err)
+{
+    if (!latest)
+        return 0;
+    semver current;
+    if (semver_parse(latest, &current, err) < 0)
+        return error_set(err, ERROR_INTERNAL, "stored version \"%s\" does not parse", latest);
+    int cmp = semver_compare(v, &current);
+    semver_free(&current);
+    if (cmp <= 0)
+        return error_set(err, ERROR_CONFLICT, "version %s is not greater than the latest published version %s",
+                         version, latest);
+    return 0;
+}
+
+/* The draft must validate and every test must pass; failures become field errors. */
+static int tool_builder_publish_gate(const config *cfg, const tool_check_draft *d, mkt_error *err)
+{
+    int problems = tool_check_draft_errors(cfg, d, err);
+    if (problems < 0)
+        return -1;
+    if (problems > 0)
+        return error_set(err, ERROR_VALIDATION, "the draft does not validate (see POST /validate)");
+    json_t *run = tool_check_run_tests(cfg, d, err);
+    if (!run)
+        return -1;
+    json_t *results = json_object_get(run, "results");
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        json_t *r = json_array_get(results, i);
+        if (json_is_true(json_object_get(r, "passed")))
+            continue;
+        char field[32];
+        snprintf(field, sizeof field, "tests[%zu]", i);
+        error_add_field(err, field, "\"%s\" failed: %s", json_string_value(json_object_get(r, "name")),
+                        json_string_value(json_object_get(r, "error")));
+    }
+    json_int_t failed = json_integer_value(json_object_get(run, "failed"));
+    json_decref(run);
+    if (failed > 0)
+        return error_set(err, ERROR_VALIDATION, "%lld of the tool's tests failed", (long long)failed);
+    return 0;
+}
+
+typedef struct {
+    const tool_record *t;
+    const semver *v;
+    const tool_builder_publish_body *body;
+    int64_t version_id;
+} tool_builder_publish_ctx;
+
+/* Under the row lock the latest version and status are read again: of two concurrent publishes the
+ * second sees the first's version and gets its 409. The snapshot is the draft as loaded and tested,
+ * not whatever an edit may have stored since. */
+static int tool_builder_publish_tx(db *db, void *arg, mkt_error *err)
+{
+    tool_builder_publish_ctx *ctx = arg;
+    const tool_record *t = ctx->t;
+    db_rows rows = {0};
+    if (tool_record_lock(db, t->id, err) < 0 ||
+        db_query(db, "SELECT status, latest_version FROM tools WHERE id = ?", DB_PARAMS(db_int(t->id)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (strcmp(db_rows_text(&rows, 0, 0), "delisted") == 0)
+        rc = error_set(err, ERROR_CONFLICT, "the tool is delisted");
+    if (rc == 0)
+        rc = tool_builder_check_greater(ctx->v, ctx->body->version, db_rows_text(&rows, 0, 1), err);
+    db_rows_free(&rows);
+    if (rc < 0)
+        return -1;
+    db_result res = {0};
+    const semver *v = ctx->v;
+    if (db_exec(db,
+                "INSERT INTO tool_versions (tool_id, version, major, minor, patch, prerelease, changelog,"
+                " input_schema, output_schema, code, tests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                DB_PARAMS(db_int(t->id), db_text(ctx->body->version), db_int((int64_t)v->major),
+                          db_int((int64_t)v->minor), db_int((int64_t)v->patch), db_text(v->prerelease),
+                          db_text(ctx->body->changelog), db_text(t->draft_input_schema),
+                          db_text(t->draft_output_schema), db_bytes(t->code, t->code_len), db_text(t->draft_tests)),
+                &res, err) < 0) {
+        if (db_last_errno(db) == DB_ER_DUP_ENTRY)
+            error_set(err, ERROR_CONFLICT, "version %s is already published", ctx->body->version);
+        return -1;
+    }
+    ctx->version_id = (int64_t)res.insert_id;
+    return db_exec(db,
+                   "UPDATE tools SET status = 'published', latest_version = ?,"
+                   " published_at = COALESCE(published_at, CURRENT_TIMESTAMP(6)), updated_at = CURRENT_TIMESTAMP(6)"
+                   " WHERE id = ?",
+                   DB_PARAMS(db_text(ctx->body->version), db_int(t->id)), NULL, err);
+}
+
+static json_t *tool_builder_version_get(db *db, int64_t version_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, TOOL_BUILDER_VERSION_COLUMNS " WHERE id = ?", DB_PARAMS(db_int(version_id)), &rows, err) < 0)
+        return NULL;
+    json_t *out = rows.row_count ? tool_builder_version_json(&rows, 0) : NULL;
+    db_rows_free(&rows);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "cannot read the new version back");
+    return out;
+}
+
+static json_t *tool_builder_publish_checked(db *db, const config *cfg, const tool_record *t, const semver *v,
+                                            const tool_builder_publish_body *body, mkt_error *err)
+{
+    if (strcmp(t->status, "delisted") == 0) {
+        error_set(err, ERROR_CONFLICT, "the tool is delisted");
+        return NULL;
+    }
+    /* cheap 409 before the tests run; the transaction checks again under the lock */
+    if (tool_builder_check_greater(v, body->version, t->latest_version, err) < 0)
+        return NULL;
+    json_t *input = tool_record_parse(t->draft_input_schema, err);
+    json_t *output = input ? tool_record_parse(t->draft_output_schema, err) : NULL;
+    json_t *tests = output ? tool_record_parse(t->draft_tests, err) : NULL;
+    json_t *out = NULL;
+    if (tests) {
+        tool_check_draft d = {.input_schema = input, .output_schema = output, .tests = tests, .code = t->code,
+                              .code_len = t->code_len};
+        tool_builder_publish_ctx ctx = {.t = t, .v = v, .body = body};
+        if (tool_builder_publish_gate(cfg, &d, err) == 0 && db_transaction(db, tool_builder_publish_tx, &ctx, err) == 0)
+            out = tool_builder_version_get(db, ctx.version_id, err);
+    }
+    json_decref(input);
+    json_decref(output);
+    json_decref(tests);
+    return out;
+}
+
+json_t *tool_builder_publish(db *db, const config *cfg, const account_caller *caller, const char *ref,
+                             const json_t *body, mkt_error *err)
+{
+    tool_record t;
+    if (tool_record_find_owned(db, ref, caller, &t, err) < 0)
+        return NULL;
+    semver v;
+    tool_builder_publish_body req;
+    json_t *out = NULL;
+    if (tool_builder_publish_read(body, &req, &v, err) == 0) {
+        out = tool_builder_publish_checked(db, cfg, &t, &v, &req, err);
+        semver_free(&v);
+    }
+    tool_record_free(&t);
+    return out;
+}
+
+/* ---- versions ----------------------------------------------------------------------------------- */
+
+typedef struct {
+    semver v;
+    size_t row;
+} tool_builder_sorted;
+
+static int tool_builder_newest_first(const void *a, const void *b)
+{
+    const tool_builder_sorted *x = a, *y = b;
+    int cmp = semver_compare(&y->v, &x->v);
+    /* equal precedence (build metadata only) cannot be published twice, but keep the order total */
+    return cmp ? cmp : (x->row < y->row) - (x->row > y->row);
+}
+
+static json_t *tool_builder_versions_page(const db_rows *rows, int64_t page, int64_t per_page, mkt_error *err)
+{
+    size_t n = rows->row_count;
+    tool_builder_sorted *sorted = calloc(n ? n : 1, sizeof *sorted);
+    json_t *items = json_array();
+    json_t *out = NULL;
+    if (!sorted || !items)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        sorted[i].row = i;
+        if (semver_parse(db_rows_text(rows, i, VCOL_VERSION), &sorted[i].v, NULL) < 0)
+            memset(&sorted[i].v, 0, sizeof sorted[i].v); /* sorts as 0.0.0; cannot happen for stored rows */
+    }
+    qsort(sorted, n, sizeof *sorted, tool_builder_newest_first);
+    size_t first = (size_t)((page - 1) * per_page);
+    for (size_t i = first; i < n && i < first + (size_t)per_page; i++)
+        if (json_array_append_new(items, tool_builder_version_json(rows, sorted[i].row)) < 0)
+            goto done;
+    out = json_pack("{s:O, s:I, s:I, s:I}", "versions", items, "total", (json_int_t)n, "page", (json_int_t)page,
+                    "per_page", (json_int_t)per_page);
+done:
+    for (size_t i = 0; sorted && i < n; i++)
+        semver_free(&sorted[i].v);
+    free(sorted);
+    json_decref(items);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+json_t *tool_builder_versions(db *db, const account_caller *caller, const char *ref, int64_t page,
+                              int64_t per_page, mkt_error *err)
+{
+    tool_record t;
+    if (tool_record_find(db, ref, caller, &t, err) < 0)
+        return NULL;
+    db_rows rows = {0};
+    json_t *out = NULL;
+    if (db_query(db, TOOL_BUILDER_VERSION_COLUMNS " WHERE tool_id = ?", DB_PARAMS(db_int(t.id)), &rows, err) == 0)
+        out = tool_builder_versions_page(&rows, page, per_page, err);
+    db_rows_free(&rows);
+    tool_record_free(&t);
+    return out;
+}

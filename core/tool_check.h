@@ -1,0 +1,48 @@
+/* Checking and running tool code: the draft checks behind /validate, the test runs behind /test and
+ * /publish, and the one execution path (input schema → sandbox → output schema) that /execute and
+ * the tests share, so a test passes exactly when the same input would succeed in production. */
+#ifndef CORE_TOOL_CHECK_H
+#define CORE_TOOL_CHECK_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/error.h"
+
+typedef struct {
+    const json_t *input_schema, *output_schema, *tests;
+    const char *code;
+    size_t code_len;
+} tool_check_draft;
+
+/* Every problem of a draft as field errors on err (kind ERROR_VALIDATION): schemas well-formed, code
+ * compiles and defines handler, each test's input matches input_schema and expected matches
+ * output_schema. Returns the number of problems (0: valid), -1 when a check itself failed
+ * (ERROR_INTERNAL, e.g. out of memory). */
+int tool_check_draft_errors(const config *cfg, const tool_check_draft *d, mkt_error *err);
+
+/* {valid, errors[{field, message}]} for POST /tools/{tool}/validate. */
+json_t *tool_check_validate(const config *cfg, const tool_check_draft *d, mkt_error *err);
+
+/* {passed, failed, results[{name, passed, output, error, duration_us}]}: each test in a fresh sandbox. */
+json_t *tool_check_run_tests(const config *cfg, const tool_check_draft *d, mkt_error *err);
+
+/* One execution. The input is checked against input_schema (422 naming "input…"), the code runs in a
+ * fresh sandbox with the caps from cfg (422 with the sandbox's reason), the output is checked against
+ * output_schema (422 naming "output…"). Returns the output; *duration_us gets the sandbox run time. */
+json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
+                           const json_t *output_schema, const json_t *input, uint64_t *duration_us, mkt_error *err);
+
+/* JSON equality as JSON means it: numbers compare by value (2 equals 2.0), objects ignore key order. */
+int tool_check_json_same(const json_t *a, const json_t *b);
+
+/* "message" or "field: message; field: message" (malloc'd; NULL when out of memory). */
+char *tool_check_error_text(const mkt_error *err);
+
+/* Appends err's field errors (or its message under `field` when it has none) to a JSON array of
+ * {field, message}. */
+int tool_check_append_errors(json_t *errors, const mkt_error *err, const char *field);
+
+#endif

@@ -1,0 +1,65 @@
+/* One tool as stored: loading a row by id or slug, who may see or change it, and its JSON views.
+ * Shared by tool_builder (drafts, publishing) and tool_library (reading, executing) so the
+ * visibility rules and the shape of a tool exist once. */
+#ifndef CORE_TOOL_RECORD_H
+#define CORE_TOOL_RECORD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/account.h"
+#include "core/error.h"
+#include "sql/db.h"
+
+/* RFC 3339 UTC from a DATETIME column (the connection's time_zone is +00:00). */
+#define TOOL_RECORD_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
+
+typedef struct {
+    db_rows rows; /* owns every string below */
+    int64_t id, developer_id;
+    const char *slug, *developer_name, *name, *summary, *description, *category;
+    const char *pricing_model, *currency, *status;
+    const char *latest_version; /* NULL before the first publish */
+    int64_t price_cents, period_days; /* period_days 0 unless a subscription */
+    int64_t downloads, rating_count, rating_sum, ratings[5];
+    const char *created_at, *updated_at;
+    const char *tags; /* "a,b,c" sorted, NULL when none */
+    /* the draft, as JSON text (code as plain text) */
+    const char *draft_input_schema, *draft_output_schema, *draft_tests, *code;
+    size_t code_len;
+    /* the latest published version's schemas as JSON text, NULL before the first publish */
+    const char *published_input_schema, *published_output_schema;
+} tool_record;
+
+/* Loads the tool named by ref (a decimal id or a slug). 404 when there is no such tool. */
+int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err);
+void tool_record_free(tool_record *t);
+
+/* Takes the row lock of tool id inside a transaction, so read-check-write sequences on one tool
+ * (publishing, editing) are serialised. 404 when the tool is gone. */
+int tool_record_lock(db *db, int64_t id, mkt_error *err);
+
+/* caller may be NULL (anonymous). The owner is the developer profile that created the tool. */
+int tool_record_is_owner(const tool_record *t, const account_caller *caller);
+/* Published tools are public; drafts only for the owner; delisted ones for the owner, moderators
+ * and admins (buyers who own a delisted tool are added by the money issue). */
+int tool_record_visible(const tool_record *t, const account_caller *caller);
+
+/* Loads and applies visibility: 404 (the same answer as a missing tool) when the caller may not see it. */
+int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);
+/* As tool_record_find, then 403 when the caller sees the tool but does not own it. */
+int tool_record_find_owned(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);
+
+/* The full tool document. The owner gets the draft (schemas, code, tests); everyone else gets the
+ * schemas of the latest published version and neither code nor tests. NULL only when out of memory. */
+json_t *tool_record_json(const tool_record *t, const account_caller *caller);
+
+/* Parses stored JSON text (any value); NULL on a corrupt cell, which is an internal error. */
+json_t *tool_record_parse(const char *text, mkt_error *err);
+
+/* {average, count, distribution{"1".."5"}, bayesian} from the counters the reviews issue keeps. */
+json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5]);
+/* {model, price_cents, currency[, period_days]} */
+json_t *tool_record_pricing_json(const char *model, int64_t price_cents, const char *currency, int64_t period_days);
+
+#endif

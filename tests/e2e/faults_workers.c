@@ -1,0 +1,452 @@
+/* Worker faults under load, through real nginx. Four threads keep GET /health and an authenticated
+ * GET /me going while
+ *   1. one worker is killed with SIGSEGV and another with SIGKILL: the master survives, the dead
+ *      workers are replaced (same count, new PIDs), the master logs each signal, only requests that
+ *      were in flight in a killed worker may fail, and every request started afterwards succeeds;
+ *   2. the master gets SIGHUP: every worker is replaced and not a single request fails.
+ * Runs serially (RUN_SERIAL): it kills processes of the shared test stack. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/check.h"
+#include "tests/support/http.h"
+#include "tests/support/stack_env.h"
+
+#define MAX_WORKERS 256
+#define LOAD_THREADS 4
+
+static pid_t g_master;
+static char g_server_log[1024];
+static http_user g_user;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+/* ---- processes ---------------------------------------------------------------------------------- */
+
+/* State letter and parent pid from /proc/PID/stat; 0 when the process is gone. */
+static char proc_state(pid_t pid, pid_t *ppid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command name may contain spaces and parentheses: parse after the last ')' */
+    char *close = strrchr(buf, ')');
+    char state = 0;
+    int parent = 0;
+    if (!close || sscanf(close + 1, " %c %d", &state, &parent) != 2)
+        return 0;
+    if (ppid)
+        *ppid = parent;
+    return state;
+}
+
+static int alive(pid_t pid)
+{
+    char s = proc_state(pid, NULL);
+    return s && s != 'Z' && s != 'X';
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The master's live (non-zombie) children, sorted. Reads /proc/PID/task/PID/children when the kernel
+ * has it, else scans /proc for processes whose parent is the master. */
+static size_t workers_of(pid_t master, pid_t *out, size_t max)
+{
+    size_t n = 0;
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)master, (int)master);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int pid;
+        while (n < max && fscanf(f, "%d", &pid) == 1)
+            if (alive(pid))
+                out[n++] = pid;
+        fclose(f);
+    } else {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d)) && n < max) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0)
+                continue;
+            pid_t parent = 0;
+            char s = proc_state((pid_t)pid, &parent);
+            if (s && s != 'Z' && s != 'X' && parent == master)
+                out[n++] = (pid_t)pid;
+        }
+        if (d)
+            closedir(d);
+    }
+    qsort(out, n, sizeof *out, cmp_pid);
+    return n;
+}
+
+static int contains(const pid_t *set, size_t n, pid_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* Waits until the master has `count` live workers, none of them in `old` (when given), for up to
+ * timeout seconds. Returns 1 on success and leaves the current set in out. */
+static int wait_workers(size_t count, const pid_t *old, size_t old_n, double timeout, pid_t *out, size_t *out_n)
+{
+    double deadline = now_s() + timeout;
+    for (;;) {
+        *out_n = workers_of(g_master, out, MAX_WORKERS);
+        int fresh = 1;
+        for (size_t i = 0; old && i < *out_n; i++)
+            if (contains(old, old_n, out[i]))
+                fresh = 0;
+        if (*out_n == count && fresh)
+            return 1;
+        if (now_s() > deadline)
+            return 0;
+        sleep_s(0.05);
+    }
+}
+
+/* The server log holds a line naming this worker and "killed by signal <sig>". */
+static int log_mentions_kill(pid_t pid, int sig)
+{
+    char worker[32], signal_text[32];
+    snprintf(worker, sizeof worker, "worker %d ", (int)pid);
+    snprintf(signal_text, sizeof signal_text, "killed by signal %d", sig);
+    FILE *f = fopen(g_server_log, "r");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0;
+    while (!found && getline(&line, &cap, f) > 0)
+        found = strstr(line, worker) && strstr(line, signal_text);
+    free(line);
+    fclose(f);
+    return found;
+}
+
+static int log_count(const char *needle)
+{
+    FILE *f = fopen(g_server_log, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (getline(&line, &cap, f) > 0)
+        n += strstr(line, needle) != NULL;
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static double metric(const char *name)
+{
+    http_response *res = http_raw("GET", "/metrics", NULL, NULL, 0);
+    double v = -1;
+    const char *p = res->status == 200 ? strstr(res->body, name) : NULL;
+    while (p) {
+        /* a sample line, not the HELP/TYPE comment */
+        if ((p == res->body || p[-1] == '\n') && p[strlen(name)] == ' ') {
+            v = strtod(p + strlen(name) + 1, NULL);
+            break;
+        }
+        p = strstr(p + 1, name);
+    }
+    http_response_free(res);
+    return v;
+}
+
+/* ---- load --------------------------------------------------------------------------------------- */
+
+typedef struct {
+    double start, end;
+    int status;
+    char path[8];
+} sample;
+
+typedef struct {
+    pthread_t thread;
+    int index;
+    sample *samples;
+    size_t count, cap;
+} loader;
+
+static atomic_int g_stop;
+
+static void *load_loop(void *arg)
+{
+    loader *l = arg;
+    unsigned i = (unsigned)l->index;
+    while (!atomic_load(&g_stop)) {
+        int me = (i++ % 2) == 1;
+        double start = now_s();
+        http_response *res = me ? http_get("/me", g_user.token) : http_get("/health", NULL);
+        double end = now_s();
+        if (l->count == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 4096;
+            l->samples = realloc(l->samples, l->cap * sizeof *l->samples);
+        }
+        sample *s = &l->samples[l->count++];
+        s->start = start;
+        s->end = end;
+        s->status = (int)res->status;
+        snprintf(s->path, sizeof s->path, "%s", me ? "me" : "health");
+        http_response_free(res);
+    }
+    return NULL;
+}
+
+static loader g_loaders[LOAD_THREADS];
+
+static void load_start(void)
+{
+    atomic_store(&g_stop, 0);
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        memset(&g_loaders[i], 0, sizeof g_loaders[i]);
+        g_loaders[i].index = i;
+        pthread_create(&g_loaders[i].thread, NULL, load_loop, &g_loaders[i]);
+    }
+}
+
+static void load_stop(void)
+{
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < LOAD_THREADS; i++)
+        pthread_join(g_loaders[i].thread, NULL);
+}
+
+static void load_free(void)
+{
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        free(g_loaders[i].samples);
+        g_loaders[i].samples = NULL;
+    }
+}
+
+typedef struct {
+    size_t total, failed;
+    size_t failed_after; /* failures among requests started after `after` */
+    size_t total_after;
+} load_stats;
+
+static load_stats load_summary(double after, int verbose)
+{
+    load_stats st = {0};
+    for (int t = 0; t < LOAD_THREADS; t++) {
+        for (size_t i = 0; i < g_loaders[t].count; i++) {
+            const sample *s = &g_loaders[t].samples[i];
+            int ok = s->status == 200;
+            st.total++;
+            st.failed += !ok;
+            if (s->start > after) {
+                st.total_after++;
+                st.failed_after += !ok;
+            }
+            if (!ok && verbose)
+                fprintf(stderr, "  failed: GET /%s -> %d (started %+.3f s, took %.3f s)\n", s->path, s->status,
+                        s->start - after, s->end - s->start);
+        }
+    }
+    return st;
+}
+
+/* ---- the tests ---------------------------------------------------------------------------------- */
+
+static void test_kill_workers_under_load(void)
+{
+    pid_t before[MAX_WORKERS], now[MAX_WORKERS];
+    size_t n_before = workers_of(g_master, before, MAX_WORKERS);
+    CHECK(n_before >= 2);
+    if (n_before < 2) {
+        fprintf(stderr, "  need at least two workers, found %zu\n", n_before);
+        return;
+    }
+    double crashes_before = metric("marketplace_worker_crashes_total");
+
+    load_start();
+    sleep_s(1.0);
+
+    /* SIGSEGV to one worker (no core file: this is on purpose), SIGKILL to another */
+    pid_t segv = before[0], killed = before[n_before - 1];
+    struct rlimit no_core = {0, 0};
+    prlimit(segv, RLIMIT_CORE, &no_core, NULL);
+    double t_segv = now_s();
+    CHECK_INT(kill(segv, SIGSEGV), 0);
+    sleep_s(0.3);
+    double t_kill = now_s();
+    CHECK_INT(kill(killed, SIGKILL), 0);
+
+    /* both replaced: the same number of workers, neither of the dead among them */
+    pid_t dead[2] = {segv, killed};
+    size_t n_now = 0;
+    int recovered = wait_workers(n_before, dead, 2, 10.0, now, &n_now);
+    double t_recovered = now_s();
+    if (!recovered)
+        fprintf(stderr, "  workers did not come back: %zu of %zu after 10 s\n", n_now, n_before);
+    CHECK(recovered);
+    fprintf(stderr, "  %zu workers again %.2f s after the SIGKILL\n", n_now, t_recovered - t_kill);
+
+    /* keep the load on a while after recovery */
+    sleep_s(2.0);
+    load_stop();
+
+    CHECK(alive(g_master));
+    CHECK(!alive(segv));
+    CHECK(!alive(killed));
+    size_t fresh = 0;
+    for (size_t i = 0; i < n_now; i++)
+        fresh += !contains(before, n_before, now[i]);
+    CHECK(fresh >= 2);
+
+    /* Only requests in flight inside a killed worker may fail: at most one per killed worker, all
+     * started before the kill that hit them; everything started afterwards succeeds. */
+    load_stats all = load_summary(t_kill + 0.05, 1);
+    load_stats after_recovery = load_summary(t_recovered, 0);
+    fprintf(stderr, "  %zu requests, %zu failed; %zu after the SIGKILL (%zu failed), %zu after recovery (%zu failed)\n",
+            all.total, all.failed, all.total_after, all.failed_after, after_recovery.total_after,
+            after_recovery.failed_after);
+    CHECK(all.failed <= 2);
+    CHECK_INT(all.failed_after, 0);
+    CHECK_INT(after_recovery.failed_after, 0);
+    CHECK(after_recovery.total_after >= 20);
+    /* nothing started between the SIGSEGV and the SIGKILL failed either (beyond the in-flight one) */
+    CHECK(load_summary(t_segv + 0.05, 0).failed_after <= 1);
+    load_free();
+
+    /* the master logged both deaths with their signals */
+    int logged_segv = 0, logged_kill = 0;
+    for (int i = 0; i < 50 && !(logged_segv && logged_kill); i++) {
+        logged_segv = log_mentions_kill(segv, SIGSEGV);
+        logged_kill = log_mentions_kill(killed, SIGKILL);
+        if (!(logged_segv && logged_kill))
+            sleep_s(0.1);
+    }
+    if (!logged_segv)
+        fprintf(stderr, "  %s has no 'worker %d ... killed by signal %d' line\n", g_server_log, (int)segv, SIGSEGV);
+    if (!logged_kill)
+        fprintf(stderr, "  %s has no 'worker %d ... killed by signal %d' line\n", g_server_log, (int)killed, SIGKILL);
+    CHECK(logged_segv);
+    CHECK(logged_kill);
+
+    /* and counted them */
+    double crashes_after = metric("marketplace_worker_crashes_total");
+    CHECK(crashes_before >= 0);
+    CHECK(crashes_after >= crashes_before + 2);
+
+    /* everything still answers */
+    http_response *res = http_get("/me", g_user.token);
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+}
+
+/* SIGHUP re-reads the config and replaces every worker without dropping a request. Three reloads
+ * in a row under load: one in-flight request lost anywhere fails the test. */
+static void test_sighup_under_load(void)
+{
+    enum { RELOADS = 3 };
+    pid_t first[MAX_WORKERS], before[MAX_WORKERS], now[MAX_WORKERS];
+    size_t n_first = workers_of(g_master, first, MAX_WORKERS);
+    CHECK(n_first >= 1);
+    int reloads_before = log_count("reloaded config");
+
+    load_start();
+    sleep_s(1.0);
+    double t_first_hup = now_s();
+    for (int r = 0; r < RELOADS; r++) {
+        size_t n_before = workers_of(g_master, before, MAX_WORKERS);
+        double t_hup = now_s();
+        CHECK_INT(kill(g_master, SIGHUP), 0);
+        size_t n_now = 0;
+        int replaced = wait_workers(n_first, before, n_before, 15.0, now, &n_now);
+        if (!replaced) {
+            fprintf(stderr, "  after SIGHUP #%d: %zu workers, expected %zu all new; still there:", r + 1, n_now,
+                    n_first);
+            for (size_t i = 0; i < n_now; i++)
+                if (contains(before, n_before, now[i]))
+                    fprintf(stderr, " %d", (int)now[i]);
+            fprintf(stderr, "\n");
+        }
+        CHECK(replaced);
+        fprintf(stderr, "  SIGHUP #%d: all %zu workers replaced in %.2f s\n", r + 1, n_now, now_s() - t_hup);
+        for (size_t i = 0; i < n_before; i++)
+            CHECK(!alive(before[i]));
+        sleep_s(0.7);
+    }
+    sleep_s(1.0);
+    load_stop();
+
+    load_stats st = load_summary(t_first_hup, 1);
+    fprintf(stderr, "  %zu requests, %zu failed (%zu started after the first SIGHUP)\n", st.total, st.failed,
+            st.total_after);
+    CHECK_INT(st.failed, 0);
+    CHECK(st.total_after >= 50);
+    load_free();
+
+    CHECK(alive(g_master));
+    for (size_t i = 0; i < n_first; i++)
+        CHECK(!alive(first[i]));
+    int reloads_after = reloads_before;
+    for (int i = 0; i < 30 && reloads_after < reloads_before + RELOADS; i++) {
+        reloads_after = log_count("reloaded config");
+        if (reloads_after < reloads_before + RELOADS)
+            sleep_s(0.1);
+    }
+    CHECK(reloads_after >= reloads_before + RELOADS);
+
+    http_response *res = http_get("/me", g_user.token);
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+}
+
+int main(void)
+{
+    http_base_url();
+    http_set_timeout_ms(10000);
+    const char *master = stack_env("MKT_MASTER_PID");
+    g_master = master ? (pid_t)atoi(master) : 0;
+    const char *log = stack_env("MKT_SERVER_LOG");
+    snprintf(g_server_log, sizeof g_server_log, "%s", log ? log : "");
+    if (g_master <= 1 || !alive(g_master) || !g_server_log[0]) {
+        fprintf(stderr, "stack.env has no live MKT_MASTER_PID or no MKT_SERVER_LOG\n");
+        return 2;
+    }
+    if (http_register_user(&g_user) < 0)
+        return 2;
+    RUN(test_kill_workers_under_load);
+    RUN(test_sighup_under_load);
+    return check_finish();
+}

@@ -1,0 +1,715 @@
+/* core/tool_builder and core/tool_library against a real MariaDB: drafts and every field rule,
+ * visibility and ownership, validate/test/publish, semver ordering of versions, execution with its
+ * access check and counters, categories. Each test makes its own users and slugs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/account.h"
+#include "core/tool_builder.h"
+#include "core/tool_library.h"
+#include "tests/support/check.h"
+#include "tests/support/stack_env.h"
+
+static db *g_db;
+static config g_cfg;
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static unsigned g_counter;
+
+static const char *unique(const char *tag, const char *suffix)
+{
+    static char buf[8][128];
+    char *out = buf[g_counter % 8];
+    snprintf(out, sizeof buf[0], "%s-%d-%ld-%u%s", tag, (int)getpid(), (long)time(NULL) % 100000, g_counter,
+             suffix);
+    g_counter++;
+    return out;
+}
+
+static void dump(const mkt_error *err)
+{
+    fprintf(stderr, "    kind %d, message %s, fields:", err->kind, err->message ? err->message : "(none)");
+    for (size_t i = 0; i < err->field_count; i++)
+        fprintf(stderr, " [%s: %s]", err->fields[i].field, err->fields[i].message);
+    fprintf(stderr, "\n");
+}
+
+static void check_field_at(const mkt_error *err, const char *field, int line)
+{
+    for (size_t i = 0; i < err->field_count; i++)
+        if (strcmp(err->fields[i].field, field) == 0)
+            return;
+    fprintf(stderr, "  %s:%d: no field error \"%s\"\n", __FILE__, line, field);
+    dump(err);
+    check_failures++;
+}
+#define CHECK_FIELD(err, field) check_field_at((err), (field), __LINE__)
+
+static const char *str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static json_t *parse(const char *text)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+    if (!v) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
+        exit(2);
+    }
+    return v;
+}
+
+/* A signed-in user, optionally with a developer profile; email_out gets the address. */
+static void new_user(account_caller *caller, int developer, char *email_out)
+{
+    const char *email = unique("tools", "@example.test");
+    if (email_out)
+        strcpy(email_out, email);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "email", email, "password", "correct horse battery",
+                             "display_name", "Tool Tester");
+    mkt_error err = MKT_ERROR_INIT;
+    json_t *out = account_register(g_db, &g_cfg, body, &err);
+    json_decref(body);
+    if (!out || account_authenticate(g_db, str(out, "token"), caller, &err) < 0) {
+        dump(&err);
+        fprintf(stderr, "cannot make a user\n");
+        exit(2);
+    }
+    if (developer) {
+        json_t *dev = json_pack("{s:s}", "display_name", "Dev Shop");
+        json_t *profile = account_developer_create(g_db, caller, dev, &err);
+        json_decref(dev);
+        json_decref(profile);
+        if (!profile || account_authenticate(g_db, str(out, "token"), caller, &err) < 0) {
+            dump(&err);
+            exit(2);
+        }
+    }
+    json_decref(out);
+    error_clear(&err);
+}
+
+static const char adder_code[] = "function handler(input) return {sum = input.a + input.b} end";
+
+/* A complete, valid draft body for slug. */
+static json_t *adder_body(const char *slug)
+{
+    json_t *body = parse("{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
+                         " \"tags\": [\"math\", \"sum\"],"
+                         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
+                         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
+                         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
+                         "   \"required\": [\"sum\"]},"
+                         " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2},"
+                         "   \"expected\": {\"sum\": 3}}]}");
+    json_object_set_new(body, "slug", json_string(slug));
+    json_object_set_new(body, "code", json_string(adder_code));
+    return body;
+}
+
+static json_t *create(const account_caller *dev, json_t *body)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    json_t *tool = tool_builder_create(g_db, dev, body, &err);
+    if (!tool) {
+        fprintf(stderr, "  create failed\n");
+        dump(&err);
+        check_failures++;
+    }
+    json_decref(body);
+    error_clear(&err);
+    return tool;
+}
+
+static json_t *publish(const account_caller *dev, const char *ref, const char *version, mkt_error *err)
+{
+    json_t *body = json_pack("{s:s, s:s}", "version", version, "changelog", "notes");
+    json_t *out = tool_builder_publish(g_db, &g_cfg, dev, ref, body, err);
+    json_decref(body);
+    return out;
+}
+
+static json_t *execute(const account_caller *caller, const char *ref, const char *body_text, mkt_error *err)
+{
+    json_t *body = parse(body_text);
+    json_t *out = tool_library_execute(g_db, &g_cfg, caller, ref, body, err);
+    json_decref(body);
+    return out;
+}
+
+static int64_t query_int(const char *sql, int64_t id)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    int64_t n = -1;
+    if (db_query(g_db, sql, DB_PARAMS(db_int(id)), &rows, &err) == 0 && rows.row_count)
+        n = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    error_clear(&err);
+    return n;
+}
+
+/* ---- drafts ---------------------------------------------------------------------------------- */
+
+static void test_create_defaults(void)
+{
+    account_caller dev;
+    new_user(&dev, 1, NULL);
+    const char *slug = unique("minimal", "");
+    json_t *tool = create(&dev, json_pack("{s:s, s:s, s:s}", "slug", slug, "name", "Minimal", "category", "text"));
+    if (!tool)
+        return;
+    CHECK(str(tool, "id") != NULL);
+    CHECK_STR(str(tool, "slug"), slug);
+    CHECK_STR(str(tool, "status"), "draft");
+    CHECK_STR(str(tool, "summary"), "");
+    CHECK(json_is_null(json_object_get(tool, "latest_version")));
+    CHECK_INT(json_array_size(json_object_get(tool, "tags")), 0);
+    json_t *pricing = json_object_get(tool, "pricing");
+    CHECK_STR(str(pricing, "model"), "free");
+    CHECK_INT(json_integer_value(json_object_get(pricing, "price_cents")), 0);
+    CHECK_STR(str(pricing, "currency"), "USD");
+    CHECK(json_object_get(pricing, "period_days") == NULL);
+    json_t *rating = json_object_get(tool, "rating");
+    CHECK_INT(json_integer_value(json_object_get(rating, "count")), 0);
+    CHECK(json_real_value(json_object_get(rating, "average")) == 0.0);
+    CHECK_INT(json_object_size(json_object_get(rating, "distribution")), 5);
+    CHECK(json_object_get(rating, "bayesian") != NULL);
+    CHECK_STR(str(json_object_get(tool, "developer"), "display_name"), "Dev Shop");
+    CHECK_STR(str(tool, "code"), "");
+    CHECK(json_is_array(json_object_get(tool, "tests")));
+    CHECK_INT(json_integer_value(json_object_get(tool, "downloads")), 0);
+    json_decref(tool);
+}
+
+static void test_every_bad_field_at_once(void)
+{
+    account_caller dev;
+    new_user(&dev, 1, NULL);
+    char *long_summary = malloc(202);
+    memset(long_summary, 'x', 201);
+    long_summary[201] = '\0';
+    json_t *body = parse("{\"slug\": \"Bad Slug\", \"name\": \"ab\", \"category\": \"nope\","
+                         " \"tags\": [\"ok\", \"x\", \"ok\"], \"color\": \"red\","
+                         " \"pricing\": {\"model\": \"one_time\", \"currency\": \"usd\", \"period_days\": 3, \"x\": 1},"
+                         " \"input_schema\": {\"type\": \"strin\"}, \"output_schema\": {\"minLenght\": 2},"
+                         " \"code\": 42, \"tests\": [{\"name\": \"\", \"input\": 1}, {\"name\": \"t\"}]}");
+    json_object_set_new(body, "summary", json_string(long_summary));
+    free(long_summary);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    const char *fields[] = {"slug", "name", "category", "tags[1]", "tags[2]", "color", "summary",
+                            "pricing.price_cents", "pricing.currency", "pricing.period_days", "pricing.x", "code",
+                            "tests[0].name", "tests[0].expected", "tests[1].input", "tests[1].expected"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        CHECK_FIELD(&err, fields[i]);
+    int schema_fields = 0;
+    for (size_t i = 0; i < err.field_count; i++)
+        schema_fields += strncmp(err.fields[i].field, "input_schema", 12) == 0 ||
+                         strncmp(err.fields[i].field, "output_schema", 13) == 0;
+    CHECK(schema_fields >= 2);
+    error_clear(&err);
+    json_decref(body);
+
+    /* required fields, and a body that is not an object */
+    body = parse("{}");
+    CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
+    CHECK_FIELD(&err, "slug");
+    CHECK_FIELD(&err, "name");
+    CHECK_FIELD(&err, "category");
+    error_clear(&err);
+    json_decref(body);
+    body = parse("[1]");
+    CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    error_clear(&err);
+    json_decref(body);
+}
+
+static void test_pricing_rules(void)
+{
+    account_caller dev;
+    new_user(&dev, 1, NULL);
+    static const struct {
+        const char *pricing, *field; /* field NULL: accepted */
+    } cases[] = {
+        {"{\"model\": \"free\", \"price_cents\": 5}", "pricing.price_cents"},
+        {"{\"model\": \"one_time\", \"price_cents\": 0, \"currency\": \"EUR\"}", "pricing.price_cents"},
+        {"{\"model\": \"one_time\", \"price_cents\": 500}", "pricing.currency"},
+        {"{\"model\": \"one_time\", \"price_cents\": 500, \"currency\": \"XXX\"}", "pricing.currency"},
+        {"{\"model\": \"one_time\", \"price_cents\": 1.5, \"currency\": \"EUR\"}", "pricing.price_cents"},
+        {"{\"model\": \"rent\"}", "pricing.model"},
+        {"{\"model\": \"subscription\", \"price_cents\": 900, \"currency\": \"GBP\", \"period_days\": 0}",
+         "pricing.period_days"},
+        {"{\"model\": \"subscription\", \"price_cents\": 900, \"currency\": \"GBP\", \"period_days\": 3651}",
+         "pricing.period_days"},
+        {"\"free\"", "pricing"},
+        {"{\"model\": \"one_time\", \"price_cents\": 500, \"currency\": \"EUR\"}", NULL},
+        {"{\"model\": \"subscription\", \"price_cents\": 900, \"currency\": \"GBP\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *body = json_pack("{s:s, s:s, s:s, s:o}", "slug", unique("price", ""), "name", "Priced", "category",
+                                 "finance", "pricing", parse(cases[i].pricing));
+        mkt_error err = MKT_ERROR_INIT;
+        json_t *tool = tool_builder_create(g_db, &dev, body, &err);
+        if (cases[i].field) {
+            CHECK(tool == NULL);
+            CHECK_FIELD(&err, cases[i].field);
+        } else if (!tool) {
+            fprintf(stderr, "  case %zu refused\n", i);
+            dump(&err);
+            check_failures++;
+        } else if (strstr(cases[i].pricing, "subscription")) {
+            CHECK_INT(json_integer_value(json_object_get(json_object_get(tool, "pricing"), "period_days")), 30);
+        }
+        json_decref(tool);
+        json_decref(body);
+        error_clear(&err);
+    }
+}
+
+static void test_slug_rules(void)
+{
+    account_caller dev, plain;
+    new_user(&dev, 1, NULL);
+    new_user(&plain, 0, NULL);
+    const char *bad[] = {"trending", "12345", "ab", "UPPER-case", "with_underscore", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *body = json_pack("{s:s, s:s, s:s}", "slug", bad[i], "name", "Slug test", "category", "text");
+        mkt_error err = MKT_ERROR_INIT;
+        CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
+        CHECK_FIELD(&err, "slug");
+        error_clear(&err);
+        json_decref(body);
+    }
+    const char *slug = unique("taken", "");
+    json_decref(create(&dev, json_pack("{s:s, s:s, s:s}", "slug", slug, "name", "First", "category", "text")));
+    json_t *body = json_pack("{s:s, s:s, s:s}", "slug", slug, "name", "Second", "category", "text");
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_CONFLICT);
+    CHECK_FIELD(&err, "slug");
+    error_clear(&err);
+    /* no developer profile */
+    CHECK(tool_builder_create(g_db, &plain, body, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_FORBIDDEN);
+    error_clear(&err);
+    json_decref(body);
+}
+
+static void test_visibility_and_update(void)
+{
+    account_caller dev, other;
+    new_user(&dev, 1, NULL);
+    new_user(&other, 1, NULL);
+    const char *slug = unique("vis", "");
+    json_t *tool = create(&dev, adder_body(slug));
+    if (!tool)
+        return;
+    char id[32];
+    snprintf(id, sizeof id, "%s", str(tool, "id"));
+    json_decref(tool);
+    mkt_error err = MKT_ERROR_INIT;
+
+    /* a draft is the owner's alone: 404 for anyone else, by slug or id */
+    CHECK(tool_library_get(g_db, NULL, slug, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+    CHECK(tool_library_get(g_db, &other, id, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+    json_t *patch = parse("{\"name\": \"Stolen\"}");
+    CHECK(tool_builder_update(g_db, &other, slug, patch, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+
+    /* partial update: only the given fields change; tags are replaced as a whole */
+    json_t *edit = parse("{\"summary\": \"Adds\", \"tags\": [\"arith\"]}");
+    json_t *updated = tool_builder_update(g_db, &dev, id, edit, &err);
+    CHECK(updated != NULL);
+    CHECK_STR(str(updated, "summary"), "Adds");
+    CHECK_STR(str(updated, "name"), "Adder");
+    CHECK_STR(str(updated, "code"), adder_code);
+    CHECK_INT(json_array_size(json_object_get(updated, "tags")), 1);
+    json_decref(updated);
+    json_decref(edit);
+    edit = parse("{\"name\": \"x\", \"status\": \"published\"}");
+    CHECK(tool_builder_update(g_db, &dev, id, edit, &err) == NULL);
+    CHECK_FIELD(&err, "name");
+    CHECK_FIELD(&err, "status");
+    error_clear(&err);
+    json_decref(edit);
+
+    /* the slug may change until the first publish */
+    const char *slug2 = unique("vis-renamed", "");
+    edit = json_pack("{s:s}", "slug", slug2);
+    updated = tool_builder_update(g_db, &dev, id, edit, &err);
+    CHECK_STR(str(updated, "slug"), slug2);
+    json_decref(updated);
+    json_decref(edit);
+
+    json_t *version = publish(&dev, id, "1.0.0", &err);
+    CHECK(version != NULL);
+    json_decref(version);
+    error_clear(&err);
+
+    /* published: public, without code or tests, with the published schemas */
+    json_t *seen = tool_library_get(g_db, NULL, slug2, &err);
+    CHECK(seen != NULL);
+    CHECK(json_object_get(seen, "code") == NULL);
+    CHECK(json_object_get(seen, "tests") == NULL);
+    CHECK(json_is_object(json_object_get(seen, "input_schema")));
+    CHECK_STR(str(seen, "latest_version"), "1.0.0");
+    CHECK_STR(str(seen, "status"), "published");
+    json_decref(seen);
+
+    /* a visible tool the caller does not own: 403 */
+    CHECK(tool_builder_update(g_db, &other, slug2, patch, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_FORBIDDEN);
+    error_clear(&err);
+    CHECK(tool_builder_delist(g_db, &other, slug2, &err) < 0);
+    CHECK_INT(err.kind, ERROR_FORBIDDEN);
+    error_clear(&err);
+    edit = json_pack("{s:s}", "slug", unique("vis-late", ""));
+    CHECK(tool_builder_update(g_db, &dev, id, edit, &err) == NULL);
+    CHECK_FIELD(&err, "slug");
+    error_clear(&err);
+    json_decref(edit);
+    json_decref(patch);
+
+    /* delisted: gone for the public, still there for the owner; publishing is refused */
+    CHECK_INT(tool_builder_delist(g_db, &dev, id, &err), 0);
+    CHECK(tool_library_get(g_db, &other, id, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+    seen = tool_library_get(g_db, &dev, id, &err);
+    CHECK_STR(str(seen, "status"), "delisted");
+    json_decref(seen);
+    CHECK(publish(&dev, id, "2.0.0", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_CONFLICT);
+    error_clear(&err);
+}
+
+/* ---- validate, test, publish ---------------------------------------------------------------- */
+
+static void test_validate_and_test(void)
+{
+    account_caller dev;
+    new_user(&dev, 1, NULL);
+    const char *slug = unique("check", "");
+    json_t *body = adder_body(slug);
+    /* a second test whose input breaks the schema, and a third that fails on its output */
+    json_array_append_new(json_object_get(body, "tests"),
+                          parse("{\"name\": \"bad input\", \"input\": {\"a\": \"1\"}, \"expected\": {\"sum\": 1}}"));
+    json_array_append_new(json_object_get(body, "tests"),
+                          parse("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
+    json_t *tool = create(&dev, body);
+    json_decref(tool);
+    mkt_error err = MKT_ERROR_INIT;
+
+    json_t *v = tool_builder_validate(g_db, &g_cfg, &dev, slug, &err);
+    CHECK(v != NULL);
+    CHECK(json_is_false(json_object_get(v, "valid")));
+    const char *first = str(json_array_get(json_object_get(v, "errors"), 0), "field");
+    CHECK(first && strncmp(first, "tests[1].input", 14) == 0);
+    json_decref(v);
+
+    json_t *run = tool_builder_test(g_db, &g_cfg, &dev, slug, &err);
+    CHECK(run != NULL);
+    CHECK_INT(json_integer_value(json_object_get(run, "passed")), 1);
+    CHECK_INT(json_integer_value(json_object_get(run, "failed")), 2);
+    json_t *results = json_object_get(run, "results");
+    CHECK(json_is_true(json_object_get(json_array_get(results, 0), "passed")));
+    CHECK(json_is_null(json_object_get(json_array_get(results, 0), "error")));
+    CHECK(json_object_get(json_array_get(results, 0), "duration_us") != NULL);
+    CHECK(strstr(str(json_array_get(results, 1), "error"), "input.a") != NULL);
+    CHECK(strstr(str(json_array_get(results, 2), "error"), "does not equal") != NULL);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_array_get(results, 2), "output"), "sum")), 4);
+    json_decref(run);
+
+    /* publish refuses: the draft does not validate */
+    CHECK(publish(&dev, slug, "1.0.0", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    CHECK_FIELD(&err, "tests[1].input.a");
+    error_clear(&err);
+
+    /* fix the input; the wrong expectation still fails and is listed by name */
+    json_t *edit = json_pack("{s:[o, o]}", "tests",
+                             parse("{\"name\": \"ok\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3.0}}"),
+                             parse("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
+    json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
+    json_decref(edit);
+    CHECK(publish(&dev, slug, "1.0.0", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    CHECK_FIELD(&err, "tests[1]");
+    CHECK(err.field_count == 1);
+    error_clear(&err);
+
+    /* syntax error and missing handler are validation errors on code */
+    edit = parse("{\"code\": \"function handler(input) return end end\"}");
+    json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
+    json_decref(edit);
+    v = tool_builder_validate(g_db, &g_cfg, &dev, slug, &err);
+    CHECK(json_is_false(json_object_get(v, "valid")));
+    CHECK_STR(str(json_array_get(json_object_get(v, "errors"), 0), "field"), "code");
+    json_decref(v);
+    edit = parse("{\"code\": \"function helper() end\", \"tests\": []}");
+    json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
+    json_decref(edit);
+    v = tool_builder_validate(g_db, &g_cfg, &dev, slug, &err);
+    CHECK(json_is_false(json_object_get(v, "valid")));
+    CHECK(strstr(str(json_array_get(json_object_get(v, "errors"), 0), "message"), "handler") != NULL);
+    json_decref(v);
+    error_clear(&err);
+}
+
+static void test_publish_versions(void)
+{
+    account_caller dev, other;
+    new_user(&dev, 1, NULL);
+    new_user(&other, 0, NULL);
+    const char *slug = unique("semver", "");
+    json_decref(create(&dev, adder_body(slug)));
+    mkt_error err = MKT_ERROR_INIT;
+
+    CHECK(publish(&dev, slug, "1.0", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    CHECK_FIELD(&err, "version");
+    error_clear(&err);
+    CHECK(publish(&other, slug, "1.0.0", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+
+    /* published in precedence order; beta.11 > beta.2 numerically, which text order gets wrong */
+    const char *order[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0", "1.10.0"};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        json_t *v = publish(&dev, slug, order[i], &err);
+        if (!v) {
+            dump(&err);
+            check_failures++;
+            error_clear(&err);
+            continue;
+        }
+        CHECK_STR(str(v, "version"), order[i]);
+        CHECK_STR(str(v, "changelog"), "notes");
+        CHECK(json_is_boolean(json_object_get(v, "prerelease")));
+        json_decref(v);
+    }
+    /* not greater than the latest */
+    const char *stale[] = {"1.10.0", "1.9.0", "1.10.0+build.7"};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(publish(&dev, slug, stale[i], &err) == NULL);
+        CHECK_INT(err.kind, ERROR_CONFLICT);
+        error_clear(&err);
+    }
+
+    json_t *list = tool_builder_versions(g_db, &other, slug, 1, 4, &err);
+    CHECK(list != NULL);
+    CHECK_INT(json_integer_value(json_object_get(list, "total")), 6);
+    json_t *versions = json_object_get(list, "versions");
+    CHECK_INT(json_array_size(versions), 4);
+    CHECK_STR(str(json_array_get(versions, 0), "version"), "1.10.0");
+    CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0");
+    CHECK_STR(str(json_array_get(versions, 2), "version"), "1.0.0-beta.11");
+    CHECK_STR(str(json_array_get(versions, 3), "version"), "1.0.0-beta.2");
+    json_decref(list);
+    list = tool_builder_versions(g_db, NULL, slug, 2, 4, &err);
+    versions = json_object_get(list, "versions");
+    CHECK_INT(json_array_size(versions), 2);
+    CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0-alpha");
+    json_decref(list);
+    error_clear(&err);
+}
+
+/* ---- execute ---------------------------------------------------------------------------------- */
+
+static void test_execute_and_counters(void)
+{
+    account_caller dev, buyer, buyer2;
+    new_user(&dev, 1, NULL);
+    new_user(&buyer, 0, NULL);
+    new_user(&buyer2, 0, NULL);
+    const char *slug = unique("exec", "");
+    json_t *tool = create(&dev, adder_body(slug));
+    if (!tool)
+        return;
+    int64_t id = strtoll(str(tool, "id"), NULL, 10);
+    json_decref(tool);
+    mkt_error err = MKT_ERROR_INIT;
+
+    /* nothing published: the owner hears why, everyone else sees no tool */
+    CHECK(execute(&dev, slug, "{\"input\": {\"a\": 1, \"b\": 1}}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_CONFLICT);
+    error_clear(&err);
+    CHECK(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+
+    json_decref(publish(&dev, slug, "1.0.0", &err));
+    /* the draft moves on; 1.0.0 keeps running the published code */
+    json_t *edit = parse("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
+                         " \"tests\": [{\"name\": \"product\", \"input\": {\"a\": 2, \"b\": 3},"
+                         " \"expected\": {\"sum\": 6}}]}");
+    json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
+    json_decref(edit);
+    json_decref(publish(&dev, slug, "2.0.0", &err));
+    error_clear(&err);
+
+    json_t *out = execute(&buyer, slug, "{\"input\": {\"a\": 2, \"b\": 5}}", &err);
+    CHECK(out != NULL);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(out, "output"), "sum")), 10);
+    CHECK_STR(str(out, "version"), "2.0.0");
+    CHECK(json_is_integer(json_object_get(out, "duration_us")));
+    json_decref(out);
+    out = execute(&buyer, slug, "{\"input\": {\"a\": 2, \"b\": 5}, \"version\": \"1.0.0\"}", &err);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(out, "output"), "sum")), 7);
+    CHECK_STR(str(out, "version"), "1.0.0");
+    json_decref(out);
+
+    /* counters: two runs by one user are one download; the owner's runs are no download */
+    CHECK_INT(query_int("SELECT downloads FROM tools WHERE id = ?", id), 1);
+    json_decref(execute(&buyer2, slug, "{\"input\": {\"a\": 0, \"b\": 0}}", &err));
+    json_decref(execute(&dev, slug, "{\"input\": {\"a\": 0, \"b\": 0}}", &err));
+    CHECK_INT(query_int("SELECT downloads FROM tools WHERE id = ?", id), 2);
+    CHECK_INT(query_int("SELECT SUM(executions) FROM tool_execution_days WHERE tool_id = ?", id), 4);
+    CHECK_INT(query_int("SELECT COUNT(*) FROM tool_users WHERE tool_id = ?", id), 2);
+    error_clear(&err);
+
+    /* input, output and request rules */
+    CHECK(execute(&buyer, slug, "{\"input\": {\"a\": \"x\", \"b\": 1}}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    CHECK_FIELD(&err, "input.a");
+    error_clear(&err);
+    CHECK(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}, \"version\": \"3.0.0\"}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+    CHECK(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}, \"version\": \"latest\"}", &err) == NULL);
+    CHECK_FIELD(&err, "version");
+    error_clear(&err);
+    CHECK(execute(&buyer, slug, "{\"inptu\": {}}", &err) == NULL);
+    CHECK_FIELD(&err, "input");
+    CHECK_FIELD(&err, "inptu");
+    error_clear(&err);
+    /* a failed run counts nothing */
+    CHECK_INT(query_int("SELECT SUM(executions) FROM tool_execution_days WHERE tool_id = ?", id), 4);
+}
+
+static void test_execute_output_schema_and_paid(void)
+{
+    account_caller dev, buyer;
+    new_user(&dev, 1, NULL);
+    new_user(&buyer, 0, NULL);
+    const char *slug = unique("outschema", "");
+    json_t *body = adder_body(slug);
+    /* right for the test, wrong for a = 0 */
+    json_object_set_new(body, "code", json_string("function handler(input) if input.a == 0 then return {sum = 'zero'}"
+                                                  " end return {sum = input.a + input.b} end"));
+    json_decref(create(&dev, body));
+    mkt_error err = MKT_ERROR_INIT;
+    json_decref(publish(&dev, slug, "0.1.0", &err));
+    CHECK(execute(&buyer, slug, "{\"input\": {\"a\": 0, \"b\": 1}}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    CHECK_FIELD(&err, "output.sum");
+    error_clear(&err);
+
+    const char *paid = unique("paid", "");
+    body = adder_body(paid);
+    json_object_set_new(body, "pricing", parse("{\"model\": \"one_time\", \"price_cents\": 499, \"currency\": \"EUR\"}"));
+    json_decref(create(&dev, body));
+    json_decref(publish(&dev, paid, "1.0.0", &err));
+    error_clear(&err);
+    CHECK(execute(&buyer, paid, "{\"input\": {\"a\": 1, \"b\": 1}}", &err) == NULL);
+    CHECK_INT(err.kind, ERROR_PAYMENT_REQUIRED);
+    error_clear(&err);
+    json_t *out = execute(&dev, paid, "{\"input\": {\"a\": 1, \"b\": 1}}", &err);
+    CHECK(out != NULL);
+    json_decref(out);
+    error_clear(&err);
+}
+
+static void test_categories(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    json_t *before = tool_library_categories(g_db, &err);
+    CHECK(before != NULL);
+    json_t *list = json_object_get(before, "categories");
+    CHECK_INT(json_array_size(list), 10);
+    CHECK_STR(str(json_array_get(list, 0), "name"), "text");
+    json_int_t media_before = -1;
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) {
+        if (strcmp(str(c, "name"), "media") == 0)
+            media_before = json_integer_value(json_object_get(c, "count"));
+    }
+    account_caller dev;
+    new_user(&dev, 1, NULL);
+    const char *slug = unique("cat", "");
+    json_t *body = adder_body(slug);
+    json_object_set_new(body, "category", json_string("media"));
+    json_decref(create(&dev, body));
+    json_decref(publish(&dev, slug, "1.0.0", &err));
+    json_t *after = tool_library_categories(g_db, &err);
+    json_array_foreach(json_object_get(after, "categories"), i, c) {
+        if (strcmp(str(c, "name"), "media") == 0)
+            CHECK(json_integer_value(json_object_get(c, "count")) >= media_before + 1);
+    }
+    json_decref(before);
+    json_decref(after);
+    error_clear(&err);
+}
+
+static void test_admin_delists(void)
+{
+    account_caller dev, admin;
+    char admin_email[128];
+    new_user(&dev, 1, NULL);
+    new_user(&admin, 0, admin_email);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(account_grant_role(g_db, admin_email, "admin", &err), 0);
+    admin.roles |= ACCOUNT_ROLE_ADMIN;
+    const char *slug = unique("admin", "");
+    json_decref(create(&dev, adder_body(slug)));
+    json_decref(publish(&dev, slug, "1.0.0", &err));
+    CHECK_INT(tool_builder_delist(g_db, &admin, slug, &err), 0);
+    json_t *seen = tool_library_get(g_db, &admin, slug, &err);
+    CHECK_STR(str(seen, "status"), "delisted");
+    CHECK(json_object_get(seen, "code") == NULL);
+    json_decref(seen);
+    CHECK(tool_library_get(g_db, NULL, slug, &err) == NULL);
+    CHECK_INT(err.kind, ERROR_NOT_FOUND);
+    error_clear(&err);
+}
+
+int main(void)
+{
+    stack_env_config(&g_cfg);
+    mkt_error err = MKT_ERROR_INIT;
+    g_db = db_open(&g_cfg, &err);
+    if (!g_db) {
+        fprintf(stderr, "db_open: %s\n", err.message ? err.message : "?");
+        return 2;
+    }
+    RUN(test_create_defaults);
+    RUN(test_every_bad_field_at_once);
+    RUN(test_pricing_rules);
+    RUN(test_slug_rules);
+    RUN(test_visibility_and_update);
+    RUN(test_validate_and_test);
+    RUN(test_publish_versions);
+    RUN(test_execute_and_counters);
+    RUN(test_execute_output_schema_and_paid);
+    RUN(test_categories);
+    RUN(test_admin_delists);
+    db_close(g_db);
+    config_free(&g_cfg);
+    return check_finish();
+}

@@ -1,0 +1,367 @@
+/* core/config: defaults, the `key = value` file (comments, blanks, whitespace, last value wins),
+ * "file:line: reason" errors for bad lines, unknown keys, non-numbers and out-of-range values,
+ * octal listen_mode, and MARKETPLACE_<KEY> environment overrides. */
+#include "core/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support/check.h"
+
+static char g_dir[] = "/tmp/mkt-unit-config-XXXXXX";
+static int g_file_counter;
+
+/* Writes text to a fresh file in the scratch directory; returns its path (static storage rotates). */
+static const char *write_conf(const char *text)
+{
+    static char paths[4][256];
+    char *path = paths[g_file_counter % 4];
+    snprintf(path, sizeof paths[0], "%s/c%d.conf", g_dir, g_file_counter++);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads text as a config file; returns config_load's result, the message in *message (malloc'd). */
+static int load_text(config *cfg, const char *text, char **message)
+{
+    const char *path = write_conf(text);
+    mkt_error err = MKT_ERROR_INIT;
+    int rc = config_load(cfg, path, 1, &err);
+    if (message)
+        *message = err.message ? strdup(err.message) : NULL;
+    error_clear(&err);
+    return rc;
+}
+
+static void clear_env(void)
+{
+    static const char *names[] = {"MARKETPLACE_WORKERS", "MARKETPLACE_LISTEN", "MARKETPLACE_LISTEN_MODE",
+                                  "MARKETPLACE_MAX_BODY", "MARKETPLACE_DB_PASSWORD", "MARKETPLACE_LOG_LEVEL",
+                                  "MARKETPLACE_BASE_PATH", "MARKETPLACE_DB_SOCKET"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv(names[i]);
+}
+
+/* ---- defaults ------------------------------------------------------------------------------------ */
+
+static void test_defaults(void)
+{
+    config cfg;
+    config_defaults(&cfg);
+    CHECK_STR(cfg.listen, "127.0.0.1:9000");
+    CHECK_INT(cfg.listen_mode, 0660);
+    CHECK_INT(cfg.listen_backlog, 1024);
+    CHECK_INT(cfg.workers, 0);
+    CHECK_INT(cfg.max_requests, 10000);
+    CHECK_INT(cfg.shutdown_timeout, 10);
+    CHECK_INT(cfg.request_timeout, 30);
+    CHECK_STR(cfg.base_path, "/api/marketplace");
+    CHECK_INT(cfg.max_body, 1048576);
+    CHECK_STR(cfg.log_level, "info");
+    CHECK_STR(cfg.db_host, "");
+    CHECK_INT(cfg.db_port, 3306);
+    CHECK_STR(cfg.db_socket, "/run/mysqld/mysqld.sock");
+    CHECK_STR(cfg.db_user, "marketplace");
+    CHECK_STR(cfg.db_password, "");
+    CHECK_STR(cfg.db_name, "marketplace");
+    CHECK_INT(cfg.db_timeout, 5);
+    CHECK_INT(cfg.token_ttl, 30 * 86400);
+    CHECK_INT(cfg.scrypt_n, 32768);
+    CHECK_INT(cfg.scrypt_r, 8);
+    CHECK_INT(cfg.scrypt_p, 1);
+    CHECK_STR(cfg.signing_key_dir, "/etc/marketplace/keys");
+    CHECK_INT(cfg.platform_fee_bps, 3000);
+    config_free(&cfg);
+    CHECK(cfg.listen == NULL); /* config_free leaves no dangling strings */
+    config_free(&cfg);         /* and is safe twice */
+}
+
+static void test_worker_count(void)
+{
+    config cfg;
+    config_defaults(&cfg);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    CHECK_INT(config_worker_count(&cfg), cpus > 0 ? 2 * cpus : 2);
+    cfg.workers = 3;
+    CHECK_INT(config_worker_count(&cfg), 3);
+    config_free(&cfg);
+}
+
+/* A missing file is fine unless it was asked for explicitly. */
+static void test_missing_file(void)
+{
+    config cfg;
+    mkt_error err = MKT_ERROR_INIT;
+    char path[300];
+    snprintf(path, sizeof path, "%s/does-not-exist.conf", g_dir);
+    CHECK_INT(config_load(&cfg, path, 0, &err), 0);
+    CHECK_STR(cfg.listen, "127.0.0.1:9000");
+    config_free(&cfg);
+    error_clear(&err);
+
+    CHECK_INT(config_load(&cfg, path, 1, &err), -1);
+    CHECK(err.message && strstr(err.message, path) && strstr(err.message, "cannot open"));
+    config_free(&cfg);
+    error_clear(&err);
+
+    CHECK_INT(config_load(&cfg, NULL, 0, &err), 0);
+    CHECK_INT(cfg.workers, 0);
+    config_free(&cfg);
+    error_clear(&err);
+}
+
+/* ---- the file ------------------------------------------------------------------------------------ */
+
+static void test_file_parsing(void)
+{
+    config cfg;
+    char *message = NULL;
+    int rc = load_text(&cfg,
+                       "# a comment\n"
+                       "; another comment style\n"
+                       "\n"
+                       "   \t  \n"
+                       "listen = /run/marketplace/fcgi.sock\n"
+                       "  workers=3  \n"
+                       "\tmax_requests\t=\t500\t\n"
+                       "   # indented comment = with an equals sign\n"
+                       "db_password = se=cret with spaces   \n"
+                       "db_host =\n"
+                       "base_path = /api/shop\n"
+                       "log_level = debug\n"
+                       "max_body = 2048\n"
+                       "workers = 5\n" /* the last value wins */
+                       "db_name = last-line-without-newline",
+                       &message);
+    if (rc != 0)
+        fprintf(stderr, "  load failed: %s\n", message ? message : "");
+    CHECK_INT(rc, 0);
+    CHECK_STR(cfg.listen, "/run/marketplace/fcgi.sock");
+    CHECK_INT(cfg.workers, 5);
+    CHECK_INT(cfg.max_requests, 500);
+    CHECK_STR(cfg.db_password, "se=cret with spaces");
+    CHECK_STR(cfg.db_host, "");
+    CHECK_STR(cfg.base_path, "/api/shop");
+    CHECK_STR(cfg.log_level, "debug");
+    CHECK_INT(cfg.max_body, 2048);
+    CHECK_STR(cfg.db_name, "last-line-without-newline");
+    /* untouched keys keep their defaults */
+    CHECK_INT(cfg.db_port, 3306);
+    CHECK_INT(cfg.listen_mode, 0660);
+    config_free(&cfg);
+    free(message);
+
+    /* CRLF line ends are whitespace too */
+    rc = load_text(&cfg, "workers = 7\r\nlisten = 127.0.0.1:9100\r\n", &message);
+    CHECK_INT(rc, 0);
+    CHECK_INT(cfg.workers, 7);
+    CHECK_STR(cfg.listen, "127.0.0.1:9100");
+    config_free(&cfg);
+    free(message);
+
+    /* an empty file is all defaults */
+    rc = load_text(&cfg, "", &message);
+    CHECK_INT(rc, 0);
+    CHECK_INT(cfg.max_body, 1048576);
+    config_free(&cfg);
+    free(message);
+}
+
+/* Each bad file fails with "<path>:<line>: <reason>"; reason_part must appear in the reason. */
+static void check_bad_file(const char *text, int line, const char *reason_part, int src_line)
+{
+    const char *path = write_conf(text);
+    config cfg;
+    mkt_error err = MKT_ERROR_INIT;
+    int rc = config_load(&cfg, path, 1, &err);
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+    int ok = rc == -1 && err.message && strncmp(err.message, prefix, strlen(prefix)) == 0 &&
+             strstr(err.message + strlen(prefix), reason_part) != NULL;
+    if (!ok) {
+        fprintf(stderr, "  line %d: rc %d, message \"%s\"; expected \"%s...%s...\"\n", src_line, rc,
+                err.message ? err.message : "(none)", prefix, reason_part);
+        check_failures++;
+    }
+    config_free(&cfg);
+    error_clear(&err);
+}
+#define BAD(text, line, reason) check_bad_file(text, line, reason, __LINE__)
+
+static void test_bad_lines(void)
+{
+    BAD("workers = 2\n# fine\njust some words\n", 3, "expected 'key = value'");
+    BAD("\n\n\n\nlisten\n", 5, "expected 'key = value'");
+    BAD("= 5\n", 1, "unknown key ''");
+}
+
+static void test_unknown_key(void)
+{
+    BAD("workers = 2\nfrobnicate = yes\n", 2, "unknown key 'frobnicate'");
+    BAD("Workers = 2\n", 1, "unknown key 'Workers'"); /* keys are case-sensitive */
+    BAD("work ers = 2\n", 1, "unknown key 'work ers'");
+}
+
+static void test_bad_numbers(void)
+{
+    BAD("workers = many\n", 1, "workers: 'many' is not an integer");
+    BAD("workers = 12abc\n", 1, "not an integer");
+    BAD("workers =\n", 1, "not an integer");
+    BAD("workers = 1.5\n", 1, "not an integer");
+    BAD("workers = 0x10\n", 1, "not an integer");
+    BAD("db_port = 99999999999999999999999\n", 1, "not an integer");
+}
+
+static void test_out_of_range(void)
+{
+    BAD("workers = 1025\n", 1, "workers: 1025 is outside 0..1024");
+    BAD("workers = -1\n", 1, "workers: -1 is outside 0..1024");
+    BAD("# ok\nmax_body = 10\n", 2, "max_body: 10 is outside 1024..67108864");
+    BAD("db_port = 0\n", 1, "db_port: 0 is outside 1..65535");
+    BAD("db_port = 65536\n", 1, "outside");
+    BAD("shutdown_timeout = 0\n", 1, "outside");
+    BAD("platform_fee_bps = 10001\n", 1, "outside");
+    BAD("token_ttl = 59\n", 1, "outside");
+    BAD("log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error");
+
+    /* the bounds themselves are allowed */
+    config cfg;
+    CHECK_INT(load_text(&cfg, "workers = 1024\ndb_port = 65535\nmax_body = 1024\nworkers = 0\n", NULL), 0);
+    CHECK_INT(cfg.workers, 0);
+    CHECK_INT(cfg.db_port, 65535);
+    CHECK_INT(cfg.max_body, 1024);
+    config_free(&cfg);
+}
+
+static void test_octal_listen_mode(void)
+{
+    config cfg;
+    CHECK_INT(load_text(&cfg, "listen_mode = 0600\n", NULL), 0);
+    CHECK_INT(cfg.listen_mode, 0600);
+    config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "listen_mode = 0666\n", NULL), 0);
+    CHECK_INT(cfg.listen_mode, 438);
+    config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "listen_mode = 660\n", NULL), 0); /* octal even without the leading 0 */
+    CHECK_INT(cfg.listen_mode, 0660);
+    config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "listen_mode = 0\n", NULL), 0);
+    CHECK_INT(cfg.listen_mode, 0);
+    config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "listen_mode = 0777\n", NULL), 0);
+    CHECK_INT(cfg.listen_mode, 0777);
+    config_free(&cfg);
+
+    BAD("listen_mode = 0800\n", 1, "listen_mode: '0800' is not an octal integer");
+    BAD("listen_mode = 0668\n", 1, "not an octal integer");
+    BAD("listen_mode = rw-rw----\n", 1, "not an octal integer");
+    BAD("listen_mode = 01000\n", 1, "listen_mode: 512 is outside 0..511");
+    BAD("listen_mode = -1\n", 1, "outside");
+}
+
+/* ---- the environment ----------------------------------------------------------------------------- */
+
+static void test_env_override(void)
+{
+    config cfg;
+    mkt_error err = MKT_ERROR_INIT;
+    const char *path = write_conf("workers = 3\nlisten = /tmp/from-file.sock\n");
+
+    setenv("MARKETPLACE_WORKERS", "7", 1);
+    CHECK_INT(config_load(&cfg, path, 1, &err), 0);
+    CHECK_INT(cfg.workers, 7);                      /* the environment beats the file */
+    CHECK_STR(cfg.listen, "/tmp/from-file.sock");   /* other keys still come from the file */
+    CHECK_INT(config_worker_count(&cfg), 7);
+    config_free(&cfg);
+    error_clear(&err);
+
+    /* without a file, on top of the defaults */
+    setenv("MARKETPLACE_LISTEN", "127.0.0.1:9999", 1);
+    setenv("MARKETPLACE_LISTEN_MODE", "0640", 1);
+    setenv("MARKETPLACE_DB_PASSWORD", "from env", 1);
+    CHECK_INT(config_load(&cfg, NULL, 0, &err), 0);
+    CHECK_INT(cfg.workers, 7);
+    CHECK_STR(cfg.listen, "127.0.0.1:9999");
+    CHECK_INT(cfg.listen_mode, 0640);
+    CHECK_STR(cfg.db_password, "from env");
+    config_free(&cfg);
+    error_clear(&err);
+
+    /* an empty value is a value (it clears a string) */
+    setenv("MARKETPLACE_DB_SOCKET", "", 1);
+    CHECK_INT(config_load(&cfg, NULL, 0, &err), 0);
+    CHECK_STR(cfg.db_socket, "");
+    config_free(&cfg);
+    error_clear(&err);
+
+    /* a bad value in the environment fails the load and names the variable */
+    setenv("MARKETPLACE_WORKERS", "lots", 1);
+    CHECK_INT(config_load(&cfg, path, 1, &err), -1);
+    CHECK(err.message && strstr(err.message, "MARKETPLACE_WORKERS") && strstr(err.message, "not an integer"));
+    config_free(&cfg);
+    error_clear(&err);
+
+    setenv("MARKETPLACE_WORKERS", "5000", 1);
+    CHECK_INT(config_load(&cfg, NULL, 0, &err), -1);
+    CHECK(err.message && strstr(err.message, "MARKETPLACE_WORKERS") && strstr(err.message, "outside"));
+    config_free(&cfg);
+    error_clear(&err);
+
+    clear_env();
+}
+
+/* ---- config_set ---------------------------------------------------------------------------------- */
+
+static void test_config_set(void)
+{
+    config cfg;
+    config_defaults(&cfg);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(config_set(&cfg, "workers", "9", &err), 0);
+    CHECK_INT(cfg.workers, 9);
+    CHECK_INT(config_set(&cfg, "issuer", "example", &err), 0);
+    CHECK_STR(cfg.issuer, "example");
+    CHECK_INT(config_set(&cfg, "nope", "1", &err), -1);
+    CHECK(err.message && strstr(err.message, "unknown key 'nope'"));
+    error_clear(&err);
+    /* a rejected value leaves the previous one */
+    CHECK_INT(config_set(&cfg, "workers", "9999", &err), -1);
+    CHECK_INT(cfg.workers, 9);
+    error_clear(&err);
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    clear_env();
+    RUN(test_defaults);
+    RUN(test_worker_count);
+    RUN(test_missing_file);
+    RUN(test_file_parsing);
+    RUN(test_bad_lines);
+    RUN(test_unknown_key);
+    RUN(test_bad_numbers);
+    RUN(test_out_of_range);
+    RUN(test_octal_listen_mode);
+    RUN(test_env_override);
+    RUN(test_config_set);
+    for (int i = 0; i < g_file_counter; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/c%d.conf", g_dir, i);
+        unlink(path);
+    }
+    rmdir(g_dir);
+    return check_finish();
+}
