@@ -43,7 +43,11 @@ static void worker_on_stop_signal(int sig)
     worker_stop_requested = 1;
 }
 
-/* No SA_RESTART: a signal must interrupt poll() so the loop notices the stop request at once. */
+/* Stop signals stay blocked while a request is in hand, so no read or write to nginx or MariaDB is
+ * ever cut short by EINTR; they are let through only inside ppoll(), atomically, which closes the
+ * window between checking the flag and going to sleep. */
+static sigset_t worker_wait_mask;
+
 static void worker_install_signals(void)
 {
     struct sigaction sa;
@@ -58,9 +62,13 @@ static void worker_install_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGQUIT);
+    sigaddset(&blocked, SIGINT);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
+    sigemptyset(&worker_wait_mask);
 }
 
 db *worker_db(worker *w, mkt_error *err)
@@ -228,7 +236,8 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
 static int worker_wait_readable(worker *w)
 {
     struct pollfd pfd = {.fd = w->listen_fd, .events = POLLIN};
-    int n = poll(&pfd, 1, 1000);
+    struct timespec second = {1, 0};
+    int n = ppoll(&pfd, 1, &second, &worker_wait_mask);
     if (n < 0 && errno != EINTR)
         log_warn("poll on listen socket: %s", strerror(errno));
     if (getppid() != w->master_pid)
