@@ -187,6 +187,28 @@ static int config_read_environment(config *cfg, mkt_error *err)
     return 0;
 }
 
+/* Under systemd the webhook secret arrives as a credential (LoadCredential=webhook-secret:…) in
+ * $CREDENTIALS_DIRECTORY, readable only by the service user; the master reads it before forking. */
+static int config_read_credentials(config *cfg, mkt_error *err)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || cfg->webhook_secret[0] != '\0')
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/webhook-secret", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    if (getline(&line, &cap, f) >= 0)
+        rc = config_set(cfg, "webhook_secret", config_trim(line), err);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 int config_load(config *cfg, const char *path, int path_required, mkt_error *err)
 {
     config_defaults(cfg);
@@ -201,7 +223,7 @@ int config_load(config *cfg, const char *path, int path_required, mkt_error *err
                 return -1;
         }
     }
-    if (config_read_environment(cfg, err) < 0)
+    if (config_read_environment(cfg, err) < 0 || config_read_credentials(cfg, err) < 0)
         return -1;
     log_level level = LOG_LEVEL_INFO;
     log_level_parse(cfg->log_level, &level);
