@@ -20,9 +20,13 @@
  *         same semantics, charged one work unit per matcher step (Lua's own matcher runs unhooked and
  *         '.-.-.-.-b' on a long subject would backtrack for hours). The string metatable is protected:
  *         getmetatable("") returns false.
+ *         string.rep answers an empty result itself (stock rep('', 2^62) loops 2^62 times in C).
  *   table: all; insert/remove/move/sort/concat/unpack are charged for the elements they touch and refuse
  *         tables whose metatable has __index/__newindex/__len (a lying __len would dodge the charge).
  *   math, utf8, coroutine (resume wrapped; coroutines inherit the count hook), os.time/os.clock/os.date.
+ *   Long C scans that neither allocate nor run instructions (load, utf8.len, utf8.offset, tonumber,
+ *   string.rep, plain find) are charged by length. What remains unhooked (e.g. comparing two long
+ *   strings) is bounded by the memory cap; the master's request_timeout is the last line of defence.
  *   json: json.null (see below) and json.array([t]) which marks a table as an array.
  *   setmetatable refuses metatables with a __gc field: Lua 5.4 runs finalizers with hooks disabled, so
  *   a looping finalizer could not be stopped by any cap (not even at lua_close). __close is fine (hooked).

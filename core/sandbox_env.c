@@ -6,8 +6,12 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-/* Loading a text chunk is a linear pass in C; charge it like this many bytes per work unit. */
-#define ENV_LOAD_BYTES_PER_UNIT 16
+/* Linear passes over strings in C (compiling a chunk, utf8.len, tonumber, string.rep) are charged one work
+ * unit per this many bytes. */
+#define ENV_SCAN_BYTES_PER_UNIT 16
+
+static void env_wrap(lua_State *L, int idx, const char *name, lua_CFunction wrapper);
+static int env_charge_string_arg(lua_State *L);
 
 /* ---- base ---- */
 
@@ -63,7 +67,7 @@ static int env_load(lua_State *L)
         return 2;
     }
     const char *name = luaL_optstring(L, 2, "=(load)");
-    sandbox_charge(L, (int64_t)(len / ENV_LOAD_BYTES_PER_UNIT));
+    sandbox_charge(L, (int64_t)(len / ENV_SCAN_BYTES_PER_UNIT));
     int has_env = !lua_isnone(L, 4);
     if (luaL_loadbufferx(L, chunk, len, name, "t") != LUA_OK) {
         luaL_pushfail(L);
@@ -109,9 +113,8 @@ static void env_open_base(lua_State *L)
         lua_setfield(L, -2, removed[i]);
     }
     luaL_setfuncs(L, replaced, 0);
-    lua_getfield(L, -1, "setmetatable");
-    lua_pushcclosure(L, env_setmetatable, 1);
-    lua_setfield(L, -2, "setmetatable");
+    env_wrap(L, lua_gettop(L), "tonumber", env_charge_string_arg);
+    env_wrap(L, lua_gettop(L), "setmetatable", env_setmetatable);
     lua_pop(L, 1);
 }
 
@@ -144,6 +147,12 @@ static int64_t env_span(lua_Integer first, lua_Integer last)
     return n == 0 || n > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)n;
 }
 
+/* 1 (the call) + span, saturating */
+static int64_t env_call_plus(int64_t span)
+{
+    return span < INT64_MAX ? span + 1 : INT64_MAX;
+}
+
 /* Charges cost, then calls the original library function (upvalue 1) with the same arguments. */
 static int env_table_forward(lua_State *L, int64_t cost)
 {
@@ -159,8 +168,11 @@ static int env_table_insert(lua_State *L)
 {
     env_plain_table(L, 1, "insert");
     int64_t cost = 1;
-    if (lua_gettop(L) >= 3) /* insert at a position shifts the elements after it */
-        cost += env_span(luaL_checkinteger(L, 2), (lua_Integer)lua_rawlen(L, 1));
+    if (lua_gettop(L) >= 3) { /* insert at a position shifts the elements after it */
+        lua_Integer pos = luaL_checkinteger(L, 2), n = (lua_Integer)lua_rawlen(L, 1);
+        if (pos >= 1 && pos <= n) /* out of range: the library refuses it */
+            cost = env_call_plus(env_span(pos, n));
+    }
     return env_table_forward(L, cost);
 }
 
@@ -168,8 +180,11 @@ static int env_table_remove(lua_State *L)
 {
     env_plain_table(L, 1, "remove");
     int64_t cost = 1;
-    if (!lua_isnoneornil(L, 2))
-        cost += env_span(luaL_checkinteger(L, 2), (lua_Integer)lua_rawlen(L, 1));
+    if (!lua_isnoneornil(L, 2)) {
+        lua_Integer pos = luaL_checkinteger(L, 2), n = (lua_Integer)lua_rawlen(L, 1);
+        if (pos >= 1 && pos <= n)
+            cost = env_call_plus(env_span(pos, n));
+    }
     return env_table_forward(L, cost);
 }
 
@@ -178,7 +193,7 @@ static int env_table_move(lua_State *L)
     env_plain_table(L, 1, "move");
     if (!lua_isnoneornil(L, 5))
         env_plain_table(L, 5, "move");
-    int64_t cost = 1 + env_span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3));
+    int64_t cost = env_call_plus(env_span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3)));
     return env_table_forward(L, cost);
 }
 
@@ -197,7 +212,7 @@ static int64_t env_range_cost(lua_State *L, int first_arg)
     lua_Integer first = luaL_optinteger(L, first_arg, 1);
     lua_Integer last = lua_isnoneornil(L, first_arg + 1) ? (lua_Integer)lua_rawlen(L, 1)
                                                           : luaL_checkinteger(L, first_arg + 1);
-    return 1 + env_span(first, last);
+    return env_call_plus(env_span(first, last));
 }
 
 static int env_table_concat(lua_State *L)
@@ -210,6 +225,19 @@ static int env_table_unpack(lua_State *L)
 {
     env_plain_table(L, 1, "unpack");
     return env_table_forward(L, env_range_cost(L, 2));
+}
+
+/* utf8.len, utf8.offset and tonumber scan a string in C without allocating, so neither the hook nor the
+ * allocator's clock check sees that work: charge it by length (same rate as load). */
+static int env_charge_string_arg(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING)
+        sandbox_charge(L, (int64_t)(lua_rawlen(L, 1) / ENV_SCAN_BYTES_PER_UNIT));
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* Replaces field name of the table at idx by a closure over the original function. */
@@ -235,6 +263,28 @@ static void env_open_table(lua_State *L)
 
 /* ---- string ---- */
 
+/* Stock string.rep('', 2^62) passes the size check (the result is empty) and then loops 2^62 times
+ * copying nothing, unhooked and without allocating. An empty result is answered here. Any other result
+ * is bounded by the memory cap; it is charged by its size afterwards, so that a request too large to
+ * build still reads as the memory limit. */
+static int env_string_rep(lua_State *L)
+{
+    size_t l = 0, lsep = 0;
+    luaL_checklstring(L, 1, &l);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &lsep);
+    if (n <= 0 || l + lsep == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    int top = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, top, 1);
+    sandbox_charge(L, (int64_t)(lua_rawlen(L, -1) / ENV_SCAN_BYTES_PER_UNIT));
+    return 1;
+}
+
 static void env_open_string(lua_State *L)
 {
     luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
@@ -242,6 +292,7 @@ static void env_open_string(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, s, "dump"); /* bytecode out is useless without bytecode in, and leaks internals */
     sandbox_patterns_open(L, s);
+    env_wrap(L, s, "rep", env_string_rep);
     /* The metatable every string shares: getmetatable("") answers false, so its __index can't be swapped. */
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
@@ -301,7 +352,10 @@ void sandbox_env_open(lua_State *L)
     env_open_string(L);
     env_open_table(L);
     env_open_plain(L, LUA_MATHLIBNAME, luaopen_math);
-    env_open_plain(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+    env_wrap(L, lua_gettop(L), "len", env_charge_string_arg);
+    env_wrap(L, lua_gettop(L), "offset", env_charge_string_arg);
+    lua_pop(L, 1);
     env_open_coroutine(L);
     env_open_os(L);
     sandbox_json_open(L);

@@ -174,11 +174,40 @@ typedef struct {
     size_t size, max;                         /* compact JSON bytes so far, cap */
     const void *open[SANDBOX_MAX_DEPTH + 1];  /* tables on the current path, for cycles */
     int depth;
-    char path[JSON_PATH_MAX];
-    size_t path_len;
+    /* Where we are, as segments: rendered to text only when something fails (formatting a path for
+     * every element was the largest cost of converting big arrays). Keys point into Lua strings that
+     * stay on the stack while their value is converted. */
+    const char *root;
+    struct {
+        const char *key; /* NULL: an array position */
+        size_t len_or_index;
+    } seg[SANDBOX_MAX_DEPTH + 1];
+    int segs;
 } json_out;
 
 static json_t *json_out_value(json_out *o, int idx);
+
+/* "output.items[2].name"; keys are cleaned to valid UTF-8 and shortened, the whole path is cut to fit. */
+static void json_path_render(const json_out *o, char *buf, size_t cap)
+{
+    size_t used = (size_t)snprintf(buf, cap, "%s", o->root);
+    for (int i = 0; i < o->segs && used < cap; i++) {
+        int n;
+        if (!o->seg[i].key) {
+            n = snprintf(buf + used, cap - used, "[%zu]", o->seg[i].len_or_index);
+        } else {
+            char clean[JSON_KEY_IN_PATH_MAX];
+            sandbox_utf8_clean(clean, sizeof clean, o->seg[i].key, o->seg[i].len_or_index);
+            n = snprintf(buf + used, cap - used, ".%s%s", clean,
+                         strlen(clean) < o->seg[i].len_or_index ? "..." : "");
+        }
+        if (n < 0 || (size_t)n >= cap - used) {
+            buf[used] = '\0'; /* drop a segment that does not fit whole */
+            break;
+        }
+        used += (size_t)n;
+    }
+}
 
 static json_t *json_out_fail(json_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -189,7 +218,9 @@ static json_t *json_out_fail(json_out *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    error_set(o->err, ERROR_VALIDATION, "%s: %s", o->path, message);
+    char path[JSON_PATH_MAX];
+    json_path_render(o, path, sizeof path);
+    error_set(o->err, ERROR_VALIDATION, "%s: %s", path, message);
     return NULL;
 }
 
@@ -210,36 +241,23 @@ static json_t *json_out_alloc_failed(json_out *o)
     return NULL;
 }
 
-/* Appends a path segment, truncating gracefully; returns the previous length to restore. */
-static size_t json_path_push_index(json_out *o, size_t index)
+static void json_path_push_index(json_out *o, size_t index)
 {
-    size_t saved = o->path_len;
-    int n = snprintf(o->path + saved, sizeof o->path - saved, "[%zu]", index);
-    if (n > 0 && (size_t)n < sizeof o->path - saved)
-        o->path_len += (size_t)n;
-    else
-        o->path[saved] = '\0';
-    return saved;
+    o->seg[o->segs].key = NULL;
+    o->seg[o->segs].len_or_index = index;
+    o->segs++;
 }
 
-static size_t json_path_push_key(json_out *o, const char *key, size_t len)
+static void json_path_push_key(json_out *o, const char *key, size_t len)
 {
-    size_t saved = o->path_len;
-    char clean[JSON_KEY_IN_PATH_MAX];
-    sandbox_utf8_clean(clean, sizeof clean, key, len);
-    int n = snprintf(o->path + saved, sizeof o->path - saved, ".%s%s", clean,
-                     strlen(clean) < len ? "..." : "");
-    if (n > 0 && (size_t)n < sizeof o->path - saved)
-        o->path_len += (size_t)n;
-    else
-        o->path[saved] = '\0';
-    return saved;
+    o->seg[o->segs].key = key;
+    o->seg[o->segs].len_or_index = len;
+    o->segs++;
 }
 
-static void json_path_pop(json_out *o, size_t saved)
+static void json_path_pop(json_out *o)
 {
-    o->path_len = saved;
-    o->path[saved] = '\0';
+    o->segs--;
 }
 
 static size_t json_digits(long long v)
@@ -308,9 +326,9 @@ static json_t *json_out_array(json_out *o, int idx, size_t n)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(o->L, idx, (lua_Integer)i + 1);
-        size_t saved = json_path_push_index(o, i);
+        json_path_push_index(o, i);
         json_t *item = json_out_value(o, lua_gettop(o->L));
-        json_path_pop(o, saved);
+        json_path_pop(o);
         lua_pop(o->L, 1);
         if (!item)
             goto fail;
@@ -336,7 +354,7 @@ static json_t *json_out_object(json_out *o, int idx, size_t n)
     while (lua_next(o->L, idx)) {
         size_t klen = 0;
         const char *key = lua_tolstring(o->L, -2, &klen); /* keys are strings here: safe during next */
-        size_t saved = json_path_push_key(o, key, klen);
+        json_path_push_key(o, key, klen);
         size_t kcost = json_string_cost(key, klen);
         json_t *item = NULL;
         if (!kcost)
@@ -347,7 +365,7 @@ static json_t *json_out_object(json_out *o, int idx, size_t n)
 #endif
         else if (json_out_add(o, kcost) == 0)
             item = json_out_value(o, lua_gettop(o->L));
-        json_path_pop(o, saved);
+        json_path_pop(o);
         lua_pop(o->L, 1);
         if (!item) {
             lua_pop(o->L, 1); /* the key: leave the traversal */
@@ -385,7 +403,7 @@ static json_t *json_out_table(json_out *o, int idx)
         return NULL;
     }
     size_t strings = 0, integers = 0;
-    lua_Integer largest = 0;
+    lua_Integer largest = 0, key;
     const char *odd = NULL;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -393,10 +411,10 @@ static json_t *json_out_table(json_out *o, int idx)
         int type = lua_type(L, -1);
         if (type == LUA_TSTRING)
             strings++;
-        else if (type == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+        else if (type == LUA_TNUMBER && lua_isinteger(L, -1) && (key = lua_tointeger(L, -1)) >= 1) {
             integers++;
-            if (lua_tointeger(L, -1) > largest)
-                largest = lua_tointeger(L, -1);
+            if (key > largest)
+                largest = key;
         } else if (!odd)
             odd = type != LUA_TNUMBER ? lua_typename(L, type)
                   : lua_isinteger(L, -1) ? "an integer below 1 as"
@@ -452,9 +470,7 @@ static json_t *json_out_value(json_out *o, int idx)
 
 json_t *sandbox_to_json(lua_State *L, int idx, size_t max_bytes, const char *root, mkt_error *err)
 {
-    json_out o = {.L = L, .err = err, .max = max_bytes};
-    snprintf(o.path, sizeof o.path, "%s", root ? root : "value");
-    o.path_len = strlen(o.path);
+    json_out o = {.L = L, .err = err, .max = max_bytes, .root = root ? root : "value"};
     int top = lua_gettop(L);
     json_t *out = json_out_value(&o, lua_absindex(L, idx));
     lua_settop(L, top);
@@ -471,6 +487,12 @@ static int json_lua_array(lua_State *L)
         luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     json_push_array_marker(L);
+    /* scripts can reach the marker (getmetatable of an array) and add __gc to it; setting it then
+     * would mark the table for an unhooked finalizer, as setmetatable in sandbox_env.c explains */
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, -2) != LUA_TNIL)
+        return luaL_error(L, "json.array: the array metatable has a __gc field");
+    lua_pop(L, 1);
     lua_setmetatable(L, 1);
     return 1;
 }

@@ -409,6 +409,14 @@ static void test_abuse_coroutines(void)
                  "  while true do coroutine.resume(co) end\n"
                  "end",
                  "instruction limit exceeded");
+    /* a looping message handler, and a looping __close run by coroutine.close */
+    expect_abuse("function handler() return xpcall(error, function(m) while true do end end, 'x') end",
+                 "instruction limit exceeded");
+    expect_abuse("function handler() local co = coroutine.create(function()\n"
+                 "  local x <close> = setmetatable({}, {__close = function() while true do end end})\n"
+                 "  coroutine.yield() end)\n"
+                 "  coroutine.resume(co) return coroutine.close(co) end",
+                 "instruction limit exceeded");
     /* a generator that never finishes, driven forever */
     expect_abuse("function handler() local g = coroutine.wrap(function() while true do coroutine.yield(1) end end)\n"
                  "  while true do g() end end",
@@ -447,7 +455,7 @@ static void test_abuse_memory(void)
     expect_abuse("function handler() return ('ab'):rep(2^28, ',') end", "memory limit exceeded");
     expect_abuse("function handler() return string.rep('x', 2^31 - 1) end", "memory limit exceeded");
     /* 2^31 and beyond: Lua's own size check answers before any allocation */
-    expect_abuse("function handler() return string.rep('x', 2^31) end", "handler error: code:1: resulting string too large");
+    expect_abuse("function handler() return string.rep('x', 2^31) end", "handler error: resulting string too large");
     expect_abuse("function handler() return ('ab'):rep(2^40, ',') end", "resulting string too large");
     test_limits();
 
@@ -559,6 +567,15 @@ static void test_abuse_patterns(void)
     limits.timeout_ms = 200;
     expect_abuse("function handler() return string.find(string.rep('a', 50000), '.-.-.-.-.-.-b') end",
                  "time limit exceeded (200 ms)");
+    /* stock string.rep('', 2^62) copies nothing 2^62 times in C */
+    expect_output("function handler() return {('').rep('', 2^62), ('x'):rep(0), ('x'):rep(3, ','), ('ab'):rep(2)} end", NULL,
+                  "[\"\",\"\",\"x,x,x\",\"abab\"]");
+    /* long scans without allocation are charged by length */
+    test_limits();
+    expect_abuse("function handler() local s = string.rep('x', 16e6) while true do utf8.len(s) end end",
+                 "instruction limit exceeded");
+    expect_abuse("function handler() local s = string.rep('1', 16e6) while true do tonumber(s) end end",
+                 "instruction limit exceeded");
     /* heavy C functions in a loop are caught by the clock check in the allocator */
     limits.instructions = INT64_C(1) << 40;
     limits.timeout_ms = 200;
@@ -571,6 +588,11 @@ static void test_abuse_tables(void)
     test_limits();
     expect_abuse("function handler() table.move({}, 1, 2^40, 1, {}) end", "instruction limit exceeded");
     expect_abuse("function handler() return table.concat({}, '', 1, 2^40) end", "instruction limit exceeded");
+    /* whole-range spans saturate instead of overflowing (UBSan guards this) */
+    expect_abuse("function handler() table.move({}, math.mininteger, math.maxinteger, 1, {}) end",
+                 "instruction limit exceeded");
+    expect_abuse("function handler() table.remove({}, math.mininteger) end", "position out of bounds");
+    expect_abuse("function handler() table.insert({}, 2^62, 1) end", "position out of bounds");
     expect_abuse("function handler() table.insert(setmetatable({}, {__len = function() return 2^40 end}), 1, 'x') end",
                  "tables with a __len metamethod are not supported in the sandbox");
     expect_abuse("function handler() table.sort(setmetatable({}, {__len = function() return 2^31 - 2 end, __index = rawlen})) end",
@@ -603,6 +625,12 @@ static void test_abuse_gc(void)
                   NULL, "1");
     clock_gettime(CLOCK_MONOTONIC, &t1);
     CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 5000);
+    /* the array marker is reachable; giving it a __gc must not turn json.array into a way around the check */
+    expect_abuse("function handler() getmetatable(json.array()).__gc = function() while true do end end\n"
+                 "  return json.array({}) end",
+                 "json.array: the array metatable has a __gc field");
+    expect_abuse("function handler(x) local mt = getmetatable(json.array()) mt.__gc = print setmetatable({}, mt) end",
+                 "__gc metamethods are not supported");
     /* __close handlers are ordinary hooked calls */
     expect_abuse("function handler() local x <close> = setmetatable({}, {__close = function() while true do end end}) end",
                  "instruction limit exceeded");
