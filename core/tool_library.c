@@ -149,11 +149,11 @@ static int tool_library_read_request(const json_t *body, tool_library_request *o
 
 static int tool_library_find_target(db *db, const char *ref, const char *version, db_rows *rows, mkt_error *err)
 {
-    size_t digits = strspn(ref, "0123456789");
+    int64_t id;
     int rc;
-    if (digits > 0 && digits <= 18 && ref[digits] == '\0')
-        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.id = ?",
-                      DB_PARAMS(db_text(version), db_int(strtoll(ref, NULL, 10))), rows, err);
+    if (tool_record_ref_id(ref, &id))
+        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_text(version), db_int(id)), rows,
+                      err);
     else if (strlen(ref) <= 64)
         rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.slug = ?", DB_PARAMS(db_text(version), db_text(ref)),
                       rows, err);
@@ -166,16 +166,6 @@ static int tool_library_find_target(db *db, const char *ref, const char *version
         return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
     }
     return 0;
-}
-
-static int tool_library_visible(const tool_library_tool *t, const account_caller *caller)
-{
-    if (strcmp(t->status, "published") == 0)
-        return 1;
-    if (caller && caller->developer_id != 0 && caller->developer_id == t->developer_id)
-        return 1;
-    return strcmp(t->status, "delisted") == 0 && caller &&
-           (caller->roles & (ACCOUNT_ROLE_ADMIN | ACCOUNT_ROLE_MODERATOR)) != 0;
 }
 
 typedef struct {
@@ -270,7 +260,7 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         .status = db_rows_text(rows, 0, XCOL_STATUS), .pricing_model = db_rows_text(rows, 0, XCOL_PRICING),
         .price_cents = db_rows_int(rows, 0, XCOL_PRICE), .currency = db_rows_text(rows, 0, XCOL_CURRENCY),
     };
-    if (!tool_library_visible(&t, caller)) {
+    if (!tool_record_visible_to(t.status, t.developer_id, caller)) {
         error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
         return NULL;
     }

@@ -30,9 +30,8 @@ enum {
     COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
 };
 
-/* A reference is an id when it is all digits. Slugs may not be all digits (tool_fields refuses
- * them), so the two never collide. */
-static int tool_record_ref_id(const char *ref, int64_t *id)
+/* Slugs may not be all digits (tool_fields refuses them), so ids and slugs never collide. */
+int tool_record_ref_id(const char *ref, int64_t *id)
 {
     size_t n = strspn(ref, "0123456789");
     if (n == 0 || ref[n] != '\0' || n > 18)
@@ -121,13 +120,20 @@ int tool_record_is_owner(const tool_record *t, const account_caller *caller)
     return caller && caller->developer_id != 0 && caller->developer_id == t->developer_id;
 }
 
-int tool_record_visible(const tool_record *t, const account_caller *caller)
+int tool_record_visible_to(const char *status, int64_t developer_id, const account_caller *caller)
 {
-    if (strcmp(t->status, "published") == 0 || tool_record_is_owner(t, caller))
+    if (strcmp(status, "published") == 0)
         return 1;
-    if (strcmp(t->status, "delisted") == 0 && caller)
+    if (caller && caller->developer_id != 0 && caller->developer_id == developer_id)
+        return 1;
+    if (strcmp(status, "delisted") == 0 && caller)
         return (caller->roles & (ACCOUNT_ROLE_ADMIN | ACCOUNT_ROLE_MODERATOR)) != 0;
     return 0;
+}
+
+int tool_record_visible(const tool_record *t, const account_caller *caller)
+{
+    return tool_record_visible_to(t->status, t->developer_id, caller);
 }
 
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)

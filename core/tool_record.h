@@ -39,11 +39,16 @@ void tool_record_free(tool_record *t);
  * (publishing, editing) are serialised. 404 when the tool is gone. */
 int tool_record_lock(db *db, int64_t id, mkt_error *err);
 
+/* A reference is an id when it is all digits (at most 18); slugs are never all digits. */
+int tool_record_ref_id(const char *ref, int64_t *id);
+
 /* caller may be NULL (anonymous). The owner is the developer profile that created the tool. */
 int tool_record_is_owner(const tool_record *t, const account_caller *caller);
 /* Published tools are public; drafts only for the owner; delisted ones for the owner, moderators
  * and admins (buyers who own a delisted tool are added by the money issue). */
 int tool_record_visible(const tool_record *t, const account_caller *caller);
+/* The same rule from the two facts it needs, for callers that did not load a whole record. */
+int tool_record_visible_to(const char *status, int64_t developer_id, const account_caller *caller);
 
 /* Loads and applies visibility: 404 (the same answer as a missing tool) when the caller may not see it. */
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/execute.sh — HTTP POST /tools/{tool}/execute of a trivial tool against GET /health,
 # both through nginx and in the same run, with wrk: requests/s, p99 latency and the ratio
-# execute/health (issue 3's goal: at least 50 %). Prints figures; it is not a pass/fail test.
+# execute/health (issue 3's goal: at least 50 %), with GET /me (authentication + one query) as a
+# reference for what every signed-in route pays. Prints figures; it is not a pass/fail test.
 #
 #   tests/bench/execute.sh [--bin BUILD/marketplace] [--url http://127.0.0.1:PORT]
-#                          [-d SECONDS] [-c CONNECTIONS] [-t THREADS] [--workers N]
+#                          [-d SECONDS] [-c CONNECTIONS] [-t THREADS] [--workers N (2 x CPUs)]
 #
 # Without --url it starts a throwaway stack (scripts/stack, test config) in a temporary directory and
 # stops it afterwards by the PIDs the stack recorded. With --url it uses a running stack (for example
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 readonly REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BIN="$REPO_DIR/build/marketplace" URL="" DURATION=10 CONNECTIONS=16 THREADS=2 WORKERS=""
+BIN="$REPO_DIR/build/marketplace" URL="" DURATION=10 CONNECTIONS=16 THREADS=2 WORKERS="$(( 2 * $(nproc) ))"
 while (( $# )); do
     case "$1" in
         --bin) BIN="$2"; shift 2 ;;
@@ -95,6 +96,11 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $BUYER_TOKEN"
 $(cat "$WORK/report.lua")
 EOF
+# GET /me: authentication plus one query, the floor of any signed-in route, for reference
+cat >"$WORK/me.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $BUYER_TOKEN"
+$(cat "$WORK/report.lua")
+EOF
 
 run() { # name url script
     local out
@@ -107,6 +113,7 @@ echo "bench: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s against $URL ($(npr
 wrk -t "$THREADS" -c "$CONNECTIONS" -d 2s "$API/health" >/dev/null # warm-up: workers, statements, caches
 HEALTH="$(run health "$API/health" "$WORK/report.lua")"
 EXECUTE="$(run execute "$API/tools/$SLUG/execute" "$WORK/execute.lua")"
+ME="$(run me "$API/me" "$WORK/me.lua")"
 
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 printf '%-28s %12s %10s %10s %8s\n' endpoint requests/s p50_ms p99_ms errors
@@ -114,5 +121,7 @@ printf '%-28s %12s %10s %10s %8s\n' "GET /health" "$(field "$HEALTH" rps)" "$(fi
     "$(field "$HEALTH" p99_ms)" "$(field "$HEALTH" errors)"
 printf '%-28s %12s %10s %10s %8s\n' "POST /tools/{tool}/execute" "$(field "$EXECUTE" rps)" \
     "$(field "$EXECUTE" p50_ms)" "$(field "$EXECUTE" p99_ms)" "$(field "$EXECUTE" errors)"
+printf '%-28s %12s %10s %10s %8s\n' "GET /me (reference)" "$(field "$ME" rps)" "$(field "$ME" p50_ms)" \
+    "$(field "$ME" p99_ms)" "$(field "$ME" errors)"
 awk -v e="$(field "$EXECUTE" rps)" -v h="$(field "$HEALTH" rps)" \
     'BEGIN { if (h > 0) printf "execute/health ratio: %.1f %% (goal >= 50 %%)\n", 100 * e / h }'

@@ -47,6 +47,13 @@ void http_set_timeout_ms(long ms)
     http_timeout = ms > 0 ? ms : 30000;
 }
 
+static atomic_int http_retry_429 = 1;
+
+void http_set_retry_429(int on)
+{
+    http_retry_429 = on != 0;
+}
+
 /* ---- collecting the answer ------------------------------------------------------------------- */
 
 typedef struct {
@@ -204,7 +211,7 @@ static http_response *http_perform_retrying(const char *method, const char *url,
 {
     for (int attempt = 0;; attempt++) {
         http_response *res = http_perform(method, url, headers, body, body_len);
-        if (res->status != 429 || attempt >= 50)
+        if (res->status != 429 || !http_retry_429 || attempt >= 50)
             return res;
         http_response_free(res);
         struct timespec pause = {0, 100 * 1000 * 1000};

@@ -78,6 +78,9 @@ void http_response_free(http_response *res);
 /* Per-request timeout in milliseconds for calls made after this (default 30000). Process-wide. */
 void http_set_timeout_ms(long ms);
 
+/* Whether a 429 is retried (default 1). A test of the rate limit itself turns this off. Process-wide. */
+void http_set_retry_429(int on);
+
 /* ---- accounts helpers ---------------------------------------------------------------------- */
 
 typedef struct {
