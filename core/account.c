@@ -111,7 +111,8 @@ done:
     return user;
 }
 
-/* The public profile: no email, and the developer's published tools. */
+/* The public profile: no email. Its published tools come from the tool library; the route adds them so
+ * accounts stay independent of tools. */
 static json_t *account_developer_json(db *db, int64_t developer_id, mkt_error *err)
 {
     static const char sql[] = "SELECT " ACCOUNT_DEVELOPER_COLUMNS " FROM developers d WHERE d.id = ?";
@@ -124,14 +125,8 @@ static json_t *account_developer_json(db *db, int64_t developer_id, mkt_error *e
         goto done;
     }
     developer = account_developer_row(&rows, 0);
-    /* Published tools belong here once the tools table exists (a later issue): select this
-     * developer's tools WHERE status = 'published' and append each one's public summary. Until
-     * then every developer has none, and the key is present so clients need no special case. */
-    if (!developer || json_object_set_new(developer, "tools", json_array()) < 0) {
-        json_decref(developer);
-        developer = NULL;
+    if (!developer)
         error_set(err, ERROR_INTERNAL, "cannot build the developer object");
-    }
 done:
     db_rows_free(&rows);
     return developer;

@@ -1,5 +1,6 @@
 #include "fcgi/response.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,22 @@ const char *response_reason(int status)
     }
 }
 
+/* Appends one whole header line, or nothing when it would not fit, so a header block is never cut
+ * mid-line. */
+static void response_head_append(char *head, size_t size, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void response_head_append(char *head, size_t size, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(head + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && *used + (size_t)n < size)
+        *used += (size_t)n;
+    else
+        head[*used] = '\0';
+}
+
 /* Headers are formatted with snprintf: libfcgi's own FCGX_FPrintF does not know %zu or %lld. */
 size_t response_send(const response *res, FCGX_Stream *out, const char *request_id)
 {
@@ -99,21 +116,19 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
         payload_len = strlen(res->text);
     }
     char head[2048];
-    int used = snprintf(head, sizeof head, "Status: %d %s\r\n", res->status, response_reason(res->status));
+    const size_t lines_room = sizeof head - 2; /* the blank line that ends the block always fits */
+    size_t used = 0;
+    response_head_append(head, lines_room, &used, "Status: %d %s\r\n", res->status, response_reason(res->status));
     if (payload_len > 0)
-        used += snprintf(head + used, sizeof head - (size_t)used, "Content-Type: %s\r\n",
-                         res->content_type ? res->content_type : "application/json");
-    used += snprintf(head + used, sizeof head - (size_t)used,
-                     "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n", payload_len,
-                     request_id ? request_id : "");
-    for (int i = 0; i < res->header_count && (size_t)used < sizeof head; i++)
-        used += snprintf(head + used, sizeof head - (size_t)used, "%s: %s\r\n", res->headers[i].name,
-                         res->headers[i].value);
-    if ((size_t)used >= sizeof head - 2)
-        used = (int)sizeof head - 3;
+        response_head_append(head, lines_room, &used, "Content-Type: %s\r\n",
+                             res->content_type ? res->content_type : "application/json");
+    response_head_append(head, lines_room, &used, "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n",
+                         payload_len, request_id ? request_id : "");
+    for (int i = 0; i < res->header_count; i++)
+        response_head_append(head, lines_room, &used, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
     head[used++] = '\r';
     head[used++] = '\n';
-    FCGX_PutStr(head, used, out);
+    FCGX_PutStr(head, (int)used, out);
     if (payload_len > 0)
         FCGX_PutStr(payload ? payload : res->text, (int)payload_len, out);
     free(payload);

@@ -113,7 +113,11 @@ router_result router_match(const route *routes, size_t count, request *req, cons
         if (strcmp(routes[i].pattern, best_pattern) != 0)
             continue;
         router_allow_append(allow, allow_size, routes[i].method);
-        if (!*found && strcmp(routes[i].method, req->method) == 0)
+        int is_get = strcmp(routes[i].method, "GET") == 0;
+        if (is_get)
+            router_allow_append(allow, allow_size, "HEAD");
+        /* HEAD is GET without the body (nginx drops it), as HTTP requires wherever GET works. */
+        if (!*found && (strcmp(routes[i].method, req->method) == 0 || (is_get && strcmp(req->method, "HEAD") == 0)))
             *found = &routes[i];
     }
     if (!*found)

@@ -1,5 +1,8 @@
 /* Accounts and developers: thin adapters from HTTP to core/account. */
+#include <stdlib.h>
+
 #include "core/account.h"
+#include "core/tool_library.h"
 #include "fcgi/routes/routes.h"
 
 static int accounts_register(request *req, response *res, mkt_error *err)
@@ -34,9 +37,20 @@ static int accounts_developer_create(request *req, response *res, mkt_error *err
     return 0;
 }
 
+/* The public profile plus the developer's published tools. */
 static int accounts_developer_get(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, account_developer_get(req->db, request_param_value(req, "id"), err));
+    json_t *developer = account_developer_get(req->db, request_param_value(req, "id"), err);
+    if (!developer)
+        return -1;
+    json_t *tools = tool_library_developer_tools(
+        req->db, strtoll(json_string_value(json_object_get(developer, "id")), NULL, 10), err);
+    if (!tools) {
+        json_decref(developer);
+        return -1;
+    }
+    json_object_set_new(developer, "tools", tools);
+    return routes_reply(res, 200, developer);
 }
 
 const route routes_accounts[] = {

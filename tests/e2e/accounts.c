@@ -593,7 +593,7 @@ static void test_developer_lookup_errors(void)
     http_response_free(res);
     res = http_request("DELETE", "/developers/1", NULL, NULL, NULL, 0, NULL);
     EXPECT_PROBLEM(res, 405, NULL, "DELETE /developers/1");
-    CHECK_STR(res->allow, "GET");
+    CHECK_STR(res->allow, "GET, HEAD");
     http_response_free(res);
 }
 

@@ -69,9 +69,9 @@ static void test_wrong_method(void)
     static const struct {
         const char *method, *path, *allow;
     } cases[] = {
-        {"DELETE", "/health", "GET"},      {"POST", "/health", "GET"},       {"PUT", "/me", "GET"},
-        {"POST", "/me", "GET"},            {"GET", "/auth/register", "POST"}, {"PUT", "/auth/login", "POST"},
-        {"DELETE", "/auth/logout", "POST"}, {"PATCH", "/developers", "POST"}, {"POST", "/metrics", "GET"},
+        {"DELETE", "/health", "GET, HEAD"}, {"POST", "/health", "GET, HEAD"},  {"PUT", "/me", "GET, HEAD"},
+        {"POST", "/me", "GET, HEAD"},       {"GET", "/auth/register", "POST"}, {"PUT", "/auth/login", "POST"},
+        {"DELETE", "/auth/logout", "POST"}, {"PATCH", "/developers", "POST"},  {"POST", "/metrics", "GET, HEAD"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char what[96];

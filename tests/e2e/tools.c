@@ -222,6 +222,20 @@ static void test_draft_to_execution(void)
     CHECK(json_is_object(json_object_get(res->json, "input_schema")));
     CHECK(json_is_object(json_object_get(json_object_get(res->json, "rating"), "distribution")));
     CHECK_STR(json_string_value(json_object_get(json_object_get(res->json, "developer"), "display_name")), "E2E Tools");
+    char developer_path[96];
+    snprintf(developer_path, sizeof developer_path, "/developers/%s",
+             json_string_value(json_object_get(json_object_get(res->json, "developer"), "id")));
+    http_response_free(res);
+
+    /* the developer's public profile lists the published tool */
+    res = http_get(developer_path, NULL);
+    CHECK_INT(res->status, 200);
+    json_t *listed = json_object_get(res->json, "tools");
+    int found = 0;
+    size_t t;
+    json_t *entry;
+    json_array_foreach(listed, t, entry) found |= strcmp(json_string_value(json_object_get(entry, "slug")), slug) == 0;
+    CHECK(found);
     http_response_free(res);
 
     /* another user runs it; the first run is a download */

@@ -84,7 +84,7 @@ static void test_literal_beats_parameter(void)
     /* The literal decides the resource: DELETE /tools/trending is 405, never DELETE /tools/{tool}. */
     CHECK_INT(run(&m, "DELETE", "/tools/trending"), ROUTER_METHOD_NOT_ALLOWED);
     CHECK(m.found == NULL);
-    CHECK_STR(m.allow, "GET");
+    CHECK_STR(m.allow, "GET, HEAD");
     done(&m);
 
     /* /developers/me/earnings is the caller's, /developers/{id} a profile. */
@@ -246,11 +246,11 @@ static void test_method_not_allowed(void)
     match m;
     CHECK_INT(run(&m, "PUT", "/tools/x"), ROUTER_METHOD_NOT_ALLOWED);
     CHECK(m.found == NULL);
-    CHECK_STR(m.allow, "GET, PATCH, DELETE");
+    CHECK_STR(m.allow, "GET, HEAD, PATCH, DELETE");
     done(&m);
 
     CHECK_INT(run(&m, "DELETE", "/tools"), ROUTER_METHOD_NOT_ALLOWED);
-    CHECK_STR(m.allow, "POST, GET");
+    CHECK_STR(m.allow, "POST, GET, HEAD");
     done(&m);
 
     CHECK_INT(run(&m, "GET", "/auth/login"), ROUTER_METHOD_NOT_ALLOWED);
@@ -259,7 +259,12 @@ static void test_method_not_allowed(void)
 
     /* methods are case-sensitive (RFC 9110) */
     CHECK_INT(run(&m, "get", "/me"), ROUTER_METHOD_NOT_ALLOWED);
-    CHECK_STR(m.allow, "GET");
+    CHECK_STR(m.allow, "GET, HEAD");
+    done(&m);
+
+    /* HEAD is answered wherever GET is */
+    CHECK_INT(run(&m, "HEAD", "/tools/x"), ROUTER_FOUND);
+    CHECK(m.found && strcmp(m.found->method, "GET") == 0);
     done(&m);
 
     /* a found route leaves allow listing the methods of that resource */
@@ -300,16 +305,17 @@ static void test_real_routes(void)
     } cases[] = {
         {"GET", "/health", "/health", ROUTER_FOUND, NULL},
         {"GET", "/metrics", "/metrics", ROUTER_FOUND, NULL},
-        {"POST", "/health", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET"},
+        {"POST", "/health", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET, HEAD"},
+        {"HEAD", "/health", "/health", ROUTER_FOUND, NULL},
         {"POST", "/auth/register", "/auth/register", ROUTER_FOUND, NULL},
         {"POST", "/auth/login", "/auth/login", ROUTER_FOUND, NULL},
         {"GET", "/auth/login", NULL, ROUTER_METHOD_NOT_ALLOWED, "POST"},
         {"POST", "/auth/logout", "/auth/logout", ROUTER_FOUND, NULL},
         {"GET", "/me", "/me", ROUTER_FOUND, NULL},
-        {"DELETE", "/me", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET"},
+        {"DELETE", "/me", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET, HEAD"},
         {"POST", "/developers", "/developers", ROUTER_FOUND, NULL},
         {"GET", "/developers/17", "/developers/{id}", ROUTER_FOUND, NULL},
-        {"DELETE", "/developers/17", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET"},
+        {"DELETE", "/developers/17", NULL, ROUTER_METHOD_NOT_ALLOWED, "GET, HEAD"},
         {"GET", "/nope", NULL, ROUTER_NOT_FOUND, NULL},
         {"GET", "/auth", NULL, ROUTER_NOT_FOUND, NULL},
         {"GET", "/me/", NULL, ROUTER_NOT_FOUND, NULL},
