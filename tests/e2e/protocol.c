@@ -488,6 +488,16 @@ static void test_content_types(void)
     http_response_free(res);
 }
 
+/* Requests nginx itself refuses (here a NUL in the path) are still answered as problem+json. */
+static void test_nginx_bad_request(void)
+{
+    http_response *res = http_raw("GET", "/api/marketplace/a%00b", NULL, NULL, 0);
+    CHECK_INT(res->status, 400);
+    CHECK(res->content_type && strstr(res->content_type, "application/problem+json"));
+    CHECK_STR(http_json_string(res, "type"), "urn:marketplace:problem:bad-request");
+    http_response_free(res);
+}
+
 int main(void)
 {
     http_base_url();
@@ -503,5 +513,6 @@ int main(void)
     RUN(test_duplicate_keys);
     RUN(test_security_headers);
     RUN(test_content_types);
+    RUN(test_nginx_bad_request);
     return check_finish();
 }
