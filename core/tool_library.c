@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/semver.h"
@@ -201,18 +202,80 @@ static int tool_library_download_known(const tool_library_usage *u, int remember
     return seen[slot].tool_id == u->tool_id && seen[slot].user_id == u->user_id;
 }
 
-/* Executions per tool per UTC day as one autocommit statement: the (tool, day) row is hot, so its
- * lock is held for one statement rather than across a transaction's round trips. */
+typedef struct {
+    int64_t tool_id;
+    char day[11]; /* YYYY-MM-DD, UTC */
+    int64_t executions;
+} tool_library_pending;
+
+#define TOOL_LIBRARY_PENDING_MAX 128
+static tool_library_pending tool_library_pending_counts[TOOL_LIBRARY_PENDING_MAX];
+static size_t tool_library_pending_used;
+static uint64_t tool_library_last_flush_ms;
+
+static uint64_t tool_library_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int tool_library_flush_executions(db *db)
+{
+    int written = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < tool_library_pending_used; i++) {
+        tool_library_pending *p = &tool_library_pending_counts[i];
+        mkt_error err = MKT_ERROR_INIT;
+        if (db && db_exec(db,
+                          "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES (?, ?, ?)"
+                          " ON DUPLICATE KEY UPDATE executions = executions + VALUES(executions)",
+                          DB_PARAMS(db_int(p->tool_id), db_text(p->day), db_int(p->executions)), NULL, &err) == 0) {
+            written += (int)p->executions;
+        } else {
+            /* Kept for the next flush: the database may be back by then. */
+            log_warn("tool %" PRId64 ": %" PRId64 " executions not written yet: %s", p->tool_id, p->executions,
+                     err.message ? err.message : "no database");
+            tool_library_pending_counts[kept++] = *p;
+        }
+        error_clear(&err);
+    }
+    tool_library_pending_used = kept;
+    tool_library_last_flush_ms = tool_library_now_ms();
+    return written;
+}
+
+static void tool_library_count_execution(db *db, int64_t tool_id)
+{
+    char day[11];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    size_t i = 0;
+    while (i < tool_library_pending_used &&
+           !(tool_library_pending_counts[i].tool_id == tool_id && strcmp(tool_library_pending_counts[i].day, day) == 0))
+        i++;
+    if (i == tool_library_pending_used) {
+        if (i == TOOL_LIBRARY_PENDING_MAX) {
+            tool_library_flush_executions(db);
+            i = tool_library_pending_used;
+        }
+        if (i == TOOL_LIBRARY_PENDING_MAX)
+            return; /* still full: the database is down; this count is dropped */
+        tool_library_pending_counts[i] = (tool_library_pending){.tool_id = tool_id};
+        memcpy(tool_library_pending_counts[i].day, day, sizeof day);
+        tool_library_pending_used++;
+    }
+    tool_library_pending_counts[i].executions++;
+    if (tool_library_now_ms() - tool_library_last_flush_ms >= TOOL_LIBRARY_FLUSH_MS)
+        tool_library_flush_executions(db);
+}
+
 static void tool_library_count(db *db, const tool_library_tool *t, const account_caller *caller)
 {
     mkt_error err = MKT_ERROR_INIT;
-    /* The run already succeeded and its answer is worth more than one lost count. */
-    if (db_exec(db,
-                "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES (?, UTC_DATE(), 1)"
-                " ON DUPLICATE KEY UPDATE executions = executions + 1",
-                DB_PARAMS(db_int(t->id)), NULL, &err) < 0)
-        log_warn("tool %" PRId64 ": execution not counted: %s", t->id, err.message ? err.message : "?");
-    error_clear(&err);
+    tool_library_count_execution(db, t->id);
     /* a developer running their own tool is testing it, not downloading it */
     if (strcmp(t->pricing_model, "free") != 0 || caller->developer_id == t->developer_id)
         return;

@@ -42,4 +42,12 @@ int tool_library_can_execute(db *db, const account_caller *caller, const tool_li
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,
                              const json_t *body, mkt_error *err);
 
+/* Successful executions are counted in the worker and written to tool_execution_days in batches (one
+ * upsert per tool and day), at most TOOL_LIBRARY_FLUSH_MS after they happened: the hot (tool, day) row
+ * is then written a few times a second instead of once per run. The worker flushes when idle and
+ * before it exits; a worker killed by SIGKILL loses at most that window of counts (analytics only,
+ * never money or access). Returns how many pending counts were written. */
+#define TOOL_LIBRARY_FLUSH_MS 1000
+int tool_library_flush_executions(db *db);
+
 #endif

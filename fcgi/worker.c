@@ -14,6 +14,7 @@
 
 #include "core/account.h"
 #include "core/log.h"
+#include "core/tool_library.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -269,7 +270,12 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
     while (!worker_stop_requested) {
         if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
             break;
-        if (!worker_wait_readable(&w) || worker_stop_requested)
+        if (!worker_wait_readable(&w)) {
+            /* idle: write what was counted in memory (tool executions) */
+            tool_library_flush_executions(w.db);
+            continue;
+        }
+        if (worker_stop_requested)
             continue;
         if (FCGX_Accept_r(&fcgi) < 0)
             continue;
@@ -278,6 +284,7 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
         served++;
     }
     scoreboard_set_state(w.slot, SLOT_EXITING);
+    tool_library_flush_executions(w.db);
     FCGX_Free(&fcgi, 0);
     db_close(w.db);
     return 0;
