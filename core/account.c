@@ -297,7 +297,8 @@ int account_authenticate(db *db, const char *token, account_caller *out, mkt_err
 {
     static const char sql[] =
         "SELECT s.id, s.user_id, (SELECT d.id FROM developers d WHERE d.user_id = s.user_id),"
-        " (SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = s.user_id)"
+        " (SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = s.user_id),"
+        " FLOOR(UNIX_TIMESTAMP(s.expires_at))"
         " FROM sessions s WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > UTC_TIMESTAMP(6)";
     memset(out, 0, sizeof *out);
     /* Junk never reaches the database: it cannot match, and the query is the costly part. */
@@ -314,6 +315,7 @@ int account_authenticate(db *db, const char *token, account_caller *out, mkt_err
         out->user_id = db_rows_int(&rows, 0, 1);
         out->developer_id = db_rows_int(&rows, 0, 2);
         out->roles = account_roles_from_list(db_rows_text(&rows, 0, 3));
+        out->expires_at = db_rows_int(&rows, 0, 4);
     }
     db_rows_free(&rows);
     return rc;

@@ -27,6 +27,7 @@ typedef struct {
     int64_t session_id;
     int64_t developer_id; /* 0 when the user has no developer profile */
     unsigned roles;       /* ACCOUNT_ROLE_* bits; every user is a buyer */
+    int64_t expires_at;   /* the session's expiry, Unix seconds */
 } account_caller;
 
 /* POST /auth/register {email, password, display_name} -> {user, token}. 409 email taken (field "email").

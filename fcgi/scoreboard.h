@@ -30,6 +30,7 @@ typedef struct {
     uint64_t worker_starts;
     uint64_t worker_crashes;         /* died by a signal or a non-zero exit */
     uint64_t workers_killed_timeout;
+    uint64_t auth_epoch;             /* bumped on logout and role changes: empties every auth cache */
     scoreboard_slot slots[SCOREBOARD_SLOTS];
 } scoreboard;
 

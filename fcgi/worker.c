@@ -15,6 +15,7 @@
 #include "core/account.h"
 #include "core/log.h"
 #include "core/tool_library.h"
+#include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -81,6 +82,11 @@ db *worker_db(worker *w, mkt_error *err)
         return NULL;
     w->last_request_ms = now;
     return w->db;
+}
+
+void worker_auth_changed(worker *w)
+{
+    __atomic_add_fetch(&w->sb->auth_epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 const scoreboard *worker_scoreboard(const worker *w)
@@ -164,14 +170,18 @@ static int worker_authenticate(worker *w, request *req, const route *rt, mkt_err
             return 0;
         return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token");
     }
-    if (!req->db && !(req->db = worker_db(w, err)))
-        return -1;
-    if (account_authenticate(req->db, token, &req->caller, err) < 0) {
-        if (rt->access == ROUTE_PUBLIC && err->kind == ERROR_UNAUTHORIZED) {
-            error_clear(err);
-            return 0;
+    uint64_t epoch = __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+    if (!auth_cache_lookup(token, epoch, &req->caller)) {
+        if (!req->db && !(req->db = worker_db(w, err)))
+            return -1;
+        if (account_authenticate(req->db, token, &req->caller, err) < 0) {
+            if (rt->access == ROUTE_PUBLIC && err->kind == ERROR_UNAUTHORIZED) {
+                error_clear(err);
+                return 0;
+            }
+            return -1;
         }
-        return -1;
+        auth_cache_store(token, epoch, &req->caller);
     }
     req->authenticated = 1;
     if (!worker_has_role(&req->caller, rt->access))

@@ -17,6 +17,10 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
  * database cannot be reached. */
 db *worker_db(worker *w, mkt_error *err);
 
+/* Call after a request changed who a token belongs to or what it may do (logout, a new role): every
+ * worker forgets the tokens it had resolved. */
+void worker_auth_changed(worker *w);
+
 /* The scoreboard, for /metrics. */
 const scoreboard *worker_scoreboard(const worker *w);
 

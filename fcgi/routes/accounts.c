@@ -4,6 +4,7 @@
 #include "core/account.h"
 #include "core/tool_library.h"
 #include "fcgi/routes/routes.h"
+#include "fcgi/worker.h"
 
 static int accounts_register(request *req, response *res, mkt_error *err)
 {
@@ -19,6 +20,7 @@ static int accounts_logout(request *req, response *res, mkt_error *err)
 {
     if (account_logout(req->db, &req->caller, err) < 0)
         return -1;
+    worker_auth_changed(req->worker);
     response_empty(res, 204);
     return 0;
 }
@@ -33,6 +35,7 @@ static int accounts_developer_create(request *req, response *res, mkt_error *err
     json_t *out = account_developer_create(req->db, &req->caller, req->json, err);
     if (!out)
         return -1;
+    worker_auth_changed(req->worker); /* the caller gained role developer */
     routes_created(req, res, out, "/developers/");
     return 0;
 }

@@ -1,0 +1,63 @@
+#include "fcgi/auth_cache.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "core/auth.h"
+#include "fcgi/scoreboard.h"
+
+typedef struct {
+    unsigned char hash[AUTH_TOKEN_HASH_LEN];
+    account_caller caller;
+    uint64_t epoch;
+    uint64_t stored_ms;
+    int used;
+} auth_cache_entry;
+
+static auth_cache_entry auth_cache_entries[AUTH_CACHE_SLOTS];
+
+static auth_cache_entry *auth_cache_slot(const unsigned char hash[AUTH_TOKEN_HASH_LEN])
+{
+    /* The hash is uniformly distributed already: its first bytes pick the slot. */
+    unsigned index = ((unsigned)hash[0] << 8 | hash[1]) % AUTH_CACHE_SLOTS;
+    return &auth_cache_entries[index];
+}
+
+static int auth_cache_hash(const char *token, unsigned char hash[AUTH_TOKEN_HASH_LEN])
+{
+    if (!auth_token_well_formed(token))
+        return -1;
+    auth_token_hash(token, AUTH_TOKEN_TEXT_LEN, hash);
+    return 0;
+}
+
+int auth_cache_lookup(const char *token, uint64_t epoch, account_caller *out)
+{
+    unsigned char hash[AUTH_TOKEN_HASH_LEN];
+    if (auth_cache_hash(token, hash) < 0)
+        return 0;
+    auth_cache_entry *e = auth_cache_slot(hash);
+    if (!e->used || e->epoch != epoch || CRYPTO_memcmp(e->hash, hash, sizeof hash) != 0)
+        return 0;
+    if (scoreboard_now_ms() - e->stored_ms > AUTH_CACHE_TTL_MS || (int64_t)time(NULL) >= e->caller.expires_at) {
+        e->used = 0;
+        return 0;
+    }
+    *out = e->caller;
+    return 1;
+}
+
+void auth_cache_store(const char *token, uint64_t epoch, const account_caller *caller)
+{
+    unsigned char hash[AUTH_TOKEN_HASH_LEN];
+    if (auth_cache_hash(token, hash) < 0)
+        return;
+    auth_cache_entry *e = auth_cache_slot(hash);
+    memcpy(e->hash, hash, sizeof hash);
+    e->caller = *caller;
+    e->epoch = epoch;
+    e->stored_ms = scoreboard_now_ms();
+    e->used = 1;
+}
