@@ -86,17 +86,38 @@ json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *er
 
 /* ---- access ------------------------------------------------------------------------------------- */
 
+/* Has the caller a purchase that still gives access (tool_access, kept by core/transaction_*:
+ * access_until NULL is for good, otherwise until that time)? 1 yes, 0 no, -1 on a database error. */
+static int tool_library_has_access(db *db, int64_t user_id, int64_t tool_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ?"
+                 " AND (access_until IS NULL OR access_until > NOW(6))",
+                 DB_PARAMS(db_int(user_id), db_int(tool_id)), &rows, err) < 0)
+        return -1;
+    int found = rows.row_count > 0;
+    db_rows_free(&rows);
+    return found;
+}
+
 int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err)
 {
-    (void)db; /* the money issue looks up purchases here */
     if (!caller)
         return error_set(err, ERROR_UNAUTHORIZED, "sign in to run tools");
     if (caller->developer_id != 0 && caller->developer_id == tool->developer_id)
         return 0;
-    if (strcmp(tool->status, "published") != 0)
-        return error_set(err, ERROR_FORBIDDEN, "the tool is not available");
-    if (strcmp(tool->pricing_model, "free") == 0)
+    int published = strcmp(tool->status, "published") == 0;
+    if (published && strcmp(tool->pricing_model, "free") == 0)
         return 0;
+    /* a purchase keeps working when the tool is delisted later: buyers keep what they paid for */
+    if (strcmp(tool->status, "draft") != 0) {
+        int access = tool_library_has_access(db, caller->user_id, tool->id, err);
+        if (access != 0)
+            return access > 0 ? 0 : -1;
+    }
+    if (!published)
+        return error_set(err, ERROR_FORBIDDEN, "the tool is not available");
     return error_set(err, ERROR_PAYMENT_REQUIRED, "this tool costs %" PRId64 " %s (minor units); buy it first",
                      tool->price_cents, tool->currency);
 }

@@ -11,6 +11,7 @@
 #include "core/account.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jws.h"
 #include "sql/db.h"
 
 #define REQUEST_MAX_PARAMS 8
@@ -28,6 +29,7 @@ typedef struct request {
     const config *cfg;
     struct worker *worker;
     db *db;                  /* the worker's connection; set before the handler runs */
+    const jws_keyring *keys; /* signing keys loaded by the master before fork (receipts); never NULL in a worker */
 
     const char *method;
     char *path;              /* below base_path, e.g. "/auth/login"; raw (not decoded) */

@@ -23,6 +23,7 @@
 
 struct worker {
     const config *cfg;
+    const jws_keyring *keys; /* receipts: loaded by the master before fork */
     int listen_fd;
     scoreboard *sb;
     scoreboard_slot *slot;
@@ -225,6 +226,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
     mkt_error err = MKT_ERROR_INIT;
 
     int rc = request_read(&req, fcgi, w->cfg, &err);
+    req.keys = w->keys;
     if (rc == 0)
         rc = worker_dispatch(w, &req, &res, &err);
     if (rc < 0) {
@@ -256,9 +258,9 @@ static int worker_wait_readable(worker *w)
     return n > 0;
 }
 
-int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
+int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreboard *sb, int slot_index)
 {
-    worker w = {.cfg = cfg, .listen_fd = listen_fd, .sb = sb, .slot = &sb->slots[slot_index],
+    worker w = {.cfg = cfg, .keys = keys, .listen_fd = listen_fd, .sb = sb, .slot = &sb->slots[slot_index],
                 .master_pid = getppid()};
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     worker_install_signals();

@@ -16,6 +16,9 @@ const route *routes_all(size_t *count)
             {routes_operations, routes_operations_count},
             {routes_accounts, routes_accounts_count},
             {routes_tools, routes_tools_count},
+            {routes_receipts, routes_receipts_count},
+            {routes_payouts, routes_payouts_count},
+            {routes_transactions, routes_transactions_count},
         };
         size_t total = 0;
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)

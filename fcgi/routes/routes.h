@@ -12,6 +12,12 @@ extern const route routes_accounts[];
 extern const size_t routes_accounts_count;
 extern const route routes_tools[];
 extern const size_t routes_tools_count;
+extern const route routes_receipts[];
+extern const size_t routes_receipts_count;
+extern const route routes_payouts[];
+extern const size_t routes_payouts_count;
+extern const route routes_transactions[];
+extern const size_t routes_transactions_count;
 
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);

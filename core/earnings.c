@@ -1,0 +1,262 @@
+#include "core/earnings.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ledger.h"
+
+/* How a result column becomes a JSON member: its name and whether it is text or an integer. */
+typedef struct {
+    const char *name;
+    char type; /* 's' text, 'i' integer */
+} earnings_column;
+
+/* One JSON object per row, members in column order. */
+static json_t *earnings_rows_json(const db_rows *rows, const earnings_column *columns, size_t count)
+{
+    json_t *list = json_array();
+    for (size_t r = 0; list && r < rows->row_count; r++) {
+        json_t *item = json_object();
+        for (size_t c = 0; item && c < count; c++) {
+            json_t *v = columns[c].type == 's' ? json_string(db_rows_text(rows, r, c))
+                                               : json_integer((json_int_t)db_rows_int(rows, r, c));
+            if (!v || json_object_set_new(item, columns[c].name, v) < 0) {
+                json_decref(item);
+                item = NULL;
+            }
+        }
+        if (!item || json_array_append_new(list, item) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
+}
+
+/* Runs sql with params and turns the rows into a JSON array of objects. */
+static json_t *earnings_query_list(db *db, const char *sql, const db_value *params, size_t param_count,
+                                   const earnings_column *columns, size_t count, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, sql, params, param_count, &rows, err) < 0)
+        return NULL;
+    json_t *list = earnings_rows_json(&rows, columns, count);
+    db_rows_free(&rows);
+    if (!list)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return list;
+}
+
+static int earnings_accounts(int64_t developer_id, char available[LEDGER_ACCOUNT_MAX],
+                             char pending[LEDGER_ACCOUNT_MAX], mkt_error *err)
+{
+    if (ledger_account_developer(available, developer_id, LEDGER_BUCKET_AVAILABLE) < 0 ||
+        ledger_account_developer(pending, developer_id, LEDGER_BUCKET_PAYOUT_PENDING) < 0)
+        return error_set(err, ERROR_INTERNAL, "bad developer id");
+    return 0;
+}
+
+/* ---- earnings ------------------------------------------------------------------------------- */
+
+static json_t *earnings_balances(db *db, const char *available, const char *pending, mkt_error *err)
+{
+    static const earnings_column columns[] = {{"currency", 's'},      {"available_cents", 'i'},
+                                              {"pending_payout_cents", 'i'}, {"paid_out_cents", 'i'},
+                                              {"lifetime_cents", 'i'}};
+    /* Both developer accounts in one pass over the account index; the posting kind separates what
+     * came from sales from what moved between the developer's own buckets. */
+    static const char sql[] =
+        "SELECT e.currency,"
+        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind = 'payout_paid' THEN -e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind IN ('purchase', 'refund') THEN e.amount_cents END), 0)"
+        " FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
+        " WHERE e.account IN (?, ?) GROUP BY e.currency ORDER BY e.currency";
+    return earnings_query_list(db, sql,
+                               DB_PARAMS(db_text(available), db_text(pending), db_text(pending), db_text(available),
+                                         db_text(available), db_text(pending)),
+                               columns, sizeof columns / sizeof columns[0], err);
+}
+
+static json_t *earnings_by_month(db *db, const char *available, mkt_error *err)
+{
+    static const earnings_column columns[] = {{"month", 's'},         {"currency", 's'},       {"sales", 'i'},
+                                              {"refunds", 'i'},       {"earned_cents", 'i'},   {"refunded_cents", 'i'},
+                                              {"net_cents", 'i'}};
+    static const char sql[] =
+        "SELECT DATE_FORMAT(p.created_at, '%Y-%m') AS month, e.currency,"
+        " SUM(p.kind = 'purchase'), SUM(p.kind = 'refund'),"
+        " COALESCE(SUM(CASE WHEN p.kind = 'purchase' THEN e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN p.kind = 'refund' THEN -e.amount_cents END), 0),"
+        " SUM(e.amount_cents)"
+        " FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
+        " WHERE e.account = ? AND p.kind IN ('purchase', 'refund')"
+        " AND p.created_at >= DATE_FORMAT(UTC_DATE() - INTERVAL ? MONTH, '%Y-%m-01')"
+        " GROUP BY month, e.currency ORDER BY month DESC, e.currency";
+    return earnings_query_list(db, sql, DB_PARAMS(db_text(available), db_int(EARNINGS_MONTHS - 1)), columns,
+                               sizeof columns / sizeof columns[0], err);
+}
+
+static json_t *earnings_by_tool(db *db, int64_t developer_id, mkt_error *err)
+{
+    static const earnings_column columns[] = {{"tool_id", 's'},       {"slug", 's'},   {"name", 's'},
+                                              {"currency", 's'},      {"sales", 'i'},  {"refunds", 'i'},
+                                              {"revenue_cents", 'i'}, {"developer_cents", 'i'}};
+    /* Free tools complete at amount 0: they are downloads, not earnings. */
+    static const char sql[] =
+        "SELECT t.tool_id, tl.slug, tl.name, t.currency,"
+        " SUM(t.status = 'completed'), SUM(t.status = 'refunded'),"
+        " COALESCE(SUM(CASE WHEN t.status = 'completed' THEN t.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN t.status = 'completed' THEN t.developer_cents END), 0) AS earned"
+        " FROM transactions t JOIN tools tl ON tl.id = t.tool_id"
+        " WHERE t.developer_id = ? AND t.status IN ('completed', 'refunded') AND t.amount_cents > 0"
+        " GROUP BY t.tool_id, tl.slug, tl.name, t.currency ORDER BY earned DESC, t.tool_id, t.currency";
+    return earnings_query_list(db, sql, DB_PARAMS(db_int(developer_id)), columns, sizeof columns / sizeof columns[0],
+                               err);
+}
+
+json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err)
+{
+    if (!caller || caller->developer_id <= 0) {
+        error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+        return NULL;
+    }
+    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
+    if (earnings_accounts(caller->developer_id, available, pending, err) < 0)
+        return NULL;
+    json_t *balances = earnings_balances(db, available, pending, err);
+    json_t *by_month = balances ? earnings_by_month(db, available, err) : NULL;
+    json_t *by_tool = by_month ? earnings_by_tool(db, caller->developer_id, err) : NULL;
+    if (!by_tool) {
+        json_decref(balances);
+        json_decref(by_month);
+        return NULL;
+    }
+    json_t *out = json_pack("{s:o, s:o, s:o}", "balances", balances, "by_month", by_month, "by_tool", by_tool);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+/* ---- analytics ------------------------------------------------------------------------------ */
+
+/* The tools with their lifetime counters; the rating average is display data, not money. */
+static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
+{
+    static const char sql[] =
+        "SELECT tl.id, tl.slug, tl.name, tl.status, tl.downloads, tl.rating_count, tl.rating_sum,"
+        " (SELECT COALESCE(SUM(d.executions), 0) FROM tool_execution_days d WHERE d.tool_id = tl.id),"
+        " (SELECT COUNT(*) FROM transactions t WHERE t.tool_id = tl.id AND t.status = 'completed'"
+        "   AND t.amount_cents > 0)"
+        " FROM tools tl WHERE tl.developer_id = ? ORDER BY tl.id";
+    db_rows rows = {0};
+    if (db_query(db, sql, DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
+        return NULL;
+    json_t *tools = json_array();
+    for (size_t r = 0; tools && r < rows.row_count; r++) {
+        int64_t count = db_rows_int(&rows, r, 5), sum = db_rows_int(&rows, r, 6);
+        double average = count > 0 ? round((double)sum * 100.0 / (double)count) / 100.0 : 0.0;
+        json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:f, s:I}, s:[], s:[]}", "tool_id",
+                                 db_rows_text(&rows, r, 0), "slug", db_rows_text(&rows, r, 1), "name",
+                                 db_rows_text(&rows, r, 2), "status", db_rows_text(&rows, r, 3), "downloads",
+                                 (json_int_t)db_rows_int(&rows, r, 4), "executions",
+                                 (json_int_t)db_rows_int(&rows, r, 7), "sales", (json_int_t)db_rows_int(&rows, r, 8),
+                                 "rating", "average", average, "count", (json_int_t)count, "revenue", "daily");
+        if (!tool || json_array_append_new(tools, tool) < 0) {
+            json_decref(tools);
+            tools = NULL;
+        }
+    }
+    db_rows_free(&rows);
+    if (!tools)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return tools;
+}
+
+/* The tool object of tools[] with that id (rows of the follow-up queries are keyed by tool id). */
+static json_t *earnings_find_tool(json_t *tools, const char *id)
+{
+    size_t i;
+    json_t *tool;
+    json_array_foreach(tools, i, tool)
+        if (strcmp(json_string_value(json_object_get(tool, "tool_id")), id) == 0)
+            return tool;
+    return NULL;
+}
+
+/* Runs sql (rows: tool id, then columns) and appends each row to the array member of its tool. */
+static int earnings_attach(db *db, json_t *tools, const char *sql, const db_value *params, size_t param_count,
+                           const char *member, const earnings_column *columns, size_t count, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, sql, params, param_count, &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
+        json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, 0));
+        json_t *item = json_object();
+        for (size_t c = 0; item && c < count; c++) {
+            const char *text = db_rows_text(&rows, r, c + 1);
+            json_t *v = columns[c].type == 's' ? json_string(text ? text : "")
+                                               : json_integer((json_int_t)db_rows_int(&rows, r, c + 1));
+            if (json_object_set_new(item, columns[c].name, v) < 0) {
+                json_decref(item);
+                item = NULL;
+            }
+        }
+        if (!item)
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+        else if (!tool)
+            json_decref(item); /* a tool created between the two queries: shown next time */
+        else if (json_array_append_new(json_object_get(tool, member), item) < 0)
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
+{
+    static const earnings_column revenue_columns[] = {
+        {"currency", 's'}, {"revenue_cents", 'i'}, {"developer_cents", 'i'}};
+    static const char revenue_sql[] =
+        "SELECT t.tool_id, t.currency, SUM(t.amount_cents), SUM(t.developer_cents)"
+        " FROM transactions t WHERE t.developer_id = ? AND t.status = 'completed' AND t.amount_cents > 0"
+        " GROUP BY t.tool_id, t.currency ORDER BY t.tool_id, t.currency";
+    static const earnings_column daily_columns[] = {{"day", 's'}, {"executions", 'i'}, {"sales", 'i'}};
+    /* Executions and completed paid sales per day, merged on (tool, day). */
+    static const char daily_sql[] =
+        "SELECT tool_id, DATE_FORMAT(day, '%Y-%m-%d'), SUM(executions), SUM(sales) FROM ("
+        "  SELECT d.tool_id, d.day, d.executions, 0 AS sales FROM tool_execution_days d"
+        "   JOIN tools tl ON tl.id = d.tool_id WHERE tl.developer_id = ?"
+        "   AND d.day > UTC_DATE() - INTERVAL ? DAY"
+        "  UNION ALL"
+        "  SELECT t.tool_id, DATE(t.completed_at), 0, 1 FROM transactions t"
+        "   WHERE t.developer_id = ? AND t.status = 'completed' AND t.amount_cents > 0"
+        "   AND t.completed_at > UTC_DATE() - INTERVAL ? DAY"
+        " ) activity GROUP BY tool_id, day ORDER BY tool_id, day";
+    if (!caller || caller->developer_id <= 0) {
+        error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+        return NULL;
+    }
+    int64_t dev = caller->developer_id;
+    json_t *tools = earnings_tools(db, dev, err);
+    if (!tools)
+        return NULL;
+    if (earnings_attach(db, tools, revenue_sql, DB_PARAMS(db_int(dev)), "revenue", revenue_columns,
+                        sizeof revenue_columns / sizeof revenue_columns[0], err) < 0 ||
+        earnings_attach(db, tools, daily_sql,
+                        DB_PARAMS(db_int(dev), db_int(EARNINGS_DAYS), db_int(dev), db_int(EARNINGS_DAYS)), "daily",
+                        daily_columns, sizeof daily_columns / sizeof daily_columns[0], err) < 0) {
+        json_decref(tools);
+        return NULL;
+    }
+    /* "o" hands tools over to the result even when packing fails. */
+    json_t *out = json_pack("{s:o, s:I}", "tools", tools, "days", (json_int_t)EARNINGS_DAYS);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}

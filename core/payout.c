@@ -1,0 +1,465 @@
+#include "core/payout.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/ledger.h"
+#include "core/money.h"
+
+#define PAYOUT_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
+#define PAYOUT_COLUMNS                                                                                          \
+    "id, developer_id, amount_cents, currency, status, " PAYOUT_TIME("created_at") ", " PAYOUT_TIME("updated_at") \
+    ", " PAYOUT_TIME("redeemed_at") ", failure_reason"
+
+/* A payout id as text (the jti claim): at most 20 digits. */
+#define PAYOUT_ID_TEXT 24
+
+/* ---- rows -> JSON --------------------------------------------------------------------------- */
+
+static json_t *payout_row_json(const db_rows *rows, size_t r)
+{
+    json_t *p = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", db_rows_text(rows, r, 0), "developer_id",
+                          db_rows_text(rows, r, 1), "amount_cents", (json_int_t)db_rows_int(rows, r, 2), "currency",
+                          db_rows_text(rows, r, 3), "status", db_rows_text(rows, r, 4), "created_at",
+                          db_rows_text(rows, r, 5), "updated_at", db_rows_text(rows, r, 6));
+    if (p && !db_rows_is_null(rows, r, 7))
+        json_object_set_new(p, "redeemed_at", json_string(db_rows_text(rows, r, 7)));
+    if (p && !db_rows_is_null(rows, r, 8))
+        json_object_set_new(p, "failure_reason", json_string(db_rows_text(rows, r, 8)));
+    return p;
+}
+
+/* The payout as JSON (read inside the caller's transaction, so it shows what was just written). */
+static json_t *payout_load_json(db *db, int64_t id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE id = ?", DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return NULL;
+    json_t *p = NULL;
+    if (rows.row_count == 0)
+        error_set(err, ERROR_NOT_FOUND, "payout not found");
+    else if (!(p = payout_row_json(&rows, 0)))
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    db_rows_free(&rows);
+    return p;
+}
+
+/* ---- POST /developers/me/payouts ------------------------------------------------------------ */
+
+typedef struct {
+    const config *cfg;
+    const jws_keyring *keys;
+    int64_t developer_id;
+    int64_t amount;
+    const char *currency;
+    char *token;    /* out */
+    json_t *payout; /* out */
+} payout_request_ctx;
+
+/* Strict body: {amount_cents: integer, currency: ISO 4217}; every problem reported at once. */
+static int payout_check_request_body(const json_t *body, const config *cfg, mkt_error *err)
+{
+    if (!json_is_object(body))
+        return error_add_field(err, "", "must be an object");
+    int problems = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)body, key, value)
+        if (strcmp(key, "amount_cents") != 0 && strcmp(key, "currency") != 0)
+            problems += (error_add_field(err, key, "unknown field"), 1);
+
+    json_t *amount = json_object_get(body, "amount_cents");
+    if (!amount)
+        problems += (error_add_field(err, "amount_cents", "is required"), 1);
+    else if (!json_is_integer(amount))
+        problems += (error_add_field(err, "amount_cents", "must be an integer"), 1);
+    else if (json_integer_value(amount) < 1 || json_integer_value(amount) > PAYOUT_AMOUNT_MAX)
+        problems += (error_add_field(err, "amount_cents", "must be from 1 to %" PRId64, PAYOUT_AMOUNT_MAX), 1);
+    else if (json_integer_value(amount) < cfg->min_payout_cents)
+        problems += (error_add_field(err, "amount_cents", "must be at least the minimum payout of %" PRId64,
+                                    cfg->min_payout_cents), 1);
+
+    json_t *currency = json_object_get(body, "currency");
+    if (!currency)
+        problems += (error_add_field(err, "currency", "is required"), 1);
+    else if (!json_is_string(currency))
+        problems += (error_add_field(err, "currency", "must be a string"), 1);
+    else if (!money_currency_valid(json_string_value(currency)))
+        problems += (error_add_field(err, "currency", "must be a supported ISO 4217 code"), 1);
+    return problems ? -1 : 0;
+}
+
+/* The token the payout processor redeems; claims exactly as API.md lists them. */
+static char *payout_sign_token(const payout_request_ctx *ctx, int64_t payout_id, mkt_error *err)
+{
+    char sub[PAYOUT_ID_TEXT], jti[PAYOUT_ID_TEXT];
+    snprintf(sub, sizeof sub, "%" PRId64, ctx->developer_id);
+    snprintf(jti, sizeof jti, "%" PRId64, payout_id);
+    int64_t iat = (int64_t)time(NULL);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", ctx->cfg->issuer, "aud",
+                               PAYOUT_AUDIENCE, "sub", sub, "jti", jti, "amount_cents", (json_int_t)ctx->amount,
+                               "currency", ctx->currency, "iat", (json_int_t)iat, "exp",
+                               (json_int_t)(iat + ctx->cfg->payout_token_ttl));
+    if (!claims) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    char *token = jws_sign(ctx->keys, claims, err);
+    json_decref(claims);
+    return token;
+}
+
+/* Reads the available balance only after locking the developer's row: a concurrent request of the
+ * same developer waits here until this one commits, and then sees the balance this one left. That
+ * holds because the lock is the transaction's first statement: InnoDB takes the snapshot of a
+ * REPEATABLE READ transaction at its first plain read (here ledger_balance), after the lock is ours.
+ * Keep it first. */
+static int payout_request_tx(db *db, void *arg, mkt_error *err)
+{
+    payout_request_ctx *ctx = arg;
+    /* db_transaction may run this again after a deadlock: start from nothing. */
+    free(ctx->token);
+    ctx->token = NULL;
+    json_decref(ctx->payout);
+    ctx->payout = NULL;
+
+    db_rows rows = {0};
+    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(ctx->developer_id)),
+                 &rows, err) < 0)
+        return -1;
+    size_t found = rows.row_count;
+    db_rows_free(&rows);
+    if (!found)
+        return error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+
+    char account[LEDGER_ACCOUNT_MAX];
+    int64_t available = 0;
+    if (ledger_account_developer(account, ctx->developer_id, LEDGER_BUCKET_AVAILABLE) < 0)
+        return error_set(err, ERROR_INTERNAL, "bad developer id");
+    if (ledger_balance(db, account, ctx->currency, &available, err) < 0)
+        return -1;
+    if (available < ctx->amount) {
+        error_set(err, ERROR_VALIDATION, "amount_cents exceeds the available balance");
+        return error_add_field(err, "amount_cents", "exceeds the available balance of %" PRId64 " %s",
+                               available < 0 ? INT64_C(0) : available, ctx->currency);
+    }
+
+    db_result result;
+    if (db_exec(db, "INSERT INTO payouts (developer_id, amount_cents, currency) VALUES (?, ?, ?)",
+                DB_PARAMS(db_int(ctx->developer_id), db_int(ctx->amount), db_text(ctx->currency)), &result,
+                err) < 0)
+        return -1;
+    int64_t payout_id = (int64_t)result.insert_id;
+    char jti[PAYOUT_ID_TEXT];
+    snprintf(jti, sizeof jti, "%" PRId64, payout_id);
+    if (db_exec(db, "UPDATE payouts SET token_jti = ? WHERE id = ?", DB_PARAMS(db_text(jti), db_int(payout_id)),
+                NULL, err) < 0)
+        return -1;
+    if (ledger_post_payout_requested(db, payout_id, ctx->developer_id, ctx->currency, ctx->amount, err) < 0)
+        return -1;
+    /* Signed inside the transaction: a payout whose token could not be made must not exist. */
+    if (!(ctx->token = payout_sign_token(ctx, payout_id, err)))
+        return -1;
+    return (ctx->payout = payout_load_json(db, payout_id, err)) ? 0 : -1;
+}
+
+json_t *payout_request(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
+                       const json_t *body, mkt_error *err)
+{
+    if (!caller || caller->developer_id <= 0) {
+        error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+        return NULL;
+    }
+    if (payout_check_request_body(body, cfg, err) < 0)
+        return NULL;
+    if (!jws_keyring_signing_kid(keys)) {
+        error_set(err, ERROR_UNAVAILABLE, "no signing key");
+        return NULL;
+    }
+    payout_request_ctx ctx = {.cfg = cfg,
+                              .keys = keys,
+                              .developer_id = caller->developer_id,
+                              .amount = (int64_t)json_integer_value(json_object_get(body, "amount_cents")),
+                              .currency = json_string_value(json_object_get(body, "currency"))};
+    if (db_transaction(db, payout_request_tx, &ctx, err) < 0) {
+        free(ctx.token);
+        json_decref(ctx.payout);
+        return NULL;
+    }
+    json_t *out = json_pack("{s:o, s:s}", "payout", ctx.payout, "token", ctx.token);
+    free(ctx.token);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+/* ---- GET /developers/me/payouts ------------------------------------------------------------- */
+
+json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t per_page, mkt_error *err)
+{
+    if (!caller || caller->developer_id <= 0) {
+        error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+        return NULL;
+    }
+    if (page < 1 || per_page < 1 || per_page > 1000 || page > INT64_C(1000000000)) {
+        error_set(err, ERROR_BAD_REQUEST, "page or per_page out of range");
+        return NULL;
+    }
+    db_rows count = {0}, rows = {0};
+    if (db_query(db, "SELECT COUNT(*) FROM payouts WHERE developer_id = ?", DB_PARAMS(db_int(caller->developer_id)),
+                 &count, err) < 0)
+        return NULL;
+    int64_t total = db_rows_int(&count, 0, 0);
+    db_rows_free(&count);
+    if (db_query(db,
+                 "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE developer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                 DB_PARAMS(db_int(caller->developer_id), db_int(per_page), db_int((page - 1) * per_page)), &rows,
+                 err) < 0)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t r = 0; list && r < rows.row_count; r++)
+        if (json_array_append_new(list, payout_row_json(&rows, r)) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    db_rows_free(&rows);
+    json_t *out = list ? json_pack("{s:o, s:I, s:I, s:I}", "payouts", list, "total", (json_int_t)total, "page",
+                                   (json_int_t)page, "per_page", (json_int_t)per_page)
+                       : NULL;
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+/* ---- POST /payouts/redeem ------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t payout_id, developer_id, amount;
+    const char *currency;
+    const char *jti;
+    json_t *payout; /* out */
+} payout_redeem_ctx;
+
+/* A positive decimal id with no sign, spaces or leading zeros; 0 otherwise. */
+static int64_t payout_parse_id(const char *s)
+{
+    if (!s || !*s || *s == '0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    return strtoll(s, NULL, 10);
+}
+
+/* The claims every payout token must carry, beyond the signature. */
+static int payout_read_claims(const json_t *claims, const config *cfg, payout_redeem_ctx *ctx, mkt_error *err)
+{
+    if (jws_check_audience(claims, PAYOUT_AUDIENCE, err) < 0 || jws_check_issuer(claims, cfg->issuer, err) < 0)
+        return -1;
+    /* A payout token without exp would be valid forever: refuse it rather than accept it. */
+    if (!json_is_integer(json_object_get(claims, "exp")))
+        return error_set(err, ERROR_UNAUTHORIZED, "token has no expiry");
+    if (jws_check_time(claims, time(NULL), err) < 0)
+        return -1;
+    ctx->jti = json_string_value(json_object_get(claims, "jti"));
+    ctx->payout_id = payout_parse_id(ctx->jti);
+    ctx->developer_id = payout_parse_id(json_string_value(json_object_get(claims, "sub")));
+    json_t *amount = json_object_get(claims, "amount_cents");
+    ctx->amount = json_is_integer(amount) ? (int64_t)json_integer_value(amount) : 0;
+    ctx->currency = json_string_value(json_object_get(claims, "currency"));
+    if (!ctx->payout_id || !ctx->developer_id || ctx->amount <= 0 || !ctx->currency)
+        return error_set(err, ERROR_UNAUTHORIZED, "not a payout token");
+    return 0;
+}
+
+static int payout_redeem_tx(db *db, void *arg, mkt_error *err)
+{
+    payout_redeem_ctx *ctx = arg;
+    json_decref(ctx->payout);
+    ctx->payout = NULL;
+
+    db_rows rows = {0};
+    if (db_query(db, "SELECT developer_id, amount_cents, currency, status, token_jti FROM payouts WHERE id = ? FOR UPDATE",
+                 DB_PARAMS(db_int(ctx->payout_id)), &rows, err) < 0)
+        return -1;
+    /* A correctly signed token that does not describe its payout exactly is not trusted either. */
+    int matches = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == ctx->developer_id &&
+                  db_rows_int(&rows, 0, 1) == ctx->amount && strcmp(db_rows_text(&rows, 0, 2), ctx->currency) == 0 &&
+                  db_rows_text(&rows, 0, 4) && strcmp(db_rows_text(&rows, 0, 4), ctx->jti) == 0;
+    char status[16] = "";
+    if (matches)
+        snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, 3));
+    db_rows_free(&rows);
+    if (!matches)
+        return error_set(err, ERROR_UNAUTHORIZED, "token does not match a payout");
+
+    if (db_exec(db, "INSERT INTO payout_redemptions (jti, payout_id) VALUES (?, ?)",
+                DB_PARAMS(db_text(ctx->jti), db_int(ctx->payout_id)), NULL, err) < 0) {
+        if (db_last_errno(db) == DB_ER_DUP_ENTRY)
+            error_set(err, ERROR_CONFLICT, "payout token already redeemed");
+        return -1;
+    }
+    if (strcmp(status, "requested") != 0)
+        return error_set(err, ERROR_CONFLICT, "payout is %s", status);
+    if (db_exec(db,
+                "UPDATE payouts SET status = 'processing', redeemed_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)"
+                " WHERE id = ?",
+                DB_PARAMS(db_int(ctx->payout_id)), NULL, err) < 0)
+        return -1;
+    return (ctx->payout = payout_load_json(db, ctx->payout_id, err)) ? 0 : -1;
+}
+
+json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const json_t *body, mkt_error *err)
+{
+    if (!json_is_object(body)) {
+        error_add_field(err, "", "must be an object");
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    int problems = 0;
+    json_object_foreach((json_t *)body, key, value)
+        if (strcmp(key, "token") != 0)
+            problems += (error_add_field(err, key, "unknown field"), 1);
+    json_t *token = json_object_get(body, "token");
+    if (!token)
+        problems += (error_add_field(err, "token", "is required"), 1);
+    else if (!json_is_string(token))
+        problems += (error_add_field(err, "token", "must be a string"), 1);
+    if (problems)
+        return NULL;
+
+    json_t *claims = jws_verify(keys, json_string_value(token), err);
+    if (!claims)
+        return NULL;
+    payout_redeem_ctx ctx = {0};
+    int rc = payout_read_claims(claims, cfg, &ctx, err);
+    if (rc == 0)
+        rc = db_transaction(db, payout_redeem_tx, &ctx, err);
+    json_decref(claims); /* ctx.jti and ctx.currency point into it */
+    if (rc < 0) {
+        json_decref(ctx.payout);
+        return NULL;
+    }
+    json_t *out = json_pack("{s:o}", "payout", ctx.payout);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+/* ---- payout.paid / payout.failed ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t payout_id;
+    const char *target; /* "paid" | "failed" */
+    const char *reason; /* failed only; already cut to PAYOUT_REASON_MAX */
+} payout_finish_ctx;
+
+static int payout_finish_tx(db *db, void *arg, mkt_error *err)
+{
+    payout_finish_ctx *ctx = arg;
+    db_rows rows = {0};
+    if (db_query(db, "SELECT developer_id, amount_cents, currency, status FROM payouts WHERE id = ? FOR UPDATE",
+                 DB_PARAMS(db_int(ctx->payout_id)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count == 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "payout not found");
+    }
+    int64_t developer_id = db_rows_int(&rows, 0, 0), amount = db_rows_int(&rows, 0, 1);
+    char currency[4], status[16];
+    snprintf(currency, sizeof currency, "%s", db_rows_text(&rows, 0, 2));
+    snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, 3));
+    db_rows_free(&rows);
+
+    if (strcmp(status, ctx->target) == 0)
+        return 0; /* the same outcome again: nothing more to record */
+    if (strcmp(status, "requested") != 0 && strcmp(status, "processing") != 0)
+        return error_set(err, ERROR_CONFLICT, "payout is already %s", status);
+    if (db_exec(db, "UPDATE payouts SET status = ?, failure_reason = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                DB_PARAMS(db_text(ctx->target), db_text(ctx->reason), db_int(ctx->payout_id)), NULL, err) < 0)
+        return -1;
+    if (strcmp(ctx->target, "paid") == 0)
+        return ledger_post_payout_paid(db, ctx->payout_id, developer_id, currency, amount, err);
+    return ledger_post_payout_failed(db, ctx->payout_id, developer_id, currency, amount, err);
+}
+
+/* Cut at a UTF-8 boundary: PAYOUT_REASON_MAX bytes are at most that many characters, so the column
+ * always fits whatever the provider sent. */
+static const char *payout_cut_reason(const char *reason, char cut[PAYOUT_REASON_MAX + 1])
+{
+    if (!reason)
+        return NULL;
+    snprintf(cut, PAYOUT_REASON_MAX + 1, "%s", reason);
+    size_t len = strlen(cut);
+    if (reason[len] != '\0')
+        while (len > 0 && ((unsigned char)reason[len] & 0xC0) == 0x80)
+            cut[--len] = '\0';
+    return cut;
+}
+
+int payout_mark_paid_tx(db *db, int64_t payout_id, mkt_error *err)
+{
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid"};
+    return payout_finish_tx(db, &ctx, err);
+}
+
+int payout_mark_failed_tx(db *db, int64_t payout_id, const char *reason, mkt_error *err)
+{
+    char cut[PAYOUT_REASON_MAX + 1];
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut)};
+    return payout_finish_tx(db, &ctx, err);
+}
+
+int payout_mark_paid(db *db, int64_t payout_id, mkt_error *err)
+{
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid"};
+    return db_transaction(db, payout_finish_tx, &ctx, err);
+}
+
+int payout_mark_failed(db *db, int64_t payout_id, const char *reason, mkt_error *err)
+{
+    char cut[PAYOUT_REASON_MAX + 1];
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut)};
+    return db_transaction(db, payout_finish_tx, &ctx, err);
+}
+
+/* ---- invariants ----------------------------------------------------------------------------- */
+
+int payout_check_invariants(db *db, mkt_error *err)
+{
+    /* Per payout: how many postings of each kind refer to it, and what they left on the developer's
+     * payout_pending account and on external:payouts in the payout's currency. */
+    static const char sql[] =
+        "SELECT p.id, p.status, p.amount_cents,"
+        " COALESCE(SUM(lp.kind = 'payout_requested'), 0), COALESCE(SUM(lp.kind = 'payout_paid'), 0),"
+        " COALESCE(SUM(lp.kind = 'payout_failed'), 0),"
+        " (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_postings q JOIN ledger_entries e ON e.posting_id = q.id"
+        "   WHERE q.ref_type = 'payout' AND q.ref_id = p.id AND e.currency = p.currency"
+        "   AND e.account = CONCAT('developer:', p.developer_id, ':payout_pending')),"
+        " (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_postings q JOIN ledger_entries e ON e.posting_id = q.id"
+        "   WHERE q.ref_type = 'payout' AND q.ref_id = p.id AND e.currency = p.currency"
+        "   AND e.account = 'external:payouts')"
+        " FROM payouts p LEFT JOIN ledger_postings lp ON lp.ref_type = 'payout' AND lp.ref_id = p.id"
+        " GROUP BY p.id, p.status, p.amount_cents, p.currency, p.developer_id";
+    db_rows rows = {0};
+    if (db_query(db, sql, DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
+        const char *status = db_rows_text(&rows, r, 1);
+        int64_t amount = db_rows_int(&rows, r, 2);
+        int paid = strcmp(status, "paid") == 0, failed = strcmp(status, "failed") == 0;
+        int open = !paid && !failed;
+        if (db_rows_int(&rows, r, 3) != 1 || db_rows_int(&rows, r, 4) != paid || db_rows_int(&rows, r, 5) != failed ||
+            db_rows_int(&rows, r, 6) != (open ? amount : 0) || db_rows_int(&rows, r, 7) != (paid ? amount : 0))
+            rc = error_set(err, ERROR_INTERNAL,
+                           "payout %s (%s, %" PRId64 "): postings requested %s paid %s failed %s, pending %s,"
+                           " paid out %s",
+                           db_rows_text(&rows, r, 0), status, amount, db_rows_text(&rows, r, 3),
+                           db_rows_text(&rows, r, 4), db_rows_text(&rows, r, 5), db_rows_text(&rows, r, 6),
+                           db_rows_text(&rows, r, 7));
+    }
+    db_rows_free(&rows);
+    return rc;
+}

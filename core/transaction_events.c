@@ -1,0 +1,399 @@
+/* The provider's side of a purchase: completing a transaction (also used by free checkouts) and the
+ * signed webhook events that move transactions between states. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/ledger.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "core/payout.h"
+#include "core/transaction_internal.h"
+#include "core/transaction_manager.h"
+#include "core/webhook.h"
+
+
+int transaction_parse_id_text(const char *text, int64_t *out)
+{
+    if (!text || !*text || strlen(text) > 18 || strspn(text, "0123456789") != strlen(text) || text[0] == '0')
+        return -1;
+    *out = strtoll(text, NULL, 10);
+    return 0;
+}
+
+int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT id, buyer_user_id, tool_id, developer_id, amount_cents, developer_cents, platform_cents,"
+                 " COALESCE(period_days, 0), flagged_for_review, currency, status, pricing_model"
+                 " FROM transactions WHERE id = ? FOR UPDATE",
+                 DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count == 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "no transaction %" PRId64, id);
+    }
+    memset(out, 0, sizeof *out);
+    out->id = db_rows_int(&rows, 0, 0);
+    out->buyer_user_id = db_rows_int(&rows, 0, 1);
+    out->tool_id = db_rows_int(&rows, 0, 2);
+    out->developer_id = db_rows_int(&rows, 0, 3);
+    out->amount_cents = db_rows_int(&rows, 0, 4);
+    out->developer_cents = db_rows_int(&rows, 0, 5);
+    out->platform_cents = db_rows_int(&rows, 0, 6);
+    out->period_days = db_rows_int(&rows, 0, 7);
+    out->flagged = db_rows_int(&rows, 0, 8) != 0;
+    snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, 9));
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, 10));
+    snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, 11));
+    db_rows_free(&rows);
+    return 0;
+}
+
+/* one_time (and free) buys access for good; a subscription adds period_days to whatever is left of
+ * the current period (a renewal before expiry loses no days), and never shortens access for good. */
+static int transaction_grant_access(db *db, const transaction_row *t, mkt_error *err)
+{
+    if (strcmp(t->pricing_model, "subscription") != 0)
+        return db_exec(db,
+                       "INSERT INTO tool_access (user_id, tool_id, access_until) VALUES (?, ?, NULL)"
+                       " ON DUPLICATE KEY UPDATE access_until = NULL",
+                       DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
+    return db_exec(db,
+                   "INSERT INTO tool_access (user_id, tool_id, access_until) VALUES (?, ?, NOW(6) + INTERVAL ? DAY)"
+                   " ON DUPLICATE KEY UPDATE access_until ="
+                   " IF(access_until IS NULL, NULL, GREATEST(access_until, NOW(6)) + INTERVAL ? DAY)",
+                   DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id), db_int(t->period_days),
+                             db_int(t->period_days)),
+                   NULL, err);
+}
+
+/* A refund takes back what the purchase gave: access for good goes; a subscription loses the
+ * period it paid for (renewals bought separately stay). */
+static int transaction_revoke_access(db *db, const transaction_row *t, mkt_error *err)
+{
+    if (strcmp(t->pricing_model, "subscription") == 0) {
+        if (db_exec(db,
+                    "UPDATE tool_access SET access_until = access_until - INTERVAL ? DAY"
+                    " WHERE user_id = ? AND tool_id = ? AND access_until IS NOT NULL",
+                    DB_PARAMS(db_int(t->period_days), db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err) < 0)
+            return -1;
+        return db_exec(db, "DELETE FROM tool_access WHERE user_id = ? AND tool_id = ? AND access_until <= NOW(6)",
+                       DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
+    }
+    return db_exec(db, "DELETE FROM tool_access WHERE user_id = ? AND tool_id = ?",
+                   DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
+}
+
+/* The first completed purchase of a free tool counts as its download exactly like a first run does
+ * (tool_users decides "first"), so buying then running a free tool counts once. */
+static int transaction_count_download(db *db, const transaction_row *t, mkt_error *err)
+{
+    if (strcmp(t->pricing_model, "free") == 0) {
+        db_result res = {0};
+        if (db_exec(db, "INSERT IGNORE INTO tool_users (tool_id, user_id) VALUES (?, ?)",
+                    DB_PARAMS(db_int(t->tool_id), db_int(t->buyer_user_id)), &res, err) < 0)
+            return -1;
+        if (res.affected_rows == 0)
+            return 0;
+    }
+    return db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(t->tool_id)),
+                   NULL, err);
+}
+
+static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
+                                     mkt_error *err)
+{
+    char jti[40], txn[24], tool[24], sub[24];
+    snprintf(jti, sizeof jti, "rcpt_%" PRId64, t->id);
+    snprintf(txn, sizeof txn, "%" PRId64, t->id);
+    snprintf(tool, sizeof tool, "%" PRId64, t->tool_id);
+    snprintf(sub, sizeof sub, "%" PRId64, t->buyer_user_id);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", cfg->issuer, "sub", sub,
+                               "jti", jti, "iat", (json_int_t)time(NULL), "txn", txn, "tool", tool, "amount_cents",
+                               (json_int_t)t->amount_cents, "currency", t->currency, "developer_cents",
+                               (json_int_t)t->developer_cents, "platform_cents", (json_int_t)t->platform_cents);
+    if (!claims)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    char *token = jws_sign(keys, claims, err);
+    json_decref(claims);
+    if (!token)
+        return -1;
+    int rc = db_exec(db, "UPDATE transactions SET receipt = ? WHERE id = ?", DB_PARAMS(db_text(token), db_int(t->id)),
+                     NULL, err);
+    free(token);
+    return rc;
+}
+
+int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
+                                mkt_error *err)
+{
+    db_result res = {0};
+    if (db_exec(db,
+                "UPDATE transactions SET status = 'completed', completed_at = NOW(6)"
+                " WHERE id = ? AND status IN ('pending', 'failed')",
+                DB_PARAMS(db_int(t->id)), &res, err) < 0)
+        return -1;
+    if (res.affected_rows != 1)
+        return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is %s", t->id, t->status);
+    /* the ledger skips a zero amount itself; the call stays so the rule lives in one place */
+    if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
+                             t->platform_cents, err) < 0)
+        return -1;
+    if (transaction_grant_access(db, t, err) < 0 || transaction_count_download(db, t, err) < 0)
+        return -1;
+    return transaction_issue_receipt(db, cfg, keys, t, err);
+}
+
+/* ---- webhook events ----------------------------------------------------------------------------- */
+
+typedef enum {
+    EVENT_PAYMENT_SUCCEEDED,
+    EVENT_PAYMENT_FAILED,
+    EVENT_PAYMENT_REFUNDED,
+    EVENT_PAYOUT_PAID,
+    EVENT_PAYOUT_FAILED,
+} transaction_event_type;
+
+typedef struct {
+    const config *cfg;
+    const jws_keyring *keys;
+    const char *event_id, *type_name;
+    transaction_event_type type;
+    int64_t object_id;     /* transaction_id or payout_id */
+    int64_t amount_cents;  /* -1 when the event carries none */
+    const char *currency;  /* NULL when the event carries none */
+    const char *reason;
+    /* outcome */
+    int duplicate;
+    int flag;              /* set: flag object_id for review after the rollback */
+    char applied[64];      /* what happened, for the acknowledgement and the log */
+} transaction_event;
+
+/* Reads an id given as a JSON string of digits (IDs are strings in JSON) or a positive integer. */
+static int transaction_json_id(const json_t *v, int64_t *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    return json_is_string(v) ? transaction_parse_id_text(json_string_value(v), out) : -1;
+}
+
+static int transaction_printable(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_error *err)
+{
+    if (!json_is_object(ev))
+        return error_set(err, ERROR_BAD_REQUEST, "the event must be a JSON object {id, type, created, data}");
+    const json_t *id = json_object_get(ev, "id"), *type = json_object_get(ev, "type");
+    const json_t *created = json_object_get(ev, "created"), *data = json_object_get(ev, "data");
+    if (!json_is_string(id) || !transaction_printable(json_string_value(id), 255))
+        error_add_field(err, "id", "must be 1 to 255 printable ASCII characters");
+    if (!json_is_string(type))
+        error_add_field(err, "type", "must be a string");
+    if (!json_is_integer(created) || json_integer_value(created) < 0)
+        error_add_field(err, "created", "must be a non-negative integer (Unix seconds)");
+    if (!json_is_object(data))
+        error_add_field(err, "data", "must be an object");
+    if (error_is_set(err))
+        return error_set(err, ERROR_VALIDATION, "invalid event");
+    out->event_id = json_string_value(id);
+    out->type_name = json_string_value(type);
+    static const struct {
+        const char *name;
+        transaction_event_type type;
+    } types[] = {
+        {"payment.succeeded", EVENT_PAYMENT_SUCCEEDED}, {"payment.failed", EVENT_PAYMENT_FAILED},
+        {"payment.refunded", EVENT_PAYMENT_REFUNDED},   {"payout.paid", EVENT_PAYOUT_PAID},
+        {"payout.failed", EVENT_PAYOUT_FAILED},
+    };
+    size_t i = 0;
+    while (i < sizeof types / sizeof types[0] && strcmp(types[i].name, out->type_name) != 0)
+        i++;
+    if (i == sizeof types / sizeof types[0]) {
+        error_add_field(err, "type", "unsupported event type");
+        return error_set(err, ERROR_VALIDATION, "unsupported event type \"%.64s\"", out->type_name);
+    }
+    out->type = types[i].type;
+    out->amount_cents = -1;
+    int payout = out->type == EVENT_PAYOUT_PAID || out->type == EVENT_PAYOUT_FAILED;
+    const char *id_field = payout ? "payout_id" : "transaction_id";
+    if (transaction_json_id(json_object_get(data, id_field), &out->object_id) < 0)
+        error_add_field(err, payout ? "data.payout_id" : "data.transaction_id", "must be an id (a string of digits)");
+    if (out->type == EVENT_PAYMENT_SUCCEEDED || out->type == EVENT_PAYMENT_REFUNDED) {
+        const json_t *amount = json_object_get(data, "amount_cents");
+        if (!json_is_integer(amount) || json_integer_value(amount) < 0)
+            error_add_field(err, "data.amount_cents", "must be a non-negative integer");
+        else
+            out->amount_cents = json_integer_value(amount);
+    }
+    if (out->type == EVENT_PAYMENT_SUCCEEDED) {
+        const json_t *currency = json_object_get(data, "currency");
+        if (!json_is_string(currency) || !money_currency_valid(json_string_value(currency)))
+            error_add_field(err, "data.currency", "must be an ISO 4217 code such as USD");
+        else
+            out->currency = json_string_value(currency);
+    }
+    if (out->type == EVENT_PAYMENT_FAILED || out->type == EVENT_PAYOUT_FAILED) {
+        const json_t *reason = json_object_get(data, "reason");
+        out->reason = json_is_string(reason) ? json_string_value(reason) : "unspecified";
+    }
+    if (error_is_set(err))
+        return error_set(err, ERROR_VALIDATION, "invalid %s event", out->type_name);
+    return 0;
+}
+
+static int transaction_on_succeeded(db *db, transaction_event *ev, const transaction_row *t, mkt_error *err)
+{
+    if (ev->amount_cents != t->amount_cents || strcmp(ev->currency, t->currency) != 0) {
+        ev->flag = 1;
+        return error_set(err, ERROR_VALIDATION,
+                         "payment of %" PRId64 " %s does not match transaction %" PRId64 " (%" PRId64 " %s);"
+                         " flagged for review",
+                         ev->amount_cents, ev->currency, t->id, t->amount_cents, t->currency);
+    }
+    if (strcmp(t->status, "pending") != 0 && strcmp(t->status, "failed") != 0) {
+        snprintf(ev->applied, sizeof ev->applied, "already %s", t->status);
+        return 0; /* another event for the same payment: nothing more to do */
+    }
+    if (transaction_complete_locked(db, ev->cfg, ev->keys, t, err) < 0)
+        return -1;
+    snprintf(ev->applied, sizeof ev->applied, "completed");
+    return 0;
+}
+
+static int transaction_on_failed(db *db, transaction_event *ev, const transaction_row *t, mkt_error *err)
+{
+    if (strcmp(t->status, "pending") != 0) {
+        snprintf(ev->applied, sizeof ev->applied, "already %s", t->status);
+        return 0;
+    }
+    snprintf(ev->applied, sizeof ev->applied, "failed");
+    return db_exec(db, "UPDATE transactions SET status = 'failed' WHERE id = ?", DB_PARAMS(db_int(t->id)), NULL, err);
+}
+
+static int transaction_on_refunded(db *db, transaction_event *ev, const transaction_row *t, mkt_error *err)
+{
+    if (strcmp(t->status, "pending") == 0)
+        return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is not completed yet; retry later", t->id);
+    if (strcmp(t->status, "refunded") == 0) {
+        snprintf(ev->applied, sizeof ev->applied, "already refunded");
+        return 0;
+    }
+    if (strcmp(t->status, "completed") != 0)
+        return error_set(err, ERROR_VALIDATION, "transaction %" PRId64 " is %s; nothing to refund", t->id, t->status);
+    if (ev->amount_cents != t->amount_cents) {
+        /* partial refunds are not supported: a human looks at it */
+        ev->flag = 1;
+        return error_set(err, ERROR_VALIDATION,
+                         "refund of %" PRId64 " does not match transaction %" PRId64 " (%" PRId64
+                         "); flagged for review",
+                         ev->amount_cents, t->id, t->amount_cents);
+    }
+    if (db_exec(db, "UPDATE transactions SET status = 'refunded' WHERE id = ?", DB_PARAMS(db_int(t->id)), NULL, err) < 0 ||
+        ledger_post_refund(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
+                           t->platform_cents, err) < 0 ||
+        transaction_revoke_access(db, t, err) < 0)
+        return -1;
+    snprintf(ev->applied, sizeof ev->applied, "refunded");
+    return 0;
+}
+
+/* Payouts are core/payout's; the _tx variants run inside this event's transaction, so the event id
+ * and the payout's step commit together like the payment events. */
+static int transaction_on_payout(db *db, transaction_event *ev, mkt_error *err)
+{
+    int rc = ev->type == EVENT_PAYOUT_PAID ? payout_mark_paid_tx(db, ev->object_id, err)
+                                           : payout_mark_failed_tx(db, ev->object_id, ev->reason, err);
+    if (rc < 0) {
+        if (err->kind == ERROR_NOT_FOUND)
+            error_set(err, ERROR_VALIDATION, "unknown payout %" PRId64, ev->object_id);
+        return -1;
+    }
+    snprintf(ev->applied, sizeof ev->applied, "%s", ev->type == EVENT_PAYOUT_PAID ? "paid" : "failed");
+    return 0;
+}
+
+/* One event = one database transaction: the event id and the effect commit together or not at all,
+ * so a concurrent or later duplicate finds the id and does nothing. */
+static int transaction_event_tx(db *db, void *arg, mkt_error *err)
+{
+    transaction_event *ev = arg;
+    ev->duplicate = 0;
+    ev->flag = 0;
+    ev->applied[0] = '\0';
+    db_result res = {0};
+    if (db_exec(db, "INSERT IGNORE INTO webhook_events (event_id, type) VALUES (?, ?)",
+                DB_PARAMS(db_text(ev->event_id), db_text(ev->type_name)), &res, err) < 0)
+        return -1;
+    if (res.affected_rows == 0) {
+        ev->duplicate = 1;
+        return 0;
+    }
+    if (ev->type == EVENT_PAYOUT_PAID || ev->type == EVENT_PAYOUT_FAILED)
+        return transaction_on_payout(db, ev, err);
+    transaction_row t;
+    if (transaction_lock_row(db, ev->object_id, &t, err) < 0) {
+        if (err->kind == ERROR_NOT_FOUND)
+            error_set(err, ERROR_VALIDATION, "unknown transaction %" PRId64, ev->object_id);
+        return -1;
+    }
+    switch (ev->type) {
+    case EVENT_PAYMENT_SUCCEEDED:
+        return transaction_on_succeeded(db, ev, &t, err);
+    case EVENT_PAYMENT_FAILED:
+        return transaction_on_failed(db, ev, &t, err);
+    case EVENT_PAYMENT_REFUNDED:
+        return transaction_on_refunded(db, ev, &t, err);
+    default:
+        return error_set(err, ERROR_INTERNAL, "unhandled event type");
+    }
+}
+
+int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, const char *signature_header,
+                        const char *raw_body, size_t raw_len, time_t now, json_t **out, mkt_error *err)
+{
+    *out = NULL;
+    /* nothing from the body is looked at before the signature over its exact bytes checks out */
+    if (webhook_verify(cfg->webhook_secret, signature_header, raw_body, raw_len, now, WEBHOOK_TOLERANCE, err) < 0)
+        return -1;
+    json_error_t jerr;
+    json_t *event = json_loadb(raw_body, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!event)
+        return error_set(err, ERROR_BAD_REQUEST, "malformed JSON: %s", jerr.text);
+    transaction_event ev = {.cfg = cfg, .keys = keys};
+    int rc = transaction_event_read(event, &ev, err);
+    if (rc == 0)
+        rc = db_transaction(db, transaction_event_tx, &ev, err);
+    if (rc < 0 && ev.flag) {
+        /* the event is refused (and not recorded, so the provider may retry), but the flag stays */
+        mkt_error flag_err = MKT_ERROR_INIT;
+        if (db_exec(db, "UPDATE transactions SET flagged_for_review = 1 WHERE id = ?", DB_PARAMS(db_int(ev.object_id)),
+                    NULL, &flag_err) < 0)
+            log_error("transaction %" PRId64 ": could not flag for review: %s", ev.object_id,
+                      flag_err.message ? flag_err.message : "?");
+        error_clear(&flag_err);
+        log_warn("webhook %s: %s", ev.event_id, err->message ? err->message : "?");
+    }
+    if (rc == 0) {
+        *out = json_pack("{s:b, s:s, s:b, s:s}", "received", 1, "event_id", ev.event_id, "duplicate", ev.duplicate,
+                         "result", ev.duplicate ? "duplicate" : ev.applied);
+        if (!*out)
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    json_decref(event);
+    return rc < 0 ? -1 : 200;
+}

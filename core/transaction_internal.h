@@ -1,0 +1,34 @@
+/* Shared between the transaction_*.c files; not part of the public API. */
+#ifndef CORE_TRANSACTION_INTERNAL_H
+#define CORE_TRANSACTION_INTERNAL_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/jws.h"
+#include "sql/db.h"
+
+/* The columns the state machine needs, read under the row lock. */
+typedef struct {
+    int64_t id, buyer_user_id, tool_id, developer_id;
+    int64_t amount_cents, developer_cents, platform_cents, period_days;
+    int flagged;
+    char currency[4];
+    char status[16];
+    char pricing_model[16];
+} transaction_row;
+
+/* SELECT … FOR UPDATE of one transaction (inside a db_transaction). ERROR_NOT_FOUND when missing. */
+int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err);
+
+/* pending|failed → completed, inside the caller's db_transaction with the row locked: status and
+ * completed_at, the ledger posting (none for 0), access, the download count and the signed receipt.
+ * On -1 the caller must roll back. */
+int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
+                                mkt_error *err);
+
+/* Parses a transaction or tool id given as a decimal string (or a JSON integer): 1..10^18. */
+int transaction_parse_id_text(const char *text, int64_t *out);
+
+#endif

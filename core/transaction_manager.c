@@ -1,0 +1,480 @@
+/* Checkout with idempotency keys, and reading transactions back. The provider's events and the
+ * completion of a purchase live in transaction_events.c. */
+#include "core/transaction_manager.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "core/log.h"
+#include "core/money.h"
+#include "core/tool_record.h"
+#include "core/transaction_internal.h"
+
+int transaction_idem_key_valid(const char *key)
+{
+    if (!key)
+        return 0;
+    size_t n = strlen(key);
+    if (n == 0 || n > TRANSACTION_IDEM_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] < 0x20 || key[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* ---- idempotency -------------------------------------------------------------------------------- */
+
+typedef enum { IDEM_OWNER, IDEM_REPLAY, IDEM_MISMATCH, IDEM_IN_PROGRESS, IDEM_RETRY } transaction_idem_state;
+
+typedef struct {
+    int64_t user_id;
+    const char *key;
+    unsigned char hash[32];
+    transaction_idem_state state;
+    int status;      /* IDEM_REPLAY */
+    json_t *answer;  /* IDEM_REPLAY */
+} transaction_idem;
+
+/* The request's fingerprint: route and canonical body (sorted keys), so whitespace or key order
+ * in a retried body does not count as "another body". */
+static int transaction_idem_hash(const json_t *body, unsigned char out[32], mkt_error *err)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!text)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned len = 0;
+    static const char route[] = "POST /transactions\n";
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, route, sizeof route - 1) == 1 && EVP_DigestUpdate(ctx, text, strlen(text)) == 1 &&
+             EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(ctx);
+    free(text);
+    return ok ? 0 : error_set(err, ERROR_INTERNAL, "SHA-256 failed");
+}
+
+/* Reserves the key in its own short transaction: the INSERT either creates the row (we do the work)
+ * or waits for a concurrent inserter's commit and finds its row, so two requests never both own a
+ * key. An expired row (24 h) is reused in place; an in-progress row older than the stale limit
+ * belongs to a request whose worker died and is taken over. */
+static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
+{
+    transaction_idem *ik = arg;
+    json_decref(ik->answer);
+    ik->answer = NULL;
+    db_result res = {0};
+    if (db_exec(db, "INSERT IGNORE INTO idempotency_keys (user_id, idem_key, request_hash) VALUES (?, ?, ?)",
+                DB_PARAMS(db_int(ik->user_id), db_text(ik->key), db_bytes(ik->hash, 32)), &res, err) < 0)
+        return -1;
+    if (res.affected_rows == 1) {
+        ik->state = IDEM_OWNER;
+        return 0;
+    }
+    /* A plain read, not FOR UPDATE: the duplicate INSERT left a shared lock on the row, and several
+     * waiting requests upgrading theirs to exclusive would deadlock one another. The takeovers
+     * below re-check their condition in the UPDATE itself, so only one request can win them. */
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT request_hash, status_code, response,"
+                 " created_at < NOW(6) - INTERVAL ? SECOND,"
+                 " created_at < NOW(6) - INTERVAL ? HOUR"
+                 " FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+                 DB_PARAMS(db_int(TRANSACTION_IDEM_STALE_SECONDS), db_int(TRANSACTION_IDEM_TTL_HOURS),
+                           db_int(ik->user_id), db_text(ik->key)),
+                 &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count == 0) {
+        ik->state = IDEM_RETRY; /* the owner failed and released it in between */
+    } else if (db_rows_int(&rows, 0, 4) != 0) {
+        /* expired: the key starts a new life with this request (updated in place: no gap locks) */
+        rc = db_exec(db,
+                     "UPDATE idempotency_keys SET request_hash = ?, status_code = NULL, response = NULL,"
+                     " created_at = NOW(6) WHERE user_id = ? AND idem_key = ? AND created_at < NOW(6) - INTERVAL ? HOUR",
+                     DB_PARAMS(db_bytes(ik->hash, 32), db_int(ik->user_id), db_text(ik->key),
+                               db_int(TRANSACTION_IDEM_TTL_HOURS)),
+                     &res, err);
+        ik->state = res.affected_rows == 1 ? IDEM_OWNER : IDEM_RETRY;
+    } else if (rows.cells[0].len != 32 || memcmp(rows.cells[0].data, ik->hash, 32) != 0) {
+        ik->state = IDEM_MISMATCH;
+    } else if (!db_rows_is_null(&rows, 0, 1)) {
+        json_error_t jerr;
+        ik->state = IDEM_REPLAY;
+        ik->status = (int)db_rows_int(&rows, 0, 1);
+        ik->answer = json_loads(db_rows_text(&rows, 0, 2), 0, &jerr);
+        if (!ik->answer)
+            rc = error_set(err, ERROR_INTERNAL, "stored idempotent answer is corrupt: %s", jerr.text);
+    } else if (db_rows_int(&rows, 0, 3) != 0) {
+        rc = db_exec(db,
+                     "UPDATE idempotency_keys SET created_at = NOW(6) WHERE user_id = ? AND idem_key = ?"
+                     " AND status_code IS NULL AND created_at < NOW(6) - INTERVAL ? SECOND",
+                     DB_PARAMS(db_int(ik->user_id), db_text(ik->key), db_int(TRANSACTION_IDEM_STALE_SECONDS)), &res,
+                     err);
+        ik->state = res.affected_rows == 1 ? IDEM_OWNER : IDEM_RETRY;
+    } else {
+        ik->state = IDEM_IN_PROGRESS;
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+static int transaction_idem_acquire(db *db, transaction_idem *ik, mkt_error *err)
+{
+    struct timespec pause = {0, 25 * 1000 * 1000};
+    for (int waited_ms = 0;; waited_ms += 25) {
+        if (db_transaction(db, transaction_idem_reserve_tx, ik, err) < 0)
+            return -1;
+        if (ik->state == IDEM_MISMATCH) {
+            error_set(err, ERROR_VALIDATION, "this Idempotency-Key was used with another request body");
+            return error_add_field(err, "Idempotency-Key", "already used with another request body");
+        }
+        if (ik->state == IDEM_OWNER || ik->state == IDEM_REPLAY)
+            return 0;
+        if (waited_ms >= TRANSACTION_IDEM_WAIT_MS)
+            return error_set(err, ERROR_CONFLICT, "a request with this Idempotency-Key is still in progress");
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* The work failed: free the key so a retry with it may run again (errors are not replayed). */
+static void transaction_idem_release(db *db, const transaction_idem *ik)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_exec(db, "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND status_code IS NULL",
+                DB_PARAMS(db_int(ik->user_id), db_text(ik->key)), NULL, &err) < 0)
+        log_warn("idempotency key not released (it frees itself after %d s): %s", TRANSACTION_IDEM_STALE_SECONDS,
+                 err.message ? err.message : "?");
+    error_clear(&err);
+}
+
+/* ---- checkout ----------------------------------------------------------------------------------- */
+
+typedef struct {
+    const config *cfg;
+    const jws_keyring *keys;
+    const account_caller *caller;
+    int64_t tool_id;
+    const transaction_idem *ik;
+    json_t *answer;
+} transaction_checkout_ctx;
+
+static int transaction_read_checkout(const json_t *body, int64_t *tool_id, mkt_error *err)
+{
+    if (!json_is_object(body))
+        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {tool_id}");
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)body, key, value) {
+        if (strcmp(key, "tool_id") != 0)
+            error_add_field(err, key, "unknown field");
+    }
+    const json_t *id = json_object_get(body, "tool_id");
+    int ok = (json_is_string(id) && transaction_parse_id_text(json_string_value(id), tool_id) == 0) ||
+             (json_is_integer(id) && (*tool_id = json_integer_value(id)) > 0);
+    if (!ok)
+        error_add_field(err, "tool_id", "is required: the id of a published tool (a string of digits)");
+    if (error_is_set(err))
+        return error_set(err, ERROR_VALIDATION, "invalid purchase request");
+    return 0;
+}
+
+static void transaction_provider_ref(char out[28])
+{
+    unsigned char bytes[12];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        /* RAND_bytes does not fail on a seeded Linux system; a ref collision would only be a 500 */
+        memset(bytes, 0, sizeof bytes);
+    }
+    memcpy(out, "pi_", 3);
+    for (size_t i = 0; i < sizeof bytes; i++)
+        snprintf(out + 3 + 2 * i, 3, "%02x", bytes[i]);
+}
+
+static json_t *transaction_answer(int64_t id, const char *status, int64_t tool_id, const transaction_row *t,
+                                  const char *provider_ref)
+{
+    char id_text[24], tool_text[24];
+    snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    snprintf(tool_text, sizeof tool_text, "%" PRId64, tool_id);
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:s}", "id", id_text, "status", status, "tool_id", tool_text,
+                     "amount_cents", (json_int_t)t->amount_cents, "currency", t->currency, "developer_cents",
+                     (json_int_t)t->developer_cents, "platform_cents", (json_int_t)t->platform_cents, "provider_ref",
+                     provider_ref);
+}
+
+static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
+{
+    transaction_checkout_ctx *c = arg;
+    json_decref(c->answer);
+    c->answer = NULL;
+    db_rows rows = {0};
+    /* FOR SHARE: the tool cannot be delisted or repriced between this read and the insert */
+    if (db_query(db,
+                 "SELECT developer_id, status, pricing_model, price_cents, currency, COALESCE(period_days, 0)"
+                 " FROM tools WHERE id = ? LOCK IN SHARE MODE",
+                 DB_PARAMS(db_int(c->tool_id)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, 1), "published") != 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "no published tool %" PRId64, c->tool_id);
+    }
+    transaction_row t = {.buyer_user_id = c->caller->user_id, .tool_id = c->tool_id,
+                         .developer_id = db_rows_int(&rows, 0, 0), .amount_cents = db_rows_int(&rows, 0, 3),
+                         .period_days = db_rows_int(&rows, 0, 5)};
+    snprintf(t.pricing_model, sizeof t.pricing_model, "%s", db_rows_text(&rows, 0, 2));
+    snprintf(t.currency, sizeof t.currency, "%s", db_rows_text(&rows, 0, 4));
+    db_rows_free(&rows);
+    if (c->caller->developer_id != 0 && c->caller->developer_id == t.developer_id)
+        return error_set(err, ERROR_CONFLICT, "you cannot buy your own tool");
+    if (strcmp(t.pricing_model, "subscription") != 0) {
+        if (db_query(db, "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? AND access_until IS NULL",
+                     DB_PARAMS(db_int(t.buyer_user_id), db_int(t.tool_id)), &rows, err) < 0)
+            return -1;
+        size_t owned = rows.row_count;
+        db_rows_free(&rows);
+        if (owned)
+            return error_set(err, ERROR_CONFLICT, "you already own this tool");
+    }
+    if (money_split(t.amount_cents, c->cfg->platform_fee_bps, &t.developer_cents, &t.platform_cents, err) < 0)
+        return -1;
+    char ref[28];
+    transaction_provider_ref(ref);
+    db_result res = {0};
+    if (db_exec(db,
+                "INSERT INTO transactions (buyer_user_id, tool_id, developer_id, amount_cents, currency,"
+                " developer_cents, platform_cents, pricing_model, period_days, status, provider_ref)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                DB_PARAMS(db_int(t.buyer_user_id), db_int(t.tool_id), db_int(t.developer_id), db_int(t.amount_cents),
+                          db_text(t.currency), db_int(t.developer_cents), db_int(t.platform_cents),
+                          db_text(t.pricing_model), t.period_days > 0 ? db_int(t.period_days) : db_null(),
+                          db_text(ref)),
+                &res, err) < 0)
+        return -1;
+    t.id = (int64_t)res.insert_id;
+    snprintf(t.status, sizeof t.status, "pending");
+    const char *status = "pending";
+    if (t.amount_cents == 0) {
+        /* nothing to pay: complete now, in this same transaction (access, download, receipt) */
+        if (transaction_complete_locked(db, c->cfg, c->keys, &t, err) < 0)
+            return -1;
+        status = "completed";
+    }
+    c->answer = transaction_answer(t.id, status, t.tool_id, &t, ref);
+    if (!c->answer)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    if (t.amount_cents == 0) {
+        if (db_query(db, "SELECT receipt FROM transactions WHERE id = ?", DB_PARAMS(db_int(t.id)), &rows, err) < 0)
+            return -1;
+        json_object_set_new(c->answer, "receipt", json_string(db_rows_text(&rows, 0, 0)));
+        db_rows_free(&rows);
+    }
+    /* the answer is stored with the work it describes: both commit or neither does */
+    char *stored = json_dumps(c->answer, JSON_COMPACT);
+    if (!stored)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    int rc = db_exec(db, "UPDATE idempotency_keys SET status_code = 201, response = ? WHERE user_id = ? AND idem_key = ?",
+                     DB_PARAMS(db_text(stored), db_int(c->ik->user_id), db_text(c->ik->key)), NULL, err);
+    free(stored);
+    return rc;
+}
+
+json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
+                             const char *idem_key, const json_t *body, int *status, mkt_error *err)
+{
+    if (!idem_key) {
+        error_set(err, ERROR_BAD_REQUEST, "the Idempotency-Key header is required");
+        error_add_field(err, "Idempotency-Key", "is required");
+        return NULL;
+    }
+    if (!transaction_idem_key_valid(idem_key)) {
+        error_set(err, ERROR_BAD_REQUEST, "bad Idempotency-Key header");
+        error_add_field(err, "Idempotency-Key", "must be 1 to %d printable ASCII characters", TRANSACTION_IDEM_KEY_MAX);
+        return NULL;
+    }
+    transaction_checkout_ctx c = {.cfg = cfg, .keys = keys, .caller = caller};
+    if (transaction_read_checkout(body, &c.tool_id, err) < 0)
+        return NULL;
+    transaction_idem ik = {.user_id = caller->user_id, .key = idem_key};
+    if (transaction_idem_hash(body, ik.hash, err) < 0)
+        return NULL;
+    if (transaction_idem_acquire(db, &ik, err) < 0) {
+        json_decref(ik.answer);
+        return NULL;
+    }
+    if (ik.state == IDEM_REPLAY) {
+        *status = ik.status;
+        return ik.answer;
+    }
+    c.ik = &ik;
+    if (db_transaction(db, transaction_checkout_tx, &c, err) < 0) {
+        json_decref(c.answer);
+        transaction_idem_release(db, &ik);
+        return NULL;
+    }
+    *status = 201;
+    return c.answer;
+}
+
+/* ---- reading ------------------------------------------------------------------------------------ */
+
+#define TRANSACTION_COLUMNS                                                                                     \
+    "SELECT x.id, x.status, x.tool_id, x.buyer_user_id, x.developer_id, x.amount_cents, x.currency,"            \
+    " x.developer_cents, x.platform_cents, x.pricing_model, x.period_days, x.provider_ref, x.flagged_for_review," \
+    " " TOOL_RECORD_TIME("x.created_at") ", " TOOL_RECORD_TIME("x.completed_at") ", x.receipt"                   \
+    " FROM transactions x"
+
+enum { TCOL_ID, TCOL_STATUS, TCOL_TOOL, TCOL_BUYER, TCOL_DEVELOPER, TCOL_AMOUNT, TCOL_CURRENCY, TCOL_DEV_CENTS,
+       TCOL_PLAT_CENTS, TCOL_MODEL, TCOL_PERIOD, TCOL_REF, TCOL_FLAGGED, TCOL_CREATED, TCOL_COMPLETED, TCOL_RECEIPT };
+
+static json_t *transaction_row_json(const db_rows *rows, size_t i, int with_receipt)
+{
+    json_t *out = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:b, s:s, s:s?}", "id", db_rows_text(rows, i, TCOL_ID),
+        "status", db_rows_text(rows, i, TCOL_STATUS), "tool_id", db_rows_text(rows, i, TCOL_TOOL), "buyer_id",
+        db_rows_text(rows, i, TCOL_BUYER), "developer_id", db_rows_text(rows, i, TCOL_DEVELOPER), "amount_cents",
+        (json_int_t)db_rows_int(rows, i, TCOL_AMOUNT), "currency", db_rows_text(rows, i, TCOL_CURRENCY),
+        "developer_cents", (json_int_t)db_rows_int(rows, i, TCOL_DEV_CENTS), "platform_cents",
+        (json_int_t)db_rows_int(rows, i, TCOL_PLAT_CENTS), "pricing_model", db_rows_text(rows, i, TCOL_MODEL),
+        "provider_ref", db_rows_text(rows, i, TCOL_REF), "flagged_for_review", db_rows_int(rows, i, TCOL_FLAGGED) != 0,
+        "created_at", db_rows_text(rows, i, TCOL_CREATED), "completed_at", db_rows_text(rows, i, TCOL_COMPLETED));
+    if (out && !db_rows_is_null(rows, i, TCOL_PERIOD))
+        json_object_set_new(out, "period_days", json_integer(db_rows_int(rows, i, TCOL_PERIOD)));
+    if (out && with_receipt && db_rows_text(rows, i, TCOL_RECEIPT))
+        json_object_set_new(out, "receipt", json_string(db_rows_text(rows, i, TCOL_RECEIPT)));
+    return out;
+}
+
+/* Loads one transaction the caller may see: the buyer, the tool's developer, an admin. Everyone
+ * else gets the same 404 as for a missing id. */
+static int transaction_find(db *db, const account_caller *caller, const char *id_text, db_rows *rows, mkt_error *err)
+{
+    int64_t id;
+    if (transaction_parse_id_text(id_text, &id) < 0)
+        return error_set(err, ERROR_NOT_FOUND, "no such transaction");
+    if (db_query(db, TRANSACTION_COLUMNS " WHERE x.id = ?", DB_PARAMS(db_int(id)), rows, err) < 0)
+        return -1;
+    int visible = rows->row_count == 1 &&
+                  (db_rows_int(rows, 0, TCOL_BUYER) == caller->user_id ||
+                   (caller->developer_id != 0 && db_rows_int(rows, 0, TCOL_DEVELOPER) == caller->developer_id) ||
+                   (caller->roles & ACCOUNT_ROLE_ADMIN));
+    if (!visible) {
+        db_rows_free(rows);
+        return error_set(err, ERROR_NOT_FOUND, "no transaction %s", id_text);
+    }
+    return 0;
+}
+
+json_t *transaction_get(db *db, const account_caller *caller, const char *id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (transaction_find(db, caller, id, &rows, err) < 0)
+        return NULL;
+    json_t *out = transaction_row_json(&rows, 0, 1);
+    db_rows_free(&rows);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+json_t *transaction_receipt(db *db, const account_caller *caller, const char *id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (transaction_find(db, caller, id, &rows, err) < 0)
+        return NULL;
+    const char *receipt = db_rows_text(&rows, 0, TCOL_RECEIPT);
+    json_t *out = NULL;
+    if (!receipt)
+        error_set(err, ERROR_CONFLICT, "transaction %s has no receipt (it is %s)", id,
+                  db_rows_text(&rows, 0, TCOL_STATUS));
+    else if (!(out = json_pack("{s:s}", "receipt", receipt)))
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    db_rows_free(&rows);
+    return out;
+}
+
+json_t *transaction_list(db *db, const account_caller *caller, const char *as, int64_t page, int64_t per_page,
+                         mkt_error *err)
+{
+    int seller;
+    if (!as || strcmp(as, "buyer") == 0) {
+        seller = 0;
+    } else if (strcmp(as, "seller") == 0) {
+        seller = 1;
+        if (caller->developer_id == 0) {
+            error_set(err, ERROR_FORBIDDEN, "as=seller needs a developer profile");
+            return NULL;
+        }
+    } else {
+        error_set(err, ERROR_BAD_REQUEST, "as must be buyer or seller");
+        error_add_field(err, "as", "must be buyer or seller");
+        return NULL;
+    }
+    int64_t who = seller ? caller->developer_id : caller->user_id;
+    db_rows count = {0}, rows = {0};
+    if (db_query(db,
+                 seller ? "SELECT COUNT(*) FROM transactions WHERE developer_id = ?"
+                        : "SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?",
+                 DB_PARAMS(db_int(who)), &count, err) < 0)
+        return NULL;
+    int64_t total = db_rows_int(&count, 0, 0);
+    db_rows_free(&count);
+    if (db_query(db,
+                 seller ? TRANSACTION_COLUMNS " WHERE x.developer_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?"
+                        : TRANSACTION_COLUMNS " WHERE x.buyer_user_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?",
+                 DB_PARAMS(db_int(who), db_int(per_page), db_int((page - 1) * per_page)), &rows, err) < 0)
+        return NULL;
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < rows.row_count; i++) {
+        if (json_array_append_new(items, transaction_row_json(&rows, i, 0)) < 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    }
+    db_rows_free(&rows);
+    json_t *out = items ? json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total, "page",
+                                    (json_int_t)page, "per_page", (json_int_t)per_page)
+                        : NULL;
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+int transaction_check_postings(db *db, mkt_error *err)
+{
+    db_rows rows = {0};
+    /* expected purchase/refund postings per status, for transactions that moved money */
+    if (db_query(db,
+                 "SELECT x.id, x.status,"
+                 " (SELECT COUNT(*) FROM ledger_postings p WHERE p.kind = 'purchase' AND p.ref_type = 'transaction'"
+                 "   AND p.ref_id = x.id),"
+                 " (SELECT COUNT(*) FROM ledger_postings p WHERE p.kind = 'refund' AND p.ref_type = 'transaction'"
+                 "   AND p.ref_id = x.id),"
+                 " (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_postings p JOIN ledger_entries e"
+                 "   ON e.posting_id = p.id WHERE p.kind = 'purchase' AND p.ref_type = 'transaction'"
+                 "   AND p.ref_id = x.id AND e.account = 'external:payments'),"
+                 " x.amount_cents"
+                 " FROM transactions x WHERE x.amount_cents > 0",
+                 DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rows.row_count; i++) {
+        const char *status = db_rows_text(&rows, i, 1);
+        int64_t purchases = db_rows_int(&rows, i, 2), refunds = db_rows_int(&rows, i, 3);
+        int paid = strcmp(status, "completed") == 0 || strcmp(status, "refunded") == 0;
+        int64_t want_refunds = strcmp(status, "refunded") == 0;
+        if (purchases != paid || refunds != want_refunds ||
+            (paid && -db_rows_int(&rows, i, 4) != db_rows_int(&rows, i, 5)))
+            rc = error_set(err, ERROR_INTERNAL,
+                           "transaction %s is %s with %" PRId64 " purchase and %" PRId64 " refund postings",
+                           db_rows_text(&rows, i, 0), status, purchases, refunds);
+    }
+    db_rows_free(&rows);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* Purchases and the payment provider's webhook: thin adapters to core/transaction_manager.
+ * The webhook route takes no ROUTE_BODY: its signature covers the exact raw bytes, which core
+ * verifies before it parses anything. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/transaction_manager.h"
+#include "fcgi/routes/routes.h"
+
+#define TRANSACTIONS_PER_PAGE_DEFAULT 20
+#define TRANSACTIONS_PER_PAGE_MAX 100
+#define TRANSACTIONS_PAGE_MAX 1000000
+
+/* A positive integer query parameter within [1, max]; absent gives def. 400 naming it otherwise. */
+static int transactions_query_int(request *req, const char *name, int64_t def, int64_t max, int64_t *out,
+                                  mkt_error *err)
+{
+    char *text = request_query(req, name, err);
+    if (!text) {
+        if (error_is_set(err))
+            return -1;
+        *out = def;
+        return 0;
+    }
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    int ok = *text && *end == '\0' && strspn(text, "0123456789") == strlen(text) && v >= 1 && v <= max;
+    free(text);
+    if (!ok) {
+        error_set(err, ERROR_BAD_REQUEST, "%s must be an integer from 1 to %lld", name, (long long)max);
+        return error_add_field(err, name, "must be an integer from 1 to %lld", (long long)max);
+    }
+    *out = v;
+    return 0;
+}
+
+static int transactions_create(request *req, response *res, mkt_error *err)
+{
+    int status = 201;
+    json_t *out = transaction_checkout(req->db, req->cfg, req->keys, &req->caller,
+                                       request_header(req, "HTTP_IDEMPOTENCY_KEY"), req->json, &status, err);
+    if (!out)
+        return -1;
+    if (status == 201) {
+        routes_created(req, res, out, "/transactions/");
+        return 0;
+    }
+    response_json(res, status, out);
+    return 0;
+}
+
+static int transactions_get(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, transaction_get(req->db, &req->caller, request_param_value(req, "id"), err));
+}
+
+static int transactions_receipt(request *req, response *res, mkt_error *err)
+{
+    return routes_reply(res, 200, transaction_receipt(req->db, &req->caller, request_param_value(req, "id"), err));
+}
+
+static int transactions_list(request *req, response *res, mkt_error *err)
+{
+    int64_t page, per_page;
+    if (transactions_query_int(req, "page", 1, TRANSACTIONS_PAGE_MAX, &page, err) < 0 ||
+        transactions_query_int(req, "per_page", TRANSACTIONS_PER_PAGE_DEFAULT, TRANSACTIONS_PER_PAGE_MAX, &per_page,
+                               err) < 0)
+        return -1;
+    char *as = request_query(req, "as", err);
+    if (!as && error_is_set(err))
+        return -1;
+    json_t *out = transaction_list(req->db, &req->caller, as, page, per_page, err);
+    free(as);
+    return routes_reply(res, 200, out);
+}
+
+static int transactions_webhook(request *req, response *res, mkt_error *err)
+{
+    json_t *out = NULL;
+    int status = transaction_webhook(req->db, req->cfg, req->keys, request_header(req, "HTTP_MARKETPLACE_SIGNATURE"),
+                                     req->body ? req->body : "", req->body ? req->body_len : 0, time(NULL), &out, err);
+    if (status < 0)
+        return -1;
+    response_json(res, status, out);
+    return 0;
+}
+
+const route routes_transactions[] = {
+    {"POST", "/transactions", transactions_create, ROUTE_USER, ROUTE_BODY},
+    {"GET", "/transactions", transactions_list, ROUTE_USER, 0},
+    {"GET", "/transactions/{id}", transactions_get, ROUTE_USER, 0},
+    {"GET", "/transactions/{id}/receipt", transactions_receipt, ROUTE_USER, 0},
+    {"POST", "/webhooks/payments", transactions_webhook, ROUTE_PUBLIC, 0},
+};
+const size_t routes_transactions_count = sizeof routes_transactions / sizeof routes_transactions[0];

@@ -1,0 +1,771 @@
+/* Purchases end to end, through nginx, with tests/support/provider playing the payment provider:
+ * buy → signed webhook → receipt → execute; free tools complete at once; idempotency keys replay,
+ * refuse another body and make one transaction under concurrency; forged, stale, replayed and
+ * malformed webhooks are refused and change nothing; 200 parallel deliveries of one event complete
+ * once; refunds revoke access and reverse the posting. After every money test the ledger
+ * invariants (core/ledger) and the transaction/posting agreement hold. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ledger.h"
+#include "core/transaction_manager.h"
+#include "sql/db.h"
+#include "tests/support/check.h"
+#include "tests/support/http.h"
+#include "tests/support/provider.h"
+#include "tests/support/stack_env.h"
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static config test_cfg;
+static db *test_db;
+
+static db *conn(void)
+{
+    if (!test_db) {
+        mkt_error err = MKT_ERROR_INIT;
+        stack_env_config(&test_cfg);
+        test_db = db_open(&test_cfg, &err);
+        if (!test_db) {
+            fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
+            exit(2);
+        }
+    }
+    return test_db;
+}
+
+static int64_t sql_int(const char *sql, int64_t param)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_query(conn(), sql, DB_PARAMS(db_int(param)), &rows, &err) < 0) {
+        fprintf(stderr, "query failed: %s: %s\n", sql, err.message ? err.message : "?");
+        exit(2);
+    }
+    int64_t v = rows.row_count ? db_rows_int(&rows, 0, 0) : -1;
+    db_rows_free(&rows);
+    return v;
+}
+
+/* The money proof after every test: the ledger's own invariants and that every transaction has
+ * exactly the postings its status implies. */
+static void check_money(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    if (ledger_check_invariants(conn(), &err) < 0) {
+        fprintf(stderr, "  ledger invariants broken: %s\n", err.message ? err.message : "?");
+        check_failures++;
+    }
+    error_clear(&err);
+    if (transaction_check_postings(conn(), &err) < 0) {
+        fprintf(stderr, "  transaction postings broken: %s\n", err.message ? err.message : "?");
+        check_failures++;
+    }
+    error_clear(&err);
+}
+
+static int64_t postings_of(const char *id, const char *kind)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_query(conn(), "SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = 'transaction' AND ref_id = ?",
+                 DB_PARAMS(db_text(kind), db_int(atoll(id))), &rows, &err) < 0)
+        exit(2);
+    int64_t n = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return n;
+}
+
+static int64_t event_recorded(const char *event_id)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_query(conn(), "SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", DB_PARAMS(db_text(event_id)), &rows,
+                 &err) < 0)
+        exit(2);
+    int64_t n = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return n;
+}
+
+static void user_new(http_user *u)
+{
+    if (http_register_user(u) < 0)
+        exit(2);
+}
+
+static void developer_new(http_user *u)
+{
+    user_new(u);
+    json_t *body = json_pack("{s:s}", "display_name", "E2E Seller");
+    http_response *res = http_post_json("/developers", u->token, body);
+    json_decref(body);
+    if (res->status != 201) {
+        http_dump("POST /developers", res);
+        exit(2);
+    }
+    http_response_free(res);
+}
+
+/* A published adder tool priced as given; its id into id (size 32). */
+static void tool_new(const http_user *dev, const char *model, int64_t price, int64_t period_days, char *id)
+{
+    static unsigned counter;
+    char slug[80];
+    snprintf(slug, sizeof slug, "buy-%d-%ld-%u", (int)getpid(), (long)time(NULL) % 100000, counter++);
+    json_error_t jerr;
+    json_t *body = json_loads(
+        "{\"name\": \"Paid adder\", \"summary\": \"Adds\", \"category\": \"math\","
+        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
+        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
+        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
+        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
+        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
+        0, &jerr);
+    json_object_set_new(body, "slug", json_string(slug));
+    json_t *pricing = json_pack("{s:s}", "model", model);
+    if (strcmp(model, "free") != 0) {
+        json_object_set_new(pricing, "price_cents", json_integer(price));
+        json_object_set_new(pricing, "currency", json_string("USD"));
+    }
+    if (period_days)
+        json_object_set_new(pricing, "period_days", json_integer(period_days));
+    json_object_set_new(body, "pricing", pricing);
+    http_response *res = http_post_json("/tools", dev->token, body);
+    json_decref(body);
+    if (res->status != 201) {
+        http_dump("POST /tools", res);
+        exit(2);
+    }
+    snprintf(id, 32, "%s", http_json_string(res, "id"));
+    http_response_free(res);
+    char path[96];
+    snprintf(path, sizeof path, "/tools/%s/publish", id);
+    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
+    res = http_post_json(path, dev->token, body);
+    json_decref(body);
+    if (res->status != 201) {
+        http_dump("publish", res);
+        exit(2);
+    }
+    http_response_free(res);
+}
+
+static http_response *checkout_body(const http_user *u, const char *key, const char *body)
+{
+    char header[400];
+    const char *headers[] = {header, NULL};
+    if (key)
+        snprintf(header, sizeof header, "Idempotency-Key: %s", key);
+    return http_request("POST", "/transactions", u->token, NULL, body, strlen(body), key ? headers : NULL);
+}
+
+static http_response *checkout(const http_user *u, const char *key, const char *tool_id)
+{
+    char body[96];
+    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
+    return checkout_body(u, key, body);
+}
+
+static void unique_key(char *out, size_t size)
+{
+    static unsigned n;
+    snprintf(out, size, "key-%d-%ld-%u-%d", (int)getpid(), (long)time(NULL), n++, rand());
+}
+
+static http_response *execute(const http_user *u, const char *tool_id)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/tools/%s/execute", tool_id);
+    return http_post_text(path, u->token, "{\"input\": {\"a\": 2, \"b\": 3}}");
+}
+
+static long execute_status(const http_user *u, const char *tool_id)
+{
+    http_response *res = execute(u, tool_id);
+    long s = res->status;
+    http_response_free(res);
+    return s;
+}
+
+static http_response *get_txn(const http_user *u, const char *id, const char *suffix)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/transactions/%s%s", id, suffix);
+    return http_get(path, u->token);
+}
+
+static const char *txn_status(const http_user *u, const char *id)
+{
+    static char status[32];
+    http_response *res = get_txn(u, id, "");
+    snprintf(status, sizeof status, "%s", res->status == 200 ? http_json_string(res, "status") : "?");
+    http_response_free(res);
+    return status;
+}
+
+/* A pending paid purchase: its id into id (size 32). */
+static void buy_pending(const http_user *buyer, const char *tool_id, char *id)
+{
+    char key[96];
+    unique_key(key, sizeof key);
+    http_response *res = checkout(buyer, key, tool_id);
+    if (res->status != 201) {
+        http_dump("checkout", res);
+        exit(2);
+    }
+    snprintf(id, 32, "%s", http_json_string(res, "id"));
+    http_response_free(res);
+}
+
+/* ---- the whole flow ------------------------------------------------------------------------------ */
+
+static void test_buy_webhook_receipt_execute(void)
+{
+    http_user dev, buyer, other;
+    developer_new(&dev);
+    user_new(&buyer);
+    user_new(&other);
+    char tool[32], key[96], id[32];
+    tool_new(&dev, "one_time", 1001, 0, tool);
+
+    CHECK_INT(execute_status(&buyer, tool), 402);
+    unique_key(key, sizeof key);
+    http_response *res = checkout(&buyer, key, tool);
+    CHECK_INT(res->status, 201);
+    CHECK_STR(http_json_string(res, "status"), "pending");
+    CHECK_STR(http_json_string(res, "currency"), "USD");
+    CHECK_INT(json_integer_value(json_object_get(res->json, "amount_cents")), 1001);
+    /* 1001 * 7000 / 10000 = 700.7 → 700 to the developer, the rounding cent to the platform */
+    CHECK_INT(json_integer_value(json_object_get(res->json, "developer_cents")), 700);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "platform_cents")), 301);
+    const char *ref = http_json_string(res, "provider_ref");
+    CHECK(ref && strncmp(ref, "pi_", 3) == 0 && strlen(ref) == 27);
+    CHECK(res->location && strstr(res->location, "/transactions/"));
+    snprintf(id, sizeof id, "%s", http_json_string(res, "id") ? http_json_string(res, "id") : "0");
+    http_response_free(res);
+
+    /* pending: no receipt, still no access, no posting */
+    res = get_txn(&buyer, id, "/receipt");
+    CHECK_INT(res->status, 409);
+    http_response_free(res);
+    CHECK_INT(execute_status(&buyer, tool), 402);
+    CHECK_INT(postings_of(id, "purchase"), 0);
+
+    res = provider_payment_succeeded(NULL, id, 1001, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+
+    res = get_txn(&buyer, id, "");
+    CHECK_INT(res->status, 200);
+    CHECK_STR(http_json_string(res, "status"), "completed");
+    CHECK(http_json_string(res, "receipt") != NULL);
+    CHECK(http_json_string(res, "completed_at") != NULL);
+    http_response_free(res);
+
+    res = get_txn(&buyer, id, "/receipt");
+    CHECK_INT(res->status, 200);
+    const char *receipt = http_json_string(res, "receipt");
+    CHECK(receipt && strchr(receipt, '.'));
+    if (receipt) {
+        /* the receipt verifies with the public keys and carries the purchase */
+        json_t *body = json_pack("{s:s}", "receipt", receipt);
+        http_response *v = http_post_json("/receipts/verify", NULL, body);
+        json_decref(body);
+        CHECK_INT(v->status, 200);
+        CHECK(json_is_true(json_object_get(v->json, "valid")));
+        json_t *claims = json_object_get(v->json, "claims");
+        CHECK_STR(json_string_value(json_object_get(claims, "txn")), id);
+        CHECK_STR(json_string_value(json_object_get(claims, "tool")), tool);
+        CHECK_STR(json_string_value(json_object_get(claims, "sub")), buyer.id);
+        CHECK_INT(json_integer_value(json_object_get(claims, "amount_cents")), 1001);
+        CHECK_INT(json_integer_value(json_object_get(claims, "developer_cents")), 700);
+        char jti[48];
+        snprintf(jti, sizeof jti, "rcpt_%s", id);
+        CHECK_STR(json_string_value(json_object_get(claims, "jti")), jti);
+        http_response_free(v);
+    }
+    http_response_free(res);
+
+    /* access for good, a download counted, one posting */
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
+    CHECK_INT(postings_of(id, "purchase"), 1);
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ? AND access_until IS NULL", atoll(tool)), 1);
+
+    /* who sees it: buyer, seller, nobody else */
+    res = get_txn(&dev, id, "");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    res = get_txn(&other, id, "");
+    CHECK_INT(res->status, 404);
+    http_response_free(res);
+    res = get_txn(&other, id, "/receipt");
+    CHECK_INT(res->status, 404);
+    http_response_free(res);
+    CHECK_INT(execute_status(&other, tool), 402);
+
+    /* lists */
+    res = http_get("/transactions?as=buyer", buyer.token);
+    CHECK_INT(res->status, 200);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(res->json, "items"), 0), "id")), id);
+    http_response_free(res);
+    res = http_get("/transactions?as=seller&page=1&per_page=5", dev.token);
+    CHECK_INT(res->status, 200);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 1);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 5);
+    http_response_free(res);
+    res = http_get("/transactions?as=seller", buyer.token);
+    CHECK_INT(res->status, 403);
+    http_response_free(res);
+    res = http_get("/transactions?as=thief", buyer.token);
+    CHECK_INT(res->status, 400);
+    http_response_free(res);
+
+    /* a one_time tool owned for good cannot be bought again; the seller cannot buy their own */
+    unique_key(key, sizeof key);
+    res = checkout(&buyer, key, tool);
+    CHECK_INT(res->status, 409);
+    http_response_free(res);
+    unique_key(key, sizeof key);
+    res = checkout(&dev, key, tool);
+    CHECK_INT(res->status, 409);
+    http_response_free(res);
+    /* unknown tool */
+    unique_key(key, sizeof key);
+    res = checkout(&buyer, key, "999999999");
+    CHECK_INT(res->status, 404);
+    http_response_free(res);
+    check_money();
+}
+
+static void test_free_tool_completes_at_once(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], key[96];
+    tool_new(&dev, "free", 0, 0, tool);
+    unique_key(key, sizeof key);
+    http_response *res = checkout(&buyer, key, tool);
+    CHECK_INT(res->status, 201);
+    CHECK_STR(http_json_string(res, "status"), "completed");
+    CHECK_INT(json_integer_value(json_object_get(res->json, "amount_cents")), 0);
+    CHECK(http_json_string(res, "receipt") != NULL);
+    char id[32];
+    snprintf(id, sizeof id, "%s", http_json_string(res, "id") ? http_json_string(res, "id") : "0");
+    http_response_free(res);
+    CHECK_INT(postings_of(id, "purchase"), 0); /* nothing to post for 0 */
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    /* the checkout counted the download once; running it afterwards does not count again */
+    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
+    check_money();
+}
+
+/* ---- idempotency ------------------------------------------------------------------------------- */
+
+static void test_idempotency(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], tool2[32], key[96];
+    tool_new(&dev, "one_time", 500, 0, tool);
+    tool_new(&dev, "one_time", 700, 0, tool2);
+
+    unique_key(key, sizeof key);
+    http_response *first = checkout(&buyer, key, tool);
+    CHECK_INT(first->status, 201);
+    /* the same key and body (other spacing and key order do not matter) → the same answer */
+    char body[96];
+    snprintf(body, sizeof body, "  {\"tool_id\":\"%s\"}  ", tool);
+    http_response *again = checkout_body(&buyer, key, body);
+    CHECK_INT(again->status, 201);
+    CHECK(json_equal(first->json, again->json));
+    http_response_free(again);
+    /* the same key, another body → 422 */
+    again = checkout(&buyer, key, tool2);
+    CHECK_INT(again->status, 422);
+    CHECK(http_is_problem(again, 422));
+    http_response_free(again);
+    /* the key is the user's: another user with the same key gets their own transaction */
+    http_user other;
+    user_new(&other);
+    again = checkout(&other, key, tool);
+    CHECK_INT(again->status, 201);
+    CHECK(strcmp(http_json_string(again, "id") ? http_json_string(again, "id") : "",
+                 http_json_string(first, "id") ? http_json_string(first, "id") : "") != 0);
+    http_response_free(again);
+    http_response_free(first);
+
+    /* missing or bad key → 400, nothing created */
+    int64_t before = sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id));
+    http_response *res = checkout(&buyer, NULL, tool);
+    CHECK_INT(res->status, 400);
+    CHECK(http_problem_has_field(res, "Idempotency-Key"));
+    http_response_free(res);
+    char long_key[300];
+    memset(long_key, 'k', 256);
+    long_key[256] = '\0';
+    res = checkout(&buyer, long_key, tool);
+    CHECK_INT(res->status, 400);
+    http_response_free(res);
+    /* bad bodies */
+    unique_key(key, sizeof key);
+    res = checkout_body(&buyer, key, "{\"tool_id\": \"abc\"}");
+    CHECK_INT(res->status, 422);
+    CHECK(http_problem_has_field(res, "tool_id"));
+    http_response_free(res);
+    res = checkout_body(&buyer, key, "{\"tool_id\": \"1\", \"price\": 0}");
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    res = checkout_body(&buyer, key, "{\"tool_id\": ");
+    CHECK_INT(res->status, 400);
+    http_response_free(res);
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id)), before);
+    check_money();
+}
+
+typedef struct {
+    const http_user *u;
+    const char *key, *tool;
+    long status;
+    char id[32];
+} race_arg;
+
+static void *race_checkout(void *p)
+{
+    race_arg *a = p;
+    http_response *res = checkout(a->u, a->key, a->tool);
+    a->status = res->status;
+    snprintf(a->id, sizeof a->id, "%s", res->status == 201 && http_json_string(res, "id") ? http_json_string(res, "id") : "");
+    http_response_free(res);
+    return NULL;
+}
+
+static void test_idempotency_concurrent(void)
+{
+    enum { N = 20 };
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], key[96];
+    tool_new(&dev, "one_time", 900, 0, tool);
+    unique_key(key, sizeof key);
+    pthread_t threads[N];
+    race_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (race_arg){.u = &buyer, .key = key, .tool = tool};
+        pthread_create(&threads[i], NULL, race_checkout, &args[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(threads[i], NULL);
+    const char *id = NULL;
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK(args[i].status == 201 || args[i].status == 409);
+        if (args[i].status == 201) {
+            ok++;
+            if (!id)
+                id = args[i].id;
+            CHECK_STR(args[i].id, id);
+        }
+    }
+    CHECK(ok >= 1);
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id)), 1);
+    check_money();
+}
+
+/* ---- webhooks ---------------------------------------------------------------------------------- */
+
+static void test_webhook_refusals(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], id[32], evt[80];
+    tool_new(&dev, "one_time", 250, 0, tool);
+    buy_pending(&buyer, tool, id);
+    provider_event_id(evt, sizeof evt);
+    char *body = provider_event(evt, "payment.succeeded",
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)250,
+                                          "currency", "USD"));
+    int64_t now = (int64_t)time(NULL);
+
+    /* forged (another secret), stale, from the future, missing, garbage, body changed after signing */
+    http_response *res = provider_deliver(body, "not-the-secret", 0);
+    CHECK_INT(res->status, 401);
+    CHECK(http_is_problem(res, 401));
+    http_response_free(res);
+    res = provider_deliver(body, NULL, now - 301);
+    CHECK_INT(res->status, 401);
+    http_response_free(res);
+    res = provider_deliver(body, NULL, now + 400);
+    CHECK_INT(res->status, 401);
+    http_response_free(res);
+    res = provider_deliver_header(body, NULL);
+    CHECK_INT(res->status, 401);
+    http_response_free(res);
+    res = provider_deliver_header(body, "t=1,v1=zz");
+    CHECK_INT(res->status, 401);
+    http_response_free(res);
+    char signature[160];
+    provider_sign(provider_secret(), now, body, strlen(body), signature, sizeof signature);
+    char *tampered = strdup(body);
+    char *amount = strstr(tampered, "250");
+    if (amount)
+        amount[0] = '1'; /* 150: same length, different bytes */
+    res = provider_deliver_header(tampered, signature);
+    CHECK_INT(res->status, 401);
+    http_response_free(res);
+    free(tampered);
+    CHECK_STR(txn_status(&buyer, id), "pending");
+    CHECK_INT(event_recorded(evt), 0);
+
+    /* signed but malformed: bad JSON 400, missing fields 422, unknown type 422 */
+    res = provider_deliver("{\"id\": ", NULL, 0);
+    CHECK_INT(res->status, 400);
+    http_response_free(res);
+    res = provider_deliver("{\"id\": \"evt_x\", \"type\": \"payment.succeeded\"}", NULL, 0);
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    char *odd = provider_event("evt_odd_type", "customer.created", json_object());
+    res = provider_deliver(odd, NULL, 0);
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    free(odd);
+    char *dup_keys = "{\"id\": \"a\", \"id\": \"b\", \"type\": \"payment.failed\", \"created\": 1, \"data\": {}}";
+    res = provider_deliver(dup_keys, NULL, 0);
+    CHECK_INT(res->status, 400);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "pending");
+    CHECK_INT(sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", atoll(id)), 0);
+
+    /* amount mismatch: 422, flagged, still pending, nothing posted; currency mismatch the same */
+    char evt2[80];
+    provider_event_id(evt2, sizeof evt2);
+    res = provider_payment_succeeded(evt2, id, 249, "USD");
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    CHECK_INT(sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", atoll(id)), 1);
+    res = provider_payment_succeeded(NULL, id, 250, "EUR");
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "pending");
+    CHECK_INT(postings_of(id, "purchase"), 0);
+    /* unknown transaction */
+    res = provider_payment_succeeded(NULL, "999999999", 250, "USD");
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    /* payout events go to core/payout: an unknown payout is refused, not recorded */
+    res = provider_payout(NULL, "payout.paid", "999999999", NULL);
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    /* refund of a pending transaction: 409, the provider retries later */
+    res = provider_payment_refunded(NULL, id, 250);
+    CHECK_INT(res->status, 409);
+    http_response_free(res);
+
+    /* the real one completes; replaying it (same event id) is 200 and changes nothing */
+    res = provider_deliver(body, NULL, 0);
+    CHECK_INT(res->status, 200);
+    CHECK(json_is_false(json_object_get(res->json, "duplicate")));
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_INT(event_recorded(evt), 1);
+    int64_t downloads = sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool));
+    res = provider_deliver(body, NULL, 0);
+    CHECK_INT(res->status, 200);
+    CHECK(json_is_true(json_object_get(res->json, "duplicate")));
+    http_response_free(res);
+    /* a second success under another event id: 200, still one posting */
+    res = provider_payment_succeeded(NULL, id, 250, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), downloads);
+    CHECK_INT(postings_of(id, "purchase"), 1);
+    /* a late failure does not undo a completed purchase */
+    res = provider_payment_failed(NULL, id, "card_declined");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "completed");
+    free(body);
+    check_money();
+}
+
+static void test_payment_failed(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], id[32];
+    tool_new(&dev, "one_time", 300, 0, tool);
+    buy_pending(&buyer, tool, id);
+    http_response *res = provider_payment_failed(NULL, id, "card_declined");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "failed");
+    CHECK_INT(execute_status(&buyer, tool), 402);
+    res = get_txn(&buyer, id, "/receipt");
+    CHECK_INT(res->status, 409);
+    http_response_free(res);
+    CHECK_INT(postings_of(id, "purchase"), 0);
+    check_money();
+}
+
+typedef struct {
+    const char *body;
+    long status;
+} delivery_arg;
+
+static void *deliver_thread(void *p)
+{
+    delivery_arg *a = p;
+    http_response *res = provider_deliver(a->body, NULL, 0);
+    a->status = res->status;
+    http_response_free(res);
+    return NULL;
+}
+
+static void test_parallel_deliveries(void)
+{
+    enum { N = 200 };
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], id[32], evt[80];
+    tool_new(&dev, "one_time", 4999, 0, tool);
+    buy_pending(&buyer, tool, id);
+    provider_event_id(evt, sizeof evt);
+    char *body = provider_event(evt, "payment.succeeded",
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)4999,
+                                          "currency", "USD"));
+    static pthread_t threads[N];
+    static delivery_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (delivery_arg){.body = body};
+        if (pthread_create(&threads[i], NULL, deliver_thread, &args[i]) != 0) {
+            fprintf(stderr, "pthread_create failed at %d\n", i);
+            exit(2);
+        }
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        ok += args[i].status == 200;
+        if (args[i].status != 200)
+            fprintf(stderr, "  delivery %d answered %ld\n", i, args[i].status);
+    }
+    CHECK_INT(ok, N);
+    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_INT(postings_of(id, "purchase"), 1);
+    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", atoll(id)), 1);
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", atoll(tool)), 1);
+    free(body);
+    check_money();
+}
+
+/* ---- refunds and subscriptions ---------------------------------------------------------------- */
+
+static void test_refund(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], id[32];
+    tool_new(&dev, "one_time", 1234, 0, tool);
+    buy_pending(&buyer, tool, id);
+    http_response *res = provider_payment_succeeded(NULL, id, 1234, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    /* a partial refund is not supported: 422 and flagged, nothing changes */
+    res = provider_payment_refunded(NULL, id, 1000);
+    CHECK_INT(res->status, 422);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "completed");
+    res = provider_payment_refunded(NULL, id, 1234);
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_STR(txn_status(&buyer, id), "refunded");
+    CHECK_INT(execute_status(&buyer, tool), 402);
+    CHECK_INT(postings_of(id, "purchase"), 1);
+    CHECK_INT(postings_of(id, "refund"), 1);
+    /* a second refund event changes nothing */
+    res = provider_payment_refunded(NULL, id, 1234);
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_INT(postings_of(id, "refund"), 1);
+    /* after a refund the tool can be bought again */
+    char id2[32];
+    buy_pending(&buyer, tool, id2);
+    res = provider_payment_succeeded(NULL, id2, 1234, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    check_money();
+}
+
+static void test_subscription_extends(void)
+{
+    http_user dev, buyer;
+    developer_new(&dev);
+    user_new(&buyer);
+    char tool[32], id[32], id2[32];
+    tool_new(&dev, "subscription", 300, 30, tool);
+    buy_pending(&buyer, tool, id);
+    http_response *res = provider_payment_succeeded(NULL, id, 300, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    /* access ends about 30 days from now */
+    int64_t days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
+                           atoll(tool));
+    CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
+    /* a renewal adds to what is left: about 60 days */
+    buy_pending(&buyer, tool, id2);
+    res = provider_payment_succeeded(NULL, id2, 300, "USD");
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", atoll(tool));
+    CHECK(days >= 60 * 24 - 1 && days <= 60 * 24);
+    /* refunding the renewal takes its 30 days back, access stays */
+    res = provider_payment_refunded(NULL, id2, 300);
+    CHECK_INT(res->status, 200);
+    http_response_free(res);
+    days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", atoll(tool));
+    CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
+    CHECK_INT(execute_status(&buyer, tool), 200);
+    /* an expired subscription answers 402 again */
+    mkt_error err = MKT_ERROR_INIT;
+    db_exec(conn(), "UPDATE tool_access SET access_until = NOW(6) - INTERVAL 1 SECOND WHERE tool_id = ?",
+            DB_PARAMS(db_int(atoll(tool))), NULL, &err);
+    error_clear(&err);
+    CHECK_INT(execute_status(&buyer, tool), 402);
+    check_money();
+}
+
+int main(void)
+{
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    http_set_timeout_ms(60000);
+    RUN(test_buy_webhook_receipt_execute);
+    RUN(test_free_tool_completes_at_once);
+    RUN(test_idempotency);
+    RUN(test_idempotency_concurrent);
+    RUN(test_webhook_refusals);
+    RUN(test_payment_failed);
+    RUN(test_parallel_deliveries);
+    RUN(test_refund);
+    RUN(test_subscription_extends);
+    if (test_db)
+        db_close(test_db);
+    config_free(&test_cfg);
+    return check_finish();
+}
