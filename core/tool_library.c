@@ -345,8 +345,13 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         .price_cents = db_rows_int(rows, 0, XCOL_PRICE), .currency = db_rows_text(rows, 0, XCOL_CURRENCY),
     };
     if (!tool_record_visible_to(t.status, t.developer_id, caller)) {
-        error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
-        return NULL;
+        int bought = strcmp(t.status, "delisted") == 0 ? tool_record_bought(db, t.id, caller, err) : 0;
+        if (bought < 0)
+            return NULL;
+        if (!bought) {
+            error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+            return NULL;
+        }
     }
     if (tool_library_can_execute(db, caller, &t, err) < 0)
         return NULL;

@@ -136,13 +136,32 @@ int tool_record_visible(const tool_record *t, const account_caller *caller)
     return tool_record_visible_to(t->status, t->developer_id, caller);
 }
 
+/* A buyer keeps seeing a tool they paid for after it is delisted: any tool_access row counts, even
+ * an expired subscription (they bought it; running it is tool_library_can_execute's decision).
+ * 1 yes, 0 no, -1 on a database error. */
+int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mkt_error *err)
+{
+    if (!caller || caller->user_id <= 0)
+        return 0;
+    db_rows rows = {0};
+    if (db_query(db, "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? LIMIT 1",
+                 DB_PARAMS(db_int(caller->user_id), db_int(tool_id)), &rows, err) < 0)
+        return -1;
+    int found = rows.row_count > 0;
+    db_rows_free(&rows);
+    return found;
+}
+
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
 {
     if (tool_record_load(db, ref, out, err) < 0)
         return -1;
     if (!tool_record_visible(out, caller)) {
+        int bought = strcmp(out->status, "delisted") == 0 ? tool_record_bought(db, out->id, caller, err) : 0;
+        if (bought > 0)
+            return 0;
         tool_record_free(out);
-        return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+        return bought < 0 ? -1 : error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
     }
     return 0;
 }

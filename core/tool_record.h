@@ -45,10 +45,14 @@ int tool_record_ref_id(const char *ref, int64_t *id);
 /* caller may be NULL (anonymous). The owner is the developer profile that created the tool. */
 int tool_record_is_owner(const tool_record *t, const account_caller *caller);
 /* Published tools are public; drafts only for the owner; delisted ones for the owner, moderators
- * and admins (buyers who own a delisted tool are added by the money issue). */
+ * and admins — and for buyers, which needs the database: see tool_record_bought. */
 int tool_record_visible(const tool_record *t, const account_caller *caller);
 /* The same rule from the two facts it needs, for callers that did not load a whole record. */
 int tool_record_visible_to(const char *status, int64_t developer_id, const account_caller *caller);
+
+/* Has the caller ever bought this tool (any tool_access row, even expired)? Buyers keep seeing a
+ * delisted tool. 1 yes, 0 no, -1 on a database error. */
+int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mkt_error *err);
 
 /* Loads and applies visibility: 404 (the same answer as a missing tool) when the caller may not see it. */
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/bench/money.sh [build-dir] — the money benchmark (issue 4, "Measure").
+#
+# Starts a throwaway stack (scripts/stack, TEST config: --test, plus workers = 2 x CPUs and
+# min_payout_cents = the payout size) in a temporary directory, then runs bench_money_load
+# (tests/bench/money_load.c) against it:
+#   a) completed purchases/s: POST /transactions (unique Idempotency-Key) + a payment.succeeded webhook
+#      signed with the stack's secret (HMAC-SHA256), per purchase, through nginx
+#   b) payouts/s: POST /developers/me/payouts (small amounts against the balance the purchases made)
+#   c) the MariaDB baseline on the same server in the same run: transactions with the same row writes
+#      as one completed purchase (3 transactions, 12 writes) and one payout (1 transaction, 5 writes)
+#      on scratch tables, same concurrency, through the stack's socket with the server's credentials
+# and prints rate, p50/p99 and the ratio server/baseline. It prints figures; it is not a test.
+# The stack is stopped at the end (Ctrl-C included) by the PIDs it recorded (scripts/stack stop).
+#
+# Settings (environment): BENCH_DURATION (s per phase, 10), BENCH_CLIENTS (16), BENCH_WORKERS
+# (2 x CPUs), BENCH_PRICE (cents, 5000), BENCH_PAYOUT (cents, 100).
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="${1:-$REPO_DIR/build}"
+[[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$PWD/$BUILD_DIR"
+STACK="$REPO_DIR/scripts/stack"
+CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
+DURATION="${BENCH_DURATION:-10}"
+CLIENTS="${BENCH_CLIENTS:-16}"
+WORKERS="${BENCH_WORKERS:-$(( 2 * CPUS ))}"
+PRICE="${BENCH_PRICE:-5000}"
+PAYOUT="${BENCH_PAYOUT:-100}"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+for tool in nginx curl; do
+    command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps)"
+done
+
+BIN="$BUILD_DIR/marketplace"
+LOAD="$BUILD_DIR/tests/bench/bench_money_load"
+if [[ ! -x "$BIN" || ! -x "$LOAD" ]]; then
+    [[ -f "$BUILD_DIR/CMakeCache.txt" ]] || cmake -S "$REPO_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+    cmake --build "$BUILD_DIR" -j"$CPUS" --target marketplace bench_money_load >&2
+fi
+BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
+
+TMP="$(mktemp -d /tmp/mkt-bench-money.XXXXXX)"
+STACK_DIR="$TMP/stack"
+STARTED=0
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ "$STARTED" == 1 ]]; then
+        "$STACK" stop --dir "$STACK_DIR" >&2 || true
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=""
+for _ in $(seq 100); do
+    port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
+say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers, min_payout_cents=$PAYOUT)"
+STARTED=1
+"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test \
+    --set "workers=$WORKERS" --set "min_payout_cents=$PAYOUT" >"$TMP/stack.log" 2>&1 ||
+    { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
+
+echo "money bench: build $BUILD_DIR (${BUILD_TYPE:-?}), $CPUS CPUs, $WORKERS workers, stack config: test (--test)," \
+     "client and server on the same host"
+MKT_TEST_STACK="$STACK_DIR" "$LOAD" -c "$CLIENTS" -d "$DURATION" --price "$PRICE" --payout "$PAYOUT"
