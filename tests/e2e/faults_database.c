@@ -18,6 +18,7 @@
 
 #include "tests/support/check.h"
 #include "tests/support/http.h"
+#include "tests/support/procs.h"
 #include "tests/support/stack_env.h"
 
 #define MAX_WORKERS 256
@@ -25,20 +26,6 @@
 static char g_script[1024], g_stack_dir[1024];
 static pid_t g_master;
 static int g_db_stopped;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double seconds)
-{
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
 
 /* Runs `scripts/stack COMMAND --dir DIR`; returns its exit status (or -1). */
 static int stack_command(const char *command)
@@ -71,7 +58,7 @@ static void restart_database(void)
             g_db_stopped = 0;
             return;
         }
-        sleep_s(1.0);
+        procs_sleep(1.0);
     }
     fprintf(stderr, "  could not start the database again: later tests will fail\n");
 }
@@ -82,71 +69,6 @@ static void on_fatal_signal(int sig)
     restart_database();
     signal(sig, SIG_DFL);
     raise(sig);
-}
-
-static char proc_state(pid_t pid, pid_t *ppid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *close = strrchr(buf, ')');
-    char state = 0;
-    int parent = 0;
-    if (!close || sscanf(close + 1, " %c %d", &state, &parent) != 2)
-        return 0;
-    if (ppid)
-        *ppid = parent;
-    return state;
-}
-
-static int alive(pid_t pid)
-{
-    char s = proc_state(pid, NULL);
-    return s && s != 'Z' && s != 'X';
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The master's live children, sorted (via /proc/PID/task/PID/children or a /proc scan). */
-static size_t workers_of(pid_t master, pid_t *out, size_t max)
-{
-    size_t n = 0;
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)master, (int)master);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        int pid;
-        while (n < max && fscanf(f, "%d", &pid) == 1)
-            if (alive(pid))
-                out[n++] = pid;
-        fclose(f);
-    } else {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        while (d && (e = readdir(d)) && n < max) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0)
-                continue;
-            pid_t parent = 0;
-            char s = proc_state((pid_t)pid, &parent);
-            if (s && s != 'Z' && s != 'X' && parent == master)
-                out[n++] = (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
-    }
-    qsort(out, n, sizeof *out, cmp_pid);
-    return n;
 }
 
 static int same_set(const pid_t *a, size_t na, const pid_t *b, size_t nb)
@@ -162,16 +84,16 @@ static int same_set(const pid_t *a, size_t na, const pid_t *b, size_t nb)
 /* Polls /health until it answers `status` (up to timeout seconds); returns the seconds it took or -1. */
 static double wait_health(long status, double timeout)
 {
-    double start = now_s();
+    double start = procs_now();
     for (;;) {
         http_response *res = http_get("/health", NULL);
         long got = res->status;
         http_response_free(res);
         if (got == status)
-            return now_s() - start;
-        if (now_s() - start > timeout)
+            return procs_now() - start;
+        if (procs_now() - start > timeout)
             return -1;
-        sleep_s(0.2);
+        procs_sleep(0.2);
     }
 }
 
@@ -202,7 +124,7 @@ static void test_database_outage(void)
     CHECK(wait_health(200, 5.0) >= 0);
 
     pid_t before[MAX_WORKERS], during[MAX_WORKERS], after[MAX_WORKERS];
-    size_t n_before = workers_of(g_master, before, MAX_WORKERS);
+    size_t n_before = procs_workers_of(g_master, before, MAX_WORKERS);
     CHECK(n_before >= 1);
 
     /* ---- down ---- */
@@ -224,27 +146,27 @@ static void test_database_outage(void)
 
     /* every worker answers the same way, quickly (one request per worker and then some) */
     for (size_t i = 0; i < 2 * n_before + 2; i++) {
-        double t0 = now_s();
+        double t0 = procs_now();
         res = http_get("/me", u.token);
-        EXPECT_UNAVAILABLE(res, now_s() - t0, "GET /me");
+        EXPECT_UNAVAILABLE(res, procs_now() - t0, "GET /me");
         http_response_free(res);
     }
-    double t0 = now_s();
+    double t0 = procs_now();
     json_t *login = json_pack("{s:s, s:s}", "email", u.email, "password", u.password);
     res = http_post_json("/auth/login", NULL, login);
-    EXPECT_UNAVAILABLE(res, now_s() - t0, "POST /auth/login"); /* not a 401: the password may be right */
+    EXPECT_UNAVAILABLE(res, procs_now() - t0, "POST /auth/login"); /* not a 401: the password may be right */
     http_response_free(res);
     json_decref(login);
     char email[160];
     http_unique_email(email, sizeof email, "outage");
     json_t *reg = json_pack("{s:s, s:s, s:s}", "email", email, "password", "during the outage", "display_name", "Down");
-    t0 = now_s();
+    t0 = procs_now();
     res = http_post_json("/auth/register", NULL, reg);
-    EXPECT_UNAVAILABLE(res, now_s() - t0, "POST /auth/register");
+    EXPECT_UNAVAILABLE(res, procs_now() - t0, "POST /auth/register");
     http_response_free(res);
-    t0 = now_s();
+    t0 = procs_now();
     res = http_get("/developers/1", NULL);
-    EXPECT_UNAVAILABLE(res, now_s() - t0, "GET /developers/1");
+    EXPECT_UNAVAILABLE(res, procs_now() - t0, "GET /developers/1");
     http_response_free(res);
     /* routes that never touch the database keep working */
     res = http_raw("GET", "/metrics", NULL, NULL, 0);
@@ -255,8 +177,8 @@ static void test_database_outage(void)
     http_response_free(res);
 
     /* nobody crashed: the very same workers are there */
-    CHECK(alive(g_master));
-    size_t n_during = workers_of(g_master, during, MAX_WORKERS);
+    CHECK(procs_alive(g_master));
+    size_t n_during = procs_workers_of(g_master, during, MAX_WORKERS);
     if (!same_set(before, n_before, during, n_during))
         fprintf(stderr, "  the workers changed during the outage (%zu before, %zu now)\n", n_before, n_during);
     CHECK(same_set(before, n_before, during, n_during));
@@ -296,8 +218,8 @@ static void test_database_outage(void)
     CHECK_INT(http_login(email, "during the outage", token, sizeof token), 200);
 
     /* still the same workers: the outage cost reconnects, not processes */
-    CHECK(alive(g_master));
-    size_t n_after = workers_of(g_master, after, MAX_WORKERS);
+    CHECK(procs_alive(g_master));
+    size_t n_after = procs_workers_of(g_master, after, MAX_WORKERS);
     CHECK(same_set(before, n_before, after, n_after));
 }
 
@@ -338,7 +260,7 @@ int main(void)
     snprintf(g_stack_dir, sizeof g_stack_dir, "%s", dir);
     const char *master = stack_env("MKT_MASTER_PID");
     g_master = master ? (pid_t)atoi(master) : 0;
-    if (g_master <= 1 || !alive(g_master)) {
+    if (g_master <= 1 || !procs_alive(g_master)) {
         fprintf(stderr, "stack.env has no live MKT_MASTER_PID\n");
         return 2;
     }

@@ -30,6 +30,7 @@
 #include "sql/db.h"
 #include "tests/support/check.h"
 #include "tests/support/http.h"
+#include "tests/support/procs.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
@@ -44,90 +45,19 @@ static pid_t g_master;
 static config g_cfg;
 static db *g_db;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double seconds)
-{
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
-
 /* ---- processes (as tests/e2e/faults_workers.c) ------------------------------------------------- */
-
-static char proc_state(pid_t pid, pid_t *ppid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *close = strrchr(buf, ')');
-    char state = 0;
-    int parent = 0;
-    if (!close || sscanf(close + 1, " %c %d", &state, &parent) != 2)
-        return 0;
-    if (ppid)
-        *ppid = parent;
-    return state;
-}
-
-static int alive(pid_t pid)
-{
-    char s = proc_state(pid, NULL);
-    return s && s != 'Z' && s != 'X';
-}
-
-static size_t workers_of(pid_t master, pid_t *out, size_t max)
-{
-    size_t n = 0;
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)master, (int)master);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        int pid;
-        while (n < max && fscanf(f, "%d", &pid) == 1)
-            if (alive(pid))
-                out[n++] = pid;
-        fclose(f);
-    } else {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        while (d && (e = readdir(d)) && n < max) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0)
-                continue;
-            pid_t parent = 0;
-            char s = proc_state((pid_t)pid, &parent);
-            if (s && s != 'Z' && s != 'X' && parent == master)
-                out[n++] = (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
-    }
-    return n;
-}
 
 static int wait_workers(size_t count, double timeout, size_t *out_n)
 {
     pid_t now[MAX_WORKERS];
-    double deadline = now_s() + timeout;
+    double deadline = procs_now() + timeout;
     for (;;) {
-        *out_n = workers_of(g_master, now, MAX_WORKERS);
+        *out_n = procs_workers_of(g_master, now, MAX_WORKERS);
         if (*out_n == count)
             return 1;
-        if (now_s() > deadline)
+        if (procs_now() > deadline)
             return 0;
-        sleep_s(0.05);
+        procs_sleep(0.05);
     }
 }
 
@@ -340,7 +270,7 @@ static void *payout_loop(void *arg)
     payout_slot *s = arg;
     int64_t amount = g_cfg.min_payout_cents > 500 ? g_cfg.min_payout_cents : 500;
     while (!atomic_load(&g_stop)) {
-        sleep_s(0.15);
+        procs_sleep(0.15);
         json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", "USD");
         http_response *res = http_post_json("/developers/me/payouts", g_dev.token, body);
         json_decref(body);
@@ -398,11 +328,11 @@ static void *killer_loop(void *arg)
     killer_slot *k = arg;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     while (!atomic_load(&g_stop)) {
-        sleep_s(KILL_INTERVAL * (0.5 + (double)(rand_r(&seed) % 1000) / 1000.0));
+        procs_sleep(KILL_INTERVAL * (0.5 + (double)(rand_r(&seed) % 1000) / 1000.0));
         if (atomic_load(&g_stop))
             break;
         pid_t w[MAX_WORKERS];
-        size_t n = workers_of(g_master, w, MAX_WORKERS);
+        size_t n = procs_workers_of(g_master, w, MAX_WORKERS);
         /* the master backs off respawning workers that die young: always leave one serving */
         if (n < 2) {
             k->skipped++;
@@ -502,12 +432,12 @@ static int64_t developer_balance(int64_t developer_id, const char *bucket)
 static void reset_backoff(size_t count)
 {
     pid_t w[MAX_WORKERS];
-    sleep_s(5.5);
-    size_t n = workers_of(g_master, w, MAX_WORKERS);
+    procs_sleep(5.5);
+    size_t n = procs_workers_of(g_master, w, MAX_WORKERS);
     if (n == 0)
         return;
     CHECK_INT(kill(w[0], SIGKILL), 0);
-    sleep_s(0.1);
+    procs_sleep(0.1);
     size_t n_now = 0;
     int recovered = wait_workers(count, 10.0, &n_now);
     if (!recovered)
@@ -520,7 +450,7 @@ static void reset_backoff(size_t count)
 static void test_kill_workers_during_money_load(void)
 {
     pid_t before[MAX_WORKERS];
-    size_t n_before = workers_of(g_master, before, MAX_WORKERS);
+    size_t n_before = procs_workers_of(g_master, before, MAX_WORKERS);
     CHECK(n_before >= 1);
     if (n_before < 1)
         return;
@@ -541,9 +471,9 @@ static void test_kill_workers_during_money_load(void)
         pthread_create(&buyers[i].thread, NULL, buyer_loop, &buyers[i]);
     }
     pthread_create(&payouts.thread, NULL, payout_loop, &payouts);
-    sleep_s(0.5); /* some completions first, so the payouts have something to take */
+    procs_sleep(0.5); /* some completions first, so the payouts have something to take */
     pthread_create(&killer.thread, NULL, killer_loop, &killer);
-    sleep_s(LOAD_SECONDS);
+    procs_sleep(LOAD_SECONDS);
     atomic_store(&g_stop, 1);
     pthread_join(killer.thread, NULL);
     for (int i = 0; i < BUYERS; i++)
@@ -575,15 +505,15 @@ static void test_kill_workers_during_money_load(void)
 
     /* the master survived and replaced every worker */
     size_t n_now = 0;
-    double t_stop = now_s();
+    double t_stop = procs_now();
     int recovered = wait_workers(n_before, 20.0, &n_now);
     if (!recovered)
         fprintf(stderr, "  workers did not come back: %zu of %zu after 20 s\n", n_now, n_before);
     else
         fprintf(stderr, "  %zu workers again %.2f s after the load (%d kill ticks skipped: fewer than 2 alive)\n",
-                n_now, now_s() - t_stop, killer.skipped);
+                n_now, procs_now() - t_stop, killer.skipped);
     CHECK(recovered);
-    CHECK(alive(g_master));
+    CHECK(procs_alive(g_master));
 
     /* right after the faults: each transaction whole or untouched, the invariants hold */
     txn_summary s = check_transactions(g_tool, __LINE__);
@@ -611,7 +541,7 @@ static void test_kill_workers_during_money_load(void)
                 http_dump("retried payment.succeeded", res);
             http_response_free(res);
             if (status != 200)
-                sleep_s(0.2);
+                procs_sleep(0.2);
         }
         CHECK_INT(status, 200);
     }
@@ -710,7 +640,7 @@ int main(void)
     http_set_timeout_ms(10000);
     const char *master = stack_env("MKT_MASTER_PID");
     g_master = master ? (pid_t)atoi(master) : 0;
-    if (g_master <= 1 || !alive(g_master)) {
+    if (g_master <= 1 || !procs_alive(g_master)) {
         fprintf(stderr, "stack.env has no live MKT_MASTER_PID\n");
         return 2;
     }

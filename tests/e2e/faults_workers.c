@@ -19,6 +19,7 @@
 
 #include "tests/support/check.h"
 #include "tests/support/http.h"
+#include "tests/support/procs.h"
 #include "tests/support/stack_env.h"
 
 #define MAX_WORKERS 256
@@ -28,89 +29,7 @@ static pid_t g_master;
 static char g_server_log[1024];
 static http_user g_user;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double seconds)
-{
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
-
 /* ---- processes ---------------------------------------------------------------------------------- */
-
-/* State letter and parent pid from /proc/PID/stat; 0 when the process is gone. */
-static char proc_state(pid_t pid, pid_t *ppid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* the command name may contain spaces and parentheses: parse after the last ')' */
-    char *close = strrchr(buf, ')');
-    char state = 0;
-    int parent = 0;
-    if (!close || sscanf(close + 1, " %c %d", &state, &parent) != 2)
-        return 0;
-    if (ppid)
-        *ppid = parent;
-    return state;
-}
-
-static int alive(pid_t pid)
-{
-    char s = proc_state(pid, NULL);
-    return s && s != 'Z' && s != 'X';
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The master's live (non-zombie) children, sorted. Reads /proc/PID/task/PID/children when the kernel
- * has it, else scans /proc for processes whose parent is the master. */
-static size_t workers_of(pid_t master, pid_t *out, size_t max)
-{
-    size_t n = 0;
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)master, (int)master);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        int pid;
-        while (n < max && fscanf(f, "%d", &pid) == 1)
-            if (alive(pid))
-                out[n++] = pid;
-        fclose(f);
-    } else {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        while (d && (e = readdir(d)) && n < max) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0)
-                continue;
-            pid_t parent = 0;
-            char s = proc_state((pid_t)pid, &parent);
-            if (s && s != 'Z' && s != 'X' && parent == master)
-                out[n++] = (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
-    }
-    qsort(out, n, sizeof *out, cmp_pid);
-    return n;
-}
 
 static int contains(const pid_t *set, size_t n, pid_t pid)
 {
@@ -124,18 +43,18 @@ static int contains(const pid_t *set, size_t n, pid_t pid)
  * timeout seconds. Returns 1 on success and leaves the current set in out. */
 static int wait_workers(size_t count, const pid_t *old, size_t old_n, double timeout, pid_t *out, size_t *out_n)
 {
-    double deadline = now_s() + timeout;
+    double deadline = procs_now() + timeout;
     for (;;) {
-        *out_n = workers_of(g_master, out, MAX_WORKERS);
+        *out_n = procs_workers_of(g_master, out, MAX_WORKERS);
         int fresh = 1;
         for (size_t i = 0; old && i < *out_n; i++)
             if (contains(old, old_n, out[i]))
                 fresh = 0;
         if (*out_n == count && fresh)
             return 1;
-        if (now_s() > deadline)
+        if (procs_now() > deadline)
             return 0;
-        sleep_s(0.05);
+        procs_sleep(0.05);
     }
 }
 
@@ -241,9 +160,9 @@ static void *load_loop(void *arg)
     unsigned i = (unsigned)l->index;
     while (!atomic_load(&g_stop)) {
         int me = (i++ % 2) == 1;
-        double start = now_s();
+        double start = procs_now();
         http_response *res = me ? http_get("/me", g_user.token) : http_get("/health", NULL);
-        double end = now_s();
+        double end = procs_now();
         if (l->count == l->cap) {
             l->cap = l->cap ? l->cap * 2 : 4096;
             l->samples = realloc(l->samples, l->cap * sizeof *l->samples);
@@ -317,7 +236,7 @@ static load_stats load_summary(double after, int verbose)
 static void test_kill_workers_under_load(void)
 {
     pid_t before[MAX_WORKERS], now[MAX_WORKERS];
-    size_t n_before = workers_of(g_master, before, MAX_WORKERS);
+    size_t n_before = procs_workers_of(g_master, before, MAX_WORKERS);
     CHECK(n_before >= 2);
     if (n_before < 2) {
         fprintf(stderr, "  need at least two workers, found %zu\n", n_before);
@@ -326,7 +245,7 @@ static void test_kill_workers_under_load(void)
     double crashes_before = metric("marketplace_worker_crashes_total");
 
     load_start();
-    sleep_s(1.0);
+    procs_sleep(1.0);
 
     /* SIGSEGV to one worker (no core file: this is on purpose), SIGKILL to another */
     pid_t segv = before[0], killed = before[n_before - 1];
@@ -336,29 +255,29 @@ static void test_kill_workers_under_load(void)
                 strsignal(crash));
     struct rlimit no_core = {0, 0};
     prlimit(segv, RLIMIT_CORE, &no_core, NULL);
-    double t_segv = now_s();
+    double t_segv = procs_now();
     CHECK_INT(kill(segv, crash), 0);
-    sleep_s(0.3);
-    double t_kill = now_s();
+    procs_sleep(0.3);
+    double t_kill = procs_now();
     CHECK_INT(kill(killed, SIGKILL), 0);
 
     /* both replaced: the same number of workers, neither of the dead among them */
     pid_t dead[2] = {segv, killed};
     size_t n_now = 0;
     int recovered = wait_workers(n_before, dead, 2, 10.0, now, &n_now);
-    double t_recovered = now_s();
+    double t_recovered = procs_now();
     if (!recovered)
         fprintf(stderr, "  workers did not come back: %zu of %zu after 10 s\n", n_now, n_before);
     CHECK(recovered);
     fprintf(stderr, "  %zu workers again %.2f s after the SIGKILL\n", n_now, t_recovered - t_kill);
 
     /* keep the load on a while after recovery */
-    sleep_s(2.0);
+    procs_sleep(2.0);
     load_stop();
 
-    CHECK(alive(g_master));
-    CHECK(!alive(segv));
-    CHECK(!alive(killed));
+    CHECK(procs_alive(g_master));
+    CHECK(!procs_alive(segv));
+    CHECK(!procs_alive(killed));
     size_t fresh = 0;
     for (size_t i = 0; i < n_now; i++)
         fresh += !contains(before, n_before, now[i]);
@@ -385,7 +304,7 @@ static void test_kill_workers_under_load(void)
         logged_segv = log_mentions_kill(segv, crash);
         logged_kill = log_mentions_kill(killed, SIGKILL);
         if (!(logged_segv && logged_kill))
-            sleep_s(0.1);
+            procs_sleep(0.1);
     }
     if (!logged_segv)
         fprintf(stderr, "  %s has no 'worker %d ... killed by signal %d' line\n", g_server_log, (int)segv, crash);
@@ -411,16 +330,16 @@ static void test_sighup_under_load(void)
 {
     enum { RELOADS = 3 };
     pid_t first[MAX_WORKERS], before[MAX_WORKERS], now[MAX_WORKERS];
-    size_t n_first = workers_of(g_master, first, MAX_WORKERS);
+    size_t n_first = procs_workers_of(g_master, first, MAX_WORKERS);
     CHECK(n_first >= 1);
     int reloads_before = log_count("reloaded config");
 
     load_start();
-    sleep_s(1.0);
-    double t_first_hup = now_s();
+    procs_sleep(1.0);
+    double t_first_hup = procs_now();
     for (int r = 0; r < RELOADS; r++) {
-        size_t n_before = workers_of(g_master, before, MAX_WORKERS);
-        double t_hup = now_s();
+        size_t n_before = procs_workers_of(g_master, before, MAX_WORKERS);
+        double t_hup = procs_now();
         CHECK_INT(kill(g_master, SIGHUP), 0);
         size_t n_now = 0;
         int replaced = wait_workers(n_first, before, n_before, 15.0, now, &n_now);
@@ -433,12 +352,12 @@ static void test_sighup_under_load(void)
             fprintf(stderr, "\n");
         }
         CHECK(replaced);
-        fprintf(stderr, "  SIGHUP #%d: all %zu workers replaced in %.2f s\n", r + 1, n_now, now_s() - t_hup);
+        fprintf(stderr, "  SIGHUP #%d: all %zu workers replaced in %.2f s\n", r + 1, n_now, procs_now() - t_hup);
         for (size_t i = 0; i < n_before; i++)
-            CHECK(!alive(before[i]));
-        sleep_s(0.7);
+            CHECK(!procs_alive(before[i]));
+        procs_sleep(0.7);
     }
-    sleep_s(1.0);
+    procs_sleep(1.0);
     load_stop();
 
     load_stats st = load_summary(t_first_hup, 1);
@@ -448,14 +367,14 @@ static void test_sighup_under_load(void)
     CHECK(st.total_after >= 50);
     load_free();
 
-    CHECK(alive(g_master));
+    CHECK(procs_alive(g_master));
     for (size_t i = 0; i < n_first; i++)
-        CHECK(!alive(first[i]));
+        CHECK(!procs_alive(first[i]));
     int reloads_after = reloads_before;
     for (int i = 0; i < 30 && reloads_after < reloads_before + RELOADS; i++) {
         reloads_after = log_count("reloaded config");
         if (reloads_after < reloads_before + RELOADS)
-            sleep_s(0.1);
+            procs_sleep(0.1);
     }
     CHECK(reloads_after >= reloads_before + RELOADS);
 
@@ -472,7 +391,7 @@ int main(void)
     g_master = master ? (pid_t)atoi(master) : 0;
     const char *log = stack_env("MKT_SERVER_LOG");
     snprintf(g_server_log, sizeof g_server_log, "%s", log ? log : "");
-    if (g_master <= 1 || !alive(g_master) || !g_server_log[0]) {
+    if (g_master <= 1 || !procs_alive(g_master) || !g_server_log[0]) {
         fprintf(stderr, "stack.env has no live MKT_MASTER_PID or no MKT_SERVER_LOG\n");
         return 2;
     }
