@@ -191,6 +191,28 @@ char *request_query(const request *req, const char *name, mkt_error *err)
     return NULL;
 }
 
+int request_query_int(const request *req, const char *name, int64_t def, int64_t max, int64_t *out, mkt_error *err)
+{
+    char *text = request_query(req, name, err);
+    if (!text) {
+        if (error_is_set(err))
+            return -1;
+        *out = def;
+        return 0;
+    }
+    /* Digits only, and few enough that strtoll cannot overflow. */
+    size_t len = strlen(text);
+    int ok = len > 0 && len <= 18 && strspn(text, "0123456789") == len;
+    long long v = ok ? strtoll(text, NULL, 10) : 0;
+    free(text);
+    if (!ok || v < 1 || v > max) {
+        error_set(err, ERROR_BAD_REQUEST, "%s must be an integer from 1 to %lld", name, (long long)max);
+        return error_add_field(err, name, "must be an integer from 1 to %lld", (long long)max);
+    }
+    *out = v;
+    return 0;
+}
+
 int request_json_depth(const json_t *value, int limit)
 {
     if (limit < 0 || (!json_is_object(value) && !json_is_array(value)))

@@ -7,6 +7,7 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/account.h"
 #include "core/config.h"
@@ -63,6 +64,10 @@ const char *request_param_value(const request *req, const char *name);
 /* A query-string parameter, percent- and '+'-decoded into a malloc'd string (caller frees), or
  * NULL when absent. Decoding errors (bad %xx, embedded NUL) give NULL with a 400 naming the field. */
 char *request_query(const request *req, const char *name, mkt_error *err);
+
+/* A positive integer query parameter in [1, max]; absent gives def. Anything else (signs, spaces,
+ * junk, out of range) is a 400 naming the parameter. */
+int request_query_int(const request *req, const char *name, int64_t def, int64_t max, int64_t *out, mkt_error *err);
 
 /* Parses the body as a JSON object/array: 415 unless Content-Type is application/json, 400 for
  * malformed JSON, invalid UTF-8, duplicate keys or nesting deeper than REQUEST_MAX_JSON_DEPTH. An

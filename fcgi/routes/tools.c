@@ -22,28 +22,6 @@ static const char *tools_ref(const request *req)
     return request_param_value(req, "tool");
 }
 
-/* A positive integer query parameter within [1, max]; absent gives def. 400 naming it otherwise. */
-static int tools_query_int(request *req, const char *name, int64_t def, int64_t max, int64_t *out, mkt_error *err)
-{
-    char *text = request_query(req, name, err);
-    if (!text) {
-        if (error_is_set(err))
-            return -1;
-        *out = def;
-        return 0;
-    }
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    int ok = *text && *end == '\0' && strspn(text, "0123456789") == strlen(text) && v >= 1 && v <= max;
-    free(text);
-    if (!ok) {
-        error_set(err, ERROR_BAD_REQUEST, "%s must be an integer from 1 to %lld", name, (long long)max);
-        return error_add_field(err, name, "must be an integer from 1 to %lld", (long long)max);
-    }
-    *out = v;
-    return 0;
-}
-
 static int tools_create(request *req, response *res, mkt_error *err)
 {
     json_t *out = tool_builder_create(req->db, &req->caller, req->json, err);
@@ -90,8 +68,8 @@ static int tools_publish(request *req, response *res, mkt_error *err)
 static int tools_versions(request *req, response *res, mkt_error *err)
 {
     int64_t page, per_page;
-    if (tools_query_int(req, "page", 1, TOOLS_PAGE_MAX, &page, err) < 0 ||
-        tools_query_int(req, "per_page", TOOLS_PER_PAGE_DEFAULT, TOOLS_PER_PAGE_MAX, &per_page, err) < 0)
+    if (request_query_int(req, "page", 1, TOOLS_PAGE_MAX, &page, err) < 0 ||
+        request_query_int(req, "per_page", TOOLS_PER_PAGE_DEFAULT, TOOLS_PER_PAGE_MAX, &per_page, err) < 0)
         return -1;
     return routes_reply(res, 200,
                         tool_builder_versions(req->db, tools_caller(req), tools_ref(req), page, per_page, err));

@@ -13,29 +13,6 @@
 #define TRANSACTIONS_PER_PAGE_MAX 100
 #define TRANSACTIONS_PAGE_MAX 1000000
 
-/* A positive integer query parameter within [1, max]; absent gives def. 400 naming it otherwise. */
-static int transactions_query_int(request *req, const char *name, int64_t def, int64_t max, int64_t *out,
-                                  mkt_error *err)
-{
-    char *text = request_query(req, name, err);
-    if (!text) {
-        if (error_is_set(err))
-            return -1;
-        *out = def;
-        return 0;
-    }
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    int ok = *text && *end == '\0' && strspn(text, "0123456789") == strlen(text) && v >= 1 && v <= max;
-    free(text);
-    if (!ok) {
-        error_set(err, ERROR_BAD_REQUEST, "%s must be an integer from 1 to %lld", name, (long long)max);
-        return error_add_field(err, name, "must be an integer from 1 to %lld", (long long)max);
-    }
-    *out = v;
-    return 0;
-}
-
 static int transactions_create(request *req, response *res, mkt_error *err)
 {
     int status = 201;
@@ -64,8 +41,8 @@ static int transactions_receipt(request *req, response *res, mkt_error *err)
 static int transactions_list(request *req, response *res, mkt_error *err)
 {
     int64_t page, per_page;
-    if (transactions_query_int(req, "page", 1, TRANSACTIONS_PAGE_MAX, &page, err) < 0 ||
-        transactions_query_int(req, "per_page", TRANSACTIONS_PER_PAGE_DEFAULT, TRANSACTIONS_PER_PAGE_MAX, &per_page,
+    if (request_query_int(req, "page", 1, TRANSACTIONS_PAGE_MAX, &page, err) < 0 ||
+        request_query_int(req, "per_page", TRANSACTIONS_PER_PAGE_DEFAULT, TRANSACTIONS_PER_PAGE_MAX, &per_page,
                                err) < 0)
         return -1;
     char *as = request_query(req, "as", err);

@@ -282,6 +282,34 @@ static char *nested_text(int depth)
     return s;
 }
 
+static void test_query_int(void)
+{
+    static const struct {
+        const char *query;
+        int rc;
+        int64_t value;
+    } cases[] = {
+        {"", 0, 7},          {"page=1", 0, 1},     {"page=100", 0, 100}, {"page=101", -1, 0},
+        {"page=0", -1, 0},   {"page=-1", -1, 0},   {"page=+1", -1, 0},   {"page=1x", -1, 0},
+        {"page=", -1, 0},    {"page=%201", -1, 0}, {"page=1.0", -1, 0},  {"page=99999999999999999999", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        request req;
+        memset(&req, 0, sizeof req);
+        req.query = cases[i].query;
+        mkt_error err = MKT_ERROR_INIT;
+        int64_t v = 0;
+        CHECK_INT(request_query_int(&req, "page", 7, 100, &v, &err), cases[i].rc);
+        if (cases[i].rc == 0) {
+            CHECK_INT(v, cases[i].value);
+        } else {
+            CHECK_INT(err.kind, ERROR_BAD_REQUEST);
+            CHECK(err.field_count == 1 && strcmp(err.fields[0].field, "page") == 0);
+        }
+        error_clear(&err);
+    }
+}
+
 static void test_parse_json(void)
 {
     PARSE("application/json", "{\"a\": 1}", ERROR_NONE);
@@ -562,6 +590,7 @@ int main(void)
     RUN(test_json_depth);
     RUN(test_query);
     RUN(test_query_malformed);
+    RUN(test_query_int);
     RUN(test_parse_json);
     RUN(test_parse_json_empty_body);
     RUN(test_bearer_token);
