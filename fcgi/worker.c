@@ -15,6 +15,7 @@
 #include "core/account.h"
 #include "core/log.h"
 #include "core/tool_library.h"
+#include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
@@ -100,46 +101,6 @@ static uint64_t worker_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* Appends s as a JSON string body (without quotes) into buf; truncates safely. */
-static size_t worker_json_escape(char *buf, size_t size, const char *s)
-{
-    size_t o = 0;
-    for (; s && *s && o + 7 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(buf + o, size - o, "\\u%04x", c);
-        } else {
-            buf[o++] = (char)c;
-        }
-    }
-    buf[o] = '\0';
-    return o;
-}
-
-static void worker_access_log(const request *req, int status, uint64_t duration_us)
-{
-    char path[512], method[32], line[1024];
-    const char *uri = request_header(req, "REQUEST_URI");
-    char uri_path[512];
-    snprintf(uri_path, sizeof uri_path, "%.*s", uri ? (int)strcspn(uri, "?") : 0, uri ? uri : "");
-    worker_json_escape(path, sizeof path, uri_path);
-    worker_json_escape(method, sizeof method, req->method);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char ts[32];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(line, sizeof line,
-             "{\"time\":\"%s\",\"type\":\"access\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
-             "\"duration_us\":%llu,\"request_id\":\"%s\",\"pid\":%d}",
-             ts, method, path, status, (unsigned long long)duration_us, req->request_id ? req->request_id : "",
-             (int)getpid());
-    log_line(line);
 }
 
 static int worker_has_role(const account_caller *caller, route_access access)
@@ -237,7 +198,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
     }
     response_send(&res, fcgi->out, req.request_id);
     uint64_t duration = worker_now_us() - started;
-    worker_access_log(&req, res.status, duration);
+    access_log_write(&req, res.status, duration, &err);
     scoreboard_request_end(w->sb, w->slot, res.status, duration);
     error_clear(&err);
     response_free(&res);

@@ -1,7 +1,7 @@
 /* The HTTP contract every route shares, through real nginx: unknown routes are 404 and wrong methods
  * 405 with Allow, both as RFC 9457 problem documents; every answer (success or error, from the
- * server or from nginx) carries one X-Request-Id, equal to request_id in problem documents and to
- * the access-log line; /health and /metrics; JSON limits (depth 32, duplicate keys); nginx's
+ * server or from nginx) carries one X-Request-Id, equal to request_id in problem documents (the
+ * access-log line is tested in access_log.c); /health and /metrics; JSON limits (depth 32, duplicate keys); nginx's
  * security headers. Content-Length mismatches are nginx's business and not tested here. */
 #include <ctype.h>
 #include <stdio.h>
@@ -192,67 +192,6 @@ static void test_request_id_not_from_client(void)
         CHECK(strstr(res->body, "script") == NULL && strstr(res->body, "injected") == NULL);
         http_response_free(res);
     }
-}
-
-/* One JSON access-log line per request, with the request id, method, path, status, duration and pid. */
-static void test_access_log(void)
-{
-    http_response *res = http_get("/health?from=access-log-test", NULL);
-    CHECK_INT(res->status, 200);
-    char rid[64];
-    snprintf(rid, sizeof rid, "%s", res->request_id ? res->request_id : "none");
-    http_response_free(res);
-
-    const char *log_path = stack_env("MKT_SERVER_LOG");
-    CHECK(log_path != NULL);
-    if (!log_path)
-        return;
-    char path[1024];
-    snprintf(path, sizeof path, "%s", log_path);
-    json_t *entry = NULL;
-    /* the line is written right after the answer; allow a moment */
-    for (int attempt = 0; attempt < 50 && !entry; attempt++) {
-        FILE *f = fopen(path, "r");
-        if (!f)
-            break;
-        char *line = NULL;
-        size_t cap = 0;
-        int matches = 0;
-        while (getline(&line, &cap, f) > 0) {
-            if (!strstr(line, rid))
-                continue;
-            json_t *j = json_loads(line, 0, NULL);
-            if (j && json_is_object(j) && strcmp(json_string_value(json_object_get(j, "type")) ?: "", "access") == 0) {
-                matches++;
-                json_decref(entry);
-                entry = j;
-            } else {
-                json_decref(j);
-            }
-        }
-        free(line);
-        fclose(f);
-        if (entry)
-            CHECK_INT(matches, 1);
-        if (!entry) {
-            struct timespec pause = {0, 100 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-        }
-    }
-    CHECK(entry != NULL);
-    if (!entry) {
-        fprintf(stderr, "  no access-log line with request id %s in %s\n", rid, path);
-        return;
-    }
-    CHECK_STR(json_string_value(json_object_get(entry, "method")), "GET");
-    CHECK_STR(json_string_value(json_object_get(entry, "path")), "/api/marketplace/health");
-    CHECK_INT(json_integer_value(json_object_get(entry, "status")), 200);
-    CHECK_STR(json_string_value(json_object_get(entry, "request_id")), rid);
-    CHECK(json_is_integer(json_object_get(entry, "duration_us")));
-    CHECK(json_integer_value(json_object_get(entry, "duration_us")) >= 0);
-    CHECK(json_integer_value(json_object_get(entry, "pid")) > 1);
-    CHECK(json_is_string(json_object_get(entry, "time")));
-    json_decref(entry);
 }
 
 /* ---- operations --------------------------------------------------------------------------------- */
@@ -506,7 +445,6 @@ int main(void)
     RUN(test_query_string_ignored_by_router);
     RUN(test_request_id_everywhere);
     RUN(test_request_id_not_from_client);
-    RUN(test_access_log);
     RUN(test_health);
     RUN(test_metrics);
     RUN(test_json_depth);

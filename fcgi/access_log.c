@@ -1,0 +1,157 @@
+#include "fcgi/access_log.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define ACCESS_LOG_TEXT_MAX 512   /* source bytes of one echoed string (path, detail) */
+#define ACCESS_LOG_FIELD_MAX 128  /* source bytes of one field name */
+#define ACCESS_LOG_FIELDS 8       /* field names listed at most */
+#define ACCESS_LOG_ESCAPED(n) (6 * (n) + 2)  /* one source byte becomes at most 6 ("\u001f") */
+/* Every piece is bounded, so the whole line always fits and is never cut mid-token. */
+#define ACCESS_LOG_LINE_MAX                                                                     \
+    (1024 + 2 * ACCESS_LOG_ESCAPED(ACCESS_LOG_TEXT_MAX) + ACCESS_LOG_FIELDS * (ACCESS_LOG_ESCAPED(ACCESS_LOG_FIELD_MAX) + 1) + \
+     ACCESS_LOG_ESCAPED(64) * 3 + ACCESS_LOG_ESCAPED(16))
+
+typedef struct {
+    char text[ACCESS_LOG_LINE_MAX];
+    size_t len;
+} access_line;
+
+static void access_line_raw(access_line *l, const char *s, size_t n)
+{
+    if (l->len + n >= sizeof l->text)
+        return;  /* cannot happen (see ACCESS_LOG_LINE_MAX); never overrun */
+    memcpy(l->text + l->len, s, n);
+    l->len += n;
+    l->text[l->len] = '\0';
+}
+
+static void access_line_printf(access_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void access_line_printf(access_line *l, const char *fmt, ...)
+{
+    char piece[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(piece, sizeof piece, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        access_line_raw(l, piece, (size_t)n < sizeof piece ? (size_t)n : sizeof piece - 1);
+}
+
+/* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or 0 when it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF are not). */
+static size_t access_utf8_sequence(const unsigned char *s, size_t avail)
+{
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* A JSON string of at most max source bytes of s, cut on a character boundary. */
+static void access_line_string(access_line *l, const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    if (len > max)
+        len = max;
+    access_line_raw(l, "\"", 1);
+    for (size_t i = 0; i < len;) {
+        size_t n = access_utf8_sequence(p + i, len - i);
+        if (n == 0) {
+            access_line_raw(l, "\\ufffd", 6);
+            i++;
+        } else if (p[i] == '"' || p[i] == '\\') {
+            access_line_raw(l, "\\", 1);
+            access_line_raw(l, (const char *)p + i, 1);
+            i++;
+        } else if (p[i] < 0x20 || p[i] == 0x7f) {
+            access_line_printf(l, "\\u%04x", p[i]);
+            i++;
+        } else {
+            access_line_raw(l, (const char *)p + i, n);
+            i += n;
+        }
+    }
+    access_line_raw(l, "\"", 1);
+}
+
+static void access_line_key_string(access_line *l, const char *key, const char *value, size_t max)
+{
+    access_line_printf(l, ",\"%s\":", key);
+    access_line_string(l, value ? value : "", max);
+}
+
+static void access_line_problem(access_line *l, int status, const mkt_error *err)
+{
+    int failed = err && err->kind != ERROR_NONE;
+    error_kind kind = failed ? err->kind : ERROR_INTERNAL;
+    if (!failed && status < 500)
+        return;  /* a handler's own 4xx without an error (none today) has nothing more to say */
+    access_line_key_string(l, "problem", error_slug(kind), 64);
+    access_line_key_string(l, "detail", failed && err->message ? err->message : error_title(kind),
+                           ACCESS_LOG_TEXT_MAX);
+    if (!failed || err->field_count == 0)
+        return;
+    access_line_raw(l, ",\"fields\":[", 11);
+    for (size_t i = 0; i < err->field_count && i < ACCESS_LOG_FIELDS; i++) {
+        if (i)
+            access_line_raw(l, ",", 1);
+        access_line_string(l, err->fields[i].field ? err->fields[i].field : "", ACCESS_LOG_FIELD_MAX);
+    }
+    access_line_raw(l, "]", 1);
+}
+
+void access_log_write(const request *req, int status, uint64_t duration_us, const mkt_error *err)
+{
+    static access_line l;  /* ~12 KiB: off the stack; one request at a time per worker */
+    l.len = 0;
+    l.text[0] = '\0';
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *uri = request_header(req, "REQUEST_URI");
+    char path[ACCESS_LOG_TEXT_MAX + 1];
+    snprintf(path, sizeof path, "%.*s", uri ? (int)strcspn(uri, "?") : 0, uri ? uri : "");
+
+    access_line_printf(&l, "{\"time\":\"%s\",\"type\":\"access\"", ts);
+    access_line_key_string(&l, "method", req->method, 16);
+    access_line_key_string(&l, "path", path, ACCESS_LOG_TEXT_MAX);
+    access_line_printf(&l, ",\"status\":%d,\"duration_us\":%" PRIu64, status, duration_us);
+    access_line_key_string(&l, "request_id", req->request_id, 64);
+    access_line_printf(&l, ",\"pid\":%d", (int)getpid());
+    if (req->authenticated)
+        access_line_printf(&l, ",\"user_id\":\"%" PRId64 "\"", req->caller.user_id);
+    else
+        access_line_raw(&l, ",\"user_id\":null", 15);
+    if (status >= 400)
+        access_line_problem(&l, status, err);
+    access_line_raw(&l, "}", 1);
+    log_line(l.text);
+}
