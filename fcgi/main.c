@@ -15,7 +15,7 @@
 static void main_usage(FILE *out)
 {
     fprintf(out,
-            "usage: marketplace COMMAND [--config FILE]\n"
+            "usage: marketplace COMMAND [ARGS] [--config FILE]   (options may come anywhere)\n"
             "\n"
             "commands:\n"
             "  serve                 run the FastCGI master and its workers (foreground)\n"
@@ -30,6 +30,7 @@ static void main_usage(FILE *out)
 }
 
 typedef struct {
+    const char *command;
     const char *config_path;
     int config_required;
     const char *dir;
@@ -37,19 +38,38 @@ typedef struct {
     int arg_count;
 } main_options;
 
+/* Options may come anywhere: before the command, between its arguments or after them, as
+ * "--config FILE" or "--config=FILE". The first other word is the command. */
+static const char *main_option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
 static int main_parse(int argc, char **argv, main_options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->config_path = CONFIG_DEFAULT_PATH;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            opt->config_path = argv[++i];
+    for (int i = 1; i < argc; i++) {
+        const char *value;
+        if ((value = main_option_value(argc, argv, &i, "--config"))) {
+            opt->config_path = value;
             opt->config_required = 1;
-        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-            opt->dir = argv[++i];
+        } else if ((value = main_option_value(argc, argv, &i, "--dir"))) {
+            opt->dir = value;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            opt->command = "help";
         } else if (argv[i][0] == '-' || opt->arg_count == 4) {
             fprintf(stderr, "marketplace: unexpected argument '%s'\n", argv[i]);
             return -1;
+        } else if (!opt->command) {
+            opt->command = argv[i];
         } else {
             opt->args[opt->arg_count++] = argv[i];
         }
@@ -118,20 +138,20 @@ static int main_keygen(const config *cfg, const main_options *opt)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
-        main_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
     main_options opt;
     if (main_parse(argc, argv, &opt) < 0)
         return 2;
+    if (!opt.command || strcmp(opt.command, "help") == 0) {
+        main_usage(opt.command ? stdout : stderr);
+        return opt.command ? 0 : 2;
+    }
     config cfg;
     mkt_error err = MKT_ERROR_INIT;
     if (config_load(&cfg, opt.config_path, opt.config_required, &err) < 0) {
         config_free(&cfg);
         return main_fail(&err);
     }
-    const char *command = argv[1];
+    const char *command = opt.command;
     int rc;
     if (strcmp(command, "serve") == 0) {
         return master_run(opt.config_path, opt.config_required, &cfg);
