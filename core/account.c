@@ -173,7 +173,7 @@ typedef struct {
     const char *email, *display_name, *password_hash;
     const unsigned char *token_hash;
     int64_t ttl;
-    int64_t user_id; /* out */
+    int64_t user_id, session_id; /* out */
 } account_register_ctx;
 
 static int account_register_tx(db *db, void *arg, mkt_error *err)
@@ -191,7 +191,7 @@ static int account_register_tx(db *db, void *arg, mkt_error *err)
         return -1;
     }
     ctx->user_id = (int64_t)result.insert_id;
-    return account_session_insert(db, ctx->user_id, ctx->token_hash, ctx->ttl, NULL, err);
+    return account_session_insert(db, ctx->user_id, ctx->token_hash, ctx->ttl, &ctx->session_id, err);
 }
 
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err)
@@ -226,8 +226,12 @@ json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_erro
     free(hash);
     if (rc < 0)
         return NULL;
-    json_t *user = account_user_json(db, ctx.user_id, err);
-    return user ? json_pack("{s:o, s:s}", "user", user, "token", token) : NULL;
+    /* the same shape as login: a client handles both answers with one code path */
+    char *expires_at = account_session_expiry(db, ctx.session_id, err);
+    json_t *user = expires_at ? account_user_json(db, ctx.user_id, err) : NULL;
+    json_t *out = user ? json_pack("{s:o, s:s, s:s}", "user", user, "token", token, "expires_at", expires_at) : NULL;
+    free(expires_at);
+    return out;
 }
 
 /* ---- login, authenticate, logout, me -------------------------------------------------------- */

@@ -30,7 +30,7 @@ typedef struct {
     int64_t expires_at;   /* the session's expiry, Unix seconds */
 } account_caller;
 
-/* POST /auth/register {email, password, display_name} -> {user, token}. 409 email taken (field "email").
+/* POST /auth/register {email, password, display_name} -> {user, token, expires_at}. 409 email taken (field "email").
  * user: {id, email, display_name, roles: ["buyer", ...], created_at, developer?}. */
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err);
 /* POST /auth/login {email, password} -> {token, expires_at, user}. 401 on any mismatch, with the same

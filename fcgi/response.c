@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void response_json(response *res, int status, json_t *body)
 {
@@ -40,6 +41,14 @@ void response_header(response *res, const char *name, const char *value)
     res->header_count++;
 }
 
+static int response_has_header(const response *res, const char *name)
+{
+    for (int i = 0; i < res->header_count; i++)
+        if (strcasecmp(res->headers[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id)
 {
     error_kind kind = err->kind == ERROR_NONE ? ERROR_INTERNAL : err->kind;
@@ -62,6 +71,8 @@ void response_problem(response *res, const mkt_error *err, const char *instance,
     }
     response_json(res, status, problem);
     res->content_type = "application/problem+json; charset=utf-8";
+    if (status == 401 && !response_has_header(res, "WWW-Authenticate"))
+        response_header(res, "WWW-Authenticate", "Bearer realm=\"marketplace\"");  /* RFC 9110: every 401 */
 }
 
 const char *response_reason(int status)
@@ -110,7 +121,13 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     char *payload = NULL;
     size_t payload_len = 0;
     if (res->body) {
+        /* a JSON body ends with a newline, as text on a terminal (curl) should */
         payload = json_dumps(res->body, JSON_COMPACT);
+        char *terminated = payload ? realloc(payload, strlen(payload) + 2) : NULL;
+        if (terminated) {
+            payload = terminated;
+            strcat(payload, "\n");
+        }
         payload_len = payload ? strlen(payload) : 0;
     } else if (res->text) {
         payload_len = strlen(res->text);

@@ -168,8 +168,13 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     }
     if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
         return -1;
-    if (worker_authenticate(w, req, rt, err) < 0)
+    if (worker_authenticate(w, req, rt, err) < 0) {
+        if (err->kind == ERROR_UNAUTHORIZED)  /* RFC 6750: say whether the token itself was the problem */
+            response_header(res, "WWW-Authenticate",
+                            request_bearer_token(req) ? "Bearer realm=\"marketplace\", error=\"invalid_token\""
+                                                      : "Bearer realm=\"marketplace\"");
         return -1;
+    }
     if ((rt->flags & ROUTE_BODY) && request_parse_json(req, err) < 0)
         return -1;
     return rt->handler(req, res, err);

@@ -149,6 +149,10 @@ static void test_register_shape(void)
     const char *token = http_json_string(res, "token");
     CHECK(json_is_object(user));
     CHECK(token && strlen(token) >= 32);
+    /* the same shape as login: the session's expiry comes with the token */
+    const char *expires_at = http_json_string(res, "expires_at");
+    CHECK(is_rfc3339_utc(expires_at));
+    CHECK(expires_at && parse_utc(expires_at) > time(NULL));
     CHECK(json_is_string(json_object_get(user, "id")));
     const char *id = json_string_value(json_object_get(user, "id"));
     CHECK(id && *id && strspn(id, "0123456789") == strlen(id));
@@ -176,6 +180,21 @@ static void test_register_shape(void)
     CHECK_STR(http_json_string(me, "id"), id);
     http_response_free(me);
     http_response_free(res);
+}
+
+/* Every 401 says how to authenticate (RFC 9110 requires WWW-Authenticate on 401). */
+static void test_unauthorized_says_how(void)
+{
+    static const char *tokens[] = {NULL, "not-a-token", "0123456789abcdef0123456789abcdef0123456789a"};
+    for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
+        http_response *res = http_get("/me", tokens[i]);
+        CHECK_INT(res->status, 401);
+        const char *how = http_header(res, "WWW-Authenticate");
+        CHECK(how && strncmp(how, "Bearer realm=\"marketplace\"", 26) == 0);
+        if (tokens[i])
+            CHECK(how && strstr(how, "error=\"invalid_token\"") != NULL);
+        http_response_free(res);
+    }
 }
 
 static void test_register_duplicate(void)
@@ -984,6 +1003,7 @@ int main(void)
 {
     http_base_url(); /* exits at once when there is no stack */
     RUN(test_register_shape);
+    RUN(test_unauthorized_says_how);
     RUN(test_register_duplicate);
     RUN(test_register_race);
     RUN(test_login);

@@ -385,6 +385,21 @@ static void check_security_headers(const http_response *res, const char *what, i
 }
 #define CHECK_SECURITY_HEADERS(res, what) check_security_headers(res, what, __LINE__)
 
+/* JSON answers and problem documents end with a newline (a shell prompt after curl starts on its own
+ * line), and Content-Length counts it. */
+static void test_bodies_end_with_newline(void)
+{
+    static const char *paths[] = {"/health", "/no-such-route", "/me"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        http_response *res = http_get(paths[i], NULL);
+        CHECK(res->body_len > 1 && res->body[res->body_len - 1] == '\n' && res->body[res->body_len - 2] != '\n');
+        CHECK(res->json != NULL);
+        const char *length = http_header(res, "Content-Length");
+        CHECK(length && strtoul(length, NULL, 10) == res->body_len);
+        http_response_free(res);
+    }
+}
+
 static void test_security_headers(void)
 {
     http_response *res = http_get("/health", NULL);
@@ -449,6 +464,7 @@ int main(void)
     RUN(test_metrics);
     RUN(test_json_depth);
     RUN(test_duplicate_keys);
+    RUN(test_bodies_end_with_newline);
     RUN(test_security_headers);
     RUN(test_content_types);
     RUN(test_nginx_bad_request);

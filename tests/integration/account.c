@@ -169,7 +169,8 @@ static void test_register_and_me(void)
     CHECK(is_rfc3339_utc(str(user, "created_at")));
     CHECK(json_object_get(user, "developer") == NULL);
     CHECK(json_object_get(user, "password_hash") == NULL);
-    CHECK_INT(json_object_size(out), 2);
+    CHECK_INT(json_object_size(out), 3);  /* user, token, expires_at (as login answers) */
+    CHECK(is_rfc3339_utc(str(out, "expires_at")));
     CHECK(token && strlen(token) == AUTH_TOKEN_TEXT_LEN);
 
     account_caller caller;
