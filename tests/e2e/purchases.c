@@ -367,6 +367,45 @@ static void test_free_tool_completes_at_once(void)
     check_money();
 }
 
+/* The message for tool_id says what was wrong with what was sent, not "is required" for everything. */
+static const char *field_message(const http_response *res, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(res->json, "errors"), i, e)
+        if (strcmp(json_string_value(json_object_get(e, "field")) ?: "", field) == 0)
+            return json_string_value(json_object_get(e, "message"));
+    return NULL;
+}
+
+static void test_checkout_names_what_is_wrong(void)
+{
+    http_user buyer;
+    user_new(&buyer);
+    static const struct {
+        const char *body, *says;
+    } cases[] = {
+        {"{}", "is required"},
+        {"{\"tool_id\": null}", "is required"},
+        {"{\"tool_id\": \"paid-count\"}", "slug"},
+        {"{\"tool_id\": \"0042\"}", "leading zeros"},
+        {"{\"tool_id\": -3}", "positive"},
+        {"{\"tool_id\": [1]}", "string of digits"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char key[96];
+        unique_key(key, sizeof key);
+        http_response *res = checkout_body(&buyer, key, cases[i].body);
+        CHECK_INT(res->status, 422);
+        const char *message = field_message(res, "tool_id");
+        CHECK(message && strstr(message, cases[i].says) != NULL);
+        if (!message || !strstr(message, cases[i].says))
+            fprintf(stderr, "  %s: tool_id says \"%s\", expected it to mention \"%s\"\n", cases[i].body,
+                    message ? message : "(nothing)", cases[i].says);
+        http_response_free(res);
+    }
+}
+
 /* ---- idempotency ------------------------------------------------------------------------------- */
 
 static void test_idempotency(void)
@@ -757,6 +796,7 @@ int main(void)
     http_set_timeout_ms(60000);
     RUN(test_buy_webhook_receipt_execute);
     RUN(test_free_tool_completes_at_once);
+    RUN(test_checkout_names_what_is_wrong);
     RUN(test_idempotency);
     RUN(test_idempotency_concurrent);
     RUN(test_webhook_refusals);
