@@ -92,7 +92,7 @@ static int payout_check_request_body(const json_t *body, const config *cfg, mkt_
     return problems ? -1 : 0;
 }
 
-/* The token the payout processor redeems; claims exactly as API.md lists them. */
+/* The token the payout processor redeems; claims exactly as docs/openapi.yaml lists them. */
 static char *payout_sign_token(const payout_request_ctx *ctx, int64_t payout_id, mkt_error *err)
 {
     char sub[PAYOUT_ID_TEXT], jti[PAYOUT_ID_TEXT];

@@ -1,4 +1,4 @@
-/* The JSON Schema subset used for tool inputs and outputs (API.md, "Tools").
+/* The JSON Schema subset used for tool inputs and outputs (README "Writing a tool", docs/openapi.yaml).
  *
  * Keywords, exactly: type (one name or an array of names among string, number, integer, boolean, object,
  * array, null), properties, required, items (one schema), enum, minimum, maximum, minLength, maxLength,

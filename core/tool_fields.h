@@ -1,4 +1,4 @@
-/* The field rules of a tool draft (API.md "Tools", issue 3 item 1), applied to a POST or PATCH
+/* The field rules of a tool draft (docs/openapi.yaml, ToolDraft), applied to a POST or PATCH
  * body. Every violation is reported at once as a field error; unknown fields are violations too. */
 #ifndef CORE_TOOL_FIELDS_H
 #define CORE_TOOL_FIELDS_H

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/bench/execute.sh — HTTP POST /tools/{tool}/execute of a trivial tool against GET /health,
 # both through nginx and in the same run, with wrk: requests/s, p99 latency and the ratio
-# execute/health (issue 3's goal: at least 50 %), with GET /me (authentication + one query) as a
+# execute/health (the goal: at least 50 %), with GET /me (authentication + one query) as a
 # reference for what every signed-in route pays. Prints figures; it is not a pass/fail test.
 #
 #   tests/bench/execute.sh [--bin BUILD/marketplace] [--url http://127.0.0.1:PORT]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/foundation.sh [build-dir] — the foundation benchmark (issue 2, "Measure").
+# tests/bench/foundation.sh [build-dir] — the foundation benchmark (ratios against a bare FastCGI handler).
 #
 # Brings up a stack (MariaDB + marketplace + nginx) in BUILD/benchstack with workers = 2 x CPUs,
 # starts a bare libfcgi responder (bench_bare_fcgi) with as many processes and puts it behind the

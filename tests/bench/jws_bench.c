@@ -1,4 +1,4 @@
-/* bench_jws — in-process Ed25519 receipt signing and verification rate (issue 4, "Measure").
+/* bench_jws — in-process Ed25519 receipt signing and verification rate (per core).
  *
  *   bench_jws [rounds (7)] [seconds per round (0.5)]
  *

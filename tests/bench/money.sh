@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/money.sh [build-dir] — the money benchmark (issue 4, "Measure").
+# tests/bench/money.sh [build-dir] — the money benchmark (completed purchases and payouts against MariaDB doing the same writes).
 #
 # Starts a throwaway stack (scripts/stack, TEST config: --test, plus workers = 2 x CPUs and
 # min_payout_cents = the payout size) in a temporary directory, then runs bench_money_load

@@ -1,4 +1,4 @@
-/* bench_money_load — the load generator and MariaDB baseline of tests/bench/money.sh (issue 4).
+/* bench_money_load — the load generator and MariaDB baseline of tests/bench/money.sh.
  *
  *   MKT_TEST_STACK=DIR bench_money_load [-c CLIENTS (16)] [-d SECONDS (10)] [--price CENTS (5000)]
  *                                       [--payout CENTS (100)]

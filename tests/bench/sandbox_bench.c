@@ -1,4 +1,4 @@
-/* Sandbox figures (issue 3, "Measure"): the cost of starting a sandbox, and in-process executions/s of a
+/* Sandbox figures: the cost of starting a sandbox, and in-process executions/s of a
  * trivial tool and of a tool transforming a 1,000-element JSON array. Prints figures, never fails.
  *
  *   cmake --build build --target bench_sandbox && build/tests/bench/bench_sandbox [seconds-per-figure]

@@ -1,4 +1,4 @@
-/* Issue 4's proof with a REAL receipt, through nginx: a developer publishes a paid tool, a buyer checks
+/* Proof with a REAL receipt, through nginx: a developer publishes a paid tool, a buyer checks
  * out, the provider's signed payment.succeeded webhook completes the purchase, and the receipt the
  * server issued (GET /transactions/{id}/receipt) verifies with the openssl command-line tool against
  * the key published in GET /keys (found by the JWS header's kid) -- no code of ours verifies anything.

@@ -1,4 +1,4 @@
-/* Hostile tool code, end to end through nginx (issue 3 item 7). Each case is published as a tool and
+/* Hostile tool code, end to end through nginx (escapes, exhaustion, crafted input). Each case is published as a tool and
  * executed by a buyer: the answer must be a 422 problem whose detail names the reason, and the worker
  * that ran it must live on — it answers a normal tool right after (the test keeps running the normal
  * tool until the same worker process, found through the access log's pid, has served it), and the
@@ -175,7 +175,7 @@ static void abuse_case(const char *name, const char *code, const char *expect, c
     }
 }
 
-/* ---- the cases (issue 3 item 7) ---------------------------------------------------------------- */
+/* ---- the cases ------------------------------------------------------------------------------- */
 
 static void test_infinite_loop(void)
 {

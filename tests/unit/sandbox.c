@@ -1,4 +1,4 @@
-/* core/sandbox: conversions, environment, every abuse case of issue 3 item 7, and a differential test of
+/* core/sandbox: conversions, environment, every abuse case (escapes, exhaustion, crafted input), and a differential test of
  * the sandbox's pattern functions against stock Lua's. Set SANDBOX_TEST_VERBOSE=1 to print what each
  * abuse case answers. */
 #include <stdint.h>
@@ -375,7 +375,7 @@ static void test_output_cap_exact(void)
     error_clear(&err);
 }
 
-/* ---- abuse (issue 3, item 7) ---- */
+/* ---- abuse ---- */
 
 static void test_abuse_loops(void)
 {
