@@ -82,7 +82,7 @@ int ledger_account_developer(char buf[LEDGER_ACCOUNT_MAX], int64_t developer_id,
 
 /* ---- posting shapes ---- */
 
-/* The sign each kind may put on each class of account (API.md "Money"): +1 credit only, -1 debit
+/* The sign each kind may put on each class of account (README "The ledger"): +1 credit only, -1 debit
  * only, 0 not allowed. Enforced both when posting and by the invariant check, so anything
  * ledger_post accepts also passes ledger_check_invariants. Rows follow ledger_account_class. */
 static const struct {

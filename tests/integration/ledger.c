@@ -1,4 +1,4 @@
-/* core/ledger against a real MariaDB: the postings of API.md move balances as they should; bad,
+/* core/ledger against a real MariaDB: the postings of README "The ledger" move balances as they should; bad,
  * duplicate and rolled-back postings write nothing; the invariant check passes after every test
  * and catches a broken posting; two processes posting for one developer at once lose nothing.
  *

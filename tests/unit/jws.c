@@ -148,7 +148,7 @@ static void test_round_trip(void)
     char *token = sign(kr, claims);
     CHECK(token != NULL);
     if (token) {
-        /* header is exactly what API.md shows */
+        /* header is exactly what README "Receipts and keys" shows */
         char *expect = NULL;
         CHECK(asprintf(&expect, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JWT\"}", kid) > 0);
         char *h = b64(expect);
