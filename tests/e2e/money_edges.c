@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/ledger.h"
@@ -615,6 +616,61 @@ static void test_expired_payouts_swept(void)
     CHECK_INVARIANTS();
 }
 
+/* Several sweepers at once (these processes, each with its own connection, plus the server's
+ * workers): every due payout is expired exactly once, and the ledger still sums to zero. */
+static void test_concurrent_sweeps(void)
+{
+    enum { PAYOUTS = 12, SWEEPERS = 4 };
+    developer d = new_developer();
+    fund(d.developer_id, PAYOUTS * 1000);
+    payout_ref refs[PAYOUTS];
+    for (int i = 0; i < PAYOUTS; i++)
+        if (request_payout(&d, 1000, &refs[i]) < 0)
+            return;
+    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 0);
+    char dev[24];
+    snprintf(dev, sizeof dev, "%" PRId64, d.developer_id);
+    mkt_error err = MKT_ERROR_INIT;
+    pid_t pids[SWEEPERS];
+    int ready[2];
+    if (pipe(ready) < 0)
+        exit(2);
+    for (int s = 0; s < SWEEPERS; s++) {
+        pids[s] = fork();
+        if (pids[s] == 0) {
+            mkt_error e = MKT_ERROR_INIT;
+            db *mine = db_open(&g_cfg, &e);
+            char go;
+            close(ready[1]);
+            ssize_t got = read(ready[0], &go, 1); /* all start together */
+            (void)got;
+            int n = mine ? payout_expire_due(mine, &e) : -1;
+            db_close(mine);
+            _exit(n < 0 ? 1 : 0);
+        }
+    }
+    close(ready[0]);
+    /* all at once: due now */
+    db_exec(g_db, "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE developer_id = ?",
+            DB_PARAMS(db_text(dev)), NULL, &err);
+    error_clear(&err);
+    close(ready[1]); /* EOF releases every sweeper */
+    for (int s = 0; s < SWEEPERS; s++) {
+        int status = 0;
+        waitpid(pids[s], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    for (int i = 0; i < PAYOUTS; i++)
+        CHECK(wait_expired(refs[i].id, 10));
+    CHECK_INT(sql_int("SELECT COUNT(*) FROM ledger_postings p JOIN payouts o ON p.ref_type = 'payout' AND p.ref_id = o.id"
+                      " WHERE o.developer_id = ? AND p.kind = 'payout_failed'",
+                      dev),
+              PAYOUTS);
+    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), PAYOUTS * 1000);
+    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING), 0);
+    CHECK_INVARIANTS();
+}
+
 /* ---- 5. logs that explain money ----------------------------------------------------------------- */
 
 /* Every JSON line of the server log of type "money" whose member key equals value. */
@@ -753,6 +809,7 @@ int main(void)
     RUN(test_receipt_of_refunded_purchase);
     RUN(test_negative_balance);
     RUN(test_expired_payouts_swept);
+    RUN(test_concurrent_sweeps);
     RUN(test_money_log);
     jws_keyring_free(g_keys);
     db_close(g_db);
