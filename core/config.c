@@ -56,6 +56,7 @@ static const config_key config_keys[] = {
     INT(platform_fee_bps, "3000", 0, 10000),
     INT(min_payout_cents, "1000", 1, INT64_C(1) << 40),
     INT(payout_token_ttl, "86400", 60, INT64_C(365) * 86400),
+    INT(payout_sweep_interval, "60", 1, 86400),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -46,6 +46,7 @@ typedef struct config {
     int64_t platform_fee_bps;
     int64_t min_payout_cents;
     int64_t payout_token_ttl;
+    int64_t payout_sweep_interval; /* seconds between a worker's sweeps for expired payout tokens */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

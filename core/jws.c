@@ -20,7 +20,8 @@ typedef struct {
     char x[48];                          /* base64url of the raw public key, for the JWKS */
     EVP_PKEY *pkey;                      /* private when has_private, else public */
     int has_private;
-    time_t mtime;                        /* of the private key file; picks the signing key */
+    time_t mtime;                        /* of the file; picks the signing key among old keys */
+    char created[KEYSTORE_CREATED_LEN + 1]; /* from the .created sidecar, "" for an old key */
     char *name;                          /* file name, for the tie-break and for messages */
 } jws_key;
 
@@ -164,9 +165,26 @@ static int jws_key_read(const char *dir, const char *name, int private_part, jws
     k->pkey = pkey;
     k->has_private = private_part;
     k->mtime = st.st_mtime;
+    if (!keystore_read_created(dir, name, k->created))
+        k->created[0] = '\0';
     keystore_thumbprint(raw, k->kid);
     keystore_base64url(raw, raw_len, k->x);
     return 0;
+}
+
+/* 1 when a should sign rather than b. A key with a recorded creation time is newer than any key
+ * without one (those were made before times were recorded); between two recorded keys the later
+ * time wins, between two old keys the newer mtime (not trustworthy under copies, which is why the
+ * time is recorded); a tie goes to the file name that sorts last, so the choice is deterministic. */
+static int jws_key_newer(const jws_key *a, const jws_key *b)
+{
+    int a_rec = a->created[0] != '\0', b_rec = b->created[0] != '\0';
+    if (a_rec != b_rec)
+        return a_rec;
+    int c = a_rec ? strcmp(a->created, b->created) : (a->mtime > b->mtime) - (a->mtime < b->mtime);
+    if (c != 0)
+        return c > 0;
+    return strcmp(a->name, b->name) > 0;
 }
 
 /* Adds k (taking ownership) unless its kid is already there: the same key may be present twice
@@ -177,9 +195,7 @@ static void jws_keyring_add(jws_keyring *kr, jws_key *k)
         jws_key *have = &kr->keys[i];
         if (strcmp(have->kid, k->kid) != 0)
             continue;
-        int better = k->has_private &&
-                     (!have->has_private || k->mtime > have->mtime ||
-                      (k->mtime == have->mtime && strcmp(k->name, have->name) > 0));
+        int better = k->has_private && (!have->has_private || jws_key_newer(k, have));
         if (better) {
             jws_key_clear(have);
             *have = *k;
@@ -263,7 +279,7 @@ jws_keyring *jws_keyring_load(const char *dir, mkt_error *err)
         if (!k->has_private)
             continue;
         const jws_key *best = kr->signing >= 0 ? &kr->keys[kr->signing] : NULL;
-        if (!best || k->mtime > best->mtime || (k->mtime == best->mtime && strcmp(k->name, best->name) > 0))
+        if (!best || jws_key_newer(k, best))
             kr->signing = (long)i;
     }
     for (size_t i = 0; i < count; i++)

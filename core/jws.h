@@ -26,8 +26,10 @@
 typedef struct jws_keyring jws_keyring;
 
 /* Loads every *.key.pem (Ed25519 private key) and *.pub.pem (Ed25519 public key) in dir; other
- * files are ignored. The signing key is the private key with the newest file mtime (a tie goes to
- * the file name that sorts last). A missing directory or one without keys gives an empty keyring
+ * files are ignored. The signing key is the private key created last: by the creation time in its
+ * .created sidecar (keystore.h; file copies all share one mtime, so the mtime cannot tell), a key
+ * with a sidecar beating any key without one; among keys without, the newest file mtime; a tie goes
+ * to the file name that sorts last. A missing directory or one without keys gives an empty keyring
  * (jws_keyring_count() == 0), not an error: the caller decides whether that is fatal. A file that
  * cannot be read or is not an Ed25519 key in PEM is an error naming the file (NULL). */
 jws_keyring *jws_keyring_load(const char *dir, mkt_error *err);

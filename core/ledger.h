@@ -1,4 +1,4 @@
-/* The double-entry ledger: the only way money moves (docs/architecture.md, "Money"). A posting records one
+/* The double-entry ledger: the only way money moves. A posting records one
  * business event (a purchase, a refund, a payout step) as entries on named accounts; the entries of
  * every posting sum to zero per currency, so the ledger as a whole always sums to zero and no cent
  * is ever created or lost. Balances are sums of entries, never stored counters.
@@ -94,7 +94,7 @@ int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, 
  * first. */
 int ledger_balance(db *db, const char *account, const char *currency, int64_t *cents, mkt_error *err);
 
-/* Convenience builders: each posts exactly the entries listed (see the table at the top)
+/* Convenience builders: each posts exactly the entries README "The ledger" prescribes (see the table at the top)
  * with ref_type LEDGER_REF_TRANSACTION (purchase, refund) or LEDGER_REF_PAYOUT (payout_*).
  * Same contract as ledger_post: inside the caller's transaction, ERROR_CONFLICT on a repeat.
  * Amounts are positive cents; purchase and refund need amount == dev + plat, dev >= 0, plat >= 0

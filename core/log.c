@@ -7,6 +7,17 @@
 #include <unistd.h>
 
 static log_level log_threshold = LOG_LEVEL_INFO;
+static const char *log_current_request_id;
+
+void log_set_request_id(const char *request_id)
+{
+    log_current_request_id = request_id;
+}
+
+const char *log_request_id(void)
+{
+    return log_current_request_id;
+}
 
 void log_set_level(log_level level)
 {

@@ -19,4 +19,11 @@ void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf
  * several workers sharing stderr never interleave. */
 void log_line(const char *line);
 
+/* The id of the request this process is answering (nginx's X-Request-Id), so lines written deep in
+ * core code (money events) can name it without every function passing it along. The worker sets it
+ * when a request starts and clears it (NULL) when it is answered; the string must outlive that. */
+void log_set_request_id(const char *request_id);
+/* The current request id, or NULL between requests (timers, sweeps). */
+const char *log_request_id(void);
+
 #endif

@@ -16,7 +16,7 @@ int money_split(int64_t amount_cents, int64_t fee_bps, int64_t *developer_cents,
                          MONEY_BPS_MAX);
     /* amount * 10000 can exceed INT64_MAX for amounts above ~9.2e14 cents; in 128 bits the product of a
      * non-negative int64 and at most 10000 always fits, and the quotient is <= amount, so it fits back.
-     * Both operands are non-negative, so C's truncating division is the rounding down the README ("The split") promises. */
+     * Both operands are non-negative, so C's truncating division is the rounding down the split rule asks for. */
     unsigned __int128 product = (unsigned __int128)(uint64_t)amount_cents * (uint64_t)(MONEY_BPS_MAX - fee_bps);
     int64_t developer = (int64_t)(product / MONEY_BPS_MAX);
     /* The platform gets the rest, never a separately rounded share: the two must add up exactly. */

@@ -13,7 +13,7 @@
 /* Default fee when config does not say otherwise (30 %, README "The split"). */
 #define MONEY_DEFAULT_FEE_BPS 3000
 
-/* Splits amount_cents between developer and platform exactly as the README ("The split") says:
+/* Splits amount_cents between developer and platform exactly as README "The split" says:
  *   developer_cents = amount_cents * (10000 - fee_bps) / 10000, rounded down
  *   platform_cents  = amount_cents - developer_cents
  * so the two always add up to amount_cents and the rounding cent goes to the platform.

@@ -8,6 +8,7 @@
 
 #include "core/ledger.h"
 #include "core/money.h"
+#include "core/money_log.h"
 
 #define PAYOUT_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
 #define PAYOUT_COLUMNS                                                                                          \
@@ -92,7 +93,8 @@ static int payout_check_request_body(const json_t *body, const config *cfg, mkt_
     return problems ? -1 : 0;
 }
 
-/* The token the payout processor redeems; claims exactly as docs/openapi.yaml lists them. */
+/* The token the payout processor redeems: iss, aud, sub (developer), jti (payout id), amount_cents,
+ * currency, iat and exp (iat + payout_token_ttl, also stored as the payout's expires_at). */
 static char *payout_sign_token(const payout_request_ctx *ctx, int64_t payout_id, mkt_error *err)
 {
     char sub[PAYOUT_ID_TEXT], jti[PAYOUT_ID_TEXT];
@@ -143,14 +145,19 @@ static int payout_request_tx(db *db, void *arg, mkt_error *err)
         return -1;
     if (available < ctx->amount) {
         error_set(err, ERROR_VALIDATION, "amount_cents exceeds the available balance");
-        return error_add_field(err, "amount_cents", "exceeds the available balance of %" PRId64 " %s",
-                               available < 0 ? INT64_C(0) : available, ctx->currency);
+        /* the real balance, negative after a refund of money already paid out: the same figure
+         * earnings shows, so the two answers never disagree */
+        return error_add_field(err, "amount_cents", "exceeds the available balance of %" PRId64 " %s%s", available,
+                               ctx->currency, available < 0 ? " (negative: later sales make it up first)" : "");
     }
 
     db_result result;
-    if (db_exec(db, "INSERT INTO payouts (developer_id, amount_cents, currency) VALUES (?, ?, ?)",
-                DB_PARAMS(db_int(ctx->developer_id), db_int(ctx->amount), db_text(ctx->currency)), &result,
-                err) < 0)
+    if (db_exec(db,
+                "INSERT INTO payouts (developer_id, amount_cents, currency, expires_at)"
+                " VALUES (?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
+                DB_PARAMS(db_int(ctx->developer_id), db_int(ctx->amount), db_text(ctx->currency),
+                          db_int(ctx->cfg->payout_token_ttl)),
+                &result, err) < 0)
         return -1;
     int64_t payout_id = (int64_t)result.insert_id;
     char jti[PAYOUT_ID_TEXT];
@@ -189,6 +196,11 @@ json_t *payout_request(db *db, const config *cfg, const jws_keyring *keys, const
         json_decref(ctx.payout);
         return NULL;
     }
+    char dev_text[24];
+    money_log("payout.requested",
+              json_pack("{s:s, s:s, s:I, s:s}", "payout_id", json_string_value(json_object_get(ctx.payout, "id")),
+                        "developer_id", money_log_id(dev_text, ctx.developer_id), "amount_cents",
+                        (json_int_t)ctx.amount, "currency", ctx.currency));
     json_t *out = json_pack("{s:o, s:s}", "payout", ctx.payout, "token", ctx.token);
     free(ctx.token);
     if (!out)
@@ -279,7 +291,9 @@ static int payout_redeem_tx(db *db, void *arg, mkt_error *err)
     ctx->payout = NULL;
 
     db_rows rows = {0};
-    if (db_query(db, "SELECT developer_id, amount_cents, currency, status, token_jti FROM payouts WHERE id = ? FOR UPDATE",
+    if (db_query(db,
+                 "SELECT developer_id, amount_cents, currency, status, token_jti,"
+                 " COALESCE(expires_at <= UTC_TIMESTAMP(6), 0) FROM payouts WHERE id = ? FOR UPDATE",
                  DB_PARAMS(db_int(ctx->payout_id)), &rows, err) < 0)
         return -1;
     /* A correctly signed token that does not describe its payout exactly is not trusted either. */
@@ -287,11 +301,18 @@ static int payout_redeem_tx(db *db, void *arg, mkt_error *err)
                   db_rows_int(&rows, 0, 1) == ctx->amount && strcmp(db_rows_text(&rows, 0, 2), ctx->currency) == 0 &&
                   db_rows_text(&rows, 0, 4) && strcmp(db_rows_text(&rows, 0, 4), ctx->jti) == 0;
     char status[16] = "";
-    if (matches)
+    int past_expiry = 0;
+    if (matches) {
         snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, 3));
+        past_expiry = db_rows_int(&rows, 0, 5) != 0;
+    }
     db_rows_free(&rows);
     if (!matches)
         return error_set(err, ERROR_UNAUTHORIZED, "token does not match a payout");
+    /* The row's expiry is what the sweep goes by: once it has passed, the money is (or is about
+     * to be) back in available, whatever the token's own exp says. */
+    if (strcmp(status, "expired") == 0 || (strcmp(status, "requested") == 0 && past_expiry))
+        return error_set(err, ERROR_GONE, "payout expired; its amount is back in the available balance");
 
     if (db_exec(db, "INSERT INTO payout_redemptions (jti, payout_id) VALUES (?, ?)",
                 DB_PARAMS(db_text(ctx->jti), db_int(ctx->payout_id)), NULL, err) < 0) {
@@ -341,6 +362,11 @@ json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const 
         json_decref(ctx.payout);
         return NULL;
     }
+    char dev_text[24];
+    money_log("payout.redeemed",
+              json_pack("{s:s, s:s, s:I, s:s}", "payout_id", json_string_value(json_object_get(ctx.payout, "id")),
+                        "developer_id", money_log_id(dev_text, ctx.developer_id), "amount_cents",
+                        (json_int_t)ctx.amount, "currency", json_string_value(json_object_get(ctx.payout, "currency"))));
     json_t *out = json_pack("{s:o}", "payout", ctx.payout);
     if (!out)
         error_set(err, ERROR_INTERNAL, "out of memory");
@@ -353,11 +379,28 @@ typedef struct {
     int64_t payout_id;
     const char *target; /* "paid" | "failed" */
     const char *reason; /* failed only; already cut to PAYOUT_REASON_MAX */
+    payout_outcome *out;
 } payout_finish_ctx;
+
+/* What the provider's word does to a payout already past requested/processing. The same outcome
+ * again, or failed after expired (the money is already back), is nothing new. Anything else
+ * contradicts what we recorded (paid after failed or expired: the money may have left twice;
+ * failed after paid: the developer may be owed it): the money stays where it is, the payout is
+ * flagged and the event is acknowledged, since no retry could ever change it. */
+static int payout_finish_final(db *db, payout_finish_ctx *ctx, payout_outcome *o, mkt_error *err)
+{
+    if (strcmp(o->status, ctx->target) == 0 || (strcmp(o->status, "expired") == 0 && strcmp(ctx->target, "failed") == 0))
+        return 0;
+    o->flagged = 1;
+    return db_exec(db, "UPDATE payouts SET flagged_for_review = 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                   DB_PARAMS(db_int(ctx->payout_id)), NULL, err);
+}
 
 static int payout_finish_tx(db *db, void *arg, mkt_error *err)
 {
     payout_finish_ctx *ctx = arg;
+    payout_outcome scratch, *o = ctx->out ? ctx->out : &scratch;
+    memset(o, 0, sizeof *o);
     db_rows rows = {0};
     if (db_query(db, "SELECT developer_id, amount_cents, currency, status FROM payouts WHERE id = ? FOR UPDATE",
                  DB_PARAMS(db_int(ctx->payout_id)), &rows, err) < 0)
@@ -366,22 +409,21 @@ static int payout_finish_tx(db *db, void *arg, mkt_error *err)
         db_rows_free(&rows);
         return error_set(err, ERROR_NOT_FOUND, "payout not found");
     }
-    int64_t developer_id = db_rows_int(&rows, 0, 0), amount = db_rows_int(&rows, 0, 1);
-    char currency[4], status[16];
-    snprintf(currency, sizeof currency, "%s", db_rows_text(&rows, 0, 2));
-    snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, 3));
+    o->developer_id = db_rows_int(&rows, 0, 0);
+    o->amount_cents = db_rows_int(&rows, 0, 1);
+    snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, 0, 2));
+    snprintf(o->status, sizeof o->status, "%s", db_rows_text(&rows, 0, 3));
     db_rows_free(&rows);
 
-    if (strcmp(status, ctx->target) == 0)
-        return 0; /* the same outcome again: nothing more to record */
-    if (strcmp(status, "requested") != 0 && strcmp(status, "processing") != 0)
-        return error_set(err, ERROR_CONFLICT, "payout is already %s", status);
+    if (strcmp(o->status, "requested") != 0 && strcmp(o->status, "processing") != 0)
+        return payout_finish_final(db, ctx, o, err);
     if (db_exec(db, "UPDATE payouts SET status = ?, failure_reason = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
                 DB_PARAMS(db_text(ctx->target), db_text(ctx->reason), db_int(ctx->payout_id)), NULL, err) < 0)
         return -1;
+    o->changed = 1;
     if (strcmp(ctx->target, "paid") == 0)
-        return ledger_post_payout_paid(db, ctx->payout_id, developer_id, currency, amount, err);
-    return ledger_post_payout_failed(db, ctx->payout_id, developer_id, currency, amount, err);
+        return ledger_post_payout_paid(db, ctx->payout_id, o->developer_id, o->currency, o->amount_cents, err);
+    return ledger_post_payout_failed(db, ctx->payout_id, o->developer_id, o->currency, o->amount_cents, err);
 }
 
 /* Cut at a UTF-8 boundary: PAYOUT_REASON_MAX bytes are at most that many characters, so the column
@@ -398,30 +440,129 @@ static const char *payout_cut_reason(const char *reason, char cut[PAYOUT_REASON_
     return cut;
 }
 
-int payout_mark_paid_tx(db *db, int64_t payout_id, mkt_error *err)
+int payout_mark_paid_tx(db *db, int64_t payout_id, payout_outcome *out, mkt_error *err)
 {
-    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid"};
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid", .out = out};
     return payout_finish_tx(db, &ctx, err);
 }
 
-int payout_mark_failed_tx(db *db, int64_t payout_id, const char *reason, mkt_error *err)
+int payout_mark_failed_tx(db *db, int64_t payout_id, const char *reason, payout_outcome *out, mkt_error *err)
 {
     char cut[PAYOUT_REASON_MAX + 1];
-    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut)};
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut),
+                             .out = out};
     return payout_finish_tx(db, &ctx, err);
+}
+
+void payout_log_outcome(const char *target, int64_t payout_id, const payout_outcome *o, const char *reason)
+{
+    char id_text[24], dev_text[24];
+    const char *event = !o->changed ? "webhook.ignored" : strcmp(target, "paid") == 0 ? "payout.paid" : "payout.failed";
+    json_t *fields = json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "payout_id", money_log_id(id_text, payout_id),
+                               "developer_id", money_log_id(dev_text, o->developer_id), "amount_cents",
+                               (json_int_t)o->amount_cents, "currency", o->currency, "was", o->status, "flagged",
+                               o->flagged);
+    if (fields && !o->changed)
+        json_object_set_new(fields, "said", json_string(target));
+    if (fields && reason && strcmp(target, "failed") == 0)
+        json_object_set_new(fields, "reason", json_string(reason));
+    money_log(event, fields);
 }
 
 int payout_mark_paid(db *db, int64_t payout_id, mkt_error *err)
 {
-    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid"};
-    return db_transaction(db, payout_finish_tx, &ctx, err);
+    payout_outcome o;
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "paid", .out = &o};
+    if (db_transaction(db, payout_finish_tx, &ctx, err) < 0)
+        return -1;
+    payout_log_outcome("paid", payout_id, &o, NULL);
+    return 0;
 }
 
 int payout_mark_failed(db *db, int64_t payout_id, const char *reason, mkt_error *err)
 {
     char cut[PAYOUT_REASON_MAX + 1];
-    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut)};
-    return db_transaction(db, payout_finish_tx, &ctx, err);
+    payout_outcome o;
+    payout_finish_ctx ctx = {.payout_id = payout_id, .target = "failed", .reason = payout_cut_reason(reason, cut),
+                             .out = &o};
+    if (db_transaction(db, payout_finish_tx, &ctx, err) < 0)
+        return -1;
+    payout_log_outcome("failed", payout_id, &o, reason);
+    return 0;
+}
+
+/* ---- the expiry sweep ------------------------------------------------------------------------ */
+
+typedef struct {
+    size_t limit;
+    size_t count;                      /* out: how many this batch expired */
+    payout_outcome expired[PAYOUT_SWEEP_BATCH];
+    int64_t ids[PAYOUT_SWEEP_BATCH];
+} payout_sweep_ctx;
+
+/* SKIP LOCKED: rows another worker's sweep (or a redeem in flight) holds are left to it, so
+ * concurrent sweeps never wait on each other; the conditional UPDATE makes "exactly once" hold
+ * even without the lock, and the ledger's unique (kind, ref) key would refuse a second posting. */
+static int payout_sweep_tx(db *db, void *arg, mkt_error *err)
+{
+    payout_sweep_ctx *ctx = arg;
+    ctx->count = 0;
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT id, developer_id, amount_cents, currency FROM payouts"
+                 " WHERE status = 'requested' AND expires_at <= UTC_TIMESTAMP(6)"
+                 " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED",
+                 DB_PARAMS(db_int((int64_t)ctx->limit)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
+        int64_t id = db_rows_int(&rows, r, 0);
+        payout_outcome *o = &ctx->expired[ctx->count];
+        memset(o, 0, sizeof *o);
+        o->developer_id = db_rows_int(&rows, r, 1);
+        o->amount_cents = db_rows_int(&rows, r, 2);
+        snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, r, 3));
+        snprintf(o->status, sizeof o->status, "requested");
+        db_result res = {0};
+        rc = db_exec(db,
+                     "UPDATE payouts SET status = 'expired', updated_at = UTC_TIMESTAMP(6)"
+                     " WHERE id = ? AND status = 'requested'",
+                     DB_PARAMS(db_int(id)), &res, err);
+        if (rc == 0 && res.affected_rows == 1) {
+            /* the same movement as a failed payout: payout_pending back to available */
+            rc = ledger_post_payout_failed(db, id, o->developer_id, o->currency, o->amount_cents, err);
+            o->changed = 1;
+            ctx->ids[ctx->count++] = id;
+        }
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+int payout_expire_due(db *db, mkt_error *err)
+{
+    payout_sweep_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    ctx->limit = PAYOUT_SWEEP_BATCH;
+    int total = 0;
+    do {
+        if (db_transaction(db, payout_sweep_tx, ctx, err) < 0) {
+            free(ctx);
+            return -1;
+        }
+        for (size_t i = 0; i < ctx->count; i++) {
+            char id_text[24], dev_text[24];
+            const payout_outcome *o = &ctx->expired[i];
+            money_log("payout.expired",
+                      json_pack("{s:s, s:s, s:I, s:s}", "payout_id", money_log_id(id_text, ctx->ids[i]),
+                                "developer_id", money_log_id(dev_text, o->developer_id), "amount_cents",
+                                (json_int_t)o->amount_cents, "currency", o->currency));
+        }
+        total += (int)ctx->count;
+    } while (ctx->count == PAYOUT_SWEEP_BATCH && total < 100 * PAYOUT_SWEEP_BATCH);
+    free(ctx);
+    return total;
 }
 
 /* ---- invariants ----------------------------------------------------------------------------- */
@@ -449,7 +590,8 @@ int payout_check_invariants(db *db, mkt_error *err)
     for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
         const char *status = db_rows_text(&rows, r, 1);
         int64_t amount = db_rows_int(&rows, r, 2);
-        int paid = strcmp(status, "paid") == 0, failed = strcmp(status, "failed") == 0;
+        /* an expired payout's money came back exactly as a failed one's did */
+        int paid = strcmp(status, "paid") == 0, failed = strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0;
         int open = !paid && !failed;
         if (db_rows_int(&rows, r, 3) != 1 || db_rows_int(&rows, r, 4) != paid || db_rows_int(&rows, r, 5) != failed ||
             db_rows_int(&rows, r, 6) != (open ? amount : 0) || db_rows_int(&rows, r, 7) != (paid ? amount : 0))

@@ -3,10 +3,13 @@
  * payout.paid / payout.failed events finish it. States: requested -> processing -> paid | failed
  * (a requested payout may also be finished directly).
  *
+ * An unredeemed payout whose token expired becomes expired (payout_expire_due).
+ *
  * Money moves only through the ledger, in the same transaction as the state change:
  *   request   ledger_post_payout_requested  (available -> payout_pending)
  *   paid      ledger_post_payout_paid       (payout_pending -> external:payouts)
  *   failed    ledger_post_payout_failed     (payout_pending -> available: the money comes back)
+ *   expired   ledger_post_payout_failed     (the same movement back)
  *
  * A payout object: {id, developer_id, amount_cents, currency, status, created_at, updated_at,
  * redeemed_at?, failure_reason?}; ids are decimal strings, times RFC 3339 UTC. Returned JSON belongs
@@ -46,23 +49,48 @@ json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t 
 
 /* POST /payouts/redeem {token} -> {payout} now processing.
  * 401 forged, malformed, another audience or issuer, claims that do not match the payout; 410
- * expired; 409 redeemed already (or the payout is no longer requested). The redemption row (unique
+ * token expired, or the payout expired (or is past its expires_at); 409 redeemed already (or the payout is no longer requested). The redemption row (unique
  * jti) is inserted in the same transaction as the state change, so of two concurrent redeems of one
  * token exactly one succeeds. */
 json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const json_t *body, mkt_error *err);
 
+/* What a payout.paid / payout.failed did: the payout's fields, its status before the event, whether
+ * it moved (changed) and whether it was flagged for review (flagged). */
+typedef struct {
+    int64_t developer_id, amount_cents;
+    char currency[4];
+    char status[16];
+    int changed;
+    int flagged;
+} payout_outcome;
+
 /* For the payment webhook (payout.paid / payout.failed), each in its own transaction:
  * from requested or processing, set paid (resp. failed with reason) and post the ledger step.
- * Idempotent: a payout already in the target state returns 0 and changes nothing (a provider that
- * sends the same outcome twice under two event ids gets no second posting). 409 from the other
- * final state (paid -> failed or failed -> paid); 404 for an unknown payout. reason may be NULL. */
+ * Never answers "retry": a payout already in the target state, or failed after expired, returns 0
+ * and changes nothing (a provider that sends the same outcome twice under two event ids gets no
+ * second posting); paid after failed or expired, and failed after paid, return 0, change no money
+ * and set the payout's flagged_for_review for an operator. 404 for an unknown payout. reason may
+ * be NULL. These two log the outcome (payout.paid|failed, or webhook.ignored) after the commit. */
 int payout_mark_paid(db *db, int64_t payout_id, mkt_error *err);
 int payout_mark_failed(db *db, int64_t payout_id, const char *reason, mkt_error *err);
 /* The same steps for a caller that is already inside its own db_transaction (the webhook records
  * the event id in the same transaction as the effect): they lock the payout row and write, but do
- * not begin or commit. On -1 the caller must return -1 from its transaction function. */
-int payout_mark_paid_tx(db *db, int64_t payout_id, mkt_error *err);
-int payout_mark_failed_tx(db *db, int64_t payout_id, const char *reason, mkt_error *err);
+ * not begin or commit, and do not log. out (may be NULL) tells what happened. On -1 the caller must
+ * return -1 from its transaction function. */
+int payout_mark_paid_tx(db *db, int64_t payout_id, payout_outcome *out, mkt_error *err);
+int payout_mark_failed_tx(db *db, int64_t payout_id, const char *reason, payout_outcome *out, mkt_error *err);
+/* The money log line for an outcome, for the caller of a _tx step once it has committed. */
+void payout_log_outcome(const char *target, int64_t payout_id, const payout_outcome *o, const char *reason);
+
+/* Payouts expired per sweep transaction (the sweep loops while batches come back full). */
+#define PAYOUT_SWEEP_BATCH 50
+/* The expiry sweep: every payout still requested (its token never redeemed) whose expires_at
+ * (creation + payout_token_ttl) has passed becomes expired, and its amount goes back from
+ * payout_pending to available (a payout_failed posting), exactly once even with several workers
+ * sweeping at the same time (SELECT ... FOR UPDATE SKIP LOCKED plus a conditional UPDATE). Logs
+ * payout.expired per payout after the commit. Returns how many it expired, or -1 with err. Workers
+ * call it from their idle loop every payout_sweep_interval seconds. */
+int payout_expire_due(db *db, mkt_error *err);
 
 /* The check ledger_check_invariants leaves to this module: every payout has exactly the postings
  * its status implies (requested/processing: payout_requested; paid: + payout_paid; failed: +

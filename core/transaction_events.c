@@ -9,6 +9,7 @@
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/money_log.h"
 #include "core/payout.h"
 #include "core/transaction_internal.h"
 #include "core/transaction_manager.h"
@@ -148,6 +149,21 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
     return transaction_issue_receipt(db, cfg, keys, t, err);
 }
 
+void transaction_log(const char *event, const transaction_row *t, json_t *extra)
+{
+    char id[24], buyer[24], developer[24], tool[24];
+    json_t *fields = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}", "transaction_id", money_log_id(id, t->id),
+                               "buyer_user_id", money_log_id(buyer, t->buyer_user_id), "developer_id",
+                               money_log_id(developer, t->developer_id), "tool_id", money_log_id(tool, t->tool_id),
+                               "amount_cents", (json_int_t)t->amount_cents, "currency", t->currency,
+                               "developer_cents", (json_int_t)t->developer_cents, "platform_cents",
+                               (json_int_t)t->platform_cents);
+    if (fields && extra)
+        json_object_update(fields, extra);
+    json_decref(extra);
+    money_log(event, fields);
+}
+
 /* ---- webhook events ----------------------------------------------------------------------------- */
 
 typedef enum {
@@ -170,7 +186,12 @@ typedef struct {
     /* outcome */
     int duplicate;
     int flag;              /* set: flag object_id for review after the rollback */
-    char applied[64];      /* what happened, for the acknowledgement and the log */
+    int flagged;           /* an acknowledged event that contradicted our records was flagged */
+    int changed;           /* the event moved a transaction or payout */
+    const char *refusal;   /* why it was refused, for the log (money_log.h lists the reasons) */
+    char applied[96];      /* what happened, for the acknowledgement and the log */
+    transaction_row row;   /* the transaction as locked (payment events) */
+    payout_outcome payout; /* what the payout step did (payout events) */
 } transaction_event;
 
 /* Reads an id given as a JSON string of digits (IDs are strings in JSON) or a positive integer. */
@@ -224,6 +245,7 @@ static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_
     while (i < sizeof types / sizeof types[0] && strcmp(types[i].name, out->type_name) != 0)
         i++;
     if (i == sizeof types / sizeof types[0]) {
+        out->refusal = "unknown_event";
         error_add_field(err, "type", "unsupported event type");
         return error_set(err, ERROR_VALIDATION, "unsupported event type \"%.64s\"", out->type_name);
     }
@@ -260,6 +282,7 @@ static int transaction_on_succeeded(db *db, transaction_event *ev, const transac
 {
     if (ev->amount_cents != t->amount_cents || strcmp(ev->currency, t->currency) != 0) {
         ev->flag = 1;
+        ev->refusal = "amount_mismatch";
         return error_set(err, ERROR_VALIDATION,
                          "payment of %" PRId64 " %s does not match transaction %" PRId64 " (%" PRId64 " %s);"
                          " flagged for review",
@@ -271,6 +294,7 @@ static int transaction_on_succeeded(db *db, transaction_event *ev, const transac
     }
     if (transaction_complete_locked(db, ev->cfg, ev->keys, t, err) < 0)
         return -1;
+    ev->changed = 1;
     snprintf(ev->applied, sizeof ev->applied, "completed");
     return 0;
 }
@@ -282,22 +306,33 @@ static int transaction_on_failed(db *db, transaction_event *ev, const transactio
         return 0;
     }
     snprintf(ev->applied, sizeof ev->applied, "failed");
+    ev->changed = 1;
     return db_exec(db, "UPDATE transactions SET status = 'failed' WHERE id = ?", DB_PARAMS(db_int(t->id)), NULL, err);
 }
 
 static int transaction_on_refunded(db *db, transaction_event *ev, const transaction_row *t, mkt_error *err)
 {
-    if (strcmp(t->status, "pending") == 0)
+    /* A refund proves the payment succeeded: its payment.succeeded is still on its way, and the
+     * refund can apply once it has arrived. The one answer that asks for a retry. */
+    if (strcmp(t->status, "pending") == 0) {
+        ev->refusal = "not_yet";
         return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is not completed yet; retry later", t->id);
+    }
     if (strcmp(t->status, "refunded") == 0) {
         snprintf(ev->applied, sizeof ev->applied, "already refunded");
         return 0;
     }
-    if (strcmp(t->status, "completed") != 0)
-        return error_set(err, ERROR_VALIDATION, "transaction %" PRId64 " is %s; nothing to refund", t->id, t->status);
+    if (strcmp(t->status, "completed") != 0) {
+        /* money the provider says it gave back, for a payment it told us failed: a human looks */
+        ev->flag = 1;
+        ev->refusal = "invalid_state";
+        return error_set(err, ERROR_VALIDATION, "transaction %" PRId64 " is %s; nothing to refund; flagged for review",
+                         t->id, t->status);
+    }
     if (ev->amount_cents != t->amount_cents) {
         /* partial refunds are not supported: a human looks at it */
         ev->flag = 1;
+        ev->refusal = "amount_mismatch";
         return error_set(err, ERROR_VALIDATION,
                          "refund of %" PRId64 " does not match transaction %" PRId64 " (%" PRId64
                          "); flagged for review",
@@ -308,6 +343,7 @@ static int transaction_on_refunded(db *db, transaction_event *ev, const transact
                            t->platform_cents, err) < 0 ||
         transaction_revoke_access(db, t, err) < 0)
         return -1;
+    ev->changed = 1;
     snprintf(ev->applied, sizeof ev->applied, "refunded");
     return 0;
 }
@@ -316,14 +352,24 @@ static int transaction_on_refunded(db *db, transaction_event *ev, const transact
  * and the payout's step commit together like the payment events. */
 static int transaction_on_payout(db *db, transaction_event *ev, mkt_error *err)
 {
-    int rc = ev->type == EVENT_PAYOUT_PAID ? payout_mark_paid_tx(db, ev->object_id, err)
-                                           : payout_mark_failed_tx(db, ev->object_id, ev->reason, err);
+    const char *target = ev->type == EVENT_PAYOUT_PAID ? "paid" : "failed";
+    int rc = ev->type == EVENT_PAYOUT_PAID ? payout_mark_paid_tx(db, ev->object_id, &ev->payout, err)
+                                           : payout_mark_failed_tx(db, ev->object_id, ev->reason, &ev->payout, err);
     if (rc < 0) {
-        if (err->kind == ERROR_NOT_FOUND)
+        if (err->kind == ERROR_NOT_FOUND) {
+            ev->refusal = "unknown_object";
             error_set(err, ERROR_VALIDATION, "unknown payout %" PRId64, ev->object_id);
+        }
         return -1;
     }
-    snprintf(ev->applied, sizeof ev->applied, "%s", ev->type == EVENT_PAYOUT_PAID ? "paid" : "failed");
+    ev->changed = ev->payout.changed;
+    ev->flagged = ev->payout.flagged;
+    if (ev->changed)
+        snprintf(ev->applied, sizeof ev->applied, "%s", target);
+    else if (ev->flagged)
+        snprintf(ev->applied, sizeof ev->applied, "ignored: payout is %s; flagged for review", ev->payout.status);
+    else
+        snprintf(ev->applied, sizeof ev->applied, "already %s", ev->payout.status);
     return 0;
 }
 
@@ -334,6 +380,9 @@ static int transaction_event_tx(db *db, void *arg, mkt_error *err)
     transaction_event *ev = arg;
     ev->duplicate = 0;
     ev->flag = 0;
+    ev->flagged = 0;
+    ev->changed = 0;
+    ev->refusal = NULL;
     ev->applied[0] = '\0';
     db_result res = {0};
     if (db_exec(db, "INSERT IGNORE INTO webhook_events (event_id, type) VALUES (?, ?)",
@@ -343,24 +392,76 @@ static int transaction_event_tx(db *db, void *arg, mkt_error *err)
         ev->duplicate = 1;
         return 0;
     }
-    if (ev->type == EVENT_PAYOUT_PAID || ev->type == EVENT_PAYOUT_FAILED)
-        return transaction_on_payout(db, ev, err);
-    transaction_row t;
-    if (transaction_lock_row(db, ev->object_id, &t, err) < 0) {
-        if (err->kind == ERROR_NOT_FOUND)
+    int rc;
+    if (ev->type == EVENT_PAYOUT_PAID || ev->type == EVENT_PAYOUT_FAILED) {
+        rc = transaction_on_payout(db, ev, err);
+    } else if (transaction_lock_row(db, ev->object_id, &ev->row, err) < 0) {
+        if (err->kind == ERROR_NOT_FOUND) {
+            ev->refusal = "unknown_object";
             error_set(err, ERROR_VALIDATION, "unknown transaction %" PRId64, ev->object_id);
+        }
         return -1;
+    } else if (ev->type == EVENT_PAYMENT_SUCCEEDED) {
+        rc = transaction_on_succeeded(db, ev, &ev->row, err);
+    } else if (ev->type == EVENT_PAYMENT_FAILED) {
+        rc = transaction_on_failed(db, ev, &ev->row, err);
+    } else {
+        rc = transaction_on_refunded(db, ev, &ev->row, err);
     }
-    switch (ev->type) {
-    case EVENT_PAYMENT_SUCCEEDED:
-        return transaction_on_succeeded(db, ev, &t, err);
-    case EVENT_PAYMENT_FAILED:
-        return transaction_on_failed(db, ev, &t, err);
-    case EVENT_PAYMENT_REFUNDED:
-        return transaction_on_refunded(db, ev, &t, err);
-    default:
-        return error_set(err, ERROR_INTERNAL, "unhandled event type");
+    if (rc < 0)
+        return -1;
+    /* the event row says what it did, so an acknowledged no-op can be explained later */
+    return db_exec(db, "UPDATE webhook_events SET result = ? WHERE event_id = ?",
+                   DB_PARAMS(db_text(ev->applied), db_text(ev->event_id)), NULL, err);
+}
+
+/* Why a signature was refused, in the words of the log: a stale timestamp is a clock (or replay)
+ * problem, anything else a secret problem. */
+static const char *transaction_signature_refusal(const mkt_error *err)
+{
+    return err->message && strstr(err->message, "timestamp outside") ? "stale_timestamp" : "bad_signature";
+}
+
+static void transaction_log_refused(const transaction_event *ev, const mkt_error *err)
+{
+    char id[24];
+    json_t *fields = json_pack("{s:s, s:s}", "reason", ev->refusal ? ev->refusal : "error", "detail",
+                               err->message ? err->message : "");
+    if (fields && ev->event_id)
+        json_object_set_new(fields, "event_id", json_string(ev->event_id));
+    if (fields && ev->type_name)
+        json_object_set_new(fields, "event_type", json_string(ev->type_name));
+    if (fields && ev->object_id > 0)
+        json_object_set_new(fields,
+                            ev->type == EVENT_PAYOUT_PAID || ev->type == EVENT_PAYOUT_FAILED ? "payout_id"
+                                                                                             : "transaction_id",
+                            json_string(money_log_id(id, ev->object_id)));
+    if (fields && ev->flag)
+        json_object_set_new(fields, "flagged", json_true());
+    money_log("webhook.refused", fields);
+}
+
+/* After the commit: one line saying what the accepted event did. */
+static void transaction_log_applied(const transaction_event *ev)
+{
+    json_t *extra = json_pack("{s:s, s:s, s:s}", "event_id", ev->event_id, "event_type", ev->type_name, "result",
+                              ev->duplicate ? "duplicate" : ev->applied);
+    if (ev->duplicate) {
+        money_log("webhook.duplicate", extra);
+        return;
     }
+    if (ev->type == EVENT_PAYOUT_PAID || ev->type == EVENT_PAYOUT_FAILED) {
+        json_decref(extra);
+        payout_log_outcome(ev->type == EVENT_PAYOUT_PAID ? "paid" : "failed", ev->object_id, &ev->payout,
+                           ev->reason);
+        return;
+    }
+    static const char *events[] = {[EVENT_PAYMENT_SUCCEEDED] = "purchase.completed",
+                                   [EVENT_PAYMENT_FAILED] = "purchase.failed",
+                                   [EVENT_PAYMENT_REFUNDED] = "purchase.refunded"};
+    if (extra && ev->type == EVENT_PAYMENT_FAILED)
+        json_object_set_new(extra, "reason", json_string(ev->reason));
+    transaction_log(ev->changed ? events[ev->type] : "webhook.ignored", &ev->row, extra);
 }
 
 int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, const char *signature_header,
@@ -368,16 +469,31 @@ int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, cons
 {
     *out = NULL;
     /* nothing from the body is looked at before the signature over its exact bytes checks out */
-    if (webhook_verify(cfg->webhook_secret, signature_header, raw_body, raw_len, now, WEBHOOK_TOLERANCE, err) < 0)
+    transaction_event ev = {.cfg = cfg, .keys = keys};
+    if (webhook_verify(cfg->webhook_secret, signature_header, raw_body, raw_len, now, WEBHOOK_TOLERANCE, err) < 0) {
+        ev.refusal = transaction_signature_refusal(err);
+        transaction_log_refused(&ev, err); /* nothing of the unsigned body is trusted, not even its id */
         return -1;
+    }
     json_error_t jerr;
     json_t *event = json_loadb(raw_body, raw_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!event)
-        return error_set(err, ERROR_BAD_REQUEST, "malformed JSON: %s", jerr.text);
-    transaction_event ev = {.cfg = cfg, .keys = keys};
+    if (!event) {
+        error_set(err, ERROR_BAD_REQUEST, "malformed JSON: %s", jerr.text);
+        ev.refusal = "malformed";
+        transaction_log_refused(&ev, err);
+        return -1;
+    }
     int rc = transaction_event_read(event, &ev, err);
+    if (rc < 0 && !ev.refusal)
+        ev.refusal = "invalid_event";
     if (rc == 0)
         rc = db_transaction(db, transaction_event_tx, &ev, err);
+    if (rc < 0 && !ev.refusal)
+        ev.refusal = err->kind == ERROR_UNAVAILABLE ? "unavailable" : "error";
+    if (rc < 0)
+        transaction_log_refused(&ev, err);
+    else
+        transaction_log_applied(&ev);
     if (rc < 0 && ev.flag) {
         /* the event is refused (and not recorded, so the provider may retry), but the flag stays */
         mkt_error flag_err = MKT_ERROR_INIT;
@@ -389,8 +505,8 @@ int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, cons
         log_warn("webhook %s: %s", ev.event_id, err->message ? err->message : "?");
     }
     if (rc == 0) {
-        *out = json_pack("{s:b, s:s, s:b, s:s}", "received", 1, "event_id", ev.event_id, "duplicate", ev.duplicate,
-                         "result", ev.duplicate ? "duplicate" : ev.applied);
+        *out = json_pack("{s:b, s:s, s:b, s:s, s:b}", "received", 1, "event_id", ev.event_id, "duplicate",
+                         ev.duplicate, "result", ev.duplicate ? "duplicate" : ev.applied, "flagged", ev.flagged);
         if (!*out)
             rc = error_set(err, ERROR_INTERNAL, "out of memory");
     }

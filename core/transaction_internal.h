@@ -2,6 +2,7 @@
 #ifndef CORE_TRANSACTION_INTERNAL_H
 #define CORE_TRANSACTION_INTERNAL_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -27,6 +28,10 @@ int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *er
  * On -1 the caller must roll back. */
 int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                 mkt_error *err);
+
+/* One money log line (core/money_log) for the transaction: ids, amounts and the split, plus extra
+ * (stolen, may be NULL). Call only after the change it describes has committed. */
+void transaction_log(const char *event, const transaction_row *t, json_t *extra);
 
 /* Parses a transaction or tool id given as a decimal string (or a JSON integer): 1..10^18. */
 int transaction_parse_id_text(const char *text, int64_t *out);

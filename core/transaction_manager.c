@@ -163,6 +163,7 @@ typedef struct {
     int64_t tool_id;
     const transaction_idem *ik;
     json_t *answer;
+    transaction_row row; /* what was created, for the money log after the commit */
 } transaction_checkout_ctx;
 
 /* What is wrong with the tool_id sent, said about what was sent (NULL when it is a good id). A slug
@@ -282,6 +283,7 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
             return -1;
         status = "completed";
     }
+    c->row = t;
     c->answer = transaction_answer(t.id, status, t.tool_id, &t, ref);
     if (!c->answer)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -334,6 +336,9 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
         transaction_idem_release(db, &ik);
         return NULL;
     }
+    transaction_log("purchase.created", &c.row, NULL);
+    if (c.row.amount_cents == 0)
+        transaction_log("purchase.completed", &c.row, NULL);
     *status = 201;
     return c.answer;
 }

@@ -47,8 +47,12 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
 
 /* POST /webhooks/payments: verifies the signature over the exact raw body (401), then parses and
  * applies the event. Returns the HTTP status to answer (200) and fills *out with a small
- * acknowledgement {received, event_id, duplicate}; -1 with err otherwise (401 signature, 400
- * malformed, 422 invalid / mismatch / unsupported type, 409 cannot apply yet). now is our clock. */
+ * acknowledgement {received, event_id, duplicate, result, flagged}; -1 with err otherwise (401
+ * signature, 400 malformed, 422 invalid / mismatch / unsupported type / refund of a failed payment,
+ * 409 only for a refund that arrives before its payment.succeeded). Never asks for a retry that
+ * cannot succeed: an event that arrives after the fact is 200 with no effect, recorded, and
+ * flagged (payout flagged_for_review) when it contradicts a final state. Every outcome is logged
+ * as a money line (core/money_log.h) after the commit. now is our clock. */
 int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, const char *signature_header,
                         const char *raw_body, size_t raw_len, time_t now, json_t **out, mkt_error *err);
 

@@ -14,6 +14,7 @@
 
 #include "core/account.h"
 #include "core/log.h"
+#include "core/payout.h"
 #include "core/tool_library.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
@@ -31,6 +32,7 @@ struct worker {
     db *db;
     pid_t master_pid;
     uint64_t last_request_ms;
+    uint64_t last_sweep_ms;
 };
 
 /* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
@@ -193,6 +195,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
 
     int rc = request_read(&req, fcgi, w->cfg, &err);
     req.keys = w->keys;
+    log_set_request_id(req.request_id); /* money events deep in core name the request */
     if (rc == 0)
         rc = worker_dispatch(w, &req, &res, &err);
     if (rc < 0) {
@@ -205,6 +208,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
     uint64_t duration = worker_now_us() - started;
     access_log_write(&req, res.status, duration, &err);
     scoreboard_request_end(w->sb, w->slot, res.status, duration);
+    log_set_request_id(NULL);
     error_clear(&err);
     response_free(&res);
     request_free(&req);
@@ -222,6 +226,22 @@ static int worker_wait_readable(worker *w)
     if (getppid() != w->master_pid)
         worker_stop_requested = 1;
     return n > 0;
+}
+
+/* Expires unredeemed payouts whose token ran out, every payout_sweep_interval seconds per worker:
+ * the money must come back without any request having to arrive. Every worker sweeps; the sweep
+ * itself makes concurrent runs safe (payout_expire_due). */
+static void worker_sweep_payouts(worker *w)
+{
+    uint64_t now = scoreboard_now_ms();
+    if (now - w->last_sweep_ms < (uint64_t)w->cfg->payout_sweep_interval * 1000u)
+        return;
+    w->last_sweep_ms = now;
+    mkt_error err = MKT_ERROR_INIT;
+    db *db = worker_db(w, &err);
+    if (db && payout_expire_due(db, &err) < 0)
+        log_warn("payout expiry sweep: %s", err.message ? err.message : "failed");
+    error_clear(&err);
 }
 
 int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreboard *sb, int slot_index)
@@ -249,8 +269,9 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
         if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
             break;
         if (!worker_wait_readable(&w)) {
-            /* idle: write what was counted in memory (tool executions) */
+            /* idle: write what was counted in memory (tool executions), run due sweeps */
             tool_library_flush_executions(w.db);
+            worker_sweep_payouts(&w);
             continue;
         }
         if (worker_stop_requested)
@@ -260,6 +281,7 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
         worker_handle(&w, &fcgi);
         FCGX_Finish_r(&fcgi);
         served++;
+        worker_sweep_payouts(&w); /* a worker that is never idle still sweeps when due */
     }
     scoreboard_set_state(w.slot, SLOT_EXITING);
     tool_library_flush_executions(w.db);

@@ -1,4 +1,4 @@
-/* core/ledger against a real MariaDB: the postings of the README ("The ledger") move balances as they should; bad,
+/* core/ledger against a real MariaDB: the postings of README "The ledger" move balances as they should; bad,
  * duplicate and rolled-back postings write nothing; the invariant check passes after every test
  * and catches a broken posting; two processes posting for one developer at once lose nothing.
  *
@@ -251,7 +251,7 @@ static void test_purchase_and_refund(void)
     CHECK_INT(run_op(test_db, (op){OP_REFUND, txn, developer, 1999, 1399, 600, "USD", 0}), ERROR_CONFLICT);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 0);
 
-    /* A refund after a payout may take the balance below zero (recovered from later sales). */
+    /* A refund after a payout may take the balance below zero (issue 4 item 5). */
     CHECK_INT(run_op(test_db, (op){OP_REQUESTED, next_id(), developer, 350, 0, 0, "EUR", 0}), ERROR_NONE);
     CHECK_INT(run_op(test_db, (op){OP_REFUND, txn2, developer, 500, 350, 150, "EUR", 0}), ERROR_NONE);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "EUR"), -350);

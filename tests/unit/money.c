@@ -1,4 +1,4 @@
-/* core/money: the revenue split (rounding rule of the README, always adds up, no overflow) and the
+/* core/money: the revenue split (rounding rule of README "The split", always adds up, no overflow) and the
  * currency allow-list. */
 #include "core/money.h"
 
