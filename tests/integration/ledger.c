@@ -251,7 +251,7 @@ static void test_purchase_and_refund(void)
     CHECK_INT(run_op(test_db, (op){OP_REFUND, txn, developer, 1999, 1399, 600, "USD", 0}), ERROR_CONFLICT);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 0);
 
-    /* A refund after a payout may take the balance below zero (issue 4 item 5). */
+    /* A refund after a payout may take the balance below zero (recovered from later sales). */
     CHECK_INT(run_op(test_db, (op){OP_REQUESTED, next_id(), developer, 350, 0, 0, "EUR", 0}), ERROR_NONE);
     CHECK_INT(run_op(test_db, (op){OP_REFUND, txn2, developer, 500, 350, 150, "EUR", 0}), ERROR_NONE);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "EUR"), -350);
