@@ -225,7 +225,9 @@ static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_
         i++;
     if (i == sizeof types / sizeof types[0]) {
         error_add_field(err, "type", "unsupported event type");
-        return error_set(err, ERROR_VALIDATION, "unsupported event type \"%.64s\"", out->type_name);
+        char clipped[65];
+        return error_set(err, ERROR_VALIDATION, "unsupported event type \"%s\"",
+                         error_text_clip(clipped, sizeof clipped, out->type_name));
     }
     out->type = types[i].type;
     out->amount_cents = -1;

@@ -209,7 +209,7 @@ static void raw_exchange(const char *request, size_t len, const char *from, raw_
     int chunked = 0;
     for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Content-Type:", 13) == 0)
-            sscanf(line + 15, "%127[^\r]", out->content_type);
+            sscanf(line + 15, " %127[^\r]", out->content_type);
         if (strncasecmp(line + 2, "Transfer-Encoding: chunked", 26) == 0)
             chunked = 1;
     }
