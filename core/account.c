@@ -8,6 +8,7 @@
 
 #include "core/account_rules.h"
 #include "core/auth.h"
+#include "core/ident.h"
 
 /* RFC 3339 UTC. DATETIME columns hold UTC because the connection's time_zone is +00:00. */
 #define ACCOUNT_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -407,23 +408,10 @@ json_t *account_developer_create(db *db, const account_caller *caller, const jso
     return account_developer_json(db, ctx.developer_id, err);
 }
 
-/* Path ids are decimal BIGINTs; anything else cannot name a developer, so it is simply 404. */
-static int account_parse_id(const char *text, int64_t *out)
-{
-    size_t len = text ? strlen(text) : 0;
-    if (len == 0 || len > 19 || strspn(text, "0123456789") != len)
-        return -1;
-    uint64_t v = strtoull(text, NULL, 10);
-    if (v > INT64_MAX)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
 json_t *account_developer_get(db *db, const char *id, mkt_error *err)
 {
     int64_t developer_id;
-    if (account_parse_id(id, &developer_id) < 0) {
+    if (ident_id_parse(id, &developer_id) < 0) { /* one spelling per id (core/ident.h) */
         error_set(err, ERROR_NOT_FOUND, "no such developer");
         return NULL;
     }

@@ -36,6 +36,22 @@ typedef struct mkt_error {
 
 #define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0}
 
+/* Text from outside echoed into messages and field names must stay valid UTF-8: jansson refuses
+ * anything else, and a problem document would lose its detail or its errors. error_set and
+ * error_add_field pass what they format through error_text_clean, so an mkt_error only ever holds
+ * valid UTF-8; callers that shorten echoed text use error_text_clip instead of "%.Ns". */
+
+/* Copies src into dst (size bytes, always NUL-terminated), keeping whole characters only and
+ * replacing every byte that does not start a valid UTF-8 sequence (overlong forms, surrogates and
+ * code points past U+10FFFF included, as jansson rules) with U+FFFD. Returns dst. */
+char *error_text_clip(char *dst, size_t size, const char *src);
+
+/* A malloc'd valid-UTF-8 copy of src, invalid bytes replaced as above (NULL when out of memory). */
+char *error_text_clean(const char *src);
+
+/* Is src valid UTF-8 throughout? */
+int error_text_valid(const char *src);
+
 /* Sets kind and message (printf-style); replaces an earlier message. Returns -1 so callers can
  * `return error_set(err, ...)`. A NULL err is allowed and ignored. */
 int error_set(mkt_error *err, error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -20,7 +20,7 @@ static int semver_is_ident_char(char c)
     return semver_is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
 }
 
-/* A numeric part: digits without a leading zero that fit in uint64_t. Returns NULL or why not. */
+/* A numeric part: digits without a leading zero, at most SEMVER_NUMBER_MAX. Returns NULL or why not. */
 static const char *semver_scan_number(const char **p, const char *end, uint64_t *out)
 {
     const char *s = *p;
@@ -31,8 +31,8 @@ static const char *semver_scan_number(const char **p, const char *end, uint64_t 
     uint64_t n = 0;
     for (; s < end && semver_is_digit(*s); s++) {
         unsigned digit = (unsigned)(*s - '0');
-        if (n > (UINT64_MAX - digit) / 10)
-            return "a numeric part is too large";
+        if (n > (SEMVER_NUMBER_MAX - digit) / 10)
+            return "a numeric part is larger than 9007199254740991";
         n = n * 10 + digit;
     }
     *out = n;

@@ -1,7 +1,8 @@
 /* Semantic Versioning 2.0.0 (semver.org) and npm-style ranges.
  *
  * Versions are parsed strictly: MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], numeric parts without leading
- * zeros and within uint64_t, identifiers non-empty and made of [0-9A-Za-z-], no "v" prefix, no spaces.
+ * zeros and at most SEMVER_NUMBER_MAX, identifiers non-empty and made of [0-9A-Za-z-], no "v" prefix,
+ * no spaces. Ranges take the same bound on every number they name.
  *
  * Ranges follow npm's grammar and meaning (node-semver, without its "loose" and "includePrerelease"
  * options): "1.2.3", "=1.2.3", "v1.2.3", comparators < <= > >=, "~1.2.3" (also "~>"), "^1.2.3" (with the
@@ -22,6 +23,10 @@
 
 #define SEMVER_MAX_LENGTH 256         /* of a version's text */
 #define SEMVER_RANGE_MAX_LENGTH 1024  /* of a range's text */
+/* The largest MAJOR, MINOR or PATCH: 2^53 - 1, JavaScript's Number.MAX_SAFE_INTEGER and the bound
+ * npm's semver enforces, so every client reads the numbers exactly, and far inside the BIGINT
+ * columns (tool_versions.major/minor/patch) with room for a range's bump to the next number. */
+#define SEMVER_NUMBER_MAX UINT64_C(9007199254740991)
 
 typedef struct {
     uint64_t major, minor, patch;

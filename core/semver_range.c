@@ -63,11 +63,11 @@ static int semver_set_add_nothing(semver_set *set)
 }
 
 /* Raises part `part` (0 major, 1 minor, 2 patch) by one and zeroes the later parts. An overflow carries
- * upward, which bounds the same versions (no minor exceeds UINT64_MAX); -1 when even major overflows. */
+ * upward, which bounds the same versions (no minor exceeds SEMVER_NUMBER_MAX); -1 when even major overflows. */
 static int semver_bump(uint64_t num[3], int part)
 {
     for (int i = part; i >= 0; i--) {
-        if (num[i] != UINT64_MAX) {
+        if (num[i] != SEMVER_NUMBER_MAX) {
             num[i]++;
             for (int j = i + 1; j < 3; j++)
                 num[j] = 0;

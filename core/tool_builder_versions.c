@@ -84,8 +84,11 @@ static int tool_builder_check_greater(const semver *v, const char *version, cons
     if (!latest)
         return 0;
     semver current;
-    if (semver_parse(latest, &current, err) < 0)
-        return error_set(err, ERROR_INTERNAL, "stored version \"%s\" does not parse", latest);
+    /* Only a version stored before numbers were bounded (SEMVER_NUMBER_MAX) can fail here: nothing
+     * within the bound is greater than it, so that is a conflict, not a server fault. */
+    if (semver_parse(latest, &current, NULL) < 0)
+        return error_set(err, ERROR_CONFLICT, "the latest published version %s is past the version bound; no later "
+                         "version can be published", latest);
     int cmp = semver_compare(v, &current);
     semver_free(&current);
     if (cmp <= 0)

@@ -71,8 +71,8 @@ static void tool_fields_unknown(const json_t *obj, const char *const *known, con
     const json_t *value;
     json_object_foreach((json_t *)obj, key, value) {
         if (!tool_fields_in(known, key)) {
-            char field[300];
-            snprintf(field, sizeof field, "%s%.256s", prefix, key);
+            char field[300], clipped[257];
+            snprintf(field, sizeof field, "%s%s", prefix, error_text_clip(clipped, sizeof clipped, key));
             error_add_field(err, field, "unknown field");
         }
     }
@@ -183,8 +183,10 @@ static void tool_fields_category(db *db, const json_t *body, tool_fields *out, m
         error_move(err, &db_err);
         return;
     }
+    char clipped[33];
     if (rows.row_count == 0)
-        error_add_field(err, "category", "unknown category \"%.32s\" (see GET /categories)", name);
+        error_add_field(err, "category", "unknown category \"%s\" (see GET /categories)",
+                        error_text_clip(clipped, sizeof clipped, name));
     else
         out->category = name;
     db_rows_free(&rows);

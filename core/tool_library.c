@@ -171,16 +171,16 @@ static int tool_library_read_request(const json_t *body, tool_library_request *o
 
 static int tool_library_find_target(db *db, const char *ref, const char *version, db_rows *rows, mkt_error *err)
 {
-    int64_t id;
+    tool_ref parsed;
     int rc;
-    if (tool_record_ref_id(ref, &id))
-        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_text(version), db_int(id)), rows,
-                      err);
-    else if (strlen(ref) <= 64)
-        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.slug = ?", DB_PARAMS(db_text(version), db_text(ref)),
-                      rows, err);
-    else
+    if (tool_record_ref_parse(ref, &parsed) < 0)
         return error_set(err, ERROR_NOT_FOUND, "no such tool");
+    if (parsed.slug)
+        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.slug = ?",
+                      DB_PARAMS(db_text(version), db_text(parsed.slug)), rows, err);
+    else
+        rc = db_query(db, TOOL_LIBRARY_EXEC_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_text(version), db_int(parsed.id)),
+                      rows, err);
     if (rc < 0)
         return -1;
     if (rows->row_count == 0) {

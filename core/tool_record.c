@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ident.h"
+#include "core/tool_fields.h"
+
 /* Bayesian average: the mean pulled towards a neutral prior by a few imaginary votes, so one 5-star
  * review does not outrank a hundred 4.8s. The ranking issue may replace the prior with the
  * marketplace-wide mean; unrated tools answer 0 so they are clearly "no rating yet". */
@@ -30,14 +33,19 @@ enum {
     COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
 };
 
-/* Slugs may not be all digits (tool_fields refuses them), so ids and slugs never collide. */
-int tool_record_ref_id(const char *ref, int64_t *id)
+int tool_record_ref_parse(const char *text, tool_ref *out)
 {
-    size_t n = strspn(ref, "0123456789");
-    if (n == 0 || ref[n] != '\0' || n > 18)
+    *out = (tool_ref){0, NULL};
+    if (!text)
+        return -1;
+    if (ident_id_parse(text, &out->id) == 0)
         return 0;
-    *id = strtoll(ref, NULL, 10);
-    return 1;
+    size_t len = strlen(text);
+    if (len < 3 || len > TOOL_FIELDS_SLUG_MAX || strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789-") != len ||
+        strspn(text, "0123456789") == len)
+        return -1;
+    out->slug = text;
+    return 0;
 }
 
 static void tool_record_fill(tool_record *t)
@@ -77,16 +85,14 @@ static void tool_record_fill(tool_record *t)
 int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err)
 {
     memset(out, 0, sizeof *out);
-    int64_t id;
+    tool_ref parsed;
     int rc;
-    if (!ref || !*ref)
+    if (tool_record_ref_parse(ref, &parsed) < 0)
         return error_set(err, ERROR_NOT_FOUND, "no such tool");
-    if (tool_record_ref_id(ref, &id))
-        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_int(id)), &out->rows, err);
-    else if (strlen(ref) <= 64)
-        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.slug = ?", DB_PARAMS(db_text(ref)), &out->rows, err);
+    if (parsed.slug)
+        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.slug = ?", DB_PARAMS(db_text(parsed.slug)), &out->rows, err);
     else
-        return error_set(err, ERROR_NOT_FOUND, "no such tool");
+        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_int(parsed.id)), &out->rows, err);
     if (rc < 0)
         return -1;
     if (out->rows.row_count == 0) {

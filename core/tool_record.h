@@ -39,8 +39,17 @@ void tool_record_free(tool_record *t);
  * (publishing, editing) are serialised. 404 when the tool is gone. */
 int tool_record_lock(db *db, int64_t id, mkt_error *err);
 
-/* A reference is an id when it is all digits (at most 18); slugs are never all digits. */
-int tool_record_ref_id(const char *ref, int64_t *id);
+/* A tool reference from outside (the {tool} path segment): a canonical id (core/ident.h) or a slug
+ * ([a-z0-9-]{3,64}, not all digits, so the two never collide). Exactly one of id (> 0) and slug
+ * (pointing into the text) is set. */
+typedef struct {
+    int64_t id;
+    const char *slug;
+} tool_ref;
+
+/* The one parser for a tool reference, used by every route that takes {tool} (before any query)
+ * and by the lookups here. 0 and *out set, or -1 when text cannot name a tool (then 404). */
+int tool_record_ref_parse(const char *text, tool_ref *out);
 
 /* caller may be NULL (anonymous). The owner is the developer profile that created the tool. */
 int tool_record_is_owner(const tool_record *t, const account_caller *caller);

@@ -247,7 +247,9 @@ static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_
     if (i == sizeof types / sizeof types[0]) {
         out->refusal = "unknown_event";
         error_add_field(err, "type", "unsupported event type");
-        return error_set(err, ERROR_VALIDATION, "unsupported event type \"%.64s\"", out->type_name);
+        char clipped[65];
+        return error_set(err, ERROR_VALIDATION, "unsupported event type \"%s\"",
+                         error_text_clip(clipped, sizeof clipped, out->type_name));
     }
     out->type = types[i].type;
     out->amount_cents = -1;

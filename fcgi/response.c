@@ -8,6 +8,7 @@
 
 void response_json(response *res, int status, json_t *body)
 {
+    res->problem_fallback[0] = '\0';
     json_decref(res->body);
     res->status = status;
     res->body = body;
@@ -16,6 +17,7 @@ void response_json(response *res, int status, json_t *body)
 
 void response_text(response *res, int status, const char *content_type, char *text)
 {
+    res->problem_fallback[0] = '\0';
     free(res->text);
     res->status = status;
     res->text = text;
@@ -24,6 +26,7 @@ void response_text(response *res, int status, const char *content_type, char *te
 
 void response_empty(response *res, int status)
 {
+    res->problem_fallback[0] = '\0';
     json_decref(res->body);
     res->body = NULL;
     res->status = status;
@@ -49,6 +52,59 @@ static int response_has_header(const response *res, const char *name)
     return 0;
 }
 
+/* A JSON string of s, cleaned first when it is not valid UTF-8; NULL only when out of memory. */
+static json_t *response_string(const char *s)
+{
+    json_t *v = json_string(s);
+    if (!v && s) {
+        char *clean = error_text_clean(s);
+        v = clean ? json_string(clean) : NULL;
+        free(clean);
+    }
+    return v;
+}
+
+/* Sets key to the string s (skipped when s is NULL); -1 when it could not be set. */
+static int response_set_string(json_t *obj, const char *key, const char *s)
+{
+    return s ? json_object_set_new(obj, key, response_string(s)) : 0;
+}
+
+static json_t *response_problem_errors(const mkt_error *err)
+{
+    json_t *fields = json_array();
+    for (size_t i = 0; fields && i < err->field_count; i++) {
+        json_t *entry = json_object();
+        if (response_set_string(entry, "field", err->fields[i].field) < 0 ||
+            response_set_string(entry, "message", err->fields[i].message) < 0 ||
+            json_array_append_new(fields, entry) < 0) {
+            json_decref(fields);
+            return NULL;
+        }
+    }
+    return fields;
+}
+
+static json_t *response_problem_build(const mkt_error *err, error_kind kind, const char *type, const char *detail,
+                                      const char *instance, const char *request_id)
+{
+    int status = error_http_status(kind);
+    json_t *problem = json_object();
+    if (!problem || response_set_string(problem, "type", type) < 0 ||
+        response_set_string(problem, "title", error_title(kind)) < 0 ||
+        json_object_set_new(problem, "status", json_integer(status)) < 0 ||
+        response_set_string(problem, "detail", detail) < 0 || response_set_string(problem, "instance", instance) < 0 ||
+        response_set_string(problem, "request_id", request_id) < 0)
+        goto fail;
+    if (err->field_count > 0 && kind != ERROR_INTERNAL &&
+        json_object_set_new(problem, "errors", response_problem_errors(err)) < 0)
+        goto fail;
+    return problem;
+fail:
+    json_decref(problem);
+    return NULL;
+}
+
 void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id)
 {
     error_kind kind = err->kind == ERROR_NONE ? ERROR_INTERNAL : err->kind;
@@ -60,19 +116,14 @@ void response_problem(response *res, const mkt_error *err, const char *instance,
         detail = "one or more fields are invalid; see errors";
     if (kind == ERROR_INTERNAL)
         detail = "internal error; the request id identifies it in the server log";
-    json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s?, s:s?}", "type", type, "title", error_title(kind), "status",
-                                status, "detail", detail, "instance", instance, "request_id", request_id);
-    if (problem && err->field_count > 0 && kind != ERROR_INTERNAL) {
-        json_t *fields = json_array();
-        for (size_t i = 0; i < err->field_count; i++)
-            json_array_append_new(fields, json_pack("{s:s, s:s}", "field", err->fields[i].field, "message",
-                                                    err->fields[i].message));
-        json_object_set_new(problem, "errors", fields);
-    }
-    response_json(res, status, problem);
+    response_json(res, status, response_problem_build(err, kind, type, detail, instance, request_id));
     res->content_type = "application/problem+json; charset=utf-8";
     if (status == 401 && !response_has_header(res, "WWW-Authenticate"))
         response_header(res, "WWW-Authenticate", "Bearer realm=\"marketplace\"");  /* RFC 9110: every 401 */
+    /* Fixed ASCII from the error table: this one cannot fail. */
+    snprintf(res->problem_fallback, sizeof res->problem_fallback,
+             "{\"type\":\"%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}", type, error_title(kind),
+             status, error_title(kind));
 }
 
 const char *response_reason(int status)
@@ -132,6 +183,11 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     } else if (res->text) {
         payload_len = strlen(res->text);
     }
+    const char *fallback = NULL;
+    if (payload_len == 0 && res->problem_fallback[0]) {
+        fallback = res->problem_fallback;
+        payload_len = strlen(fallback);
+    }
     char head[2048];
     const size_t lines_room = sizeof head - 2; /* the blank line that ends the block always fits */
     size_t used = 0;
@@ -147,7 +203,7 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     head[used++] = '\n';
     FCGX_PutStr(head, (int)used, out);
     if (payload_len > 0)
-        FCGX_PutStr(payload ? payload : res->text, (int)payload_len, out);
+        FCGX_PutStr(fallback ? fallback : payload ? payload : res->text, (int)payload_len, out);
     free(payload);
     return payload_len;
 }

@@ -20,6 +20,9 @@ typedef struct {
         char *value;         /* owned */
     } headers[RESPONSE_MAX_HEADERS];
     int header_count;
+    /* A fixed problem document written by response_problem without allocating, sent when the
+     * real one cannot be built or serialised: a problem answer never goes out without a body. */
+    char problem_fallback[256];
 } response;
 
 /* Takes ownership of body. */
@@ -30,7 +33,9 @@ void response_empty(response *res, int status);
 void response_header(response *res, const char *name, const char *value);
 
 /* Replaces whatever res holds with the problem document for err. Internal errors are answered
- * without their detail (it is logged by the caller). */
+ * without their detail (it is logged by the caller). Text that is not valid UTF-8 (the instance is
+ * the raw request path) is cleaned with error_text_clean; when building the document fails anyway
+ * (out of memory), problem_fallback ({type, title, status, detail}) is sent instead. */
 void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id);
 
 /* Writes status line, headers and body. Returns the number of body bytes written. */

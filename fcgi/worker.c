@@ -168,6 +168,8 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     case ROUTER_FOUND:
         break;
     }
+    if (!routes_params_ok(req))
+        return error_set(err, ERROR_NOT_FOUND, "no such resource");
     if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
         return -1;
     if (worker_authenticate(w, req, rt, err) < 0) {

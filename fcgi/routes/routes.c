@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ident.h"
+#include "core/tool_record.h"
+
 const route *routes_all(size_t *count)
 {
     static route *all;
@@ -54,4 +57,39 @@ int routes_reply(response *res, int status, json_t *body)
         return -1;
     response_json(res, status, body);
     return 0;
+}
+
+static int routes_tool_ok(const char *value)
+{
+    tool_ref ref;
+    return tool_record_ref_parse(value, &ref) == 0;
+}
+
+static int routes_id_ok(const char *value)
+{
+    int64_t id;
+    return ident_id_parse(value, &id) == 0;
+}
+
+int routes_param_ok(const char *name, const char *value)
+{
+    static const struct {
+        const char *name;
+        int (*ok)(const char *value);
+    } params[] = {
+        {"tool", routes_tool_ok},
+        {"id", routes_id_ok},
+    };
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (strcmp(params[i].name, name) == 0)
+            return value && params[i].ok(value);
+    return 0;
+}
+
+int routes_params_ok(const request *req)
+{
+    for (size_t i = 0; i < req->param_count; i++)
+        if (!routes_param_ok(req->params[i].name, req->params[i].value))
+            return 0;
+    return 1;
 }

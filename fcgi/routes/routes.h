@@ -22,6 +22,14 @@ extern const size_t routes_transactions_count;
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);
 
+/* Is value in the alphabet of path parameter `name` ({tool}: core/tool_record's reference; {id}:
+ * core/ident's canonical id)? An unknown name is refused, so a new parameter must be added here. */
+int routes_param_ok(const char *name, const char *value);
+/* Every parameter router_match captured into req passes routes_param_ok. The worker checks this
+ * before authentication and before any query: a path that cannot name a resource is 404 for
+ * everyone, and odd bytes never reach SQL. */
+int routes_params_ok(const request *req);
+
 /* Helpers shared by the area files. */
 /* Answers status with body; -1 when body is NULL (the core call failed and set err). */
 int routes_reply(response *res, int status, json_t *body);

@@ -69,7 +69,7 @@ static void test_parse_valid(void)
         {"1.0.0-x-y-z.--", 1, 0, 0, "x-y-z.--", NULL},
         {"1.0.0+001", 1, 0, 0, NULL, "001"}, /* build identifiers may have leading zeros */
         {"1.0.0-a.00a", 1, 0, 0, "a.00a", NULL}, /* alphanumeric, so not a number */
-        {"18446744073709551615.18446744073709551615.18446744073709551615", UINT64_MAX, UINT64_MAX, UINT64_MAX,
+        {"9007199254740991.9007199254740991.9007199254740991", SEMVER_NUMBER_MAX, SEMVER_NUMBER_MAX, SEMVER_NUMBER_MAX,
          NULL, NULL},
         {"1.0.0-999999999999999999999999999999", 1, 0, 0, "999999999999999999999999999999", NULL},
     };
@@ -146,7 +146,7 @@ static void test_parse_invalid(void)
     CHECK_INT(semver_parse("1.0.0+", NULL, &err), -1);
     CHECK_STR(err.message, "invalid version \"1.0.0+\": empty build identifier");
     CHECK_INT(semver_parse("18446744073709551616.0.0", NULL, &err), -1);
-    CHECK_STR(err.message, "invalid version \"18446744073709551616.0.0\": a numeric part is too large");
+    CHECK_STR(err.message, "invalid version \"18446744073709551616.0.0\": a numeric part is larger than 9007199254740991");
     CHECK_INT(semver_parse("1.0.0 ", NULL, &err), -1);
     CHECK_STR(err.message, "invalid version \"1.0.0 \": unexpected character");
     CHECK_INT(semver_parse("", NULL, &err), -1);
@@ -166,6 +166,38 @@ static void test_parse_invalid(void)
     text[257] = '\0';
     CHECK_INT(semver_parse(text, NULL, &err), -1);
     CHECK_STR(err.message, "invalid version: longer than 256 characters");
+    error_clear(&err);
+}
+
+/* Numbers stop at SEMVER_NUMBER_MAX (2^53 - 1, as npm's semver): the bound itself parses, one more is
+ * refused by name, in every position, and so are the values that used to break the BIGINT columns. */
+static void test_number_bound(void)
+{
+    static const char *const ok[] = {"9007199254740991.0.0", "0.9007199254740991.0", "0.0.9007199254740991",
+                                     "9007199254740991.9007199254740991.9007199254740991-rc.1"};
+    static const char *const too_big[] = {"9007199254740992.0.0", "0.9007199254740992.0", "0.0.9007199254740992",
+                                          "9223372036854775807.0.0", "9223372036854775808.0.0",
+                                          "99999999999999999999.0.0"};
+    mkt_error err = MKT_ERROR_INIT;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK_INT(semver_parse(ok[i], NULL, &err), 0);
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        CHECK_INT(semver_parse(too_big[i], NULL, &err), -1);
+        CHECK(err.message && strstr(err.message, "a numeric part is larger than 9007199254740991"));
+    }
+    CHECK_INT(SEMVER_NUMBER_MAX, 9007199254740991LL);
+    /* a pre-release number is compared as text of any length, so it has no bound */
+    CHECK_INT(semver_parse("1.0.0-99999999999999999999", NULL, &err), 0);
+    /* ranges: the bound parses, past it is refused */
+    static const char *const ranges_ok[] = {"9007199254740991", "^9007199254740991.0.0", "<=9007199254740991.1.1",
+                                            "1.0.0 - 9007199254740991"};
+    for (size_t i = 0; i < sizeof ranges_ok / sizeof ranges_ok[0]; i++) {
+        semver_range *range = semver_range_parse(ranges_ok[i], &err);
+        CHECK(range != NULL);
+        semver_range_free(range);
+    }
+    CHECK(semver_range_parse(">=9007199254740992", &err) == NULL);
+    CHECK_STR(err.message, "invalid range: \"9007199254740992\": a numeric part is larger than 9007199254740991");
     error_clear(&err);
 }
 
@@ -199,7 +231,7 @@ static void test_precedence(void)
         "2.1.0",
         "2.1.1",
         "10.0.0",
-        "18446744073709551615.0.0",
+        "9007199254740991.0.0",
     };
     size_t n = sizeof chain / sizeof chain[0];
     for (size_t i = 0; i < n; i++) {
@@ -393,11 +425,11 @@ static void test_range_table(void)
         /* build metadata ignored in comparators */
         {">1.2.3+build.9", "1.2.4", "1.2.3 1.2.3+build.10"},
         /* the extremes */
-        {"^18446744073709551615.0.0", "18446744073709551615.0.0 18446744073709551615.5.5", "18446744073709551614.0.0"},
-        {"~1.18446744073709551615", "1.18446744073709551615.0 1.18446744073709551615.9", "2.0.0 1.0.0"},
-        {"^0.0.18446744073709551615", "0.0.18446744073709551615", "0.1.0"},
-        {">18446744073709551615", "", "18446744073709551615.18446744073709551615.18446744073709551615"},
-        {"<=18446744073709551615", "18446744073709551615.18446744073709551615.18446744073709551615 0.0.0", ""},
+        {"^9007199254740991.0.0", "9007199254740991.0.0 9007199254740991.5.5", "9007199254740990.0.0"},
+        {"~1.9007199254740991", "1.9007199254740991.0 1.9007199254740991.9", "2.0.0 1.0.0"},
+        {"^0.0.9007199254740991", "0.0.9007199254740991", "0.1.0"},
+        {">9007199254740991", "", "9007199254740991.9007199254740991.9007199254740991"},
+        {"<=9007199254740991", "9007199254740991.9007199254740991.9007199254740991 0.0.0", ""},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         for (int want = 1; want >= 0; want--) {
@@ -460,12 +492,12 @@ static void test_range_desugar(void)
         {"<*", "<0.0.0-0"},
         {">=*", "*"},
         {"1.x || >=2.5.0 || 5.0.0 - 7.2.3", ">=1.0.0 <2.0.0-0 || >=2.5.0 || >=5.0.0 <=7.2.3"},
-        {"^18446744073709551615.1.2", ">=18446744073709551615.1.2"},
-        {"~1.18446744073709551615", ">=1.18446744073709551615.0 <2.0.0-0"},
-        {"^0.0.18446744073709551615", ">=0.0.18446744073709551615 <0.1.0-0"},
-        {">18446744073709551615.18446744073709551615", "<0.0.0-0"},
-        {">18446744073709551614.18446744073709551615", ">=18446744073709551615.0.0"},
-        {"<=18446744073709551615", "*"},
+        {"^9007199254740991.1.2", ">=9007199254740991.1.2"},
+        {"~1.9007199254740991", ">=1.9007199254740991.0 <2.0.0-0"},
+        {"^0.0.9007199254740991", ">=0.0.9007199254740991 <0.1.0-0"},
+        {">9007199254740991.9007199254740991", "<0.0.0-0"},
+        {">9007199254740990.9007199254740991", ">=9007199254740991.0.0"},
+        {"<=9007199254740991", "*"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mkt_error err = MKT_ERROR_INIT;
@@ -497,7 +529,8 @@ static void test_range_invalid(void)
         "1.0.0 1.2.3 - 2.0.0", ">", ">=", "~", "^", "^ ", "1.2.3 >=", "1.2.3 |", "| 1.2.3", "|||", "1.2.3 | 1.2.4",
         "1.02.3", "01", "1.2.3-", "1.2.3+", "1.2.3-01", "x.1", "1.x.3", "*.1.0", "1.x-beta", "1.2-beta", "1.2.x-beta",
         "1+build", "abc", "1.2.3.4", "<=>1.2.3", "=>1.2.3", "1.2.3,1.2.4", "1.2.3&&1.2.4", ">=1.2.3<2.0.0",
-        "18446744073709551616", "^18446744073709551616.0.0", "1.2.3\n", "1.2.3\r", "V1.2.3", "vv1.2.3", "v",
+        "18446744073709551616", "^18446744073709551616.0.0", "9007199254740992", "^9007199254740992.0.0",
+        "1.9007199254740992", "~1.2.9007199254740992", "1.2.3 - 9223372036854775808", ">9007199254740991.0.9007199254740992", "1.2.3\n", "1.2.3\r", "V1.2.3", "vv1.2.3", "v",
         "1.2.3 - 2.3.4 ||| 5", "latest", "next", "~>", "==1.2.3", "<<1", "1..2", "1.", ".1", "x.x.x.x",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -595,6 +628,7 @@ int main(void)
 {
     RUN(test_parse_valid);
     RUN(test_parse_invalid);
+    RUN(test_number_bound);
     RUN(test_precedence);
     RUN(test_format);
     RUN(test_range_table);
