@@ -44,57 +44,23 @@ static void access_line_printf(access_line *l, const char *fmt, ...)
         access_line_raw(l, piece, (size_t)n < sizeof piece ? (size_t)n : sizeof piece - 1);
 }
 
-/* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or 0 when it is not one
- * (overlong forms, surrogates and code points past U+10FFFF are not). */
-static size_t access_utf8_sequence(const unsigned char *s, size_t avail)
-{
-    size_t n;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
-/* A JSON string of at most max source bytes of s, cut on a character boundary. */
+/* A JSON string of at most max bytes of s: clipped to whole valid UTF-8 characters first (invalid
+ * bytes become U+FFFD, as in problem documents), then escaped. */
 static void access_line_string(access_line *l, const char *s, size_t max)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s);
-    if (len > max)
-        len = max;
+    char clipped[ACCESS_LOG_TEXT_MAX + 1];
+    if (max > ACCESS_LOG_TEXT_MAX)
+        max = ACCESS_LOG_TEXT_MAX;
+    error_text_clip(clipped, max + 1, s);
     access_line_raw(l, "\"", 1);
-    for (size_t i = 0; i < len;) {
-        size_t n = access_utf8_sequence(p + i, len - i);
-        if (n == 0) {
-            access_line_raw(l, "\\ufffd", 6);
-            i++;
-        } else if (p[i] == '"' || p[i] == '\\') {
+    for (const unsigned char *p = (const unsigned char *)clipped; *p; p++) {
+        if (*p == '"' || *p == '\\') {
             access_line_raw(l, "\\", 1);
-            access_line_raw(l, (const char *)p + i, 1);
-            i++;
-        } else if (p[i] < 0x20 || p[i] == 0x7f) {
-            access_line_printf(l, "\\u%04x", p[i]);
-            i++;
+            access_line_raw(l, (const char *)p, 1);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            access_line_printf(l, "\\u%04x", *p);
         } else {
-            access_line_raw(l, (const char *)p + i, n);
-            i += n;
+            access_line_raw(l, (const char *)p, 1);
         }
     }
     access_line_raw(l, "\"", 1);
