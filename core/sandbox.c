@@ -334,6 +334,18 @@ static int sandbox_is_memory_message(lua_State *L, int idx)
     return len == 17 && memcmp(s, "not enough memory", 17) == 0;
 }
 
+/* Which cap a failed run hit, for sandbox_stats. */
+static sandbox_cap sandbox_cap_of(lua_State *L, const sandbox_ctx *ctx, int status)
+{
+    if (ctx->trip == SANDBOX_TRIP_INSTRUCTIONS)
+        return SANDBOX_CAP_INSTRUCTIONS;
+    if (ctx->trip == SANDBOX_TRIP_TIME)
+        return SANDBOX_CAP_TIME;
+    if (status == LUA_ERRMEM || (status != LUA_OK && ctx->memory_refused && sandbox_is_memory_message(L, -1)))
+        return SANDBOX_CAP_MEMORY;
+    return SANDBOX_CAP_NONE;
+}
+
 static void sandbox_report_failure(lua_State *L, const sandbox_ctx *ctx, const sandbox_job *job,
                                    const sandbox_limits *lim, int status, mkt_error *err)
 {
@@ -376,7 +388,7 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
 {
     int64_t start = sandbox_now_ns();
     if (stats)
-        *stats = (sandbox_stats){0, 0, 0};
+        *stats = (sandbox_stats){0, 0, 0, SANDBOX_CAP_NONE};
     if (!job->code || !job->function || !sandbox_limits_valid(lim)) {
         error_set(err, ERROR_INTERNAL, "sandbox called without code, function or valid limits");
         return NULL;
@@ -400,8 +412,11 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
     lua_pushcfunction(L, sandbox_main); /* light C function: no allocation, cannot fail */
     lua_pushlightuserdata(L, job);
     int status = lua_pcall(L, 1, 1, 0);
-    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing)
+    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing) {
         sandbox_report_failure(L, &ctx, job, lim, status, err);
+        if (stats)
+            stats->cap_hit = sandbox_cap_of(L, &ctx, status);
+    }
     else if (!job->call)
         result = json_null();
     else
@@ -436,10 +451,10 @@ json_t *sandbox_run(const char *code, size_t len, const json_t *input, const san
 }
 
 int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
-                           mkt_error *err)
+                           sandbox_stats *stats, mkt_error *err)
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .call = 0};
-    json_t *ok = sandbox_execute(&job, lim, NULL, err);
+    json_t *ok = sandbox_execute(&job, lim, stats, err);
     if (!ok)
         return -1;
     json_decref(ok);
@@ -448,7 +463,7 @@ int sandbox_check_function(const char *code, size_t len, const char *function, c
 
 int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err)
 {
-    return sandbox_check_function(code, len, "handler", lim, err);
+    return sandbox_check_function(code, len, "handler", lim, NULL, err);
 }
 
 sandbox_limits sandbox_limits_from_config(const config *cfg)

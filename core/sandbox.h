@@ -94,10 +94,15 @@ typedef struct {
     int64_t timeout_ms;    /* wall clock from the start of the call, setup included */
 } sandbox_limits;
 
+/* Which cap ended a run (callers that lower a cap for one run, like a request budget, tell their cap
+ * from the run's own). */
+typedef enum { SANDBOX_CAP_NONE = 0, SANDBOX_CAP_INSTRUCTIONS, SANDBOX_CAP_MEMORY, SANDBOX_CAP_TIME } sandbox_cap;
+
 typedef struct {
     int64_t instructions;  /* work units used, VM part counted in steps of SANDBOX_HOOK_EVERY */
     int64_t peak_memory;   /* bytes */
     int64_t duration_us;   /* whole call: state creation, run, conversion, close */
+    sandbox_cap cap_hit;   /* the cap that ended the run, if one did */
 } sandbox_stats;
 
 /* The caps from config; a NULL cfg gives the config defaults. */
@@ -107,9 +112,9 @@ sandbox_limits sandbox_limits_from_config(const config *cfg);
  * function `handler`. Returns 0, or -1 with err set. */
 int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err);
 
-/* Same for any entry function name (plugins define hook functions). */
+/* Same for any entry function name (plugins define hook functions). stats may be NULL. */
 int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
-                           mkt_error *err);
+                           sandbox_stats *stats, mkt_error *err);
 
 /* Runs the chunk, calls handler(input) and returns its first result as JSON (a new reference), or NULL
  * with err set. input may be NULL (the handler gets nil). stats may be NULL; it is filled on failure too. */

@@ -159,7 +159,7 @@ static void test_check(void)
         error_clear(&err);
     }
     const char *plugin = "function on_event(e) return {seen = e.kind} end";
-    CHECK_INT(sandbox_check_function(plugin, strlen(plugin), "on_event", &limits, &err), 0);
+    CHECK_INT(sandbox_check_function(plugin, strlen(plugin), "on_event", &limits, NULL, &err), 0);
     json_t *in = json_pack("{s:s}", "kind", "purchase");
     json_t *out = sandbox_call(plugin, strlen(plugin), "on_event", in, &limits, NULL, &err);
     char *text = dump(out);
