@@ -226,8 +226,16 @@ int config_load(config *cfg, const char *path, int path_required, mkt_error *err
                 return -1;
         }
     }
-    if (config_read_environment(cfg, err) < 0 || config_read_credentials(cfg, err) < 0 || config_check(cfg, err) < 0)
+    if (config_read_environment(cfg, err) < 0 || config_read_credentials(cfg, err) < 0)
         return -1;
+    mkt_error inner = MKT_ERROR_INIT;
+    if (config_check(cfg, &inner) < 0) {
+        /* the keys may come from the file or the environment: name both places */
+        error_set(err, ERROR_VALIDATION, "%s (with MARKETPLACE_* overrides): %s", path ? path : "defaults",
+                  inner.message ? inner.message : "invalid");
+        error_clear(&inner);
+        return -1;
+    }
     log_level level = LOG_LEVEL_INFO;
     log_level_parse(cfg->log_level, &level);
     log_set_level(level);
