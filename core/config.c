@@ -248,7 +248,8 @@ int config_check(const config *cfg, mkt_error *err)
      * which must stay the last line of defence, never the way a request ends */
     if (cfg->request_timeout > 0 && cfg->sandbox_request_ms >= cfg->request_timeout * 1000)
         return error_set(err, ERROR_VALIDATION,
-                         "sandbox_request_ms (%" PRId64 ") must be below request_timeout (%" PRId64 " s = %" PRId64 " ms)",
+                         "sandbox_request_ms (%" PRId64 ") must be below request_timeout (%" PRId64 " s = %" PRId64
+                         " ms)",
                          cfg->sandbox_request_ms, cfg->request_timeout, cfg->request_timeout * 1000);
     if (cfg->sandbox_timeout_ms > cfg->sandbox_request_ms)
         return error_set(err, ERROR_VALIDATION,
@@ -256,7 +257,8 @@ int config_check(const config *cfg, mkt_error *err)
                          cfg->sandbox_timeout_ms, cfg->sandbox_request_ms);
     if (cfg->sandbox_instructions > cfg->sandbox_request_instructions)
         return error_set(err, ERROR_VALIDATION,
-                         "sandbox_instructions (%" PRId64 ") must not exceed sandbox_request_instructions (%" PRId64 ")",
+                         "sandbox_instructions (%" PRId64 ") must not exceed sandbox_request_instructions (%" PRId64
+                         ")",
                          cfg->sandbox_instructions, cfg->sandbox_request_instructions);
     return 0;
 }

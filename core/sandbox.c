@@ -96,13 +96,16 @@ static const char *sandbox_trip_text(sandbox_trip trip)
 
 /* The timer's signal arrived: true when the deadline has passed. A signal left over from an earlier run
  * (it cannot normally happen: each run's timer is disarmed before the next is armed) only costs a clock
- * read, and this thread's hook goes back to its normal period. */
+ * read, and the hooks it armed (this thread's and the main thread's) go back to their normal period: the
+ * hook charges SANDBOX_HOOK_EVERY units per call. */
 static int sandbox_timer_says_late(sandbox_ctx *ctx, lua_State *L)
 {
     ctx->timer_fired = 0;
     if (sandbox_now_ns() >= ctx->deadline_ns)
         return 1;
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    if (L != ctx->L)
+        lua_sethook(ctx->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
     return 0;
 }
 
@@ -205,9 +208,12 @@ static void sandbox_on_timer(int sig)
  * ever land outside a run, a slow system call resumes instead of failing with EINTR. */
 static int sandbox_timer_ready(void)
 {
+    static pid_t warned;
     pid_t pid = getpid();
     if (sandbox_timer_pid == pid)
         return 1;
+    if (warned == pid)
+        return 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = sandbox_on_timer;
@@ -219,6 +225,7 @@ static int sandbox_timer_ready(void)
     sev.sigev_signo = SANDBOX_TIMER_SIGNAL;
     if (sigaction(SANDBOX_TIMER_SIGNAL, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &sev, &sandbox_timer) < 0) {
         log_warn("sandbox: no wall-clock timer (%s); the count hook alone watches the clock", strerror(errno));
+        warned = pid;
         return 0;
     }
     sandbox_timer_pid = pid;

@@ -121,7 +121,8 @@ static int tool_builder_publish_gate(const config *cfg, const tool_check_draft *
     json_int_t not_run = json_integer_value(json_object_get(run, "not_run"));
     json_decref(run);
     if (failed > 0 && not_run > 0)
-        return error_set(err, ERROR_VALIDATION, "%lld of the tool's tests failed and %lld were not run (request budget exhausted)",
+        return error_set(err, ERROR_VALIDATION,
+                         "%lld of the tool's tests failed and %lld were not run (request budget exhausted)",
                          (long long)failed, (long long)not_run);
     if (not_run > 0)
         return error_set(err, ERROR_VALIDATION, "%lld of the tool's tests were not run (request budget exhausted)",

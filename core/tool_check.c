@@ -439,7 +439,8 @@ static int tool_check_run_one(const config *cfg, const tool_check_draft *d, cons
 static json_t *tool_check_outcome_json(const tool_check_outcome *o, int full)
 {
     int whole = full && o->output;
-    char *error = o->error ? tool_check_cut(o->error, full ? TOOL_CHECK_ERROR_BYTES : TOOL_CHECK_ERROR_MIN_BYTES) : NULL;
+    size_t error_max = full ? TOOL_CHECK_ERROR_BYTES : TOOL_CHECK_ERROR_MIN_BYTES;
+    char *error = o->error ? tool_check_cut(o->error, error_max) : NULL;
     if (o->error && !error)
         return NULL;
     json_t *r = json_pack("{s:s, s:s, s:b, s:O, s:b, s:s?, s:I}", "name", o->name, "status",

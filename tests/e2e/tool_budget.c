@@ -67,7 +67,9 @@ static http_response *tool_post(const char *slug, const char *suffix, const char
 {
     char path[192];
     snprintf(path, sizeof path, "/tools/%s%s", slug, suffix);
-    return body ? http_post_text(path, g_dev.token, body) : http_request("POST", path, g_dev.token, NULL, NULL, 0, NULL);
+    if (body)
+        return http_post_text(path, g_dev.token, body);
+    return http_request("POST", path, g_dev.token, NULL, NULL, 0, NULL);
 }
 
 static long metric(const char *name)
@@ -258,7 +260,8 @@ static void test_ordinary_draft(void)
 {
     char slug[96];
     snprintf(slug, sizeof slug, "%s", unique_slug("budget-ok"));
-    if (create_draft(slug, "function handler(input) return {ok = true, n = 3} end", tests_of(3, "{\"ok\": true, \"n\": 3}")) < 0) {
+    const char *code = "function handler(input) return {ok = true, n = 3} end";
+    if (create_draft(slug, code, tests_of(3, "{\"ok\": true, \"n\": 3}")) < 0) {
         check_failures++;
         return;
     }
