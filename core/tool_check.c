@@ -360,20 +360,23 @@ static char *tool_check_cut(const char *text, size_t max)
     return out;
 }
 
-/* Keeps a small output whole and only the start of a large one; takes the reference. */
+/* Keeps a small output whole and only the start of a large one; takes the reference. One encoding gives
+ * both the size and the preview. */
 static int tool_check_keep_output(tool_check_outcome *o, json_t *output)
 {
-    o->output_bytes = json_dumpb(output, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(output, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) {
+        json_decref(output);
+        return -1;
+    }
+    o->output_bytes = strlen(text);
     if (o->output_bytes <= TOOL_CHECK_PREVIEW_BYTES) {
         o->output = output;
+        free(text);
         return 0;
     }
-    char *text = json_dumps(output, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(output);
-    if (!text)
-        return -1;
-    size_t keep = tool_check_utf8_prefix(text, strlen(text), TOOL_CHECK_PREVIEW_BYTES);
-    o->preview = strndup(text, keep);
+    o->preview = strndup(text, tool_check_utf8_prefix(text, o->output_bytes, TOOL_CHECK_PREVIEW_BYTES));
     free(text);
     return o->preview ? 0 : -1;
 }
