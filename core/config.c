@@ -50,6 +50,9 @@ static const config_key config_keys[] = {
     INT(sandbox_memory, "33554432", 1 << 20, INT64_C(1) << 34),
     INT(sandbox_output, "1048576", 1024, INT64_C(1) << 30),
     INT(sandbox_timeout_ms, "2000", 1, 600000),
+    INT(sandbox_request_ms, "8000", 1, 3600000),
+    INT(sandbox_request_instructions, "50000000", 1000, INT64_C(1) << 44),
+    INT(sandbox_request_output, "262144", 65536, INT64_C(1) << 30),
     STR(issuer, "marketplace"),
     STR(signing_key_dir, "/etc/marketplace/keys"),
     STR(webhook_secret, ""),
@@ -226,9 +229,38 @@ int config_load(config *cfg, const char *path, int path_required, mkt_error *err
     }
     if (config_read_environment(cfg, err) < 0 || config_read_credentials(cfg, err) < 0)
         return -1;
+    mkt_error inner = MKT_ERROR_INIT;
+    if (config_check(cfg, &inner) < 0) {
+        /* the keys may come from the file or the environment: name both places */
+        error_set(err, ERROR_VALIDATION, "%s (with MARKETPLACE_* overrides): %s", path ? path : "defaults",
+                  inner.message ? inner.message : "invalid");
+        error_clear(&inner);
+        return -1;
+    }
     log_level level = LOG_LEVEL_INFO;
     log_level_parse(cfg->log_level, &level);
     log_set_level(level);
+    return 0;
+}
+
+int config_check(const config *cfg, mkt_error *err)
+{
+    /* the tests of one request stop at sandbox_request_ms; the master kills the worker at request_timeout,
+     * which must stay the last line of defence, never the way a request ends */
+    if (cfg->request_timeout > 0 && cfg->sandbox_request_ms >= cfg->request_timeout * 1000)
+        return error_set(err, ERROR_VALIDATION,
+                         "sandbox_request_ms (%" PRId64 ") must be below request_timeout (%" PRId64 " s = %" PRId64
+                         " ms)",
+                         cfg->sandbox_request_ms, cfg->request_timeout, cfg->request_timeout * 1000);
+    if (cfg->sandbox_timeout_ms > cfg->sandbox_request_ms)
+        return error_set(err, ERROR_VALIDATION,
+                         "sandbox_timeout_ms (%" PRId64 ") must not exceed sandbox_request_ms (%" PRId64 ")",
+                         cfg->sandbox_timeout_ms, cfg->sandbox_request_ms);
+    if (cfg->sandbox_instructions > cfg->sandbox_request_instructions)
+        return error_set(err, ERROR_VALIDATION,
+                         "sandbox_instructions (%" PRId64 ") must not exceed sandbox_request_instructions (%" PRId64
+                         ")",
+                         cfg->sandbox_instructions, cfg->sandbox_request_instructions);
     return 0;
 }
 

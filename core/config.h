@@ -39,6 +39,12 @@ typedef struct config {
     int64_t sandbox_memory;
     int64_t sandbox_output;
     int64_t sandbox_timeout_ms;
+    /* one budget shared by every sandbox run of one request (a draft's tests, publish's check + tests);
+     * config_load checks sandbox_timeout_ms <= sandbox_request_ms < request_timeout and
+     * sandbox_instructions <= sandbox_request_instructions */
+    int64_t sandbox_request_ms;
+    int64_t sandbox_request_instructions;
+    int64_t sandbox_request_output; /* bytes of test results in one answer */
     /* money and signing */
     char *issuer;
     char *signing_key_dir;     /* directory of Ed25519 PEM keys (keygen writes here) */
@@ -50,12 +56,16 @@ typedef struct config {
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for
- * explicitly), then the environment. Errors name the file, line and reason. */
+ * explicitly), then the environment, then checks the keys that bound each other (config_check).
+ * Errors name the file, line and reason. */
 int config_load(config *cfg, const char *path, int path_required, mkt_error *err);
 void config_defaults(config *cfg);
 /* Applies one `key = value` pair; used by the file reader and the environment. */
 int config_set(config *cfg, const char *key, const char *value, mkt_error *err);
 void config_free(config *cfg);
+/* The rules between keys, once all are set: the sandbox's request budget must end before the master's
+ * request_timeout, and hold at least one whole run. Returns 0, or -1 with err naming the keys. */
+int config_check(const config *cfg, mkt_error *err);
 
 /* Resolved worker count (workers = 0 means 2 × online CPUs). */
 int config_worker_count(const config *cfg);

@@ -3,13 +3,19 @@
  * sandbox_pattern.c, the JSON conversion in sandbox_json.c. */
 #include "core/sandbox.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
+
+#include "core/log.h"
 
 #define SANDBOX_CHUNKNAME "=code"
 #define SANDBOX_CLOCK_EVERY_BYTES (256 * 1024) /* allocation volume between two clock checks */
@@ -22,9 +28,12 @@ typedef enum {
     SANDBOX_TRIP_CLOSING /* lua_close: finalizers may not run any code */
 } sandbox_trip;
 
-/* Per-call state, reached from Lua through the allocator's user data. */
+/* Per-call state, reached from Lua through the allocator's user data, and from the timer's signal
+ * handler through sandbox_live. */
 typedef struct {
-    lua_State *L; /* main thread */
+    lua_State *L;       /* main thread */
+    lua_State *running; /* the thread running script code now (atomic: the signal handler reads it) */
+    volatile sig_atomic_t timer_fired; /* set by the signal handler */
     size_t used, peak, limit;
     size_t allocated_since_clock;
     int memory_refused; /* the allocator said no at least once */
@@ -85,9 +94,26 @@ static const char *sandbox_trip_text(sandbox_trip trip)
     }
 }
 
+/* The timer's signal arrived: true when the deadline has passed. A signal left over from an earlier run
+ * (it cannot normally happen: each run's timer is disarmed before the next is armed) only costs a clock
+ * read, and the hooks it armed (this thread's and the main thread's) go back to their normal period: the
+ * hook charges SANDBOX_HOOK_EVERY units per call. */
+static int sandbox_timer_says_late(sandbox_ctx *ctx, lua_State *L)
+{
+    ctx->timer_fired = 0;
+    if (sandbox_now_ns() >= ctx->deadline_ns)
+        return 1;
+    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    if (L != ctx->L)
+        lua_sethook(ctx->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    return 0;
+}
+
 void sandbox_charge(lua_State *L, int64_t units)
 {
     sandbox_ctx *ctx = sandbox_ctx_of(L);
+    if (ctx->trip == SANDBOX_TRIP_NONE && ctx->timer_fired && sandbox_timer_says_late(ctx, L))
+        ctx->trip = SANDBOX_TRIP_TIME;
     if (ctx->trip == SANDBOX_TRIP_NONE) {
         if (units > ctx->work_limit - ctx->work) {
             ctx->work = ctx->work_limit + 1; /* saturate: charges like 2^40 must not wrap */
@@ -147,6 +173,117 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* ---- the wall-clock timer -------------------------------------------------------------------------
+ * The count hook sees the clock only every SANDBOX_HOOK_EVERY instructions, and one instruction can run
+ * long in C (`a < b` on two long strings is one strcoll). So each run also arms a one-shot POSIX timer
+ * (CLOCK_MONOTONIC, absolute deadline) whose signal handler sets the hook of the running thread, and of
+ * the main thread, to fire at the very next instruction (lua_sethook is documented as safe to call from a
+ * signal handler); the hook sees the deadline and trips the cap. What is left is the cost of the one
+ * instruction in progress, bounded by the memory cap (the longest string it can touch).
+ * The timer belongs to the process (timers are not inherited by fork: a worker creates its own on its
+ * first run) and serves one run at a time: a run started while another is live in the same process (not
+ * done today) keeps the hook-only checks. The handler touches only sandbox_live (atomic) and the state
+ * it points to; the pointer is cleared, with the timer disarmed, before lua_close. */
+
+static sandbox_ctx *sandbox_live; /* the run the timer serves; __atomic access only */
+static timer_t sandbox_timer;
+static pid_t sandbox_timer_pid;   /* the process that created sandbox_timer; 0: none yet */
+
+static void sandbox_on_timer(int sig)
+{
+    (void)sig;
+    int saved_errno = errno;
+    sandbox_ctx *ctx = __atomic_load_n(&sandbox_live, __ATOMIC_ACQUIRE);
+    if (ctx) {
+        ctx->timer_fired = 1;
+        lua_State *running = __atomic_load_n(&ctx->running, __ATOMIC_ACQUIRE);
+        lua_sethook(running, sandbox_hook, LUA_MASKCOUNT, 1);
+        if (running != ctx->L)
+            lua_sethook(ctx->L, sandbox_hook, LUA_MASKCOUNT, 1);
+    }
+    errno = saved_errno;
+}
+
+/* Installs the handler and creates this process's timer, once per process. SA_RESTART: should the signal
+ * ever land outside a run, a slow system call resumes instead of failing with EINTR. */
+static int sandbox_timer_ready(void)
+{
+    static pid_t warned;
+    pid_t pid = getpid();
+    if (sandbox_timer_pid == pid)
+        return 1;
+    if (warned == pid)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sandbox_on_timer;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SANDBOX_TIMER_SIGNAL;
+    if (sigaction(SANDBOX_TIMER_SIGNAL, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &sev, &sandbox_timer) < 0) {
+        log_warn("sandbox: no wall-clock timer (%s); the count hook alone watches the clock", strerror(errno));
+        warned = pid;
+        return 0;
+    }
+    sandbox_timer_pid = pid;
+    return 1;
+}
+
+typedef struct {
+    int armed;
+    sigset_t saved_mask;
+} sandbox_timer_guard;
+
+/* Arms the timer for ctx's deadline. The signal is unblocked for the run (the worker blocks its stop
+ * signals during a request; a caller may block more) and the caller's mask restored by disarm. */
+static void sandbox_timer_arm(sandbox_ctx *ctx, sandbox_timer_guard *g)
+{
+    g->armed = 0;
+    sandbox_ctx *none = NULL;
+    if (!sandbox_timer_ready() ||
+        !__atomic_compare_exchange_n(&sandbox_live, &none, ctx, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    sigset_t timer_only;
+    sigemptyset(&timer_only);
+    sigaddset(&timer_only, SANDBOX_TIMER_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &timer_only, &g->saved_mask);
+    struct itimerspec at;
+    memset(&at, 0, sizeof at);
+    at.it_value.tv_sec = (time_t)(ctx->deadline_ns / 1000000000);
+    at.it_value.tv_nsec = (long)(ctx->deadline_ns % 1000000000);
+    if (timer_settime(sandbox_timer, TIMER_ABSTIME, &at, NULL) < 0) {
+        pthread_sigmask(SIG_SETMASK, &g->saved_mask, NULL);
+        __atomic_store_n(&sandbox_live, NULL, __ATOMIC_RELEASE);
+        return;
+    }
+    g->armed = 1;
+}
+
+/* Disarms before the pointer is cleared, and clears it before the caller closes the state: a signal
+ * already on its way finds either the live state or nothing. */
+static void sandbox_timer_disarm(sandbox_timer_guard *g)
+{
+    if (!g->armed)
+        return;
+    struct itimerspec off;
+    memset(&off, 0, sizeof off);
+    timer_settime(sandbox_timer, 0, &off, NULL);
+    __atomic_store_n(&sandbox_live, NULL, __ATOMIC_RELEASE);
+    pthread_sigmask(SIG_SETMASK, &g->saved_mask, NULL);
+    g->armed = 0;
+}
+
+lua_State *sandbox_enter_thread(lua_State *L, lua_State *to)
+{
+    sandbox_ctx *ctx = sandbox_ctx_of(L);
+    lua_State *was = __atomic_load_n(&ctx->running, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&ctx->running, to, __ATOMIC_RELEASE);
+    return was;
+}
+
 /* Everything that can raise runs here, under lua_pcall: an unprotected error would abort the worker. */
 static int sandbox_main(lua_State *L)
 {
@@ -204,6 +341,18 @@ static int sandbox_is_memory_message(lua_State *L, int idx)
     return len == 17 && memcmp(s, "not enough memory", 17) == 0;
 }
 
+/* Which cap a failed run hit, for sandbox_stats. */
+static sandbox_cap sandbox_cap_of(lua_State *L, const sandbox_ctx *ctx, int status)
+{
+    if (ctx->trip == SANDBOX_TRIP_INSTRUCTIONS)
+        return SANDBOX_CAP_INSTRUCTIONS;
+    if (ctx->trip == SANDBOX_TRIP_TIME)
+        return SANDBOX_CAP_TIME;
+    if (status == LUA_ERRMEM || (status != LUA_OK && ctx->memory_refused && sandbox_is_memory_message(L, -1)))
+        return SANDBOX_CAP_MEMORY;
+    return SANDBOX_CAP_NONE;
+}
+
 static void sandbox_report_failure(lua_State *L, const sandbox_ctx *ctx, const sandbox_job *job,
                                    const sandbox_limits *lim, int status, mkt_error *err)
 {
@@ -246,7 +395,7 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
 {
     int64_t start = sandbox_now_ns();
     if (stats)
-        *stats = (sandbox_stats){0, 0, 0};
+        *stats = (sandbox_stats){0, 0, 0, SANDBOX_CAP_NONE};
     if (!job->code || !job->function || !sandbox_limits_valid(lim)) {
         error_set(err, ERROR_INTERNAL, "sandbox called without code, function or valid limits");
         return NULL;
@@ -261,14 +410,20 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
         return NULL;
     }
     ctx.L = L;
+    ctx.running = L;
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    sandbox_timer_guard timer;
+    sandbox_timer_arm(&ctx, &timer);
 
     json_t *result = NULL;
     lua_pushcfunction(L, sandbox_main); /* light C function: no allocation, cannot fail */
     lua_pushlightuserdata(L, job);
     int status = lua_pcall(L, 1, 1, 0);
-    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing)
+    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing) {
         sandbox_report_failure(L, &ctx, job, lim, status, err);
+        if (stats)
+            stats->cap_hit = sandbox_cap_of(L, &ctx, status);
+    }
     else if (!job->call)
         result = json_null();
     else
@@ -280,6 +435,7 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
     }
     /* Defence in depth: nothing the script wrote may run during lua_close (scripts cannot set __gc, and
      * Lua would run finalizers unhooked anyway; this stops anything hooked, like a stray __close). */
+    sandbox_timer_disarm(&timer);
     ctx.trip = SANDBOX_TRIP_CLOSING;
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     lua_close(L);
@@ -302,10 +458,10 @@ json_t *sandbox_run(const char *code, size_t len, const json_t *input, const san
 }
 
 int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
-                           mkt_error *err)
+                           sandbox_stats *stats, mkt_error *err)
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .call = 0};
-    json_t *ok = sandbox_execute(&job, lim, NULL, err);
+    json_t *ok = sandbox_execute(&job, lim, stats, err);
     if (!ok)
         return -1;
     json_decref(ok);
@@ -314,7 +470,7 @@ int sandbox_check_function(const char *code, size_t len, const char *function, c
 
 int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err)
 {
-    return sandbox_check_function(code, len, "handler", lim, err);
+    return sandbox_check_function(code, len, "handler", lim, NULL, err);
 }
 
 sandbox_limits sandbox_limits_from_config(const config *cfg)

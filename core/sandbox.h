@@ -6,6 +6,16 @@
  *     checks it against limits.instructions and the wall clock against limits.timeout_ms. Work done in C
  *     on the script's behalf (pattern matching, table.sort/move/insert/...) is charged to the same counter,
  *     so "instructions" is really "work units": VM instructions plus C steps.
+ *   - wall clock: besides the hook (and the allocator, every 256 KiB), a one-shot POSIX timer
+ *     (CLOCK_MONOTONIC, signal SANDBOX_TIMER_SIGNAL, SA_RESTART) fires at the deadline; its handler sets
+ *     the hook of the running thread and of the main thread to count 1, so the very next instruction
+ *     trips the cap. The overshoot left is the one instruction in progress, and no single instruction
+ *     costs more than a pass over the longest string the memory cap allows (`a < b` is one strcoll,
+ *     `a == b` one memcmp). The signal is unblocked for the run whatever the caller's mask; the handler
+ *     only reads an atomic pointer to the live state, cleared (timer disarmed first) before lua_close.
+ *     coroutine.resume/wrap/close record which thread runs, so the handler reaches it. One timer per
+ *     process serves one run at a time (a second concurrent run in the same process, not done today,
+ *     would fall back to the hook's checks).
  *     Once a cap trips it is sticky: every thread's hook drops to count 1, pcall/xpcall/coroutine.resume
  *     re-raise, allocations are refused, so no script can catch its way past a cap.
  *   - code is loaded as text only (luaL_loadbufferx mode "t"); crafted bytecode never reaches the VM.
@@ -23,10 +33,13 @@
  *         string.rep answers an empty result itself (stock rep('', 2^62) loops 2^62 times in C).
  *   table: all; insert/remove/move/sort/concat/unpack are charged for the elements they touch and refuse
  *         tables whose metatable has __index/__newindex/__len (a lying __len would dodge the charge).
- *   math, utf8, coroutine (resume wrapped; coroutines inherit the count hook), os.time/os.clock/os.date.
+ *   math, utf8, coroutine (resume/wrap/close wrapped; coroutines inherit the count hook), os.time/
+ *   os.clock/os.date.
  *   Long C scans that neither allocate nor run instructions (load, utf8.len, utf8.offset, tonumber,
- *   string.rep, plain find) are charged by length. What remains unhooked (e.g. comparing two long
- *   strings) is bounded by the memory cap; the master's request_timeout is the last line of defence.
+ *   string.rep, plain find) are charged by length. What remains unhooked (comparing two long strings)
+ *   is bounded by the memory cap per instruction and stopped at the deadline by the timer; the master's
+ *   request_timeout is the last line of defence. Callers that run several sandboxes for one request
+ *   (tool tests) share one budget between them (core/tool_check.h).
  *   json: json.null (see below) and json.array([t]) which marks a table as an array.
  *   setmetatable refuses metatables with a __gc field: Lua 5.4 runs finalizers with hooks disabled, so
  *   a looping finalizer could not be stopped by any cap (not even at lua_close). __close is fine (hooked).
@@ -61,6 +74,7 @@
 #define CORE_SANDBOX_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -71,6 +85,7 @@
 
 #define SANDBOX_HOOK_EVERY 1000  /* VM instructions between two count-hook calls */
 #define SANDBOX_MAX_DEPTH 32     /* nesting of arrays/objects, both directions */
+#define SANDBOX_TIMER_SIGNAL (SIGRTMIN + 2) /* the wall-clock timer's signal (see above) */
 
 typedef struct {
     int64_t instructions;  /* work units (VM instructions + charged C work) */
@@ -79,10 +94,15 @@ typedef struct {
     int64_t timeout_ms;    /* wall clock from the start of the call, setup included */
 } sandbox_limits;
 
+/* Which cap ended a run (callers that lower a cap for one run, like a request budget, tell their cap
+ * from the run's own). */
+typedef enum { SANDBOX_CAP_NONE = 0, SANDBOX_CAP_INSTRUCTIONS, SANDBOX_CAP_MEMORY, SANDBOX_CAP_TIME } sandbox_cap;
+
 typedef struct {
     int64_t instructions;  /* work units used, VM part counted in steps of SANDBOX_HOOK_EVERY */
     int64_t peak_memory;   /* bytes */
     int64_t duration_us;   /* whole call: state creation, run, conversion, close */
+    sandbox_cap cap_hit;   /* the cap that ended the run, if one did */
 } sandbox_stats;
 
 /* The caps from config; a NULL cfg gives the config defaults. */
@@ -92,9 +112,9 @@ sandbox_limits sandbox_limits_from_config(const config *cfg);
  * function `handler`. Returns 0, or -1 with err set. */
 int sandbox_check(const char *code, size_t len, const sandbox_limits *lim, mkt_error *err);
 
-/* Same for any entry function name (plugins define hook functions). */
+/* Same for any entry function name (plugins define hook functions). stats may be NULL. */
 int sandbox_check_function(const char *code, size_t len, const char *function, const sandbox_limits *lim,
-                           mkt_error *err);
+                           sandbox_stats *stats, mkt_error *err);
 
 /* Runs the chunk, calls handler(input) and returns its first result as JSON (a new reference), or NULL
  * with err set. input may be NULL (the handler gets nil). stats may be NULL; it is filled on failure too. */
@@ -121,6 +141,9 @@ json_t *sandbox_to_json(lua_State *L, int idx, size_t max_bytes, const char *roo
 /* Adds units of work; raises "instruction limit exceeded"/"time limit exceeded" when a cap trips, and
  * re-raises when one already has. sandbox_charge(L, 0) only re-raises. */
 void sandbox_charge(lua_State *L, int64_t units);
+/* Records that script code now runs in thread `to` (coroutine switches) and returns the thread that ran
+ * before; the timer arms the hook of the running thread. Never raises. */
+lua_State *sandbox_enter_thread(lua_State *L, lua_State *to);
 /* Opens the whitelisted environment into the globals table. Raises on memory errors. */
 void sandbox_env_open(lua_State *L);
 /* Replaces find/match/gmatch/gsub in the string library table at index idx. */

@@ -305,23 +305,90 @@ static void env_open_string(lua_State *L)
 
 /* ---- coroutine, os ---- */
 
-/* resume catches errors like pcall does: re-raise a tripped cap. (Coroutines inherit the count hook
- * from the thread that creates them, so their instructions are counted as well.) */
+/* Every switch to another thread goes through these wrappers (resume, the function wrap returns, close),
+ * which tell the sandbox which thread runs, so its timer arms the hook of that thread. The original is
+ * called under lua_pcall so the running thread is always set back, even when the call raises; a tripped
+ * cap is then re-raised (resume catches errors like pcall does). Coroutines inherit the count hook from
+ * the thread that creates them, so their instructions are counted as well. */
+static int env_switch_call(lua_State *L, lua_State *co, int nargs)
+{
+    lua_State *caller = sandbox_enter_thread(L, co);
+    int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+    sandbox_enter_thread(L, caller);
+    sandbox_charge(L, 0);
+    return status;
+}
+
+/* Raises the error a wrapped call failed with, positioned at the script's call like the original (its
+ * own position info now names our C function, which adds nothing). */
+static int env_switch_raise(lua_State *L, int status)
+{
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
 static int env_resume(lua_State *L)
 {
     luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine");
+    lua_State *co = lua_tothread(L, 1);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    sandbox_charge(L, 0);
+    int status = env_switch_call(L, co, n);
+    if (status != LUA_OK)
+        return lua_error(L); /* only argument and memory errors get here: resume reports the rest */
     return lua_gettop(L);
+}
+
+static int env_close(lua_State *L)
+{
+    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine");
+    lua_State *co = lua_tothread(L, 1);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int status = env_switch_call(L, co, 1);
+    if (status != LUA_OK)
+        return env_switch_raise(L, status);
+    return lua_gettop(L);
+}
+
+/* The function coroutine.wrap returned: upvalue 1 the original one, 2 its coroutine. */
+static int env_wrapped_call(lua_State *L)
+{
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int status = env_switch_call(L, lua_tothread(L, lua_upvalueindex(2)), n);
+    if (status != LUA_OK)
+        return env_switch_raise(L, status);
+    return lua_gettop(L);
+}
+
+static int env_wrap_coroutine(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
+    /* the original wrap's closure keeps its coroutine as upvalue 1 */
+    if (!lua_getupvalue(L, 1, 1) || lua_type(L, -1) != LUA_TTHREAD)
+        return luaL_error(L, "coroutine.wrap: unexpected closure");
+    lua_pushcclosure(L, env_wrapped_call, 2);
+    return 1;
 }
 
 static void env_open_coroutine(lua_State *L)
 {
     luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
     env_wrap(L, lua_gettop(L), "resume", env_resume);
+    env_wrap(L, lua_gettop(L), "close", env_close);
+    env_wrap(L, lua_gettop(L), "wrap", env_wrap_coroutine);
     lua_pop(L, 1);
 }
 

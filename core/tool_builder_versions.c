@@ -97,7 +97,8 @@ static int tool_builder_check_greater(const semver *v, const char *version, cons
     return 0;
 }
 
-/* The draft must validate and every test must pass; failures become field errors. */
+/* The draft must validate and every test must pass; a test that failed or was not run (the request's
+ * budget ran out) becomes a field error. The check and the tests share d's budget. */
 static int tool_builder_publish_gate(const config *cfg, const tool_check_draft *d, mkt_error *err)
 {
     int problems = tool_check_draft_errors(cfg, d, err);
@@ -115,11 +116,20 @@ static int tool_builder_publish_gate(const config *cfg, const tool_check_draft *
             continue;
         char field[32];
         snprintf(field, sizeof field, "tests[%zu]", i);
-        error_add_field(err, field, "\"%s\" failed: %s", json_string_value(json_object_get(r, "name")),
-                        json_string_value(json_object_get(r, "error")));
+        int not_run = strcmp(json_string_value(json_object_get(r, "status")) ?: "", "not_run") == 0;
+        error_add_field(err, field, "\"%s\" %s: %s", json_string_value(json_object_get(r, "name")),
+                        not_run ? "was not run" : "failed", json_string_value(json_object_get(r, "error")));
     }
     json_int_t failed = json_integer_value(json_object_get(run, "failed"));
+    json_int_t not_run = json_integer_value(json_object_get(run, "not_run"));
     json_decref(run);
+    if (failed > 0 && not_run > 0)
+        return error_set(err, ERROR_VALIDATION,
+                         "%lld of the tool's tests failed and %lld were not run (request budget exhausted)",
+                         (long long)failed, (long long)not_run);
+    if (not_run > 0)
+        return error_set(err, ERROR_VALIDATION, "%lld of the tool's tests were not run (request budget exhausted)",
+                         (long long)not_run);
     if (failed > 0)
         return error_set(err, ERROR_VALIDATION, "%lld of the tool's tests failed", (long long)failed);
     return 0;
@@ -200,8 +210,10 @@ static json_t *tool_builder_publish_checked(db *db, const config *cfg, const too
     json_t *tests = output ? tool_record_parse(t->draft_tests, err) : NULL;
     json_t *out = NULL;
     if (tests) {
+        tool_check_budget budget;
+        tool_check_budget_start(&budget, cfg);
         tool_check_draft d = {.input_schema = input, .output_schema = output, .tests = tests, .code = t->code,
-                              .code_len = t->code_len};
+                              .code_len = t->code_len, .budget = &budget};
         tool_builder_publish_ctx ctx = {.t = t, .v = v, .body = body};
         if (tool_builder_publish_gate(cfg, &d, err) == 0 && db_transaction(db, tool_builder_publish_tx, &ctx, err) == 0)
             out = tool_builder_version_get(db, ctx.version_id, err);

@@ -1,18 +1,84 @@
 #include "core/tool_check.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/sandbox.h"
 #include "core/schema.h"
 
-/* ---- the sandbox, with the caps from config ------------------------------------------------- */
+/* ---- the sandbox, with the caps from config and the request's budget ------------------------- */
 
 static sandbox_limits tool_check_limits(const config *cfg)
 {
     return sandbox_limits_from_config(cfg);
+}
+
+static int64_t tool_check_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void tool_check_budget_start(tool_check_budget *b, const config *cfg)
+{
+    config defaults;
+    const config *c = cfg;
+    if (!c) {
+        config_defaults(&defaults);
+        c = &defaults;
+    }
+    b->ms = c->sandbox_request_ms;
+    b->instructions = c->sandbox_request_instructions;
+    b->instructions_left = c->sandbox_request_instructions;
+    b->output_bytes = (size_t)c->sandbox_request_output;
+    b->deadline_ns = tool_check_now_ns() + b->ms * 1000000;
+    if (c == &defaults)
+        config_free(&defaults);
+}
+
+typedef enum { TOOL_CHECK_LEFT, TOOL_CHECK_OUT_OF_TIME, TOOL_CHECK_OUT_OF_INSTRUCTIONS } tool_check_left;
+
+/* The caps for the next run: cfg's, lowered to what is left of the budget. *cut_time and *cut_work tell
+ * whether the budget, not the run's own cap, set that limit. */
+static tool_check_left tool_check_budget_limits(const config *cfg, const tool_check_budget *b, sandbox_limits *lim,
+                                                int *cut_time, int *cut_work)
+{
+    *lim = tool_check_limits(cfg);
+    int64_t left_ms = (b->deadline_ns - tool_check_now_ns()) / 1000000;
+    if (left_ms <= 0)
+        return TOOL_CHECK_OUT_OF_TIME;
+    if (b->instructions_left <= 0)
+        return TOOL_CHECK_OUT_OF_INSTRUCTIONS;
+    *cut_time = left_ms < lim->timeout_ms;
+    *cut_work = b->instructions_left < lim->instructions;
+    if (*cut_time)
+        lim->timeout_ms = left_ms;
+    if (*cut_work)
+        lim->instructions = b->instructions_left;
+    return TOOL_CHECK_LEFT;
+}
+
+static void tool_check_budget_spend(tool_check_budget *b, const sandbox_stats *stats)
+{
+    b->instructions_left -= stats->instructions;
+}
+
+/* "request budget exhausted ..." for a test the budget did not let run (or finish). */
+static char *tool_check_budget_text(const tool_check_budget *b, tool_check_left why, int started)
+{
+    char *text = NULL;
+    const char *when = started ? "while this test ran" : "before this test";
+    int n = why == TOOL_CHECK_OUT_OF_INSTRUCTIONS
+                ? asprintf(&text, "request budget exhausted %s: the tests of one request share %lld instructions",
+                           when, (long long)b->instructions)
+                : asprintf(&text, "request budget exhausted %s: the tests of one request share %lld ms", when,
+                           (long long)b->ms);
+    return n < 0 ? NULL : text;
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
@@ -116,9 +182,22 @@ static int tool_check_code(const config *cfg, const tool_check_draft *d, mkt_err
 {
     if (!d->code || d->code_len == 0)
         return error_add_field(err, "code", "is empty: define function handler(input) ... end");
-    sandbox_limits limits = tool_check_limits(cfg);
+    tool_check_budget own;
+    tool_check_budget *budget = d->budget;
+    if (!budget) {
+        tool_check_budget_start(&own, cfg);
+        budget = &own;
+    }
+    sandbox_limits limits;
+    int cut_time = 0, cut_work = 0;
+    tool_check_left left = tool_check_budget_limits(cfg, budget, &limits, &cut_time, &cut_work);
+    if (left != TOOL_CHECK_LEFT)
+        return error_add_field(err, "code", "not checked: request budget exhausted");
     mkt_error e = MKT_ERROR_INIT;
-    if (sandbox_check(d->code, d->code_len, &limits, &e) == 0)
+    sandbox_stats stats;
+    int rc = sandbox_check_function(d->code, d->code_len, "handler", &limits, &stats, &e);
+    tool_check_budget_spend(budget, &stats);
+    if (rc == 0)
         return 0;
     return tool_check_collect(err, &e, "code") < 0 ? -1 : 0;
 }
@@ -185,21 +264,20 @@ json_t *tool_check_validate(const config *cfg, const tool_check_draft *d, mkt_er
 
 /* ---- execute ---------------------------------------------------------------------------------- */
 
-json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
-                           const json_t *output_schema, const json_t *input, uint64_t *duration_us, mkt_error *err)
+/* The one execution path under the given caps; stats gets the sandbox's figures (zero when the input
+ * was refused). */
+static json_t *tool_check_execute_with(const sandbox_limits *limits, const char *code, size_t code_len,
+                                       const json_t *input_schema, const json_t *output_schema, const json_t *input,
+                                       sandbox_stats *stats, mkt_error *err)
 {
-    *duration_us = 0;
+    memset(stats, 0, sizeof *stats);
     if (schema_validate(input_schema, input, "input", err) < 0) {
         if (err->kind == ERROR_VALIDATION)
             error_set(err, ERROR_VALIDATION, "the input does not match the tool's input schema");
         return NULL;
     }
-    sandbox_limits limits = tool_check_limits(cfg);
-    sandbox_stats stats;
-    memset(&stats, 0, sizeof stats);
     mkt_error run_err = MKT_ERROR_INIT;
-    json_t *output = sandbox_run(code, code_len, input, &limits, &stats, &run_err);
-    *duration_us = stats.duration_us > 0 ? (uint64_t)stats.duration_us : 0;
+    json_t *output = sandbox_run(code, code_len, input, limits, stats, &run_err);
     if (!output) {
         if (run_err.kind == ERROR_INTERNAL) {
             error_move(err, &run_err);
@@ -220,38 +298,207 @@ json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len,
     return output;
 }
 
+json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
+                           const json_t *output_schema, const json_t *input, uint64_t *duration_us, mkt_error *err)
+{
+    sandbox_limits limits = tool_check_limits(cfg);
+    sandbox_stats stats;
+    json_t *output = tool_check_execute_with(&limits, code, code_len, input_schema, output_schema, input, &stats, err);
+    *duration_us = stats.duration_us > 0 ? (uint64_t)stats.duration_us : 0;
+    return output;
+}
+
 /* ---- tests ------------------------------------------------------------------------------------ */
 
-static json_t *tool_check_run_one(const config *cfg, const tool_check_draft *d, const json_t *test,
-                                  const char *schemas_problem, mkt_error *err)
+typedef enum { TOOL_CHECK_PASSED, TOOL_CHECK_FAILED, TOOL_CHECK_NOT_RUN } tool_check_status;
+
+static const char *const tool_check_status_names[] = {"passed", "failed", "not_run"};
+
+/* One test's result, already cut to what may be reported: all of them are held until the answer is built,
+ * so a large output never outlives its own test. */
+typedef struct {
+    const char *name; /* borrowed from the draft */
+    tool_check_status status;
+    json_t *output;      /* the whole output when it is at most TOOL_CHECK_PREVIEW_BYTES, else NULL */
+    char *preview;       /* the start of a larger output's compact JSON, else NULL */
+    size_t output_bytes; /* compact JSON size of the output; 0: none */
+    char *error;         /* at most TOOL_CHECK_ERROR_BYTES; NULL when passed */
+    int64_t duration_us;
+} tool_check_outcome;
+
+static void tool_check_outcome_free(tool_check_outcome *o)
+{
+    json_decref(o->output);
+    free(o->preview);
+    free(o->error);
+}
+
+/* The longest prefix of s (len bytes) of at most max bytes that does not split a UTF-8 character. */
+static size_t tool_check_utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* A copy of text cut to at most max bytes, "…" marking a cut. */
+static char *tool_check_cut(const char *text, size_t max)
+{
+    static const char mark[] = "\xe2\x80\xa6"; /* U+2026 */
+    size_t len = strlen(text);
+    if (len <= max)
+        return strdup(text);
+    size_t keep = tool_check_utf8_prefix(text, len, max - (sizeof mark - 1));
+    char *out = malloc(keep + sizeof mark);
+    if (out) {
+        memcpy(out, text, keep);
+        memcpy(out + keep, mark, sizeof mark);
+    }
+    return out;
+}
+
+/* Keeps a small output whole and only the start of a large one; takes the reference. One encoding gives
+ * both the size and the preview. */
+static int tool_check_keep_output(tool_check_outcome *o, json_t *output)
+{
+    char *text = json_dumps(output, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) {
+        json_decref(output);
+        return -1;
+    }
+    o->output_bytes = strlen(text);
+    if (o->output_bytes <= TOOL_CHECK_PREVIEW_BYTES) {
+        o->output = output;
+        free(text);
+        return 0;
+    }
+    json_decref(output);
+    o->preview = strndup(text, tool_check_utf8_prefix(text, o->output_bytes, TOOL_CHECK_PREVIEW_BYTES));
+    free(text);
+    return o->preview ? 0 : -1;
+}
+
+static int tool_check_set_error(tool_check_outcome *o, tool_check_status status, char *text)
+{
+    o->status = status;
+    o->error = text ? tool_check_cut(text, TOOL_CHECK_ERROR_BYTES) : NULL;
+    free(text);
+    return o->error ? 0 : -1;
+}
+
+/* Runs one test within the budget. Returns -1 only for our own failures (err set). */
+static int tool_check_run_one(const config *cfg, const tool_check_draft *d, const json_t *test,
+                              const char *schemas_problem, tool_check_budget *budget, tool_check_outcome *o,
+                              mkt_error *err)
 {
     const char *name = json_string_value(json_object_get(test, "name"));
+    o->name = name ? name : "";
+    if (schemas_problem)
+        return tool_check_set_error(o, TOOL_CHECK_FAILED, strdup(schemas_problem)) < 0
+                   ? error_set(err, ERROR_INTERNAL, "out of memory")
+                   : 0;
+    sandbox_limits limits;
+    int cut_time = 0, cut_work = 0;
+    tool_check_left left = tool_check_budget_limits(cfg, budget, &limits, &cut_time, &cut_work);
+    if (left != TOOL_CHECK_LEFT)
+        return tool_check_set_error(o, TOOL_CHECK_NOT_RUN, tool_check_budget_text(budget, left, 0)) < 0
+                   ? error_set(err, ERROR_INTERNAL, "out of memory")
+                   : 0;
     mkt_error e = MKT_ERROR_INIT;
-    uint64_t duration = 0;
-    json_t *output = NULL;
-    char *problem = NULL;
-    if (schemas_problem) {
-        problem = strdup(schemas_problem);
+    sandbox_stats stats;
+    json_t *output = tool_check_execute_with(&limits, d->code ? d->code : "", d->code_len, d->input_schema,
+                                             d->output_schema, json_object_get(test, "input"), &stats, &e);
+    tool_check_budget_spend(budget, &stats);
+    o->duration_us = stats.duration_us;
+    int rc;
+    if (!output && e.kind == ERROR_INTERNAL) {
+        error_move(err, &e);
+        return -1;
+    } else if (!output && ((stats.cap_hit == SANDBOX_CAP_TIME && cut_time) ||
+                           (stats.cap_hit == SANDBOX_CAP_INSTRUCTIONS && cut_work))) {
+        /* the request's budget stopped it, not the test's own cap */
+        rc = tool_check_set_error(o, TOOL_CHECK_NOT_RUN,
+                                  tool_check_budget_text(budget, stats.cap_hit == SANDBOX_CAP_TIME
+                                                                     ? TOOL_CHECK_OUT_OF_TIME
+                                                                     : TOOL_CHECK_OUT_OF_INSTRUCTIONS, 1));
+    } else if (!output) {
+        rc = tool_check_set_error(o, TOOL_CHECK_FAILED, tool_check_error_text(&e));
     } else {
-        output = tool_check_execute(cfg, d->code ? d->code : "", d->code_len, d->input_schema, d->output_schema,
-                                    json_object_get(test, "input"), &duration, &e);
-        if (!output && e.kind == ERROR_INTERNAL) {
-            error_move(err, &e);
-            return NULL;
-        }
-        if (!output)
-            problem = tool_check_error_text(&e);
-        else if (!tool_check_json_same(output, json_object_get(test, "expected")))
-            problem = strdup("output does not equal expected");
-        error_clear(&e);
+        int same = tool_check_json_same(output, json_object_get(test, "expected"));
+        rc = tool_check_keep_output(o, output);
+        if (rc == 0)
+            rc = same ? (o->status = TOOL_CHECK_PASSED, 0)
+                      : tool_check_set_error(o, TOOL_CHECK_FAILED, strdup("output does not equal expected"));
     }
-    json_t *result = json_pack("{s:s, s:b, s:o, s:s?, s:I}", "name", name ? name : "", "passed", problem == NULL,
-                               "output", output ? output : json_null(), "error", problem, "duration_us",
-                               (json_int_t)duration);
-    free(problem);
-    if (!result)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return result;
+    error_clear(&e);
+    return rc < 0 ? error_set(err, ERROR_INTERNAL, "out of memory") : 0;
+}
+
+/* A result as reported; `full` with the output or its preview and the whole error, else only what every
+ * test is owed (name, status, sizes, a short error). */
+static json_t *tool_check_outcome_json(const tool_check_outcome *o, int full)
+{
+    int whole = full && o->output;
+    size_t error_max = full ? TOOL_CHECK_ERROR_BYTES : TOOL_CHECK_ERROR_MIN_BYTES;
+    char *error = o->error ? tool_check_cut(o->error, error_max) : NULL;
+    if (o->error && !error)
+        return NULL;
+    json_t *r = json_pack("{s:s, s:s, s:b, s:O, s:b, s:s?, s:I}", "name", o->name, "status",
+                          tool_check_status_names[o->status], "passed", o->status == TOOL_CHECK_PASSED, "output",
+                          whole ? o->output : json_null(), "output_truncated", o->output_bytes > 0 && !whole, "error",
+                          error, "duration_us", (json_int_t)o->duration_us);
+    free(error);
+    if (r && o->output_bytes > 0 && !whole) {
+        json_object_set_new(r, "output_bytes", json_integer((json_int_t)o->output_bytes));
+        if (full && o->preview)
+            json_object_set_new(r, "output_preview", json_string(o->preview));
+    }
+    return r;
+}
+
+/* Every test first gets its minimal result; what is left of output_bytes goes, in test order, to showing
+ * results in full. So the answer stays under the cap whenever the minimal results fit at all. */
+static json_t *tool_check_report(const tool_check_outcome *outcomes, size_t n, size_t cap)
+{
+    size_t counts[3] = {0, 0, 0};
+    size_t *minimal = calloc(n ? n : 1, sizeof *minimal);
+    json_t *results = json_array();
+    if (!minimal || !results)
+        goto fail;
+    /* the envelope: {"passed":N,"failed":N,"not_run":N,"results":[...]} with 20-digit numbers */
+    size_t used = 48 + 3 * 20 + n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = tool_check_outcome_json(&outcomes[i], 0);
+        if (!r)
+            goto fail;
+        minimal[i] = json_dumpb(r, NULL, 0, JSON_COMPACT);
+        used += minimal[i];
+        json_decref(r);
+        counts[outcomes[i].status]++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = tool_check_outcome_json(&outcomes[i], 1);
+        size_t size = r ? json_dumpb(r, NULL, 0, JSON_COMPACT) : 0;
+        if (r && used - minimal[i] + size > cap) {
+            json_decref(r);
+            r = tool_check_outcome_json(&outcomes[i], 0);
+            size = minimal[i];
+        }
+        if (!r || json_array_append_new(results, r) < 0)
+            goto fail;
+        used = used - minimal[i] + size;
+    }
+    free(minimal);
+    return json_pack("{s:I, s:I, s:I, s:o}", "passed", (json_int_t)counts[TOOL_CHECK_PASSED], "failed",
+                     (json_int_t)counts[TOOL_CHECK_FAILED], "not_run", (json_int_t)counts[TOOL_CHECK_NOT_RUN],
+                     "results", results);
+fail:
+    free(minimal);
+    json_decref(results);
+    return NULL;
 }
 
 json_t *tool_check_run_tests(const config *cfg, const tool_check_draft *d, mkt_error *err)
@@ -262,27 +509,26 @@ json_t *tool_check_run_tests(const config *cfg, const tool_check_draft *d, mkt_e
         schemas_problem = "input_schema is not a valid schema (see POST /validate)";
     else if (schema_check(d->output_schema, NULL, NULL) < 0)
         schemas_problem = "output_schema is not a valid schema (see POST /validate)";
-    json_t *results = json_array();
-    size_t passed = 0, failed = 0;
-    for (size_t i = 0; results && i < json_array_size(d->tests); i++) {
-        json_t *r = tool_check_run_one(cfg, d, json_array_get(d->tests, i), schemas_problem, err);
-        if (!r) {
-            json_decref(results);
-            return NULL;
-        }
-        if (json_is_true(json_object_get(r, "passed")))
-            passed++;
-        else
-            failed++;
-        if (json_array_append_new(results, r) < 0) {
-            json_decref(results);
-            results = NULL;
-        }
+    tool_check_budget own;
+    tool_check_budget *budget = d->budget;
+    if (!budget) {
+        tool_check_budget_start(&own, cfg);
+        budget = &own;
     }
-    json_t *out = results ? json_pack("{s:I, s:I, s:o}", "passed", (json_int_t)passed, "failed", (json_int_t)failed,
-                                      "results", results)
-                          : NULL;
-    if (!out)
+    size_t n = json_array_size(d->tests);
+    tool_check_outcome *outcomes = calloc(n ? n : 1, sizeof *outcomes);
+    if (!outcomes) {
         error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = tool_check_run_one(cfg, d, json_array_get(d->tests, i), schemas_problem, budget, &outcomes[i], err);
+    json_t *out = rc == 0 ? tool_check_report(outcomes, n, budget->output_bytes) : NULL;
+    if (rc == 0 && !out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        tool_check_outcome_free(&outcomes[i]);
+    free(outcomes);
     return out;
 }

@@ -11,10 +11,32 @@
 #include "core/config.h"
 #include "core/error.h"
 
+/* How test results are reported (POST /test, and the publish gate that reads them). */
+#define TOOL_CHECK_PREVIEW_BYTES 4096 /* a larger output (compact JSON) is shown as a preview of this size */
+#define TOOL_CHECK_ERROR_BYTES 1024   /* longest error text reported for one test */
+#define TOOL_CHECK_ERROR_MIN_BYTES 160 /* the error text kept once the answer is full */
+
+/* One request's budget for the sandbox: every run made for the request (publish: the code check and
+ * every test; /test: every test) draws from it. A run gets the smaller of its own caps (sandbox_*) and
+ * what is left of the request's (sandbox_request_ms of wall clock from the start, sandbox_request_
+ * instructions work units); a test that finds the budget spent is not run, one cut short by it is
+ * reported not run too (it was not its own cap). The results of the tests share
+ * sandbox_request_output bytes of compact JSON. */
+typedef struct {
+    int64_t deadline_ns; /* CLOCK_MONOTONIC */
+    int64_t instructions_left;
+    int64_t ms, instructions; /* the whole budget, for messages */
+    size_t output_bytes;
+} tool_check_budget;
+
+/* Starts a request's budget now. */
+void tool_check_budget_start(tool_check_budget *b, const config *cfg);
+
 typedef struct {
     const json_t *input_schema, *output_schema, *tests;
     const char *code;
     size_t code_len;
+    tool_check_budget *budget; /* shared by every call made with this draft; NULL: each call starts one */
 } tool_check_draft;
 
 /* Every problem of a draft as field errors on err (kind ERROR_VALIDATION): schemas well-formed, code
@@ -26,7 +48,12 @@ int tool_check_draft_errors(const config *cfg, const tool_check_draft *d, mkt_er
 /* {valid, errors[{field, message}]} for POST /tools/{tool}/validate. */
 json_t *tool_check_validate(const config *cfg, const tool_check_draft *d, mkt_error *err);
 
-/* {passed, failed, results[{name, passed, output, error, duration_us}]}: each test in a fresh sandbox. */
+/* {passed, failed, not_run, results[...]}: each test in a fresh sandbox, all within one budget. A result
+ * is {name, status ("passed", "failed", "not_run"), passed, output, output_truncated, error, duration_us},
+ * plus output_bytes (the output's compact JSON size) and, room permitting, output_preview (its first
+ * TOOL_CHECK_PREVIEW_BYTES) when output_truncated: the output itself is shown only when it is small and
+ * the answer has room; the answer stays under sandbox_request_output bytes (each test keeps at least its
+ * name, status and a short error). */
 json_t *tool_check_run_tests(const config *cfg, const tool_check_draft *d, mkt_error *err);
 
 /* One execution. The input is checked against input_schema (422 naming "input…"), the code runs in a

@@ -51,7 +51,8 @@ static void worker_on_stop_signal(int sig)
 
 /* Stop signals stay blocked while a request is in hand, so no read or write to nginx or MariaDB is
  * ever cut short by EINTR; they are let through only inside ppoll(), atomically, which closes the
- * window between checking the flag and going to sleep. */
+ * window between checking the flag and going to sleep. The sandbox's timer signal is not among them
+ * (and the sandbox unblocks it for each run); it only fires during a run, with SA_RESTART. */
 static sigset_t worker_wait_mask;
 
 static void worker_install_signals(void)

@@ -1,5 +1,7 @@
 /* Sandbox figures: the cost of starting a sandbox, and in-process executions/s of a
- * trivial tool and of a tool transforming a 1,000-element JSON array. Prints figures, never fails.
+ * trivial tool and of a tool transforming a 1,000-element JSON array; and how far past its wall-clock
+ * limit a run of slow single instructions (comparisons of two equal 32 MiB strings, about 500 of them
+ * between two count-hook calls) gets before it is stopped. Prints figures, never fails.
  *
  *   cmake --build build --target bench_sandbox && build/tests/bench/bench_sandbox [seconds-per-figure]
  *
@@ -122,6 +124,41 @@ static void sandbox_execute(void *arg)
     json_decref(out);
 }
 
+/* ---- overshoot of the wall-clock limit ---- */
+
+#define SLOW_CMP4 "if a < b then end if a == b then end if a < b then end if a == b then end "
+#define SLOW_CMP32 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4
+#define SLOW_BODY                                                                                  \
+    "  local a, b = 'x', 'x'\n"                                                                    \
+    "  for i = 1, 25 do a = a .. a end\n"                                                          \
+    "  for i = 1, 25 do b = b .. b end\n"                                                          \
+    "  while true do " SLOW_CMP32 SLOW_CMP32 SLOW_CMP32 SLOW_CMP32 " end\n"
+
+static void overshoot(const char *label, const char *code, int64_t limit_ms, int runs)
+{
+    sandbox_limits lim = sandbox_limits_from_config(NULL);
+    lim.timeout_ms = limit_ms;
+    lim.instructions = INT64_C(1) << 40;
+    lim.memory_bytes = 160 * 1024 * 1024;
+    int64_t worst = 0, sum = 0;
+    for (int i = 0; i < runs; i++) {
+        mkt_error err = MKT_ERROR_INIT;
+        int64_t t0 = now_ns();
+        json_t *out = sandbox_run(code, strlen(code), NULL, &lim, NULL, &err);
+        int64_t took = now_ns() - t0;
+        if (out || !err.message || !strstr(err.message, "time limit exceeded"))
+            fprintf(stderr, "unexpected: %s\n", err.message ? err.message : "a result");
+        json_decref(out);
+        error_clear(&err);
+        sum += took;
+        if (took > worst)
+            worst = took;
+    }
+    printf("%-44s limit %5lld ms   mean %7.1f ms (%.3fx)   worst %7.1f ms (%.3fx)   (n=%d)\n", label,
+           (long long)limit_ms, (double)sum / runs / 1e6, (double)sum / runs / 1e6 / (double)limit_ms,
+           (double)worst / 1e6, (double)worst / 1e6 / (double)limit_ms, runs);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -159,5 +196,12 @@ int main(int argc, char **argv)
            stats.instructions, stats.peak_memory, stats.duration_us);
     json_decref(out);
     json_decref(array);
+
+    const char *main_thread = "function handler()\n" SLOW_BODY "end\n";
+    const char *in_coroutine = "function handler()\n  coroutine.wrap(function()\n" SLOW_BODY "  end)()\nend\n";
+    overshoot("overshoot: 32 MiB string compares", main_thread, 100, 10);
+    overshoot("overshoot: 32 MiB string compares", main_thread, 2000, 3);
+    overshoot("overshoot: the same inside coroutine.wrap", in_coroutine, 100, 10);
+    overshoot("overshoot: the same inside coroutine.wrap", in_coroutine, 2000, 3);
     return 0;
 }

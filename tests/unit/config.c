@@ -45,7 +45,7 @@ static void clear_env(void)
 {
     static const char *names[] = {"MARKETPLACE_WORKERS", "MARKETPLACE_LISTEN", "MARKETPLACE_LISTEN_MODE",
                                   "MARKETPLACE_MAX_BODY", "MARKETPLACE_DB_PASSWORD", "MARKETPLACE_LOG_LEVEL",
-                                  "MARKETPLACE_BASE_PATH", "MARKETPLACE_DB_SOCKET"};
+                                  "MARKETPLACE_BASE_PATH", "MARKETPLACE_DB_SOCKET", "MARKETPLACE_SANDBOX_REQUEST_MS"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unsetenv(names[i]);
 }
@@ -339,6 +339,63 @@ static void test_config_set(void)
     config_free(&cfg);
 }
 
+/* ---- keys that bound each other: the sandbox's request budget ------------------------------------ */
+
+static void expect_load_error(const char *text, const char *needle, const char *needle2)
+{
+    config cfg;
+    char *message = NULL;
+    CHECK_INT(load_text(&cfg, text, &message), -1);
+    if (!message || !strstr(message, needle) || !strstr(message, needle2)) {
+        fprintf(stderr, "  %s: message \"%s\" lacks \"%s\" or \"%s\"\n", text, message ? message : "(null)", needle,
+                needle2);
+        check_failures++;
+    }
+    free(message);
+    config_free(&cfg);
+}
+
+static void expect_load_ok(const char *text)
+{
+    config cfg;
+    char *message = NULL;
+    CHECK_INT(load_text(&cfg, text, &message), 0);
+    if (message)
+        fprintf(stderr, "  %s: %s\n", text, message);
+    free(message);
+    config_free(&cfg);
+}
+
+static void test_sandbox_request_budget(void)
+{
+    config cfg;
+    config_defaults(&cfg);
+    CHECK_INT(cfg.sandbox_request_ms, 8000);
+    CHECK_INT(cfg.sandbox_request_instructions, 50000000);
+    CHECK_INT(cfg.sandbox_request_output, 262144);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(config_check(&cfg, &err), 0);
+    config_free(&cfg);
+    error_clear(&err);
+
+    /* the budget must end before the master's request_timeout kills the worker */
+    expect_load_error("request_timeout = 8\n", "sandbox_request_ms (8000)", "request_timeout (8 s");
+    expect_load_error("sandbox_request_ms = 30000\n", "sandbox_request_ms", "request_timeout");
+    expect_load_ok("request_timeout = 9\n");
+    expect_load_ok("request_timeout = 5\nsandbox_request_ms = 4000\nsandbox_timeout_ms = 1000\n");
+    expect_load_ok("request_timeout = 0\nsandbox_request_ms = 100000\n"); /* 0: the master never kills */
+    /* and hold at least one whole run */
+    expect_load_error("sandbox_timeout_ms = 9000\n", "sandbox_timeout_ms (9000)", "sandbox_request_ms (8000)");
+    expect_load_error("sandbox_instructions = 60000000\n", "sandbox_instructions", "sandbox_request_instructions");
+    expect_load_error("sandbox_request_output = 1000\n", "sandbox_request_output", "outside");
+
+    setenv("MARKETPLACE_SANDBOX_REQUEST_MS", "30000", 1);
+    expect_load_error("request_timeout = 30\n", "sandbox_request_ms (30000)", "request_timeout");
+    setenv("MARKETPLACE_SANDBOX_REQUEST_MS", "29999", 1);
+    expect_load_ok("request_timeout = 30\n");
+    unsetenv("MARKETPLACE_SANDBOX_REQUEST_MS");
+}
+
 int main(void)
 {
     if (!mkdtemp(g_dir)) {
@@ -357,6 +414,7 @@ int main(void)
     RUN(test_octal_listen_mode);
     RUN(test_env_override);
     RUN(test_config_set);
+    RUN(test_sandbox_request_budget);
     for (int i = 0; i < g_file_counter; i++) {
         char path[300];
         snprintf(path, sizeof path, "%s/c%d.conf", g_dir, i);

@@ -1,6 +1,7 @@
 /* core/sandbox: conversions, environment, every abuse case (escapes, exhaustion, crafted input), and a differential test of
  * the sandbox's pattern functions against stock Lua's. Set SANDBOX_TEST_VERBOSE=1 to print what each
  * abuse case answers. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,7 @@ static void test_check(void)
         error_clear(&err);
     }
     const char *plugin = "function on_event(e) return {seen = e.kind} end";
-    CHECK_INT(sandbox_check_function(plugin, strlen(plugin), "on_event", &limits, &err), 0);
+    CHECK_INT(sandbox_check_function(plugin, strlen(plugin), "on_event", &limits, NULL, &err), 0);
     json_t *in = json_pack("{s:s}", "kind", "purchase");
     json_t *out = sandbox_call(plugin, strlen(plugin), "on_event", in, &limits, NULL, &err);
     char *text = dump(out);
@@ -637,6 +638,77 @@ static void test_abuse_gc(void)
     expect_normal_run();
 }
 
+/* ---- the wall clock does not depend on the count hook ---- */
+
+static double unit_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One `a < b` on two equal 32 MiB strings is a single VM instruction that runs strcoll over both
+ * strings, unseen by the count hook (so is `a == b`, a memcmp); the loop packs about 500 of them between
+ * two hook calls. Without a timer the deadline is only noticed at the next hook, seconds after it
+ * passed. The strings are built by doubling (fast), so the deadline falls inside the loop. */
+#define SLOW_CMP4 "if a < b then end if a == b then end if a < b then end if a == b then end "
+#define SLOW_CMP32 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4 SLOW_CMP4
+#define SLOW_COMPARE_BODY                                                                          \
+    "  local a, b = 'x', 'x'\n"                                                                    \
+    "  for i = 1, 25 do a = a .. a end\n"                                                          \
+    "  for i = 1, 25 do b = b .. b end\n"                                                          \
+    "  while true do " SLOW_CMP32 SLOW_CMP32 SLOW_CMP32 SLOW_CMP32 " end\n"
+
+/* Runs code under a limit_ms wall clock and a 160 MiB memory cap; checks it ends with "time limit
+ * exceeded" well before 3x the limit (generous: the overshoot left is one comparison, a few ms). */
+static void expect_stopped_on_time(const char *label, const char *code, int64_t limit_ms)
+{
+    test_limits();
+    limits.timeout_ms = limit_ms;
+    limits.instructions = INT64_C(1) << 40; /* only the clock may stop it */
+    limits.memory_bytes = 160 * 1024 * 1024;
+    mkt_error err = MKT_ERROR_INIT;
+    double t0 = unit_now_s();
+    json_t *out = run(code, NULL, &err, NULL);
+    double took_ms = (unit_now_s() - t0) * 1000.0;
+    CHECK(out == NULL);
+    if (!err.message || !strstr(err.message, "time limit exceeded")) {
+        fprintf(stderr, "  %s: message \"%s\" lacks \"time limit exceeded\"\n", label,
+                err.message ? err.message : "(null)");
+        check_failures++;
+    }
+    if (took_ms >= 3.0 * (double)limit_ms) {
+        fprintf(stderr, "  %s: a %lld ms limit took %.0f ms (>= 3x)\n", label, (long long)limit_ms, took_ms);
+        check_failures++;
+    } else if (verbose) {
+        fprintf(stderr, "    %s: %lld ms limit stopped after %.0f ms\n", label, (long long)limit_ms, took_ms);
+    }
+    json_decref(out);
+    error_clear(&err);
+    expect_normal_run();
+}
+
+static void test_timer_bounds_overshoot(void)
+{
+    expect_stopped_on_time("main thread", "function handler()\n" SLOW_COMPARE_BODY "end\n", 200);
+    /* the timer must reach the thread that is running, not only the main one */
+    expect_stopped_on_time("coroutine.wrap",
+                           "function handler()\n  local f = coroutine.wrap(function()\n" SLOW_COMPARE_BODY
+                           "  end)\n  f()\nend\n", 200);
+    expect_stopped_on_time("coroutine.resume (result ignored)",
+                           "function handler()\n  local co = coroutine.create(function()\n" SLOW_COMPARE_BODY
+                           "  end)\n  local ok = coroutine.resume(co)\n  while true do end\nend\n", 200);
+    /* a caller that blocks every signal (the worker blocks its stop signals during a request) */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    expect_stopped_on_time("all signals blocked by the caller", "function handler()\n" SLOW_COMPARE_BODY "end\n", 200);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    /* a stray timer signal between runs finds no live state and does nothing */
+    CHECK_INT(raise(SANDBOX_TIMER_SIGNAL), 0);
+    expect_normal_run();
+}
+
 /* ---- the pattern functions against stock Lua ---- */
 
 static const char *const pattern_prelude =
@@ -653,7 +725,9 @@ static char *stock_eval(const char *body)
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
     char *out = NULL;
-    if (luaL_dostring(L, code) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+    /* named like the sandbox's chunk, so error positions compare equal */
+    if ((luaL_loadbufferx(L, code, strlen(code), "=code", "t") || lua_pcall(L, 0, LUA_MULTRET, 0)) == LUA_OK &&
+        lua_type(L, -1) == LUA_TSTRING)
         out = strdup(lua_tostring(L, -1));
     else
         out = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
@@ -775,6 +849,32 @@ static void test_patterns_random(void)
 #undef NEXT_RANDOM
 }
 
+/* coroutine.resume/wrap/close are wrapped (the timer must know which thread runs): same answers as stock */
+static void test_coroutines_match_stock_lua(void)
+{
+    test_limits();
+    static const char *const cases[] = {
+        "coroutine.wrap(function() error('boom') end)()",
+        "coroutine.wrap(function() error({}) end)()",
+        "coroutine.wrap(function(a, b) local c = coroutine.yield(a + b) return c * 2 end)(1, 2)",
+        "coroutine.resume(coroutine.create(function() error('boom') end))",
+        "coroutine.resume(coroutine.create(function(...) return select('#', ...), ... end), 1, nil, 3)",
+        "coroutine.resume(coroutine.create(tostring), 1)",
+        "coroutine.resume(coroutine.running())",
+        "coroutine.close(coroutine.running())",
+        "coroutine.close(coroutine.create(print))",
+        "coroutine.wrap(42)",
+        "coroutine.resume(42)",
+        "(function() local f = coroutine.wrap(function() return 1 end) f() return f() end)()",
+        "(function() local co = coroutine.create(function() coroutine.yield(1) error('x') end)\n"
+        "  return coroutine.resume(co), coroutine.resume(co), coroutine.status(co), coroutine.close(co) end)()",
+        "(function() local co = coroutine.create(function() local x <close> = setmetatable({}, {__close = function()"
+        " error('in close') end}) coroutine.yield() end) coroutine.resume(co) return coroutine.close(co) end)()",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        compare_with_stock(cases[i]);
+}
+
 int main(void)
 {
     verbose = getenv("SANDBOX_TEST_VERBOSE") != NULL;
@@ -796,7 +896,9 @@ int main(void)
     RUN(test_abuse_patterns);
     RUN(test_abuse_tables);
     RUN(test_abuse_gc);
+    RUN(test_timer_bounds_overshoot);
     RUN(test_patterns_match_stock_lua);
     RUN(test_patterns_random);
+    RUN(test_coroutines_match_stock_lua);
     return check_finish();
 }
