@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/ledger.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/money_log.h"
 
@@ -605,3 +606,28 @@ int payout_check_invariants(db *db, mkt_error *err)
     db_rows_free(&rows);
     return rc;
 }
+
+static uint64_t payout_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The money of an expired token must come back without any request having to arrive. */
+static void payout_sweep_hook(service_worker *sw)
+{
+    static uint64_t last_sweep_ms; /* per process: each worker keeps its own rhythm */
+    uint64_t now = payout_now_ms();
+    if (last_sweep_ms && now - last_sweep_ms < (uint64_t)sw->cfg->payout_sweep_interval * 1000u)
+        return;
+    last_sweep_ms = now;
+    mkt_error err = MKT_ERROR_INIT;
+    db *db = sw->db(sw, &err);
+    if (db && payout_expire_due(db, &err) < 0)
+        log_warn("payout expiry sweep: %s", err.message ? err.message : "failed");
+    error_clear(&err);
+}
+
+const service_hooks payout_service = {
+    .name = "payout", .worker_idle = payout_sweep_hook, .worker_after_request = payout_sweep_hook};

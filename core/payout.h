@@ -23,6 +23,7 @@
 #include "core/account.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/service.h"
 #include "core/jws.h"
 #include "sql/db.h"
 
@@ -91,6 +92,11 @@ void payout_log_outcome(const char *target, int64_t payout_id, const payout_outc
  * payout.expired per payout after the commit. Returns how many it expired, or -1 with err. Workers
  * call it from their idle loop every payout_sweep_interval seconds. */
 int payout_expire_due(db *db, mkt_error *err);
+
+/* Lifecycle hooks (core/service.h): payout_expire_due every payout_sweep_interval seconds per worker,
+ * when idle and after requests (a worker that is never idle still sweeps when due). Every worker
+ * sweeps; the sweep itself makes concurrent runs safe. */
+extern const service_hooks payout_service;
 
 /* The check ledger_check_invariants leaves to this module: every payout has exactly the postings
  * its status implies (requested/processing: payout_requested; paid: + payout_paid; failed: +

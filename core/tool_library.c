@@ -385,3 +385,16 @@ json_t *tool_library_execute(db *db, const config *cfg, const account_caller *ca
     error_clear(&body_err);
     return out;
 }
+
+/* The worker's connection is asked for only when there is something to write. */
+static void tool_library_flush_hook(service_worker *sw)
+{
+    if (tool_library_pending_used == 0)
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    tool_library_flush_executions(sw->db(sw, &err));
+    error_clear(&err);
+}
+
+const service_hooks tool_library_service = {
+    .name = "tool_library", .worker_idle = tool_library_flush_hook, .worker_exit = tool_library_flush_hook};

@@ -10,6 +10,7 @@
 #include "core/account.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/service.h"
 #include "sql/db.h"
 
 /* What the access check needs to know about a tool. */
@@ -49,5 +50,8 @@ json_t *tool_library_execute(db *db, const config *cfg, const account_caller *ca
  * never money or access). Returns how many pending counts were written. */
 #define TOOL_LIBRARY_FLUSH_MS 1000
 int tool_library_flush_executions(db *db);
+
+/* Lifecycle hooks (core/service.h): flush the counts when the worker is idle and before it exits. */
+extern const service_hooks tool_library_service;
 
 #endif

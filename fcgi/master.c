@@ -11,7 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "core/jws.h"
+#include "core/service.h"
 #include "core/log.h"
 #include "fcgi/listen.h"
 #include "fcgi/scoreboard.h"
@@ -26,7 +26,6 @@ typedef struct {
     const char *config_path;
     int config_required;
     config cfg;
-    jws_keyring *keys;         /* receipts: loaded here, before fork (the key files may be readable only by us) */
     listen_socket ls;
     scoreboard *sb;
     int generation;
@@ -77,36 +76,11 @@ static int master_spawn(master *m)
     }
     if (pid == 0) {
         slot->pid = getpid();
-        _exit(worker_run(&m->cfg, m->keys, m->ls.fd, m->sb, index));
+        _exit(worker_run(&m->cfg, m->ls.fd, m->sb, index));
     }
     slot->pid = pid;
     __atomic_add_fetch(&m->sb->worker_starts, 1, __ATOMIC_RELAXED);
     return 0;
-}
-
-/* Receipts keyring: (re)loaded from signing_key_dir. Never fatal, so the rest of the API keeps
- * serving: with no usable key /keys is empty and signing answers 503. On reload a broken directory
- * keeps the keyring already in use. Workers hold their own copy after fork, so freeing the old one
- * here is safe. */
-static void master_load_keys(master *m)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    jws_keyring *fresh = jws_keyring_load(m->cfg.signing_key_dir, &err);
-    if (!fresh) {
-        log_error("signing keys: %s; %s", err.message ? err.message : "cannot load",
-                  m->keys ? "keeping the keys in use" : "running without keys");
-        error_clear(&err);
-        if (!m->keys)
-            m->keys = jws_keyring_empty();
-        return;
-    }
-    if (!jws_keyring_signing_kid(fresh))
-        log_warn("no signing key in %s: receipts cannot be signed (run `marketplace keygen`)",
-                 m->cfg.signing_key_dir);
-    else
-        log_info("signing with key %s (%zu keys trusted)", jws_keyring_signing_kid(fresh), jws_keyring_count(fresh));
-    jws_keyring_free(m->keys);
-    m->keys = fresh;
 }
 
 static int master_live_workers(const master *m)
@@ -240,7 +214,7 @@ static void master_reload(master *m)
     fresh.listen = strdup(m->cfg.listen);
     config_free(&m->cfg);
     m->cfg = fresh;
-    master_load_keys(m); /* keygen + SIGHUP adds a key */
+    service_master_load(&m->cfg); /* e.g. keygen + SIGHUP adds a signing key */
     m->generation++;
     m->target_workers = config_worker_count(&m->cfg);
     m->quick_deaths = 0;
@@ -316,7 +290,7 @@ int master_run(const char *config_path, int config_required, config *cfg)
     uint64_t watchdog_usec = 0;
     if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
         m.watchdog_interval_ms = watchdog_usec / 2000u;
-    master_load_keys(&m);
+    service_master_load(&m.cfg); /* before the first fork: workers inherit what it loads */
     m.target_workers = config_worker_count(&m.cfg);
     master_fill_workers(&m);
     log_info("master %d listening on %s with %d workers", (int)getpid(),
@@ -339,7 +313,7 @@ int master_run(const char *config_path, int config_required, config *cfg)
     master_shutdown(&m, &set);
     listen_close(&m.ls);
     scoreboard_destroy(m.sb);
-    jws_keyring_free(m.keys);
+    service_master_exit();
     config_free(&m.cfg);
     log_info("master stopped");
     return 0;

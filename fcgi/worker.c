@@ -14,8 +14,8 @@
 
 #include "core/account.h"
 #include "core/log.h"
-#include "core/payout.h"
-#include "core/tool_library.h"
+#include "core/service.h"
+#include "core/signing.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
@@ -25,14 +25,13 @@
 
 struct worker {
     const config *cfg;
-    const jws_keyring *keys; /* receipts: loaded by the master before fork */
+    const jws_keyring *keys; /* signing keys: loaded by the master before fork (core/signing.h) */
     int listen_fd;
     scoreboard *sb;
     scoreboard_slot *slot;
     db *db;
     pid_t master_pid;
     uint64_t last_request_ms;
-    uint64_t last_sweep_ms;
 };
 
 /* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
@@ -231,26 +230,17 @@ static int worker_wait_readable(worker *w)
     return n > 0;
 }
 
-/* Expires unredeemed payouts whose token ran out, every payout_sweep_interval seconds per worker:
- * the money must come back without any request having to arrive. Every worker sweeps; the sweep
- * itself makes concurrent runs safe (payout_expire_due). */
-static void worker_sweep_payouts(worker *w)
+/* The worker's side of the lifecycle seam: hooks reach the connection through worker_db. */
+static db *worker_service_db(service_worker *sw, mkt_error *err)
 {
-    uint64_t now = scoreboard_now_ms();
-    if (now - w->last_sweep_ms < (uint64_t)w->cfg->payout_sweep_interval * 1000u)
-        return;
-    w->last_sweep_ms = now;
-    mkt_error err = MKT_ERROR_INIT;
-    db *db = worker_db(w, &err);
-    if (db && payout_expire_due(db, &err) < 0)
-        log_warn("payout expiry sweep: %s", err.message ? err.message : "failed");
-    error_clear(&err);
+    return worker_db(sw->owner, err);
 }
 
-int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreboard *sb, int slot_index)
+int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
 {
-    worker w = {.cfg = cfg, .keys = keys, .listen_fd = listen_fd, .sb = sb, .slot = &sb->slots[slot_index],
+    worker w = {.cfg = cfg, .keys = signing_keys(), .listen_fd = listen_fd, .sb = sb, .slot = &sb->slots[slot_index],
                 .master_pid = getppid()};
+    service_worker hooks = {.cfg = cfg, .db = worker_service_db, .owner = &w};
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     worker_install_signals();
     FCGX_Init();
@@ -272,9 +262,7 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
         if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
             break;
         if (!worker_wait_readable(&w)) {
-            /* idle: write what was counted in memory (tool executions), run due sweeps */
-            tool_library_flush_executions(w.db);
-            worker_sweep_payouts(&w);
+            service_worker_idle(&hooks);
             continue;
         }
         if (worker_stop_requested)
@@ -284,10 +272,10 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
         worker_handle(&w, &fcgi);
         FCGX_Finish_r(&fcgi);
         served++;
-        worker_sweep_payouts(&w); /* a worker that is never idle still sweeps when due */
+        service_worker_after_request(&hooks);
     }
     scoreboard_set_state(w.slot, SLOT_EXITING);
-    tool_library_flush_executions(w.db);
+    service_worker_exit(&hooks);
     FCGX_Free(&fcgi, 0);
     db_close(w.db);
     return 0;

@@ -5,15 +5,15 @@
 #define FCGI_WORKER_H
 
 #include "core/config.h"
-#include "core/jws.h"
 #include "fcgi/scoreboard.h"
 #include "sql/db.h"
 
 typedef struct worker worker;
 
-/* Runs the accept loop; returns the process exit status. keys is the master's keyring (the
- * worker's copy-on-write view of it after fork); requests see it as req->keys. */
-int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreboard *sb, int slot_index);
+/* Runs the accept loop; returns the process exit status. Between requests and at exit it calls the
+ * services' lifecycle hooks (core/service.h); requests see the signing keys the master loaded before
+ * the fork as req->keys. */
+int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index);
 
 /* The worker's database connection, connecting on first use; NULL with ERROR_UNAVAILABLE when the
  * database cannot be reached. */
