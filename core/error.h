@@ -1,4 +1,6 @@
-/* One error type for the whole program. Core code fills it; routes turn it into RFC 9457 problem+json. */
+/* One error type for the whole program. Core code fills it with a KIND of failure — never an HTTP
+ * status: services do not know the transport. fcgi/problem.c alone maps kinds to statuses, titles
+ * and problem types, and fcgi/response.c turns an error into RFC 9457 problem+json. */
 #ifndef CORE_ERROR_H
 #define CORE_ERROR_H
 
@@ -6,19 +8,19 @@
 
 typedef enum {
     ERROR_NONE = 0,
-    ERROR_BAD_REQUEST,        /* 400 malformed JSON or parameters */
-    ERROR_UNAUTHORIZED,       /* 401 */
-    ERROR_PAYMENT_REQUIRED,   /* 402 */
-    ERROR_FORBIDDEN,          /* 403 */
-    ERROR_NOT_FOUND,          /* 404 */
-    ERROR_METHOD_NOT_ALLOWED, /* 405 */
-    ERROR_CONFLICT,           /* 409 */
-    ERROR_GONE,               /* 410 */
-    ERROR_TOO_LARGE,          /* 413 */
-    ERROR_UNSUPPORTED_MEDIA,  /* 415 */
-    ERROR_VALIDATION,         /* 422 well-formed but invalid */
-    ERROR_UNAVAILABLE,        /* 503 database or dependency down */
-    ERROR_INTERNAL            /* 500; detail is logged, never sent */
+    ERROR_BAD_REQUEST,        /* the request itself is malformed (JSON, parameters, headers) */
+    ERROR_UNAUTHORIZED,       /* no valid credentials */
+    ERROR_PAYMENT_REQUIRED,   /* the caller has not paid for this */
+    ERROR_FORBIDDEN,          /* valid credentials, not allowed */
+    ERROR_NOT_FOUND,          /* nothing there (or nothing the caller may see) */
+    ERROR_METHOD_NOT_ALLOWED, /* the resource exists, the action does not */
+    ERROR_CONFLICT,           /* the current state forbids it (or: retry later) */
+    ERROR_GONE,               /* it existed and is over for good (an expired token) */
+    ERROR_TOO_LARGE,          /* over a size limit */
+    ERROR_UNSUPPORTED_MEDIA,  /* a body in a format we do not read */
+    ERROR_VALIDATION,         /* well-formed but invalid; fields say where */
+    ERROR_UNAVAILABLE,        /* a dependency (the database, the signing keys) is missing now */
+    ERROR_INTERNAL            /* our own failure; the detail is logged, never sent */
 } error_kind;
 
 typedef struct {
@@ -67,9 +69,5 @@ void error_clear(mkt_error *err);
 void error_move(mkt_error *dst, mkt_error *src);
 
 int error_is_set(const mkt_error *err);
-int error_http_status(error_kind kind);
-const char *error_title(error_kind kind);
-/* Stable problem type slug, e.g. "validation" — used in the problem+json `type` URI. */
-const char *error_slug(error_kind kind);
 
 #endif

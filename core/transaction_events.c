@@ -513,5 +513,5 @@ int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, cons
             rc = error_set(err, ERROR_INTERNAL, "out of memory");
     }
     json_decref(event);
-    return rc < 0 ? -1 : 200;
+    return rc < 0 ? -1 : 0;
 }

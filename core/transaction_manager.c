@@ -38,7 +38,6 @@ typedef struct {
     const char *key;
     unsigned char hash[32];
     transaction_idem_state state;
-    int status;      /* IDEM_REPLAY */
     json_t *answer;  /* IDEM_REPLAY */
 } transaction_idem;
 
@@ -107,7 +106,6 @@ static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
     } else if (!db_rows_is_null(&rows, 0, 1)) {
         json_error_t jerr;
         ik->state = IDEM_REPLAY;
-        ik->status = (int)db_rows_int(&rows, 0, 1);
         ik->answer = json_loads(db_rows_text(&rows, 0, 2), 0, &jerr);
         if (!ik->answer)
             rc = error_set(err, ERROR_INTERNAL, "stored idempotent answer is corrupt: %s", jerr.text);
@@ -304,7 +302,7 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
 }
 
 json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
-                             const char *idem_key, const json_t *body, int *status, mkt_error *err)
+                             const char *idem_key, const json_t *body, mkt_error *err)
 {
     if (!idem_key) {
         error_set(err, ERROR_BAD_REQUEST, "the Idempotency-Key header is required");
@@ -326,10 +324,8 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
         json_decref(ik.answer);
         return NULL;
     }
-    if (ik.state == IDEM_REPLAY) {
-        *status = ik.status;
+    if (ik.state == IDEM_REPLAY)
         return ik.answer;
-    }
     c.ik = &ik;
     if (db_transaction(db, transaction_checkout_tx, &c, err) < 0) {
         json_decref(c.answer);
@@ -339,7 +335,6 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
     transaction_log("purchase.created", &c.row, NULL);
     if (c.row.amount_cents == 0)
         transaction_log("purchase.completed", &c.row, NULL);
-    *status = 201;
     return c.answer;
 }
 

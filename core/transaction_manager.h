@@ -36,20 +36,21 @@
 /* 1 when key is an acceptable Idempotency-Key value. */
 int transaction_idem_key_valid(const char *key);
 
-/* POST /transactions {tool_id} with Idempotency-Key idem_key (NULL = header missing: 400).
- * *status gets 201 for a new answer or the stored status of a replay. The same key with another
- * body → 422; with a request still in progress → 409. Tool: unknown or not published → 404;
- * the caller's own tool → 409; a one_time tool the caller already owns → 409.
+/* POST /transactions {tool_id} with Idempotency-Key idem_key (NULL = header missing: bad request).
+ * Creates a transaction, or replays the answer stored for the key (only successes are stored, so a
+ * replay is the same creation again). The same key with another body → validation; with a request
+ * still in progress → conflict. Tool: unknown or not published → not found; the caller's own tool
+ * → conflict; a one_time tool the caller already owns → conflict.
  * Answer: {id, status, tool_id, amount_cents, currency, developer_cents, platform_cents, provider_ref}
  * plus receipt when the tool was free (completed at once). */
 json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
-                             const char *idem_key, const json_t *body, int *status, mkt_error *err);
+                             const char *idem_key, const json_t *body, mkt_error *err);
 
-/* POST /webhooks/payments: verifies the signature over the exact raw body (401), then parses and
- * applies the event. Returns the HTTP status to answer (200) and fills *out with a small
- * acknowledgement {received, event_id, duplicate, result, flagged}; -1 with err otherwise (401
- * signature, 400 malformed, 422 invalid / mismatch / unsupported type / refund of a failed payment,
- * 409 only for a refund that arrives before its payment.succeeded). Never asks for a retry that
+/* POST /webhooks/payments: verifies the signature over the exact raw body (unauthorized), then
+ * parses and applies the event. Returns 0 and fills *out with a small acknowledgement {received,
+ * event_id, duplicate, result, flagged}; -1 with err otherwise (unauthorized: signature; bad
+ * request: malformed; validation: invalid / mismatch / unsupported type / refund of a failed
+ * payment; conflict only for a refund that arrives before its payment.succeeded). Never asks for a retry that
  * cannot succeed: an event that arrives after the fact is 200 with no effect, recorded, and
  * flagged (payout flagged_for_review) when it contradicts a final state. Every outcome is logged
  * as a money line (core/money_log.h) after the commit. now is our clock. */

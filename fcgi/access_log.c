@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "fcgi/problem.h"
 
 #define ACCESS_LOG_TEXT_MAX 512   /* source bytes of one echoed string (path, detail) */
 #define ACCESS_LOG_FIELD_MAX 128  /* source bytes of one field name */
@@ -78,8 +79,8 @@ static void access_line_problem(access_line *l, int status, const mkt_error *err
     error_kind kind = failed ? err->kind : ERROR_INTERNAL;
     if (!failed && status < 500)
         return;  /* a handler's own 4xx without an error (none today) has nothing more to say */
-    access_line_key_string(l, "problem", error_slug(kind), 64);
-    access_line_key_string(l, "detail", failed && err->message ? err->message : error_title(kind),
+    access_line_key_string(l, "problem", problem_slug(kind), 64);
+    access_line_key_string(l, "detail", failed && err->message ? err->message : problem_title(kind),
                            ACCESS_LOG_TEXT_MAX);
     if (!failed || err->field_count == 0)
         return;

@@ -1,4 +1,5 @@
 #include "fcgi/response.h"
+#include "fcgi/problem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,10 +89,10 @@ static json_t *response_problem_errors(const mkt_error *err)
 static json_t *response_problem_build(const mkt_error *err, error_kind kind, const char *type, const char *detail,
                                       const char *instance, const char *request_id)
 {
-    int status = error_http_status(kind);
+    int status = problem_status(kind);
     json_t *problem = json_object();
     if (!problem || response_set_string(problem, "type", type) < 0 ||
-        response_set_string(problem, "title", error_title(kind)) < 0 ||
+        response_set_string(problem, "title", problem_title(kind)) < 0 ||
         json_object_set_new(problem, "status", json_integer(status)) < 0 ||
         response_set_string(problem, "detail", detail) < 0 || response_set_string(problem, "instance", instance) < 0 ||
         response_set_string(problem, "request_id", request_id) < 0)
@@ -108,10 +109,10 @@ fail:
 void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id)
 {
     error_kind kind = err->kind == ERROR_NONE ? ERROR_INTERNAL : err->kind;
-    int status = error_http_status(kind);
+    int status = problem_status(kind);
     char type[96];
-    snprintf(type, sizeof type, "urn:marketplace:problem:%s", error_slug(kind));
-    const char *detail = err->message ? err->message : error_title(kind);
+    snprintf(type, sizeof type, "urn:marketplace:problem:%s", problem_slug(kind));
+    const char *detail = err->message ? err->message : problem_title(kind);
     if (!err->message && kind == ERROR_VALIDATION)
         detail = "one or more fields are invalid; see errors";
     if (kind == ERROR_INTERNAL)
@@ -122,8 +123,8 @@ void response_problem(response *res, const mkt_error *err, const char *instance,
         response_header(res, "WWW-Authenticate", "Bearer realm=\"marketplace\"");  /* RFC 9110: every 401 */
     /* Fixed ASCII from the error table: this one cannot fail. */
     snprintf(res->problem_fallback, sizeof res->problem_fallback,
-             "{\"type\":\"%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}", type, error_title(kind),
-             status, error_title(kind));
+             "{\"type\":\"%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}", type, problem_title(kind),
+             status, problem_title(kind));
 }
 
 const char *response_reason(int status)

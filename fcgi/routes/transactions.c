@@ -13,18 +13,14 @@
 #define TRANSACTIONS_PER_PAGE_MAX 100
 #define TRANSACTIONS_PAGE_MAX 1000000
 
+/* A checkout creates a transaction, and its replay is that creation again: 201 both times. */
 static int transactions_create(request *req, response *res, mkt_error *err)
 {
-    int status = 201;
     json_t *out = transaction_checkout(req->db, req->cfg, req->keys, &req->caller,
-                                       request_header(req, "HTTP_IDEMPOTENCY_KEY"), req->json, &status, err);
+                                       request_header(req, "HTTP_IDEMPOTENCY_KEY"), req->json, err);
     if (!out)
         return -1;
-    if (status == 201) {
-        routes_created(req, res, out, "/transactions/");
-        return 0;
-    }
-    response_json(res, status, out);
+    routes_created(req, res, out, "/transactions/");
     return 0;
 }
 
@@ -56,11 +52,10 @@ static int transactions_list(request *req, response *res, mkt_error *err)
 static int transactions_webhook(request *req, response *res, mkt_error *err)
 {
     json_t *out = NULL;
-    int status = transaction_webhook(req->db, req->cfg, req->keys, request_header(req, "HTTP_MARKETPLACE_SIGNATURE"),
-                                     req->body ? req->body : "", req->body ? req->body_len : 0, time(NULL), &out, err);
-    if (status < 0)
+    if (transaction_webhook(req->db, req->cfg, req->keys, request_header(req, "HTTP_MARKETPLACE_SIGNATURE"),
+                            req->body ? req->body : "", req->body ? req->body_len : 0, time(NULL), &out, err) < 0)
         return -1;
-    response_json(res, status, out);
+    response_json(res, 200, out);
     return 0;
 }
 

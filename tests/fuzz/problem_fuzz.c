@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "fcgi/problem.h"
 #include "fcgi/response.h"
 
 #define PROBLEM_FUZZ_MAX_PARTS 16
@@ -31,7 +32,7 @@ static void problem_fuzz_check_doc(const response *res, const mkt_error *err)
     free(text);
     if (!json_is_object(back) || !json_is_string(json_object_get(back, "type")) ||
         !json_is_string(json_object_get(back, "detail")) ||
-        json_integer_value(json_object_get(back, "status")) != error_http_status(err->kind ? err->kind : ERROR_INTERNAL))
+        json_integer_value(json_object_get(back, "status")) != problem_status(err->kind ? err->kind : ERROR_INTERNAL))
         abort();
     size_t expected = err->kind == ERROR_INTERNAL || err->kind == ERROR_NONE ? 0 : err->field_count;
     if (json_array_size(json_object_get(back, "errors")) != expected)

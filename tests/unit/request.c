@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tests/support/check.h"
+#include "fcgi/problem.h"
 
 /* ---- a fake FastCGI request ------------------------------------------------------------------ */
 
@@ -214,7 +215,7 @@ static void test_query_malformed(void)
         char *out = query(bad[i], "f", &err);
         CHECK(out == NULL);
         CHECK_INT(err.kind, ERROR_BAD_REQUEST);
-        CHECK_INT(error_http_status(err.kind), 400);
+        CHECK_INT(problem_status(err.kind), 400);
         CHECK(err.field_count == 1 && strcmp(err.fields[0].field, "f") == 0);
         free(out);
         error_clear(&err);
@@ -564,7 +565,7 @@ static void test_read_body(void)
     do_read(&c, env4, "{}", 2);
     CHECK_INT(c.rc, -1);
     CHECK_INT(c.err.kind, ERROR_TOO_LARGE);
-    CHECK_INT(error_http_status(c.err.kind), 413);
+    CHECK_INT(problem_status(c.err.kind), 413);
     CHECK(c.req.body == NULL);
     read_done(&c);
 
