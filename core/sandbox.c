@@ -1,7 +1,7 @@
 /* Sandbox lifecycle: the capped allocator, the count hook, one protected run per call, and turning what
  * happened into a result or a clear error. The environment is in sandbox_env.c, the pattern matcher in
  * sandbox_pattern.c, the JSON conversion in sandbox_json.c. */
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /* The whitelisted environment of a sandbox state (see core/sandbox.h for the list and the reasons).
  * Libraries are opened one by one; what a script must not reach is removed, and the few library functions
  * that could catch a tripped cap or loop in C unboundedly are wrapped. */
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 
 #include <lauxlib.h>
 #include <lualib.h>

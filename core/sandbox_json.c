@@ -1,5 +1,5 @@
 /* JSON <-> Lua for the sandbox: the one place that converts (rules in core/sandbox.h). */
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * fires; a pattern like '.-.-.-.-.-.-b' backtracks polynomially and would hold the worker for hours.
  * Recursion is bounded (PM_MAX_DEPTH) like Lua's, so the C stack is safe too.
  * Nothing here owns C memory: a charge may raise (longjmp) at any step. */
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -18,7 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 
 static double bench_seconds = 1.0;
 

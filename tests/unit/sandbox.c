@@ -11,7 +11,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/sandbox.h"
+#include "core/sandbox_internal.h"
 #include "tests/support/check.h"
 
 static sandbox_limits limits;  /* per test; reset by test_limits() */
