@@ -65,10 +65,11 @@ static int request_read_body(request *req, mkt_error *err)
     const char *length_text = request_header(req, "CONTENT_LENGTH");
     if (!length_text || !*length_text)
         return 0;
+    /* Digits only: strtoull alone would also take leading white space and a sign. */
     errno = 0;
     char *end = NULL;
     unsigned long long length = strtoull(length_text, &end, 10);
-    if (errno || *end != '\0' || length_text[0] == '-' || length_text[0] == '+')
+    if (errno || *end != '\0' || strspn(length_text, "0123456789") != strlen(length_text))
         return error_set(err, ERROR_BAD_REQUEST, "Content-Length is not a valid number");
     if (length == 0)
         return 0;

@@ -6,8 +6,8 @@
  *      kid, so header and claims parsing behind a valid signature are reachable;
  *   2: the rest is a claims JSON object: jws_sign then jws_verify must give it back.
  * Invariants besides memory safety and no leaks: jws_verify returns claims exactly when no error is
- * set; verified claims are a JSON object (in mode 1, the payload itself; in mode 2, the signed claims);
- * a failure is ERROR_UNAUTHORIZED. */
+ * set; verified claims are a JSON object (in mode 1, the payload itself; in mode 2, the signed claims)
+ * and verifying the same token again gives them again; a failure is ERROR_UNAUTHORIZED. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +79,13 @@ static json_t *jws_fuzz_verify(const char *token)
     if (!claims && err.kind != ERROR_UNAUTHORIZED)
         abort();
     error_clear(&err);
+    if (claims) {
+        /* verification has no state: a verified token verifies again to the same claims */
+        json_t *again = jws_verify(fuzz_keys, token, NULL);
+        if (!again || !json_equal(again, claims))
+            abort();
+        json_decref(again);
+    }
     return claims;
 }
 

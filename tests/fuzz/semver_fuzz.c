@@ -3,8 +3,11 @@
  *   - a parsed version formats back to exactly its text (strict parsing admits canonical text only);
  *   - compare is reflexive and antisymmetric, and ignores build metadata;
  *   - a range's canonical form parses again to the same canonical form and admits the same versions;
- *   - max_satisfying picks a satisfying version that no other satisfying one exceeds. */
+ *   - max_satisfying picks a satisfying version that no other satisfying one exceeds;
+ *   - ranges built from a version (=v >=v <=v ^v ~v) admit it, <v and >v do not, and =v admits exactly
+ *     the versions equal to v. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +42,32 @@ static int semver_fuzz_version(const char *text, semver *out)
     if (semver_compare(out, &bare) != 0)
         abort();
     return 1;
+}
+
+/* Ranges built from version a itself: "=a", ">=a", "<=a", "^a", "~a" admit a and "<a", ">a" do not;
+ * "=a" admits b exactly when b equals a. */
+static void semver_fuzz_own_ranges(const semver *a, const semver *b, int have_b)
+{
+    static const struct {
+        const char *op;
+        int admits;
+    } ops[] = {{"=", 1}, {">=", 1}, {"<=", 1}, {"^", 1}, {"~", 1}, {"<", 0}, {">", 0}};
+    semver bare = *a;
+    bare.build = NULL;
+    char *text = semver_format(&bare);
+    if (!text)
+        abort();
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        char range_text[SEMVER_MAX_LENGTH + 8];
+        snprintf(range_text, sizeof range_text, "%s%s", ops[i].op, text);
+        semver_range *range = semver_range_parse(range_text, NULL);
+        if (!range || semver_range_satisfies(range, a) != ops[i].admits)
+            abort();
+        if (i == 0 && have_b && semver_range_satisfies(range, b) != (semver_compare(a, b) == 0))
+            abort();
+        semver_range_free(range);
+    }
+    free(text);
 }
 
 static void semver_fuzz_range(const char *text, semver *versions, int have[2])
@@ -95,6 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int have[2] = {semver_fuzz_version(first, &versions[0]), semver_fuzz_version(second, &versions[1])};
     if (have[0] && have[1] && semver_compare(&versions[0], &versions[1]) != -semver_compare(&versions[1], &versions[0]))
         abort();
+    for (int i = 0; i < 2; i++)
+        if (have[i])
+            semver_fuzz_own_ranges(&versions[i], &versions[1 - i], have[1 - i]);
     semver_fuzz_range(range_text, versions, have);
     semver_free(&versions[0]);
     semver_free(&versions[1]);

@@ -545,7 +545,8 @@ static void test_read_body(void)
 
     /* junk lengths: 400 */
     static const char *junk[] = {"CONTENT_LENGTH=abc", "CONTENT_LENGTH=-1", "CONTENT_LENGTH=+5",
-                                 "CONTENT_LENGTH=5x", "CONTENT_LENGTH=99999999999999999999999"};
+                                 "CONTENT_LENGTH=5x", "CONTENT_LENGTH=99999999999999999999999",
+                                 "CONTENT_LENGTH= 5", "CONTENT_LENGTH=\t5", "CONTENT_LENGTH=\n 5"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         const char *env[] = {"REQUEST_URI=/api/marketplace/x", junk[i], NULL};
         do_read(&c, env, "12345", 5);
