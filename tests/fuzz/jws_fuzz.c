@@ -32,6 +32,8 @@ static void jws_fuzz_cleanup(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/%s.pub.pem", fuzz_dir, fuzz_kid);
     unlink(path);
+    snprintf(path, sizeof path, "%s/%s.created", fuzz_dir, fuzz_kid);
+    unlink(path);
     rmdir(fuzz_dir);
     jws_keyring_free(fuzz_keys);
     EVP_PKEY_free(fuzz_private);
