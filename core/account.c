@@ -437,3 +437,14 @@ int account_grant_role(db *db, const char *email, const char *role, mkt_error *e
     free(lower);
     return rc < 0 ? -1 : 0;
 }
+
+int account_developer_lock(db *db, int64_t developer_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(developer_id)), &rows,
+                 err) < 0)
+        return -1;
+    size_t found = rows.row_count;
+    db_rows_free(&rows);
+    return found ? 0 : error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+}

@@ -128,14 +128,8 @@ static int payout_request_tx(db *db, void *arg, mkt_error *err)
     json_decref(ctx->payout);
     ctx->payout = NULL;
 
-    db_rows rows = {0};
-    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(ctx->developer_id)),
-                 &rows, err) < 0)
+    if (account_developer_lock(db, ctx->developer_id, err) < 0)
         return -1;
-    size_t found = rows.row_count;
-    db_rows_free(&rows);
-    if (!found)
-        return error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
 
     char account[LEDGER_ACCOUNT_MAX];
     int64_t available = 0;

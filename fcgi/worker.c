@@ -15,7 +15,7 @@
 #include "core/account.h"
 #include "core/log.h"
 #include "core/payout.h"
-#include "core/tool_library.h"
+#include "core/tool_usage.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
@@ -273,7 +273,7 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
             break;
         if (!worker_wait_readable(&w)) {
             /* idle: write what was counted in memory (tool executions), run due sweeps */
-            tool_library_flush_executions(w.db);
+            tool_usage_flush_executions(w.db);
             worker_sweep_payouts(&w);
             continue;
         }
@@ -287,7 +287,7 @@ int worker_run(const config *cfg, const jws_keyring *keys, int listen_fd, scoreb
         worker_sweep_payouts(&w); /* a worker that is never idle still sweeps when due */
     }
     scoreboard_set_state(w.slot, SLOT_EXITING);
-    tool_library_flush_executions(w.db);
+    tool_usage_flush_executions(w.db);
     FCGX_Free(&fcgi, 0);
     db_close(w.db);
     return 0;
