@@ -155,16 +155,19 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
     db_rows rows = {0};
     if (db_query(db, sql, DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
+    enum { ACOL_ID, ACOL_SLUG, ACOL_NAME, ACOL_STATUS, ACOL_DOWNLOADS, ACOL_RATING_COUNT, ACOL_RATING_SUM,
+           ACOL_EXECUTIONS, ACOL_SALES };
     json_t *tools = json_array();
     for (size_t r = 0; tools && r < rows.row_count; r++) {
-        int64_t count = db_rows_int(&rows, r, 5), sum = db_rows_int(&rows, r, 6);
+        int64_t count = db_rows_int(&rows, r, ACOL_RATING_COUNT), sum = db_rows_int(&rows, r, ACOL_RATING_SUM);
         double average = count > 0 ? round((double)sum * 100.0 / (double)count) / 100.0 : 0.0;
         json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:f, s:I}, s:[], s:[]}", "tool_id",
-                                 db_rows_text(&rows, r, 0), "slug", db_rows_text(&rows, r, 1), "name",
-                                 db_rows_text(&rows, r, 2), "status", db_rows_text(&rows, r, 3), "downloads",
-                                 (json_int_t)db_rows_int(&rows, r, 4), "executions",
-                                 (json_int_t)db_rows_int(&rows, r, 7), "sales", (json_int_t)db_rows_int(&rows, r, 8),
-                                 "rating", "average", average, "count", (json_int_t)count, "revenue", "daily");
+                                 db_rows_text(&rows, r, ACOL_ID), "slug", db_rows_text(&rows, r, ACOL_SLUG), "name",
+                                 db_rows_text(&rows, r, ACOL_NAME), "status", db_rows_text(&rows, r, ACOL_STATUS),
+                                 "downloads", (json_int_t)db_rows_int(&rows, r, ACOL_DOWNLOADS), "executions",
+                                 (json_int_t)db_rows_int(&rows, r, ACOL_EXECUTIONS), "sales",
+                                 (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating", "average", average, "count",
+                                 (json_int_t)count, "revenue", "daily");
         if (!tool || json_array_append_new(tools, tool) < 0) {
             json_decref(tools);
             tools = NULL;
@@ -188,6 +191,7 @@ static json_t *earnings_find_tool(json_t *tools, const char *id)
 }
 
 /* Runs sql (rows: tool id, then columns) and appends each row to the array member of its tool. */
+enum { EARNINGS_ATTACH_TOOL, EARNINGS_ATTACH_FIRST };
 static int earnings_attach(db *db, json_t *tools, const char *sql, const db_value *params, size_t param_count,
                            const char *member, const earnings_column *columns, size_t count, mkt_error *err)
 {
@@ -196,12 +200,12 @@ static int earnings_attach(db *db, json_t *tools, const char *sql, const db_valu
         return -1;
     int rc = 0;
     for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
-        json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, 0));
+        json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, EARNINGS_ATTACH_TOOL));
         json_t *item = json_object();
         for (size_t c = 0; item && c < count; c++) {
-            const char *text = db_rows_text(&rows, r, c + 1);
+            const char *text = db_rows_text(&rows, r, EARNINGS_ATTACH_FIRST + c);
             json_t *v = columns[c].type == 's' ? json_string(text ? text : "")
-                                               : json_integer((json_int_t)db_rows_int(&rows, r, c + 1));
+                                               : json_integer((json_int_t)db_rows_int(&rows, r, EARNINGS_ATTACH_FIRST + c));
             if (json_object_set_new(item, columns[c].name, v) < 0) {
                 json_decref(item);
                 item = NULL;

@@ -206,10 +206,11 @@ static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
                            db_int(ik->user_id), db_text(ik->key)),
                  &rows, err) < 0)
         return -1;
+    enum { ICOL_HASH, ICOL_STATUS, ICOL_RESPONSE, ICOL_STALE, ICOL_EXPIRED };
     int rc = 0;
     if (rows.row_count == 0) {
         ik->state = IDEM_RETRY; /* the owner failed and released it in between */
-    } else if (db_rows_int(&rows, 0, 4) != 0) {
+    } else if (db_rows_int(&rows, 0, ICOL_EXPIRED) != 0) {
         /* expired: the key starts a new life with this request (updated in place: no gap locks) */
         rc = db_exec(db,
                      "UPDATE idempotency_keys SET request_hash = ?, status_code = NULL, response = NULL,"
@@ -218,16 +219,16 @@ static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
                                db_int(TRANSACTION_IDEM_TTL_HOURS)),
                      &res, err);
         ik->state = res.affected_rows == 1 ? IDEM_OWNER : IDEM_RETRY;
-    } else if (rows.cells[0].len != 32 || memcmp(rows.cells[0].data, ik->hash, 32) != 0) {
+    } else if (rows.cells[ICOL_HASH].len != 32 || memcmp(rows.cells[ICOL_HASH].data, ik->hash, 32) != 0) {
         ik->state = IDEM_MISMATCH;
-    } else if (!db_rows_is_null(&rows, 0, 1)) {
+    } else if (!db_rows_is_null(&rows, 0, ICOL_STATUS)) {
         json_error_t jerr;
         ik->state = IDEM_REPLAY;
-        ik->status = (int)db_rows_int(&rows, 0, 1);
-        ik->answer = json_loads(db_rows_text(&rows, 0, 2), 0, &jerr);
+        ik->status = (int)db_rows_int(&rows, 0, ICOL_STATUS);
+        ik->answer = json_loads(db_rows_text(&rows, 0, ICOL_RESPONSE), 0, &jerr);
         if (!ik->answer)
             rc = error_set(err, ERROR_INTERNAL, "stored idempotent answer is corrupt: %s", jerr.text);
-    } else if (db_rows_int(&rows, 0, 3) != 0) {
+    } else if (db_rows_int(&rows, 0, ICOL_STALE) != 0) {
         rc = db_exec(db,
                      "UPDATE idempotency_keys SET created_at = NOW(6) WHERE user_id = ? AND idem_key = ?"
                      " AND status_code IS NULL AND created_at < NOW(6) - INTERVAL ? SECOND",
@@ -577,17 +578,18 @@ int transaction_check_postings(db *db, mkt_error *err)
                  " FROM transactions x WHERE x.amount_cents > 0",
                  DB_NO_PARAMS, &rows, err) < 0)
         return -1;
+    enum { KCOL_ID, KCOL_STATUS, KCOL_PURCHASES, KCOL_REFUNDS, KCOL_PAYMENTS, KCOL_AMOUNT };
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < rows.row_count; i++) {
-        const char *status = db_rows_text(&rows, i, 1);
-        int64_t purchases = db_rows_int(&rows, i, 2), refunds = db_rows_int(&rows, i, 3);
+        const char *status = db_rows_text(&rows, i, KCOL_STATUS);
+        int64_t purchases = db_rows_int(&rows, i, KCOL_PURCHASES), refunds = db_rows_int(&rows, i, KCOL_REFUNDS);
         int paid = strcmp(status, "completed") == 0 || strcmp(status, "refunded") == 0;
         int64_t want_refunds = strcmp(status, "refunded") == 0;
         if (purchases != paid || refunds != want_refunds ||
-            (paid && -db_rows_int(&rows, i, 4) != db_rows_int(&rows, i, 5)))
+            (paid && -db_rows_int(&rows, i, KCOL_PAYMENTS) != db_rows_int(&rows, i, KCOL_AMOUNT)))
             rc = error_set(err, ERROR_INTERNAL,
                            "transaction %s is %s with %" PRId64 " purchase and %" PRId64 " refund postings",
-                           db_rows_text(&rows, i, 0), status, purchases, refunds);
+                           db_rows_text(&rows, i, KCOL_ID), status, purchases, refunds);
     }
     db_rows_free(&rows);
     return rc;
