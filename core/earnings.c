@@ -200,9 +200,10 @@ static int earnings_attach(db *db, json_t *tools, const char *sql, const db_valu
         json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, EARNINGS_ATTACH_TOOL));
         json_t *item = json_object();
         for (size_t c = 0; item && c < count; c++) {
-            const char *text = db_rows_text(&rows, r, EARNINGS_ATTACH_FIRST + c);
+            size_t column = EARNINGS_ATTACH_FIRST + c;
+            const char *text = db_rows_text(&rows, r, column);
             json_t *v = columns[c].type == 's' ? json_string(text ? text : "")
-                                               : json_integer((json_int_t)db_rows_int(&rows, r, EARNINGS_ATTACH_FIRST + c));
+                                               : json_integer((json_int_t)db_rows_int(&rows, r, column));
             if (json_object_set_new(item, columns[c].name, v) < 0) {
                 json_decref(item);
                 item = NULL;

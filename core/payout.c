@@ -598,7 +598,8 @@ int payout_check_invariants(db *db, mkt_error *err)
         int paid = strcmp(status, "paid") == 0, failed = strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0;
         int open = !paid && !failed;
         if (db_rows_int(&rows, r, ICOL_REQUESTED) != 1 || db_rows_int(&rows, r, ICOL_PAID) != paid ||
-            db_rows_int(&rows, r, ICOL_FAILED) != failed || db_rows_int(&rows, r, ICOL_PENDING) != (open ? amount : 0) ||
+            db_rows_int(&rows, r, ICOL_FAILED) != failed ||
+            db_rows_int(&rows, r, ICOL_PENDING) != (open ? amount : 0) ||
             db_rows_int(&rows, r, ICOL_PAID_OUT) != (paid ? amount : 0))
             rc = error_set(err, ERROR_INTERNAL,
                            "payout %s (%s, %" PRId64 "): postings requested %s paid %s failed %s, pending %s,"

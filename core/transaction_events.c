@@ -76,7 +76,8 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
     if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
                              t->platform_cents, err) < 0)
         return -1;
-    if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 || transaction_count_download(db, t, err) < 0)
+    if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 ||
+        transaction_count_download(db, t, err) < 0)
         return -1;
     return transaction_issue_receipt(db, cfg, keys, t, err);
 }
