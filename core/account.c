@@ -75,12 +75,17 @@ static json_t *account_roles_json(unsigned bits)
 
 /* A developer profile from six ACCOUNT_DEVELOPER_COLUMNS starting at column; unset bio and
  * website are left out rather than sent as null (they are strings in the API schema). */
+/* The six columns of ACCOUNT_DEVELOPER_COLUMNS, relative to where they start. */
+enum { DEVCOL_ID, DEVCOL_USER_ID, DEVCOL_DISPLAY_NAME, DEVCOL_BIO, DEVCOL_WEBSITE, DEVCOL_CREATED_AT };
+
 static json_t *account_developer_row(const db_rows *rows, size_t column)
 {
-    return json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s}", "id", db_rows_text(rows, 0, column), "user_id",
-                     db_rows_text(rows, 0, column + 1), "display_name", db_rows_text(rows, 0, column + 2), "bio",
-                     db_rows_text(rows, 0, column + 3), "website", db_rows_text(rows, 0, column + 4),
-                     "created_at", db_rows_text(rows, 0, column + 5));
+    return json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s}", "id", db_rows_text(rows, 0, column + DEVCOL_ID), "user_id",
+                     db_rows_text(rows, 0, column + DEVCOL_USER_ID), "display_name",
+                     db_rows_text(rows, 0, column + DEVCOL_DISPLAY_NAME), "bio",
+                     db_rows_text(rows, 0, column + DEVCOL_BIO), "website",
+                     db_rows_text(rows, 0, column + DEVCOL_WEBSITE), "created_at",
+                     db_rows_text(rows, 0, column + DEVCOL_CREATED_AT));
 }
 
 /* {id, email, display_name, roles[], created_at, developer?} */
@@ -90,6 +95,8 @@ static json_t *account_user_json(db *db, int64_t user_id, mkt_error *err)
         "SELECT u.id, u.email, u.display_name, " ACCOUNT_TIME("u.created_at") ","
         " (SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id), " ACCOUNT_DEVELOPER_COLUMNS
         " FROM users u LEFT JOIN developers d ON d.user_id = u.id WHERE u.id = ?";
+    /* UCOL_DEVELOPER: the first of the ACCOUNT_DEVELOPER_COLUMNS */
+    enum { UCOL_ID, UCOL_EMAIL, UCOL_DISPLAY_NAME, UCOL_CREATED_AT, UCOL_ROLES, UCOL_DEVELOPER };
     db_rows rows = {0};
     json_t *user = NULL;
     if (db_query(db, sql, DB_PARAMS(db_int(user_id)), &rows, err) < 0)
@@ -98,13 +105,12 @@ static json_t *account_user_json(db *db, int64_t user_id, mkt_error *err)
         error_set(err, ERROR_NOT_FOUND, "no such account");
         goto done;
     }
-    enum { developer_column = 5 }; /* after id, email, display_name, created_at, roles */
     json_t *developer =
-        db_rows_is_null(&rows, 0, developer_column) ? NULL : account_developer_row(&rows, developer_column);
-    user = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o*}", "id", db_rows_text(&rows, 0, 0), "email",
-                     db_rows_text(&rows, 0, 1), "display_name", db_rows_text(&rows, 0, 2), "roles",
-                     account_roles_json(account_roles_from_list(db_rows_text(&rows, 0, 4))), "created_at",
-                     db_rows_text(&rows, 0, 3), "developer", developer);
+        db_rows_is_null(&rows, 0, UCOL_DEVELOPER) ? NULL : account_developer_row(&rows, UCOL_DEVELOPER);
+    user = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o*}", "id", db_rows_text(&rows, 0, UCOL_ID), "email",
+                     db_rows_text(&rows, 0, UCOL_EMAIL), "display_name", db_rows_text(&rows, 0, UCOL_DISPLAY_NAME),
+                     "roles", account_roles_json(account_roles_from_list(db_rows_text(&rows, 0, UCOL_ROLES))),
+                     "created_at", db_rows_text(&rows, 0, UCOL_CREATED_AT), "developer", developer);
     if (!user)
         error_set(err, ERROR_INTERNAL, "cannot build the account object");
 done:
@@ -268,10 +274,11 @@ static int account_check_login(db *db, const config *cfg, const json_t *body, in
         db_rows_free(&rows);
         return -1;
     }
+    enum { LCOL_ID, LCOL_HASH };
     int ok = 0;
     if (rows.row_count == 1) {
-        ok = auth_password_verify(password, password_len, db_rows_text(&rows, 0, 1));
-        *user_id = db_rows_int(&rows, 0, 0);
+        ok = auth_password_verify(password, password_len, db_rows_text(&rows, 0, LCOL_HASH));
+        *user_id = db_rows_int(&rows, 0, LCOL_ID);
     } else {
         account_burn_verify(cfg, password, password_len);
     }
@@ -305,6 +312,7 @@ int account_authenticate(db *db, const char *token, account_caller *out, mkt_err
         " (SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = s.user_id),"
         " FLOOR(UNIX_TIMESTAMP(s.expires_at))"
         " FROM sessions s WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > UTC_TIMESTAMP(6)";
+    enum { SCOL_SESSION, SCOL_USER, SCOL_DEVELOPER, SCOL_ROLES, SCOL_EXPIRES };
     memset(out, 0, sizeof *out);
     /* Junk never reaches the database: it cannot match, and the query is the costly part. */
     if (!auth_token_well_formed(token))
@@ -316,11 +324,11 @@ int account_authenticate(db *db, const char *token, account_caller *out, mkt_err
     if (rc == 0 && rows.row_count != 1)
         rc = error_set(err, ERROR_UNAUTHORIZED, "%s", account_bad_token);
     if (rc == 0) {
-        out->session_id = db_rows_int(&rows, 0, 0);
-        out->user_id = db_rows_int(&rows, 0, 1);
-        out->developer_id = db_rows_int(&rows, 0, 2);
-        out->roles = account_roles_from_list(db_rows_text(&rows, 0, 3));
-        out->expires_at = db_rows_int(&rows, 0, 4);
+        out->session_id = db_rows_int(&rows, 0, SCOL_SESSION);
+        out->user_id = db_rows_int(&rows, 0, SCOL_USER);
+        out->developer_id = db_rows_int(&rows, 0, SCOL_DEVELOPER);
+        out->roles = account_roles_from_list(db_rows_text(&rows, 0, SCOL_ROLES));
+        out->expires_at = db_rows_int(&rows, 0, SCOL_EXPIRES);
     }
     db_rows_free(&rows);
     return rc;
@@ -436,4 +444,15 @@ int account_grant_role(db *db, const char *email, const char *role, mkt_error *e
     db_rows_free(&rows);
     free(lower);
     return rc < 0 ? -1 : 0;
+}
+
+int account_developer_lock(db *db, int64_t developer_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(developer_id)), &rows,
+                 err) < 0)
+        return -1;
+    size_t found = rows.row_count;
+    db_rows_free(&rows);
+    return found ? 0 : error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
 }

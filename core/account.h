@@ -5,7 +5,11 @@
  * "unknown field", a value of the wrong type "must be a string"; every problem is reported at once
  * (error_add_field) and a rejected body changes nothing. Emails are stored and compared lower-case.
  * Times are RFC 3339 UTC ("2026-11-25T20:35:49Z"), ids decimal strings. Returned JSON belongs to the
- * caller (json_decref). */
+ * caller (json_decref).
+ *
+ * Owns the users, user_roles, sessions and developers tables: nothing else writes them, and other
+ * modules read them through these functions (core/tool_record.c joins a developer's display name
+ * into a tool, read-only). */
 #ifndef CORE_ACCOUNT_H
 #define CORE_ACCOUNT_H
 
@@ -49,6 +53,10 @@ json_t *account_me(db *db, const account_caller *caller, mkt_error *err);
 json_t *account_developer_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err);
 /* GET /developers/{id} -> public profile and published tools. 404 when unknown or id malformed. */
 json_t *account_developer_get(db *db, const char *id, mkt_error *err);
+/* Takes the row lock of developer profile developer_id inside the caller's transaction, so one
+ * developer's money requests are serialised (core/payout). 403 when there is no such profile. */
+int account_developer_lock(db *db, int64_t developer_id, mkt_error *err);
+
 /* CLI: marketplace user grant EMAIL ROLE (developer|moderator|admin). ERROR_VALIDATION for another role,
  * ERROR_NOT_FOUND for an unknown email; granting a role twice is fine. 'developer' granted this way
  * gives the role without a profile. */

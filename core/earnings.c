@@ -49,36 +49,31 @@ static json_t *earnings_query_list(db *db, const char *sql, const db_value *para
     return list;
 }
 
-static int earnings_accounts(int64_t developer_id, char available[LEDGER_ACCOUNT_MAX],
-                             char pending[LEDGER_ACCOUNT_MAX], mkt_error *err)
-{
-    if (ledger_account_developer(available, developer_id, LEDGER_BUCKET_AVAILABLE) < 0 ||
-        ledger_account_developer(pending, developer_id, LEDGER_BUCKET_PAYOUT_PENDING) < 0)
-        return error_set(err, ERROR_INTERNAL, "bad developer id");
-    return 0;
-}
-
 /* ---- earnings ------------------------------------------------------------------------------- */
 
-static json_t *earnings_balances(db *db, const char *available, const char *pending, mkt_error *err)
+/* The balances come from the ledger's own summing (ledger_developer_totals). */
+static json_t *earnings_balances(db *db, int64_t developer_id, mkt_error *err)
 {
-    static const earnings_column columns[] = {{"currency", 's'},      {"available_cents", 'i'},
-                                              {"pending_payout_cents", 'i'}, {"paid_out_cents", 'i'},
-                                              {"lifetime_cents", 'i'}};
-    /* Both developer accounts in one pass over the account index; the posting kind separates what
-     * came from sales from what moved between the developer's own buckets. */
-    static const char sql[] =
-        "SELECT e.currency,"
-        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
-        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
-        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind = 'payout_paid' THEN -e.amount_cents END), 0),"
-        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind IN ('purchase', 'refund') THEN e.amount_cents END), 0)"
-        " FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
-        " WHERE e.account IN (?, ?) GROUP BY e.currency ORDER BY e.currency";
-    return earnings_query_list(db, sql,
-                               DB_PARAMS(db_text(available), db_text(pending), db_text(pending), db_text(available),
-                                         db_text(available), db_text(pending)),
-                               columns, sizeof columns / sizeof columns[0], err);
+    ledger_developer_total *totals;
+    size_t n;
+    if (ledger_developer_totals(db, developer_id, &totals, &n, err) < 0)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        const ledger_developer_total *t = &totals[i];
+        if (json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I, s:I}", "currency", t->currency,
+                                                  "available_cents", (json_int_t)t->available_cents,
+                                                  "pending_payout_cents", (json_int_t)t->pending_payout_cents,
+                                                  "paid_out_cents", (json_int_t)t->paid_out_cents, "lifetime_cents",
+                                                  (json_int_t)t->lifetime_cents)) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    free(totals);
+    if (!list)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return list;
 }
 
 static json_t *earnings_by_month(db *db, const char *available, mkt_error *err)
@@ -124,10 +119,12 @@ json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err)
         error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
         return NULL;
     }
-    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
-    if (earnings_accounts(caller->developer_id, available, pending, err) < 0)
+    char available[LEDGER_ACCOUNT_MAX];
+    if (ledger_account_developer(available, caller->developer_id, LEDGER_BUCKET_AVAILABLE) < 0) {
+        error_set(err, ERROR_INTERNAL, "bad developer id");
         return NULL;
-    json_t *balances = earnings_balances(db, available, pending, err);
+    }
+    json_t *balances = earnings_balances(db, caller->developer_id, err);
     json_t *by_month = balances ? earnings_by_month(db, available, err) : NULL;
     json_t *by_tool = by_month ? earnings_by_tool(db, caller->developer_id, err) : NULL;
     if (!by_tool) {
@@ -155,16 +152,19 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
     db_rows rows = {0};
     if (db_query(db, sql, DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
+    enum { ACOL_ID, ACOL_SLUG, ACOL_NAME, ACOL_STATUS, ACOL_DOWNLOADS, ACOL_RATING_COUNT, ACOL_RATING_SUM,
+           ACOL_EXECUTIONS, ACOL_SALES };
     json_t *tools = json_array();
     for (size_t r = 0; tools && r < rows.row_count; r++) {
-        int64_t count = db_rows_int(&rows, r, 5), sum = db_rows_int(&rows, r, 6);
+        int64_t count = db_rows_int(&rows, r, ACOL_RATING_COUNT), sum = db_rows_int(&rows, r, ACOL_RATING_SUM);
         double average = count > 0 ? round((double)sum * 100.0 / (double)count) / 100.0 : 0.0;
         json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:f, s:I}, s:[], s:[]}", "tool_id",
-                                 db_rows_text(&rows, r, 0), "slug", db_rows_text(&rows, r, 1), "name",
-                                 db_rows_text(&rows, r, 2), "status", db_rows_text(&rows, r, 3), "downloads",
-                                 (json_int_t)db_rows_int(&rows, r, 4), "executions",
-                                 (json_int_t)db_rows_int(&rows, r, 7), "sales", (json_int_t)db_rows_int(&rows, r, 8),
-                                 "rating", "average", average, "count", (json_int_t)count, "revenue", "daily");
+                                 db_rows_text(&rows, r, ACOL_ID), "slug", db_rows_text(&rows, r, ACOL_SLUG), "name",
+                                 db_rows_text(&rows, r, ACOL_NAME), "status", db_rows_text(&rows, r, ACOL_STATUS),
+                                 "downloads", (json_int_t)db_rows_int(&rows, r, ACOL_DOWNLOADS), "executions",
+                                 (json_int_t)db_rows_int(&rows, r, ACOL_EXECUTIONS), "sales",
+                                 (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating", "average", average, "count",
+                                 (json_int_t)count, "revenue", "daily");
         if (!tool || json_array_append_new(tools, tool) < 0) {
             json_decref(tools);
             tools = NULL;
@@ -188,6 +188,7 @@ static json_t *earnings_find_tool(json_t *tools, const char *id)
 }
 
 /* Runs sql (rows: tool id, then columns) and appends each row to the array member of its tool. */
+enum { EARNINGS_ATTACH_TOOL, EARNINGS_ATTACH_FIRST };
 static int earnings_attach(db *db, json_t *tools, const char *sql, const db_value *params, size_t param_count,
                            const char *member, const earnings_column *columns, size_t count, mkt_error *err)
 {
@@ -196,12 +197,13 @@ static int earnings_attach(db *db, json_t *tools, const char *sql, const db_valu
         return -1;
     int rc = 0;
     for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
-        json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, 0));
+        json_t *tool = earnings_find_tool(tools, db_rows_text(&rows, r, EARNINGS_ATTACH_TOOL));
         json_t *item = json_object();
         for (size_t c = 0; item && c < count; c++) {
-            const char *text = db_rows_text(&rows, r, c + 1);
+            size_t column = EARNINGS_ATTACH_FIRST + c;
+            const char *text = db_rows_text(&rows, r, column);
             json_t *v = columns[c].type == 's' ? json_string(text ? text : "")
-                                               : json_integer((json_int_t)db_rows_int(&rows, r, c + 1));
+                                               : json_integer((json_int_t)db_rows_int(&rows, r, column));
             if (json_object_set_new(item, columns[c].name, v) < 0) {
                 json_decref(item);
                 item = NULL;

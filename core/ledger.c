@@ -279,6 +279,59 @@ int ledger_balance(db *db, const char *account, const char *currency, int64_t *c
     return rc;
 }
 
+enum { TCOL_CURRENCY, TCOL_AVAILABLE, TCOL_PENDING, TCOL_PAID_OUT, TCOL_LIFETIME };
+
+static int ledger_total_fill(const db_rows *rows, size_t r, ledger_developer_total *t)
+{
+    snprintf(t->currency, sizeof t->currency, "%s", db_rows_text(rows, r, TCOL_CURRENCY));
+    return ledger_parse_sum(rows, r, TCOL_AVAILABLE, &t->available_cents) |
+           ledger_parse_sum(rows, r, TCOL_PENDING, &t->pending_payout_cents) |
+           ledger_parse_sum(rows, r, TCOL_PAID_OUT, &t->paid_out_cents) |
+           ledger_parse_sum(rows, r, TCOL_LIFETIME, &t->lifetime_cents);
+}
+
+int ledger_developer_totals(db *db, int64_t developer_id, ledger_developer_total **out, size_t *count,
+                            mkt_error *err)
+{
+    /* Both developer accounts in one pass over the account index; the posting kind separates what
+     * came from sales from what moved between the developer's own buckets. */
+    static const char sql[] =
+        "SELECT e.currency,"
+        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? THEN e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind = 'payout_paid' THEN -e.amount_cents END), 0),"
+        " COALESCE(SUM(CASE WHEN e.account = ? AND p.kind IN ('purchase', 'refund') THEN e.amount_cents END), 0)"
+        " FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
+        " WHERE e.account IN (?, ?) GROUP BY e.currency ORDER BY e.currency";
+    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
+    *out = NULL;
+    *count = 0;
+    if (ledger_account_developer(available, developer_id, LEDGER_BUCKET_AVAILABLE) < 0 ||
+        ledger_account_developer(pending, developer_id, LEDGER_BUCKET_PAYOUT_PENDING) < 0)
+        return error_set(err, ERROR_INTERNAL, "ledger: bad developer id");
+    db_rows rows = {0};
+    if (db_query(db, sql,
+                 DB_PARAMS(db_text(available), db_text(pending), db_text(pending), db_text(available),
+                           db_text(available), db_text(pending)),
+                 &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count && !(*out = calloc(rows.row_count, sizeof **out)))
+        rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t r = 0; rc == 0 && r < rows.row_count; r++)
+        if (ledger_total_fill(&rows, r, &(*out)[r]) != 0)
+            rc = error_set(err, ERROR_INTERNAL, "ledger: a total of developer %" PRId64 " is out of range",
+                           developer_id);
+    if (rc == 0)
+        *count = rows.row_count;
+    db_rows_free(&rows);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* ---- convenience builders ---- */
 
 static int ledger_check_amount(const char *what, int64_t amount, mkt_error *err)

@@ -19,7 +19,12 @@
  *
  * Idempotency: (kind, ref_type, ref_id) is UNIQUE, so one business event can be posted once only;
  * a second attempt fails with ERROR_CONFLICT and writes nothing. Callers rely on this: the failed
- * INSERT leaves the caller's transaction usable, so it may roll back or treat the event as done. */
+ * INSERT leaves the caller's transaction usable, so it may roll back or treat the event as done.
+ *
+ * Owns the ledger_postings and ledger_entries tables: nothing else writes them, and balances are
+ * summed only here. Read-only elsewhere: the month report of core/earnings.c, and the cross-checks of
+ * core/payout.c and core/transaction_manager.c (each payout's and transaction's postings), which
+ * live with the rows they check (docs/architecture.md, "Tables and their owners"). */
 #ifndef CORE_LEDGER_H
 #define CORE_LEDGER_H
 
@@ -93,6 +98,21 @@ int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, 
  * is a plain consistent read; callers that must not race (payout requests) lock their own row
  * first. */
 int ledger_balance(db *db, const char *account, const char *currency, int64_t *cents, mkt_error *err);
+
+/* One developer's money in one currency, from the ledger alone. */
+typedef struct {
+    char currency[4];
+    int64_t available_cents;      /* balance of developer:D:available */
+    int64_t pending_payout_cents; /* balance of developer:D:payout_pending */
+    int64_t paid_out_cents;       /* what payout_paid postings moved to external:payouts */
+    int64_t lifetime_cents;       /* purchase developer shares minus refunded shares */
+} ledger_developer_total;
+
+/* Every currency the developer has entries in, in currency order: *out (free()) gets *count items
+ * (NULL and 0 when none). The one place a developer's balances are summed for reading (earnings);
+ * ledger_balance is the one a spending decision uses. */
+int ledger_developer_totals(db *db, int64_t developer_id, ledger_developer_total **out, size_t *count,
+                            mkt_error *err);
 
 /* Convenience builders: each posts exactly the entries README "The ledger" prescribes (see the table at the top)
  * with ref_type LEDGER_REF_TRANSACTION (purchase, refund) or LEDGER_REF_PAYOUT (payout_*).

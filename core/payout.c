@@ -15,6 +15,8 @@
 #define PAYOUT_COLUMNS                                                                                          \
     "id, developer_id, amount_cents, currency, status, " PAYOUT_TIME("created_at") ", " PAYOUT_TIME("updated_at") \
     ", " PAYOUT_TIME("redeemed_at") ", failure_reason"
+enum { PCOL_ID, PCOL_DEVELOPER, PCOL_AMOUNT, PCOL_CURRENCY, PCOL_STATUS, PCOL_CREATED, PCOL_UPDATED, PCOL_REDEEMED,
+       PCOL_FAILURE };
 
 /* A payout id as text (the jti claim): at most 20 digits. */
 #define PAYOUT_ID_TEXT 24
@@ -23,14 +25,16 @@
 
 static json_t *payout_row_json(const db_rows *rows, size_t r)
 {
-    json_t *p = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", db_rows_text(rows, r, 0), "developer_id",
-                          db_rows_text(rows, r, 1), "amount_cents", (json_int_t)db_rows_int(rows, r, 2), "currency",
-                          db_rows_text(rows, r, 3), "status", db_rows_text(rows, r, 4), "created_at",
-                          db_rows_text(rows, r, 5), "updated_at", db_rows_text(rows, r, 6));
-    if (p && !db_rows_is_null(rows, r, 7))
-        json_object_set_new(p, "redeemed_at", json_string(db_rows_text(rows, r, 7)));
-    if (p && !db_rows_is_null(rows, r, 8))
-        json_object_set_new(p, "failure_reason", json_string(db_rows_text(rows, r, 8)));
+    json_t *p = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id", db_rows_text(rows, r, PCOL_ID), "developer_id",
+                          db_rows_text(rows, r, PCOL_DEVELOPER), "amount_cents",
+                          (json_int_t)db_rows_int(rows, r, PCOL_AMOUNT), "currency",
+                          db_rows_text(rows, r, PCOL_CURRENCY), "status", db_rows_text(rows, r, PCOL_STATUS),
+                          "created_at", db_rows_text(rows, r, PCOL_CREATED), "updated_at",
+                          db_rows_text(rows, r, PCOL_UPDATED));
+    if (p && !db_rows_is_null(rows, r, PCOL_REDEEMED))
+        json_object_set_new(p, "redeemed_at", json_string(db_rows_text(rows, r, PCOL_REDEEMED)));
+    if (p && !db_rows_is_null(rows, r, PCOL_FAILURE))
+        json_object_set_new(p, "failure_reason", json_string(db_rows_text(rows, r, PCOL_FAILURE)));
     return p;
 }
 
@@ -129,14 +133,8 @@ static int payout_request_tx(db *db, void *arg, mkt_error *err)
     json_decref(ctx->payout);
     ctx->payout = NULL;
 
-    db_rows rows = {0};
-    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(ctx->developer_id)),
-                 &rows, err) < 0)
+    if (account_developer_lock(db, ctx->developer_id, err) < 0)
         return -1;
-    size_t found = rows.row_count;
-    db_rows_free(&rows);
-    if (!found)
-        return error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
 
     char account[LEDGER_ACCOUNT_MAX];
     int64_t available = 0;
@@ -297,15 +295,18 @@ static int payout_redeem_tx(db *db, void *arg, mkt_error *err)
                  " COALESCE(expires_at <= UTC_TIMESTAMP(6), 0) FROM payouts WHERE id = ? FOR UPDATE",
                  DB_PARAMS(db_int(ctx->payout_id)), &rows, err) < 0)
         return -1;
+    enum { RCOL_DEVELOPER, RCOL_AMOUNT, RCOL_CURRENCY, RCOL_STATUS, RCOL_JTI, RCOL_PAST_EXPIRY };
     /* A correctly signed token that does not describe its payout exactly is not trusted either. */
-    int matches = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == ctx->developer_id &&
-                  db_rows_int(&rows, 0, 1) == ctx->amount && strcmp(db_rows_text(&rows, 0, 2), ctx->currency) == 0 &&
-                  db_rows_text(&rows, 0, 4) && strcmp(db_rows_text(&rows, 0, 4), ctx->jti) == 0;
+    const char *jti = db_rows_text(&rows, 0, RCOL_JTI);
+    int matches = rows.row_count == 1 && db_rows_int(&rows, 0, RCOL_DEVELOPER) == ctx->developer_id &&
+                  db_rows_int(&rows, 0, RCOL_AMOUNT) == ctx->amount &&
+                  strcmp(db_rows_text(&rows, 0, RCOL_CURRENCY), ctx->currency) == 0 && jti &&
+                  strcmp(jti, ctx->jti) == 0;
     char status[16] = "";
     int past_expiry = 0;
     if (matches) {
-        snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, 3));
-        past_expiry = db_rows_int(&rows, 0, 5) != 0;
+        snprintf(status, sizeof status, "%s", db_rows_text(&rows, 0, RCOL_STATUS));
+        past_expiry = db_rows_int(&rows, 0, RCOL_PAST_EXPIRY) != 0;
     }
     db_rows_free(&rows);
     if (!matches)
@@ -410,10 +411,11 @@ static int payout_finish_tx(db *db, void *arg, mkt_error *err)
         db_rows_free(&rows);
         return error_set(err, ERROR_NOT_FOUND, "payout not found");
     }
-    o->developer_id = db_rows_int(&rows, 0, 0);
-    o->amount_cents = db_rows_int(&rows, 0, 1);
-    snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, 0, 2));
-    snprintf(o->status, sizeof o->status, "%s", db_rows_text(&rows, 0, 3));
+    enum { FCOL_DEVELOPER, FCOL_AMOUNT, FCOL_CURRENCY, FCOL_STATUS };
+    o->developer_id = db_rows_int(&rows, 0, FCOL_DEVELOPER);
+    o->amount_cents = db_rows_int(&rows, 0, FCOL_AMOUNT);
+    snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, 0, FCOL_CURRENCY));
+    snprintf(o->status, sizeof o->status, "%s", db_rows_text(&rows, 0, FCOL_STATUS));
     db_rows_free(&rows);
 
     if (strcmp(o->status, "requested") != 0 && strcmp(o->status, "processing") != 0)
@@ -515,14 +517,15 @@ static int payout_sweep_tx(db *db, void *arg, mkt_error *err)
                  " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED",
                  DB_PARAMS(db_int((int64_t)ctx->limit)), &rows, err) < 0)
         return -1;
+    enum { ECOL_ID, ECOL_DEVELOPER, ECOL_AMOUNT, ECOL_CURRENCY };
     int rc = 0;
     for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
-        int64_t id = db_rows_int(&rows, r, 0);
+        int64_t id = db_rows_int(&rows, r, ECOL_ID);
         payout_outcome *o = &ctx->expired[ctx->count];
         memset(o, 0, sizeof *o);
-        o->developer_id = db_rows_int(&rows, r, 1);
-        o->amount_cents = db_rows_int(&rows, r, 2);
-        snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, r, 3));
+        o->developer_id = db_rows_int(&rows, r, ECOL_DEVELOPER);
+        o->amount_cents = db_rows_int(&rows, r, ECOL_AMOUNT);
+        snprintf(o->currency, sizeof o->currency, "%s", db_rows_text(&rows, r, ECOL_CURRENCY));
         snprintf(o->status, sizeof o->status, "requested");
         db_result res = {0};
         rc = db_exec(db,
@@ -587,21 +590,24 @@ int payout_check_invariants(db *db, mkt_error *err)
     db_rows rows = {0};
     if (db_query(db, sql, DB_NO_PARAMS, &rows, err) < 0)
         return -1;
+    enum { ICOL_ID, ICOL_STATUS, ICOL_AMOUNT, ICOL_REQUESTED, ICOL_PAID, ICOL_FAILED, ICOL_PENDING, ICOL_PAID_OUT };
     int rc = 0;
     for (size_t r = 0; r < rows.row_count && rc == 0; r++) {
-        const char *status = db_rows_text(&rows, r, 1);
-        int64_t amount = db_rows_int(&rows, r, 2);
+        const char *status = db_rows_text(&rows, r, ICOL_STATUS);
+        int64_t amount = db_rows_int(&rows, r, ICOL_AMOUNT);
         /* an expired payout's money came back exactly as a failed one's did */
         int paid = strcmp(status, "paid") == 0, failed = strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0;
         int open = !paid && !failed;
-        if (db_rows_int(&rows, r, 3) != 1 || db_rows_int(&rows, r, 4) != paid || db_rows_int(&rows, r, 5) != failed ||
-            db_rows_int(&rows, r, 6) != (open ? amount : 0) || db_rows_int(&rows, r, 7) != (paid ? amount : 0))
+        if (db_rows_int(&rows, r, ICOL_REQUESTED) != 1 || db_rows_int(&rows, r, ICOL_PAID) != paid ||
+            db_rows_int(&rows, r, ICOL_FAILED) != failed ||
+            db_rows_int(&rows, r, ICOL_PENDING) != (open ? amount : 0) ||
+            db_rows_int(&rows, r, ICOL_PAID_OUT) != (paid ? amount : 0))
             rc = error_set(err, ERROR_INTERNAL,
                            "payout %s (%s, %" PRId64 "): postings requested %s paid %s failed %s, pending %s,"
                            " paid out %s",
-                           db_rows_text(&rows, r, 0), status, amount, db_rows_text(&rows, r, 3),
-                           db_rows_text(&rows, r, 4), db_rows_text(&rows, r, 5), db_rows_text(&rows, r, 6),
-                           db_rows_text(&rows, r, 7));
+                           db_rows_text(&rows, r, ICOL_ID), status, amount, db_rows_text(&rows, r, ICOL_REQUESTED),
+                           db_rows_text(&rows, r, ICOL_PAID), db_rows_text(&rows, r, ICOL_FAILED),
+                           db_rows_text(&rows, r, ICOL_PENDING), db_rows_text(&rows, r, ICOL_PAID_OUT));
     }
     db_rows_free(&rows);
     return rc;

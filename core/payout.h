@@ -13,7 +13,11 @@
  *
  * A payout object: {id, developer_id, amount_cents, currency, status, created_at, updated_at,
  * redeemed_at?, failure_reason?}; ids are decimal strings, times RFC 3339 UTC. Returned JSON belongs
- * to the caller (json_decref). */
+ * to the caller (json_decref).
+ *
+ * Owns the payouts and payout_redemptions tables (the only file that writes or reads them); the
+ * developers row is locked through account_developer_lock, money moves through core/ledger, and
+ * payout_check_invariants reads the ledger read-only to cross-check each payout's postings. */
 #ifndef CORE_PAYOUT_H
 #define CORE_PAYOUT_H
 

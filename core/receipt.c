@@ -31,14 +31,14 @@ static int receipt_status(db *db, const json_t *claims, const char *token, const
     int64_t id;
     if (transaction_parse_id_text(json_string_value(json_object_get(claims, "txn")), &id) < 0)
         return 0;
-    db_rows rows = {0};
-    if (db_query(db, "SELECT status, receipt FROM transactions WHERE id = ?", DB_PARAMS(db_int(id)), &rows, err) < 0)
+    transaction_receipt_record r;
+    if (transaction_receipt_record_read(db, id, &r, err) < 0)
         return -1;
-    if (rows.row_count == 1 && !db_rows_is_null(&rows, 0, 1) && strcmp(db_rows_text(&rows, 0, 1), token) == 0) {
-        const char *s = db_rows_text(&rows, 0, 0);
+    if (r.found && r.receipt && strcmp(r.receipt, token) == 0) {
+        const char *s = r.status;
         *status = strcmp(s, "completed") == 0 ? "completed" : strcmp(s, "refunded") == 0 ? "refunded" : "unknown";
     }
-    db_rows_free(&rows);
+    transaction_receipt_record_free(&r);
     return 0;
 }
 

@@ -4,12 +4,12 @@
 
 #include "core/payout.h"
 #include "core/signing.h"
-#include "core/tool_library.h"
+#include "core/tool_usage.h"
 
 /* Every service with lifecycle hooks, in the order they run. */
 static const service_hooks *const service_table[] = {
     &signing_service,
-    &tool_library_service,
+    &tool_usage_service,
     &payout_service,
 };
 

@@ -9,16 +9,7 @@
 #include "core/tool_fields.h"
 #include "core/tool_record.h"
 
-/* The values a draft row is written with: the caller's fields where given, else the stored ones. */
-typedef struct {
-    const char *slug, *name, *summary, *description, *category, *code;
-    size_t code_len;
-    tool_pricing pricing;
-    char *input_schema, *output_schema, *tests; /* JSON text, owned */
-    const json_t *tags;                         /* NULL: leave the stored tags alone */
-} tool_builder_row;
-
-static void tool_builder_row_free(tool_builder_row *row)
+static void tool_builder_row_free(tool_record_draft *row)
 {
     free(row->input_schema);
     free(row->output_schema);
@@ -33,7 +24,7 @@ static char *tool_builder_json_text(const json_t *value, const char *fallback)
     return strdup(fallback);
 }
 
-static int tool_builder_row_texts(tool_builder_row *row, const tool_fields *f, const char *input, const char *output,
+static int tool_builder_row_texts(tool_record_draft *row, const tool_fields *f, const char *input, const char *output,
                                   const char *tests, mkt_error *err)
 {
     row->input_schema = tool_builder_json_text(f->input_schema, input);
@@ -44,61 +35,18 @@ static int tool_builder_row_texts(tool_builder_row *row, const tool_fields *f, c
     return 0;
 }
 
-static int tool_builder_write_tags(db *db, int64_t id, const json_t *tags, mkt_error *err)
-{
-    if (db_exec(db, "DELETE FROM tool_tags WHERE tool_id = ?", DB_PARAMS(db_int(id)), NULL, err) < 0)
-        return -1;
-    for (size_t i = 0; i < json_array_size(tags); i++) {
-        const char *tag = json_string_value(json_array_get(tags, i));
-        if (db_exec(db, "INSERT INTO tool_tags (tool_id, tag) VALUES (?, ?)", DB_PARAMS(db_int(id), db_text(tag)),
-                    NULL, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The unique key on slug is what decides "taken", so two concurrent creates cannot both win. */
-static int tool_builder_slug_conflict(db *db, const char *slug, mkt_error *err)
-{
-    if (db_last_errno(db) != DB_ER_DUP_ENTRY)
-        return -1;
-    error_clear(err);
-    error_set(err, ERROR_CONFLICT, "the slug \"%s\" is taken", slug);
-    error_add_field(err, "slug", "is taken");
-    return -1;
-}
-
-static db_value tool_builder_period(const tool_pricing *p)
-{
-    return p->period_days ? db_int(p->period_days) : db_null();
-}
-
 /* ---- create ------------------------------------------------------------------------------------ */
 
 typedef struct {
     const account_caller *caller;
-    tool_builder_row *row;
+    tool_record_draft *row;
     int64_t id;
 } tool_builder_create_ctx;
 
 static int tool_builder_create_tx(db *db, void *arg, mkt_error *err)
 {
     tool_builder_create_ctx *ctx = arg;
-    const tool_builder_row *r = ctx->row;
-    db_result res = {0};
-    if (db_exec(db,
-                "INSERT INTO tools (slug, developer_id, name, summary, description, category, pricing_model,"
-                " price_cents, currency, period_days, input_schema, output_schema, code, tests)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                DB_PARAMS(db_text(r->slug), db_int(ctx->caller->developer_id), db_text(r->name), db_text(r->summary),
-                          db_text(r->description), db_text(r->category), db_text(r->pricing.model),
-                          db_int(r->pricing.price_cents), db_text(r->pricing.currency),
-                          tool_builder_period(&r->pricing), db_text(r->input_schema), db_text(r->output_schema),
-                          db_bytes(r->code, r->code_len), db_text(r->tests)),
-                &res, err) < 0)
-        return tool_builder_slug_conflict(db, r->slug, err);
-    ctx->id = (int64_t)res.insert_id;
-    return r->tags ? tool_builder_write_tags(db, ctx->id, r->tags, err) : 0;
+    return tool_record_insert(db, ctx->caller->developer_id, ctx->row, &ctx->id, err);
 }
 
 static json_t *tool_builder_reload(db *db, const account_caller *caller, int64_t id, mkt_error *err)
@@ -124,7 +72,7 @@ json_t *tool_builder_create(db *db, const account_caller *caller, const json_t *
     tool_fields f;
     if (tool_fields_read(db, body, TOOL_FIELD_SLUG | TOOL_FIELD_NAME | TOOL_FIELD_CATEGORY, &f, err) < 0)
         return NULL;
-    tool_builder_row row = {
+    tool_record_draft row = {
         .slug = f.slug, .name = f.name, .summary = f.summary ? f.summary : "",
         .description = f.description ? f.description : "", .category = f.category,
         .code = f.code ? f.code : "", .code_len = f.code ? f.code_len : 0, .tags = f.tags,
@@ -151,7 +99,7 @@ typedef struct {
     int64_t id;
 } tool_builder_update_ctx;
 
-static void tool_builder_merge(tool_builder_row *row, const tool_fields *f, const tool_record *t)
+static void tool_builder_merge(tool_record_draft *row, const tool_fields *f, const tool_record *t)
 {
     unsigned p = f->present;
     row->slug = (p & TOOL_FIELD_SLUG) ? f->slug : t->slug;
@@ -189,24 +137,12 @@ static int tool_builder_update_tx(db *db, void *arg, mkt_error *err)
         error_add_field(err, "slug", "cannot change once a version is published");
         return error_set(err, ERROR_VALIDATION, "the tool has invalid fields");
     }
-    tool_builder_row row;
+    tool_record_draft row;
     memset(&row, 0, sizeof row);
     tool_builder_merge(&row, f, &t);
     int rc = tool_builder_row_texts(&row, f, t.draft_input_schema, t.draft_output_schema, t.draft_tests, err);
-    if (rc == 0 &&
-        db_exec(db,
-                "UPDATE tools SET slug = ?, name = ?, summary = ?, description = ?, category = ?, pricing_model = ?,"
-                " price_cents = ?, currency = ?, period_days = ?, input_schema = ?, output_schema = ?, code = ?,"
-                " tests = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
-                DB_PARAMS(db_text(row.slug), db_text(row.name), db_text(row.summary), db_text(row.description),
-                          db_text(row.category), db_text(row.pricing.model), db_int(row.pricing.price_cents),
-                          db_text(row.pricing.currency), tool_builder_period(&row.pricing),
-                          db_text(row.input_schema), db_text(row.output_schema), db_bytes(row.code, row.code_len),
-                          db_text(row.tests), db_int(ctx->id)),
-                NULL, err) < 0)
-        rc = tool_builder_slug_conflict(db, row.slug, err);
-    if (rc == 0 && row.tags)
-        rc = tool_builder_write_tags(db, ctx->id, row.tags, err);
+    if (rc == 0)
+        rc = tool_record_update_draft(db, ctx->id, &row, err);
     tool_builder_row_free(&row);
     tool_record_free(&t);
     return rc;
@@ -248,10 +184,7 @@ int tool_builder_delist(db *db, const account_caller *caller, const char *ref, m
             return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
         return error_set(err, ERROR_FORBIDDEN, "only the tool's developer or an admin may delist it");
     }
-    return db_exec(db,
-                   "UPDATE tools SET status = 'delisted', updated_at = CURRENT_TIMESTAMP(6)"
-                   " WHERE id = ? AND status <> 'delisted'",
-                   DB_PARAMS(db_int(id)), NULL, err);
+    return tool_record_delist(db, id, err);
 }
 
 /* ---- validate and test ------------------------------------------------------------------------ */

@@ -2,7 +2,10 @@
  * the draft in the sandbox, publishing immutable semver versions, and listing them.
  *
  * `ref` is a tool id or slug. Ownership: an action on a tool the caller cannot see is 404; on a tool
- * the caller sees but does not own it is 403. */
+ * the caller sees but does not own it is 403.
+ *
+ * Tables: tool_builder_versions.c owns tool_versions (the only file that writes it); the tools row
+ * and its tags are written through core/tool_record, which owns them. */
 #ifndef CORE_TOOL_BUILDER_H
 #define CORE_TOOL_BUILDER_H
 

@@ -1,6 +1,9 @@
 /* ToolBuilder versions: publishing the draft as an immutable semver snapshot, and listing versions
  * newest first by semver precedence (which SQL cannot order: pre-release identifiers compare
- * numerically or lexically per identifier). */
+ * numerically or lexically per identifier).
+ *
+ * Owns the tool_versions table (the only file that writes it); core/tool_record.c joins it read-only
+ * into a tool's document and into the version an execution runs. */
 #include "core/tool_builder.h"
 
 #include <stdio.h>
@@ -149,16 +152,15 @@ static int tool_builder_publish_tx(db *db, void *arg, mkt_error *err)
 {
     tool_builder_publish_ctx *ctx = arg;
     const tool_record *t = ctx->t;
-    db_rows rows = {0};
-    if (tool_record_lock(db, t->id, err) < 0 ||
-        db_query(db, "SELECT status, latest_version FROM tools WHERE id = ?", DB_PARAMS(db_int(t->id)), &rows, err) < 0)
+    tool_record_publish_state state;
+    if (tool_record_lock(db, t->id, err) < 0 || tool_record_publish_state_read(db, t->id, &state, err) < 0)
         return -1;
     int rc = 0;
-    if (strcmp(db_rows_text(&rows, 0, 0), "delisted") == 0)
+    if (strcmp(state.status, "delisted") == 0)
         rc = error_set(err, ERROR_CONFLICT, "the tool is delisted");
     if (rc == 0)
-        rc = tool_builder_check_greater(ctx->v, ctx->body->version, db_rows_text(&rows, 0, 1), err);
-    db_rows_free(&rows);
+        rc = tool_builder_check_greater(ctx->v, ctx->body->version, state.latest_version, err);
+    tool_record_publish_state_free(&state);
     if (rc < 0)
         return -1;
     db_result res = {0};
@@ -176,11 +178,7 @@ static int tool_builder_publish_tx(db *db, void *arg, mkt_error *err)
         return -1;
     }
     ctx->version_id = (int64_t)res.insert_id;
-    return db_exec(db,
-                   "UPDATE tools SET status = 'published', latest_version = ?,"
-                   " published_at = COALESCE(published_at, CURRENT_TIMESTAMP(6)), updated_at = CURRENT_TIMESTAMP(6)"
-                   " WHERE id = ?",
-                   DB_PARAMS(db_text(ctx->body->version), db_int(t->id)), NULL, err);
+    return tool_record_mark_published(db, t->id, ctx->body->version, err);
 }
 
 static json_t *tool_builder_version_get(db *db, int64_t version_id, mkt_error *err)

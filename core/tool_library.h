@@ -1,6 +1,8 @@
 /* ToolLibrary: the buyer's side of tools — reading a tool, the category list, and executing a
- * published version, with the one access check every execution goes through and the usage counters
- * (executions per tool per day, downloads). */
+ * published version, with the one access check every execution goes through. A successful run is
+ * handed to core/tool_usage (executions per day, downloads). Owns no table: tools are read through
+ * core/tool_record and access through core/tool_access; the category list (reference data the
+ * migrations load) is read here with its count of published tools, read-only. */
 #ifndef CORE_TOOL_LIBRARY_H
 #define CORE_TOOL_LIBRARY_H
 
@@ -10,7 +12,6 @@
 #include "core/account.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/service.h"
 #include "sql/db.h"
 
 /* What the access check needs to know about a tool. */
@@ -42,16 +43,5 @@ int tool_library_can_execute(db *db, const account_caller *caller, const tool_li
  * the input or output fails its schema or the code fails (the sandbox's reason in the message). */
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,
                              const json_t *body, mkt_error *err);
-
-/* Successful executions are counted in the worker and written to tool_execution_days in batches (one
- * upsert per tool and day), at most TOOL_LIBRARY_FLUSH_MS after they happened: the hot (tool, day) row
- * is then written a few times a second instead of once per run. The worker flushes when idle and
- * before it exits; a worker killed by SIGKILL loses at most that window of counts (analytics only,
- * never money or access). Returns how many pending counts were written. */
-#define TOOL_LIBRARY_FLUSH_MS 1000
-int tool_library_flush_executions(db *db);
-
-/* Lifecycle hooks (core/service.h): flush the counts when the worker is idle and before it exits. */
-extern const service_hooks tool_library_service;
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/ident.h"
+#include "core/tool_access.h"
 #include "core/tool_fields.h"
 
 /* Bayesian average: the mean pulled towards a neutral prior by a few imaginary votes, so one 5-star
@@ -149,13 +150,7 @@ int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mk
 {
     if (!caller || caller->user_id <= 0)
         return 0;
-    db_rows rows = {0};
-    if (db_query(db, "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? LIMIT 1",
-                 DB_PARAMS(db_int(caller->user_id), db_int(tool_id)), &rows, err) < 0)
-        return -1;
-    int found = rows.row_count > 0;
-    db_rows_free(&rows);
-    return found;
+    return tool_access_holds(db, caller->user_id, tool_id, TOOL_ACCESS_EVER, err);
 }
 
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
@@ -275,4 +270,239 @@ json_t *tool_record_json(const tool_record *t, const account_caller *caller)
 fail:
     json_decref(tool);
     return NULL;
+}
+
+/* ---- writes: tools and tool_tags -------------------------------------------------------------- */
+
+static int tool_record_write_tags(db *db, int64_t id, const json_t *tags, mkt_error *err)
+{
+    if (db_exec(db, "DELETE FROM tool_tags WHERE tool_id = ?", DB_PARAMS(db_int(id)), NULL, err) < 0)
+        return -1;
+    for (size_t i = 0; i < json_array_size(tags); i++) {
+        const char *tag = json_string_value(json_array_get(tags, i));
+        if (db_exec(db, "INSERT INTO tool_tags (tool_id, tag) VALUES (?, ?)", DB_PARAMS(db_int(id), db_text(tag)),
+                    NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The unique key on slug is what decides "taken", so two concurrent writers cannot both win. */
+static int tool_record_slug_conflict(db *db, const char *slug, mkt_error *err)
+{
+    if (db_last_errno(db) != DB_ER_DUP_ENTRY)
+        return -1;
+    error_clear(err);
+    error_set(err, ERROR_CONFLICT, "the slug \"%s\" is taken", slug);
+    error_add_field(err, "slug", "is taken");
+    return -1;
+}
+
+static db_value tool_record_period(const tool_pricing *p)
+{
+    return p->period_days ? db_int(p->period_days) : db_null();
+}
+
+int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d, int64_t *id, mkt_error *err)
+{
+    db_result res = {0};
+    if (db_exec(db,
+                "INSERT INTO tools (slug, developer_id, name, summary, description, category, pricing_model,"
+                " price_cents, currency, period_days, input_schema, output_schema, code, tests)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                DB_PARAMS(db_text(d->slug), db_int(developer_id), db_text(d->name), db_text(d->summary),
+                          db_text(d->description), db_text(d->category), db_text(d->pricing.model),
+                          db_int(d->pricing.price_cents), db_text(d->pricing.currency), tool_record_period(&d->pricing),
+                          db_text(d->input_schema), db_text(d->output_schema), db_bytes(d->code, d->code_len),
+                          db_text(d->tests)),
+                &res, err) < 0)
+        return tool_record_slug_conflict(db, d->slug, err);
+    *id = (int64_t)res.insert_id;
+    return d->tags ? tool_record_write_tags(db, *id, d->tags, err) : 0;
+}
+
+int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt_error *err)
+{
+    if (db_exec(db,
+                "UPDATE tools SET slug = ?, name = ?, summary = ?, description = ?, category = ?, pricing_model = ?,"
+                " price_cents = ?, currency = ?, period_days = ?, input_schema = ?, output_schema = ?, code = ?,"
+                " tests = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+                DB_PARAMS(db_text(d->slug), db_text(d->name), db_text(d->summary), db_text(d->description),
+                          db_text(d->category), db_text(d->pricing.model), db_int(d->pricing.price_cents),
+                          db_text(d->pricing.currency), tool_record_period(&d->pricing), db_text(d->input_schema),
+                          db_text(d->output_schema), db_bytes(d->code, d->code_len), db_text(d->tests), db_int(id)),
+                NULL, err) < 0)
+        return tool_record_slug_conflict(db, d->slug, err);
+    return d->tags ? tool_record_write_tags(db, id, d->tags, err) : 0;
+}
+
+int tool_record_delist(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db,
+                   "UPDATE tools SET status = 'delisted', updated_at = CURRENT_TIMESTAMP(6)"
+                   " WHERE id = ? AND status <> 'delisted'",
+                   DB_PARAMS(db_int(id)), NULL, err);
+}
+
+int tool_record_publish_state_read(db *db, int64_t id, tool_record_publish_state *out, mkt_error *err)
+{
+    enum { PCOL_STATUS, PCOL_LATEST };
+    memset(out, 0, sizeof *out);
+    db_rows rows = {0};
+    if (db_query(db, "SELECT status, latest_version FROM tools WHERE id = ?", DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count == 0) {
+        rc = error_set(err, ERROR_NOT_FOUND, "no such tool");
+    } else {
+        snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, PCOL_STATUS));
+        const char *latest = db_rows_text(&rows, 0, PCOL_LATEST);
+        if (latest && !(out->latest_version = strdup(latest)))
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+void tool_record_publish_state_free(tool_record_publish_state *s)
+{
+    free(s->latest_version);
+    s->latest_version = NULL;
+}
+
+int tool_record_mark_published(db *db, int64_t id, const char *version, mkt_error *err)
+{
+    return db_exec(db,
+                   "UPDATE tools SET status = 'published', latest_version = ?,"
+                   " published_at = COALESCE(published_at, CURRENT_TIMESTAMP(6)), updated_at = CURRENT_TIMESTAMP(6)"
+                   " WHERE id = ?",
+                   DB_PARAMS(db_text(version), db_int(id)), NULL, err);
+}
+
+int tool_record_add_download(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(id)), NULL, err);
+}
+
+/* ---- reads for other modules ------------------------------------------------------------------ */
+
+int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_error *err)
+{
+    enum { OCOL_DEVELOPER, OCOL_STATUS, OCOL_MODEL, OCOL_PRICE, OCOL_CURRENCY, OCOL_PERIOD };
+    memset(out, 0, sizeof *out);
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT developer_id, status, pricing_model, price_cents, currency, COALESCE(period_days, 0)"
+                 " FROM tools WHERE id = ? LOCK IN SHARE MODE",
+                 DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, OCOL_STATUS), "published") != 0) {
+        rc = error_set(err, ERROR_NOT_FOUND, "no published tool %" PRId64, id);
+    } else {
+        out->developer_id = db_rows_int(&rows, 0, OCOL_DEVELOPER);
+        out->price_cents = db_rows_int(&rows, 0, OCOL_PRICE);
+        out->period_days = db_rows_int(&rows, 0, OCOL_PERIOD);
+        snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, OCOL_MODEL));
+        snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, OCOL_CURRENCY));
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+enum { SCOL_ID, SCOL_SLUG, SCOL_NAME, SCOL_SUMMARY, SCOL_CATEGORY, SCOL_MODEL, SCOL_PRICE, SCOL_CURRENCY,
+       SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1 };
+
+static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
+{
+    int64_t ratings[5];
+    for (int k = 0; k < 5; k++)
+        ratings[k] = db_rows_int(rows, i, SCOL_RATING_1 + (size_t)k);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:I, s:o}", "id", db_rows_text(rows, i, SCOL_ID), "slug",
+                     db_rows_text(rows, i, SCOL_SLUG), "name", db_rows_text(rows, i, SCOL_NAME), "summary",
+                     db_rows_text(rows, i, SCOL_SUMMARY), "category", db_rows_text(rows, i, SCOL_CATEGORY), "pricing",
+                     tool_record_pricing_json(db_rows_text(rows, i, SCOL_MODEL), db_rows_int(rows, i, SCOL_PRICE),
+                                              db_rows_text(rows, i, SCOL_CURRENCY), db_rows_int(rows, i, SCOL_PERIOD)),
+                     "latest_version", db_rows_text(rows, i, SCOL_LATEST), "downloads",
+                     (json_int_t)db_rows_int(rows, i, SCOL_DOWNLOADS), "rating",
+                     tool_record_rating_json(db_rows_int(rows, i, SCOL_RATING_COUNT),
+                                             db_rows_int(rows, i, SCOL_RATING_SUM), ratings));
+}
+
+json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
+                 " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
+                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5"
+                 " FROM tools t WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
+                 DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < rows.row_count; i++) {
+        if (json_array_append_new(list, tool_record_summary_json(&rows, i)) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    db_rows_free(&rows);
+    if (!list)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return list;
+}
+
+/* One round trip: the tool's access facts and the version to run. */
+#define TOOL_RECORD_TARGET_COLUMNS                                                                         \
+    "SELECT t.id, t.developer_id, t.status, t.pricing_model, t.price_cents, t.currency, t.latest_version," \
+    " v.version, v.input_schema, v.output_schema, v.code"                                                  \
+    " FROM tools t LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = COALESCE(?, t.latest_version)"
+
+enum { XCOL_ID, XCOL_DEVELOPER_ID, XCOL_STATUS, XCOL_PRICING, XCOL_PRICE, XCOL_CURRENCY, XCOL_LATEST,
+       XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE };
+
+static void tool_record_target_fill(tool_record_target *t)
+{
+    const db_rows *r = &t->rows;
+    t->id = db_rows_int(r, 0, XCOL_ID);
+    t->developer_id = db_rows_int(r, 0, XCOL_DEVELOPER_ID);
+    t->status = db_rows_text(r, 0, XCOL_STATUS);
+    t->pricing_model = db_rows_text(r, 0, XCOL_PRICING);
+    t->price_cents = db_rows_int(r, 0, XCOL_PRICE);
+    t->currency = db_rows_text(r, 0, XCOL_CURRENCY);
+    t->latest_version = db_rows_text(r, 0, XCOL_LATEST);
+    t->version = db_rows_text(r, 0, XCOL_VERSION);
+    t->input_schema = db_rows_text(r, 0, XCOL_INPUT);
+    t->output_schema = db_rows_text(r, 0, XCOL_OUTPUT);
+    t->code = db_rows_text(r, 0, XCOL_CODE);
+    t->code_len = r->cells[XCOL_CODE].len;
+}
+
+int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    tool_ref parsed;
+    int rc;
+    if (tool_record_ref_parse(ref, &parsed) < 0)
+        return error_set(err, ERROR_NOT_FOUND, "no such tool");
+    if (parsed.slug)
+        rc = db_query(db, TOOL_RECORD_TARGET_COLUMNS " WHERE t.slug = ?",
+                      DB_PARAMS(db_text(version), db_text(parsed.slug)), &out->rows, err);
+    else
+        rc = db_query(db, TOOL_RECORD_TARGET_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_text(version), db_int(parsed.id)),
+                      &out->rows, err);
+    if (rc < 0)
+        return -1;
+    if (out->rows.row_count == 0) {
+        db_rows_free(&out->rows);
+        return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+    }
+    tool_record_target_fill(out);
+    return 0;
+}
+
+void tool_record_target_free(tool_record_target *t)
+{
+    db_rows_free(&t->rows);
+    memset(t, 0, sizeof *t);
 }

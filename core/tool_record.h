@@ -1,6 +1,11 @@
 /* One tool as stored: loading a row by id or slug, who may see or change it, and its JSON views.
  * Shared by tool_builder (drafts, publishing) and tool_library (reading, executing) so the
- * visibility rules and the shape of a tool exist once. */
+ * visibility rules and the shape of a tool exist once.
+ *
+ * Owns the tools and tool_tags tables: every write to them is a function below (drafts, delisting,
+ * publishing, the download counter), and other files read them through these functions. The reads
+ * here join developers (the display name) and tool_versions (the published schemas, the version to
+ * run), read-only; docs/architecture.md lists every table's owner. */
 #ifndef CORE_TOOL_RECORD_H
 #define CORE_TOOL_RECORD_H
 
@@ -9,6 +14,7 @@
 
 #include "core/account.h"
 #include "core/error.h"
+#include "core/tool_fields.h"
 #include "sql/db.h"
 
 /* RFC 3339 UTC from a DATETIME column (the connection's time_zone is +00:00). */
@@ -79,5 +85,63 @@ json_t *tool_record_parse(const char *text, mkt_error *err);
 json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5]);
 /* {model, price_cents, currency[, period_days]} */
 json_t *tool_record_pricing_json(const char *model, int64_t price_cents, const char *currency, int64_t period_days);
+
+/* ---- writes (inside the caller's db_transaction where it says so) ---- */
+
+/* The values a draft row is written with. */
+typedef struct {
+    const char *slug, *name, *summary, *description, *category, *code;
+    size_t code_len;
+    tool_pricing pricing;
+    char *input_schema, *output_schema, *tests; /* JSON text, owned by whoever fills it */
+    const json_t *tags;                         /* an array of strings; NULL: leave the stored tags alone */
+} tool_record_draft;
+
+/* A new draft of developer_id; *id gets the new tool's id. 409 (field slug) when the slug is taken:
+ * the unique key decides, so two concurrent creates cannot both win. In a transaction (row + tags). */
+int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d, int64_t *id, mkt_error *err);
+/* Rewrites every draft field of tool id (tags only when d->tags is set); 409 slug taken. In a transaction. */
+int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt_error *err);
+/* Delists the tool (a no-op when it is delisted already). */
+int tool_record_delist(db *db, int64_t id, mkt_error *err);
+
+/* The facts publishing re-reads under tool_record_lock. */
+typedef struct {
+    char status[16];
+    char *latest_version; /* NULL before the first publish; free with tool_record_publish_state_free */
+} tool_record_publish_state;
+int tool_record_publish_state_read(db *db, int64_t id, tool_record_publish_state *out, mkt_error *err);
+void tool_record_publish_state_free(tool_record_publish_state *s);
+/* version (already stored in tool_versions) becomes the latest; the tool is published. */
+int tool_record_mark_published(db *db, int64_t id, const char *version, mkt_error *err);
+
+/* One more download (core/tool_usage decides when: the download rule lives there). */
+int tool_record_add_download(db *db, int64_t id, mkt_error *err);
+
+/* What a checkout needs of a tool, read with a shared lock (LOCK IN SHARE MODE) so the tool cannot
+ * be delisted or repriced before the purchase is written. 404 unless the tool is published. */
+typedef struct {
+    int64_t developer_id, price_cents, period_days; /* period_days 0 unless a subscription */
+    char pricing_model[16];
+    char currency[4];
+} tool_record_offer;
+int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_error *err);
+
+/* The developer's published tools as summaries (GET /developers/{id}). NULL with err on failure. */
+json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err);
+
+/* The version of a tool to run: the tool's access facts and, when it exists, the version asked for
+ * (NULL: the latest published). 404 for no such tool. Free with tool_record_target_free. */
+typedef struct {
+    db_rows rows; /* owns every string below */
+    int64_t id, developer_id, price_cents;
+    const char *status, *pricing_model, *currency;
+    const char *latest_version; /* NULL: nothing published yet */
+    const char *version;        /* NULL: no such version */
+    const char *input_schema, *output_schema, *code;
+    size_t code_len;
+} tool_record_target;
+int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
+void tool_record_target_free(tool_record_target *t);
 
 #endif

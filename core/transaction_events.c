@@ -1,5 +1,9 @@
 /* The provider's side of a purchase: completing a transaction (also used by free checkouts) and the
- * signed webhook events that move transactions between states. */
+ * signed webhook events that move transactions between states.
+ *
+ * Owns the webhook_events table (the only file that writes it). The transactions rows themselves
+ * are written through transaction_store_* (core/transaction_manager.c owns that table), access
+ * through core/tool_access, the download counter through core/tool_usage. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,8 @@
 #include "core/money.h"
 #include "core/money_log.h"
 #include "core/payout.h"
+#include "core/tool_access.h"
+#include "core/tool_usage.h"
 #include "core/transaction_internal.h"
 #include "core/transaction_manager.h"
 #include "core/webhook.h"
@@ -24,85 +30,18 @@ int transaction_parse_id_text(const char *text, int64_t *out)
     return 0;
 }
 
-int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err)
+/* The days one purchase buys: 0 is access for good (one_time and free). */
+static int64_t transaction_access_days(const transaction_row *t)
 {
-    db_rows rows = {0};
-    if (db_query(db,
-                 "SELECT id, buyer_user_id, tool_id, developer_id, amount_cents, developer_cents, platform_cents,"
-                 " COALESCE(period_days, 0), flagged_for_review, currency, status, pricing_model"
-                 " FROM transactions WHERE id = ? FOR UPDATE",
-                 DB_PARAMS(db_int(id)), &rows, err) < 0)
-        return -1;
-    if (rows.row_count == 0) {
-        db_rows_free(&rows);
-        return error_set(err, ERROR_NOT_FOUND, "no transaction %" PRId64, id);
-    }
-    memset(out, 0, sizeof *out);
-    out->id = db_rows_int(&rows, 0, 0);
-    out->buyer_user_id = db_rows_int(&rows, 0, 1);
-    out->tool_id = db_rows_int(&rows, 0, 2);
-    out->developer_id = db_rows_int(&rows, 0, 3);
-    out->amount_cents = db_rows_int(&rows, 0, 4);
-    out->developer_cents = db_rows_int(&rows, 0, 5);
-    out->platform_cents = db_rows_int(&rows, 0, 6);
-    out->period_days = db_rows_int(&rows, 0, 7);
-    out->flagged = db_rows_int(&rows, 0, 8) != 0;
-    snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, 9));
-    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, 10));
-    snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, 11));
-    db_rows_free(&rows);
-    return 0;
+    return strcmp(t->pricing_model, "subscription") == 0 ? t->period_days : 0;
 }
 
-/* one_time (and free) buys access for good; a subscription adds period_days to whatever is left of
- * the current period (a renewal before expiry loses no days), and never shortens access for good. */
-static int transaction_grant_access(db *db, const transaction_row *t, mkt_error *err)
-{
-    if (strcmp(t->pricing_model, "subscription") != 0)
-        return db_exec(db,
-                       "INSERT INTO tool_access (user_id, tool_id, access_until) VALUES (?, ?, NULL)"
-                       " ON DUPLICATE KEY UPDATE access_until = NULL",
-                       DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
-    return db_exec(db,
-                   "INSERT INTO tool_access (user_id, tool_id, access_until) VALUES (?, ?, NOW(6) + INTERVAL ? DAY)"
-                   " ON DUPLICATE KEY UPDATE access_until ="
-                   " IF(access_until IS NULL, NULL, GREATEST(access_until, NOW(6)) + INTERVAL ? DAY)",
-                   DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id), db_int(t->period_days),
-                             db_int(t->period_days)),
-                   NULL, err);
-}
-
-/* A refund takes back what the purchase gave: access for good goes; a subscription loses the
- * period it paid for (renewals bought separately stay). */
-static int transaction_revoke_access(db *db, const transaction_row *t, mkt_error *err)
-{
-    if (strcmp(t->pricing_model, "subscription") == 0) {
-        if (db_exec(db,
-                    "UPDATE tool_access SET access_until = access_until - INTERVAL ? DAY"
-                    " WHERE user_id = ? AND tool_id = ? AND access_until IS NOT NULL",
-                    DB_PARAMS(db_int(t->period_days), db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err) < 0)
-            return -1;
-        return db_exec(db, "DELETE FROM tool_access WHERE user_id = ? AND tool_id = ? AND access_until <= NOW(6)",
-                       DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
-    }
-    return db_exec(db, "DELETE FROM tool_access WHERE user_id = ? AND tool_id = ?",
-                   DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id)), NULL, err);
-}
-
-/* The first completed purchase of a free tool counts as its download exactly like a first run does
- * (tool_users decides "first"), so buying then running a free tool counts once. */
+/* A completed purchase, for the download rule (core/tool_usage). A buyer cannot buy their own tool. */
 static int transaction_count_download(db *db, const transaction_row *t, mkt_error *err)
 {
-    if (strcmp(t->pricing_model, "free") == 0) {
-        db_result res = {0};
-        if (db_exec(db, "INSERT IGNORE INTO tool_users (tool_id, user_id) VALUES (?, ?)",
-                    DB_PARAMS(db_int(t->tool_id), db_int(t->buyer_user_id)), &res, err) < 0)
-            return -1;
-        if (res.affected_rows == 0)
-            return 0;
-    }
-    return db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(t->tool_id)),
-                   NULL, err);
+    tool_usage_event e = {.kind = TOOL_USAGE_PURCHASE, .tool_id = t->tool_id, .user_id = t->buyer_user_id,
+                          .pricing_model = t->pricing_model};
+    return tool_usage_count_download(db, &e, err) < 0 ? -1 : 0;
 }
 
 static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
@@ -123,8 +62,7 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
     json_decref(claims);
     if (!token)
         return -1;
-    int rc = db_exec(db, "UPDATE transactions SET receipt = ? WHERE id = ?", DB_PARAMS(db_text(token), db_int(t->id)),
-                     NULL, err);
+    int rc = transaction_store_receipt(db, t->id, token, err);
     free(token);
     return rc;
 }
@@ -132,19 +70,14 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
 int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                 mkt_error *err)
 {
-    db_result res = {0};
-    if (db_exec(db,
-                "UPDATE transactions SET status = 'completed', completed_at = NOW(6)"
-                " WHERE id = ? AND status IN ('pending', 'failed')",
-                DB_PARAMS(db_int(t->id)), &res, err) < 0)
+    if (transaction_store_completed(db, t, err) < 0)
         return -1;
-    if (res.affected_rows != 1)
-        return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is %s", t->id, t->status);
     /* the ledger skips a zero amount itself; the call stays so the rule lives in one place */
     if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
                              t->platform_cents, err) < 0)
         return -1;
-    if (transaction_grant_access(db, t, err) < 0 || transaction_count_download(db, t, err) < 0)
+    if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 ||
+        transaction_count_download(db, t, err) < 0)
         return -1;
     return transaction_issue_receipt(db, cfg, keys, t, err);
 }
@@ -309,7 +242,7 @@ static int transaction_on_failed(db *db, transaction_event *ev, const transactio
     }
     snprintf(ev->applied, sizeof ev->applied, "failed");
     ev->changed = 1;
-    return db_exec(db, "UPDATE transactions SET status = 'failed' WHERE id = ?", DB_PARAMS(db_int(t->id)), NULL, err);
+    return transaction_store_status(db, t->id, "failed", err);
 }
 
 static int transaction_on_refunded(db *db, transaction_event *ev, const transaction_row *t, mkt_error *err)
@@ -340,10 +273,10 @@ static int transaction_on_refunded(db *db, transaction_event *ev, const transact
                          "); flagged for review",
                          ev->amount_cents, t->id, t->amount_cents);
     }
-    if (db_exec(db, "UPDATE transactions SET status = 'refunded' WHERE id = ?", DB_PARAMS(db_int(t->id)), NULL, err) < 0 ||
+    if (transaction_store_status(db, t->id, "refunded", err) < 0 ||
         ledger_post_refund(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
                            t->platform_cents, err) < 0 ||
-        transaction_revoke_access(db, t, err) < 0)
+        tool_access_revoke(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0)
         return -1;
     ev->changed = 1;
     snprintf(ev->applied, sizeof ev->applied, "refunded");
@@ -499,8 +432,7 @@ int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, cons
     if (rc < 0 && ev.flag) {
         /* the event is refused (and not recorded, so the provider may retry), but the flag stays */
         mkt_error flag_err = MKT_ERROR_INIT;
-        if (db_exec(db, "UPDATE transactions SET flagged_for_review = 1 WHERE id = ?", DB_PARAMS(db_int(ev.object_id)),
-                    NULL, &flag_err) < 0)
+        if (transaction_store_flag(db, ev.object_id, &flag_err) < 0)
             log_error("transaction %" PRId64 ": could not flag for review: %s", ev.object_id,
                       flag_err.message ? flag_err.message : "?");
         error_clear(&flag_err);

@@ -20,8 +20,28 @@ typedef struct {
     char pricing_model[16];
 } transaction_row;
 
+/* ---- the transactions table: core/transaction_manager.c owns it, every statement on it is there ---- */
+
 /* SELECT … FOR UPDATE of one transaction (inside a db_transaction). ERROR_NOT_FOUND when missing. */
 int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err);
+/* A new pending row from t (buyer, tool, developer, amounts, model, period); t->id gets its id. */
+int transaction_store_insert(db *db, transaction_row *t, const char *provider_ref, mkt_error *err);
+/* pending|failed -> completed (completed_at now); 409 naming t->status when the row is neither. */
+int transaction_store_completed(db *db, const transaction_row *t, mkt_error *err);
+/* The status a provider event sets: "failed" or "refunded" (the caller holds the row lock). */
+int transaction_store_status(db *db, int64_t id, const char *status, mkt_error *err);
+int transaction_store_receipt(db *db, int64_t id, const char *receipt, mkt_error *err);
+/* flagged_for_review = 1: an event that contradicts the row, for an operator to look at. */
+int transaction_store_flag(db *db, int64_t id, mkt_error *err);
+
+/* The status and the stored receipt of one transaction, for checking a receipt (core/receipt). */
+typedef struct {
+    int found;
+    char status[16];
+    char *receipt; /* NULL when none; free with transaction_receipt_record_free */
+} transaction_receipt_record;
+int transaction_receipt_record_read(db *db, int64_t id, transaction_receipt_record *out, mkt_error *err);
+void transaction_receipt_record_free(transaction_receipt_record *r);
 
 /* pending|failed → completed, inside the caller's db_transaction with the row locked: status and
  * completed_at, the ledger posting (none for 0), access, the download count and the signed receipt.

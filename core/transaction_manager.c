@@ -1,5 +1,11 @@
 /* Checkout with idempotency keys, and reading transactions back. The provider's events and the
- * completion of a purchase live in transaction_events.c. */
+ * completion of a purchase live in transaction_events.c.
+ *
+ * Owns the transactions and idempotency_keys tables: every statement that writes them is in this
+ * file (transaction_events.c and core/receipt.c go through transaction_store_* and
+ * transaction_receipt_record_read in transaction_internal.h). transaction_check_postings reads the
+ * ledger read-only to cross-check each transaction against its postings; core/earnings.c reads
+ * transactions read-only for its sales reports. */
 #include "core/transaction_manager.h"
 
 #include <inttypes.h>
@@ -13,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "core/tool_access.h"
 #include "core/tool_record.h"
 #include "core/transaction_internal.h"
 
@@ -27,6 +34,115 @@ int transaction_idem_key_valid(const char *key)
         if (key[i] < 0x20 || key[i] > 0x7e)
             return 0;
     return 1;
+}
+
+/* ---- the transactions table (this file owns it) ---------------------------------------------- */
+
+enum { LCOL_ID, LCOL_BUYER, LCOL_TOOL, LCOL_DEVELOPER, LCOL_AMOUNT, LCOL_DEV_CENTS, LCOL_PLAT_CENTS, LCOL_PERIOD,
+       LCOL_FLAGGED, LCOL_CURRENCY, LCOL_STATUS, LCOL_MODEL };
+
+int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT id, buyer_user_id, tool_id, developer_id, amount_cents, developer_cents, platform_cents,"
+                 " COALESCE(period_days, 0), flagged_for_review, currency, status, pricing_model"
+                 " FROM transactions WHERE id = ? FOR UPDATE",
+                 DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count == 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "no transaction %" PRId64, id);
+    }
+    memset(out, 0, sizeof *out);
+    out->id = db_rows_int(&rows, 0, LCOL_ID);
+    out->buyer_user_id = db_rows_int(&rows, 0, LCOL_BUYER);
+    out->tool_id = db_rows_int(&rows, 0, LCOL_TOOL);
+    out->developer_id = db_rows_int(&rows, 0, LCOL_DEVELOPER);
+    out->amount_cents = db_rows_int(&rows, 0, LCOL_AMOUNT);
+    out->developer_cents = db_rows_int(&rows, 0, LCOL_DEV_CENTS);
+    out->platform_cents = db_rows_int(&rows, 0, LCOL_PLAT_CENTS);
+    out->period_days = db_rows_int(&rows, 0, LCOL_PERIOD);
+    out->flagged = db_rows_int(&rows, 0, LCOL_FLAGGED) != 0;
+    snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, LCOL_CURRENCY));
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, LCOL_STATUS));
+    snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, LCOL_MODEL));
+    db_rows_free(&rows);
+    return 0;
+}
+
+int transaction_store_insert(db *db, transaction_row *t, const char *provider_ref, mkt_error *err)
+{
+    db_result res = {0};
+    if (db_exec(db,
+                "INSERT INTO transactions (buyer_user_id, tool_id, developer_id, amount_cents, currency,"
+                " developer_cents, platform_cents, pricing_model, period_days, status, provider_ref)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id), db_int(t->developer_id),
+                          db_int(t->amount_cents), db_text(t->currency), db_int(t->developer_cents),
+                          db_int(t->platform_cents), db_text(t->pricing_model),
+                          t->period_days > 0 ? db_int(t->period_days) : db_null(), db_text(provider_ref)),
+                &res, err) < 0)
+        return -1;
+    t->id = (int64_t)res.insert_id;
+    snprintf(t->status, sizeof t->status, "pending");
+    return 0;
+}
+
+int transaction_store_completed(db *db, const transaction_row *t, mkt_error *err)
+{
+    db_result res = {0};
+    if (db_exec(db,
+                "UPDATE transactions SET status = 'completed', completed_at = NOW(6)"
+                " WHERE id = ? AND status IN ('pending', 'failed')",
+                DB_PARAMS(db_int(t->id)), &res, err) < 0)
+        return -1;
+    if (res.affected_rows != 1)
+        return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is %s", t->id, t->status);
+    return 0;
+}
+
+int transaction_store_status(db *db, int64_t id, const char *status, mkt_error *err)
+{
+    return db_exec(db, "UPDATE transactions SET status = ? WHERE id = ?", DB_PARAMS(db_text(status), db_int(id)), NULL,
+                   err);
+}
+
+int transaction_store_receipt(db *db, int64_t id, const char *receipt, mkt_error *err)
+{
+    return db_exec(db, "UPDATE transactions SET receipt = ? WHERE id = ?", DB_PARAMS(db_text(receipt), db_int(id)),
+                   NULL, err);
+}
+
+int transaction_store_flag(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db, "UPDATE transactions SET flagged_for_review = 1 WHERE id = ?", DB_PARAMS(db_int(id)), NULL,
+                   err);
+}
+
+int transaction_receipt_record_read(db *db, int64_t id, transaction_receipt_record *out, mkt_error *err)
+{
+    enum { RCOL_STATUS, RCOL_RECEIPT };
+    memset(out, 0, sizeof *out);
+    db_rows rows = {0};
+    if (db_query(db, "SELECT status, receipt FROM transactions WHERE id = ?", DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count == 1) {
+        out->found = 1;
+        snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, RCOL_STATUS));
+        const char *receipt = db_rows_text(&rows, 0, RCOL_RECEIPT);
+        if (receipt && !(out->receipt = strdup(receipt)))
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
+void transaction_receipt_record_free(transaction_receipt_record *r)
+{
+    free(r->receipt);
+    r->receipt = NULL;
 }
 
 /* ---- idempotency -------------------------------------------------------------------------------- */
@@ -89,10 +205,11 @@ static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
                            db_int(ik->user_id), db_text(ik->key)),
                  &rows, err) < 0)
         return -1;
+    enum { ICOL_HASH, ICOL_STATUS, ICOL_RESPONSE, ICOL_STALE, ICOL_EXPIRED };
     int rc = 0;
     if (rows.row_count == 0) {
         ik->state = IDEM_RETRY; /* the owner failed and released it in between */
-    } else if (db_rows_int(&rows, 0, 4) != 0) {
+    } else if (db_rows_int(&rows, 0, ICOL_EXPIRED) != 0) {
         /* expired: the key starts a new life with this request (updated in place: no gap locks) */
         rc = db_exec(db,
                      "UPDATE idempotency_keys SET request_hash = ?, status_code = NULL, response = NULL,"
@@ -101,15 +218,15 @@ static int transaction_idem_reserve_tx(db *db, void *arg, mkt_error *err)
                                db_int(TRANSACTION_IDEM_TTL_HOURS)),
                      &res, err);
         ik->state = res.affected_rows == 1 ? IDEM_OWNER : IDEM_RETRY;
-    } else if (rows.cells[0].len != 32 || memcmp(rows.cells[0].data, ik->hash, 32) != 0) {
+    } else if (rows.cells[ICOL_HASH].len != 32 || memcmp(rows.cells[ICOL_HASH].data, ik->hash, 32) != 0) {
         ik->state = IDEM_MISMATCH;
-    } else if (!db_rows_is_null(&rows, 0, 1)) {
+    } else if (!db_rows_is_null(&rows, 0, ICOL_STATUS)) {
         json_error_t jerr;
         ik->state = IDEM_REPLAY;
-        ik->answer = json_loads(db_rows_text(&rows, 0, 2), 0, &jerr);
+        ik->answer = json_loads(db_rows_text(&rows, 0, ICOL_RESPONSE), 0, &jerr);
         if (!ik->answer)
             rc = error_set(err, ERROR_INTERNAL, "stored idempotent answer is corrupt: %s", jerr.text);
-    } else if (db_rows_int(&rows, 0, 3) != 0) {
+    } else if (db_rows_int(&rows, 0, ICOL_STALE) != 0) {
         rc = db_exec(db,
                      "UPDATE idempotency_keys SET created_at = NOW(6) WHERE user_id = ? AND idem_key = ?"
                      " AND status_code IS NULL AND created_at < NOW(6) - INTERVAL ? SECOND",
@@ -230,50 +347,27 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
     json_decref(c->answer);
     c->answer = NULL;
     db_rows rows = {0};
-    /* FOR SHARE: the tool cannot be delisted or repriced between this read and the insert */
-    if (db_query(db,
-                 "SELECT developer_id, status, pricing_model, price_cents, currency, COALESCE(period_days, 0)"
-                 " FROM tools WHERE id = ? LOCK IN SHARE MODE",
-                 DB_PARAMS(db_int(c->tool_id)), &rows, err) < 0)
+    tool_record_offer offer;
+    if (tool_record_offer_locked(db, c->tool_id, &offer, err) < 0)
         return -1;
-    if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, 1), "published") != 0) {
-        db_rows_free(&rows);
-        return error_set(err, ERROR_NOT_FOUND, "no published tool %" PRId64, c->tool_id);
-    }
     transaction_row t = {.buyer_user_id = c->caller->user_id, .tool_id = c->tool_id,
-                         .developer_id = db_rows_int(&rows, 0, 0), .amount_cents = db_rows_int(&rows, 0, 3),
-                         .period_days = db_rows_int(&rows, 0, 5)};
-    snprintf(t.pricing_model, sizeof t.pricing_model, "%s", db_rows_text(&rows, 0, 2));
-    snprintf(t.currency, sizeof t.currency, "%s", db_rows_text(&rows, 0, 4));
-    db_rows_free(&rows);
+                         .developer_id = offer.developer_id, .amount_cents = offer.price_cents,
+                         .period_days = offer.period_days};
+    snprintf(t.pricing_model, sizeof t.pricing_model, "%s", offer.pricing_model);
+    snprintf(t.currency, sizeof t.currency, "%s", offer.currency);
     if (c->caller->developer_id != 0 && c->caller->developer_id == t.developer_id)
         return error_set(err, ERROR_CONFLICT, "you cannot buy your own tool");
     if (strcmp(t.pricing_model, "subscription") != 0) {
-        if (db_query(db, "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? AND access_until IS NULL",
-                     DB_PARAMS(db_int(t.buyer_user_id), db_int(t.tool_id)), &rows, err) < 0)
-            return -1;
-        size_t owned = rows.row_count;
-        db_rows_free(&rows);
-        if (owned)
-            return error_set(err, ERROR_CONFLICT, "you already own this tool");
+        int owned = tool_access_holds(db, t.buyer_user_id, t.tool_id, TOOL_ACCESS_FOR_GOOD, err);
+        if (owned != 0)
+            return owned < 0 ? -1 : error_set(err, ERROR_CONFLICT, "you already own this tool");
     }
     if (money_split(t.amount_cents, c->cfg->platform_fee_bps, &t.developer_cents, &t.platform_cents, err) < 0)
         return -1;
     char ref[28];
     transaction_provider_ref(ref);
-    db_result res = {0};
-    if (db_exec(db,
-                "INSERT INTO transactions (buyer_user_id, tool_id, developer_id, amount_cents, currency,"
-                " developer_cents, platform_cents, pricing_model, period_days, status, provider_ref)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                DB_PARAMS(db_int(t.buyer_user_id), db_int(t.tool_id), db_int(t.developer_id), db_int(t.amount_cents),
-                          db_text(t.currency), db_int(t.developer_cents), db_int(t.platform_cents),
-                          db_text(t.pricing_model), t.period_days > 0 ? db_int(t.period_days) : db_null(),
-                          db_text(ref)),
-                &res, err) < 0)
+    if (transaction_store_insert(db, &t, ref, err) < 0)
         return -1;
-    t.id = (int64_t)res.insert_id;
-    snprintf(t.status, sizeof t.status, "pending");
     const char *status = "pending";
     if (t.amount_cents == 0) {
         /* nothing to pay: complete now, in this same transaction (access, download, receipt) */
@@ -479,17 +573,18 @@ int transaction_check_postings(db *db, mkt_error *err)
                  " FROM transactions x WHERE x.amount_cents > 0",
                  DB_NO_PARAMS, &rows, err) < 0)
         return -1;
+    enum { KCOL_ID, KCOL_STATUS, KCOL_PURCHASES, KCOL_REFUNDS, KCOL_PAYMENTS, KCOL_AMOUNT };
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < rows.row_count; i++) {
-        const char *status = db_rows_text(&rows, i, 1);
-        int64_t purchases = db_rows_int(&rows, i, 2), refunds = db_rows_int(&rows, i, 3);
+        const char *status = db_rows_text(&rows, i, KCOL_STATUS);
+        int64_t purchases = db_rows_int(&rows, i, KCOL_PURCHASES), refunds = db_rows_int(&rows, i, KCOL_REFUNDS);
         int paid = strcmp(status, "completed") == 0 || strcmp(status, "refunded") == 0;
         int64_t want_refunds = strcmp(status, "refunded") == 0;
         if (purchases != paid || refunds != want_refunds ||
-            (paid && -db_rows_int(&rows, i, 4) != db_rows_int(&rows, i, 5)))
+            (paid && -db_rows_int(&rows, i, KCOL_PAYMENTS) != db_rows_int(&rows, i, KCOL_AMOUNT)))
             rc = error_set(err, ERROR_INTERNAL,
                            "transaction %s is %s with %" PRId64 " purchase and %" PRId64 " refund postings",
-                           db_rows_text(&rows, i, 0), status, purchases, refunds);
+                           db_rows_text(&rows, i, KCOL_ID), status, purchases, refunds);
     }
     db_rows_free(&rows);
     return rc;

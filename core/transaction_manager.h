@@ -8,7 +8,11 @@
  * (without a ledger posting: there is no money). Every provider event id is recorded in the same
  * database transaction as its effect, so a redelivered event changes nothing.
  *
- * Money is integer cents everywhere; the split is money_split with config platform_fee_bps. */
+ * Money is integer cents everywhere; the split is money_split with config platform_fee_bps.
+ *
+ * Tables: transaction_manager.c owns transactions and idempotency_keys, transaction_events.c owns
+ * webhook_events (each the only file that writes them). Access goes through core/tool_access, the
+ * download counter through core/tool_usage, a tool's price through core/tool_record. */
 #ifndef CORE_TRANSACTION_MANAGER_H
 #define CORE_TRANSACTION_MANAGER_H
 

@@ -1,5 +1,6 @@
 /* Numbered migrations (sql/migrations/NNNN_name.sql), embedded at build time, applied in order and
- * recorded in schema_migrations; applying twice is a no-op. */
+ * recorded in schema_migrations; applying twice is a no-op. Owns the schema_migrations table (the
+ * migrations themselves load the categories reference list, which no C file writes). */
 #ifndef SQL_MIGRATE_H
 #define SQL_MIGRATE_H
 

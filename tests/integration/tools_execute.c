@@ -54,7 +54,7 @@ static void test_execute_and_counters(void)
     json_decref(execute(&dev, slug, "{\"input\": {\"a\": 0, \"b\": 0}}", &err));
     CHECK_INT(query_int("SELECT downloads FROM tools WHERE id = ?", id), 2);
     /* executions are counted in memory and written in batches; a flush writes them all */
-    tool_library_flush_executions(g_db);
+    tool_usage_flush_executions(g_db);
     CHECK_INT(query_int("SELECT SUM(executions) FROM tool_execution_days WHERE tool_id = ?", id), 4);
     CHECK_INT(query_int("SELECT COUNT(*) FROM tool_users WHERE tool_id = ?", id), 2);
     error_clear(&err);
@@ -75,7 +75,7 @@ static void test_execute_and_counters(void)
     CHECK_FIELD(&err, "inptu");
     error_clear(&err);
     /* a failed run counts nothing */
-    tool_library_flush_executions(g_db);
+    tool_usage_flush_executions(g_db);
     CHECK_INT(query_int("SELECT SUM(executions) FROM tool_execution_days WHERE tool_id = ?", id), 4);
 }
 

@@ -12,6 +12,7 @@
 #include "core/account.h"
 #include "core/tool_builder.h"
 #include "core/tool_library.h"
+#include "core/tool_usage.h"
 #include "tests/support/check.h"
 #include "tests/support/stack_env.h"
 

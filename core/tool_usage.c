@@ -1,0 +1,165 @@
+/* Owns tool_execution_days and tool_users (see core/tool_usage.h): every statement on those tables
+ * is in this file, and so is the download rule. */
+#include "core/tool_usage.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/tool_record.h"
+
+/* ---- downloads ---------------------------------------------------------------------------------- */
+
+/* Whether the event can count a download at all, before "first" is asked of tool_users. */
+static int tool_usage_may_count(const tool_usage_event *e)
+{
+    if (e->by_developer)
+        return 0;
+    return strcmp(e->pricing_model, "free") == 0 || e->kind == TOOL_USAGE_PURCHASE;
+}
+
+int tool_usage_count_download(db *db, const tool_usage_event *e, mkt_error *err)
+{
+    if (!tool_usage_may_count(e))
+        return 0;
+    if (strcmp(e->pricing_model, "free") == 0) {
+        db_result res = {0};
+        if (db_exec(db, "INSERT IGNORE INTO tool_users (tool_id, user_id) VALUES (?, ?)",
+                    DB_PARAMS(db_int(e->tool_id), db_int(e->user_id)), &res, err) < 0)
+            return -1;
+        if (res.affected_rows == 0)
+            return 0; /* not their first use */
+    }
+    return tool_record_add_download(db, e->tool_id, err) < 0 ? -1 : 1;
+}
+
+static int tool_usage_download_tx(db *db, void *arg, mkt_error *err)
+{
+    return tool_usage_count_download(db, arg, err) < 0 ? -1 : 0;
+}
+
+/* Has this worker already seen the pair (tool, user) recorded in tool_users? Rows there are never
+ * removed while the tool and user exist, so a remembered pair needs no statement; a forgotten one
+ * costs one no-op insert. */
+typedef struct {
+    int64_t tool_id, user_id;
+} tool_usage_pair;
+
+static int tool_usage_pair_known(const tool_usage_pair *u, int remember)
+{
+    static tool_usage_pair seen[512];
+    size_t slot = ((uint64_t)u->tool_id * 0x9E3779B97F4A7C15u ^ (uint64_t)u->user_id) % (sizeof seen / sizeof seen[0]);
+    if (remember) {
+        seen[slot] = *u;
+        return 1;
+    }
+    return seen[slot].tool_id == u->tool_id && seen[slot].user_id == u->user_id;
+}
+
+static void tool_usage_run_download(db *db, const tool_usage_event *e)
+{
+    if (!tool_usage_may_count(e))
+        return; /* the rule's own answer, without a round trip */
+    tool_usage_pair u = {.tool_id = e->tool_id, .user_id = e->user_id};
+    if (tool_usage_pair_known(&u, 0))
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_transaction(db, tool_usage_download_tx, (void *)e, &err) < 0)
+        log_warn("tool %" PRId64 ": download not counted: %s", e->tool_id, err.message ? err.message : "?");
+    else
+        tool_usage_pair_known(&u, 1);
+    error_clear(&err);
+}
+
+/* ---- executions per day ------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t tool_id;
+    char day[11]; /* YYYY-MM-DD, UTC */
+    int64_t executions;
+} tool_usage_pending;
+
+#define TOOL_USAGE_PENDING_MAX 128
+static tool_usage_pending tool_usage_pending_counts[TOOL_USAGE_PENDING_MAX];
+static size_t tool_usage_pending_used;
+static uint64_t tool_usage_last_flush_ms;
+
+static uint64_t tool_usage_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int tool_usage_flush_executions(db *db)
+{
+    int written = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < tool_usage_pending_used; i++) {
+        tool_usage_pending *p = &tool_usage_pending_counts[i];
+        mkt_error err = MKT_ERROR_INIT;
+        if (db && db_exec(db,
+                          "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES (?, ?, ?)"
+                          " ON DUPLICATE KEY UPDATE executions = executions + VALUES(executions)",
+                          DB_PARAMS(db_int(p->tool_id), db_text(p->day), db_int(p->executions)), NULL, &err) == 0) {
+            written += (int)p->executions;
+        } else {
+            /* Kept for the next flush: the database may be back by then. */
+            log_warn("tool %" PRId64 ": %" PRId64 " executions not written yet: %s", p->tool_id, p->executions,
+                     err.message ? err.message : "no database");
+            tool_usage_pending_counts[kept++] = *p;
+        }
+        error_clear(&err);
+    }
+    tool_usage_pending_used = kept;
+    tool_usage_last_flush_ms = tool_usage_now_ms();
+    return written;
+}
+
+static void tool_usage_count_execution(db *db, int64_t tool_id)
+{
+    char day[11];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    size_t i = 0;
+    while (i < tool_usage_pending_used &&
+           !(tool_usage_pending_counts[i].tool_id == tool_id && strcmp(tool_usage_pending_counts[i].day, day) == 0))
+        i++;
+    if (i == tool_usage_pending_used) {
+        if (i == TOOL_USAGE_PENDING_MAX) {
+            tool_usage_flush_executions(db);
+            i = tool_usage_pending_used;
+        }
+        if (i == TOOL_USAGE_PENDING_MAX)
+            return; /* still full: the database is down; this count is dropped */
+        tool_usage_pending_counts[i] = (tool_usage_pending){.tool_id = tool_id};
+        memcpy(tool_usage_pending_counts[i].day, day, sizeof day);
+        tool_usage_pending_used++;
+    }
+    tool_usage_pending_counts[i].executions++;
+    if (tool_usage_now_ms() - tool_usage_last_flush_ms >= TOOL_USAGE_FLUSH_MS)
+        tool_usage_flush_executions(db);
+}
+
+void tool_usage_record_run(db *db, const tool_usage_event *e)
+{
+    tool_usage_count_execution(db, e->tool_id);
+    tool_usage_run_download(db, e);
+}
+
+/* The worker's connection is asked for only when there is something to write. */
+static void tool_usage_flush_hook(service_worker *sw)
+{
+    if (tool_usage_pending_used == 0)
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    tool_usage_flush_executions(sw->db(sw, &err));
+    error_clear(&err);
+}
+
+const service_hooks tool_usage_service = {
+    .name = "tool_usage", .worker_idle = tool_usage_flush_hook, .worker_exit = tool_usage_flush_hook};

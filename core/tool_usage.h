@@ -1,0 +1,49 @@
+/* How tools are used: executions per tool per day and downloads. Owns the tool_execution_days and
+ * tool_users tables (the only file that writes them; core/earnings.c reads tool_execution_days in its
+ * read-only analytics report) and holds the download rule, the one place a download is decided.
+ * The counter itself is the tools row's, written through core/tool_record. */
+#ifndef CORE_TOOL_USAGE_H
+#define CORE_TOOL_USAGE_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/service.h"
+#include "sql/db.h"
+
+typedef enum {
+    TOOL_USAGE_RUN,      /* a successful execution */
+    TOOL_USAGE_PURCHASE, /* a completed purchase (a free checkout included) */
+} tool_usage_kind;
+
+/* One use of a tool by a user. */
+typedef struct {
+    tool_usage_kind kind;
+    int64_t tool_id, user_id;
+    const char *pricing_model; /* the tool's: free | one_time | subscription */
+    int by_developer;          /* the tool's own developer: testing it, never a download */
+} tool_usage_event;
+
+/* The download rule. A free tool counts one download per user: the first of their successful runs
+ * and completed purchases (tool_users decides "first"; the counter moves in the same transaction, so
+ * the two always agree however runs interleave). A paid tool counts every completed purchase (each
+ * is a sale: renewals and purchases again after a refund too); running it counts nothing. The tool's
+ * own developer never counts. Call inside the caller's db_transaction. 1 counted, 0 not, -1 error. */
+int tool_usage_count_download(db *db, const tool_usage_event *e, mkt_error *err);
+
+/* A successful run (e->kind TOOL_USAGE_RUN): counts the execution and, by the rule above, the
+ * download (in its own transaction). Never fails the run: counting problems are logged. */
+void tool_usage_record_run(db *db, const tool_usage_event *e);
+
+/* Successful executions are counted in the worker and written to tool_execution_days in batches (one
+ * upsert per tool and day), at most TOOL_USAGE_FLUSH_MS after they happened: the hot (tool, day) row
+ * is then written a few times a second instead of once per run. The worker flushes when idle and
+ * before it exits; a worker killed by SIGKILL loses at most that window of counts (analytics only,
+ * never money or access). Returns how many pending counts were written. */
+#define TOOL_USAGE_FLUSH_MS 1000
+int tool_usage_flush_executions(db *db);
+
+/* Lifecycle hooks (core/service.h): flush the counts when the worker is idle and before it exits. */
+extern const service_hooks tool_usage_service;
+
+#endif
