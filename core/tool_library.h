@@ -32,10 +32,11 @@ json_t *tool_library_categories(db *db, mkt_error *err);
 /* The developer's published tools as summaries (for GET /developers/{id}). */
 json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *err);
 
-/* May caller run this (visible) tool? 0 yes; -1 with 402 (payment required) or 403. The owner always
- * may; anyone signed in may run a published free tool; paid tools answer 402 until the money issue
- * extends this function with completed purchases (and unexpired subscriptions, and buyers of a
- * delisted tool). This is the only place execution access is decided. */
+/* May caller run this (visible) tool? 0 yes; -1 with ERROR_PAYMENT_REQUIRED or ERROR_FORBIDDEN. The
+ * owner always may; anyone signed in may run a published free tool; a paid tool needs access from a
+ * completed purchase (one_time: for good; subscription: a period that has not ended — core/tool_access),
+ * and a buyer keeps running a tool that was delisted after the purchase. This is the only place
+ * execution access is decided. */
 int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err);
 
 /* POST /tools/{tool}/execute {input, version?} -> {output, version, duration_us}. Runs the latest
