@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/codec.h"
 #include "core/jws.h"
 #include "tests/support/check.h"
 #include "tests/support/http.h"
@@ -201,7 +202,7 @@ static void test_verify_refusals(void)
     char header[128], h64[192];
     snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
              jws_keyring_signing_kid(stack_keys));
-    keystore_base64url((const unsigned char *)header, strlen(header), h64);
+    codec_base64_encode(CODEC_BASE64URL, header, strlen(header), h64);
     char forged[4096];
     snprintf(forged, sizeof forged, "%s%.*s.", h64, (int)(strrchr(token, '.') - strchr(token, '.')),
              strchr(token, '.'));
