@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "core/tool_record.h"
 #include "core/transaction_internal.h"
 
@@ -21,12 +22,7 @@ int transaction_idem_key_valid(const char *key)
     if (!key)
         return 0;
     size_t n = strlen(key);
-    if (n == 0 || n > TRANSACTION_IDEM_KEY_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (key[i] < 0x20 || key[i] > 0x7e)
-            return 0;
-    return 1;
+    return n > 0 && n <= TRANSACTION_IDEM_KEY_MAX && text_printable_ascii(key, n, TEXT_SPACE_ALLOWED);
 }
 
 /* ---- idempotency -------------------------------------------------------------------------------- */
