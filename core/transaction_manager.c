@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "core/paging.h"
 #include "core/text.h"
 #include "core/tool_record.h"
 #include "core/transaction_internal.h"
@@ -419,6 +420,8 @@ json_t *transaction_receipt(db *db, const account_caller *caller, const char *id
 json_t *transaction_list(db *db, const account_caller *caller, const char *as, int64_t page, int64_t per_page,
                          mkt_error *err)
 {
+    if (paging_check(page, per_page, err) < 0)
+        return NULL;
     int seller;
     if (!as || strcmp(as, "buyer") == 0) {
         seller = 0;
@@ -445,7 +448,7 @@ json_t *transaction_list(db *db, const account_caller *caller, const char *as, i
     if (db_query(db,
                  seller ? TRANSACTION_COLUMNS " WHERE x.developer_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?"
                         : TRANSACTION_COLUMNS " WHERE x.buyer_user_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?",
-                 DB_PARAMS(db_int(who), db_int(per_page), db_int((page - 1) * per_page)), &rows, err) < 0)
+                 DB_PARAMS(db_int(who), db_int(per_page), db_int(paging_offset(page, per_page))), &rows, err) < 0)
         return NULL;
     json_t *items = json_array();
     for (size_t i = 0; items && i < rows.row_count; i++) {
@@ -455,12 +458,7 @@ json_t *transaction_list(db *db, const account_caller *caller, const char *as, i
         }
     }
     db_rows_free(&rows);
-    json_t *out = items ? json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total, "page",
-                                    (json_int_t)page, "per_page", (json_int_t)per_page)
-                        : NULL;
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return paging_list(items, total, page, per_page, err);
 }
 
 int transaction_check_postings(db *db, mkt_error *err)

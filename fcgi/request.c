@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "core/codec.h"
+#include "core/paging.h"
 
 const char *request_header(const request *req, const char *cgi_name)
 {
@@ -200,6 +201,13 @@ int request_query_int(const request *req, const char *name, int64_t def, int64_t
     }
     *out = v;
     return 0;
+}
+
+int request_paging(const request *req, int64_t *page, int64_t *per_page, mkt_error *err)
+{
+    if (request_query_int(req, "page", 1, PAGING_PAGE_MAX, page, err) < 0)
+        return -1;
+    return request_query_int(req, "per_page", PAGING_PER_PAGE_DEFAULT, PAGING_PER_PAGE_MAX, per_page, err);
 }
 
 int request_json_depth(const json_t *value, int limit)

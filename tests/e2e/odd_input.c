@@ -372,7 +372,7 @@ static void test_publish_huge_version(void)
     snprintf(path, sizeof path, "/tools/%s/versions", slug);
     res = http_get(path, NULL);
     CHECK_INT(res->status, 200);
-    CHECK_INT(json_array_size(json_object_get(res->json, "versions")), 3);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 3);
     http_response_free(res);
 }
 

@@ -227,12 +227,27 @@ static void test_parallel_requests(void)
     http_response *res = http_get("/developers/me/payouts?per_page=100", d.user.token);
     EXPECT_STATUS(res, 200);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 12);
-    json_t *list = json_object_get(res->json, "payouts");
+    json_t *list = json_object_get(res->json, "items");
     CHECK_INT(json_array_size(list), 12);
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p)
         CHECK(strcmp(json_string_value(json_object_get(p, "status")), "requested") == 0);
+    http_response_free(res);
+    /* the list rule: exactly {items, total, page, per_page}; a page past the end is empty */
+    res = http_get("/developers/me/payouts?per_page=5&page=4", d.user.token);
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(json_object_size(res->json), 4);
+    CHECK(json_is_array(json_object_get(res->json, "items")));
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 0);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 12);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 4);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 5);
+    http_response_free(res);
+    res = http_get("/developers/me/payouts", d.user.token);
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 20);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 1);
     http_response_free(res);
     CHECK_INVARIANTS();
 }
@@ -432,7 +447,7 @@ static void test_paid_failed_earnings(void)
 
     res = http_get("/developers/me/payouts?page=1&per_page=1", d.user.token);
     EXPECT_STATUS(res, 200);
-    json_t *newest = json_array_get(json_object_get(res->json, "payouts"), 0);
+    json_t *newest = json_array_get(json_object_get(res->json, "items"), 0);
     CHECK(strcmp(json_string_value(json_object_get(newest, "status")) ?: "", "failed") == 0);
     CHECK(strcmp(json_string_value(json_object_get(newest, "failure_reason")) ?: "", "account closed") == 0);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 2);
@@ -558,7 +573,7 @@ static void test_full_flow(void)
 
     res = http_get("/developers/me/payouts", d.user.token);
     EXPECT_STATUS(res, 200);
-    json_t *p = json_array_get(json_object_get(res->json, "payouts"), 0);
+    json_t *p = json_array_get(json_object_get(res->json, "items"), 0);
     CHECK(strcmp(json_string_value(json_object_get(p, "status")) ?: "", "paid") == 0);
     http_response_free(res);
     res = http_get("/developers/me/earnings", d.user.token);

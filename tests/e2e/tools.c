@@ -192,7 +192,7 @@ static void test_draft_to_execution(void)
 
     res = tool_call("GET", slug, "/versions", NULL, NULL);
     CHECK_INT(res->status, 200);
-    json_t *versions = json_object_get(res->json, "versions");
+    json_t *versions = json_object_get(res->json, "items");
     CHECK_INT(json_array_size(versions), 3);
     CHECK_STR(json_string_value(json_object_get(json_array_get(versions, 0), "version")), "1.1.0");
     CHECK_STR(json_string_value(json_object_get(json_array_get(versions, 1), "version")), "1.1.0-rc.1");
@@ -210,7 +210,22 @@ static void test_draft_to_execution(void)
     http_response_free(res);
     snprintf(path, sizeof path, "/tools/%s/versions?per_page=2&page=2", slug);
     res = http_get(path, NULL);
-    CHECK_INT(json_array_size(json_object_get(res->json, "versions")), 1);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 1);
+    http_response_free(res);
+    /* the list rule: exactly {items, total, page, per_page}; a page past the end is empty */
+    snprintf(path, sizeof path, "/tools/%s/versions?per_page=2&page=3", slug);
+    res = http_get(path, NULL);
+    CHECK_INT(res->status, 200);
+    CHECK_INT(json_object_size(res->json), 4);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 0);
+    CHECK(json_is_array(json_object_get(res->json, "items")));
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 3);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 3);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 2);
+    http_response_free(res);
+    snprintf(path, sizeof path, "/tools/%s/versions?per_page=101", slug);
+    res = http_get(path, NULL);
+    CHECK_PROBLEM(res, 400, "per_page");
     http_response_free(res);
 
     /* published: public without the code */

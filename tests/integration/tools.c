@@ -361,7 +361,7 @@ static void test_publish_versions(void)
     json_t *list = tool_builder_versions(g_db, &other, slug, 1, 4, &err);
     CHECK(list != NULL);
     CHECK_INT(json_integer_value(json_object_get(list, "total")), 6);
-    json_t *versions = json_object_get(list, "versions");
+    json_t *versions = json_object_get(list, "items");
     CHECK_INT(json_array_size(versions), 4);
     CHECK_STR(str(json_array_get(versions, 0), "version"), "1.10.0");
     CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0");
@@ -369,7 +369,7 @@ static void test_publish_versions(void)
     CHECK_STR(str(json_array_get(versions, 3), "version"), "1.0.0-beta.2");
     json_decref(list);
     list = tool_builder_versions(g_db, NULL, slug, 2, 4, &err);
-    versions = json_object_get(list, "versions");
+    versions = json_object_get(list, "items");
     CHECK_INT(json_array_size(versions), 2);
     CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0-alpha");
     json_decref(list);
