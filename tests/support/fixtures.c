@@ -1,0 +1,345 @@
+#include "tests/support/fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ledger.h"
+#include "core/payout.h"
+#include "core/transaction_manager.h"
+#include "tests/support/check.h"
+#include "tests/support/procs.h"
+#include "tests/support/provider.h"
+#include "tests/support/stack_env.h"
+
+/* ---- accounts ----------------------------------------------------------------------------------- */
+
+void fixture_user(http_user *u)
+{
+    if (http_register_user(u) < 0)
+        exit(2);
+}
+
+int64_t fixture_developer(http_user *u, const char *display_name)
+{
+    fixture_user(u);
+    json_t *body = json_pack("{s:s}", "display_name", display_name);
+    http_response *res = http_post_json("/developers", u->token, body);
+    json_decref(body);
+    const char *id = http_json_string(res, "id");
+    if (res->status != 201 || !id) {
+        http_dump("POST /developers", res);
+        exit(2);
+    }
+    int64_t developer_id = strtoll(id, NULL, 10);
+    http_response_free(res);
+    return developer_id;
+}
+
+/* ---- tools -------------------------------------------------------------------------------------- */
+
+const char *fixture_slug(const char *tag)
+{
+    static char buf[8][FIXTURE_SLUG_SIZE];
+    static unsigned counter;
+    char *out = buf[counter % 8];
+    snprintf(out, sizeof buf[0], "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter);
+    counter++;
+    return out;
+}
+
+json_t *fixture_adder_draft(const char *slug)
+{
+    json_error_t jerr;
+    json_t *body = json_loads(
+        "{\"name\": \"Adder\", \"summary\": \"Adds\", \"category\": \"math\","
+        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
+        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
+        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
+        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
+        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
+        0, &jerr);
+    if (!body) {
+        fprintf(stderr, "adder JSON: %s\n", jerr.text);
+        exit(2);
+    }
+    json_object_set_new(body, "slug", json_string(slug));
+    return body;
+}
+
+void fixture_create_tool(const http_user *dev, json_t *body, char *id)
+{
+    http_response *res = http_post_json("/tools", dev->token, body);
+    json_decref(body);
+    if (res->status != 201 || !http_json_string(res, "id")) {
+        http_dump("POST /tools", res);
+        exit(2);
+    }
+    snprintf(id, FIXTURE_ID_SIZE, "%s", http_json_string(res, "id"));
+    http_response_free(res);
+}
+
+void fixture_publish(const http_user *dev, const char *ref, const char *version)
+{
+    char path[192];
+    snprintf(path, sizeof path, "/tools/%s/publish", ref);
+    json_t *body = json_pack("{s:s, s:s}", "version", version, "changelog", "first");
+    http_response *res = http_post_json(path, dev->token, body);
+    json_decref(body);
+    if (res->status != 201) {
+        http_dump("publish", res);
+        exit(2);
+    }
+    http_response_free(res);
+}
+
+void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_cents, int64_t period_days, char *id,
+                        char *slug)
+{
+    const char *made = fixture_slug("adder");
+    json_t *body = fixture_adder_draft(made);
+    json_t *pricing = json_pack("{s:s}", "model", model);
+    if (strcmp(model, "free") != 0) {
+        json_object_set_new(pricing, "price_cents", json_integer(price_cents));
+        json_object_set_new(pricing, "currency", json_string("USD"));
+    }
+    if (period_days)
+        json_object_set_new(pricing, "period_days", json_integer(period_days));
+    json_object_set_new(body, "pricing", pricing);
+    fixture_create_tool(dev, body, id);
+    fixture_publish(dev, id, "1.0.0");
+    if (slug)
+        snprintf(slug, FIXTURE_SLUG_SIZE, "%s", made);
+}
+
+/* ---- purchases ---------------------------------------------------------------------------------- */
+
+void fixture_idempotency_key(char *out, size_t size)
+{
+    static unsigned n;
+    snprintf(out, size, "key-%d-%ld-%u-%d", (int)getpid(), (long)time(NULL), n++, rand());
+}
+
+http_response *fixture_checkout(const http_user *buyer, const char *key, const char *tool_id)
+{
+    char header[400], body[96];
+    const char *headers[] = {header, NULL};
+    if (key)
+        snprintf(header, sizeof header, "Idempotency-Key: %s", key);
+    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
+    return http_request("POST", "/transactions", buyer->token, NULL, body, strlen(body), key ? headers : NULL);
+}
+
+/* Counts a failure when res is not the expected status (the purchase steps are checked). */
+static int fixture_expect(const http_response *res, long status, const char *what)
+{
+    if (res->status == status)
+        return 0;
+    fprintf(stderr, "  %s: expected %ld\n", what, status);
+    http_dump("got", res);
+    check_failures++;
+    return -1;
+}
+
+int fixture_checkout_pending(const http_user *buyer, const char *tool_id, char *txn)
+{
+    char key[128];
+    fixture_idempotency_key(key, sizeof key);
+    http_response *res = fixture_checkout(buyer, key, tool_id);
+    int rc = fixture_expect(res, 201, "checkout");
+    if (rc == 0 && !http_json_string(res, "id"))
+        rc = fixture_expect(res, -1, "checkout without an id");
+    if (rc == 0)
+        snprintf(txn, FIXTURE_ID_SIZE, "%s", http_json_string(res, "id"));
+    http_response_free(res);
+    return rc;
+}
+
+int fixture_buy(const http_user *buyer, const char *tool_id, int64_t price_cents, char *txn)
+{
+    if (fixture_checkout_pending(buyer, tool_id, txn) < 0)
+        return -1;
+    http_response *res = provider_payment_succeeded(NULL, txn, price_cents, "USD");
+    int rc = fixture_expect(res, 200, "payment.succeeded");
+    http_response_free(res);
+    return rc;
+}
+
+/* ---- database ----------------------------------------------------------------------------------- */
+
+static config fixture_cfg;
+static int fixture_cfg_loaded;
+static db *fixture_conn;
+
+const config *fixture_config(void)
+{
+    if (!fixture_cfg_loaded) {
+        stack_env_config(&fixture_cfg);
+        fixture_cfg_loaded = 1;
+    }
+    return &fixture_cfg;
+}
+
+db *fixture_db(void)
+{
+    if (!fixture_conn) {
+        mkt_error err = MKT_ERROR_INIT;
+        fixture_conn = db_open(fixture_config(), &err);
+        if (!fixture_conn) {
+            fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
+            exit(2);
+        }
+    }
+    return fixture_conn;
+}
+
+void fixture_close(void)
+{
+    db_close(fixture_conn);
+    fixture_conn = NULL;
+    if (fixture_cfg_loaded)
+        config_free(&fixture_cfg);
+    fixture_cfg_loaded = 0;
+}
+
+/* The single value of a one-parameter query into rows; 0 when there is exactly one non-NULL. */
+static int fixture_sql_one(const char *sql, db_value param, db_rows *rows)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    int rc = db_query(fixture_db(), sql, &param, 1, rows, &err);
+    if (rc < 0)
+        fprintf(stderr, "    query failed: %s: %s\n", sql, err.message ? err.message : "?");
+    error_clear(&err);
+    return rc == 0 && rows->row_count == 1 && !db_rows_is_null(rows, 0, 0) ? 0 : -1;
+}
+
+int64_t fixture_sql_int(const char *sql, db_value param)
+{
+    db_rows rows = {0};
+    int64_t v = fixture_sql_one(sql, param, &rows) == 0 ? db_rows_int(&rows, 0, 0) : INT64_MIN;
+    db_rows_free(&rows);
+    return v;
+}
+
+const char *fixture_sql_text(const char *sql, db_value param)
+{
+    static char out[256];
+    db_rows rows = {0};
+    out[0] = '\0';
+    if (fixture_sql_one(sql, param, &rows) == 0)
+        snprintf(out, sizeof out, "%s", db_rows_text(&rows, 0, 0));
+    db_rows_free(&rows);
+    return out;
+}
+
+/* Far above any real transaction id (and apart per process), so a fake purchase never takes a real
+ * one's posting key. */
+static int64_t fixture_fake_transaction_id(void)
+{
+    static int64_t counter;
+    return INT64_C(4100000000000000000) + (int64_t)(time(NULL) % 100000) * INT64_C(10000000000000) +
+           (int64_t)(getpid() % 1000000) * INT64_C(10000000) + counter++;
+}
+
+typedef struct {
+    int64_t developer_id, dev_cents;
+    const char *currency;
+} fixture_fund_ctx;
+
+static int fixture_fund_tx(db *db, void *arg, mkt_error *err)
+{
+    fixture_fund_ctx *f = arg;
+    return ledger_post_purchase(db, fixture_fake_transaction_id(), f->developer_id, f->currency, f->dev_cents + 50,
+                                f->dev_cents, 50, err);
+}
+
+void fixture_fund(int64_t developer_id, const char *currency, int64_t dev_cents)
+{
+    fixture_fund_ctx f = {developer_id, dev_cents, currency};
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_transaction(fixture_db(), fixture_fund_tx, &f, &err) < 0) {
+        fprintf(stderr, "fund: %s\n", err.message ? err.message : "?");
+        exit(2);
+    }
+}
+
+int64_t fixture_balance(int64_t developer_id, const char *bucket, const char *currency)
+{
+    char account[LEDGER_ACCOUNT_MAX];
+    int64_t cents = INT64_MIN;
+    mkt_error err = MKT_ERROR_INIT;
+    if (ledger_account_developer(account, developer_id, bucket) < 0 ||
+        ledger_balance(fixture_db(), account, currency, &cents, &err) < 0)
+        fprintf(stderr, "    balance: %s\n", err.message ? err.message : "?");
+    error_clear(&err);
+    return cents;
+}
+
+void fixture_check_money_at(int line)
+{
+    static const struct {
+        const char *what;
+        int (*check)(db *, mkt_error *);
+    } checks[] = {
+        {"ledger invariants", ledger_check_invariants},
+        {"payout invariants", payout_check_invariants},
+        {"transaction postings", transaction_check_postings},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        mkt_error err = MKT_ERROR_INIT;
+        if (checks[i].check(fixture_db(), &err) < 0) {
+            fprintf(stderr, "  line %d: %s broken: %s\n", line, checks[i].what, err.message ? err.message : "?");
+            check_failures++;
+        }
+        error_clear(&err);
+    }
+}
+
+/* ---- the server --------------------------------------------------------------------------------- */
+
+double fixture_metric(const char *name)
+{
+    http_response *res = http_raw("GET", HTTP_API_BASE "/metrics", NULL, NULL, 0);
+    double v = -1;
+    size_t n = strlen(name);
+    const char *p = res->status == 200 ? strstr(res->body, name) : NULL;
+    while (p) {
+        /* a sample line, not the HELP/TYPE comment */
+        if ((p == res->body || p[-1] == '\n') && p[n] == ' ') {
+            v = strtod(p + n + 1, NULL);
+            break;
+        }
+        p = strstr(p + 1, name);
+    }
+    http_response_free(res);
+    return v;
+}
+
+long fixture_worker_pid_of(const char *request_id)
+{
+    const char *log = stack_env("MKT_SERVER_LOG");
+    if (!request_id || !log || !*log)
+        return 0;
+    char path[1024], needle[128];
+    snprintf(path, sizeof path, "%s", log);
+    snprintf(needle, sizeof needle, "\"request_id\":\"%s\"", request_id);
+    for (int attempt = 0; attempt < 40; attempt++) {
+        FILE *f = fopen(path, "r");
+        char line[4096];
+        long pid = 0;
+        while (f && !pid && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, needle);
+            const char *q = p ? strstr(p, "\"pid\":") : NULL;
+            if (q)
+                pid = strtol(q + 6, NULL, 10);
+        }
+        if (f)
+            fclose(f);
+        if (pid > 0)
+            return pid;
+        procs_sleep(0.05);
+    }
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* The set-up steps the end-to-end tests share: accounts, developers, published tools, purchases
+ * completed by a signed webhook, and direct database reads for checks. Everything goes through the
+ * real stack (nginx -> server -> MariaDB), with unique names, so tests stay independent.
+ *
+ * A set-up step that fails is not what a test checks: it prints the answer and exits the test with
+ * status 2. The purchase steps are part of what the money tests check, so they count a failure
+ * (check.h) and return -1 instead. */
+#ifndef TESTS_FIXTURES_H
+#define TESTS_FIXTURES_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "sql/db.h"
+#include "tests/support/http.h"
+
+/* Room for an id ("123") or a slug the fixtures make. */
+#define FIXTURE_ID_SIZE 32
+#define FIXTURE_SLUG_SIZE 96
+
+/* ---- accounts ----------------------------------------------------------------------------------- */
+
+/* A freshly registered user with a unique email. */
+void fixture_user(http_user *u);
+
+/* A fresh user who became a developer (POST /developers with display_name); returns the developer id. */
+int64_t fixture_developer(http_user *u, const char *display_name);
+
+/* ---- tools -------------------------------------------------------------------------------------- */
+
+/* "<tag>-<pid>-<time>-<counter>": unique across tests and runs. Eight rotating static buffers, so a
+ * few may be held at once. */
+const char *fixture_slug(const char *tag);
+
+/* The draft of the adder ({a, b} integers -> {sum}) with one passing test, free, under slug. */
+json_t *fixture_adder_draft(const char *slug);
+
+/* POST /tools with body (taken); the new tool's id into id (FIXTURE_ID_SIZE). */
+void fixture_create_tool(const http_user *dev, json_t *body, char *id);
+
+/* POST /tools/{ref}/publish {version, changelog}. */
+void fixture_publish(const http_user *dev, const char *ref, const char *version);
+
+/* A published adder. model "free", "one_time" or "subscription"; price_cents in USD (ignored when
+ * free); period_days 0 for none. Its id into id (FIXTURE_ID_SIZE) and, when slug is not NULL, its
+ * slug (FIXTURE_SLUG_SIZE). */
+void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_cents, int64_t period_days, char *id,
+                        char *slug);
+
+/* ---- purchases ---------------------------------------------------------------------------------- */
+
+/* A unique Idempotency-Key. */
+void fixture_idempotency_key(char *out, size_t size);
+
+/* POST /transactions {"tool_id": tool_id} with Idempotency-Key key (NULL: no header). */
+http_response *fixture_checkout(const http_user *buyer, const char *key, const char *tool_id);
+
+/* A pending checkout under a fresh key: 201 expected, the transaction id into txn (FIXTURE_ID_SIZE). */
+int fixture_checkout_pending(const http_user *buyer, const char *tool_id, char *txn);
+
+/* A checkout completed by the provider's signed payment.succeeded for price_cents USD: 201 then 200
+ * expected; the transaction id into txn (FIXTURE_ID_SIZE). */
+int fixture_buy(const http_user *buyer, const char *tool_id, int64_t price_cents, char *txn);
+
+/* ---- database ----------------------------------------------------------------------------------- */
+
+/* The stack's config and a connection to its database, opened on first use (exits 2 when it fails). */
+const config *fixture_config(void);
+db *fixture_db(void);
+
+/* Closes the connection and frees the config (at the end of main; a later fixture_db opens again). */
+void fixture_close(void);
+
+/* One value of a one-parameter query: INT64_MIN when it fails, finds no row or NULL; the text form
+ * (static buffer) "" then. */
+int64_t fixture_sql_int(const char *sql, db_value param);
+const char *fixture_sql_text(const char *sql, db_value param);
+
+/* Posts a purchase worth dev_cents to the developer straight into the ledger (a balance to pay out
+ * without going through checkout). */
+void fixture_fund(int64_t developer_id, const char *currency, int64_t dev_cents);
+
+/* The developer's balance in bucket (LEDGER_BUCKET_*) and currency; INT64_MIN when unreadable. */
+int64_t fixture_balance(int64_t developer_id, const char *bucket, const char *currency);
+
+/* The money proof: ledger invariants, payout invariants and that every transaction has exactly the
+ * postings its status implies. Counts a failure (with the line) when one is broken. */
+void fixture_check_money_at(int line);
+#define FIXTURE_CHECK_MONEY() fixture_check_money_at(__LINE__)
+
+/* ---- the server --------------------------------------------------------------------------------- */
+
+/* The value of a sample line "<name> <value>" of GET /metrics (-1 when absent). */
+double fixture_metric(const char *name);
+
+/* The pid of the worker that answered request_id, from its access-log line (written just after the
+ * answer, so it polls for up to 2 s). 0 when not found. */
+long fixture_worker_pid_of(const char *request_id);
+
+#endif
