@@ -16,16 +16,11 @@
 #include "core/payout.h"
 #include "core/transaction_manager.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
-/* tests/CMakeLists.txt lists the shared support sources by name and has no provider.c: compiled
- * into this test directly, as e2e/purchases.c does. */
-#include "tests/support/provider.c"
-
-static db *g_db;
-static config g_cfg;
 static jws_keyring *g_keys;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -40,78 +35,6 @@ typedef struct {
     int64_t developer_id;
 } developer;
 
-static developer new_developer(void)
-{
-    developer d;
-    memset(&d, 0, sizeof d);
-    if (http_register_user(&d.user) < 0)
-        exit(2);
-    json_t *body = json_pack("{s:s}", "display_name", "Payout Shop");
-    http_response *res = http_post_json("/developers", d.user.token, body);
-    json_decref(body);
-    const char *id = http_json_string(res, "id");
-    if (res->status != 201 || !id) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    d.developer_id = strtoll(id, NULL, 10);
-    http_response_free(res);
-    return d;
-}
-
-/* Far above any real transaction id, so a fake purchase never takes a real one's posting key. */
-static int64_t fake_transaction_id(void)
-{
-    static int64_t counter;
-    return INT64_C(4100000000000000000) + (int64_t)(time(NULL) % 100000) * INT64_C(10000000000000) +
-           (int64_t)(getpid() % 1000000) * INT64_C(10000000) + counter++;
-}
-
-typedef struct {
-    int64_t developer_id, dev_cents;
-    const char *currency;
-} fund_ctx;
-
-static int fund_tx(db *db, void *arg, mkt_error *err)
-{
-    fund_ctx *f = arg;
-    return ledger_post_purchase(db, fake_transaction_id(), f->developer_id, f->currency, f->dev_cents + 50,
-                                f->dev_cents, 50, err);
-}
-
-static void fund(int64_t developer_id, const char *currency, int64_t dev_cents)
-{
-    fund_ctx f = {developer_id, dev_cents, currency};
-    mkt_error err = MKT_ERROR_INIT;
-    if (db_transaction(g_db, fund_tx, &f, &err) < 0) {
-        dump("fund", &err);
-        exit(2);
-    }
-}
-
-static int64_t balance(int64_t developer_id, const char *bucket, const char *currency)
-{
-    char account[LEDGER_ACCOUNT_MAX];
-    int64_t cents = INT64_MIN;
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_account_developer(account, developer_id, bucket) < 0 ||
-        ledger_balance(g_db, account, currency, &cents, &err) < 0)
-        dump("balance", &err);
-    error_clear(&err);
-    return cents;
-}
-
-static void check_invariants_at(int line)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_check_invariants(g_db, &err) < 0 || payout_check_invariants(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: invariants broken\n", line);
-        dump("invariants", &err);
-        check_failures++;
-    }
-    error_clear(&err);
-}
-#define CHECK_INVARIANTS() check_invariants_at(__LINE__)
 
 static http_response *post_payout(const developer *d, int64_t amount, const char *currency)
 {
@@ -203,8 +126,9 @@ static void *race_thread(void *arg)
 
 static void test_parallel_requests(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
     race_slot slots[RACE_THREADS];
     pthread_t threads[RACE_THREADS];
     for (int i = 0; i < RACE_THREADS; i++) {
@@ -220,8 +144,8 @@ static void test_parallel_requests(void)
     }
     CHECK_INT(created, 12);
     CHECK_INT(refused, RACE_THREADS - 12);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 345);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 12 * RACE_AMOUNT);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 345);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 12 * RACE_AMOUNT);
 
     /* The list shows exactly the twelve, all requested. */
     http_response *res = http_get("/developers/me/payouts?per_page=100", d.user.token);
@@ -249,15 +173,16 @@ static void test_parallel_requests(void)
     CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 20);
     CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 1);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- tokens --------------------------------------------------------------------------------- */
 
 static void test_redeem_once(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 5000);
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 5000);
     payout_ref ref;
     if (request_payout(&d, 5000, "USD", &ref) < 0)
         return;
@@ -269,7 +194,7 @@ static void test_redeem_once(void)
     res = post_redeem(ref.token);
     EXPECT_STATUS(res, 409);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* Many processors racing with one token: exactly one wins, every other gets 409. */
@@ -291,8 +216,9 @@ static void *redeem_thread(void *arg)
 
 static void test_parallel_redeem(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 2000);
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 2000);
     payout_ref ref;
     if (request_payout(&d, 2000, "USD", &ref) < 0)
         return;
@@ -310,13 +236,14 @@ static void test_parallel_redeem(void)
     }
     CHECK_INT(ok, 1);
     CHECK_INT(conflict, REDEEM_THREADS - 1);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_redeem_refused(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "EUR", 4000);
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "EUR", 4000);
     payout_ref ref;
     if (request_payout(&d, 2000, "EUR", &ref) < 0)
         return;
@@ -378,7 +305,7 @@ static void test_redeem_refused(void)
     res = post_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- finishing, earnings, access ------------------------------------------------------------ */
@@ -400,8 +327,9 @@ static int64_t member_int(const json_t *obj, const char *key)
 
 static void test_paid_failed_earnings(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 9000);
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 9000);
     payout_ref a, b;
     if (request_payout(&d, 3000, "USD", &a) < 0 || request_payout(&d, 2000, "USD", &b) < 0)
         return;
@@ -429,7 +357,7 @@ static void test_paid_failed_earnings(void)
 
     /* failed after paid contradicts the record: acknowledged, no money moves, flagged for review */
     mkt_error err = MKT_ERROR_INIT;
-    CHECK_INT(payout_mark_failed(g_db, a.id, "too late", &err), 0);
+    CHECK_INT(payout_mark_failed(fixture_db(), a.id, "too late", &err), 0);
     CHECK_INT(err.kind, ERROR_NONE);
     error_clear(&err);
 
@@ -457,81 +385,24 @@ static void test_paid_failed_earnings(void)
     EXPECT_STATUS(res, 200);
     CHECK(json_is_array(json_object_get(res->json, "tools")));
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- the whole flow: buy -> webhook -> receipt -> earnings -> payout -> redeem -> paid -------- */
 
-/* A published one_time tool at price USD cents; its id into id (size 32), slug into slug (64). */
-static void paid_tool(const developer *d, int64_t price, char *id, char *slug)
-{
-    snprintf(slug, 64, "payout-flow-%d-%ld", (int)getpid(), (long)time(NULL) % 100000);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Paid adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing", json_pack("{s:s, s:I, s:s}", "model", "one_time", "price_cents",
-                                                   (json_int_t)price, "currency", "USD"));
-    http_response *res = http_post_json("/tools", d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* Buys tool_id as buyer and has the provider confirm it; the transaction id into txn (size 32). */
-static int buy(const http_user *buyer, const char *tool_id, int64_t price, char *txn)
-{
-    char key_header[128], body[96];
-    snprintf(key_header, sizeof key_header, "Idempotency-Key: payout-flow-%d-%ld", (int)getpid(), (long)time(NULL));
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
-    const char *headers[] = {key_header, NULL};
-    http_response *res = http_request("POST", "/transactions", buyer->token, NULL, body, strlen(body), headers);
-    EXPECT_STATUS(res, 201);
-    int ok = res->status == 201 && http_json_string(res, "id");
-    if (ok)
-        snprintf(txn, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    if (!ok)
-        return -1;
-    res = provider_payment_succeeded(NULL, txn, price, "USD");
-    EXPECT_STATUS(res, 200);
-    ok = res->status == 200;
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
 static void test_full_flow(void)
 {
     enum { PRICE = 2000 };
-    developer d = new_developer();
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
     http_user buyer;
     if (http_register_user(&buyer) < 0)
         exit(2);
-    char tool_id[32], slug[64], txn[32];
-    paid_tool(&d, PRICE, tool_id, slug);
-    if (buy(&buyer, tool_id, PRICE, txn) < 0)
+    char tool_id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], txn[FIXTURE_ID_SIZE];
+    fixture_adder_tool(&d.user, "one_time", PRICE, 0, tool_id, slug);
+    if (fixture_buy(&buyer, tool_id, PRICE, txn) < 0)
         return;
-    int64_t dev_share = PRICE * (10000 - g_cfg.platform_fee_bps) / 10000;
+    int64_t dev_share = PRICE * (10000 - fixture_config()->platform_fee_bps) / 10000;
 
     char path[96];
     snprintf(path, sizeof path, "/transactions/%s/receipt", txn);
@@ -583,12 +454,12 @@ static void test_full_flow(void)
     http_response_free(res);
 
     mkt_error err = MKT_ERROR_INIT;
-    if (transaction_check_postings(g_db, &err) < 0) {
+    if (transaction_check_postings(fixture_db(), &err) < 0) {
         dump("transaction postings", &err);
         check_failures++;
     }
     error_clear(&err);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_access(void)
@@ -606,7 +477,8 @@ static void test_access(void)
         EXPECT_STATUS(res, 403);
         http_response_free(res);
     }
-    developer d = new_developer();
+    developer d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
     http_response *res = post_payout(&d, 5, "USD"); /* under the minimum */
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
@@ -618,19 +490,17 @@ static void test_access(void)
     res = http_get("/developers/me/payouts?per_page=0", d.user.token);
     EXPECT_STATUS(res, 400);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 int main(void)
 {
-    stack_env_config(&g_cfg);
     mkt_error err = MKT_ERROR_INIT;
-    g_db = db_open(&g_cfg, &err);
     const char *stack_dir = stack_env("MKT_STACK_DIR");
     char keys_dir[1024];
     snprintf(keys_dir, sizeof keys_dir, "%s/keys", stack_dir ? stack_dir : ".");
-    g_keys = g_db ? jws_keyring_load(keys_dir, &err) : NULL;
-    if (!g_db || !g_keys || !jws_keyring_signing_kid(g_keys)) {
+    g_keys = jws_keyring_load(keys_dir, &err);
+    if (!g_keys || !jws_keyring_signing_kid(g_keys)) {
         dump("setup", &err);
         return 2;
     }
@@ -642,7 +512,6 @@ int main(void)
     RUN(test_access);
     RUN(test_full_flow);
     jws_keyring_free(g_keys);
-    db_close(g_db);
-    config_free(&g_cfg);
+    fixture_close();
     return check_finish();
 }

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
@@ -20,67 +21,6 @@
 #define PRICE_CENTS 1999
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Receipt Seller");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* A published one_time tool priced in USD; its id into id (size 32). */
-static void tool_new(const http_user *dev, int64_t price, char *id)
-{
-    char slug[80];
-    snprintf(slug, sizeof slug, "rcpt-ossl-%d-%ld-%d", (int)getpid(), (long)time(NULL) % 100000, rand() % 10000);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Receipt adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    if (!body) {
-        fprintf(stderr, "tool JSON: %s\n", jerr.text);
-        exit(2);
-    }
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing",
-                        json_pack("{s:s, s:I, s:s}", "model", "one_time", "price_cents", (json_int_t)price, "currency",
-                                  "USD"));
-    http_response *res = http_post_json("/tools", dev->token, body);
-    json_decref(body);
-    if (res->status != 201 || !http_json_string(res, "id")) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
 
 /* base64url (no padding) -> bytes through OpenSSL's standard base64 decoder, not our jws code. */
 static int b64url_to_bytes(const char *in, size_t len, unsigned char *out, size_t cap)
@@ -187,18 +127,14 @@ static int openssl_verifies(const char *dir, const char *token)
 static void test_real_receipt_verifies_with_openssl(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Receipt Seller");
+    fixture_user(&buyer);
     char tool[32], id[32], key[128];
-    tool_new(&dev, PRICE_CENTS, tool);
+    fixture_adder_tool(&dev, "one_time", PRICE_CENTS, 0, tool, NULL);
 
     /* checkout with an Idempotency-Key */
-    snprintf(key, sizeof key, "rcpt-ossl-%d-%ld-%d", (int)getpid(), (long)time(NULL), rand());
-    char header[200], body[96];
-    const char *headers[] = {header, NULL};
-    snprintf(header, sizeof header, "Idempotency-Key: %s", key);
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool);
-    http_response *res = http_request("POST", "/transactions", buyer.token, NULL, body, strlen(body), headers);
+    fixture_idempotency_key(key, sizeof key);
+    http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
     if (res->status != 201 || !http_json_string(res, "id")) {
         http_dump("checkout", res);
