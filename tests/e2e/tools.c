@@ -8,19 +8,10 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static const char *unique_slug(const char *tag)
-{
-    static char buf[8][96];
-    static unsigned counter;
-    char *out = buf[counter % 8];
-    snprintf(out, sizeof buf[0], "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter);
-    counter++;
-    return out;
-}
 
 static json_t *parse(const char *text)
 {
@@ -31,26 +22,6 @@ static json_t *parse(const char *text)
         exit(2);
     }
     return v;
-}
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-/* A user with a developer profile (POST /developers gives the role). */
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Tools");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
 }
 
 static void path_of(char *out, size_t size, const char *ref, const char *suffix)
@@ -135,9 +106,9 @@ static void check_problem_at(http_response *res, long status, const char *field,
 static void test_draft_to_execution(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    const char *slug = unique_slug("journey");
+    fixture_developer(&dev, "E2E Tools");
+    fixture_user(&buyer);
+    const char *slug = fixture_slug("journey");
     char id[32] = "";
 
     json_t *body = adder_body(slug);
@@ -305,7 +276,7 @@ static void expect_field(const http_user *dev, const char *json_fields, const ch
 {
     json_t *body = parse(json_fields);
     if (!json_object_get(body, "slug"))
-        json_object_set_new(body, "slug", json_string(unique_slug("rule")));
+        json_object_set_new(body, "slug", json_string(fixture_slug("rule")));
     if (!json_object_get(body, "name"))
         json_object_set_new(body, "name", json_string("Rule check"));
     if (!json_object_get(body, "category"))
@@ -323,7 +294,7 @@ static void expect_field(const http_user *dev, const char *json_fields, const ch
 static void test_field_rules(void)
 {
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Tools");
     static const struct {
         const char *body, *field;
     } rules[] = {
@@ -362,7 +333,7 @@ static void test_field_rules(void)
     char *text = malloc(20002);
     memset(text, 'd', 20001);
     text[20001] = '\0';
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "slug", unique_slug("long"), "name", "Long", "category", "text",
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("long"), "name", "Long", "category", "text",
                              "description", text);
     http_response *res = http_post_json("/tools", dev.token, body);
     CHECK_PROBLEM(res, 422, "description");
@@ -378,7 +349,7 @@ static void test_field_rules(void)
     char *code = malloc(256 * 1024 + 2);
     memset(code, '-', 256 * 1024 + 1);
     code[256 * 1024 + 1] = '\0';
-    body = json_pack("{s:s, s:s, s:s, s:s}", "slug", unique_slug("code"), "name", "Big", "category", "text", "code",
+    body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("code"), "name", "Big", "category", "text", "code",
                      code);
     res = http_post_json("/tools", dev.token, body);
     CHECK_PROBLEM(res, 422, "code");
@@ -407,7 +378,7 @@ static void test_field_rules(void)
     CHECK_PROBLEM(res, 401, NULL);
     http_response_free(res);
     http_user plain;
-    user_new(&plain);
+    fixture_user(&plain);
     res = http_post_json("/tools", plain.token, NULL);
     CHECK_PROBLEM(res, 403, NULL);
     http_response_free(res);
@@ -418,8 +389,8 @@ static void test_field_rules(void)
 static void test_conflicts(void)
 {
     http_user dev;
-    developer_new(&dev);
-    const char *slug = unique_slug("conflict");
+    fixture_developer(&dev, "E2E Tools");
+    const char *slug = fixture_slug("conflict");
     char slug_copy[96];
     snprintf(slug_copy, sizeof slug_copy, "%s", slug);
     CHECK_INT(create_tool(&dev, adder_body(slug_copy), NULL, 0), 0);
@@ -460,12 +431,12 @@ static void test_conflicts(void)
 static void test_ownership(void)
 {
     http_user dev, other, buyer;
-    developer_new(&dev);
-    developer_new(&other);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Tools");
+    fixture_developer(&other, "E2E Tools");
+    fixture_user(&buyer);
     char draft[96], pub[96];
-    snprintf(draft, sizeof draft, "%s", unique_slug("own-draft"));
-    snprintf(pub, sizeof pub, "%s", unique_slug("own-pub"));
+    snprintf(draft, sizeof draft, "%s", fixture_slug("own-draft"));
+    snprintf(pub, sizeof pub, "%s", fixture_slug("own-pub"));
     CHECK_INT(create_tool(&dev, adder_body(draft), NULL, 0), 0);
     CHECK_INT(create_tool(&dev, adder_body(pub), NULL, 0), 0);
     CHECK_INT(publish(&dev, pub, "1.0.0"), 201);
@@ -539,10 +510,10 @@ static void test_ownership(void)
 static void test_paid_tool(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Tools");
+    fixture_user(&buyer);
     char slug[96];
-    snprintf(slug, sizeof slug, "%s", unique_slug("paid"));
+    snprintf(slug, sizeof slug, "%s", fixture_slug("paid"));
     json_t *body = adder_body(slug);
     json_object_set_new(body, "pricing",
                         parse("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));

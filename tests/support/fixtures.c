@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/ledger.h"
 #include "core/payout.h"
 #include "core/transaction_manager.h"
@@ -295,6 +297,104 @@ void fixture_check_money_at(int line)
         }
         error_clear(&err);
     }
+}
+
+/* ---- OpenSSL as the independent judge of our signatures ------------------------------------------ */
+
+int fixture_openssl_b64url(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    if (len % 4 == 1)
+        return -1;
+    size_t padded = (len + 3) / 4 * 4;
+    char *std = malloc(padded + 1);
+    unsigned char *buf = malloc(padded + 1);
+    if (!std || !buf) {
+        free(std);
+        free(buf);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    for (size_t i = len; i < padded; i++)
+        std[i] = '=';
+    std[padded] = '\0';
+    int n = EVP_DecodeBlock(buf, (const unsigned char *)std, (int)padded);
+    free(std);
+    if (n >= 0)
+        n -= (int)(padded - len); /* EVP_DecodeBlock counts the padding as zero bytes */
+    if (n < 0 || (size_t)n > cap) {
+        free(buf);
+        return -1;
+    }
+    memcpy(out, buf, (size_t)n);
+    free(buf);
+    return n;
+}
+
+void fixture_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+}
+
+int fixture_write_public_pem(const char *dir, const char *x)
+{
+    /* SubjectPublicKeyInfo for Ed25519: a fixed 12-byte DER prefix + the 32 raw bytes */
+    static const unsigned char spki_prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                                  0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+    unsigned char der[12 + 32];
+    memcpy(der, spki_prefix, sizeof spki_prefix);
+    int raw_len = x ? fixture_openssl_b64url(x, strlen(x), der + 12, 32) : -1;
+    if (raw_len != 32)
+        return raw_len;
+    unsigned char pem_body[80];
+    EVP_EncodeBlock(pem_body, der, (int)sizeof der);
+    char pem[256], path[512];
+    int pem_len = snprintf(pem, sizeof pem, "-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n", pem_body);
+    snprintf(path, sizeof path, "%s/pub.pem", dir);
+    fixture_write_file(path, pem, (size_t)pem_len);
+    return raw_len;
+}
+
+static char *fixture_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 8192);
+    if (buf)
+        (void)fread(buf, 1, 8191, f);
+    fclose(f);
+    return buf;
+}
+
+int fixture_openssl_verifies(const char *dir, const char *token)
+{
+    const char *last_dot = strrchr(token, '.');
+    if (!last_dot)
+        return 0;
+    char path[512], cmd[2048];
+    snprintf(path, sizeof path, "%s/input", dir);
+    fixture_write_file(path, token, (size_t)(last_dot - token));
+    unsigned char sig[128];
+    int sig_len = fixture_openssl_b64url(last_dot + 1, strlen(last_dot + 1), sig, sizeof sig);
+    if (sig_len < 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/sig", dir);
+    fixture_write_file(path, sig, (size_t)sig_len);
+    snprintf(cmd, sizeof cmd,
+             "openssl pkeyutl -verify -pubin -inkey %s/pub.pem -rawin -in %s/input -sigfile %s/sig >%s/out 2>&1", dir,
+             dir, dir, dir);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/out", dir);
+    char *out = fixture_read_text(path);
+    int said = out && strstr(out, "Signature Verified Successfully") != NULL;
+    free(out);
+    return rc == 0 && said;
 }
 
 /* ---- the server --------------------------------------------------------------------------------- */

@@ -90,6 +90,23 @@ int64_t fixture_balance(int64_t developer_id, const char *bucket, const char *cu
 void fixture_check_money_at(int line);
 #define FIXTURE_CHECK_MONEY() fixture_check_money_at(__LINE__)
 
+/* ---- OpenSSL as the independent judge of our signatures ------------------------------------------ */
+
+/* base64url (no padding) -> bytes through OpenSSL's base64 decoder, not core/codec. Returns the byte
+ * count, or -1 when it is not base64url or needs more than cap bytes. */
+int fixture_openssl_b64url(const char *in, size_t len, unsigned char *out, size_t cap);
+
+/* Writes len bytes to path (exits 2 when it cannot). */
+void fixture_write_file(const char *path, const void *data, size_t len);
+
+/* Writes dir/pub.pem for the raw Ed25519 public key given as base64url x (a JWKS "x"); returns the raw
+ * key's length (32 when well formed; -1 when x is NULL or not base64url). */
+int fixture_write_public_pem(const char *dir, const char *x);
+
+/* Runs `openssl pkeyutl -verify` on token's signing input ("<header>.<payload>") and its raw
+ * signature bytes with dir/pub.pem. 1 only when openssl exits 0 AND says so. */
+int fixture_openssl_verifies(const char *dir, const char *token);
+
 /* ---- the server --------------------------------------------------------------------------------- */
 
 /* The value of a sample line "<name> <value>" of GET /metrics (-1 when absent). */
