@@ -28,7 +28,6 @@
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
-static jws_keyring *g_keys;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -48,10 +47,7 @@ static void expect_status_at(const http_response *res, long status, int line)
 #define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
 
 
-typedef struct {
-    http_user user;
-    int64_t developer_id;
-} developer;
+typedef fixture_seller developer;
 
 typedef struct {
     char token[2048];
@@ -177,46 +173,41 @@ static void test_payout_events_out_of_order(void)
 
 static void test_payment_events_out_of_order(void)
 {
-    developer d;
-    d.developer_id = fixture_developer(&d.user, "Edge Shop");
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32], evt[80];
-    fixture_adder_tool(&d.user, "one_time", 800, 0, tool, NULL);
-    if (fixture_buy(&buyer, tool, 800, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 800) < 0)
         return;
+    char evt[80];
 
     /* payment.failed after the success: 200, nothing changes */
     provider_event_id(evt, sizeof evt);
-    http_response *res = provider_payment_failed(evt, txn, "card declined");
+    http_response *res = provider_payment_failed(evt, sale.txn, "card declined");
     CHECK_ACK(res, 0);
     http_response_free(res);
-    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(txn)), "completed");
+    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "completed");
 
     /* refund, refund again (another event id): 200, one refund posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, txn, 800);
+    res = provider_payment_refunded(evt, sale.txn, 800);
     CHECK_ACK(res, 0);
     http_response_free(res);
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, txn, 800);
+    res = provider_payment_refunded(evt, sale.txn, 800);
     CHECK_ACK(res, 0);
     http_response_free(res);
     CHECK(event_recorded(evt));
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(txn)), 1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(sale.txn)), 1);
 
     /* payment.succeeded after the refund: 200, it stays refunded, no second purchase posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_succeeded(evt, txn, 800, "USD");
+    res = provider_payment_succeeded(evt, sale.txn, 800, "USD");
     CHECK_ACK(res, 0);
     http_response_free(res);
-    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(txn)), "refunded");
+    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "refunded");
 
     /* a refund of a failed payment cannot be applied and will never be: 422 (do not retry) and the
      * transaction is flagged, since the provider has refunded money we never saw arrive */
     char failed[32];
-    if (fixture_checkout_pending(&buyer, tool, failed) < 0)
+    if (fixture_checkout_pending(&sale.buyer, sale.tool, failed) < 0)
         return;
     res = provider_payment_failed(NULL, failed, "declined");
     CHECK_ACK(res, 0);
@@ -260,23 +251,18 @@ static void check_verify_at(const char *receipt, int signature_valid, const char
 
 static void test_receipt_of_refunded_purchase(void)
 {
-    developer d;
-    d.developer_id = fixture_developer(&d.user, "Edge Shop");
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32], path[96];
-    fixture_adder_tool(&d.user, "one_time", 1200, 0, tool, NULL);
-    if (fixture_buy(&buyer, tool, 1200, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 1200) < 0)
         return;
-    snprintf(path, sizeof path, "/transactions/%s/receipt", txn);
-    http_response *res = http_get(path, buyer.token);
+    char path[96];
+    snprintf(path, sizeof path, "/transactions/%s/receipt", sale.txn);
+    http_response *res = http_get(path, sale.buyer.token);
     EXPECT_STATUS(res, 200);
     char *receipt = strdup(http_json_string(res, "receipt") ?: "");
     http_response_free(res);
 
     CHECK_VERIFY(receipt, 1, "completed", 1);
-    res = provider_payment_refunded(NULL, txn, 1200);
+    res = provider_payment_refunded(NULL, sale.txn, 1200);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     CHECK_VERIFY(receipt, 1, "refunded", 0);
@@ -287,19 +273,19 @@ static void test_receipt_of_refunded_purchase(void)
                                "tool", "1", "amount_cents", (json_int_t)1000, "currency", "USD", "developer_cents",
                                (json_int_t)700, "platform_cents", (json_int_t)300);
     mkt_error err = MKT_ERROR_INIT;
-    char *foreign = jws_sign(g_keys, claims, &err);
+    char *foreign = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
     if (foreign)
         CHECK_VERIFY(foreign, 1, "unknown", 0);
     free(foreign);
     /* a receipt naming a real transaction but another buyer is not that purchase's receipt */
     claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer, "sub", "1", "jti",
-                       "rcpt_x", "iat", (json_int_t)time(NULL), "txn", txn, "tool", tool, "amount_cents",
+                       "rcpt_x", "iat", (json_int_t)time(NULL), "txn", sale.txn, "tool", sale.tool, "amount_cents",
                        (json_int_t)1200, "currency", "USD", "developer_cents", (json_int_t)840, "platform_cents",
                        (json_int_t)360);
-    char *other = jws_sign(g_keys, claims, &err);
+    char *other = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
-    if (other && strcmp(buyer.id, "1") != 0)
+    if (other && strcmp(sale.buyer.id, "1") != 0)
         CHECK_VERIFY(other, 1, "unknown", 0);
     free(other);
     error_clear(&err);
@@ -318,18 +304,12 @@ static char g_logged_txn[32], g_logged_payout[32];
 
 static void test_negative_balance(void)
 {
-    developer d;
-    d.developer_id = fixture_developer(&d.user, "Edge Shop");
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32];
-    fixture_adder_tool(&d.user, "one_time", 1999, 0, tool, NULL);
-    if (fixture_buy(&buyer, tool, 1999, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 1999) < 0)
         return;
     int64_t share = 1999 * (10000 - fixture_config()->platform_fee_bps) / 10000;
     payout_ref p;
-    if (request_payout(&d, share, &p) < 0)
+    if (request_payout(&sale.seller, share, &p) < 0)
         return;
     http_response *res = post_redeem(p.token);
     EXPECT_STATUS(res, 200);
@@ -337,13 +317,13 @@ static void test_negative_balance(void)
     res = provider_payout(NULL, "payout.paid", p.id, NULL);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    res = provider_payment_refunded(NULL, txn, 1999);
+    res = provider_payment_refunded(NULL, sale.txn, 1999);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    snprintf(g_logged_txn, sizeof g_logged_txn, "%s", txn);
+    snprintf(g_logged_txn, sizeof g_logged_txn, "%s", sale.txn);
     snprintf(g_logged_payout, sizeof g_logged_payout, "%s", p.id);
 
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     json_t *usd = json_array_get(json_object_get(res->json, "balances"), 0);
     CHECK_INT(json_integer_value(json_object_get(usd, "available_cents")), -share);
@@ -351,7 +331,7 @@ static void test_negative_balance(void)
 
     /* the refusal states the same, real balance */
     json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)1000, "currency", "USD");
-    res = http_post_json("/developers/me/payouts", d.user.token, body);
+    res = http_post_json("/developers/me/payouts", sale.seller.user.token, body);
     json_decref(body);
     EXPECT_STATUS(res, 422);
     char expected[64];
@@ -394,7 +374,7 @@ static void test_expired_payouts_swept(void)
     caller.roles = ACCOUNT_ROLE_DEVELOPER;
     json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)1200, "currency", "USD");
     mkt_error err = MKT_ERROR_INIT;
-    json_t *made = payout_request(fixture_db(), &short_cfg, g_keys, &caller, body, &err);
+    json_t *made = payout_request(fixture_db(), &short_cfg, fixture_keys(), &caller, body, &err);
     json_decref(body);
     if (!made) {
         dump("payout_request", &err);
@@ -627,15 +607,7 @@ static void test_money_log(void)
 
 int main(void)
 {
-    mkt_error err = MKT_ERROR_INIT;
-    const char *stack_dir = stack_env("MKT_STACK_DIR");
-    char keys_dir[1024];
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", stack_dir ? stack_dir : ".");
-    g_keys = jws_keyring_load(keys_dir, &err);
-    if (!g_keys || !jws_keyring_signing_kid(g_keys)) {
-        dump("setup", &err);
-        return 2;
-    }
+    fixture_keys();
     RUN(test_payout_events_out_of_order);
     RUN(test_payment_events_out_of_order);
     RUN(test_receipt_of_refunded_purchase);
@@ -643,7 +615,6 @@ int main(void)
     RUN(test_expired_payouts_swept);
     RUN(test_concurrent_sweeps);
     RUN(test_money_log);
-    jws_keyring_free(g_keys);
     fixture_close();
     return check_finish();
 }

@@ -21,7 +21,6 @@
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
-static jws_keyring *g_keys;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -30,10 +29,7 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-typedef struct {
-    http_user user;
-    int64_t developer_id;
-} developer;
+typedef fixture_seller developer;
 
 
 static http_response *post_payout(const developer *d, int64_t amount, const char *currency)
@@ -91,11 +87,11 @@ static int request_payout(const developer *d, int64_t amount, const char *curren
 static char *resign(const char *token, const char *key, json_t *value)
 {
     mkt_error err = MKT_ERROR_INIT;
-    json_t *claims = jws_verify(g_keys, token, &err);
+    json_t *claims = jws_verify(fixture_keys(), token, &err);
     char *out = NULL;
     if (claims) {
         json_object_set_new(claims, key, value);
-        out = jws_sign(g_keys, claims, &err);
+        out = jws_sign(fixture_keys(), claims, &err);
     }
     if (!out)
         dump("resign", &err);
@@ -274,7 +270,7 @@ static void test_redeem_refused(void)
     mkt_error err = MKT_ERROR_INIT;
     if (mkdtemp(dir) && keystore_generate(dir, kid, &err) == 0) {
         jws_keyring *stranger = jws_keyring_load(dir, &err);
-        json_t *claims = jws_verify(g_keys, ref.token, &err);
+        json_t *claims = jws_verify(fixture_keys(), ref.token, &err);
         char *foreign = stranger && claims ? jws_sign(stranger, claims, &err) : NULL;
         CHECK(foreign);
         if (foreign) {
@@ -393,37 +389,31 @@ static void test_paid_failed_earnings(void)
 static void test_full_flow(void)
 {
     enum { PRICE = 2000 };
-    developer d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool_id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], txn[FIXTURE_ID_SIZE];
-    fixture_adder_tool(&d.user, "one_time", PRICE, 0, tool_id, slug);
-    if (fixture_buy(&buyer, tool_id, PRICE, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Payout Shop", PRICE) < 0)
         return;
     int64_t dev_share = PRICE * (10000 - fixture_config()->platform_fee_bps) / 10000;
 
     char path[96];
-    snprintf(path, sizeof path, "/transactions/%s/receipt", txn);
-    http_response *res = http_get(path, buyer.token);
+    snprintf(path, sizeof path, "/transactions/%s/receipt", sale.txn);
+    http_response *res = http_get(path, sale.buyer.token);
     EXPECT_STATUS(res, 200);
     CHECK(http_json_string(res, "receipt") != NULL);
     http_response_free(res);
 
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     const json_t *usd = currency_row(res, "USD");
     CHECK_INT(member_int(usd, "available_cents"), dev_share);
     CHECK_INT(member_int(usd, "lifetime_cents"), dev_share);
     json_t *tool = json_array_get(json_object_get(res->json, "by_tool"), 0);
-    CHECK(strcmp(json_string_value(json_object_get(tool, "slug")) ?: "", slug) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(tool, "slug")) ?: "", sale.slug) == 0);
     CHECK_INT(member_int(tool, "sales"), 1);
     CHECK_INT(member_int(tool, "revenue_cents"), PRICE);
     CHECK_INT(member_int(tool, "developer_cents"), dev_share);
     http_response_free(res);
 
-    res = http_get("/developers/me/analytics", d.user.token);
+    res = http_get("/developers/me/analytics", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     tool = json_array_get(json_object_get(res->json, "tools"), 0);
     CHECK_INT(member_int(tool, "sales"), 1);
@@ -431,7 +421,7 @@ static void test_full_flow(void)
     http_response_free(res);
 
     payout_ref ref;
-    if (request_payout(&d, dev_share, "USD", &ref) < 0)
+    if (request_payout(&sale.seller, dev_share, "USD", &ref) < 0)
         return;
     res = post_redeem(ref.token);
     EXPECT_STATUS(res, 200);
@@ -442,12 +432,12 @@ static void test_full_flow(void)
     EXPECT_STATUS(res, 200);
     http_response_free(res);
 
-    res = http_get("/developers/me/payouts", d.user.token);
+    res = http_get("/developers/me/payouts", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     json_t *p = json_array_get(json_object_get(res->json, "items"), 0);
     CHECK(strcmp(json_string_value(json_object_get(p, "status")) ?: "", "paid") == 0);
     http_response_free(res);
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     usd = currency_row(res, "USD");
     CHECK_INT(member_int(usd, "available_cents"), 0);
     CHECK_INT(member_int(usd, "paid_out_cents"), dev_share);
@@ -495,15 +485,7 @@ static void test_access(void)
 
 int main(void)
 {
-    mkt_error err = MKT_ERROR_INIT;
-    const char *stack_dir = stack_env("MKT_STACK_DIR");
-    char keys_dir[1024];
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", stack_dir ? stack_dir : ".");
-    g_keys = jws_keyring_load(keys_dir, &err);
-    if (!g_keys || !jws_keyring_signing_kid(g_keys)) {
-        dump("setup", &err);
-        return 2;
-    }
+    fixture_keys();
     RUN(test_parallel_requests);
     RUN(test_redeem_once);
     RUN(test_parallel_redeem);
@@ -511,7 +493,6 @@ int main(void)
     RUN(test_paid_failed_earnings);
     RUN(test_access);
     RUN(test_full_flow);
-    jws_keyring_free(g_keys);
     fixture_close();
     return check_finish();
 }

@@ -19,7 +19,6 @@
 #include "tests/support/http.h"
 #include "tests/support/stack_env.h"
 
-static jws_keyring *stack_keys;
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
@@ -34,7 +33,7 @@ static json_t *receipt_claims(void)
 static char *sign_here(const json_t *claims)
 {
     mkt_error err = MKT_ERROR_INIT;
-    char *token = jws_sign(stack_keys, claims, &err);
+    char *token = jws_sign(fixture_keys(), claims, &err);
     if (!token) {
         fprintf(stderr, "cannot sign with the stack's key: %s\n", err.message);
         exit(2);
@@ -80,7 +79,7 @@ static void test_keys_published(void)
     CHECK(res->content_type && strncmp(res->content_type, "application/json", 16) == 0);
     json_t *keys = json_object_get(res->json, "keys");
     CHECK(json_array_size(keys) >= 1);
-    const char *want = jws_keyring_signing_kid(stack_keys);
+    const char *want = jws_keyring_signing_kid(fixture_keys());
     int found = 0;
     size_t i;
     json_t *k;
@@ -96,7 +95,7 @@ static void test_keys_published(void)
     }
     CHECK_INT(found, 1);
     /* the server's JWKS is exactly what the same key files give here */
-    json_t *local = jws_keyring_jwks(stack_keys);
+    json_t *local = jws_keyring_jwks(fixture_keys());
     CHECK(json_equal(local, res->json));
     json_decref(local);
     if (check_failures)
@@ -145,7 +144,7 @@ static void test_verify_refusals(void)
     char *token = sign_here(claims);
     char header[128], h64[192];
     snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-             jws_keyring_signing_kid(stack_keys));
+             jws_keyring_signing_kid(fixture_keys()));
     codec_base64_encode(CODEC_BASE64URL, header, strlen(header), h64);
     char forged[4096];
     snprintf(forged, sizeof forged, "%s%.*s.", h64, (int)(strrchr(token, '.') - strchr(token, '.')),
@@ -210,7 +209,7 @@ static void test_openssl_cli_verifies(void)
     }
     /* The public key only from what the server publishes. */
     http_response *res = http_get("/keys", NULL);
-    const char *want = jws_keyring_signing_kid(stack_keys);
+    const char *want = jws_keyring_signing_kid(fixture_keys());
     const char *x = NULL;
     size_t i;
     json_t *k;
@@ -257,23 +256,11 @@ static void test_openssl_cli_verifies(void)
 
 int main(void)
 {
-    config cfg;
-    stack_env_config(&cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    stack_keys = jws_keyring_load(cfg.signing_key_dir, &err);
-    if (!stack_keys || !jws_keyring_signing_kid(stack_keys)) {
-        fprintf(stderr, "no signing key in the stack's %s: %s\n", cfg.signing_key_dir,
-                err.message ? err.message : "empty");
-        error_clear(&err);
-        jws_keyring_free(stack_keys);
-        config_free(&cfg);
-        return 2;
-    }
-    config_free(&cfg);
+    fixture_keys();
     RUN(test_keys_published);
     RUN(test_verify_signed_here);
     RUN(test_verify_refusals);
     RUN(test_openssl_cli_verifies);
-    jws_keyring_free(stack_keys);
+    fixture_close();
     return check_finish();
 }

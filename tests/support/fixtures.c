@@ -169,6 +169,15 @@ int fixture_buy(const http_user *buyer, const char *tool_id, int64_t price_cents
     return rc;
 }
 
+int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents)
+{
+    memset(sale, 0, sizeof *sale);
+    sale->seller.developer_id = fixture_developer(&sale->seller.user, shop);
+    fixture_user(&sale->buyer);
+    fixture_adder_tool(&sale->seller.user, "one_time", price_cents, 0, sale->tool, sale->slug);
+    return fixture_buy(&sale->buyer, sale->tool, price_cents, sale->txn);
+}
+
 /* ---- database ----------------------------------------------------------------------------------- */
 
 static config fixture_cfg;
@@ -197,8 +206,26 @@ db *fixture_db(void)
     return fixture_conn;
 }
 
+static jws_keyring *fixture_keyring;
+
+jws_keyring *fixture_keys(void)
+{
+    if (!fixture_keyring) {
+        mkt_error err = MKT_ERROR_INIT;
+        const char *dir = fixture_config()->signing_key_dir;
+        fixture_keyring = jws_keyring_load(dir, &err);
+        if (!fixture_keyring || !jws_keyring_signing_kid(fixture_keyring)) {
+            fprintf(stderr, "no signing key in the stack's %s: %s\n", dir, err.message ? err.message : "empty");
+            exit(2);
+        }
+    }
+    return fixture_keyring;
+}
+
 void fixture_close(void)
 {
+    jws_keyring_free(fixture_keyring);
+    fixture_keyring = NULL;
     db_close(fixture_conn);
     fixture_conn = NULL;
     if (fixture_cfg_loaded)

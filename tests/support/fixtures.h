@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/jws.h"
 #include "sql/db.h"
 #include "tests/support/http.h"
 
@@ -27,6 +28,12 @@ void fixture_user(http_user *u);
 
 /* A fresh user who became a developer (POST /developers with display_name); returns the developer id. */
 int64_t fixture_developer(http_user *u, const char *display_name);
+
+/* A developer and its id, for the tests that post to its ledger accounts. */
+typedef struct {
+    http_user user;
+    int64_t developer_id;
+} fixture_seller;
 
 /* ---- tools -------------------------------------------------------------------------------------- */
 
@@ -64,13 +71,27 @@ int fixture_checkout_pending(const http_user *buyer, const char *tool_id, char *
  * expected; the transaction id into txn (FIXTURE_ID_SIZE). */
 int fixture_buy(const http_user *buyer, const char *tool_id, int64_t price_cents, char *txn);
 
+/* A completed sale: a fresh developer (display name shop) sells a fresh one_time adder at price_cents
+ * USD to a fresh buyer, paid by the provider's signed payment.succeeded. -1 (failure counted) when
+ * the purchase did not complete. */
+typedef struct {
+    fixture_seller seller;
+    http_user buyer;
+    char tool[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], txn[FIXTURE_ID_SIZE];
+} fixture_sale;
+int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents);
+
 /* ---- database ----------------------------------------------------------------------------------- */
 
 /* The stack's config and a connection to its database, opened on first use (exits 2 when it fails). */
 const config *fixture_config(void);
 db *fixture_db(void);
 
-/* Closes the connection and frees the config (at the end of main; a later fixture_db opens again). */
+/* The stack's signing keyring (the server's signing_key_dir), loaded on first use; exits 2 when it
+ * has no signing key. */
+jws_keyring *fixture_keys(void);
+
+/* Closes the connection and frees the config and keyring (at the end of main; a later fixture_db opens again). */
 void fixture_close(void);
 
 /* One value of a one-parameter query: INT64_MIN when it fails, finds no row or NULL; the text form
