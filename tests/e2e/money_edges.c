@@ -28,7 +28,6 @@
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
-
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static void dump(const char *what, const mkt_error *err)
@@ -45,39 +44,6 @@ static void expect_status_at(const http_response *res, long status, int line)
     }
 }
 #define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
-
-
-typedef fixture_seller developer;
-
-typedef struct {
-    char token[2048];
-    char id[32];
-} payout_ref;
-
-static int request_payout(const developer *d, int64_t amount, payout_ref *out)
-{
-    json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", "USD");
-    http_response *res = http_post_json("/developers/me/payouts", d->user.token, body);
-    json_decref(body);
-    EXPECT_STATUS(res, 201);
-    const char *token = http_json_string(res, "token");
-    const char *id = json_string_value(json_object_get(json_object_get(res->json, "payout"), "id"));
-    int ok = res->status == 201 && token && id && strlen(token) < sizeof out->token;
-    if (ok) {
-        snprintf(out->token, sizeof out->token, "%s", token);
-        snprintf(out->id, sizeof out->id, "%s", id);
-    }
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
-static http_response *post_redeem(const char *token)
-{
-    json_t *body = json_pack("{s:s}", "token", token);
-    http_response *res = http_post_json("/payouts/redeem", NULL, body);
-    json_decref(body);
-    return res;
-}
 
 /* Delivers a payout event under a fresh id (copied into evt, size 80) and returns the answer. */
 static http_response *payout_event(const char *type, const char *payout_id, char *evt)
@@ -110,15 +76,15 @@ static void check_ack_at(const http_response *res, int flagged, int line)
 
 static void test_payout_events_out_of_order(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Edge Shop");
     fixture_fund(d.developer_id, "USD", 9000);
     char evt[80];
 
     /* failed, then paid: acknowledged and recorded, money untouched (it went back to available),
      * the payout flagged for an operator; the same event again is a plain duplicate */
-    payout_ref a;
-    if (request_payout(&d, 1500, &a) < 0)
+    fixture_payout a;
+    if (fixture_request_payout(&d.user, 1500, "USD", &a) < 0)
         return;
     http_response *res = payout_event("payout.failed", a.id, evt);
     CHECK_ACK(res, 0);
@@ -137,8 +103,8 @@ static void test_payout_events_out_of_order(void)
     http_response_free(res);
 
     /* paid, then failed: the money stays paid out, the payout is flagged */
-    payout_ref b;
-    if (request_payout(&d, 2000, &b) < 0)
+    fixture_payout b;
+    if (fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
     res = payout_event("payout.paid", b.id, evt);
     CHECK_ACK(res, 0);
@@ -152,8 +118,8 @@ static void test_payout_events_out_of_order(void)
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 7000);
 
     /* the same outcome twice under two event ids: 200, nothing twice, nothing flagged */
-    payout_ref c;
-    if (request_payout(&d, 1000, &c) < 0)
+    fixture_payout c;
+    if (fixture_request_payout(&d.user, 1000, "USD", &c) < 0)
         return;
     for (int i = 0; i < 2; i++) {
         res = payout_event("payout.paid", c.id, evt);
@@ -308,10 +274,10 @@ static void test_negative_balance(void)
     if (fixture_sell(&sale, "Edge Shop", 1999) < 0)
         return;
     int64_t share = 1999 * (10000 - fixture_config()->platform_fee_bps) / 10000;
-    payout_ref p;
-    if (request_payout(&sale.seller, share, &p) < 0)
+    fixture_payout p;
+    if (fixture_request_payout(&sale.seller.user, share, "USD", &p) < 0)
         return;
-    http_response *res = post_redeem(p.token);
+    http_response *res = fixture_redeem(p.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     res = provider_payout(NULL, "payout.paid", p.id, NULL);
@@ -359,7 +325,7 @@ static int wait_expired(const char *payout_id, int bound_seconds)
 
 static void test_expired_payouts_swept(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Edge Shop");
     fixture_fund(d.developer_id, "USD", 5000);
 
@@ -399,20 +365,20 @@ static void test_expired_payouts_swept(void)
     CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)), 2);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
-    http_response *res = post_redeem(token);
+    http_response *res = fixture_redeem(token);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
 
     /* a token still within its exp whose payout passed its expiry (as after a shorter configured
      * lifetime): swept all the same, and its redeem is 410 too */
-    payout_ref p;
-    if (request_payout(&d, 1000, &p) < 0)
+    fixture_payout p;
+    if (fixture_request_payout(&d.user, 1000, "USD", &p) < 0)
         return;
     db_exec(fixture_db(), "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = ?",
             DB_PARAMS(db_text(p.id)), NULL, &err);
     error_clear(&err);
     CHECK(wait_expired(p.id, 2 * 1 + 1 + 10));
-    res = post_redeem(p.token);
+    res = fixture_redeem(p.token);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
@@ -434,12 +400,12 @@ static void test_expired_payouts_swept(void)
 static void test_concurrent_sweeps(void)
 {
     enum { PAYOUTS = 12, SWEEPERS = 4 };
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Edge Shop");
     fixture_fund(d.developer_id, "USD", PAYOUTS * 1000);
-    payout_ref refs[PAYOUTS];
+    fixture_payout refs[PAYOUTS];
     for (int i = 0; i < PAYOUTS; i++)
-        if (request_payout(&d, 1000, &refs[i]) < 0)
+        if (fixture_request_payout(&d.user, 1000, "USD", &refs[i]) < 0)
             return;
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 0);
     char dev[24];
@@ -562,7 +528,7 @@ static void test_money_log(void)
     json_decref(p);
 
     /* refused webhooks say why: bad signature, stale timestamp, amount mismatch, unknown event */
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Edge Shop");
     http_user buyer;
     if (http_register_user(&buyer) < 0)

@@ -21,31 +21,11 @@
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
-
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static void dump(const char *what, const mkt_error *err)
 {
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
-}
-
-typedef fixture_seller developer;
-
-
-static http_response *post_payout(const developer *d, int64_t amount, const char *currency)
-{
-    json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", currency);
-    http_response *res = http_post_json("/developers/me/payouts", d->user.token, body);
-    json_decref(body);
-    return res;
-}
-
-static http_response *post_redeem(const char *token)
-{
-    json_t *body = json_pack("{s:s}", "token", token);
-    http_response *res = http_post_json("/payouts/redeem", NULL, body);
-    json_decref(body);
-    return res;
 }
 
 static void expect_status_at(const http_response *res, long status, int line)
@@ -61,27 +41,6 @@ static void expect_status_at(const http_response *res, long status, int line)
     }
 }
 #define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
-
-/* A payout requested over HTTP: the answer's token and payout id. */
-typedef struct {
-    char token[2048];
-    int64_t id;
-} payout_ref;
-
-static int request_payout(const developer *d, int64_t amount, const char *currency, payout_ref *out)
-{
-    http_response *res = post_payout(d, amount, currency);
-    EXPECT_STATUS(res, 201);
-    const char *token = http_json_string(res, "token");
-    const char *id = json_string_value(json_object_get(json_object_get(res->json, "payout"), "id"));
-    int ok = res->status == 201 && token && id && strlen(token) < sizeof out->token;
-    if (ok) {
-        snprintf(out->token, sizeof out->token, "%s", token);
-        out->id = strtoll(id, NULL, 10);
-    }
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
 
 /* The real token's claims re-signed with the stack's own key after changing key. */
 static char *resign(const char *token, const char *key, json_t *value)
@@ -105,14 +64,14 @@ static char *resign(const char *token, const char *key, json_t *value)
 enum { RACE_THREADS = 100, RACE_AMOUNT = 1000 };
 
 typedef struct {
-    const developer *d;
+    const fixture_seller *d;
     long status;
 } race_slot;
 
 static void *race_thread(void *arg)
 {
     race_slot *slot = arg;
-    http_response *res = post_payout(slot->d, RACE_AMOUNT, "USD");
+    http_response *res = fixture_post_payout(&slot->d->user, RACE_AMOUNT, "USD");
     slot->status = res->status;
     if (res->status != 201 && res->status != 422)
         http_dump("race", res);
@@ -122,7 +81,7 @@ static void *race_thread(void *arg)
 
 static void test_parallel_requests(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
     fixture_fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
     race_slot slots[RACE_THREADS];
@@ -176,18 +135,18 @@ static void test_parallel_requests(void)
 
 static void test_redeem_once(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
     fixture_fund(d.developer_id, "USD", 5000);
-    payout_ref ref;
-    if (request_payout(&d, 5000, "USD", &ref) < 0)
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 5000, "USD", &ref) < 0)
         return;
-    http_response *res = post_redeem(ref.token);
+    http_response *res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(res->json, "payout"), "status")) ?: "",
                  "processing") == 0);
     http_response_free(res);
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 409);
     http_response_free(res);
     FIXTURE_CHECK_MONEY();
@@ -204,7 +163,7 @@ typedef struct {
 static void *redeem_thread(void *arg)
 {
     redeem_slot *slot = arg;
-    http_response *res = post_redeem(slot->token);
+    http_response *res = fixture_redeem(slot->token);
     slot->status = res->status;
     http_response_free(res);
     return NULL;
@@ -212,11 +171,11 @@ static void *redeem_thread(void *arg)
 
 static void test_parallel_redeem(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
     fixture_fund(d.developer_id, "USD", 2000);
-    payout_ref ref;
-    if (request_payout(&d, 2000, "USD", &ref) < 0)
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 2000, "USD", &ref) < 0)
         return;
     redeem_slot slots[REDEEM_THREADS];
     pthread_t threads[REDEEM_THREADS];
@@ -237,21 +196,21 @@ static void test_parallel_redeem(void)
 
 static void test_redeem_refused(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
     fixture_fund(d.developer_id, "EUR", 4000);
-    payout_ref ref;
-    if (request_payout(&d, 2000, "EUR", &ref) < 0)
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 2000, "EUR", &ref) < 0)
         return;
 
     char *expired = resign(ref.token, "exp", json_integer((json_int_t)time(NULL) - 60));
-    http_response *res = post_redeem(expired);
+    http_response *res = fixture_redeem(expired);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
     free(expired);
 
     char *other = resign(ref.token, "aud", json_string("receipts"));
-    res = post_redeem(other);
+    res = fixture_redeem(other);
     EXPECT_STATUS(res, 401);
     http_response_free(res);
     free(other);
@@ -260,7 +219,7 @@ static void test_redeem_refused(void)
     snprintf(forged, sizeof forged, "%s", ref.token);
     char *c = forged + strlen(forged) - 3;
     *c = *c == 'x' ? 'y' : 'x';
-    res = post_redeem(forged);
+    res = fixture_redeem(forged);
     EXPECT_STATUS(res, 401);
     http_response_free(res);
 
@@ -274,7 +233,7 @@ static void test_redeem_refused(void)
         char *foreign = stranger && claims ? jws_sign(stranger, claims, &err) : NULL;
         CHECK(foreign);
         if (foreign) {
-            res = post_redeem(foreign);
+            res = fixture_redeem(foreign);
             EXPECT_STATUS(res, 401);
             http_response_free(res);
         }
@@ -287,7 +246,7 @@ static void test_redeem_refused(void)
     }
     error_clear(&err);
 
-    res = post_redeem("not.a.token");
+    res = fixture_redeem("not.a.token");
     EXPECT_STATUS(res, 401);
     http_response_free(res);
     res = http_post_text("/payouts/redeem", NULL, "{\"token\": 42}");
@@ -298,7 +257,7 @@ static void test_redeem_refused(void)
     http_response_free(res);
 
     /* None of that moved the payout: the real token still works, once. */
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     FIXTURE_CHECK_MONEY();
@@ -323,20 +282,20 @@ static int64_t member_int(const json_t *obj, const char *key)
 
 static void test_paid_failed_earnings(void)
 {
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
     fixture_fund(d.developer_id, "USD", 9000);
-    payout_ref a, b;
-    if (request_payout(&d, 3000, "USD", &a) < 0 || request_payout(&d, 2000, "USD", &b) < 0)
+    fixture_payout a, b;
+    if (fixture_request_payout(&d.user, 3000, "USD", &a) < 0 || fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
-    http_response *res = post_redeem(a.token);
+    http_response *res = fixture_redeem(a.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
 
     /* The provider's signed events through nginx, as in production; a redelivery changes nothing. */
     char a_id[32], b_id[32], event[96];
-    snprintf(a_id, sizeof a_id, "%" PRId64, a.id);
-    snprintf(b_id, sizeof b_id, "%" PRId64, b.id);
+    snprintf(a_id, sizeof a_id, "%s", a.id);
+    snprintf(b_id, sizeof b_id, "%s", b.id);
     provider_event_id(event, sizeof event);
     for (int i = 0; i < 2; i++) {
         res = provider_payout(event, "payout.paid", a_id, NULL);
@@ -353,7 +312,7 @@ static void test_paid_failed_earnings(void)
 
     /* failed after paid contradicts the record: acknowledged, no money moves, flagged for review */
     mkt_error err = MKT_ERROR_INIT;
-    CHECK_INT(payout_mark_failed(fixture_db(), a.id, "too late", &err), 0);
+    CHECK_INT(payout_mark_failed(fixture_db(), strtoll(a.id, NULL, 10), "too late", &err), 0);
     CHECK_INT(err.kind, ERROR_NONE);
     error_clear(&err);
 
@@ -420,15 +379,13 @@ static void test_full_flow(void)
     CHECK_INT(member_int(json_array_get(json_object_get(tool, "revenue"), 0), "revenue_cents"), PRICE);
     http_response_free(res);
 
-    payout_ref ref;
-    if (request_payout(&sale.seller, dev_share, "USD", &ref) < 0)
+    fixture_payout ref;
+    if (fixture_request_payout(&sale.seller.user, dev_share, "USD", &ref) < 0)
         return;
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    char id[32];
-    snprintf(id, sizeof id, "%" PRId64, ref.id);
-    res = provider_payout(NULL, "payout.paid", id, NULL);
+    res = provider_payout(NULL, "payout.paid", ref.id, NULL);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
 
@@ -467,13 +424,13 @@ static void test_access(void)
         EXPECT_STATUS(res, 403);
         http_response_free(res);
     }
-    developer d;
+    fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    http_response *res = post_payout(&d, 5, "USD"); /* under the minimum */
+    http_response *res = fixture_post_payout(&d.user, 5, "USD"); /* under the minimum */
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
     http_response_free(res);
-    res = post_payout(&d, 100000, "USD"); /* over the (empty) balance */
+    res = fixture_post_payout(&d.user, 100000, "USD"); /* over the (empty) balance */
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
     http_response_free(res);

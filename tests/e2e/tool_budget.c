@@ -247,17 +247,13 @@ static void setup(void)
 int main(void)
 {
     setup();
-    long crashes = (long)fixture_metric("marketplace_worker_crashes_total");
-    long timeouts = (long)fixture_metric("marketplace_worker_timeouts_total");
+    fixture_worker_counters before = fixture_worker_counters_now();
     RUN(test_ordinary_draft);
     RUN(test_slow_tests_share_one_budget);
     RUN(test_publish_refuses_not_run_tests);
     RUN(test_big_outputs_are_bounded);
     check_failures = 0;
-    if (crashes >= 0) {
-        CHECK_INT((long)fixture_metric("marketplace_worker_crashes_total"), crashes);
-        CHECK_INT((long)fixture_metric("marketplace_worker_timeouts_total"), timeouts);
-    }
+    fixture_check_workers_since(before);
     if (check_failures)
         check_failed++;
     else

@@ -178,6 +178,38 @@ int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents)
     return fixture_buy(&sale->buyer, sale->tool, price_cents, sale->txn);
 }
 
+http_response *fixture_post_payout(const http_user *dev, int64_t amount_cents, const char *currency)
+{
+    json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount_cents, "currency", currency);
+    http_response *res = http_post_json("/developers/me/payouts", dev->token, body);
+    json_decref(body);
+    return res;
+}
+
+int fixture_request_payout(const http_user *dev, int64_t amount_cents, const char *currency, fixture_payout *out)
+{
+    http_response *res = fixture_post_payout(dev, amount_cents, currency);
+    const char *token = http_json_string(res, "token");
+    const char *id = json_string_value(json_object_get(json_object_get(res->json, "payout"), "id"));
+    int rc = fixture_expect(res, 201, "payout request");
+    if (rc == 0 && (!token || !id || strlen(token) >= sizeof out->token))
+        rc = fixture_expect(res, -1, "payout answer without a usable token and id");
+    if (rc == 0) {
+        snprintf(out->token, sizeof out->token, "%s", token);
+        snprintf(out->id, sizeof out->id, "%s", id);
+    }
+    http_response_free(res);
+    return rc;
+}
+
+http_response *fixture_redeem(const char *token)
+{
+    json_t *body = json_pack("{s:s}", "token", token);
+    http_response *res = http_post_json("/payouts/redeem", NULL, body);
+    json_decref(body);
+    return res;
+}
+
 /* ---- database ----------------------------------------------------------------------------------- */
 
 static config fixture_cfg;
@@ -422,6 +454,22 @@ int fixture_openssl_verifies(const char *dir, const char *token)
     int said = out && strstr(out, "Signature Verified Successfully") != NULL;
     free(out);
     return rc == 0 && said;
+}
+
+fixture_worker_counters fixture_worker_counters_now(void)
+{
+    return (fixture_worker_counters){(long)fixture_metric("marketplace_worker_crashes_total"),
+                                     (long)fixture_metric("marketplace_worker_timeouts_total")};
+}
+
+int fixture_check_workers_since(fixture_worker_counters before)
+{
+    if (before.crashes < 0 || before.timeouts < 0)
+        return -1;
+    fixture_worker_counters now = fixture_worker_counters_now();
+    CHECK_INT(now.crashes, before.crashes);
+    CHECK_INT(now.timeouts, before.timeouts);
+    return 0;
 }
 
 /* ---- the server --------------------------------------------------------------------------------- */

@@ -81,6 +81,19 @@ typedef struct {
 } fixture_sale;
 int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents);
 
+/* POST /developers/me/payouts {amount_cents, currency} as dev. */
+http_response *fixture_post_payout(const http_user *dev, int64_t amount_cents, const char *currency);
+
+/* A payout requested over HTTP (201 expected, failure counted): the answer's token and payout id. */
+typedef struct {
+    char token[2048];
+    char id[FIXTURE_ID_SIZE];
+} fixture_payout;
+int fixture_request_payout(const http_user *dev, int64_t amount_cents, const char *currency, fixture_payout *out);
+
+/* POST /payouts/redeem {token} (no bearer: the token is the credential). */
+http_response *fixture_redeem(const char *token);
+
 /* ---- database ----------------------------------------------------------------------------------- */
 
 /* The stack's config and a connection to its database, opened on first use (exits 2 when it fails). */
@@ -127,6 +140,16 @@ int fixture_write_public_pem(const char *dir, const char *x);
 /* Runs `openssl pkeyutl -verify` on token's signing input ("<header>.<payload>") and its raw
  * signature bytes with dir/pub.pem. 1 only when openssl exits 0 AND says so. */
 int fixture_openssl_verifies(const char *dir, const char *token);
+
+/* Worker crash and timeout counters from /metrics (-1 each when /metrics is not reachable). */
+typedef struct {
+    long crashes, timeouts;
+} fixture_worker_counters;
+fixture_worker_counters fixture_worker_counters_now(void);
+
+/* Counts a failure when a worker crashed or was killed for a timeout since before. Returns 0 when
+ * compared, -1 when the counters could not be read. */
+int fixture_check_workers_since(fixture_worker_counters before);
 
 /* ---- the server --------------------------------------------------------------------------------- */
 
