@@ -35,15 +35,6 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-static void expect_status_at(const http_response *res, long status, int line)
-{
-    if (res->status != status) {
-        fprintf(stderr, "  line %d: expected %ld\n", line, status);
-        http_dump("got", res);
-        check_failures++;
-    }
-}
-#define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
 
 /* Delivers a payout event under a fresh id (copied into evt, size 80) and returns the answer. */
 static http_response *payout_event(const char *type, const char *payout_id, char *evt)
@@ -60,7 +51,7 @@ static int event_recorded(const char *event_id)
 /* The acknowledgement of an applied-or-ignored event: 200, not a duplicate, flagged as expected. */
 static void check_ack_at(const http_response *res, int flagged, int line)
 {
-    expect_status_at(res, 200, line);
+    fixture_expect_status_at(res, 200, line);
     if (res->status != 200)
         return;
     json_t *dup = json_object_get(res->json, "duplicate"), *flag = json_object_get(res->json, "flagged");
@@ -198,7 +189,7 @@ static http_response *verify(const char *receipt)
 static void check_verify_at(const char *receipt, int signature_valid, const char *status, int valid, int line)
 {
     http_response *res = verify(receipt);
-    expect_status_at(res, 200, line);
+    fixture_expect_status_at(res, 200, line);
     const char *got_status = json_string_value(json_object_get(res->json, "status"));
     int ok = res->status == 200 && json_is_boolean(json_object_get(res->json, "signature_valid")) &&
              json_is_true(json_object_get(res->json, "signature_valid")) == signature_valid &&

@@ -28,19 +28,6 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-static void expect_status_at(const http_response *res, long status, int line)
-{
-    if (res->status != status) {
-        fprintf(stderr, "  line %d: expected %ld\n", line, status);
-        http_dump("got", res);
-        check_failures++;
-    } else if (status >= 400 && !http_is_problem(res, status)) {
-        fprintf(stderr, "  line %d: not a problem document\n", line);
-        http_dump("got", res);
-        check_failures++;
-    }
-}
-#define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
 
 /* The real token's claims re-signed with the stack's own key after changing key. */
 static char *resign(const char *token, const char *key, json_t *value)

@@ -116,6 +116,19 @@ void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_c
         snprintf(slug, FIXTURE_SLUG_SIZE, "%s", made);
 }
 
+void fixture_expect_status_at(const http_response *res, long status, int line)
+{
+    if (res->status != status) {
+        fprintf(stderr, "  line %d: expected %ld\n", line, status);
+        http_dump("got", res);
+        check_failures++;
+    } else if (status >= 400 && !http_is_problem(res, status)) {
+        fprintf(stderr, "  line %d: not a problem document\n", line);
+        http_dump("got", res);
+        check_failures++;
+    }
+}
+
 /* ---- purchases ---------------------------------------------------------------------------------- */
 
 void fixture_idempotency_key(char *out, size_t size)
@@ -470,6 +483,23 @@ int fixture_check_workers_since(fixture_worker_counters before)
     CHECK_INT(now.crashes, before.crashes);
     CHECK_INT(now.timeouts, before.timeouts);
     return 0;
+}
+
+void fixture_openssl_done(const char *dir)
+{
+    if (check_failures) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "cat %s/out %s/pub.pem >&2", dir, dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "  (no openssl output)\n");
+    }
+    static const char *files[] = {"pub.pem", "input", "sig", "out"};
+    char path[512];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 /* ---- the server --------------------------------------------------------------------------------- */

@@ -56,6 +56,10 @@ void fixture_publish(const http_user *dev, const char *ref, const char *version)
 void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_cents, int64_t period_days, char *id,
                         char *slug);
 
+/* Counts a failure (with the line) unless res has status; a 4xx/5xx must also be a problem document. */
+void fixture_expect_status_at(const http_response *res, long status, int line);
+#define EXPECT_STATUS(res, status) fixture_expect_status_at((res), (status), __LINE__)
+
 /* ---- purchases ---------------------------------------------------------------------------------- */
 
 /* A unique Idempotency-Key. */
@@ -150,6 +154,11 @@ fixture_worker_counters fixture_worker_counters_now(void);
 /* Counts a failure when a worker crashed or was killed for a timeout since before. Returns 0 when
  * compared, -1 when the counters could not be read. */
 int fixture_check_workers_since(fixture_worker_counters before);
+
+/* After the OpenSSL checks in dir: when the test has failures so far, prints openssl's last output and
+ * the key to stderr; then removes the files fixture_openssl_verifies and fixture_write_public_pem
+ * wrote, and dir itself. */
+void fixture_openssl_done(const char *dir);
 
 /* ---- the server --------------------------------------------------------------------------------- */
 
