@@ -225,10 +225,9 @@ json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t 
         return NULL;
     int64_t total = db_rows_int(&count, 0, 0);
     db_rows_free(&count);
-    if (db_query(db,
-                 "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE developer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                 DB_PARAMS(db_int(caller->developer_id), db_int(per_page), db_int(paging_offset(page, per_page))), &rows,
-                 err) < 0)
+    if (db_query(db, "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE developer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                 DB_PARAMS(db_int(caller->developer_id), db_int(per_page), db_int(paging_offset(page, per_page))),
+                 &rows, err) < 0)
         return NULL;
     json_t *list = json_array();
     for (size_t r = 0; list && r < rows.row_count; r++)

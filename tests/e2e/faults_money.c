@@ -71,7 +71,6 @@ static void query(const char *sql, const db_value *params, size_t n, db_rows *ro
     }
 }
 
-
 /* ---- HTTP helpers -------------------------------------------------------------------------------- */
 
 static long execute_status(const http_user *u, const char *tool_id)

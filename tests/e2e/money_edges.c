@@ -35,7 +35,6 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-
 /* Delivers a payout event under a fresh id (copied into evt, size 80) and returns the answer. */
 static http_response *payout_event(const char *type, const char *payout_id, char *evt)
 {
@@ -152,7 +151,9 @@ static void test_payment_events_out_of_order(void)
     CHECK_ACK(res, 0);
     http_response_free(res);
     CHECK(event_recorded(evt));
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(sale.txn)), 1);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(sale.txn)),
+        1);
 
     /* payment.succeeded after the refund: 200, it stays refunded, no second purchase posting */
     provider_event_id(evt, sizeof evt);
@@ -225,10 +226,10 @@ static void test_receipt_of_refunded_purchase(void)
     CHECK_VERIFY(receipt, 1, "refunded", 0);
 
     /* signed by our key but not a purchase of ours: the signature holds, the state is unknown */
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer, "sub", "1",
-                               "jti", "rcpt_999999999999", "iat", (json_int_t)time(NULL), "txn", "999999999999",
-                               "tool", "1", "amount_cents", (json_int_t)1000, "currency", "USD", "developer_cents",
-                               (json_int_t)700, "platform_cents", (json_int_t)300);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer,
+                               "sub", "1", "jti", "rcpt_999999999999", "iat", (json_int_t)time(NULL), "txn",
+                               "999999999999", "tool", "1", "amount_cents", (json_int_t)1000, "currency", "USD",
+                               "developer_cents", (json_int_t)700, "platform_cents", (json_int_t)300);
     mkt_error err = MKT_ERROR_INIT;
     char *foreign = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
@@ -236,10 +237,10 @@ static void test_receipt_of_refunded_purchase(void)
         CHECK_VERIFY(foreign, 1, "unknown", 0);
     free(foreign);
     /* a receipt naming a real transaction but another buyer is not that purchase's receipt */
-    claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer, "sub", "1", "jti",
-                       "rcpt_x", "iat", (json_int_t)time(NULL), "txn", sale.txn, "tool", sale.tool, "amount_cents",
-                       (json_int_t)1200, "currency", "USD", "developer_cents", (json_int_t)840, "platform_cents",
-                       (json_int_t)360);
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer, "sub",
+                       "1", "jti", "rcpt_x", "iat", (json_int_t)time(NULL), "txn", sale.txn, "tool", sale.tool,
+                       "amount_cents", (json_int_t)1200, "currency", "USD", "developer_cents", (json_int_t)840,
+                       "platform_cents", (json_int_t)360);
     char *other = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
     if (other && strcmp(sale.buyer.id, "1") != 0)
@@ -349,11 +350,15 @@ static void test_expired_payouts_swept(void)
     CHECK(wait_expired(id, 2 + 2 * 1 + 1 + 10));
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)), 2);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)),
+        2);
     FIXTURE_CHECK_MONEY();
     /* still exactly once a few sweeps later */
     sleep(3);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)), 2);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)),
+        2);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
     http_response *res = fixture_redeem(token);
@@ -433,8 +438,10 @@ static void test_concurrent_sweeps(void)
     }
     for (int i = 0; i < PAYOUTS; i++)
         CHECK(wait_expired(refs[i].id, 10));
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM ledger_postings p JOIN payouts o ON p.ref_type = 'payout' AND p.ref_id = o.id"
-                      " WHERE o.developer_id = ? AND p.kind = 'payout_failed'", db_text(dev)),
+    CHECK_INT(fixture_sql_int(
+                  "SELECT COUNT(*) FROM ledger_postings p JOIN payouts o ON p.ref_type = 'payout' AND p.ref_id = o.id"
+                  " WHERE o.developer_id = ? AND p.kind = 'payout_failed'",
+                  db_text(dev)),
               PAYOUTS);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), PAYOUTS * 1000);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);

@@ -28,7 +28,6 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-
 /* The real token's claims re-signed with the stack's own key after changing key. */
 static char *resign(const char *token, const char *key, json_t *value)
 {

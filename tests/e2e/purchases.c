@@ -26,7 +26,8 @@ static int64_t postings_of(const char *id, const char *kind)
 {
     db_rows rows = {0};
     mkt_error err = MKT_ERROR_INIT;
-    if (db_query(fixture_db(), "SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = 'transaction' AND ref_id = ?",
+    if (db_query(fixture_db(),
+                 "SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = 'transaction' AND ref_id = ?",
                  DB_PARAMS(db_text(kind), db_int(atoll(id))), &rows, &err) < 0)
         exit(2);
     int64_t n = db_rows_int(&rows, 0, 0);
@@ -159,7 +160,9 @@ static void test_buy_webhook_receipt_execute(void)
     CHECK_INT(execute_status(&buyer, tool), 200);
     CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), 1);
     CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ? AND access_until IS NULL", db_int(atoll(tool))), 1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ? AND access_until IS NULL",
+                              db_int(atoll(tool))),
+              1);
 
     /* who sees it: buyer, seller, nobody else */
     res = get_txn(&dev, id, "");
@@ -307,7 +310,8 @@ static void test_idempotency(void)
     http_response_free(first);
 
     /* missing or bad key → 400, nothing created */
-    int64_t before = fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id)));
+    int64_t before =
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id)));
     http_response *res = fixture_checkout(&buyer, NULL, tool);
     CHECK_INT(res->status, 400);
     CHECK(http_problem_has_field(res, "Idempotency-Key"));
@@ -330,7 +334,8 @@ static void test_idempotency(void)
     res = checkout_body(&buyer, key, "{\"tool_id\": ");
     CHECK_INT(res->status, 400);
     http_response_free(res);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id))), before);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id))),
+              before);
     FIXTURE_CHECK_MONEY();
 }
 
@@ -568,7 +573,9 @@ static void test_parallel_deliveries(void)
     CHECK_STR(txn_status(&buyer, id), "completed");
     CHECK_INT(postings_of(id, "purchase"), 1);
     CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), 1);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(id))), 1);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(id))),
+        1);
     CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool))), 1);
     free(body);
     FIXTURE_CHECK_MONEY();
@@ -628,20 +635,23 @@ static void test_subscription_extends(void)
     http_response_free(res);
     CHECK_INT(execute_status(&buyer, tool), 200);
     /* access ends about 30 days from now */
-    int64_t days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool)));
+    int64_t days = fixture_sql_int(
+        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
     /* a renewal adds to what is left: about 60 days */
     buy_pending(&buyer, tool, id2);
     res = provider_payment_succeeded(NULL, id2, 300, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool)));
+    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
+                           db_int(atoll(tool)));
     CHECK(days >= 60 * 24 - 1 && days <= 60 * 24);
     /* refunding the renewal takes its 30 days back, access stays */
     res = provider_payment_refunded(NULL, id2, 300);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool)));
+    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
+                           db_int(atoll(tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
     CHECK_INT(execute_status(&buyer, tool), 200);
     /* an expired subscription answers 402 again */

@@ -19,7 +19,6 @@
 #include "tests/support/http.h"
 #include "tests/support/stack_env.h"
 
-
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
 static json_t *receipt_claims(void)

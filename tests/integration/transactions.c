@@ -82,8 +82,7 @@ static int deliver_as(const char *id, const char *secrets_configured, const char
 }
 
 /* Delivers one event under a fresh id. */
-static int deliver(const char *secrets_configured, const char *secret, const char *type, json_t *data,
-                   mkt_error *err)
+static int deliver(const char *secrets_configured, const char *secret, const char *type, json_t *data, mkt_error *err)
 {
     char id[64];
     snprintf(id, sizeof id, "evt_i_%d_%u", (int)getpid(), g_counter++);
@@ -236,13 +235,11 @@ static void test_idempotency_lifetimes(void)
 static void test_event_id_rule(void)
 {
     mkt_error err = MKT_ERROR_INIT;
-    int rc = deliver_as("evt with space", "id-secret", "id-secret", "payment.failed",
-                        succeeded("1", 100, "USD"), &err);
+    int rc = deliver_as("evt with space", "id-secret", "id-secret", "payment.failed", succeeded("1", 100, "USD"), &err);
     CHECK(rc < 0);
     CHECK(err.field_count == 1 && strcmp(err.fields[0].field, "id") == 0);
     error_clear(&err);
-    rc = deliver_as("evt\x7f", "id-secret", "id-secret", "payment.failed",
-                    succeeded("1", 100, "USD"), &err);
+    rc = deliver_as("evt\x7f", "id-secret", "id-secret", "payment.failed", succeeded("1", 100, "USD"), &err);
     CHECK(rc < 0 && err.field_count == 1);
     error_clear(&err);
 }

@@ -102,7 +102,10 @@ static void test_bad_alphabet(void)
     CHECK_INT(codec_hex_decode("0g", 2, raw, sizeof raw), -1);
     CHECK_INT(codec_hex_decode("g0", 2, raw, sizeof raw), -1);
     CHECK_INT(codec_hex_decode("0 ", 2, raw, sizeof raw), -1);
-    CHECK_INT(codec_hex_decode("\0" "0", 2, raw, sizeof raw), -1);
+    CHECK_INT(codec_hex_decode("\0"
+                               "0",
+                               2, raw, sizeof raw),
+              -1);
     CHECK_INT(codec_hex_decode("0x12", 4, raw, sizeof raw), -1);
 }
 
@@ -110,8 +113,8 @@ static void test_bad_padding(void)
 {
     unsigned char raw[16];
     /* the padded form: padding must be exactly what the encoder writes */
-    static const char *bad[] = {"Zg", "Zg=", "Zg===", "Z===", "====", "Zm8", "Zm8==", "Zm9v=",
-                                "Zm9v====", "Zg==Zg==", "Z=g=", "=Zm9"};
+    static const char *bad[] = {"Zg",    "Zg=",   "Zg===",    "Z===",     "====", "Zm8",
+                                "Zm8==", "Zm9v=", "Zm9v====", "Zg==Zg==", "Z=g=", "=Zm9"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK_INT(dec(CODEC_BASE64, bad[i], raw, sizeof raw), -1);
     /* the unpadded forms: any '=' is refused */

@@ -58,7 +58,8 @@ static void test_check_and_offset(void)
     error_clear(&err);
     CHECK_INT(paging_offset(1, 20), 0);
     CHECK_INT(paging_offset(3, 20), 40);
-    CHECK_INT(paging_offset(PAGING_PAGE_MAX, PAGING_PER_PAGE_MAX), (int64_t)(PAGING_PAGE_MAX - 1) * PAGING_PER_PAGE_MAX);
+    CHECK_INT(paging_offset(PAGING_PAGE_MAX, PAGING_PER_PAGE_MAX),
+              (int64_t)(PAGING_PAGE_MAX - 1) * PAGING_PER_PAGE_MAX);
 }
 
 static void test_list_shape(void)
