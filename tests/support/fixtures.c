@@ -15,6 +15,7 @@
 #include "tests/support/procs.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
+#include "tests/support/tmpdir.h"
 
 /* ---- accounts ----------------------------------------------------------------------------------- */
 
@@ -493,13 +494,7 @@ void fixture_openssl_done(const char *dir)
         if (system(cmd) != 0)
             fprintf(stderr, "  (no openssl output)\n");
     }
-    static const char *files[] = {"pub.pem", "input", "sig", "out"};
-    char path[512];
-    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-        unlink(path);
-    }
-    rmdir(dir);
+    tmpdir_remove(dir);
 }
 
 /* ---- the server --------------------------------------------------------------------------------- */

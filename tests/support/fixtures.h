@@ -156,8 +156,7 @@ fixture_worker_counters fixture_worker_counters_now(void);
 int fixture_check_workers_since(fixture_worker_counters before);
 
 /* After the OpenSSL checks in dir: when the test has failures so far, prints openssl's last output and
- * the key to stderr; then removes the files fixture_openssl_verifies and fixture_write_public_pem
- * wrote, and dir itself. */
+ * the key to stderr; then removes dir and the files in it. */
 void fixture_openssl_done(const char *dir);
 
 /* ---- the server --------------------------------------------------------------------------------- */
