@@ -239,16 +239,21 @@ const config *fixture_config(void)
     return &fixture_cfg;
 }
 
+db *fixture_db_open(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    db *conn = db_open(fixture_config(), &err);
+    if (!conn) {
+        fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
+        exit(2);
+    }
+    return conn;
+}
+
 db *fixture_db(void)
 {
-    if (!fixture_conn) {
-        mkt_error err = MKT_ERROR_INIT;
-        fixture_conn = db_open(fixture_config(), &err);
-        if (!fixture_conn) {
-            fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
-            exit(2);
-        }
-    }
+    if (!fixture_conn)
+        fixture_conn = fixture_db_open();
     return fixture_conn;
 }
 
@@ -279,23 +284,28 @@ void fixture_close(void)
     fixture_cfg_loaded = 0;
 }
 
-/* The single value of a one-parameter query into rows; 0 when there is exactly one non-NULL. */
-static int fixture_sql_one(const char *sql, db_value param, db_rows *rows)
+/* The single value of a query into rows; 0 when there is exactly one row and it is not NULL. */
+static int fixture_query_one(db *db, const char *sql, const db_value *params, size_t count, db_rows *rows)
 {
     mkt_error err = MKT_ERROR_INIT;
-    int rc = db_query(fixture_db(), sql, &param, 1, rows, &err);
+    int rc = db_query(db, sql, params, count, rows, &err);
     if (rc < 0)
         fprintf(stderr, "    query failed: %s: %s\n", sql, err.message ? err.message : "?");
     error_clear(&err);
     return rc == 0 && rows->row_count == 1 && !db_rows_is_null(rows, 0, 0) ? 0 : -1;
 }
 
-int64_t fixture_sql_int(const char *sql, db_value param)
+int64_t fixture_query_int(db *db, const char *sql, const db_value *params, size_t count)
 {
     db_rows rows = {0};
-    int64_t v = fixture_sql_one(sql, param, &rows) == 0 ? db_rows_int(&rows, 0, 0) : INT64_MIN;
+    int64_t v = fixture_query_one(db, sql, params, count, &rows) == 0 ? db_rows_int(&rows, 0, 0) : INT64_MIN;
     db_rows_free(&rows);
     return v;
+}
+
+int64_t fixture_sql_int(const char *sql, db_value param)
+{
+    return fixture_query_int(fixture_db(), sql, &param, 1);
 }
 
 const char *fixture_sql_text(const char *sql, db_value param)
@@ -303,7 +313,7 @@ const char *fixture_sql_text(const char *sql, db_value param)
     static char out[256];
     db_rows rows = {0};
     out[0] = '\0';
-    if (fixture_sql_one(sql, param, &rows) == 0)
+    if (fixture_query_one(fixture_db(), sql, &param, 1, &rows) == 0)
         snprintf(out, sizeof out, "%s", db_rows_text(&rows, 0, 0));
     db_rows_free(&rows);
     return out;

@@ -1,6 +1,7 @@
 /* The set-up steps the end-to-end tests share: accounts, developers, published tools, purchases
- * completed by a signed webhook, and direct database reads for checks. Everything goes through the
- * real stack (nginx -> server -> MariaDB), with unique names, so tests stay independent.
+ * completed by a signed webhook, payouts, and direct database reads for checks (the integration tests
+ * use the database part too). Everything goes through the real stack (nginx -> server -> MariaDB),
+ * with unique names, so tests stay independent and can run in any order.
  *
  * A set-up step that fails is not what a test checks: it prints the answer and exits the test with
  * status 2. The purchase steps are part of what the money tests check, so they count a failure
@@ -111,7 +112,13 @@ jws_keyring *fixture_keys(void);
 /* Closes the connection and frees the config and keyring (at the end of main; a later fixture_db opens again). */
 void fixture_close(void);
 
-/* One value of a one-parameter query: INT64_MIN when it fails, finds no row or NULL; the text form
+/* A connection of its own (the caller closes it), for tests that hold several at once. */
+db *fixture_db_open(void);
+
+/* The single value of a query on db: INT64_MIN when it fails, finds no row or NULL. */
+int64_t fixture_query_int(db *db, const char *sql, const db_value *params, size_t count);
+
+/* One value of a one-parameter query on fixture_db(): INT64_MIN when it fails, finds no row or NULL; the text form
  * (static buffer) "" then. */
 int64_t fixture_sql_int(const char *sql, db_value param);
 const char *fixture_sql_text(const char *sql, db_value param);
