@@ -40,23 +40,6 @@ static http_response *tool_call(const char *method, const char *ref, const char 
     return res;
 }
 
-static const char adder_code[] = "function handler(input)\n  return {sum = input.a + input.b}\nend\n";
-
-static json_t *adder_body(const char *slug)
-{
-    json_t *body = parse("{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
-                         " \"tags\": [\"math\", \"sum\"],"
-                         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-                         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-                         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
-                         "   \"required\": [\"sum\"]},"
-                         " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2},"
-                         "   \"expected\": {\"sum\": 3}}]}");
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "code", json_string(adder_code));
-    return body;
-}
-
 /* Creates (201 expected) and returns the tool's id in id_out. */
 static int create_tool(const http_user *dev, json_t *body, char *id_out, size_t size)
 {
@@ -111,7 +94,7 @@ static void test_draft_to_execution(void)
     const char *slug = fixture_slug("journey");
     char id[32] = "";
 
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     http_response *res = http_post_json("/tools", dev.token, body);
     json_decref(body);
     CHECK_INT(res->status, 201);
@@ -124,7 +107,7 @@ static void test_draft_to_execution(void)
     /* the draft: the owner sees code, nobody else sees anything */
     res = tool_call("GET", slug, NULL, &dev, NULL);
     CHECK_INT(res->status, 200);
-    CHECK_STR(http_json_string(res, "code"), adder_code);
+    CHECK_STR(http_json_string(res, "code"), fixture_adder_code);
     http_response_free(res);
     res = tool_call("GET", id, NULL, NULL, NULL);
     CHECK_PROBLEM(res, 404, NULL);
@@ -393,8 +376,8 @@ static void test_conflicts(void)
     const char *slug = fixture_slug("conflict");
     char slug_copy[96];
     snprintf(slug_copy, sizeof slug_copy, "%s", slug);
-    CHECK_INT(create_tool(&dev, adder_body(slug_copy), NULL, 0), 0);
-    json_t *again = adder_body(slug_copy);
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(slug_copy), NULL, 0), 0);
+    json_t *again = fixture_adder_draft(slug_copy);
     http_response *res = http_post_json("/tools", dev.token, again);
     json_decref(again);
     CHECK_PROBLEM(res, 409, "slug");
@@ -437,8 +420,8 @@ static void test_ownership(void)
     char draft[96], pub[96];
     snprintf(draft, sizeof draft, "%s", fixture_slug("own-draft"));
     snprintf(pub, sizeof pub, "%s", fixture_slug("own-pub"));
-    CHECK_INT(create_tool(&dev, adder_body(draft), NULL, 0), 0);
-    CHECK_INT(create_tool(&dev, adder_body(pub), NULL, 0), 0);
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(draft), NULL, 0), 0);
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(pub), NULL, 0), 0);
     CHECK_INT(publish(&dev, pub, "1.0.0"), 201);
 
     json_t *patch = parse("{\"name\": \"Taken over\"}");
@@ -514,7 +497,7 @@ static void test_paid_tool(void)
     fixture_user(&buyer);
     char slug[96];
     snprintf(slug, sizeof slug, "%s", fixture_slug("paid"));
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     json_object_set_new(body, "pricing",
                         parse("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));
     CHECK_INT(create_tool(&dev, body, NULL, 0), 0);

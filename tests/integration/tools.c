@@ -158,7 +158,7 @@ static void test_visibility_and_update(void)
     new_user(&dev, 1, NULL);
     new_user(&other, 1, NULL);
     const char *slug = unique("vis", "");
-    json_t *tool = create(&dev, adder_body(slug));
+    json_t *tool = create(&dev, fixture_adder_draft(slug));
     if (!tool)
         return;
     char id[32];
@@ -184,7 +184,7 @@ static void test_visibility_and_update(void)
     CHECK(updated != NULL);
     CHECK_STR(str(updated, "summary"), "Adds");
     CHECK_STR(str(updated, "name"), "Adder");
-    CHECK_STR(str(updated, "code"), adder_code);
+    CHECK_STR(str(updated, "code"), fixture_adder_code);
     CHECK_INT(json_array_size(json_object_get(updated, "tags")), 1);
     json_decref(updated);
     json_decref(edit);
@@ -252,7 +252,7 @@ static void test_validate_and_test(void)
     account_caller dev;
     new_user(&dev, 1, NULL);
     const char *slug = unique("check", "");
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     /* a second test whose input breaks the schema, and a third that fails on its output */
     json_array_append_new(json_object_get(body, "tests"),
                           parse("{\"name\": \"bad input\", \"input\": {\"a\": \"1\"}, \"expected\": {\"sum\": 1}}"));
@@ -324,7 +324,7 @@ static void test_publish_versions(void)
     new_user(&dev, 1, NULL);
     new_user(&other, 0, NULL);
     const char *slug = unique("semver", "");
-    json_decref(create(&dev, adder_body(slug)));
+    json_decref(create(&dev, fixture_adder_draft(slug)));
     mkt_error err = MKT_ERROR_INIT;
 
     CHECK(publish(&dev, slug, "1.0", &err) == NULL);
@@ -386,7 +386,7 @@ static void test_admin_delists(void)
     CHECK_INT(account_grant_role(g_db, admin_email, "admin", &err), 0);
     admin.roles |= ACCOUNT_ROLE_ADMIN;
     const char *slug = unique("admin", "");
-    json_decref(create(&dev, adder_body(slug)));
+    json_decref(create(&dev, fixture_adder_draft(slug)));
     json_decref(publish(&dev, slug, "1.0.0", &err));
     CHECK_INT(tool_builder_delist(g_db, &admin, slug, &err), 0);
     json_t *seen = tool_library_get(g_db, &admin, slug, &err);

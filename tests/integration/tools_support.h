@@ -13,6 +13,7 @@
 #include "core/tool_builder.h"
 #include "core/tool_library.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
 
 static db *g_db;
@@ -95,24 +96,6 @@ static inline void new_user(account_caller *caller, int developer, char *email_o
     }
     json_decref(out);
     error_clear(&err);
-}
-
-static const char adder_code[] = "function handler(input) return {sum = input.a + input.b} end";
-
-/* A complete, valid draft body for slug. */
-static inline json_t *adder_body(const char *slug)
-{
-    json_t *body = parse("{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
-                         " \"tags\": [\"math\", \"sum\"],"
-                         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-                         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-                         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
-                         "   \"required\": [\"sum\"]},"
-                         " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2},"
-                         "   \"expected\": {\"sum\": 3}}]}");
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "code", json_string(adder_code));
-    return body;
 }
 
 static inline json_t *create(const account_caller *dev, json_t *body)

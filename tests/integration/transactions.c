@@ -29,7 +29,7 @@ static int64_t priced_tool(const account_caller *dev, const char *model, int64_t
     const char *slug = unique("txn", "");
     char ref[96];
     snprintf(ref, sizeof ref, "%s", slug);
-    json_t *body = adder_body(ref);
+    json_t *body = fixture_adder_draft(ref);
     json_t *pricing = json_pack("{s:s}", "model", model);
     if (price) {
         json_object_set_new(pricing, "price_cents", json_integer(price));

@@ -53,22 +53,26 @@ const char *fixture_slug(const char *tag)
     return out;
 }
 
+const char fixture_adder_code[] = "function handler(input)\n  return {sum = input.a + input.b}\nend\n";
+
 json_t *fixture_adder_draft(const char *slug)
 {
     json_error_t jerr;
-    json_t *body =
-        json_loads("{\"name\": \"Adder\", \"summary\": \"Adds\", \"category\": \"math\","
-                   " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-                   "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-                   " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-                   " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-                   " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-                   0, &jerr);
+    json_t *body = json_loads(
+        "{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
+        " \"tags\": [\"math\", \"sum\"],"
+        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
+        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
+        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
+        "   \"required\": [\"sum\"]},"
+        " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
+        0, &jerr);
     if (!body) {
         fprintf(stderr, "adder JSON: %s\n", jerr.text);
         exit(2);
     }
     json_object_set_new(body, "slug", json_string(slug));
+    json_object_set_new(body, "code", json_string(fixture_adder_code));
     return body;
 }
 

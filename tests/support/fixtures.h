@@ -42,7 +42,9 @@ typedef struct {
  * few may be held at once. */
 const char *fixture_slug(const char *tag);
 
-/* The draft of the adder ({a, b} integers -> {sum}) with one passing test, free, under slug. */
+/* The adder's code, and a complete valid draft of it under slug: {a, b} integers -> {sum}, tags
+ * [math, sum], one passing test, no pricing (free). */
+extern const char fixture_adder_code[];
 json_t *fixture_adder_draft(const char *slug);
 
 /* POST /tools with body (taken); the new tool's id into id (FIXTURE_ID_SIZE). */
