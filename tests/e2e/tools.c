@@ -13,17 +13,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
-        exit(2);
-    }
-    return v;
-}
-
 static void path_of(char *out, size_t size, const char *ref, const char *suffix)
 {
     snprintf(out, size, "/tools/%s%s", ref, suffix ? suffix : "");
@@ -257,7 +246,7 @@ static void test_draft_to_execution(void)
 
 static void expect_field(const http_user *dev, const char *json_fields, const char *field)
 {
-    json_t *body = parse(json_fields);
+    json_t *body = fixture_json(json_fields);
     if (!json_object_get(body, "slug"))
         json_object_set_new(body, "slug", json_string(fixture_slug("rule")));
     if (!json_object_get(body, "name"))
@@ -394,7 +383,7 @@ static void test_conflicts(void)
     CHECK_INT(publish(&dev, slug_copy, "2.0.0-rc.1"), 409);
 
     /* a failing test blocks publishing and is named */
-    json_t *patch = parse("{\"tests\": [{\"name\": \"wrong on purpose\", \"input\": {\"a\": 1, \"b\": 1},"
+    json_t *patch = fixture_json("{\"tests\": [{\"name\": \"wrong on purpose\", \"input\": {\"a\": 1, \"b\": 1},"
                           " \"expected\": {\"sum\": 3}}]}");
     res = tool_call("PATCH", slug_copy, NULL, &dev, patch);
     json_decref(patch);
@@ -424,7 +413,7 @@ static void test_ownership(void)
     CHECK_INT(create_tool(&dev, fixture_adder_draft(pub), NULL, 0), 0);
     CHECK_INT(publish(&dev, pub, "1.0.0"), 201);
 
-    json_t *patch = parse("{\"name\": \"Taken over\"}");
+    json_t *patch = fixture_json("{\"name\": \"Taken over\"}");
     const char *suffixes[] = {"/validate", "/test"};
     /* a draft is invisible to others: 404 everywhere */
     http_response *res = tool_call("PATCH", draft, NULL, &other, patch);
@@ -464,7 +453,7 @@ static void test_ownership(void)
     http_response_free(res);
 
     /* the owner edits; the published version keeps running the published code */
-    json_t *edit = parse("{\"code\": \"function handler(input) return {sum = 0} end\", \"name\": \"Adder Two\"}");
+    json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = 0} end\", \"name\": \"Adder Two\"}");
     res = tool_call("PATCH", pub, NULL, &dev, edit);
     json_decref(edit);
     CHECK_INT(res->status, 200);
@@ -499,7 +488,7 @@ static void test_paid_tool(void)
     snprintf(slug, sizeof slug, "%s", fixture_slug("paid"));
     json_t *body = fixture_adder_draft(slug);
     json_object_set_new(body, "pricing",
-                        parse("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));
+                        fixture_json("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));
     CHECK_INT(create_tool(&dev, body, NULL, 0), 0);
     CHECK_INT(publish(&dev, slug, "1.0.0"), 201);
     http_response *res = tool_call("GET", slug, NULL, NULL, NULL);

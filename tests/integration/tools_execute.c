@@ -29,7 +29,7 @@ static void test_execute_and_counters(void)
 
     json_decref(publish(&dev, slug, "1.0.0", &err));
     /* the draft moves on; 1.0.0 keeps running the published code */
-    json_t *edit = parse("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
+    json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
                          " \"tests\": [{\"name\": \"product\", \"input\": {\"a\": 2, \"b\": 3},"
                          " \"expected\": {\"sum\": 6}}]}");
     json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
@@ -99,7 +99,7 @@ static void test_execute_output_schema_and_paid(void)
 
     const char *paid = unique("paid", "");
     body = fixture_adder_draft(paid);
-    json_object_set_new(body, "pricing", parse("{\"model\": \"one_time\", \"price_cents\": 499, \"currency\": \"EUR\"}"));
+    json_object_set_new(body, "pricing", fixture_json("{\"model\": \"one_time\", \"price_cents\": 499, \"currency\": \"EUR\"}"));
     json_decref(create(&dev, body));
     json_decref(publish(&dev, paid, "1.0.0", &err));
     error_clear(&err);

@@ -57,17 +57,6 @@ static inline const char *str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static inline json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
-        exit(2);
-    }
-    return v;
-}
-
 /* A signed-in user, optionally with a developer profile; email_out gets the address. */
 static inline void new_user(account_caller *caller, int developer, char *email_out)
 {
@@ -122,7 +111,7 @@ static inline json_t *publish(const account_caller *dev, const char *ref, const 
 
 static inline json_t *execute(const account_caller *caller, const char *ref, const char *body_text, mkt_error *err)
 {
-    json_t *body = parse(body_text);
+    json_t *body = fixture_json(body_text);
     json_t *out = tool_library_execute(g_db, &g_cfg, caller, ref, body, err);
     json_decref(body);
     return out;

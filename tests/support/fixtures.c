@@ -17,6 +17,17 @@
 #include "tests/support/stack_env.h"
 #include "tests/support/tmpdir.h"
 
+json_t *fixture_json(const char *text)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+    if (!v) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
+        exit(2);
+    }
+    return v;
+}
+
 /* ---- accounts ----------------------------------------------------------------------------------- */
 
 void fixture_user(http_user *u)
@@ -57,20 +68,14 @@ const char fixture_adder_code[] = "function handler(input)\n  return {sum = inpu
 
 json_t *fixture_adder_draft(const char *slug)
 {
-    json_error_t jerr;
-    json_t *body = json_loads(
+    json_t *body = fixture_json(
         "{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
         " \"tags\": [\"math\", \"sum\"],"
         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
         "   \"required\": [\"sum\"]},"
-        " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    if (!body) {
-        fprintf(stderr, "adder JSON: %s\n", jerr.text);
-        exit(2);
-    }
+        " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}");
     json_object_set_new(body, "slug", json_string(slug));
     json_object_set_new(body, "code", json_string(fixture_adder_code));
     return body;

@@ -22,6 +22,9 @@
 #define FIXTURE_ID_SIZE 32
 #define FIXTURE_SLUG_SIZE 96
 
+/* JSON text written in a test, parsed (any value); exits 2 when the test's own JSON is malformed. */
+json_t *fixture_json(const char *text);
+
 /* ---- accounts ----------------------------------------------------------------------------------- */
 
 /* A freshly registered user with a unique email. */
