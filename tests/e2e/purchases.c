@@ -393,15 +393,13 @@ static void test_idempotency_concurrent(void)
 
 static void test_webhook_refusals(void)
 {
-    http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    char tool[32], id[32], evt[80];
-    fixture_adder_tool(&dev, "one_time", 250, 0, tool, NULL);
-    buy_pending(&buyer, tool, id);
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 250, 0) < 0)
+        return;
+    char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)250,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)250,
                                           "currency", "USD"));
     int64_t now = (int64_t)time(NULL);
 
@@ -432,7 +430,7 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 401);
     http_response_free(res);
     free(tampered);
-    CHECK_STR(txn_status(&buyer, id), "pending");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
     CHECK_INT(event_recorded(evt), 0);
 
     /* signed but malformed: bad JSON 400, missing fields 422, unknown type 422 */
@@ -451,21 +449,21 @@ static void test_webhook_refusals(void)
     res = provider_deliver(dup_keys, NULL, 0);
     CHECK_INT(res->status, 400);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "pending");
-    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(id))), 0);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 0);
 
     /* amount mismatch: 422, flagged, still pending, nothing posted; currency mismatch the same */
     char evt2[80];
     provider_event_id(evt2, sizeof evt2);
-    res = provider_payment_succeeded(evt2, id, 249, "USD");
+    res = provider_payment_succeeded(evt2, sale.txn, 249, "USD");
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(id))), 1);
-    res = provider_payment_succeeded(NULL, id, 250, "EUR");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 1);
+    res = provider_payment_succeeded(NULL, sale.txn, 250, "EUR");
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "pending");
-    CHECK_INT(postings_of(id, "purchase"), 0);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
+    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
     /* unknown transaction */
     res = provider_payment_succeeded(NULL, "999999999", 250, "USD");
     CHECK_INT(res->status, 422);
@@ -475,7 +473,7 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 422);
     http_response_free(res);
     /* refund of a pending transaction: 409, the provider retries later */
-    res = provider_payment_refunded(NULL, id, 250);
+    res = provider_payment_refunded(NULL, sale.txn, 250);
     CHECK_INT(res->status, 409);
     http_response_free(res);
 
@@ -484,45 +482,42 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 200);
     CHECK(json_is_false(json_object_get(res->json, "duplicate")));
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
     CHECK_INT(event_recorded(evt), 1);
-    int64_t downloads = fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool)));
+    int64_t downloads = fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool)));
     res = provider_deliver(body, NULL, 0);
     CHECK_INT(res->status, 200);
     CHECK(json_is_true(json_object_get(res->json, "duplicate")));
     http_response_free(res);
     /* a second success under another event id: 200, still one posting */
-    res = provider_payment_succeeded(NULL, id, 250, "USD");
+    res = provider_payment_succeeded(NULL, sale.txn, 250, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), downloads);
-    CHECK_INT(postings_of(id, "purchase"), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), downloads);
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
     /* a late failure does not undo a completed purchase */
-    res = provider_payment_failed(NULL, id, "card_declined");
+    res = provider_payment_failed(NULL, sale.txn, "card_declined");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
     free(body);
     FIXTURE_CHECK_MONEY();
 }
 
 static void test_payment_failed(void)
 {
-    http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    char tool[32], id[32];
-    fixture_adder_tool(&dev, "one_time", 300, 0, tool, NULL);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_failed(NULL, id, "card_declined");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 300, 0) < 0)
+        return;
+    http_response *res = provider_payment_failed(NULL, sale.txn, "card_declined");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "failed");
-    CHECK_INT(execute_status(&buyer, tool), 402);
-    res = get_txn(&buyer, id, "/receipt");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "failed");
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
+    res = get_txn(&sale.buyer, sale.txn, "/receipt");
     CHECK_INT(res->status, 409);
     http_response_free(res);
-    CHECK_INT(postings_of(id, "purchase"), 0);
+    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
     FIXTURE_CHECK_MONEY();
 }
 
@@ -543,15 +538,13 @@ static void *deliver_thread(void *p)
 static void test_parallel_deliveries(void)
 {
     enum { N = 200 };
-    http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    char tool[32], id[32], evt[80];
-    fixture_adder_tool(&dev, "one_time", 4999, 0, tool, NULL);
-    buy_pending(&buyer, tool, id);
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 4999, 0) < 0)
+        return;
+    char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)4999,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)4999,
                                           "currency", "USD"));
     static pthread_t threads[N];
     static delivery_arg args[N];
@@ -570,13 +563,13 @@ static void test_parallel_deliveries(void)
             fprintf(stderr, "  delivery %d answered %ld\n", i, args[i].status);
     }
     CHECK_INT(ok, N);
-    CHECK_STR(txn_status(&buyer, id), "completed");
-    CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), 1);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), 1);
     CHECK_INT(
-        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(id))),
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(sale.txn))),
         1);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool))), 1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool))), 1);
     free(body);
     FIXTURE_CHECK_MONEY();
 }
@@ -585,81 +578,76 @@ static void test_parallel_deliveries(void)
 
 static void test_refund(void)
 {
-    http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    char tool[32], id[32];
-    fixture_adder_tool(&dev, "one_time", 1234, 0, tool, NULL);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_succeeded(NULL, id, 1234, "USD");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 1234, 0) < 0)
+        return;
+    http_response *res = provider_payment_succeeded(NULL, sale.txn, 1234, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* a partial refund is not supported: 422 and flagged, nothing changes */
-    res = provider_payment_refunded(NULL, id, 1000);
+    res = provider_payment_refunded(NULL, sale.txn, 1000);
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
-    res = provider_payment_refunded(NULL, id, 1234);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    res = provider_payment_refunded(NULL, sale.txn, 1234);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "refunded");
-    CHECK_INT(execute_status(&buyer, tool), 402);
-    CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(postings_of(id, "refund"), 1);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "refunded");
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
+    CHECK_INT(postings_of(sale.txn, "refund"), 1);
     /* a second refund event changes nothing */
-    res = provider_payment_refunded(NULL, id, 1234);
+    res = provider_payment_refunded(NULL, sale.txn, 1234);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(postings_of(id, "refund"), 1);
+    CHECK_INT(postings_of(sale.txn, "refund"), 1);
     /* after a refund the tool can be bought again */
     char id2[32];
-    buy_pending(&buyer, tool, id2);
+    buy_pending(&sale.buyer, sale.tool, id2);
     res = provider_payment_succeeded(NULL, id2, 1234, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     FIXTURE_CHECK_MONEY();
 }
 
 static void test_subscription_extends(void)
 {
-    http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    char tool[32], id[32], id2[32];
-    fixture_adder_tool(&dev, "subscription", 300, 30, tool, NULL);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_succeeded(NULL, id, 300, "USD");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "subscription", 300, 30) < 0)
+        return;
+    char id2[32];
+    http_response *res = provider_payment_succeeded(NULL, sale.txn, 300, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* access ends about 30 days from now */
     int64_t days = fixture_sql_int(
-        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(tool)));
+        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
     /* a renewal adds to what is left: about 60 days */
-    buy_pending(&buyer, tool, id2);
+    buy_pending(&sale.buyer, sale.tool, id2);
     res = provider_payment_succeeded(NULL, id2, 300, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
     days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
-                           db_int(atoll(tool)));
+                           db_int(atoll(sale.tool)));
     CHECK(days >= 60 * 24 - 1 && days <= 60 * 24);
     /* refunding the renewal takes its 30 days back, access stays */
     res = provider_payment_refunded(NULL, id2, 300);
     CHECK_INT(res->status, 200);
     http_response_free(res);
     days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
-                           db_int(atoll(tool)));
+                           db_int(atoll(sale.tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* an expired subscription answers 402 again */
     mkt_error err = MKT_ERROR_INIT;
     db_exec(fixture_db(), "UPDATE tool_access SET access_until = NOW(6) - INTERVAL 1 SECOND WHERE tool_id = ?",
-            DB_PARAMS(db_int(atoll(tool))), NULL, &err);
+            DB_PARAMS(db_int(atoll(sale.tool))), NULL, &err);
     error_clear(&err);
-    CHECK_INT(execute_status(&buyer, tool), 402);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
     FIXTURE_CHECK_MONEY();
 }
 

@@ -192,13 +192,24 @@ int fixture_buy(const http_user *buyer, const char *tool_id, int64_t price_cents
     return rc;
 }
 
-int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents)
+int fixture_sell_pending(fixture_sale *sale, const char *shop, const char *model, int64_t price_cents,
+                         int64_t period_days)
 {
     memset(sale, 0, sizeof *sale);
     sale->seller.developer_id = fixture_developer(&sale->seller.user, shop);
     fixture_user(&sale->buyer);
-    fixture_adder_tool(&sale->seller.user, "one_time", price_cents, 0, sale->tool, sale->slug);
-    return fixture_buy(&sale->buyer, sale->tool, price_cents, sale->txn);
+    fixture_adder_tool(&sale->seller.user, model, price_cents, period_days, sale->tool, sale->slug);
+    return fixture_checkout_pending(&sale->buyer, sale->tool, sale->txn);
+}
+
+int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents)
+{
+    if (fixture_sell_pending(sale, shop, "one_time", price_cents, 0) < 0)
+        return -1;
+    http_response *res = provider_payment_succeeded(NULL, sale->txn, price_cents, "USD");
+    int rc = fixture_expect(res, 200, "payment.succeeded");
+    http_response_free(res);
+    return rc;
 }
 
 http_response *fixture_post_payout(const http_user *dev, int64_t amount_cents, const char *currency)

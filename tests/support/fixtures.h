@@ -91,6 +91,12 @@ typedef struct {
 } fixture_sale;
 int fixture_sell(fixture_sale *sale, const char *shop, int64_t price_cents);
 
+/* The same up to a pending checkout (no webhook yet): the model's tool ("one_time" or "subscription"
+ * with period_days) and the pending transaction in sale->txn. -1 (failure counted) when the checkout
+ * was refused. */
+int fixture_sell_pending(fixture_sale *sale, const char *shop, const char *model, int64_t price_cents,
+                         int64_t period_days);
+
 /* POST /developers/me/payouts {amount_cents, currency} as dev. */
 http_response *fixture_post_payout(const http_user *dev, int64_t amount_cents, const char *currency);
 
