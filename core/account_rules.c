@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/text.h"
+
 /* ---- UTF-8 text ----------------------------------------------------------------------------- */
 
 /* Jansson hands over valid UTF-8 only; the bounds check is for safety. */
@@ -170,9 +172,8 @@ const char *account_rules_website_problem(const char *s, size_t len)
 {
     if (len > ACCOUNT_RULES_WEBSITE_MAX)
         return "must be at most 2048 characters";
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return "must not contain spaces, control or non-ASCII characters (percent-encode them)";
+    if (!text_printable_ascii(s, len, TEXT_SPACE_REFUSED))
+        return "must not contain spaces, control or non-ASCII characters (percent-encode them)";
     size_t scheme = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
     if (!scheme)
         return "must start with https:// or http://";

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/codec.h"
+
 #define AUTH_SALT_LEN 16
 #define AUTH_KEY_LEN 32
 #define AUTH_SALT_MAX 64
@@ -20,61 +22,6 @@
 #define AUTH_P_MAX 16
 #define AUTH_MEM_MAX (UINT64_C(1) << 30)
 #define AUTH_MEM_SLACK (UINT64_C(1) << 20)
-
-static const char auth_b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char auth_b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Unpadded base64 in the given alphabet; out needs ceil(4n/3) + 1 bytes. */
-static void auth_b64_encode(const unsigned char *in, size_t n, const char *alphabet, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        size_t chars = n - i >= 3 ? 4 : n - i + 1;
-        for (size_t k = 0; k < chars; k++)
-            out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
-    }
-    out[o] = '\0';
-}
-
-static int auth_b64_value(char c, const char *alphabet)
-{
-    const char *hit = c ? strchr(alphabet, c) : NULL;
-    return hit ? (int)(hit - alphabet) : -1;
-}
-
-/* Strict unpadded decode: rejects foreign characters, impossible lengths and non-zero leftover
- * bits, so each byte string has exactly one accepted text form. Returns the byte count or -1. */
-static long auth_b64_decode(const char *in, size_t len, const char *alphabet, unsigned char *out, size_t cap)
-{
-    if (len % 4 == 1)
-        return -1;
-    size_t n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
-    if (n > cap)
-        return -1;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = auth_b64_value(in[i], alphabet);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0)
-        return -1;
-    return (long)o;
-}
 
 /* What EVP_PBE_scrypt allocates (B: 128·r·p, V and X: 128·r·(N+2)), plus slack for its own use;
  * maxmem is set from this so OpenSSL's 32 MiB default never refuses a valid configuration. */
@@ -125,8 +72,8 @@ char *auth_password_hash(const char *password, size_t password_len, auth_scrypt_
         return NULL;
     }
     char salt_text[AUTH_SALT_LEN * 2], key_text[AUTH_KEY_LEN * 2];
-    auth_b64_encode(salt, sizeof salt, auth_b64_std, salt_text);
-    auth_b64_encode(key, sizeof key, auth_b64_std, key_text);
+    codec_base64_encode(CODEC_BASE64_NOPAD, salt, sizeof salt, salt_text);
+    codec_base64_encode(CODEC_BASE64_NOPAD, key, sizeof key, key_text);
     OPENSSL_cleanse(key, sizeof key);
     char *out = NULL;
     if (asprintf(&out, "$scrypt$ln=%d,r=%u,p=%u$%s$%s", auth_scrypt_ln(params.n), (unsigned)params.r,
@@ -183,12 +130,12 @@ static int auth_parse_stored(const char *stored, auth_stored *out)
     const char *dollar = strchr(s, '$');
     if (!dollar)
         return -1;
-    long salt_len = auth_b64_decode(s, (size_t)(dollar - s), auth_b64_std, out->salt, sizeof out->salt);
+    long salt_len = codec_base64_decode(CODEC_BASE64_NOPAD, s, (size_t)(dollar - s), out->salt, sizeof out->salt);
     if (salt_len < AUTH_SALT_LEN)
         return -1;
     out->salt_len = (size_t)salt_len;
     const char *key_text = dollar + 1;
-    if (auth_b64_decode(key_text, strlen(key_text), auth_b64_std, out->key, sizeof out->key) != AUTH_KEY_LEN)
+    if (codec_base64_decode(CODEC_BASE64_NOPAD, key_text, strlen(key_text), out->key, sizeof out->key) != AUTH_KEY_LEN)
         return -1;
     return 0;
 }
@@ -212,7 +159,7 @@ int auth_token_new(char text[AUTH_TOKEN_TEXT_LEN + 1], unsigned char hash[AUTH_T
     _Static_assert(AUTH_TOKEN_TEXT_LEN == 43, "token text is base64url of 32 bytes");
     if (RAND_bytes(raw, sizeof raw) != 1)
         return error_set(err, ERROR_INTERNAL, "RAND_bytes failed");
-    auth_b64_encode(raw, sizeof raw, auth_b64_url, text);
+    codec_base64_encode(CODEC_BASE64URL, raw, sizeof raw, text);
     OPENSSL_cleanse(raw, sizeof raw);
     auth_token_hash(text, AUTH_TOKEN_TEXT_LEN, hash);
     return 0;
@@ -228,5 +175,5 @@ int auth_token_well_formed(const char *text)
     if (!text || strlen(text) != AUTH_TOKEN_TEXT_LEN)
         return 0;
     unsigned char raw[32];
-    return auth_b64_decode(text, AUTH_TOKEN_TEXT_LEN, auth_b64_url, raw, sizeof raw) == (long)sizeof raw;
+    return codec_base64_decode(CODEC_BASE64URL, text, AUTH_TOKEN_TEXT_LEN, raw, sizeof raw) == (long)sizeof raw;
 }

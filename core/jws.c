@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "core/codec.h"
+
 #define JWS_SIG_LEN 64
 #define JWS_RAW_KEY_LEN 32
 /* A key file is a few hundred bytes; refusing big files keeps a wrong path from being slurped. */
@@ -33,53 +35,11 @@ struct jws_keyring {
 
 /* ---- base64url ---------------------------------------------------------------------------------- */
 
-static int jws_b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-long jws_base64url_decode(const char *in, size_t len, unsigned char *out)
-{
-    if (len % 4 == 1)
-        return -1;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = jws_b64_value((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Leftover bits must be zero: otherwise two encodings would give the same bytes, and a changed
-     * last character of a signature could still verify. */
-    if (acc != 0)
-        return -1;
-    out[o] = '\0';
-    return (long)o;
-}
-
 static char *jws_b64_encode(const unsigned char *in, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    char *out = malloc(codec_base64_encoded_len(CODEC_BASE64URL, len) + 1);
     if (out)
-        keystore_base64url(in, len, out);
+        codec_base64_encode(CODEC_BASE64URL, in, len, out);
     return out;
 }
 
@@ -168,7 +128,7 @@ static int jws_key_read(const char *dir, const char *name, int private_part, jws
     if (!keystore_read_created(dir, name, k->created))
         k->created[0] = '\0';
     keystore_thumbprint(raw, k->kid);
-    keystore_base64url(raw, raw_len, k->x);
+    codec_base64_encode(CODEC_BASE64URL, raw, raw_len, k->x);
     return 0;
 }
 
@@ -372,7 +332,7 @@ char *jws_sign(const jws_keyring *kr, const json_t *claims, mkt_error *err)
         goto done;
     }
     token[input_len] = '.';
-    keystore_base64url(sig, sig_len, token + input_len + 1);
+    codec_base64_encode(CODEC_BASE64URL, sig, sig_len, token + input_len + 1);
 done:
     EVP_MD_CTX_free(ctx);
     free(h64);
@@ -387,12 +347,13 @@ done:
  * otherwise disagree on what was signed). */
 static json_t *jws_segment_json(const char *seg, size_t len, const char *what, mkt_error *err)
 {
-    unsigned char *raw = malloc(len * 3 / 4 + 1);
+    size_t cap = len * 3 / 4;
+    unsigned char *raw = malloc(cap + 1);
     if (!raw) {
         error_set(err, ERROR_INTERNAL, "out of memory");
         return NULL;
     }
-    long n = jws_base64url_decode(seg, len, raw);
+    long n = codec_base64_decode(CODEC_BASE64URL, seg, len, raw, cap);
     if (n < 0) {
         free(raw);
         error_set(err, ERROR_UNAUTHORIZED, "%s is not valid base64url", what);
@@ -467,9 +428,8 @@ json_t *jws_verify(const jws_keyring *kr, const char *token, mkt_error *err)
     if (!k)
         return NULL;
 
-    unsigned char sig[JWS_SIG_LEN + 1 + 3]; /* room to notice a signature that is too long */
-    if (s_len > 4 * ((JWS_SIG_LEN + 2) / 3) ||
-        jws_base64url_decode(dot2 + 1, s_len, sig) != JWS_SIG_LEN) {
+    unsigned char sig[JWS_SIG_LEN];
+    if (codec_base64_decode(CODEC_BASE64URL, dot2 + 1, s_len, sig, sizeof sig) != JWS_SIG_LEN) {
         error_set(err, ERROR_UNAUTHORIZED, "malformed signature");
         return NULL;
     }

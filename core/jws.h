@@ -69,9 +69,4 @@ int jws_check_audience(const json_t *claims, const char *audience, mkt_error *er
 /* iss must be exactly issuer; otherwise ERROR_UNAUTHORIZED. */
 int jws_check_issuer(const json_t *claims, const char *issuer, mkt_error *err);
 
-/* Strict base64url without padding: only [A-Za-z0-9_-], length % 4 != 1 and zero unused bits, so
- * every byte string has exactly one encoding (a changed character always changes the bytes).
- * out must hold len * 3 / 4 + 1 bytes. Returns the decoded length, or -1. */
-long jws_base64url_decode(const char *in, size_t len, unsigned char *out);
-
 #endif

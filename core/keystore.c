@@ -12,37 +12,18 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-size_t keystore_base64url(const unsigned char *in, size_t len, char *out)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = alphabet[(v >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = alphabet[v & 63];
-    }
-    out[o] = '\0';
-    return o;
-}
+#include "core/codec.h"
 
 void keystore_thumbprint(const unsigned char public_key[32], char kid[KEYSTORE_KID_LEN + 1])
 {
     char x[48];
-    keystore_base64url(public_key, 32, x);
+    codec_base64_encode(CODEC_BASE64URL, public_key, 32, x);
     /* Members in lexicographic order, no whitespace, as RFC 7638 requires. */
     char canonical[128];
     int n = snprintf(canonical, sizeof canonical, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)canonical, (size_t)n, digest);
-    keystore_base64url(digest, sizeof digest, kid);
+    codec_base64_encode(CODEC_BASE64URL, digest, sizeof digest, kid);
 }
 
 static int keystore_write_pem(const char *path, EVP_PKEY *key, int private_part, mkt_error *err)

@@ -37,7 +37,4 @@ int keystore_read_created(const char *dir, const char *name, char out[KEYSTORE_C
 /* RFC 7638 thumbprint of a raw 32-byte Ed25519 public key, base64url without padding. */
 void keystore_thumbprint(const unsigned char public_key[32], char kid[KEYSTORE_KID_LEN + 1]);
 
-/* base64url without padding; out must hold 4 * ((len + 2) / 3) + 1 bytes. Returns the length written. */
-size_t keystore_base64url(const unsigned char *in, size_t len, char *out);
-
 #endif

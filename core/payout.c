@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/money.h"
 #include "core/money_log.h"
+#include "core/paging.h"
 
 #define PAYOUT_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
 #define PAYOUT_COLUMNS                                                                                          \
@@ -215,20 +216,17 @@ json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t 
         error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
         return NULL;
     }
-    if (page < 1 || per_page < 1 || per_page > 1000 || page > INT64_C(1000000000)) {
-        error_set(err, ERROR_BAD_REQUEST, "page or per_page out of range");
+    if (paging_check(page, per_page, err) < 0)
         return NULL;
-    }
     db_rows count = {0}, rows = {0};
     if (db_query(db, "SELECT COUNT(*) FROM payouts WHERE developer_id = ?", DB_PARAMS(db_int(caller->developer_id)),
                  &count, err) < 0)
         return NULL;
     int64_t total = db_rows_int(&count, 0, 0);
     db_rows_free(&count);
-    if (db_query(db,
-                 "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE developer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                 DB_PARAMS(db_int(caller->developer_id), db_int(per_page), db_int((page - 1) * per_page)), &rows,
-                 err) < 0)
+    if (db_query(db, "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE developer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                 DB_PARAMS(db_int(caller->developer_id), db_int(per_page), db_int(paging_offset(page, per_page))),
+                 &rows, err) < 0)
         return NULL;
     json_t *list = json_array();
     for (size_t r = 0; list && r < rows.row_count; r++)
@@ -237,12 +235,7 @@ json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t 
             list = NULL;
         }
     db_rows_free(&rows);
-    json_t *out = list ? json_pack("{s:o, s:I, s:I, s:I}", "payouts", list, "total", (json_int_t)total, "page",
-                                   (json_int_t)page, "per_page", (json_int_t)per_page)
-                       : NULL;
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return paging_list(list, total, page, per_page, err);
 }
 
 /* ---- POST /payouts/redeem ------------------------------------------------------------------- */

@@ -49,7 +49,7 @@
 json_t *payout_request(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
                        const json_t *body, mkt_error *err);
 
-/* GET /developers/me/payouts -> {payouts[], total, page, per_page}, newest first. */
+/* GET /developers/me/payouts -> {items[], total, page, per_page} (core/paging.h), newest first. */
 json_t *payout_list(db *db, const account_caller *caller, int64_t page, int64_t per_page, mkt_error *err);
 
 /* POST /payouts/redeem {token} -> {payout} now processing.

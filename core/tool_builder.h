@@ -44,7 +44,8 @@ json_t *tool_builder_test(db *db, const config *cfg, const account_caller *calle
 json_t *tool_builder_publish(db *db, const config *cfg, const account_caller *caller, const char *ref,
                              const json_t *body, mkt_error *err);
 
-/* GET /tools/{tool}/versions -> {versions[], total, page, per_page}, newest first by semver precedence. */
+/* GET /tools/{tool}/versions -> {items[], total, page, per_page} (core/paging.h), newest first by
+ * semver precedence. */
 json_t *tool_builder_versions(db *db, const account_caller *caller, const char *ref, int64_t page,
                               int64_t per_page, mkt_error *err);
 

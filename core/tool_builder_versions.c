@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/paging.h"
 #include "core/semver.h"
 #include "core/tool_check.h"
 #include "core/tool_fields.h"
@@ -268,18 +269,17 @@ static json_t *tool_builder_versions_page(const db_rows *rows, int64_t page, int
             memset(&sorted[i].v, 0, sizeof sorted[i].v); /* sorts as 0.0.0; cannot happen for stored rows */
     }
     qsort(sorted, n, sizeof *sorted, tool_builder_newest_first);
-    size_t first = (size_t)((page - 1) * per_page);
+    size_t first = (size_t)paging_offset(page, per_page);
     for (size_t i = first; i < n && i < first + (size_t)per_page; i++)
         if (json_array_append_new(items, tool_builder_version_json(rows, sorted[i].row)) < 0)
             goto done;
-    out = json_pack("{s:O, s:I, s:I, s:I}", "versions", items, "total", (json_int_t)n, "page", (json_int_t)page,
-                    "per_page", (json_int_t)per_page);
+    out = paging_list(json_incref(items), (int64_t)n, page, per_page, err);
 done:
     for (size_t i = 0; sorted && i < n; i++)
         semver_free(&sorted[i].v);
     free(sorted);
     json_decref(items);
-    if (!out)
+    if (!out && !error_is_set(err))
         error_set(err, ERROR_INTERNAL, "out of memory");
     return out;
 }
@@ -287,6 +287,8 @@ done:
 json_t *tool_builder_versions(db *db, const account_caller *caller, const char *ref, int64_t page,
                               int64_t per_page, mkt_error *err)
 {
+    if (paging_check(page, per_page, err) < 0)
+        return NULL;
     tool_record t;
     if (tool_record_find(db, ref, caller, &t, err) < 0)
         return NULL;

@@ -17,6 +17,7 @@
 #include "core/payout.h"
 #include "core/tool_access.h"
 #include "core/tool_usage.h"
+#include "core/text.h"
 #include "core/transaction_internal.h"
 #include "core/transaction_manager.h"
 #include "core/webhook.h"
@@ -137,15 +138,11 @@ static int transaction_json_id(const json_t *v, int64_t *out)
     return json_is_string(v) ? transaction_parse_id_text(json_string_value(v), out) : -1;
 }
 
-static int transaction_printable(const char *s, size_t max)
+/* An event id is stored and compared as a token: 1..255 printable ASCII characters, no space. */
+static int transaction_event_id_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return 0;
-    return 1;
+    return n > 0 && n <= 255 && text_printable_ascii(s, n, TEXT_SPACE_REFUSED);
 }
 
 static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_error *err)
@@ -154,7 +151,7 @@ static int transaction_event_read(const json_t *ev, transaction_event *out, mkt_
         return error_set(err, ERROR_BAD_REQUEST, "the event must be a JSON object {id, type, created, data}");
     const json_t *id = json_object_get(ev, "id"), *type = json_object_get(ev, "type");
     const json_t *created = json_object_get(ev, "created"), *data = json_object_get(ev, "data");
-    if (!json_is_string(id) || !transaction_printable(json_string_value(id), 255))
+    if (!json_is_string(id) || !transaction_event_id_valid(json_string_value(id)))
         error_add_field(err, "id", "must be 1 to 255 printable ASCII characters");
     if (!json_is_string(type))
         error_add_field(err, "type", "must be a string");

@@ -19,6 +19,8 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "core/paging.h"
+#include "core/text.h"
 #include "core/tool_access.h"
 #include "core/tool_record.h"
 #include "core/transaction_internal.h"
@@ -28,12 +30,7 @@ int transaction_idem_key_valid(const char *key)
     if (!key)
         return 0;
     size_t n = strlen(key);
-    if (n == 0 || n > TRANSACTION_IDEM_KEY_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (key[i] < 0x20 || key[i] > 0x7e)
-            return 0;
-    return 1;
+    return n > 0 && n <= TRANSACTION_IDEM_KEY_MAX && text_printable_ascii(key, n, TEXT_SPACE_ALLOWED);
 }
 
 /* ---- the transactions table (this file owns it) ---------------------------------------------- */
@@ -512,6 +509,8 @@ json_t *transaction_receipt(db *db, const account_caller *caller, const char *id
 json_t *transaction_list(db *db, const account_caller *caller, const char *as, int64_t page, int64_t per_page,
                          mkt_error *err)
 {
+    if (paging_check(page, per_page, err) < 0)
+        return NULL;
     int seller;
     if (!as || strcmp(as, "buyer") == 0) {
         seller = 0;
@@ -538,7 +537,7 @@ json_t *transaction_list(db *db, const account_caller *caller, const char *as, i
     if (db_query(db,
                  seller ? TRANSACTION_COLUMNS " WHERE x.developer_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?"
                         : TRANSACTION_COLUMNS " WHERE x.buyer_user_id = ? ORDER BY x.id DESC LIMIT ? OFFSET ?",
-                 DB_PARAMS(db_int(who), db_int(per_page), db_int((page - 1) * per_page)), &rows, err) < 0)
+                 DB_PARAMS(db_int(who), db_int(per_page), db_int(paging_offset(page, per_page))), &rows, err) < 0)
         return NULL;
     json_t *items = json_array();
     for (size_t i = 0; items && i < rows.row_count; i++) {
@@ -548,12 +547,7 @@ json_t *transaction_list(db *db, const account_caller *caller, const char *as, i
         }
     }
     db_rows_free(&rows);
-    json_t *out = items ? json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total, "page",
-                                    (json_int_t)page, "per_page", (json_int_t)per_page)
-                        : NULL;
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return paging_list(items, total, page, per_page, err);
 }
 
 int transaction_check_postings(db *db, mkt_error *err)

@@ -65,7 +65,7 @@ int transaction_webhook(db *db, const config *cfg, const jws_keyring *keys, cons
 json_t *transaction_get(db *db, const account_caller *caller, const char *id, mkt_error *err);
 /* GET /transactions/{id}/receipt → {receipt}; 409 when the transaction has no receipt (not completed). */
 json_t *transaction_receipt(db *db, const account_caller *caller, const char *id, mkt_error *err);
-/* GET /transactions?as=buyer|seller → {items, total, page, per_page}, newest first. as NULL = buyer;
+/* GET /transactions?as=buyer|seller → {items, total, page, per_page} (core/paging.h), newest first. as NULL = buyer;
  * seller needs a developer profile (403). */
 json_t *transaction_list(db *db, const account_caller *caller, const char *as, int64_t page, int64_t per_page,
                          mkt_error *err);

@@ -8,16 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-static int webhook_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/codec.h"
 
 int webhook_parse_header(const char *header, webhook_signature *out, mkt_error *err)
 {
@@ -57,12 +48,8 @@ int webhook_parse_header(const char *header, webhook_signature *out, mkt_error *
             if (value_len != 64)
                 return error_set(err, ERROR_UNAUTHORIZED, "malformed v1 signature");
             if (out->count < WEBHOOK_MAX_SIGNATURES) {
-                for (size_t i = 0; i < 32; i++) {
-                    int hi = webhook_hex_value(value[2 * i]), lo = webhook_hex_value(value[2 * i + 1]);
-                    if (hi < 0 || lo < 0)
-                        return error_set(err, ERROR_UNAUTHORIZED, "malformed v1 signature");
-                    out->v1[out->count][i] = (unsigned char)(hi << 4 | lo);
-                }
+                if (codec_hex_decode(value, value_len, out->v1[out->count], sizeof out->v1[0]) != 32)
+                    return error_set(err, ERROR_UNAUTHORIZED, "malformed v1 signature");
                 out->count++;
             }
         } /* other schemes are ignored: a provider may add them */
@@ -137,7 +124,6 @@ int webhook_sign(const char *secret, int64_t t, const char *body, size_t len, ch
     if (!secret || webhook_mac(secret, strlen(secret), t, body, len, mac) < 0)
         return -1;
     int n = snprintf(out, WEBHOOK_SIGN_MAX, "t=%" PRId64 ",v1=", t);
-    for (size_t i = 0; i < 32; i++)
-        snprintf(out + n + 2 * i, 3, "%02x", mac[i]);
+    codec_hex_encode(mac, sizeof mac, out + n);
     return 0;
 }

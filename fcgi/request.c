@@ -10,6 +10,9 @@
 
 #include <openssl/rand.h>
 
+#include "core/codec.h"
+#include "core/paging.h"
+
 const char *request_header(const request *req, const char *cgi_name)
 {
     if (!req->fcgi)
@@ -29,8 +32,7 @@ static void request_assign_id(request *req)
     unsigned char raw[16];
     if (RAND_bytes(raw, sizeof raw) != 1)
         memset(raw, 0, sizeof raw);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(req->request_id_buf + 2 * i, 3, "%02x", raw[i]);
+    codec_hex_encode(raw, sizeof raw, req->request_id_buf);
     req->request_id = req->request_id_buf;
 }
 
@@ -126,17 +128,6 @@ const char *request_param_value(const request *req, const char *name)
     return NULL;
 }
 
-static int request_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *request_percent_decode(const char *src, size_t len, int plus_is_space)
 {
     char *out = malloc(len + 1);
@@ -146,13 +137,12 @@ char *request_percent_decode(const char *src, size_t len, int plus_is_space)
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%') {
-            int hi = i + 2 < len ? request_hex_value(src[i + 1]) : -1;
-            int lo = i + 2 < len ? request_hex_value(src[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
+            unsigned char byte;
+            if (i + 2 >= len || codec_hex_decode(src + i + 1, 2, &byte, 1) != 1) {
                 free(out);
                 return NULL;
             }
-            c = (char)(hi * 16 + lo);
+            c = (char)byte;
             i += 2;
         } else if (c == '+' && plus_is_space) {
             c = ' ';
@@ -212,6 +202,13 @@ int request_query_int(const request *req, const char *name, int64_t def, int64_t
     }
     *out = v;
     return 0;
+}
+
+int request_paging(const request *req, int64_t *page, int64_t *per_page, mkt_error *err)
+{
+    if (request_query_int(req, "page", 1, PAGING_PAGE_MAX, page, err) < 0)
+        return -1;
+    return request_query_int(req, "per_page", PAGING_PER_PAGE_DEFAULT, PAGING_PER_PAGE_MAX, per_page, err);
 }
 
 int request_json_depth(const json_t *value, int limit)

@@ -69,6 +69,10 @@ char *request_query(const request *req, const char *name, mkt_error *err);
  * junk, out of range) is a 400 naming the parameter. */
 int request_query_int(const request *req, const char *name, int64_t def, int64_t max, int64_t *out, mkt_error *err);
 
+/* ?page= and ?per_page= of a paged list, by the one rule in core/paging.h (page from 1, per_page
+ * default 20, at most 100); a 400 naming the parameter otherwise. */
+int request_paging(const request *req, int64_t *page, int64_t *per_page, mkt_error *err);
+
 /* Parses the body as a JSON object/array: 415 unless Content-Type is application/json, 400 for
  * malformed JSON, invalid UTF-8, duplicate keys or nesting deeper than REQUEST_MAX_JSON_DEPTH. An
  * empty body parses as an empty object. */

@@ -8,10 +8,6 @@
 #include "core/payout.h"
 #include "fcgi/routes/routes.h"
 
-#define PAYOUTS_PER_PAGE_DEFAULT 20
-#define PAYOUTS_PER_PAGE_MAX 100
-#define PAYOUTS_PAGE_MAX 1000000
-
 static int payouts_earnings(request *req, response *res, mkt_error *err)
 {
     return routes_reply(res, 200, earnings_get(req->db, &req->caller, err));
@@ -30,8 +26,7 @@ static int payouts_create(request *req, response *res, mkt_error *err)
 static int payouts_list(request *req, response *res, mkt_error *err)
 {
     int64_t page, per_page;
-    if (request_query_int(req, "page", 1, PAYOUTS_PAGE_MAX, &page, err) < 0 ||
-        request_query_int(req, "per_page", PAYOUTS_PER_PAGE_DEFAULT, PAYOUTS_PER_PAGE_MAX, &per_page, err) < 0)
+    if (request_paging(req, &page, &per_page, err) < 0)
         return -1;
     return routes_reply(res, 200, payout_list(req->db, &req->caller, page, per_page, err));
 }

@@ -8,10 +8,6 @@
 #include "core/tool_library.h"
 #include "fcgi/routes/routes.h"
 
-#define TOOLS_PER_PAGE_DEFAULT 20
-#define TOOLS_PER_PAGE_MAX 100
-#define TOOLS_PAGE_MAX 1000000
-
 static const account_caller *tools_caller(const request *req)
 {
     return req->authenticated ? &req->caller : NULL;
@@ -68,8 +64,7 @@ static int tools_publish(request *req, response *res, mkt_error *err)
 static int tools_versions(request *req, response *res, mkt_error *err)
 {
     int64_t page, per_page;
-    if (request_query_int(req, "page", 1, TOOLS_PAGE_MAX, &page, err) < 0 ||
-        request_query_int(req, "per_page", TOOLS_PER_PAGE_DEFAULT, TOOLS_PER_PAGE_MAX, &per_page, err) < 0)
+    if (request_paging(req, &page, &per_page, err) < 0)
         return -1;
     return routes_reply(res, 200,
                         tool_builder_versions(req->db, tools_caller(req), tools_ref(req), page, per_page, err));

@@ -9,10 +9,6 @@
 #include "core/transaction_manager.h"
 #include "fcgi/routes/routes.h"
 
-#define TRANSACTIONS_PER_PAGE_DEFAULT 20
-#define TRANSACTIONS_PER_PAGE_MAX 100
-#define TRANSACTIONS_PAGE_MAX 1000000
-
 /* A checkout creates a transaction, and its replay is that creation again: 201 both times. */
 static int transactions_create(request *req, response *res, mkt_error *err)
 {
@@ -37,9 +33,7 @@ static int transactions_receipt(request *req, response *res, mkt_error *err)
 static int transactions_list(request *req, response *res, mkt_error *err)
 {
     int64_t page, per_page;
-    if (request_query_int(req, "page", 1, TRANSACTIONS_PAGE_MAX, &page, err) < 0 ||
-        request_query_int(req, "per_page", TRANSACTIONS_PER_PAGE_DEFAULT, TRANSACTIONS_PER_PAGE_MAX, &per_page,
-                               err) < 0)
+    if (request_paging(req, &page, &per_page, err) < 0)
         return -1;
     char *as = request_query(req, "as", err);
     if (!as && error_is_set(err))

@@ -38,6 +38,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "sql/db.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
@@ -46,7 +47,7 @@ static int clients = 16;
 static double duration = 10;
 static int64_t price = 5000;
 static int64_t payout_amount = 100;
-static char tool_id[32];
+static char tool_id[FIXTURE_ID_SIZE];
 static http_user developer;
 static http_user *buyers;
 static config cfg;
@@ -144,54 +145,10 @@ static phase_result run_phase(const char *name, void *(*fn)(void *), client *cs,
 
 /* ---- setup through the API --------------------------------------------------------------------- */
 
-static void must(http_response *res, long status, const char *what)
-{
-    if (res->status != status) {
-        http_dump(what, res);
-        exit(1);
-    }
-}
-
 static void setup(void)
 {
-    if (http_register_user(&developer) < 0)
-        exit(1);
-    json_t *body = json_pack("{s:s}", "display_name", "Bench Seller");
-    http_response *res = http_post_json("/developers", developer.token, body);
-    json_decref(body);
-    must(res, 201, "POST /developers");
-    http_response_free(res);
-
-    char slug[80];
-    snprintf(slug, sizeof slug, "bench-money-%d-%ld", (int)getpid(), (long)time(NULL) % 1000000);
-    json_error_t jerr;
-    body = json_loads(
-        "{\"name\": \"Bench adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    if (!body) {
-        fprintf(stderr, "money_load: %s\n", jerr.text);
-        exit(1);
-    }
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing", json_pack("{s:s, s:I, s:s, s:i}", "model", "subscription", "price_cents",
-                                                   (json_int_t)price, "currency", "USD", "period_days", 30));
-    res = http_post_json("/tools", developer.token, body);
-    json_decref(body);
-    must(res, 201, "POST /tools");
-    snprintf(tool_id, sizeof tool_id, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", tool_id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, developer.token, body);
-    json_decref(body);
-    must(res, 201, "publish");
-    http_response_free(res);
+    fixture_developer(&developer, "Bench Seller");
+    fixture_adder_tool(&developer, "subscription", price, 30, tool_id, NULL);
 
     buyers = calloc((size_t)clients, sizeof *buyers);
     for (int i = 0; i < clients; i++)

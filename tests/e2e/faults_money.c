@@ -29,6 +29,7 @@
 #include "core/transaction_manager.h"
 #include "sql/db.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/procs.h"
 #include "tests/support/provider.h"
@@ -42,8 +43,6 @@
 #define MAX_PAYOUTS 512
 
 static pid_t g_master;
-static config g_cfg;
-static db *g_db;
 
 /* ---- processes (as tests/e2e/faults_workers.c) ------------------------------------------------- */
 
@@ -66,105 +65,13 @@ static int wait_workers(size_t count, double timeout, size_t *out_n)
 static void query(const char *sql, const db_value *params, size_t n, db_rows *rows)
 {
     mkt_error err = MKT_ERROR_INIT;
-    if (db_query(g_db, sql, params, n, rows, &err) < 0) {
+    if (db_query(fixture_db(), sql, params, n, rows, &err) < 0) {
         fprintf(stderr, "query failed: %s: %s\n", sql, err.message ? err.message : "?");
         exit(2);
     }
 }
 
-static void check_invariants_at(int line)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_check_invariants(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: ledger invariants broken: %s\n", line, err.message ? err.message : "?");
-        check_failures++;
-    }
-    error_clear(&err);
-    if (transaction_check_postings(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: transaction postings broken: %s\n", line, err.message ? err.message : "?");
-        check_failures++;
-    }
-    error_clear(&err);
-    if (payout_check_invariants(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: payout invariants broken: %s\n", line, err.message ? err.message : "?");
-        check_failures++;
-    }
-    error_clear(&err);
-}
-#define CHECK_INVARIANTS() check_invariants_at(__LINE__)
-
 /* ---- HTTP helpers -------------------------------------------------------------------------------- */
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-static int64_t developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "Fault Shop");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    const char *id = http_json_string(res, "id");
-    if (res->status != 201 || !id) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    int64_t dev_id = strtoll(id, NULL, 10);
-    http_response_free(res);
-    return dev_id;
-}
-
-/* A published adder tool; its id into id (size 32). period_days 0: not a subscription. */
-static void tool_new(const http_user *dev, const char *model, int64_t period_days, char *id)
-{
-    static unsigned counter;
-    char slug[80];
-    snprintf(slug, sizeof slug, "fm-%d-%ld-%u", (int)getpid(), (long)time(NULL) % 100000, counter++);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Fault adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_t *pricing = json_pack("{s:s, s:I, s:s}", "model", model, "price_cents", (json_int_t)PRICE, "currency", "USD");
-    if (period_days)
-        json_object_set_new(pricing, "period_days", json_integer(period_days));
-    json_object_set_new(body, "pricing", pricing);
-    http_response *res = http_post_json("/tools", dev->token, body);
-    json_decref(body);
-    if (res->status != 201 || !http_json_string(res, "id")) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-static http_response *checkout(const http_user *u, const char *key, const char *tool_id)
-{
-    char header[200], body[96];
-    snprintf(header, sizeof header, "Idempotency-Key: %s", key);
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
-    const char *headers[] = {header, NULL};
-    return http_request("POST", "/transactions", u->token, NULL, body, strlen(body), headers);
-}
 
 static long execute_status(const http_user *u, const char *tool_id)
 {
@@ -220,7 +127,7 @@ static void *buyer_loop(void *arg)
         s->checkouts++;
         /* a retried checkout uses the same key: it replays, or 409 while a killed attempt holds it */
         for (int attempt = 0; attempt < 3 && !id[0]; attempt++) {
-            http_response *res = checkout(u, key, g_tool);
+            http_response *res = fixture_checkout(u, key, g_tool);
             if (res->status == 201 && http_json_string(res, "id")) {
                 snprintf(id, sizeof id, "%s", http_json_string(res, "id"));
                 s->created += attempt == 0;
@@ -268,7 +175,7 @@ typedef struct {
 static void *payout_loop(void *arg)
 {
     payout_slot *s = arg;
-    int64_t amount = g_cfg.min_payout_cents > 500 ? g_cfg.min_payout_cents : 500;
+    int64_t amount = fixture_config()->min_payout_cents > 500 ? fixture_config()->min_payout_cents : 500;
     while (!atomic_load(&g_stop)) {
         procs_sleep(0.15);
         json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", "USD");
@@ -420,7 +327,7 @@ static int64_t developer_balance(int64_t developer_id, const char *bucket)
     int64_t cents = INT64_MIN;
     mkt_error err = MKT_ERROR_INIT;
     if (ledger_account_developer(account, developer_id, bucket) < 0 ||
-        ledger_balance(g_db, account, "USD", &cents, &err) < 0)
+        ledger_balance(fixture_db(), account, "USD", &cents, &err) < 0)
         fprintf(stderr, "  balance: %s\n", err.message ? err.message : "?");
     error_clear(&err);
     return cents;
@@ -454,10 +361,10 @@ static void test_kill_workers_during_money_load(void)
     CHECK(n_before >= 1);
     if (n_before < 1)
         return;
-    int64_t dev_id = developer_new(&g_dev);
-    tool_new(&g_dev, "subscription", 30, g_tool);
+    int64_t dev_id = fixture_developer(&g_dev, "Fault Shop");
+    fixture_adder_tool(&g_dev, "subscription", PRICE, 30, g_tool, NULL);
     for (int i = 0; i < BUYERS; i++)
-        user_new(&g_buyers[i]);
+        fixture_user(&g_buyers[i]);
 
     static buyer_slot buyers[BUYERS];
     static payout_slot payouts;
@@ -523,7 +430,7 @@ static void test_kill_workers_during_money_load(void)
     CHECK(s.completed >= (size_t)completed);
     CHECK(s.pending >= (size_t)left_pending);
     CHECK_INT(s.other, 0);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
     CHECK(developer_balance(dev_id, LEDGER_BUCKET_AVAILABLE) >= 0);
 
     /* the provider retries: every pending transaction completes, exactly once */
@@ -564,16 +471,16 @@ static void test_kill_workers_during_money_load(void)
           DB_PARAMS(db_int(dev_id)), &rows);
     CHECK_INT(db_rows_int(&rows, 0, 0), 0);
     db_rows_free(&rows);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
     CHECK(developer_balance(dev_id, LEDGER_BUCKET_AVAILABLE) >= 0);
     CHECK_INT(developer_balance(dev_id, LEDGER_BUCKET_PAYOUT_PENDING), 0);
 
     /* everything works again: a fresh purchase completes through the webhook */
     http_user fresh;
-    user_new(&fresh);
+    fixture_user(&fresh);
     char key[96], id[32] = "";
     snprintf(key, sizeof key, "fm-fresh-%d-%ld", (int)getpid(), (long)time(NULL));
-    http_response *res = checkout(&fresh, key, g_tool);
+    http_response *res = fixture_checkout(&fresh, key, g_tool);
     CHECK_INT(res->status, 201);
     if (res->status == 201 && http_json_string(res, "id"))
         snprintf(id, sizeof id, "%s", http_json_string(res, "id"));
@@ -591,7 +498,7 @@ static void test_kill_workers_during_money_load(void)
         CHECK_INT(execute_status(&fresh, g_tool), 200);
     }
     check_transactions(g_tool, __LINE__);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
     reset_backoff(n_before);
 }
 
@@ -599,13 +506,13 @@ static void test_kill_workers_during_money_load(void)
 static void test_delisted_tool_stays_with_buyers(void)
 {
     http_user dev, buyer, stranger;
-    developer_new(&dev);
-    user_new(&buyer);
-    user_new(&stranger);
+    fixture_developer(&dev, "Fault Shop");
+    fixture_user(&buyer);
+    fixture_user(&stranger);
     char tool[32], key[96], id[32] = "";
-    tool_new(&dev, "one_time", 0, tool);
+    fixture_adder_tool(&dev, "one_time", PRICE, 0, tool, NULL);
     snprintf(key, sizeof key, "fm-delist-%d-%ld", (int)getpid(), (long)time(NULL));
-    http_response *res = checkout(&buyer, key, tool);
+    http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
     if (res->status == 201 && http_json_string(res, "id"))
         snprintf(id, sizeof id, "%s", http_json_string(res, "id"));
@@ -630,7 +537,7 @@ static void test_delisted_tool_stays_with_buyers(void)
     CHECK_INT(execute_status(&stranger, tool), 404);
     /* the buyer keeps running what they paid for */
     CHECK_INT(execute_status(&buyer, tool), 200);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 int main(void)
@@ -644,16 +551,9 @@ int main(void)
         fprintf(stderr, "stack.env has no live MKT_MASTER_PID\n");
         return 2;
     }
-    stack_env_config(&g_cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    g_db = db_open(&g_cfg, &err);
-    if (!g_db) {
-        fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
-        return 2;
-    }
+    fixture_db();
     RUN(test_delisted_tool_stays_with_buyers);
     RUN(test_kill_workers_during_money_load);
-    db_close(g_db);
-    config_free(&g_cfg);
+    fixture_close();
     return check_finish();
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/procs.h"
 #include "tests/support/stack_env.h"
@@ -118,23 +119,6 @@ static int log_count(const char *needle)
     free(line);
     fclose(f);
     return n;
-}
-
-static double metric(const char *name)
-{
-    http_response *res = http_raw("GET", "/metrics", NULL, NULL, 0);
-    double v = -1;
-    const char *p = res->status == 200 ? strstr(res->body, name) : NULL;
-    while (p) {
-        /* a sample line, not the HELP/TYPE comment */
-        if ((p == res->body || p[-1] == '\n') && p[strlen(name)] == ' ') {
-            v = strtod(p + strlen(name) + 1, NULL);
-            break;
-        }
-        p = strstr(p + 1, name);
-    }
-    http_response_free(res);
-    return v;
 }
 
 /* ---- load --------------------------------------------------------------------------------------- */
@@ -242,7 +226,7 @@ static void test_kill_workers_under_load(void)
         fprintf(stderr, "  need at least two workers, found %zu\n", n_before);
         return;
     }
-    double crashes_before = metric("marketplace_worker_crashes_total");
+    double crashes_before = fixture_metric("marketplace_worker_crashes_total");
 
     load_start();
     procs_sleep(1.0);
@@ -314,7 +298,7 @@ static void test_kill_workers_under_load(void)
     CHECK(logged_kill);
 
     /* and counted them */
-    double crashes_after = metric("marketplace_worker_crashes_total");
+    double crashes_after = fixture_metric("marketplace_worker_crashes_total");
     CHECK(crashes_before >= 0);
     CHECK(crashes_after >= crashes_before + 2);
 

@@ -23,236 +23,16 @@
 #include "core/payout.h"
 #include "core/transaction_manager.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
-
-static db *g_db;
-static config g_cfg;
-static jws_keyring *g_keys;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static void dump(const char *what, const mkt_error *err)
 {
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
-}
-
-static void expect_status_at(const http_response *res, long status, int line)
-{
-    if (res->status != status) {
-        fprintf(stderr, "  line %d: expected %ld\n", line, status);
-        http_dump("got", res);
-        check_failures++;
-    }
-}
-#define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
-
-static void check_invariants_at(int line)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_check_invariants(g_db, &err) < 0 || payout_check_invariants(g_db, &err) < 0 ||
-        transaction_check_postings(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: invariants broken\n", line);
-        dump("invariants", &err);
-        check_failures++;
-    }
-    error_clear(&err);
-}
-#define CHECK_INVARIANTS() check_invariants_at(__LINE__)
-
-/* One integer from the database (INT64_MIN when the query fails or finds nothing). */
-static int64_t sql_int(const char *sql, const char *param)
-{
-    db_rows rows = {0};
-    mkt_error err = MKT_ERROR_INIT;
-    int64_t v = INT64_MIN;
-    if (db_query(g_db, sql, DB_PARAMS(db_text(param)), &rows, &err) == 0 && rows.row_count == 1 &&
-        !db_rows_is_null(&rows, 0, 0))
-        v = db_rows_int(&rows, 0, 0);
-    else if (error_is_set(&err))
-        dump(sql, &err);
-    db_rows_free(&rows);
-    error_clear(&err);
-    return v;
-}
-
-/* One text value (static buffer) or "" */
-static const char *sql_text(const char *sql, const char *param)
-{
-    static char out[128];
-    db_rows rows = {0};
-    mkt_error err = MKT_ERROR_INIT;
-    out[0] = '\0';
-    if (db_query(g_db, sql, DB_PARAMS(db_text(param)), &rows, &err) == 0 && rows.row_count == 1 &&
-        !db_rows_is_null(&rows, 0, 0))
-        snprintf(out, sizeof out, "%s", db_rows_text(&rows, 0, 0));
-    db_rows_free(&rows);
-    error_clear(&err);
-    return out;
-}
-
-typedef struct {
-    http_user user;
-    int64_t developer_id;
-} developer;
-
-static developer new_developer(void)
-{
-    developer d;
-    memset(&d, 0, sizeof d);
-    if (http_register_user(&d.user) < 0)
-        exit(2);
-    json_t *body = json_pack("{s:s}", "display_name", "Edge Shop");
-    http_response *res = http_post_json("/developers", d.user.token, body);
-    json_decref(body);
-    const char *id = http_json_string(res, "id");
-    if (res->status != 201 || !id) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    d.developer_id = strtoll(id, NULL, 10);
-    http_response_free(res);
-    return d;
-}
-
-/* Far above any real transaction id, so a fake purchase never takes a real one's posting key. */
-static int64_t fake_transaction_id(void)
-{
-    static int64_t counter;
-    return INT64_C(4200000000000000000) + (int64_t)(time(NULL) % 100000) * INT64_C(10000000000000) +
-           (int64_t)(getpid() % 1000000) * INT64_C(10000000) + counter++;
-}
-
-typedef struct {
-    int64_t developer_id, dev_cents;
-} fund_ctx;
-
-static int fund_tx(db *db, void *arg, mkt_error *err)
-{
-    fund_ctx *f = arg;
-    return ledger_post_purchase(db, fake_transaction_id(), f->developer_id, "USD", f->dev_cents + 50, f->dev_cents,
-                                50, err);
-}
-
-/* Credits the developer's available USD balance straight through the ledger. */
-static void fund(int64_t developer_id, int64_t dev_cents)
-{
-    fund_ctx f = {developer_id, dev_cents};
-    mkt_error err = MKT_ERROR_INIT;
-    if (db_transaction(g_db, fund_tx, &f, &err) < 0) {
-        dump("fund", &err);
-        exit(2);
-    }
-}
-
-static int64_t balance(int64_t developer_id, const char *bucket)
-{
-    char account[LEDGER_ACCOUNT_MAX];
-    int64_t cents = INT64_MIN;
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_account_developer(account, developer_id, bucket) < 0 ||
-        ledger_balance(g_db, account, "USD", &cents, &err) < 0)
-        dump("balance", &err);
-    error_clear(&err);
-    return cents;
-}
-
-typedef struct {
-    char token[2048];
-    char id[32];
-} payout_ref;
-
-static int request_payout(const developer *d, int64_t amount, payout_ref *out)
-{
-    json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", "USD");
-    http_response *res = http_post_json("/developers/me/payouts", d->user.token, body);
-    json_decref(body);
-    EXPECT_STATUS(res, 201);
-    const char *token = http_json_string(res, "token");
-    const char *id = json_string_value(json_object_get(json_object_get(res->json, "payout"), "id"));
-    int ok = res->status == 201 && token && id && strlen(token) < sizeof out->token;
-    if (ok) {
-        snprintf(out->token, sizeof out->token, "%s", token);
-        snprintf(out->id, sizeof out->id, "%s", id);
-    }
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
-static http_response *post_redeem(const char *token)
-{
-    json_t *body = json_pack("{s:s}", "token", token);
-    http_response *res = http_post_json("/payouts/redeem", NULL, body);
-    json_decref(body);
-    return res;
-}
-
-/* A published one_time tool at price USD cents; its id into id (size 32). */
-static void paid_tool(const developer *d, int64_t price, char *id)
-{
-    static int counter;
-    char slug[64];
-    snprintf(slug, sizeof slug, "edge-%d-%ld-%d", (int)getpid(), (long)time(NULL) % 100000, counter++);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Edge adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing", json_pack("{s:s, s:I, s:s}", "model", "one_time", "price_cents",
-                                                   (json_int_t)price, "currency", "USD"));
-    http_response *res = http_post_json("/tools", d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* A pending checkout of tool_id by buyer; the transaction id into txn (size 32). */
-static int checkout(const http_user *buyer, const char *tool_id, char *txn)
-{
-    char key_header[128], body[96];
-    static int counter;
-    snprintf(key_header, sizeof key_header, "Idempotency-Key: edge-%d-%ld-%d", (int)getpid(), (long)time(NULL),
-             counter++);
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
-    const char *headers[] = {key_header, NULL};
-    http_response *res = http_request("POST", "/transactions", buyer->token, NULL, body, strlen(body), headers);
-    EXPECT_STATUS(res, 201);
-    int ok = res->status == 201 && http_json_string(res, "id");
-    if (ok)
-        snprintf(txn, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
-static int buy(const http_user *buyer, const char *tool_id, int64_t price, char *txn)
-{
-    if (checkout(buyer, tool_id, txn) < 0)
-        return -1;
-    http_response *res = provider_payment_succeeded(NULL, txn, price, "USD");
-    EXPECT_STATUS(res, 200);
-    int ok = res->status == 200;
-    http_response_free(res);
-    return ok ? 0 : -1;
 }
 
 /* Delivers a payout event under a fresh id (copied into evt, size 80) and returns the answer. */
@@ -264,13 +44,13 @@ static http_response *payout_event(const char *type, const char *payout_id, char
 
 static int event_recorded(const char *event_id)
 {
-    return sql_int("SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", event_id) == 1;
+    return fixture_sql_int("SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", db_text(event_id)) == 1;
 }
 
 /* The acknowledgement of an applied-or-ignored event: 200, not a duplicate, flagged as expected. */
 static void check_ack_at(const http_response *res, int flagged, int line)
 {
-    expect_status_at(res, 200, line);
+    fixture_expect_status_at(res, 200, line);
     if (res->status != 200)
         return;
     json_t *dup = json_object_get(res->json, "duplicate"), *flag = json_object_get(res->json, "flagged");
@@ -286,34 +66,35 @@ static void check_ack_at(const http_response *res, int flagged, int line)
 
 static void test_payout_events_out_of_order(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, 9000);
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Edge Shop");
+    fixture_fund(d.developer_id, "USD", 9000);
     char evt[80];
 
     /* failed, then paid: acknowledged and recorded, money untouched (it went back to available),
      * the payout flagged for an operator; the same event again is a plain duplicate */
-    payout_ref a;
-    if (request_payout(&d, 1500, &a) < 0)
+    fixture_payout a;
+    if (fixture_request_payout(&d.user, 1500, "USD", &a) < 0)
         return;
     http_response *res = payout_event("payout.failed", a.id, evt);
     CHECK_ACK(res, 0);
     http_response_free(res);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 9000);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 9000);
     res = payout_event("payout.paid", a.id, evt);
     CHECK_ACK(res, 1);
     http_response_free(res);
     CHECK(event_recorded(evt));
-    CHECK_STR(sql_text("SELECT status FROM payouts WHERE id = ?", a.id), "failed");
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", a.id), 1);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 9000);
+    CHECK_STR(fixture_sql_text("SELECT status FROM payouts WHERE id = ?", db_text(a.id)), "failed");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(a.id)), 1);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 9000);
     res = provider_payout(evt, "payout.paid", a.id, NULL);
     EXPECT_STATUS(res, 200);
     CHECK(json_is_true(json_object_get(res->json, "duplicate")));
     http_response_free(res);
 
     /* paid, then failed: the money stays paid out, the payout is flagged */
-    payout_ref b;
-    if (request_payout(&d, 2000, &b) < 0)
+    fixture_payout b;
+    if (fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
     res = payout_event("payout.paid", b.id, evt);
     CHECK_ACK(res, 0);
@@ -322,71 +103,69 @@ static void test_payout_events_out_of_order(void)
     CHECK_ACK(res, 1);
     http_response_free(res);
     CHECK(event_recorded(evt));
-    CHECK_STR(sql_text("SELECT status FROM payouts WHERE id = ?", b.id), "paid");
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", b.id), 1);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 7000);
+    CHECK_STR(fixture_sql_text("SELECT status FROM payouts WHERE id = ?", db_text(b.id)), "paid");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(b.id)), 1);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 7000);
 
     /* the same outcome twice under two event ids: 200, nothing twice, nothing flagged */
-    payout_ref c;
-    if (request_payout(&d, 1000, &c) < 0)
+    fixture_payout c;
+    if (fixture_request_payout(&d.user, 1000, "USD", &c) < 0)
         return;
     for (int i = 0; i < 2; i++) {
         res = payout_event("payout.paid", c.id, evt);
         CHECK_ACK(res, 0);
         http_response_free(res);
     }
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", c.id), 0);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 6000);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING), 0);
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(c.id)), 0);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 6000);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
 
     /* an unknown payout is a refusal that says "do not retry" (422), never a 409 */
     res = payout_event("payout.paid", "999999999999", evt);
     EXPECT_STATUS(res, 422);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_payment_events_out_of_order(void)
 {
-    developer d = new_developer();
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32], evt[80];
-    paid_tool(&d, 800, tool);
-    if (buy(&buyer, tool, 800, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 800) < 0)
         return;
+    char evt[80];
 
     /* payment.failed after the success: 200, nothing changes */
     provider_event_id(evt, sizeof evt);
-    http_response *res = provider_payment_failed(evt, txn, "card declined");
+    http_response *res = provider_payment_failed(evt, sale.txn, "card declined");
     CHECK_ACK(res, 0);
     http_response_free(res);
-    CHECK_STR(sql_text("SELECT status FROM transactions WHERE id = ?", txn), "completed");
+    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "completed");
 
     /* refund, refund again (another event id): 200, one refund posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, txn, 800);
+    res = provider_payment_refunded(evt, sale.txn, 800);
     CHECK_ACK(res, 0);
     http_response_free(res);
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, txn, 800);
+    res = provider_payment_refunded(evt, sale.txn, 800);
     CHECK_ACK(res, 0);
     http_response_free(res);
     CHECK(event_recorded(evt));
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", txn), 1);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(sale.txn)),
+        1);
 
     /* payment.succeeded after the refund: 200, it stays refunded, no second purchase posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_succeeded(evt, txn, 800, "USD");
+    res = provider_payment_succeeded(evt, sale.txn, 800, "USD");
     CHECK_ACK(res, 0);
     http_response_free(res);
-    CHECK_STR(sql_text("SELECT status FROM transactions WHERE id = ?", txn), "refunded");
+    CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "refunded");
 
     /* a refund of a failed payment cannot be applied and will never be: 422 (do not retry) and the
      * transaction is flagged, since the provider has refunded money we never saw arrive */
     char failed[32];
-    if (checkout(&buyer, tool, failed) < 0)
+    if (fixture_checkout_pending(&sale.buyer, sale.tool, failed) < 0)
         return;
     res = provider_payment_failed(NULL, failed, "declined");
     CHECK_ACK(res, 0);
@@ -394,8 +173,8 @@ static void test_payment_events_out_of_order(void)
     res = provider_payment_refunded(NULL, failed, 800);
     EXPECT_STATUS(res, 422);
     http_response_free(res);
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", failed), 1);
-    CHECK_INVARIANTS();
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_text(failed)), 1);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- 2. receipts of refunded purchases --------------------------------------------------------- */
@@ -411,7 +190,7 @@ static http_response *verify(const char *receipt)
 static void check_verify_at(const char *receipt, int signature_valid, const char *status, int valid, int line)
 {
     http_response *res = verify(receipt);
-    expect_status_at(res, 200, line);
+    fixture_expect_status_at(res, 200, line);
     const char *got_status = json_string_value(json_object_get(res->json, "status"));
     int ok = res->status == 200 && json_is_boolean(json_object_get(res->json, "signature_valid")) &&
              json_is_true(json_object_get(res->json, "signature_valid")) == signature_valid &&
@@ -430,45 +209,41 @@ static void check_verify_at(const char *receipt, int signature_valid, const char
 
 static void test_receipt_of_refunded_purchase(void)
 {
-    developer d = new_developer();
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32], path[96];
-    paid_tool(&d, 1200, tool);
-    if (buy(&buyer, tool, 1200, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 1200) < 0)
         return;
-    snprintf(path, sizeof path, "/transactions/%s/receipt", txn);
-    http_response *res = http_get(path, buyer.token);
+    char path[96];
+    snprintf(path, sizeof path, "/transactions/%s/receipt", sale.txn);
+    http_response *res = http_get(path, sale.buyer.token);
     EXPECT_STATUS(res, 200);
     char *receipt = strdup(http_json_string(res, "receipt") ?: "");
     http_response_free(res);
 
     CHECK_VERIFY(receipt, 1, "completed", 1);
-    res = provider_payment_refunded(NULL, txn, 1200);
+    res = provider_payment_refunded(NULL, sale.txn, 1200);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     CHECK_VERIFY(receipt, 1, "refunded", 0);
 
     /* signed by our key but not a purchase of ours: the signature holds, the state is unknown */
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", g_cfg.issuer, "sub", "1",
-                               "jti", "rcpt_999999999999", "iat", (json_int_t)time(NULL), "txn", "999999999999",
-                               "tool", "1", "amount_cents", (json_int_t)1000, "currency", "USD", "developer_cents",
-                               (json_int_t)700, "platform_cents", (json_int_t)300);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer,
+                               "sub", "1", "jti", "rcpt_999999999999", "iat", (json_int_t)time(NULL), "txn",
+                               "999999999999", "tool", "1", "amount_cents", (json_int_t)1000, "currency", "USD",
+                               "developer_cents", (json_int_t)700, "platform_cents", (json_int_t)300);
     mkt_error err = MKT_ERROR_INIT;
-    char *foreign = jws_sign(g_keys, claims, &err);
+    char *foreign = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
     if (foreign)
         CHECK_VERIFY(foreign, 1, "unknown", 0);
     free(foreign);
     /* a receipt naming a real transaction but another buyer is not that purchase's receipt */
-    claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", g_cfg.issuer, "sub", "1", "jti",
-                       "rcpt_x", "iat", (json_int_t)time(NULL), "txn", txn, "tool", tool, "amount_cents",
-                       (json_int_t)1200, "currency", "USD", "developer_cents", (json_int_t)840, "platform_cents",
-                       (json_int_t)360);
-    char *other = jws_sign(g_keys, claims, &err);
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:I, s:I}", "iss", fixture_config()->issuer, "sub",
+                       "1", "jti", "rcpt_x", "iat", (json_int_t)time(NULL), "txn", sale.txn, "tool", sale.tool,
+                       "amount_cents", (json_int_t)1200, "currency", "USD", "developer_cents", (json_int_t)840,
+                       "platform_cents", (json_int_t)360);
+    char *other = jws_sign(fixture_keys(), claims, &err);
     json_decref(claims);
-    if (other && strcmp(buyer.id, "1") != 0)
+    if (other && strcmp(sale.buyer.id, "1") != 0)
         CHECK_VERIFY(other, 1, "unknown", 0);
     free(other);
     error_clear(&err);
@@ -477,7 +252,7 @@ static void test_receipt_of_refunded_purchase(void)
     receipt[strlen(receipt) - 3] = receipt[strlen(receipt) - 3] == 'A' ? 'B' : 'A';
     CHECK_VERIFY(receipt, 0, NULL, 0);
     free(receipt);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- 3. negative balance after a refund that follows a payout ---------------------------------- */
@@ -487,31 +262,26 @@ static char g_logged_txn[32], g_logged_payout[32];
 
 static void test_negative_balance(void)
 {
-    developer d = new_developer();
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool[32], txn[32];
-    paid_tool(&d, 1999, tool);
-    if (buy(&buyer, tool, 1999, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Edge Shop", 1999) < 0)
         return;
-    int64_t share = 1999 * (10000 - g_cfg.platform_fee_bps) / 10000;
-    payout_ref p;
-    if (request_payout(&d, share, &p) < 0)
+    int64_t share = 1999 * (10000 - fixture_config()->platform_fee_bps) / 10000;
+    fixture_payout p;
+    if (fixture_request_payout(&sale.seller.user, share, "USD", &p) < 0)
         return;
-    http_response *res = post_redeem(p.token);
+    http_response *res = fixture_redeem(p.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     res = provider_payout(NULL, "payout.paid", p.id, NULL);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    res = provider_payment_refunded(NULL, txn, 1999);
+    res = provider_payment_refunded(NULL, sale.txn, 1999);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    snprintf(g_logged_txn, sizeof g_logged_txn, "%s", txn);
+    snprintf(g_logged_txn, sizeof g_logged_txn, "%s", sale.txn);
     snprintf(g_logged_payout, sizeof g_logged_payout, "%s", p.id);
 
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     json_t *usd = json_array_get(json_object_get(res->json, "balances"), 0);
     CHECK_INT(json_integer_value(json_object_get(usd, "available_cents")), -share);
@@ -519,7 +289,7 @@ static void test_negative_balance(void)
 
     /* the refusal states the same, real balance */
     json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)1000, "currency", "USD");
-    res = http_post_json("/developers/me/payouts", d.user.token, body);
+    res = http_post_json("/developers/me/payouts", sale.seller.user.token, body);
     json_decref(body);
     EXPECT_STATUS(res, 422);
     char expected[64];
@@ -529,7 +299,7 @@ static void test_negative_balance(void)
     if (!strstr(res->body, expected))
         http_dump("refusal", res);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- 4. expired payout tokens ------------------------------------------------------------------- */
@@ -538,7 +308,7 @@ static void test_negative_balance(void)
 static int wait_expired(const char *payout_id, int bound_seconds)
 {
     for (int i = 0; i < bound_seconds * 10; i++) {
-        if (strcmp(sql_text("SELECT status FROM payouts WHERE id = ?", payout_id), "expired") == 0)
+        if (strcmp(fixture_sql_text("SELECT status FROM payouts WHERE id = ?", db_text(payout_id)), "expired") == 0)
             return 1;
         usleep(100 * 1000);
     }
@@ -547,12 +317,13 @@ static int wait_expired(const char *payout_id, int bound_seconds)
 
 static void test_expired_payouts_swept(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, 5000);
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Edge Shop");
+    fixture_fund(d.developer_id, "USD", 5000);
 
     /* a payout whose token lives 2 s, made by the payout module itself with a short-lived config:
      * after that, nothing is sent to the server; its sweep must notice on its own */
-    config short_cfg = g_cfg;
+    config short_cfg = *fixture_config();
     short_cfg.payout_token_ttl = 2;
     account_caller caller;
     memset(&caller, 0, sizeof caller);
@@ -561,7 +332,7 @@ static void test_expired_payouts_swept(void)
     caller.roles = ACCOUNT_ROLE_DEVELOPER;
     json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)1200, "currency", "USD");
     mkt_error err = MKT_ERROR_INIT;
-    json_t *made = payout_request(g_db, &short_cfg, g_keys, &caller, body, &err);
+    json_t *made = payout_request(fixture_db(), &short_cfg, fixture_keys(), &caller, body, &err);
     json_decref(body);
     if (!made) {
         dump("payout_request", &err);
@@ -572,37 +343,41 @@ static void test_expired_payouts_swept(void)
     snprintf(id, sizeof id, "%s", json_string_value(json_object_get(json_object_get(made, "payout"), "id")));
     snprintf(token, sizeof token, "%s", json_string_value(json_object_get(made, "token")));
     json_decref(made);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 3800);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING), 1200);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 3800);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 1200);
 
     /* bound: token lifetime + two sweep intervals + the worker's idle tick + slack for a loaded box */
     CHECK(wait_expired(id, 2 + 2 * 1 + 1 + 10));
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 5000);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING), 0);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", id), 2);
-    CHECK_INVARIANTS();
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)),
+        2);
+    FIXTURE_CHECK_MONEY();
     /* still exactly once a few sweeps later */
     sleep(3);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", id), 2);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 5000);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = 'payout' AND ref_id = ?", db_text(id)),
+        2);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
-    http_response *res = post_redeem(token);
+    http_response *res = fixture_redeem(token);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
 
     /* a token still within its exp whose payout passed its expiry (as after a shorter configured
      * lifetime): swept all the same, and its redeem is 410 too */
-    payout_ref p;
-    if (request_payout(&d, 1000, &p) < 0)
+    fixture_payout p;
+    if (fixture_request_payout(&d.user, 1000, "USD", &p) < 0)
         return;
-    db_exec(g_db, "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = ?",
+    db_exec(fixture_db(), "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = ?",
             DB_PARAMS(db_text(p.id)), NULL, &err);
     error_clear(&err);
     CHECK(wait_expired(p.id, 2 * 1 + 1 + 10));
-    res = post_redeem(p.token);
+    res = fixture_redeem(p.token);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 5000);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
     /* the provider's word on an expired payout: failed changes nothing; paid is flagged */
     char evt[80];
@@ -612,8 +387,8 @@ static void test_expired_payouts_swept(void)
     res = payout_event("payout.paid", p.id, evt);
     CHECK_ACK(res, 1);
     http_response_free(res);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 5000);
-    CHECK_INVARIANTS();
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* Several sweepers at once (these processes, each with its own connection, plus the server's
@@ -621,13 +396,14 @@ static void test_expired_payouts_swept(void)
 static void test_concurrent_sweeps(void)
 {
     enum { PAYOUTS = 12, SWEEPERS = 4 };
-    developer d = new_developer();
-    fund(d.developer_id, PAYOUTS * 1000);
-    payout_ref refs[PAYOUTS];
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Edge Shop");
+    fixture_fund(d.developer_id, "USD", PAYOUTS * 1000);
+    fixture_payout refs[PAYOUTS];
     for (int i = 0; i < PAYOUTS; i++)
-        if (request_payout(&d, 1000, &refs[i]) < 0)
+        if (fixture_request_payout(&d.user, 1000, "USD", &refs[i]) < 0)
             return;
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), 0);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 0);
     char dev[24];
     snprintf(dev, sizeof dev, "%" PRId64, d.developer_id);
     mkt_error err = MKT_ERROR_INIT;
@@ -639,7 +415,7 @@ static void test_concurrent_sweeps(void)
         pids[s] = fork();
         if (pids[s] == 0) {
             mkt_error e = MKT_ERROR_INIT;
-            db *mine = db_open(&g_cfg, &e);
+            db *mine = db_open(fixture_config(), &e);
             char go;
             close(ready[1]);
             ssize_t got = read(ready[0], &go, 1); /* all start together */
@@ -651,7 +427,7 @@ static void test_concurrent_sweeps(void)
     }
     close(ready[0]);
     /* all at once: due now */
-    db_exec(g_db, "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE developer_id = ?",
+    db_exec(fixture_db(), "UPDATE payouts SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE developer_id = ?",
             DB_PARAMS(db_text(dev)), NULL, &err);
     error_clear(&err);
     close(ready[1]); /* EOF releases every sweeper */
@@ -662,13 +438,14 @@ static void test_concurrent_sweeps(void)
     }
     for (int i = 0; i < PAYOUTS; i++)
         CHECK(wait_expired(refs[i].id, 10));
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM ledger_postings p JOIN payouts o ON p.ref_type = 'payout' AND p.ref_id = o.id"
-                      " WHERE o.developer_id = ? AND p.kind = 'payout_failed'",
-                      dev),
+    CHECK_INT(fixture_sql_int(
+                  "SELECT COUNT(*) FROM ledger_postings p JOIN payouts o ON p.ref_type = 'payout' AND p.ref_id = o.id"
+                  " WHERE o.developer_id = ? AND p.kind = 'payout_failed'",
+                  db_text(dev)),
               PAYOUTS);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE), PAYOUTS * 1000);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING), 0);
-    CHECK_INVARIANTS();
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), PAYOUTS * 1000);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- 5. logs that explain money ----------------------------------------------------------------- */
@@ -749,13 +526,14 @@ static void test_money_log(void)
     json_decref(p);
 
     /* refused webhooks say why: bad signature, stale timestamp, amount mismatch, unknown event */
-    developer d = new_developer();
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Edge Shop");
     http_user buyer;
     if (http_register_user(&buyer) < 0)
         exit(2);
     char tool[32], txn[32], evt[80];
-    paid_tool(&d, 500, tool);
-    if (checkout(&buyer, tool, txn) < 0)
+    fixture_adder_tool(&d.user, "one_time", 500, 0, tool, NULL);
+    if (fixture_checkout_pending(&buyer, tool, txn) < 0)
         return;
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
@@ -793,17 +571,7 @@ static void test_money_log(void)
 
 int main(void)
 {
-    stack_env_config(&g_cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    g_db = db_open(&g_cfg, &err);
-    const char *stack_dir = stack_env("MKT_STACK_DIR");
-    char keys_dir[1024];
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", stack_dir ? stack_dir : ".");
-    g_keys = g_db ? jws_keyring_load(keys_dir, &err) : NULL;
-    if (!g_db || !g_keys || !jws_keyring_signing_kid(g_keys)) {
-        dump("setup", &err);
-        return 2;
-    }
+    fixture_keys();
     RUN(test_payout_events_out_of_order);
     RUN(test_payment_events_out_of_order);
     RUN(test_receipt_of_refunded_purchase);
@@ -811,8 +579,6 @@ int main(void)
     RUN(test_expired_payouts_swept);
     RUN(test_concurrent_sweeps);
     RUN(test_money_log);
-    jws_keyring_free(g_keys);
-    db_close(g_db);
-    config_free(&g_cfg);
+    fixture_close();
     return check_finish();
 }

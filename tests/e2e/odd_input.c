@@ -15,65 +15,12 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static const char *unique_slug(const char *tag)
-{
-    static char buf[8][96];
-    static unsigned counter;
-    char *out = buf[counter % 8];
-    snprintf(out, sizeof buf[0], "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter);
-    counter++;
-    return out;
-}
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Odd Input");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-static const char adder_code[] = "function handler(input)\n  return {sum = input.a + input.b}\nend\n";
-
-/* Creates a draft (the adder) and returns its id in id_out. */
-static void tool_new(const http_user *dev, const char *slug, char *id_out, size_t size)
-{
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\", \"tags\": [\"math\"],"
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "code", json_string(adder_code));
-    http_response *res = http_post_json("/tools", dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id_out, size, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-}
 
 static http_response *publish(const http_user *dev, const char *ref, const char *version)
 {
@@ -269,9 +216,9 @@ static const struct {
 static void test_tool_ref_alphabet(void)
 {
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Odd Input");
     char id[32];
-    tool_new(&dev, unique_slug("odd-ref"), id, sizeof id);
+    fixture_create_tool(&dev, fixture_adder_draft(fixture_slug("odd-ref")), id);
     char ref[400], path[512];
     for (size_t r = 0; r < sizeof bad_refs / sizeof bad_refs[0]; r++) {
         bad_ref_text(r, ref, sizeof ref);
@@ -304,7 +251,7 @@ static void test_tool_ref_alphabet(void)
 static void test_other_path_params(void)
 {
     http_user u;
-    user_new(&u);
+    fixture_user(&u);
     static const char *prefixes[] = {"/transactions/", "/developers/"};
     static const char *suffixes[] = {"", "/receipt"};
     char ref[400], path[512];
@@ -325,7 +272,7 @@ static void test_other_path_params(void)
     }
     /* the developer's own id works; zero-padded it does not */
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Odd Input");
     http_response *me = http_get("/me", dev.token);
     const char *developer_id = json_string_value(json_object_get(json_object_get(me->json, "developer"), "id"));
     if (developer_id) {
@@ -348,10 +295,10 @@ static void test_other_path_params(void)
 static void test_publish_huge_version(void)
 {
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Odd Input");
     char id[32];
-    const char *slug = unique_slug("odd-version");
-    tool_new(&dev, slug, id, sizeof id);
+    const char *slug = fixture_slug("odd-version");
+    fixture_create_tool(&dev, fixture_adder_draft(slug), id);
     static const char *too_big[] = {"9223372036854775808.0.0", "9223372036854775807.0.0", "9007199254740992.0.0",
                                     "1.9007199254740992.0", "1.0.18446744073709551616", "1.0.0"};
     http_response *res = publish(&dev, slug, "1.0.0");
@@ -372,7 +319,7 @@ static void test_publish_huge_version(void)
     snprintf(path, sizeof path, "/tools/%s/versions", slug);
     res = http_get(path, NULL);
     CHECK_INT(res->status, 200);
-    CHECK_INT(json_array_size(json_object_get(res->json, "versions")), 3);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 3);
     http_response_free(res);
 }
 
@@ -401,10 +348,10 @@ static void test_raw_path_byte(void)
 static void test_long_accented_key(void)
 {
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Odd Input");
     char id[32];
-    const char *slug = unique_slug("odd-key");
-    tool_new(&dev, slug, id, sizeof id);
+    const char *slug = fixture_slug("odd-key");
+    fixture_create_tool(&dev, fixture_adder_draft(slug), id);
     char tool_path[160], publish_path[160];
     snprintf(tool_path, sizeof tool_path, "/tools/%s", slug);
     snprintf(publish_path, sizeof publish_path, "/tools/%s/publish", slug);

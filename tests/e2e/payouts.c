@@ -16,17 +16,10 @@
 #include "core/payout.h"
 #include "core/transaction_manager.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
-
-/* tests/CMakeLists.txt lists the shared support sources by name and has no provider.c: compiled
- * into this test directly, as e2e/purchases.c does. */
-#include "tests/support/provider.c"
-
-static db *g_db;
-static config g_cfg;
-static jws_keyring *g_keys;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -35,144 +28,15 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
-typedef struct {
-    http_user user;
-    int64_t developer_id;
-} developer;
-
-static developer new_developer(void)
-{
-    developer d;
-    memset(&d, 0, sizeof d);
-    if (http_register_user(&d.user) < 0)
-        exit(2);
-    json_t *body = json_pack("{s:s}", "display_name", "Payout Shop");
-    http_response *res = http_post_json("/developers", d.user.token, body);
-    json_decref(body);
-    const char *id = http_json_string(res, "id");
-    if (res->status != 201 || !id) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    d.developer_id = strtoll(id, NULL, 10);
-    http_response_free(res);
-    return d;
-}
-
-/* Far above any real transaction id, so a fake purchase never takes a real one's posting key. */
-static int64_t fake_transaction_id(void)
-{
-    static int64_t counter;
-    return INT64_C(4100000000000000000) + (int64_t)(time(NULL) % 100000) * INT64_C(10000000000000) +
-           (int64_t)(getpid() % 1000000) * INT64_C(10000000) + counter++;
-}
-
-typedef struct {
-    int64_t developer_id, dev_cents;
-    const char *currency;
-} fund_ctx;
-
-static int fund_tx(db *db, void *arg, mkt_error *err)
-{
-    fund_ctx *f = arg;
-    return ledger_post_purchase(db, fake_transaction_id(), f->developer_id, f->currency, f->dev_cents + 50,
-                                f->dev_cents, 50, err);
-}
-
-static void fund(int64_t developer_id, const char *currency, int64_t dev_cents)
-{
-    fund_ctx f = {developer_id, dev_cents, currency};
-    mkt_error err = MKT_ERROR_INIT;
-    if (db_transaction(g_db, fund_tx, &f, &err) < 0) {
-        dump("fund", &err);
-        exit(2);
-    }
-}
-
-static int64_t balance(int64_t developer_id, const char *bucket, const char *currency)
-{
-    char account[LEDGER_ACCOUNT_MAX];
-    int64_t cents = INT64_MIN;
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_account_developer(account, developer_id, bucket) < 0 ||
-        ledger_balance(g_db, account, currency, &cents, &err) < 0)
-        dump("balance", &err);
-    error_clear(&err);
-    return cents;
-}
-
-static void check_invariants_at(int line)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_check_invariants(g_db, &err) < 0 || payout_check_invariants(g_db, &err) < 0) {
-        fprintf(stderr, "  line %d: invariants broken\n", line);
-        dump("invariants", &err);
-        check_failures++;
-    }
-    error_clear(&err);
-}
-#define CHECK_INVARIANTS() check_invariants_at(__LINE__)
-
-static http_response *post_payout(const developer *d, int64_t amount, const char *currency)
-{
-    json_t *body = json_pack("{s:I, s:s}", "amount_cents", (json_int_t)amount, "currency", currency);
-    http_response *res = http_post_json("/developers/me/payouts", d->user.token, body);
-    json_decref(body);
-    return res;
-}
-
-static http_response *post_redeem(const char *token)
-{
-    json_t *body = json_pack("{s:s}", "token", token);
-    http_response *res = http_post_json("/payouts/redeem", NULL, body);
-    json_decref(body);
-    return res;
-}
-
-static void expect_status_at(const http_response *res, long status, int line)
-{
-    if (res->status != status) {
-        fprintf(stderr, "  line %d: expected %ld\n", line, status);
-        http_dump("got", res);
-        check_failures++;
-    } else if (status >= 400 && !http_is_problem(res, status)) {
-        fprintf(stderr, "  line %d: not a problem document\n", line);
-        http_dump("got", res);
-        check_failures++;
-    }
-}
-#define EXPECT_STATUS(res, status) expect_status_at((res), (status), __LINE__)
-
-/* A payout requested over HTTP: the answer's token and payout id. */
-typedef struct {
-    char token[2048];
-    int64_t id;
-} payout_ref;
-
-static int request_payout(const developer *d, int64_t amount, const char *currency, payout_ref *out)
-{
-    http_response *res = post_payout(d, amount, currency);
-    EXPECT_STATUS(res, 201);
-    const char *token = http_json_string(res, "token");
-    const char *id = json_string_value(json_object_get(json_object_get(res->json, "payout"), "id"));
-    int ok = res->status == 201 && token && id && strlen(token) < sizeof out->token;
-    if (ok) {
-        snprintf(out->token, sizeof out->token, "%s", token);
-        out->id = strtoll(id, NULL, 10);
-    }
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
 /* The real token's claims re-signed with the stack's own key after changing key. */
 static char *resign(const char *token, const char *key, json_t *value)
 {
     mkt_error err = MKT_ERROR_INIT;
-    json_t *claims = jws_verify(g_keys, token, &err);
+    json_t *claims = jws_verify(fixture_keys(), token, &err);
     char *out = NULL;
     if (claims) {
         json_object_set_new(claims, key, value);
-        out = jws_sign(g_keys, claims, &err);
+        out = jws_sign(fixture_keys(), claims, &err);
     }
     if (!out)
         dump("resign", &err);
@@ -186,14 +50,14 @@ static char *resign(const char *token, const char *key, json_t *value)
 enum { RACE_THREADS = 100, RACE_AMOUNT = 1000 };
 
 typedef struct {
-    const developer *d;
+    const fixture_seller *d;
     long status;
 } race_slot;
 
 static void *race_thread(void *arg)
 {
     race_slot *slot = arg;
-    http_response *res = post_payout(slot->d, RACE_AMOUNT, "USD");
+    http_response *res = fixture_post_payout(&slot->d->user, RACE_AMOUNT, "USD");
     slot->status = res->status;
     if (res->status != 201 && res->status != 422)
         http_dump("race", res);
@@ -203,8 +67,9 @@ static void *race_thread(void *arg)
 
 static void test_parallel_requests(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
     race_slot slots[RACE_THREADS];
     pthread_t threads[RACE_THREADS];
     for (int i = 0; i < RACE_THREADS; i++) {
@@ -220,41 +85,57 @@ static void test_parallel_requests(void)
     }
     CHECK_INT(created, 12);
     CHECK_INT(refused, RACE_THREADS - 12);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 345);
-    CHECK_INT(balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 12 * RACE_AMOUNT);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 345);
+    CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 12 * RACE_AMOUNT);
 
     /* The list shows exactly the twelve, all requested. */
     http_response *res = http_get("/developers/me/payouts?per_page=100", d.user.token);
     EXPECT_STATUS(res, 200);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 12);
-    json_t *list = json_object_get(res->json, "payouts");
+    json_t *list = json_object_get(res->json, "items");
     CHECK_INT(json_array_size(list), 12);
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p)
         CHECK(strcmp(json_string_value(json_object_get(p, "status")), "requested") == 0);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    /* the list rule: exactly {items, total, page, per_page}; a page past the end is empty */
+    res = http_get("/developers/me/payouts?per_page=5&page=4", d.user.token);
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(json_object_size(res->json), 4);
+    CHECK(json_is_array(json_object_get(res->json, "items")));
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 0);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 12);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 4);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 5);
+    http_response_free(res);
+    res = http_get("/developers/me/payouts", d.user.token);
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 20);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 1);
+    http_response_free(res);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- tokens --------------------------------------------------------------------------------- */
 
 static void test_redeem_once(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 5000);
-    payout_ref ref;
-    if (request_payout(&d, 5000, "USD", &ref) < 0)
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 5000);
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 5000, "USD", &ref) < 0)
         return;
-    http_response *res = post_redeem(ref.token);
+    http_response *res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(res->json, "payout"), "status")) ?: "",
                  "processing") == 0);
     http_response_free(res);
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 409);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* Many processors racing with one token: exactly one wins, every other gets 409. */
@@ -268,7 +149,7 @@ typedef struct {
 static void *redeem_thread(void *arg)
 {
     redeem_slot *slot = arg;
-    http_response *res = post_redeem(slot->token);
+    http_response *res = fixture_redeem(slot->token);
     slot->status = res->status;
     http_response_free(res);
     return NULL;
@@ -276,10 +157,11 @@ static void *redeem_thread(void *arg)
 
 static void test_parallel_redeem(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 2000);
-    payout_ref ref;
-    if (request_payout(&d, 2000, "USD", &ref) < 0)
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 2000);
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 2000, "USD", &ref) < 0)
         return;
     redeem_slot slots[REDEEM_THREADS];
     pthread_t threads[REDEEM_THREADS];
@@ -295,25 +177,26 @@ static void test_parallel_redeem(void)
     }
     CHECK_INT(ok, 1);
     CHECK_INT(conflict, REDEEM_THREADS - 1);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_redeem_refused(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "EUR", 4000);
-    payout_ref ref;
-    if (request_payout(&d, 2000, "EUR", &ref) < 0)
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "EUR", 4000);
+    fixture_payout ref;
+    if (fixture_request_payout(&d.user, 2000, "EUR", &ref) < 0)
         return;
 
     char *expired = resign(ref.token, "exp", json_integer((json_int_t)time(NULL) - 60));
-    http_response *res = post_redeem(expired);
+    http_response *res = fixture_redeem(expired);
     EXPECT_STATUS(res, 410);
     http_response_free(res);
     free(expired);
 
     char *other = resign(ref.token, "aud", json_string("receipts"));
-    res = post_redeem(other);
+    res = fixture_redeem(other);
     EXPECT_STATUS(res, 401);
     http_response_free(res);
     free(other);
@@ -322,7 +205,7 @@ static void test_redeem_refused(void)
     snprintf(forged, sizeof forged, "%s", ref.token);
     char *c = forged + strlen(forged) - 3;
     *c = *c == 'x' ? 'y' : 'x';
-    res = post_redeem(forged);
+    res = fixture_redeem(forged);
     EXPECT_STATUS(res, 401);
     http_response_free(res);
 
@@ -332,11 +215,11 @@ static void test_redeem_refused(void)
     mkt_error err = MKT_ERROR_INIT;
     if (mkdtemp(dir) && keystore_generate(dir, kid, &err) == 0) {
         jws_keyring *stranger = jws_keyring_load(dir, &err);
-        json_t *claims = jws_verify(g_keys, ref.token, &err);
+        json_t *claims = jws_verify(fixture_keys(), ref.token, &err);
         char *foreign = stranger && claims ? jws_sign(stranger, claims, &err) : NULL;
         CHECK(foreign);
         if (foreign) {
-            res = post_redeem(foreign);
+            res = fixture_redeem(foreign);
             EXPECT_STATUS(res, 401);
             http_response_free(res);
         }
@@ -349,7 +232,7 @@ static void test_redeem_refused(void)
     }
     error_clear(&err);
 
-    res = post_redeem("not.a.token");
+    res = fixture_redeem("not.a.token");
     EXPECT_STATUS(res, 401);
     http_response_free(res);
     res = http_post_text("/payouts/redeem", NULL, "{\"token\": 42}");
@@ -360,10 +243,10 @@ static void test_redeem_refused(void)
     http_response_free(res);
 
     /* None of that moved the payout: the real token still works, once. */
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- finishing, earnings, access ------------------------------------------------------------ */
@@ -385,19 +268,20 @@ static int64_t member_int(const json_t *obj, const char *key)
 
 static void test_paid_failed_earnings(void)
 {
-    developer d = new_developer();
-    fund(d.developer_id, "USD", 9000);
-    payout_ref a, b;
-    if (request_payout(&d, 3000, "USD", &a) < 0 || request_payout(&d, 2000, "USD", &b) < 0)
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    fixture_fund(d.developer_id, "USD", 9000);
+    fixture_payout a, b;
+    if (fixture_request_payout(&d.user, 3000, "USD", &a) < 0 || fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
-    http_response *res = post_redeem(a.token);
+    http_response *res = fixture_redeem(a.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
 
     /* The provider's signed events through nginx, as in production; a redelivery changes nothing. */
     char a_id[32], b_id[32], event[96];
-    snprintf(a_id, sizeof a_id, "%" PRId64, a.id);
-    snprintf(b_id, sizeof b_id, "%" PRId64, b.id);
+    snprintf(a_id, sizeof a_id, "%s", a.id);
+    snprintf(b_id, sizeof b_id, "%s", b.id);
     provider_event_id(event, sizeof event);
     for (int i = 0; i < 2; i++) {
         res = provider_payout(event, "payout.paid", a_id, NULL);
@@ -414,7 +298,7 @@ static void test_paid_failed_earnings(void)
 
     /* failed after paid contradicts the record: acknowledged, no money moves, flagged for review */
     mkt_error err = MKT_ERROR_INIT;
-    CHECK_INT(payout_mark_failed(g_db, a.id, "too late", &err), 0);
+    CHECK_INT(payout_mark_failed(fixture_db(), strtoll(a.id, NULL, 10), "too late", &err), 0);
     CHECK_INT(err.kind, ERROR_NONE);
     error_clear(&err);
 
@@ -432,7 +316,7 @@ static void test_paid_failed_earnings(void)
 
     res = http_get("/developers/me/payouts?page=1&per_page=1", d.user.token);
     EXPECT_STATUS(res, 200);
-    json_t *newest = json_array_get(json_object_get(res->json, "payouts"), 0);
+    json_t *newest = json_array_get(json_object_get(res->json, "items"), 0);
     CHECK(strcmp(json_string_value(json_object_get(newest, "status")) ?: "", "failed") == 0);
     CHECK(strcmp(json_string_value(json_object_get(newest, "failure_reason")) ?: "", "account closed") == 0);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 2);
@@ -442,138 +326,73 @@ static void test_paid_failed_earnings(void)
     EXPECT_STATUS(res, 200);
     CHECK(json_is_array(json_object_get(res->json, "tools")));
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- the whole flow: buy -> webhook -> receipt -> earnings -> payout -> redeem -> paid -------- */
 
-/* A published one_time tool at price USD cents; its id into id (size 32), slug into slug (64). */
-static void paid_tool(const developer *d, int64_t price, char *id, char *slug)
-{
-    snprintf(slug, 64, "payout-flow-%d-%ld", (int)getpid(), (long)time(NULL) % 100000);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Paid adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing", json_pack("{s:s, s:I, s:s}", "model", "one_time", "price_cents",
-                                                   (json_int_t)price, "currency", "USD"));
-    http_response *res = http_post_json("/tools", d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, d->user.token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* Buys tool_id as buyer and has the provider confirm it; the transaction id into txn (size 32). */
-static int buy(const http_user *buyer, const char *tool_id, int64_t price, char *txn)
-{
-    char key_header[128], body[96];
-    snprintf(key_header, sizeof key_header, "Idempotency-Key: payout-flow-%d-%ld", (int)getpid(), (long)time(NULL));
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
-    const char *headers[] = {key_header, NULL};
-    http_response *res = http_request("POST", "/transactions", buyer->token, NULL, body, strlen(body), headers);
-    EXPECT_STATUS(res, 201);
-    int ok = res->status == 201 && http_json_string(res, "id");
-    if (ok)
-        snprintf(txn, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    if (!ok)
-        return -1;
-    res = provider_payment_succeeded(NULL, txn, price, "USD");
-    EXPECT_STATUS(res, 200);
-    ok = res->status == 200;
-    http_response_free(res);
-    return ok ? 0 : -1;
-}
-
 static void test_full_flow(void)
 {
     enum { PRICE = 2000 };
-    developer d = new_developer();
-    http_user buyer;
-    if (http_register_user(&buyer) < 0)
-        exit(2);
-    char tool_id[32], slug[64], txn[32];
-    paid_tool(&d, PRICE, tool_id, slug);
-    if (buy(&buyer, tool_id, PRICE, txn) < 0)
+    fixture_sale sale;
+    if (fixture_sell(&sale, "Payout Shop", PRICE) < 0)
         return;
-    int64_t dev_share = PRICE * (10000 - g_cfg.platform_fee_bps) / 10000;
+    int64_t dev_share = PRICE * (10000 - fixture_config()->platform_fee_bps) / 10000;
 
     char path[96];
-    snprintf(path, sizeof path, "/transactions/%s/receipt", txn);
-    http_response *res = http_get(path, buyer.token);
+    snprintf(path, sizeof path, "/transactions/%s/receipt", sale.txn);
+    http_response *res = http_get(path, sale.buyer.token);
     EXPECT_STATUS(res, 200);
     CHECK(http_json_string(res, "receipt") != NULL);
     http_response_free(res);
 
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     const json_t *usd = currency_row(res, "USD");
     CHECK_INT(member_int(usd, "available_cents"), dev_share);
     CHECK_INT(member_int(usd, "lifetime_cents"), dev_share);
     json_t *tool = json_array_get(json_object_get(res->json, "by_tool"), 0);
-    CHECK(strcmp(json_string_value(json_object_get(tool, "slug")) ?: "", slug) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(tool, "slug")) ?: "", sale.slug) == 0);
     CHECK_INT(member_int(tool, "sales"), 1);
     CHECK_INT(member_int(tool, "revenue_cents"), PRICE);
     CHECK_INT(member_int(tool, "developer_cents"), dev_share);
     http_response_free(res);
 
-    res = http_get("/developers/me/analytics", d.user.token);
+    res = http_get("/developers/me/analytics", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     tool = json_array_get(json_object_get(res->json, "tools"), 0);
     CHECK_INT(member_int(tool, "sales"), 1);
     CHECK_INT(member_int(json_array_get(json_object_get(tool, "revenue"), 0), "revenue_cents"), PRICE);
     http_response_free(res);
 
-    payout_ref ref;
-    if (request_payout(&d, dev_share, "USD", &ref) < 0)
+    fixture_payout ref;
+    if (fixture_request_payout(&sale.seller.user, dev_share, "USD", &ref) < 0)
         return;
-    res = post_redeem(ref.token);
+    res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
-    char id[32];
-    snprintf(id, sizeof id, "%" PRId64, ref.id);
-    res = provider_payout(NULL, "payout.paid", id, NULL);
+    res = provider_payout(NULL, "payout.paid", ref.id, NULL);
     EXPECT_STATUS(res, 200);
     http_response_free(res);
 
-    res = http_get("/developers/me/payouts", d.user.token);
+    res = http_get("/developers/me/payouts", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
-    json_t *p = json_array_get(json_object_get(res->json, "payouts"), 0);
+    json_t *p = json_array_get(json_object_get(res->json, "items"), 0);
     CHECK(strcmp(json_string_value(json_object_get(p, "status")) ?: "", "paid") == 0);
     http_response_free(res);
-    res = http_get("/developers/me/earnings", d.user.token);
+    res = http_get("/developers/me/earnings", sale.seller.user.token);
     usd = currency_row(res, "USD");
     CHECK_INT(member_int(usd, "available_cents"), 0);
     CHECK_INT(member_int(usd, "paid_out_cents"), dev_share);
     http_response_free(res);
 
     mkt_error err = MKT_ERROR_INIT;
-    if (transaction_check_postings(g_db, &err) < 0) {
+    if (transaction_check_postings(fixture_db(), &err) < 0) {
         dump("transaction postings", &err);
         check_failures++;
     }
     error_clear(&err);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_access(void)
@@ -591,34 +410,25 @@ static void test_access(void)
         EXPECT_STATUS(res, 403);
         http_response_free(res);
     }
-    developer d = new_developer();
-    http_response *res = post_payout(&d, 5, "USD"); /* under the minimum */
+    fixture_seller d;
+    d.developer_id = fixture_developer(&d.user, "Payout Shop");
+    http_response *res = fixture_post_payout(&d.user, 5, "USD"); /* under the minimum */
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
     http_response_free(res);
-    res = post_payout(&d, 100000, "USD"); /* over the (empty) balance */
+    res = fixture_post_payout(&d.user, 100000, "USD"); /* over the (empty) balance */
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
     http_response_free(res);
     res = http_get("/developers/me/payouts?per_page=0", d.user.token);
     EXPECT_STATUS(res, 400);
     http_response_free(res);
-    CHECK_INVARIANTS();
+    FIXTURE_CHECK_MONEY();
 }
 
 int main(void)
 {
-    stack_env_config(&g_cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    g_db = db_open(&g_cfg, &err);
-    const char *stack_dir = stack_env("MKT_STACK_DIR");
-    char keys_dir[1024];
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", stack_dir ? stack_dir : ".");
-    g_keys = g_db ? jws_keyring_load(keys_dir, &err) : NULL;
-    if (!g_db || !g_keys || !jws_keyring_signing_kid(g_keys)) {
-        dump("setup", &err);
-        return 2;
-    }
+    fixture_keys();
     RUN(test_parallel_requests);
     RUN(test_redeem_once);
     RUN(test_parallel_redeem);
@@ -626,8 +436,6 @@ int main(void)
     RUN(test_paid_failed_earnings);
     RUN(test_access);
     RUN(test_full_flow);
-    jws_keyring_free(g_keys);
-    db_close(g_db);
-    config_free(&g_cfg);
+    fixture_close();
     return check_finish();
 }

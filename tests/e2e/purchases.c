@@ -15,64 +15,19 @@
 #include "core/transaction_manager.h"
 #include "sql/db.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static config test_cfg;
-static db *test_db;
-
-static db *conn(void)
-{
-    if (!test_db) {
-        mkt_error err = MKT_ERROR_INIT;
-        stack_env_config(&test_cfg);
-        test_db = db_open(&test_cfg, &err);
-        if (!test_db) {
-            fprintf(stderr, "cannot open the test database: %s\n", err.message ? err.message : "?");
-            exit(2);
-        }
-    }
-    return test_db;
-}
-
-static int64_t sql_int(const char *sql, int64_t param)
-{
-    db_rows rows = {0};
-    mkt_error err = MKT_ERROR_INIT;
-    if (db_query(conn(), sql, DB_PARAMS(db_int(param)), &rows, &err) < 0) {
-        fprintf(stderr, "query failed: %s: %s\n", sql, err.message ? err.message : "?");
-        exit(2);
-    }
-    int64_t v = rows.row_count ? db_rows_int(&rows, 0, 0) : -1;
-    db_rows_free(&rows);
-    return v;
-}
-
-/* The money proof after every test: the ledger's own invariants and that every transaction has
- * exactly the postings its status implies. */
-static void check_money(void)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    if (ledger_check_invariants(conn(), &err) < 0) {
-        fprintf(stderr, "  ledger invariants broken: %s\n", err.message ? err.message : "?");
-        check_failures++;
-    }
-    error_clear(&err);
-    if (transaction_check_postings(conn(), &err) < 0) {
-        fprintf(stderr, "  transaction postings broken: %s\n", err.message ? err.message : "?");
-        check_failures++;
-    }
-    error_clear(&err);
-}
-
 static int64_t postings_of(const char *id, const char *kind)
 {
     db_rows rows = {0};
     mkt_error err = MKT_ERROR_INIT;
-    if (db_query(conn(), "SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = 'transaction' AND ref_id = ?",
+    if (db_query(fixture_db(),
+                 "SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = 'transaction' AND ref_id = ?",
                  DB_PARAMS(db_text(kind), db_int(atoll(id))), &rows, &err) < 0)
         exit(2);
     int64_t n = db_rows_int(&rows, 0, 0);
@@ -82,77 +37,7 @@ static int64_t postings_of(const char *id, const char *kind)
 
 static int64_t event_recorded(const char *event_id)
 {
-    db_rows rows = {0};
-    mkt_error err = MKT_ERROR_INIT;
-    if (db_query(conn(), "SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", DB_PARAMS(db_text(event_id)), &rows,
-                 &err) < 0)
-        exit(2);
-    int64_t n = db_rows_int(&rows, 0, 0);
-    db_rows_free(&rows);
-    return n;
-}
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Seller");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* A published adder tool priced as given; its id into id (size 32). */
-static void tool_new(const http_user *dev, const char *model, int64_t price, int64_t period_days, char *id)
-{
-    static unsigned counter;
-    char slug[80];
-    snprintf(slug, sizeof slug, "buy-%d-%ld-%u", (int)getpid(), (long)time(NULL) % 100000, counter++);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Paid adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    json_object_set_new(body, "slug", json_string(slug));
-    json_t *pricing = json_pack("{s:s}", "model", model);
-    if (strcmp(model, "free") != 0) {
-        json_object_set_new(pricing, "price_cents", json_integer(price));
-        json_object_set_new(pricing, "currency", json_string("USD"));
-    }
-    if (period_days)
-        json_object_set_new(pricing, "period_days", json_integer(period_days));
-    json_object_set_new(body, "pricing", pricing);
-    http_response *res = http_post_json("/tools", dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
+    return fixture_sql_int("SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", db_text(event_id));
 }
 
 static http_response *checkout_body(const http_user *u, const char *key, const char *body)
@@ -162,19 +47,6 @@ static http_response *checkout_body(const http_user *u, const char *key, const c
     if (key)
         snprintf(header, sizeof header, "Idempotency-Key: %s", key);
     return http_request("POST", "/transactions", u->token, NULL, body, strlen(body), key ? headers : NULL);
-}
-
-static http_response *checkout(const http_user *u, const char *key, const char *tool_id)
-{
-    char body[96];
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool_id);
-    return checkout_body(u, key, body);
-}
-
-static void unique_key(char *out, size_t size)
-{
-    static unsigned n;
-    snprintf(out, size, "key-%d-%ld-%u-%d", (int)getpid(), (long)time(NULL), n++, rand());
 }
 
 static http_response *execute(const http_user *u, const char *tool_id)
@@ -211,15 +83,8 @@ static const char *txn_status(const http_user *u, const char *id)
 /* A pending paid purchase: its id into id (size 32). */
 static void buy_pending(const http_user *buyer, const char *tool_id, char *id)
 {
-    char key[96];
-    unique_key(key, sizeof key);
-    http_response *res = checkout(buyer, key, tool_id);
-    if (res->status != 201) {
-        http_dump("checkout", res);
+    if (fixture_checkout_pending(buyer, tool_id, id) < 0)
         exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
 }
 
 /* ---- the whole flow ------------------------------------------------------------------------------ */
@@ -227,15 +92,15 @@ static void buy_pending(const http_user *buyer, const char *tool_id, char *id)
 static void test_buy_webhook_receipt_execute(void)
 {
     http_user dev, buyer, other;
-    developer_new(&dev);
-    user_new(&buyer);
-    user_new(&other);
+    fixture_developer(&dev, "E2E Seller");
+    fixture_user(&buyer);
+    fixture_user(&other);
     char tool[32], key[96], id[32];
-    tool_new(&dev, "one_time", 1001, 0, tool);
+    fixture_adder_tool(&dev, "one_time", 1001, 0, tool, NULL);
 
     CHECK_INT(execute_status(&buyer, tool), 402);
-    unique_key(key, sizeof key);
-    http_response *res = checkout(&buyer, key, tool);
+    fixture_idempotency_key(key, sizeof key);
+    http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
     CHECK_STR(http_json_string(res, "status"), "pending");
     CHECK_STR(http_json_string(res, "currency"), "USD");
@@ -293,9 +158,11 @@ static void test_buy_webhook_receipt_execute(void)
 
     /* access for good, a download counted, one posting */
     CHECK_INT(execute_status(&buyer, tool), 200);
-    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), 1);
     CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ? AND access_until IS NULL", atoll(tool)), 1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ? AND access_until IS NULL",
+                              db_int(atoll(tool))),
+              1);
 
     /* who sees it: buyer, seller, nobody else */
     res = get_txn(&dev, id, "");
@@ -328,31 +195,31 @@ static void test_buy_webhook_receipt_execute(void)
     http_response_free(res);
 
     /* a one_time tool owned for good cannot be bought again; the seller cannot buy their own */
-    unique_key(key, sizeof key);
-    res = checkout(&buyer, key, tool);
+    fixture_idempotency_key(key, sizeof key);
+    res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 409);
     http_response_free(res);
-    unique_key(key, sizeof key);
-    res = checkout(&dev, key, tool);
+    fixture_idempotency_key(key, sizeof key);
+    res = fixture_checkout(&dev, key, tool);
     CHECK_INT(res->status, 409);
     http_response_free(res);
     /* unknown tool */
-    unique_key(key, sizeof key);
-    res = checkout(&buyer, key, "999999999");
+    fixture_idempotency_key(key, sizeof key);
+    res = fixture_checkout(&buyer, key, "999999999");
     CHECK_INT(res->status, 404);
     http_response_free(res);
-    check_money();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_free_tool_completes_at_once(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Seller");
+    fixture_user(&buyer);
     char tool[32], key[96];
-    tool_new(&dev, "free", 0, 0, tool);
-    unique_key(key, sizeof key);
-    http_response *res = checkout(&buyer, key, tool);
+    fixture_adder_tool(&dev, "free", 0, 0, tool, NULL);
+    fixture_idempotency_key(key, sizeof key);
+    http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
     CHECK_STR(http_json_string(res, "status"), "completed");
     CHECK_INT(json_integer_value(json_object_get(res->json, "amount_cents")), 0);
@@ -363,8 +230,8 @@ static void test_free_tool_completes_at_once(void)
     CHECK_INT(postings_of(id, "purchase"), 0); /* nothing to post for 0 */
     CHECK_INT(execute_status(&buyer, tool), 200);
     /* the checkout counted the download once; running it afterwards does not count again */
-    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
-    check_money();
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(tool))), 1);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* The message for tool_id says what was wrong with what was sent, not "is required" for everything. */
@@ -381,7 +248,7 @@ static const char *field_message(const http_response *res, const char *field)
 static void test_checkout_names_what_is_wrong(void)
 {
     http_user buyer;
-    user_new(&buyer);
+    fixture_user(&buyer);
     static const struct {
         const char *body, *says;
     } cases[] = {
@@ -394,7 +261,7 @@ static void test_checkout_names_what_is_wrong(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char key[96];
-        unique_key(key, sizeof key);
+        fixture_idempotency_key(key, sizeof key);
         http_response *res = checkout_body(&buyer, key, cases[i].body);
         CHECK_INT(res->status, 422);
         const char *message = field_message(res, "tool_id");
@@ -411,14 +278,14 @@ static void test_checkout_names_what_is_wrong(void)
 static void test_idempotency(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Seller");
+    fixture_user(&buyer);
     char tool[32], tool2[32], key[96];
-    tool_new(&dev, "one_time", 500, 0, tool);
-    tool_new(&dev, "one_time", 700, 0, tool2);
+    fixture_adder_tool(&dev, "one_time", 500, 0, tool, NULL);
+    fixture_adder_tool(&dev, "one_time", 700, 0, tool2, NULL);
 
-    unique_key(key, sizeof key);
-    http_response *first = checkout(&buyer, key, tool);
+    fixture_idempotency_key(key, sizeof key);
+    http_response *first = fixture_checkout(&buyer, key, tool);
     CHECK_INT(first->status, 201);
     /* the same key and body (other spacing and key order do not matter) → the same answer */
     char body[96];
@@ -428,14 +295,14 @@ static void test_idempotency(void)
     CHECK(json_equal(first->json, again->json));
     http_response_free(again);
     /* the same key, another body → 422 */
-    again = checkout(&buyer, key, tool2);
+    again = fixture_checkout(&buyer, key, tool2);
     CHECK_INT(again->status, 422);
     CHECK(http_is_problem(again, 422));
     http_response_free(again);
     /* the key is the user's: another user with the same key gets their own transaction */
     http_user other;
-    user_new(&other);
-    again = checkout(&other, key, tool);
+    fixture_user(&other);
+    again = fixture_checkout(&other, key, tool);
     CHECK_INT(again->status, 201);
     CHECK(strcmp(http_json_string(again, "id") ? http_json_string(again, "id") : "",
                  http_json_string(first, "id") ? http_json_string(first, "id") : "") != 0);
@@ -443,19 +310,20 @@ static void test_idempotency(void)
     http_response_free(first);
 
     /* missing or bad key → 400, nothing created */
-    int64_t before = sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id));
-    http_response *res = checkout(&buyer, NULL, tool);
+    int64_t before =
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id)));
+    http_response *res = fixture_checkout(&buyer, NULL, tool);
     CHECK_INT(res->status, 400);
     CHECK(http_problem_has_field(res, "Idempotency-Key"));
     http_response_free(res);
     char long_key[300];
     memset(long_key, 'k', 256);
     long_key[256] = '\0';
-    res = checkout(&buyer, long_key, tool);
+    res = fixture_checkout(&buyer, long_key, tool);
     CHECK_INT(res->status, 400);
     http_response_free(res);
     /* bad bodies */
-    unique_key(key, sizeof key);
+    fixture_idempotency_key(key, sizeof key);
     res = checkout_body(&buyer, key, "{\"tool_id\": \"abc\"}");
     CHECK_INT(res->status, 422);
     CHECK(http_problem_has_field(res, "tool_id"));
@@ -466,8 +334,9 @@ static void test_idempotency(void)
     res = checkout_body(&buyer, key, "{\"tool_id\": ");
     CHECK_INT(res->status, 400);
     http_response_free(res);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id)), before);
-    check_money();
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id))),
+              before);
+    FIXTURE_CHECK_MONEY();
 }
 
 typedef struct {
@@ -480,7 +349,7 @@ typedef struct {
 static void *race_checkout(void *p)
 {
     race_arg *a = p;
-    http_response *res = checkout(a->u, a->key, a->tool);
+    http_response *res = fixture_checkout(a->u, a->key, a->tool);
     a->status = res->status;
     snprintf(a->id, sizeof a->id, "%s", res->status == 201 && http_json_string(res, "id") ? http_json_string(res, "id") : "");
     http_response_free(res);
@@ -491,11 +360,11 @@ static void test_idempotency_concurrent(void)
 {
     enum { N = 20 };
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Seller");
+    fixture_user(&buyer);
     char tool[32], key[96];
-    tool_new(&dev, "one_time", 900, 0, tool);
-    unique_key(key, sizeof key);
+    fixture_adder_tool(&dev, "one_time", 900, 0, tool, NULL);
+    fixture_idempotency_key(key, sizeof key);
     pthread_t threads[N];
     race_arg args[N];
     for (int i = 0; i < N; i++) {
@@ -516,23 +385,21 @@ static void test_idempotency_concurrent(void)
         }
     }
     CHECK(ok >= 1);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", atoll(buyer.id)), 1);
-    check_money();
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id))), 1);
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- webhooks ---------------------------------------------------------------------------------- */
 
 static void test_webhook_refusals(void)
 {
-    http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    char tool[32], id[32], evt[80];
-    tool_new(&dev, "one_time", 250, 0, tool);
-    buy_pending(&buyer, tool, id);
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 250, 0) < 0)
+        return;
+    char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)250,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)250,
                                           "currency", "USD"));
     int64_t now = (int64_t)time(NULL);
 
@@ -563,7 +430,7 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 401);
     http_response_free(res);
     free(tampered);
-    CHECK_STR(txn_status(&buyer, id), "pending");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
     CHECK_INT(event_recorded(evt), 0);
 
     /* signed but malformed: bad JSON 400, missing fields 422, unknown type 422 */
@@ -582,21 +449,21 @@ static void test_webhook_refusals(void)
     res = provider_deliver(dup_keys, NULL, 0);
     CHECK_INT(res->status, 400);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "pending");
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", atoll(id)), 0);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 0);
 
     /* amount mismatch: 422, flagged, still pending, nothing posted; currency mismatch the same */
     char evt2[80];
     provider_event_id(evt2, sizeof evt2);
-    res = provider_payment_succeeded(evt2, id, 249, "USD");
+    res = provider_payment_succeeded(evt2, sale.txn, 249, "USD");
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_INT(sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", atoll(id)), 1);
-    res = provider_payment_succeeded(NULL, id, 250, "EUR");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 1);
+    res = provider_payment_succeeded(NULL, sale.txn, 250, "EUR");
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "pending");
-    CHECK_INT(postings_of(id, "purchase"), 0);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
+    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
     /* unknown transaction */
     res = provider_payment_succeeded(NULL, "999999999", 250, "USD");
     CHECK_INT(res->status, 422);
@@ -606,7 +473,7 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 422);
     http_response_free(res);
     /* refund of a pending transaction: 409, the provider retries later */
-    res = provider_payment_refunded(NULL, id, 250);
+    res = provider_payment_refunded(NULL, sale.txn, 250);
     CHECK_INT(res->status, 409);
     http_response_free(res);
 
@@ -615,46 +482,43 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 200);
     CHECK(json_is_false(json_object_get(res->json, "duplicate")));
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
     CHECK_INT(event_recorded(evt), 1);
-    int64_t downloads = sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool));
+    int64_t downloads = fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool)));
     res = provider_deliver(body, NULL, 0);
     CHECK_INT(res->status, 200);
     CHECK(json_is_true(json_object_get(res->json, "duplicate")));
     http_response_free(res);
     /* a second success under another event id: 200, still one posting */
-    res = provider_payment_succeeded(NULL, id, 250, "USD");
+    res = provider_payment_succeeded(NULL, sale.txn, 250, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), downloads);
-    CHECK_INT(postings_of(id, "purchase"), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), downloads);
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
     /* a late failure does not undo a completed purchase */
-    res = provider_payment_failed(NULL, id, "card_declined");
+    res = provider_payment_failed(NULL, sale.txn, "card_declined");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
     free(body);
-    check_money();
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_payment_failed(void)
 {
-    http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    char tool[32], id[32];
-    tool_new(&dev, "one_time", 300, 0, tool);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_failed(NULL, id, "card_declined");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 300, 0) < 0)
+        return;
+    http_response *res = provider_payment_failed(NULL, sale.txn, "card_declined");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "failed");
-    CHECK_INT(execute_status(&buyer, tool), 402);
-    res = get_txn(&buyer, id, "/receipt");
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "failed");
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
+    res = get_txn(&sale.buyer, sale.txn, "/receipt");
     CHECK_INT(res->status, 409);
     http_response_free(res);
-    CHECK_INT(postings_of(id, "purchase"), 0);
-    check_money();
+    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
+    FIXTURE_CHECK_MONEY();
 }
 
 typedef struct {
@@ -674,15 +538,13 @@ static void *deliver_thread(void *p)
 static void test_parallel_deliveries(void)
 {
     enum { N = 200 };
-    http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    char tool[32], id[32], evt[80];
-    tool_new(&dev, "one_time", 4999, 0, tool);
-    buy_pending(&buyer, tool, id);
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 4999, 0) < 0)
+        return;
+    char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", id, "amount_cents", (json_int_t)4999,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)4999,
                                           "currency", "USD"));
     static pthread_t threads[N];
     static delivery_arg args[N];
@@ -701,93 +563,92 @@ static void test_parallel_deliveries(void)
             fprintf(stderr, "  delivery %d answered %ld\n", i, args[i].status);
     }
     CHECK_INT(ok, N);
-    CHECK_STR(txn_status(&buyer, id), "completed");
-    CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(sql_int("SELECT downloads FROM tools WHERE id = ?", atoll(tool)), 1);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", atoll(id)), 1);
-    CHECK_INT(sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", atoll(tool)), 1);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), 1);
+    CHECK_INT(
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(sale.txn))),
+        1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool))), 1);
     free(body);
-    check_money();
+    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- refunds and subscriptions ---------------------------------------------------------------- */
 
 static void test_refund(void)
 {
-    http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    char tool[32], id[32];
-    tool_new(&dev, "one_time", 1234, 0, tool);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_succeeded(NULL, id, 1234, "USD");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 1234, 0) < 0)
+        return;
+    http_response *res = provider_payment_succeeded(NULL, sale.txn, 1234, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* a partial refund is not supported: 422 and flagged, nothing changes */
-    res = provider_payment_refunded(NULL, id, 1000);
+    res = provider_payment_refunded(NULL, sale.txn, 1000);
     CHECK_INT(res->status, 422);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "completed");
-    res = provider_payment_refunded(NULL, id, 1234);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    res = provider_payment_refunded(NULL, sale.txn, 1234);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_STR(txn_status(&buyer, id), "refunded");
-    CHECK_INT(execute_status(&buyer, tool), 402);
-    CHECK_INT(postings_of(id, "purchase"), 1);
-    CHECK_INT(postings_of(id, "refund"), 1);
+    CHECK_STR(txn_status(&sale.buyer, sale.txn), "refunded");
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
+    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
+    CHECK_INT(postings_of(sale.txn, "refund"), 1);
     /* a second refund event changes nothing */
-    res = provider_payment_refunded(NULL, id, 1234);
+    res = provider_payment_refunded(NULL, sale.txn, 1234);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(postings_of(id, "refund"), 1);
+    CHECK_INT(postings_of(sale.txn, "refund"), 1);
     /* after a refund the tool can be bought again */
     char id2[32];
-    buy_pending(&buyer, tool, id2);
+    buy_pending(&sale.buyer, sale.tool, id2);
     res = provider_payment_succeeded(NULL, id2, 1234, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
-    check_money();
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
+    FIXTURE_CHECK_MONEY();
 }
 
 static void test_subscription_extends(void)
 {
-    http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    char tool[32], id[32], id2[32];
-    tool_new(&dev, "subscription", 300, 30, tool);
-    buy_pending(&buyer, tool, id);
-    http_response *res = provider_payment_succeeded(NULL, id, 300, "USD");
+    fixture_sale sale;
+    if (fixture_sell_pending(&sale, "E2E Seller", "subscription", 300, 30) < 0)
+        return;
+    char id2[32];
+    http_response *res = provider_payment_succeeded(NULL, sale.txn, 300, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* access ends about 30 days from now */
-    int64_t days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
-                           atoll(tool));
+    int64_t days = fixture_sql_int(
+        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
     /* a renewal adds to what is left: about 60 days */
-    buy_pending(&buyer, tool, id2);
+    buy_pending(&sale.buyer, sale.tool, id2);
     res = provider_payment_succeeded(NULL, id2, 300, "USD");
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", atoll(tool));
+    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
+                           db_int(atoll(sale.tool)));
     CHECK(days >= 60 * 24 - 1 && days <= 60 * 24);
     /* refunding the renewal takes its 30 days back, access stays */
     res = provider_payment_refunded(NULL, id2, 300);
     CHECK_INT(res->status, 200);
     http_response_free(res);
-    days = sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", atoll(tool));
+    days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
+                           db_int(atoll(sale.tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
-    CHECK_INT(execute_status(&buyer, tool), 200);
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
     /* an expired subscription answers 402 again */
     mkt_error err = MKT_ERROR_INIT;
-    db_exec(conn(), "UPDATE tool_access SET access_until = NOW(6) - INTERVAL 1 SECOND WHERE tool_id = ?",
-            DB_PARAMS(db_int(atoll(tool))), NULL, &err);
+    db_exec(fixture_db(), "UPDATE tool_access SET access_until = NOW(6) - INTERVAL 1 SECOND WHERE tool_id = ?",
+            DB_PARAMS(db_int(atoll(sale.tool))), NULL, &err);
     error_clear(&err);
-    CHECK_INT(execute_status(&buyer, tool), 402);
-    check_money();
+    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
+    FIXTURE_CHECK_MONEY();
 }
 
 int main(void)
@@ -804,8 +665,6 @@ int main(void)
     RUN(test_parallel_deliveries);
     RUN(test_refund);
     RUN(test_subscription_extends);
-    if (test_db)
-        db_close(test_db);
-    config_free(&test_cfg);
+    fixture_close();
     return check_finish();
 }

@@ -10,9 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/provider.h"
 #include "tests/support/stack_env.h"
@@ -21,105 +20,13 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Receipt Seller");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* A published one_time tool priced in USD; its id into id (size 32). */
-static void tool_new(const http_user *dev, int64_t price, char *id)
-{
-    char slug[80];
-    snprintf(slug, sizeof slug, "rcpt-ossl-%d-%ld-%d", (int)getpid(), (long)time(NULL) % 100000, rand() % 10000);
-    json_error_t jerr;
-    json_t *body = json_loads(
-        "{\"name\": \"Receipt adder\", \"summary\": \"Adds\", \"category\": \"math\","
-        " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-        "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-        " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}}},"
-        " \"code\": \"function handler(input) return {sum = input.a + input.b} end\","
-        " \"tests\": [{\"name\": \"t\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3}}]}",
-        0, &jerr);
-    if (!body) {
-        fprintf(stderr, "tool JSON: %s\n", jerr.text);
-        exit(2);
-    }
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "pricing",
-                        json_pack("{s:s, s:I, s:s}", "model", "one_time", "price_cents", (json_int_t)price, "currency",
-                                  "USD"));
-    http_response *res = http_post_json("/tools", dev->token, body);
-    json_decref(body);
-    if (res->status != 201 || !http_json_string(res, "id")) {
-        http_dump("POST /tools", res);
-        exit(2);
-    }
-    snprintf(id, 32, "%s", http_json_string(res, "id"));
-    http_response_free(res);
-    char path[96];
-    snprintf(path, sizeof path, "/tools/%s/publish", id);
-    body = json_pack("{s:s, s:s}", "version", "1.0.0", "changelog", "first");
-    res = http_post_json(path, dev->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("publish", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
-
-/* base64url (no padding) -> bytes through OpenSSL's standard base64 decoder, not our jws code. */
-static int b64url_to_bytes(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-    if (len % 4 == 1)
-        return -1;
-    size_t padded = (len + 3) / 4 * 4;
-    char *std = malloc(padded + 1);
-    unsigned char *buf = malloc(padded + 1);
-    if (!std || !buf) {
-        free(std);
-        free(buf);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++)
-        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
-    for (size_t i = len; i < padded; i++)
-        std[i] = '=';
-    std[padded] = '\0';
-    int n = EVP_DecodeBlock(buf, (const unsigned char *)std, (int)padded);
-    free(std);
-    if (n >= 0)
-        n -= (int)(padded - len); /* EVP_DecodeBlock counts the padding as zero bytes */
-    if (n < 0 || (size_t)n > cap) {
-        free(buf);
-        return -1;
-    }
-    memcpy(out, buf, (size_t)n);
-    free(buf);
-    return n;
-}
-
 /* One base64url segment decoded and parsed as a JSON object (NULL otherwise). */
 static json_t *segment_json(const char *seg, size_t len)
 {
     unsigned char *buf = malloc(len + 4);
     if (!buf)
         return NULL;
-    int n = b64url_to_bytes(seg, len, buf, len + 4);
+    int n = fixture_openssl_b64url(seg, len, buf, len + 4);
     json_t *j = NULL;
     if (n >= 0) {
         json_error_t jerr;
@@ -133,72 +40,19 @@ static json_t *segment_json(const char *seg, size_t len)
     return j;
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 8192);
-    if (buf)
-        (void)fread(buf, 1, 8191, f);
-    fclose(f);
-    return buf;
-}
-
-/* Runs `openssl pkeyutl -verify` on token's signing input ("<header>.<payload>") and its raw
- * signature bytes with dir/pub.pem. Returns 1 only when openssl exits 0 AND says so. */
-static int openssl_verifies(const char *dir, const char *token)
-{
-    const char *last_dot = strrchr(token, '.');
-    if (!last_dot)
-        return 0;
-    char path[512], cmd[2048];
-    snprintf(path, sizeof path, "%s/input", dir);
-    write_file(path, token, (size_t)(last_dot - token));
-    unsigned char sig[128];
-    int sig_len = b64url_to_bytes(last_dot + 1, strlen(last_dot + 1), sig, sizeof sig);
-    if (sig_len < 0)
-        return 0;
-    snprintf(path, sizeof path, "%s/sig", dir);
-    write_file(path, sig, (size_t)sig_len);
-    snprintf(cmd, sizeof cmd,
-             "openssl pkeyutl -verify -pubin -inkey %s/pub.pem -rawin -in %s/input -sigfile %s/sig >%s/out 2>&1", dir,
-             dir, dir, dir);
-    int rc = system(cmd);
-    snprintf(path, sizeof path, "%s/out", dir);
-    char *out = read_text(path);
-    int said = out && strstr(out, "Signature Verified Successfully") != NULL;
-    free(out);
-    return rc == 0 && said;
-}
-
 /* ---- the test ----------------------------------------------------------------------------------- */
 
 static void test_real_receipt_verifies_with_openssl(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Receipt Seller");
+    fixture_user(&buyer);
     char tool[32], id[32], key[128];
-    tool_new(&dev, PRICE_CENTS, tool);
+    fixture_adder_tool(&dev, "one_time", PRICE_CENTS, 0, tool, NULL);
 
     /* checkout with an Idempotency-Key */
-    snprintf(key, sizeof key, "rcpt-ossl-%d-%ld-%d", (int)getpid(), (long)time(NULL), rand());
-    char header[200], body[96];
-    const char *headers[] = {header, NULL};
-    snprintf(header, sizeof header, "Idempotency-Key: %s", key);
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\"}", tool);
-    http_response *res = http_request("POST", "/transactions", buyer.token, NULL, body, strlen(body), headers);
+    fixture_idempotency_key(key, sizeof key);
+    http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
     if (res->status != 201 || !http_json_string(res, "id")) {
         http_dump("checkout", res);
@@ -280,39 +134,28 @@ static void test_real_receipt_verifies_with_openssl(void)
         check_failures++;
         goto out;
     }
-    /* SubjectPublicKeyInfo for Ed25519: fixed 12-byte DER prefix + the 32 raw bytes */
-    unsigned char der[12 + 32];
-    static const unsigned char spki_prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-                                                  0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
-    memcpy(der, spki_prefix, sizeof spki_prefix);
-    int raw_len = x ? b64url_to_bytes(x, strlen(x), der + 12, 32) : -1;
-    CHECK_INT(raw_len, 32);
-    unsigned char pem_body[80];
-    EVP_EncodeBlock(pem_body, der, (int)sizeof der);
-    char pem[256], fpath[512];
-    int pem_len = snprintf(pem, sizeof pem, "-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n", pem_body);
-    snprintf(fpath, sizeof fpath, "%s/pub.pem", dir);
-    write_file(fpath, pem, (size_t)pem_len);
+    CHECK_INT(fixture_write_public_pem(dir, x), 32);
+    char fpath[512];
 
     /* the real receipt verifies */
-    CHECK(openssl_verifies(dir, token));
+    CHECK(fixture_openssl_verifies(dir, token));
     /* one changed byte in the payload: refused */
     char *p = (char *)dot1 + 1 + (size_t)(dot2 - dot1 - 1) / 2;
     char saved = *p;
     *p = saved == 'A' ? 'B' : 'A';
-    CHECK(!openssl_verifies(dir, token));
+    CHECK(!fixture_openssl_verifies(dir, token));
     *p = saved;
     /* one changed byte of the signature itself (decoded, so the change is not lost in the padding bits) */
     {
         unsigned char sig[128];
-        int n = b64url_to_bytes(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig);
+        int n = fixture_openssl_b64url(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig);
         CHECK_INT(n, 64);
         if (n == 64) {
             snprintf(fpath, sizeof fpath, "%s/input", dir);
-            write_file(fpath, token, (size_t)(dot2 - token));
+            fixture_write_file(fpath, token, (size_t)(dot2 - token));
             sig[17] ^= 0x01;
             snprintf(fpath, sizeof fpath, "%s/sig", dir);
-            write_file(fpath, sig, (size_t)n);
+            fixture_write_file(fpath, sig, (size_t)n);
             char cmd[2048];
             snprintf(cmd, sizeof cmd,
                      "openssl pkeyutl -verify -pubin -inkey %s/pub.pem -rawin -in %s/input -sigfile %s/sig "
@@ -322,20 +165,10 @@ static void test_real_receipt_verifies_with_openssl(void)
         }
     }
     /* and the pristine receipt still verifies (the refusals were not passing by accident) */
-    CHECK(openssl_verifies(dir, token));
-    if (check_failures) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "cat %s/out %s/pub.pem >&2", dir, dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "  (no openssl output)\n");
+    CHECK(fixture_openssl_verifies(dir, token));
+    if (check_failures)
         fprintf(stderr, "  receipt: %s\n", token);
-    }
-    const char *files[] = {"pub.pem", "input", "sig", "out"};
-    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        snprintf(fpath, sizeof fpath, "%s/%s", dir, files[f]);
-        unlink(fpath);
-    }
-    rmdir(dir);
+    fixture_openssl_done(dir);
 out:
     http_response_free(res);
     json_decref(jheader);

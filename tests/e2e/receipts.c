@@ -12,14 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "core/codec.h"
 #include "core/jws.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/stack_env.h"
-
-static jws_keyring *stack_keys;
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
@@ -34,7 +32,7 @@ static json_t *receipt_claims(void)
 static char *sign_here(const json_t *claims)
 {
     mkt_error err = MKT_ERROR_INIT;
-    char *token = jws_sign(stack_keys, claims, &err);
+    char *token = jws_sign(fixture_keys(), claims, &err);
     if (!token) {
         fprintf(stderr, "cannot sign with the stack's key: %s\n", err.message);
         exit(2);
@@ -71,61 +69,6 @@ static int server_says_valid(const char *receipt)
     return ok;
 }
 
-/* base64url (no padding) -> bytes through OpenSSL's standard base64 decoder, not ours. */
-static int b64url_to_bytes(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-    size_t padded = (len + 3) / 4 * 4;
-    char *std = malloc(padded + 1);
-    for (size_t i = 0; i < len; i++)
-        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
-    for (size_t i = len; i < padded; i++)
-        std[i] = '=';
-    std[padded] = '\0';
-    unsigned char *buf = malloc(padded);
-    int n = EVP_DecodeBlock(buf, (const unsigned char *)std, (int)padded);
-    free(std);
-    if (n >= 0)
-        n -= (int)(padded - len); /* EVP_DecodeBlock counts the padding as zero bytes */
-    if (n < 0 || (size_t)n > cap) {
-        free(buf);
-        return -1;
-    }
-    memcpy(out, buf, (size_t)n);
-    free(buf);
-    return n;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-}
-
-/* Runs `openssl pkeyutl -verify` on token's signing input and signature with pub.pem in dir.
- * Returns 1 when openssl says the signature verifies. */
-static int openssl_verifies(const char *dir, const char *token)
-{
-    const char *last_dot = strrchr(token, '.');
-    char path[512], cmd[2048];
-    snprintf(path, sizeof path, "%s/input", dir);
-    write_file(path, token, (size_t)(last_dot - token));
-    unsigned char sig[128];
-    int sig_len = b64url_to_bytes(last_dot + 1, strlen(last_dot + 1), sig, sizeof sig);
-    if (sig_len < 0)
-        return 0;
-    snprintf(path, sizeof path, "%s/sig", dir);
-    write_file(path, sig, (size_t)sig_len);
-    snprintf(cmd, sizeof cmd,
-             "openssl pkeyutl -verify -pubin -inkey %s/pub.pem -rawin -in %s/input -sigfile %s/sig >%s/out 2>&1", dir,
-             dir, dir, dir);
-    int rc = system(cmd);
-    return rc == 0;
-}
-
 /* ---- tests -------------------------------------------------------------------------------------- */
 
 static void test_keys_published(void)
@@ -135,7 +78,7 @@ static void test_keys_published(void)
     CHECK(res->content_type && strncmp(res->content_type, "application/json", 16) == 0);
     json_t *keys = json_object_get(res->json, "keys");
     CHECK(json_array_size(keys) >= 1);
-    const char *want = jws_keyring_signing_kid(stack_keys);
+    const char *want = jws_keyring_signing_kid(fixture_keys());
     int found = 0;
     size_t i;
     json_t *k;
@@ -151,7 +94,7 @@ static void test_keys_published(void)
     }
     CHECK_INT(found, 1);
     /* the server's JWKS is exactly what the same key files give here */
-    json_t *local = jws_keyring_jwks(stack_keys);
+    json_t *local = jws_keyring_jwks(fixture_keys());
     CHECK(json_equal(local, res->json));
     json_decref(local);
     if (check_failures)
@@ -200,8 +143,8 @@ static void test_verify_refusals(void)
     char *token = sign_here(claims);
     char header[128], h64[192];
     snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-             jws_keyring_signing_kid(stack_keys));
-    keystore_base64url((const unsigned char *)header, strlen(header), h64);
+             jws_keyring_signing_kid(fixture_keys()));
+    codec_base64_encode(CODEC_BASE64URL, header, strlen(header), h64);
     char forged[4096];
     snprintf(forged, sizeof forged, "%s%.*s.", h64, (int)(strrchr(token, '.') - strchr(token, '.')),
              strchr(token, '.'));
@@ -265,7 +208,7 @@ static void test_openssl_cli_verifies(void)
     }
     /* The public key only from what the server publishes. */
     http_response *res = http_get("/keys", NULL);
-    const char *want = jws_keyring_signing_kid(stack_keys);
+    const char *want = jws_keyring_signing_kid(fixture_keys());
     const char *x = NULL;
     size_t i;
     json_t *k;
@@ -274,71 +217,37 @@ static void test_openssl_cli_verifies(void)
                        want) == 0)
         x = json_string_value(json_object_get(k, "x"));
     CHECK(x != NULL);
-    unsigned char der[12 + 32];
-    static const unsigned char spki_prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-                                                  0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
-    memcpy(der, spki_prefix, sizeof spki_prefix);
-    int raw_len = x ? b64url_to_bytes(x, strlen(x), der + 12, 32) : -1;
-    CHECK_INT(raw_len, 32);
-    unsigned char pem_body[80];
-    EVP_EncodeBlock(pem_body, der, (int)sizeof der);
-    char pem[256], path[512];
-    int pem_len = snprintf(pem, sizeof pem, "-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n", pem_body);
-    snprintf(path, sizeof path, "%s/pub.pem", dir);
-    write_file(path, pem, (size_t)pem_len);
+    CHECK_INT(fixture_write_public_pem(dir, x), 32);
 
     json_t *claims = receipt_claims();
     char *token = sign_here(claims);
-    CHECK(openssl_verifies(dir, token));
+    CHECK(fixture_openssl_verifies(dir, token));
     /* one changed byte in the signed input (the payload), and in the signature */
     char *p = strchr(token, '.') + 4;
     char saved = *p;
     *p = saved == 'A' ? 'B' : 'A';
-    CHECK(!openssl_verifies(dir, token));
+    CHECK(!fixture_openssl_verifies(dir, token));
     *p = saved;
     p = strrchr(token, '.') + 20;
     saved = *p;
     *p = saved == 'A' ? 'B' : 'A';
-    CHECK(!openssl_verifies(dir, token));
+    CHECK(!fixture_openssl_verifies(dir, token));
     *p = saved;
     /* and the pristine token still verifies (the checks above were not passing by accident) */
-    CHECK(openssl_verifies(dir, token));
-    if (check_failures) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "cat %s/out %s/pub.pem >&2", dir, dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "  (no openssl output)\n");
-    }
+    CHECK(fixture_openssl_verifies(dir, token));
+    fixture_openssl_done(dir);
     free(token);
     json_decref(claims);
     http_response_free(res);
-    const char *files[] = {"pub.pem", "input", "sig", "out"};
-    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-        unlink(path);
-    }
-    rmdir(dir);
 }
 
 int main(void)
 {
-    config cfg;
-    stack_env_config(&cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    stack_keys = jws_keyring_load(cfg.signing_key_dir, &err);
-    if (!stack_keys || !jws_keyring_signing_kid(stack_keys)) {
-        fprintf(stderr, "no signing key in the stack's %s: %s\n", cfg.signing_key_dir,
-                err.message ? err.message : "empty");
-        error_clear(&err);
-        jws_keyring_free(stack_keys);
-        config_free(&cfg);
-        return 2;
-    }
-    config_free(&cfg);
+    fixture_keys();
     RUN(test_keys_published);
     RUN(test_verify_signed_here);
     RUN(test_verify_refusals);
     RUN(test_openssl_cli_verifies);
-    jws_keyring_free(stack_keys);
+    fixture_close();
     return check_finish();
 }

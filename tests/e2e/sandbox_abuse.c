@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/stack_env.h"
 
@@ -18,18 +19,9 @@
 
 static http_user g_dev, g_buyer;
 static char g_normal[96];
-static char g_server_log[1024];
 static int g_same_worker_hits, g_cases;
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static const char *unique_slug(const char *tag)
-{
-    static char buf[96];
-    static unsigned counter;
-    snprintf(buf, sizeof buf, "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter++);
-    return buf;
-}
 
 /* Creates and publishes a tool with the given code and schemas that accept anything; no tests, so the
  * abuse only happens when it is executed. Returns 0 on success. */
@@ -64,35 +56,6 @@ static http_response *execute(const char *slug, const char *body)
     return http_post_text(path, g_buyer.token, body);
 }
 
-/* The pid of the worker that answered request_id, from its access-log line (written just after the
- * answer, so it may take a moment to appear). 0 when not found. */
-static long worker_pid_of(const char *request_id)
-{
-    if (!request_id || !g_server_log[0])
-        return 0;
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"request_id\":\"%s\"", request_id);
-    for (int attempt = 0; attempt < 40; attempt++) {
-        FILE *f = fopen(g_server_log, "r");
-        char line[4096];
-        long pid = 0;
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, needle);
-            const char *q = p ? strstr(p, "\"pid\":") : NULL;
-            if (q) {
-                pid = strtol(q + 6, NULL, 10);
-                break;
-            }
-        }
-        if (f)
-            fclose(f);
-        if (pid > 0)
-            return pid;
-        usleep(50 * 1000);
-    }
-    return 0;
-}
-
 /* Runs the normal tool until the worker `pid` answers it (or SAME_WORKER_TRIES runs); every run must
  * succeed. Returns 1 when the same worker served one. */
 static int normal_tool_on_worker(long pid, int line)
@@ -102,7 +65,7 @@ static int normal_tool_on_worker(long pid, int line)
         int ok = res->status == 200 &&
                  strcmp(json_string_value(json_object_get(json_object_get(res->json, "output"), "upper")) ?: "",
                         "STILL ALIVE") == 0;
-        long served_by = ok ? worker_pid_of(res->request_id) : 0;
+        long served_by = ok ? fixture_worker_pid_of(res->request_id) : 0;
         if (!ok) {
             fprintf(stderr, "  %s:%d: the normal tool failed after an abuse case\n", __FILE__, line);
             http_dump("normal", res);
@@ -115,20 +78,6 @@ static int normal_tool_on_worker(long pid, int line)
             return pid != 0;
     }
     return 0;
-}
-
-static long metric(const char *name)
-{
-    const char *headers[] = {NULL};
-    http_response *res = http_raw("GET", HTTP_API_BASE "/metrics", headers, NULL, 0);
-    long value = -1;
-    char needle[128];
-    snprintf(needle, sizeof needle, "\n%s ", name);
-    const char *p = res->status == 200 ? strstr(res->body, needle) : NULL;
-    if (p)
-        value = strtol(p + strlen(needle), NULL, 10);
-    http_response_free(res);
-    return value;
 }
 
 /* ---- one case ------------------------------------------------------------------------------------ */
@@ -145,7 +94,7 @@ static int abuse_is_exhaustion(const char *expect)
 static void abuse_case(const char *name, const char *code, const char *expect, const char *expect_alt)
 {
     char slug[96];
-    snprintf(slug, sizeof slug, "%s", unique_slug(name));
+    snprintf(slug, sizeof slug, "%s", fixture_slug(name));
     if (publish_tool(slug, code, "{}", "[]") < 0) {
         fprintf(stderr, "  %s: could not publish\n", name);
         check_failures++;
@@ -164,7 +113,7 @@ static void abuse_case(const char *name, const char *code, const char *expect, c
     } else {
         fprintf(stderr, "    %-22s 422 in %.0f ms: %.150s\n", name, res->seconds * 1000.0, detail);
     }
-    long pid = worker_pid_of(res->request_id);
+    long pid = fixture_worker_pid_of(res->request_id);
     http_response_free(res);
     CHECK(pid > 0);
     g_cases++;
@@ -280,17 +229,9 @@ static void test_backtracking(void)
 
 static void setup(void)
 {
-    if (http_register_user(&g_dev) < 0 || http_register_user(&g_buyer) < 0)
-        exit(2);
-    http_response *res = http_post_text("/developers", g_dev.token, "{\"display_name\": \"Abuse Lab\"}");
-    if (res->status != 201) {
-        http_dump("developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-    const char *log = stack_env("MKT_SERVER_LOG");
-    snprintf(g_server_log, sizeof g_server_log, "%s", log ? log : "");
-    snprintf(g_normal, sizeof g_normal, "%s", unique_slug("normal"));
+    fixture_developer(&g_dev, "Abuse Lab");
+    fixture_user(&g_buyer);
+    snprintf(g_normal, sizeof g_normal, "%s", fixture_slug("normal"));
     if (publish_tool(g_normal, "function handler(input) return {upper = string.upper(input.text)} end",
                      "{\"type\": \"object\", \"required\": [\"text\"], \"properties\": {\"text\": {\"type\": \"string\"}}}",
                      "[{\"name\": \"upper\", \"input\": {\"text\": \"a\"}, \"expected\": {\"upper\": \"A\"}}]") < 0)
@@ -300,8 +241,7 @@ static void setup(void)
 int main(void)
 {
     setup();
-    long crashes = metric("marketplace_worker_crashes_total");
-    long timeouts = metric("marketplace_worker_timeouts_total");
+    fixture_worker_counters before = fixture_worker_counters_now();
     RUN(test_infinite_loop);
     RUN(test_memory_bomb);
     RUN(test_string_rep_gigabytes);
@@ -312,12 +252,8 @@ int main(void)
     RUN(test_non_string_errors);
     RUN(test_backtracking);
     check_failures = 0;
-    if (crashes >= 0) {
-        CHECK_INT(metric("marketplace_worker_crashes_total"), crashes);
-        CHECK_INT(metric("marketplace_worker_timeouts_total"), timeouts);
-    } else {
+    if (fixture_check_workers_since(before) < 0)
         fprintf(stderr, "  (no /metrics from this host; crash counters not compared)\n");
-    }
     fprintf(stderr, "  the worker that ran the abuse served the normal tool next in %d of %d cases\n",
             g_same_worker_hits, g_cases);
     CHECK(g_same_worker_hits * 10 >= g_cases * 9);

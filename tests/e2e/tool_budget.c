@@ -17,6 +17,7 @@
 
 #include "core/config.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 #include "tests/support/procs.h"
 #include "tests/support/stack_env.h"
@@ -25,16 +26,7 @@
 
 static http_user g_dev;
 static config g_cfg;
-static char g_server_log[1024];
 static pid_t g_master;
-
-static const char *unique_slug(const char *tag)
-{
-    static char buf[96];
-    static unsigned counter;
-    snprintf(buf, sizeof buf, "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter++);
-    return buf;
-}
 
 /* n tests named "t0".."t<n-1>", each with input {} and the given expected value. */
 static json_t *tests_of(size_t n, const char *expected)
@@ -70,47 +62,6 @@ static http_response *tool_post(const char *slug, const char *suffix, const char
     if (body)
         return http_post_text(path, g_dev.token, body);
     return http_request("POST", path, g_dev.token, NULL, NULL, 0, NULL);
-}
-
-static long metric(const char *name)
-{
-    const char *headers[] = {NULL};
-    http_response *res = http_raw("GET", HTTP_API_BASE "/metrics", headers, NULL, 0);
-    long value = -1;
-    char needle[128];
-    snprintf(needle, sizeof needle, "\n%s ", name);
-    const char *p = res->status == 200 ? strstr(res->body, needle) : NULL;
-    if (p)
-        value = strtol(p + strlen(needle), NULL, 10);
-    http_response_free(res);
-    return value;
-}
-
-/* The pid of the worker that answered request_id, from its access-log line (written just after the
- * answer, so it may take a moment). 0 when not found. */
-static long worker_pid_of(const char *request_id)
-{
-    if (!request_id || !g_server_log[0])
-        return 0;
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"request_id\":\"%s\"", request_id);
-    for (int attempt = 0; attempt < 40; attempt++) {
-        FILE *f = fopen(g_server_log, "r");
-        char line[4096];
-        long pid = 0;
-        while (f && !pid && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, needle);
-            const char *q = p ? strstr(p, "\"pid\":") : NULL;
-            if (q)
-                pid = strtol(q + 6, NULL, 10);
-        }
-        if (f)
-            fclose(f);
-        if (pid > 0)
-            return pid;
-        procs_sleep(0.05);
-    }
-    return 0;
 }
 
 static int is_worker(long pid)
@@ -150,7 +101,7 @@ static char g_slow_slug[96];
 
 static void test_slow_tests_share_one_budget(void)
 {
-    snprintf(g_slow_slug, sizeof g_slow_slug, "%s", unique_slug("budget-slow"));
+    snprintf(g_slow_slug, sizeof g_slow_slug, "%s", fixture_slug("budget-slow"));
     if (create_draft(g_slow_slug, slow_code, tests_of(SLOW_TESTS, "{}")) < 0) {
         check_failures++;
         return;
@@ -181,7 +132,7 @@ static void test_slow_tests_share_one_budget(void)
         }
     }
     CHECK_INT(seen_not_run, not_run);
-    long pid = res->status ? worker_pid_of(res->request_id) : 0;
+    long pid = res->status ? fixture_worker_pid_of(res->request_id) : 0;
     http_response_free(res);
     CHECK(pid > 0);
     if (pid > 0) {
@@ -219,7 +170,7 @@ static void test_publish_refuses_not_run_tests(void)
 static void test_big_outputs_are_bounded(void)
 {
     char slug[96];
-    snprintf(slug, sizeof slug, "%s", unique_slug("budget-big"));
+    snprintf(slug, sizeof slug, "%s", fixture_slug("budget-big"));
     char code[128];
     snprintf(code, sizeof code, "function handler(input) return string.rep('x', %d) end", BIG_OUTPUT);
     if (create_draft(slug, code, tests_of(BIG_TESTS, "\"x\"")) < 0) {
@@ -259,7 +210,7 @@ static void test_big_outputs_are_bounded(void)
 static void test_ordinary_draft(void)
 {
     char slug[96];
-    snprintf(slug, sizeof slug, "%s", unique_slug("budget-ok"));
+    snprintf(slug, sizeof slug, "%s", fixture_slug("budget-ok"));
     const char *code = "function handler(input) return {ok = true, n = 3} end";
     if (create_draft(slug, code, tests_of(3, "{\"ok\": true, \"n\": 3}")) < 0) {
         check_failures++;
@@ -289,33 +240,20 @@ static void setup(void)
     stack_env_config(&g_cfg);
     const char *master = stack_env("MKT_MASTER_PID");
     g_master = master ? (pid_t)strtol(master, NULL, 10) : 0;
-    const char *log = stack_env("MKT_SERVER_LOG");
-    snprintf(g_server_log, sizeof g_server_log, "%s", log ? log : "");
     http_set_timeout_ms(60000);
-    if (http_register_user(&g_dev) < 0)
-        exit(2);
-    http_response *res = http_post_text("/developers", g_dev.token, "{\"display_name\": \"Budget Lab\"}");
-    if (res->status != 201) {
-        http_dump("developers", res);
-        exit(2);
-    }
-    http_response_free(res);
+    fixture_developer(&g_dev, "Budget Lab");
 }
 
 int main(void)
 {
     setup();
-    long crashes = metric("marketplace_worker_crashes_total");
-    long timeouts = metric("marketplace_worker_timeouts_total");
+    fixture_worker_counters before = fixture_worker_counters_now();
     RUN(test_ordinary_draft);
     RUN(test_slow_tests_share_one_budget);
     RUN(test_publish_refuses_not_run_tests);
     RUN(test_big_outputs_are_bounded);
     check_failures = 0;
-    if (crashes >= 0) {
-        CHECK_INT(metric("marketplace_worker_crashes_total"), crashes);
-        CHECK_INT(metric("marketplace_worker_timeouts_total"), timeouts);
-    }
+    fixture_check_workers_since(before);
     if (check_failures)
         check_failed++;
     else

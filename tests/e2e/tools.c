@@ -8,50 +8,10 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/http.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static const char *unique_slug(const char *tag)
-{
-    static char buf[8][96];
-    static unsigned counter;
-    char *out = buf[counter % 8];
-    snprintf(out, sizeof buf[0], "%s-%d-%ld-%u", tag, (int)getpid(), (long)time(NULL) % 100000, counter);
-    counter++;
-    return out;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
-        exit(2);
-    }
-    return v;
-}
-
-static void user_new(http_user *u)
-{
-    if (http_register_user(u) < 0)
-        exit(2);
-}
-
-/* A user with a developer profile (POST /developers gives the role). */
-static void developer_new(http_user *u)
-{
-    user_new(u);
-    json_t *body = json_pack("{s:s}", "display_name", "E2E Tools");
-    http_response *res = http_post_json("/developers", u->token, body);
-    json_decref(body);
-    if (res->status != 201) {
-        http_dump("POST /developers", res);
-        exit(2);
-    }
-    http_response_free(res);
-}
 
 static void path_of(char *out, size_t size, const char *ref, const char *suffix)
 {
@@ -67,23 +27,6 @@ static http_response *tool_call(const char *method, const char *ref, const char 
     http_response *res = http_request(method, path, u ? u->token : NULL, NULL, text, text ? strlen(text) : 0, NULL);
     free(text);
     return res;
-}
-
-static const char adder_code[] = "function handler(input)\n  return {sum = input.a + input.b}\nend\n";
-
-static json_t *adder_body(const char *slug)
-{
-    json_t *body = parse("{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
-                         " \"tags\": [\"math\", \"sum\"],"
-                         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-                         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-                         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
-                         "   \"required\": [\"sum\"]},"
-                         " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2},"
-                         "   \"expected\": {\"sum\": 3}}]}");
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "code", json_string(adder_code));
-    return body;
 }
 
 /* Creates (201 expected) and returns the tool's id in id_out. */
@@ -135,12 +78,12 @@ static void check_problem_at(http_response *res, long status, const char *field,
 static void test_draft_to_execution(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
-    const char *slug = unique_slug("journey");
+    fixture_developer(&dev, "E2E Tools");
+    fixture_user(&buyer);
+    const char *slug = fixture_slug("journey");
     char id[32] = "";
 
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     http_response *res = http_post_json("/tools", dev.token, body);
     json_decref(body);
     CHECK_INT(res->status, 201);
@@ -153,7 +96,7 @@ static void test_draft_to_execution(void)
     /* the draft: the owner sees code, nobody else sees anything */
     res = tool_call("GET", slug, NULL, &dev, NULL);
     CHECK_INT(res->status, 200);
-    CHECK_STR(http_json_string(res, "code"), adder_code);
+    CHECK_STR(http_json_string(res, "code"), fixture_adder_code);
     http_response_free(res);
     res = tool_call("GET", id, NULL, NULL, NULL);
     CHECK_PROBLEM(res, 404, NULL);
@@ -192,7 +135,7 @@ static void test_draft_to_execution(void)
 
     res = tool_call("GET", slug, "/versions", NULL, NULL);
     CHECK_INT(res->status, 200);
-    json_t *versions = json_object_get(res->json, "versions");
+    json_t *versions = json_object_get(res->json, "items");
     CHECK_INT(json_array_size(versions), 3);
     CHECK_STR(json_string_value(json_object_get(json_array_get(versions, 0), "version")), "1.1.0");
     CHECK_STR(json_string_value(json_object_get(json_array_get(versions, 1), "version")), "1.1.0-rc.1");
@@ -210,7 +153,22 @@ static void test_draft_to_execution(void)
     http_response_free(res);
     snprintf(path, sizeof path, "/tools/%s/versions?per_page=2&page=2", slug);
     res = http_get(path, NULL);
-    CHECK_INT(json_array_size(json_object_get(res->json, "versions")), 1);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 1);
+    http_response_free(res);
+    /* the list rule: exactly {items, total, page, per_page}; a page past the end is empty */
+    snprintf(path, sizeof path, "/tools/%s/versions?per_page=2&page=3", slug);
+    res = http_get(path, NULL);
+    CHECK_INT(res->status, 200);
+    CHECK_INT(json_object_size(res->json), 4);
+    CHECK_INT(json_array_size(json_object_get(res->json, "items")), 0);
+    CHECK(json_is_array(json_object_get(res->json, "items")));
+    CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 3);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "page")), 3);
+    CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 2);
+    http_response_free(res);
+    snprintf(path, sizeof path, "/tools/%s/versions?per_page=101", slug);
+    res = http_get(path, NULL);
+    CHECK_PROBLEM(res, 400, "per_page");
     http_response_free(res);
 
     /* published: public without the code */
@@ -288,9 +246,9 @@ static void test_draft_to_execution(void)
 
 static void expect_field(const http_user *dev, const char *json_fields, const char *field)
 {
-    json_t *body = parse(json_fields);
+    json_t *body = fixture_json(json_fields);
     if (!json_object_get(body, "slug"))
-        json_object_set_new(body, "slug", json_string(unique_slug("rule")));
+        json_object_set_new(body, "slug", json_string(fixture_slug("rule")));
     if (!json_object_get(body, "name"))
         json_object_set_new(body, "name", json_string("Rule check"));
     if (!json_object_get(body, "category"))
@@ -308,7 +266,7 @@ static void expect_field(const http_user *dev, const char *json_fields, const ch
 static void test_field_rules(void)
 {
     http_user dev;
-    developer_new(&dev);
+    fixture_developer(&dev, "E2E Tools");
     static const struct {
         const char *body, *field;
     } rules[] = {
@@ -347,7 +305,7 @@ static void test_field_rules(void)
     char *text = malloc(20002);
     memset(text, 'd', 20001);
     text[20001] = '\0';
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "slug", unique_slug("long"), "name", "Long", "category", "text",
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("long"), "name", "Long", "category", "text",
                              "description", text);
     http_response *res = http_post_json("/tools", dev.token, body);
     CHECK_PROBLEM(res, 422, "description");
@@ -363,7 +321,7 @@ static void test_field_rules(void)
     char *code = malloc(256 * 1024 + 2);
     memset(code, '-', 256 * 1024 + 1);
     code[256 * 1024 + 1] = '\0';
-    body = json_pack("{s:s, s:s, s:s, s:s}", "slug", unique_slug("code"), "name", "Big", "category", "text", "code",
+    body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("code"), "name", "Big", "category", "text", "code",
                      code);
     res = http_post_json("/tools", dev.token, body);
     CHECK_PROBLEM(res, 422, "code");
@@ -392,7 +350,7 @@ static void test_field_rules(void)
     CHECK_PROBLEM(res, 401, NULL);
     http_response_free(res);
     http_user plain;
-    user_new(&plain);
+    fixture_user(&plain);
     res = http_post_json("/tools", plain.token, NULL);
     CHECK_PROBLEM(res, 403, NULL);
     http_response_free(res);
@@ -403,12 +361,12 @@ static void test_field_rules(void)
 static void test_conflicts(void)
 {
     http_user dev;
-    developer_new(&dev);
-    const char *slug = unique_slug("conflict");
+    fixture_developer(&dev, "E2E Tools");
+    const char *slug = fixture_slug("conflict");
     char slug_copy[96];
     snprintf(slug_copy, sizeof slug_copy, "%s", slug);
-    CHECK_INT(create_tool(&dev, adder_body(slug_copy), NULL, 0), 0);
-    json_t *again = adder_body(slug_copy);
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(slug_copy), NULL, 0), 0);
+    json_t *again = fixture_adder_draft(slug_copy);
     http_response *res = http_post_json("/tools", dev.token, again);
     json_decref(again);
     CHECK_PROBLEM(res, 409, "slug");
@@ -425,7 +383,7 @@ static void test_conflicts(void)
     CHECK_INT(publish(&dev, slug_copy, "2.0.0-rc.1"), 409);
 
     /* a failing test blocks publishing and is named */
-    json_t *patch = parse("{\"tests\": [{\"name\": \"wrong on purpose\", \"input\": {\"a\": 1, \"b\": 1},"
+    json_t *patch = fixture_json("{\"tests\": [{\"name\": \"wrong on purpose\", \"input\": {\"a\": 1, \"b\": 1},"
                           " \"expected\": {\"sum\": 3}}]}");
     res = tool_call("PATCH", slug_copy, NULL, &dev, patch);
     json_decref(patch);
@@ -445,17 +403,17 @@ static void test_conflicts(void)
 static void test_ownership(void)
 {
     http_user dev, other, buyer;
-    developer_new(&dev);
-    developer_new(&other);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Tools");
+    fixture_developer(&other, "E2E Tools");
+    fixture_user(&buyer);
     char draft[96], pub[96];
-    snprintf(draft, sizeof draft, "%s", unique_slug("own-draft"));
-    snprintf(pub, sizeof pub, "%s", unique_slug("own-pub"));
-    CHECK_INT(create_tool(&dev, adder_body(draft), NULL, 0), 0);
-    CHECK_INT(create_tool(&dev, adder_body(pub), NULL, 0), 0);
+    snprintf(draft, sizeof draft, "%s", fixture_slug("own-draft"));
+    snprintf(pub, sizeof pub, "%s", fixture_slug("own-pub"));
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(draft), NULL, 0), 0);
+    CHECK_INT(create_tool(&dev, fixture_adder_draft(pub), NULL, 0), 0);
     CHECK_INT(publish(&dev, pub, "1.0.0"), 201);
 
-    json_t *patch = parse("{\"name\": \"Taken over\"}");
+    json_t *patch = fixture_json("{\"name\": \"Taken over\"}");
     const char *suffixes[] = {"/validate", "/test"};
     /* a draft is invisible to others: 404 everywhere */
     http_response *res = tool_call("PATCH", draft, NULL, &other, patch);
@@ -495,7 +453,7 @@ static void test_ownership(void)
     http_response_free(res);
 
     /* the owner edits; the published version keeps running the published code */
-    json_t *edit = parse("{\"code\": \"function handler(input) return {sum = 0} end\", \"name\": \"Adder Two\"}");
+    json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = 0} end\", \"name\": \"Adder Two\"}");
     res = tool_call("PATCH", pub, NULL, &dev, edit);
     json_decref(edit);
     CHECK_INT(res->status, 200);
@@ -524,13 +482,13 @@ static void test_ownership(void)
 static void test_paid_tool(void)
 {
     http_user dev, buyer;
-    developer_new(&dev);
-    user_new(&buyer);
+    fixture_developer(&dev, "E2E Tools");
+    fixture_user(&buyer);
     char slug[96];
-    snprintf(slug, sizeof slug, "%s", unique_slug("paid"));
-    json_t *body = adder_body(slug);
+    snprintf(slug, sizeof slug, "%s", fixture_slug("paid"));
+    json_t *body = fixture_adder_draft(slug);
     json_object_set_new(body, "pricing",
-                        parse("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));
+                        fixture_json("{\"model\": \"subscription\", \"price_cents\": 999, \"currency\": \"EUR\"}"));
     CHECK_INT(create_tool(&dev, body, NULL, 0), 0);
     CHECK_INT(publish(&dev, slug, "1.0.0"), 201);
     http_response *res = tool_call("GET", slug, NULL, NULL, NULL);

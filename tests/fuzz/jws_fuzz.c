@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "core/codec.h"
 #include "core/jws.h"
 #include "core/keystore.h"
 
@@ -93,9 +94,9 @@ static json_t *jws_fuzz_verify(const char *token)
 
 static char *jws_fuzz_b64(const unsigned char *in, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    char *out = malloc(codec_base64_encoded_len(CODEC_BASE64URL, len) + 1);
     if (out)
-        keystore_base64url(in, len, out);
+        codec_base64_encode(CODEC_BASE64URL, in, len, out);
     return out;
 }
 
@@ -136,7 +137,7 @@ static void jws_fuzz_signed(const uint8_t *data, size_t size)
         abort();
     EVP_MD_CTX_free(ctx);
     token[input_len] = '.';
-    keystore_base64url(sig, sig_len, token + input_len + 1);
+    codec_base64_encode(CODEC_BASE64URL, sig, sig_len, token + input_len + 1);
     json_t *claims = jws_fuzz_verify(token);
     if (claims) {
         /* what verified is exactly the payload that was signed */

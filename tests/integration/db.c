@@ -12,6 +12,7 @@
 
 #include "sql/db.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
 
 /* SQL naming this process's scratch table: "%T" in fmt becomes t_db_<pid>_<name>. Texts are
@@ -54,21 +55,6 @@ static void sqlf_free(void)
         free(sql_texts[i]);
 }
 
-static db *open_db(void)
-{
-    config cfg;
-    stack_env_config(&cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    db *db = db_open(&cfg, &err);
-    if (!db) {
-        fprintf(stderr, "db_open: %s\n", err.message ? err.message : "?");
-        exit(2);
-    }
-    config_free(&cfg);
-    error_clear(&err);
-    return db;
-}
-
 static int run(db *db, const char *sql)
 {
     mkt_error err = MKT_ERROR_INIT;
@@ -79,23 +65,9 @@ static int run(db *db, const char *sql)
     return rc;
 }
 
-static int64_t scalar(db *db, const char *sql, const db_value *params, size_t count)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    db_rows rows;
-    int64_t v = -999;
-    if (db_query(db, sql, params, count, &rows, &err) == 0 && rows.row_count == 1)
-        v = db_rows_int(&rows, 0, 0);
-    else
-        fprintf(stderr, "  query failed: %s: %s\n", sql, err.message ? err.message : "no row");
-    db_rows_free(&rows);
-    error_clear(&err);
-    return v;
-}
-
 static int64_t connection_id(db *db)
 {
-    return scalar(db, "SELECT CONNECTION_ID()", DB_NO_PARAMS);
+    return fixture_query_int(db, "SELECT CONNECTION_ID()", DB_NO_PARAMS);
 }
 
 /* Kills id from another connection and waits until the server has really dropped it, so the
@@ -107,7 +79,7 @@ static void kill_connection(db *killer, int64_t id)
     CHECK_INT(db_exec(killer, "KILL ?", DB_PARAMS(db_int(id)), NULL, &err), 0);
     error_clear(&err);
     for (int i = 0; i < 500; i++) {
-        if (scalar(killer, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?",
+        if (fixture_query_int(killer, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?",
                    DB_PARAMS(db_int(id))) == 0)
             return;
         usleep(10000);
@@ -119,7 +91,7 @@ static void kill_connection(db *killer, int64_t id)
 
 static void test_session_settings(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     db_rows rows;
     CHECK_INT(db_query(db, "SELECT @@session.time_zone, @@session.sql_mode, @@character_set_client, @@autocommit",
@@ -137,7 +109,7 @@ static void test_session_settings(void)
 
 static void test_binds_round_trip(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("binds", "CREATE TABLE %T (id INT AUTO_INCREMENT PRIMARY KEY, i BIGINT NULL, "
                                     "s VARCHAR(64) CHARACTER SET utf8mb4 NULL, b VARBINARY(64) NULL) ENGINE=InnoDB")),
@@ -177,9 +149,9 @@ static void test_binds_round_trip(void)
     db_rows_free(&rows);
 
     /* Binds in WHERE, and the emoji compared on the server side. */
-    CHECK_INT(scalar(db, sqlf("binds", "SELECT id FROM %T WHERE i = ?"), DB_PARAMS(db_int(INT64_MIN))), 1);
-    CHECK_INT(scalar(db, sqlf("binds", "SELECT id FROM %T WHERE s = ?"), DB_PARAMS(db_text(emoji))), 1);
-    CHECK_INT(scalar(db, sqlf("binds", "SELECT CHAR_LENGTH(s) FROM %T WHERE b = ?"),
+    CHECK_INT(fixture_query_int(db, sqlf("binds", "SELECT id FROM %T WHERE i = ?"), DB_PARAMS(db_int(INT64_MIN))), 1);
+    CHECK_INT(fixture_query_int(db, sqlf("binds", "SELECT id FROM %T WHERE s = ?"), DB_PARAMS(db_text(emoji))), 1);
+    CHECK_INT(fixture_query_int(db, sqlf("binds", "SELECT CHAR_LENGTH(s) FROM %T WHERE b = ?"),
                      DB_PARAMS(db_bytes(bytes, sizeof bytes))), 7);
 
     CHECK_INT(run(db, sqlf("binds", "DROP TABLE %T")), 0);
@@ -189,7 +161,7 @@ static void test_binds_round_trip(void)
 
 static void test_rows_accessors(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     db_rows rows;
     CHECK_INT(db_query(db,
@@ -243,21 +215,21 @@ static void test_rows_accessors(void)
     CHECK_INT(rows.row_count, 0);
     db_rows_free(&rows);
     CHECK_INT(db_exec(db, "SELECT 1 UNION ALL SELECT 2", DB_NO_PARAMS, NULL, &err), 0);
-    CHECK_INT(scalar(db, "SELECT 42", DB_NO_PARAMS), 42); /* not out of sync */
+    CHECK_INT(fixture_query_int(db, "SELECT 42", DB_NO_PARAMS), 42); /* not out of sync */
     error_clear(&err);
     db_close(db);
 }
 
 static void test_statement_cache(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     const char *prepares = "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
                            " WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'";
-    int64_t before = scalar(db, prepares, DB_NO_PARAMS);
-    CHECK_INT(scalar(db, "SELECT ? + 1", DB_PARAMS(db_int(1))), 2);
-    CHECK_INT(scalar(db, "SELECT ? + 1", DB_PARAMS(db_int(41))), 42);
-    CHECK_INT(scalar(db, "SELECT ? + 1", DB_PARAMS(db_int(-1))), 0);
-    CHECK_INT(scalar(db, prepares, DB_NO_PARAMS) - before, 1);
+    int64_t before = fixture_query_int(db, prepares, DB_NO_PARAMS);
+    CHECK_INT(fixture_query_int(db, "SELECT ? + 1", DB_PARAMS(db_int(1))), 2);
+    CHECK_INT(fixture_query_int(db, "SELECT ? + 1", DB_PARAMS(db_int(41))), 42);
+    CHECK_INT(fixture_query_int(db, "SELECT ? + 1", DB_PARAMS(db_int(-1))), 0);
+    CHECK_INT(fixture_query_int(db, prepares, DB_NO_PARAMS) - before, 1);
     db_close(db);
 }
 
@@ -265,7 +237,7 @@ static void test_statement_cache(void)
  * the result must come through. */
 static void test_statement_after_ddl(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("ddl", "CREATE TABLE %T (a INT PRIMARY KEY) ENGINE=InnoDB")), 0);
     CHECK_INT(run(db, sqlf("ddl", "INSERT INTO %T VALUES (1)")), 0);
@@ -291,7 +263,7 @@ static void test_statement_after_ddl(void)
     CHECK_INT(db_exec(db, select, DB_NO_PARAMS, NULL, &err), -1);
     CHECK_INT(err.kind, ERROR_INTERNAL);
     error_clear(&err);
-    CHECK_INT(scalar(db, "SELECT 3", DB_NO_PARAMS), 3);
+    CHECK_INT(fixture_query_int(db, "SELECT 3", DB_NO_PARAMS), 3);
     CHECK_INT(db_exec(db, select, DB_NO_PARAMS, NULL, &err), 0);
     CHECK_INT(run(db, sqlf("ddl", "DROP TABLE %T")), 0);
     error_clear(&err);
@@ -301,23 +273,23 @@ static void test_statement_after_ddl(void)
 /* Many distinct texts: old statements are closed instead of piling up on the server. */
 static void test_statement_cache_cap(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     const char *closes = "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
                          " WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'";
-    int64_t before = scalar(db, closes, DB_NO_PARAMS);
+    int64_t before = fixture_query_int(db, closes, DB_NO_PARAMS);
     for (int i = 0; i < 400; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d + ?", i);
-        CHECK_INT(scalar(db, sql, DB_PARAMS(db_int(1))), i + 1);
+        CHECK_INT(fixture_query_int(db, sql, DB_PARAMS(db_int(1))), i + 1);
     }
-    CHECK(scalar(db, closes, DB_NO_PARAMS) - before >= 400 - 256);
-    CHECK_INT(scalar(db, "SELECT 0 + ?", DB_PARAMS(db_int(5))), 5);
+    CHECK(fixture_query_int(db, closes, DB_NO_PARAMS) - before >= 400 - 256);
+    CHECK_INT(fixture_query_int(db, "SELECT 0 + ?", DB_PARAMS(db_int(5))), 5);
     db_close(db);
 }
 
 static void test_bad_calls(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     db_rows rows;
     CHECK_INT(db_query(db, "SELECT ?", DB_NO_PARAMS, &rows, &err), -1);
@@ -330,7 +302,7 @@ static void test_bad_calls(void)
     error_clear(&err);
     CHECK_INT(db_exec(db, "SELECT 1; SELECT 2", DB_NO_PARAMS, NULL, &err), -1); /* no multi-statements */
     error_clear(&err);
-    CHECK_INT(scalar(db, "SELECT 7", DB_NO_PARAMS), 7);
+    CHECK_INT(fixture_query_int(db, "SELECT 7", DB_NO_PARAMS), 7);
     CHECK_INT(db_last_errno(db), 0);
     error_clear(&err);
     db_close(db);
@@ -352,7 +324,7 @@ static void test_bad_calls(void)
 
 static void test_duplicate_is_conflict(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("dup", "CREATE TABLE %T (k VARCHAR(20) PRIMARY KEY) ENGINE=InnoDB")), 0);
     const char *insert = sqlf("dup", "INSERT INTO %T (k) VALUES (?)");
@@ -369,7 +341,7 @@ static void test_duplicate_is_conflict(void)
 
 static void test_strict_mode(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("strict", "CREATE TABLE %T (s VARCHAR(10) NOT NULL, n INT NOT NULL) ENGINE=InnoDB")),
               0);
@@ -381,7 +353,7 @@ static void test_strict_mode(void)
     CHECK_INT(db_exec(db, insert, DB_PARAMS(db_text("ok"), db_int(INT64_MAX)), NULL, &err), -1);
     CHECK_INT(db_last_errno(db), 1264); /* ER_WARN_DATA_OUT_OF_RANGE, not clipped */
     error_clear(&err);
-    CHECK_INT(scalar(db, sqlf("strict", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 0);
+    CHECK_INT(fixture_query_int(db, sqlf("strict", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 0);
     CHECK_INT(run(db, sqlf("strict", "DROP TABLE %T")), 0);
     db_close(db);
 }
@@ -414,20 +386,20 @@ static int txn_nested(db *db, void *p, mkt_error *err)
 
 static void test_transaction_commit_rollback(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("txn", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
     const char *count = sqlf("txn", "SELECT COUNT(*) FROM %T");
     txn_ctx ctx = {.insert = sqlf("txn", "INSERT INTO %T (id) VALUES (?)")};
     CHECK_INT(db_transaction(db, txn_insert_two, &ctx, &err), 0);
-    CHECK_INT(scalar(db, count, DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(db, count, DB_NO_PARAMS), 2);
 
     ctx.fail = 1;
     CHECK_INT(db_transaction(db, txn_insert_two, &ctx, &err), -1);
     CHECK_INT(err.kind, ERROR_VALIDATION);
     CHECK_INT(ctx.calls, 2); /* not retried */
     error_clear(&err);
-    CHECK_INT(scalar(db, count, DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(db, count, DB_NO_PARAMS), 2);
 
     /* A duplicate inside rolls back the rows written before it. */
     ctx.fail = 0;
@@ -435,14 +407,14 @@ static void test_transaction_commit_rollback(void)
     CHECK_INT(db_transaction(db, txn_insert_two, &ctx, &err), -1);
     CHECK_INT(err.kind, ERROR_CONFLICT);
     error_clear(&err);
-    CHECK_INT(scalar(db, count, DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(db, count, DB_NO_PARAMS), 2);
 
     ctx.calls = 5;
     CHECK_INT(db_transaction(db, txn_nested, &ctx, &err), -1);
     CHECK_INT(err.kind, ERROR_INTERNAL);
     error_clear(&err);
-    CHECK_INT(scalar(db, count, DB_NO_PARAMS), 2);
-    CHECK_INT(scalar(db, "SELECT @@in_transaction", DB_NO_PARAMS), 0);
+    CHECK_INT(fixture_query_int(db, count, DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(db, "SELECT @@in_transaction", DB_NO_PARAMS), 0);
 
     CHECK_INT(run(db, sqlf("txn", "DROP TABLE %T")), 0);
     db_close(db);
@@ -513,14 +485,14 @@ static int deadlock_a(db *db, void *p, mkt_error *err)
 
 static void test_deadlock_retry(void)
 {
-    db *a = open_db();
+    db *a = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(a, sqlf("dl", "CREATE TABLE %T (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB")), 0);
     CHECK_INT(run(a, sqlf("dl", "INSERT INTO %T VALUES (1, 0), (2, 0)")), 0);
     CHECK_INT(run(a, sqlf("dl_fill", "CREATE TABLE %T (id INT PRIMARY KEY, x INT NOT NULL) ENGINE=InnoDB")), 0);
     CHECK_INT(run(a, sqlf("dl_fill", "INSERT INTO %T (id, x) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL "
                                      "SELECT n + 1 FROM s WHERE n < 200) SELECT n, 0 FROM s")), 0);
-    deadlock_ctx ctx = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .a = a, .b = open_db()};
+    deadlock_ctx ctx = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .a = a, .b = fixture_db_open()};
     pthread_t thread;
     CHECK_INT(pthread_create(&thread, NULL, deadlock_thread, &ctx), 0);
     int a_rc = db_transaction(a, deadlock_a, &ctx, &err);
@@ -531,8 +503,8 @@ static void test_deadlock_retry(void)
     CHECK_INT(ctx.a_tries, 2);
     CHECK_INT(ctx.b_tries, 1);
     CHECK_INT(db_last_errno(a), 0);
-    CHECK_INT(scalar(a, sqlf("dl", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 11);
-    CHECK_INT(scalar(a, sqlf("dl", "SELECT v FROM %T WHERE id = 2"), DB_NO_PARAMS), 11);
+    CHECK_INT(fixture_query_int(a, sqlf("dl", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 11);
+    CHECK_INT(fixture_query_int(a, sqlf("dl", "SELECT v FROM %T WHERE id = 2"), DB_NO_PARAMS), 11);
     error_clear(&err);
     CHECK_INT(run(a, sqlf("dl", "DROP TABLE %T")), 0);
     CHECK_INT(run(a, sqlf("dl_fill", "DROP TABLE %T")), 0);
@@ -585,8 +557,8 @@ static int lockwait_holder(db *db, void *p, mkt_error *err)
 
 static void test_lock_wait_retry(void)
 {
-    db *holder = open_db();
-    lockwait_ctx ctx = {.waiter = open_db()};
+    db *holder = fixture_db_open();
+    lockwait_ctx ctx = {.waiter = fixture_db_open()};
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(holder, sqlf("lw", "CREATE TABLE %T (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB")), 0);
     CHECK_INT(run(holder, sqlf("lw", "INSERT INTO %T VALUES (1, 0), (2, 0)")), 0);
@@ -595,8 +567,8 @@ static void test_lock_wait_retry(void)
     CHECK_INT(ctx.tries, 2);
     CHECK_INT(ctx.waiter_rc, 0);
     CHECK_INT(db_last_errno(ctx.waiter), 0);
-    CHECK_INT(scalar(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 9);
-    CHECK_INT(scalar(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 2"), DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 9);
+    CHECK_INT(fixture_query_int(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 2"), DB_NO_PARAMS), 2);
 
     /* Blocked every time: three tries in all, then the error. */
     ctx.always_blocked = 1;
@@ -606,7 +578,7 @@ static void test_lock_wait_retry(void)
     CHECK_INT(ctx.waiter_rc, -1);
     CHECK_INT(ctx.waiter_kind, ERROR_INTERNAL);
     CHECK_INT(db_last_errno(ctx.waiter), DB_ER_LOCK_WAIT_TIMEOUT);
-    CHECK_INT(scalar(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 9);
+    CHECK_INT(fixture_query_int(holder, sqlf("lw", "SELECT v FROM %T WHERE id = 1"), DB_NO_PARAMS), 9);
     error_clear(&err);
     CHECK_INT(run(holder, sqlf("lw", "DROP TABLE %T")), 0);
     db_close(ctx.waiter);
@@ -620,7 +592,7 @@ static void test_lock_wait_retry(void)
 
 static void test_reconnect_after_kill(void)
 {
-    db *victim = open_db(), *killer = open_db();
+    db *victim = fixture_db_open(), *killer = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(victim, sqlf("kill", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
     const char *insert = sqlf("kill", "INSERT INTO %T (id) VALUES (?)");
@@ -641,7 +613,7 @@ static void test_reconnect_after_kill(void)
     CHECK(db_last_errno(victim) == 2006 || db_last_errno(victim) == 2013 || db_last_errno(victim) == 1927);
     error_clear(&err);
     CHECK_INT(db_exec(victim, insert, DB_PARAMS(db_int(2)), NULL, &err), 0);
-    CHECK_INT(scalar(victim, sqlf("kill", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(victim, sqlf("kill", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 2);
 
     /* A transaction begun after a kill reconnects before BEGIN; ping reconnects too. */
     kill_connection(killer, connection_id(victim));
@@ -649,7 +621,7 @@ static void test_reconnect_after_kill(void)
     CHECK_INT(db_transaction(victim, txn_insert_two, &ctx, &err), 0);
     kill_connection(killer, connection_id(victim));
     CHECK_INT(db_ping(victim, &err), 0);
-    CHECK_INT(scalar(victim, sqlf("kill", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 4);
+    CHECK_INT(fixture_query_int(victim, sqlf("kill", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 4);
     CHECK_INT(run(victim, sqlf("kill", "DROP TABLE %T")), 0);
     error_clear(&err);
     db_close(killer);
@@ -686,7 +658,7 @@ static int killed_txn(db *db, void *p, mkt_error *err)
 
 static void test_kill_inside_transaction(void)
 {
-    db *victim = open_db(), *killer = open_db();
+    db *victim = fixture_db_open(), *killer = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(victim, sqlf("killtx", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
     killed_txn_ctx ctx = {.killer = killer, .insert = sqlf("killtx", "INSERT INTO %T (id) VALUES (?)")};
@@ -697,7 +669,7 @@ static void test_kill_inside_transaction(void)
         CHECK_INT(ctx.calls, 1);
         error_clear(&err);
     }
-    CHECK_INT(scalar(victim, sqlf("killtx", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 0);
+    CHECK_INT(fixture_query_int(victim, sqlf("killtx", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 0);
     CHECK_INT(run(victim, sqlf("killtx", "DROP TABLE %T")), 0);
     db_close(killer);
     db_close(victim);
@@ -707,7 +679,7 @@ static void test_kill_inside_transaction(void)
 
 static void test_exec_script(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(db_exec_script(db, sqlf("script", "-- a comment first\n"
                                                 "CREATE TABLE %T (id INT PRIMARY KEY, s VARCHAR(10)) ENGINE=InnoDB;\n"
@@ -715,7 +687,7 @@ static void test_exec_script(void)
                                                 "SELECT * FROM %T;\n"
                                                 "INSERT INTO %T VALUES (2, 'b'); -- trailing comment\n"),
                              &err), 0);
-    CHECK_INT(scalar(db, sqlf("script", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 2);
+    CHECK_INT(fixture_query_int(db, sqlf("script", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 2);
     /* The third statement fails: the fourth never runs, the error is the third's. */
     CHECK_INT(db_exec_script(db, sqlf("script", "INSERT INTO %T VALUES (3, 'c');\n"
                                                 "INSERT INTO %T VALUES (4, 'd');\n"
@@ -725,19 +697,19 @@ static void test_exec_script(void)
     CHECK_INT(err.kind, ERROR_CONFLICT);
     CHECK_INT(db_last_errno(db), DB_ER_DUP_ENTRY);
     error_clear(&err);
-    CHECK_INT(scalar(db, sqlf("script", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 4);
+    CHECK_INT(fixture_query_int(db, sqlf("script", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 4);
     CHECK_INT(db_exec_script(db, "SELECT 1; SELEKT 2; SELECT 3", &err), -1);
     CHECK_INT(db_last_errno(db), 1064);
     error_clear(&err);
     /* Back to one statement per call afterwards, and nothing left unread. */
-    CHECK_INT(scalar(db, "SELECT 5", DB_NO_PARAMS), 5);
+    CHECK_INT(fixture_query_int(db, "SELECT 5", DB_NO_PARAMS), 5);
     CHECK_INT(run(db, sqlf("script", "DROP TABLE %T")), 0);
     db_close(db);
 }
 
 static void test_ping(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(db_ping(db, &err), 0);
     CHECK_INT(db_ping(db, &err), 0);

@@ -18,6 +18,7 @@
 #include "core/money.h"
 #include "sql/db.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
 
 static db *test_db;
@@ -41,35 +42,6 @@ static int64_t next_id(void)
     return id_base + id_counter;
 }
 
-static db *open_db(void)
-{
-    config cfg;
-    stack_env_config(&cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    db *d = db_open(&cfg, &err);
-    if (!d) {
-        fprintf(stderr, "db_open: %s\n", err.message ? err.message : "?");
-        exit(2);
-    }
-    config_free(&cfg);
-    error_clear(&err);
-    return d;
-}
-
-static int64_t scalar(const char *sql, const db_value *params, size_t count)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    db_rows rows;
-    if (db_query(test_db, sql, params, count, &rows, &err) < 0) {
-        fprintf(stderr, "  query failed: %s: %s\n", sql, err.message);
-        error_clear(&err);
-        return INT64_MIN;
-    }
-    int64_t v = rows.row_count ? db_rows_int(&rows, 0, 0) : INT64_MIN;
-    db_rows_free(&rows);
-    return v;
-}
-
 static int64_t balance(int64_t developer_id, const char *bucket, const char *currency)
 {
     char account[LEDGER_ACCOUNT_MAX];
@@ -88,13 +60,13 @@ static int64_t balance(int64_t developer_id, const char *bucket, const char *cur
 /* Postings (and their entries) recorded for one business event. */
 static int64_t posting_count(const char *kind, const char *rtype, int64_t ref_id)
 {
-    return scalar("SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = ? AND ref_id = ?",
+    return fixture_query_int(test_db,"SELECT COUNT(*) FROM ledger_postings WHERE kind = ? AND ref_type = ? AND ref_id = ?",
                   DB_PARAMS(db_text(kind), db_text(rtype), db_int(ref_id)));
 }
 
 static int64_t entry_count(const char *kind, const char *rtype, int64_t ref_id)
 {
-    return scalar("SELECT COUNT(*) FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
+    return fixture_query_int(test_db,"SELECT COUNT(*) FROM ledger_entries e JOIN ledger_postings p ON p.id = e.posting_id"
                   " WHERE p.kind = ? AND p.ref_type = ? AND p.ref_id = ?",
                   DB_PARAMS(db_text(kind), db_text(rtype), db_int(ref_id)));
 }
@@ -102,7 +74,7 @@ static int64_t entry_count(const char *kind, const char *rtype, int64_t ref_id)
 /* The amount one posting put on one account (0 when none). */
 static int64_t posted(const char *kind, const char *rtype, int64_t ref_id, const char *account)
 {
-    return scalar("SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e"
+    return fixture_query_int(test_db,"SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e"
                   " JOIN ledger_postings p ON p.id = e.posting_id"
                   " WHERE p.kind = ? AND p.ref_type = ? AND p.ref_id = ? AND e.account = ?",
                   DB_PARAMS(db_text(kind), db_text(rtype), db_int(ref_id), db_text(account)));
@@ -394,7 +366,7 @@ static void test_refused_postings(void)
     CHECK_INT(raw(LEDGER_KIND_PURCHASE, ref_type, ref, good, 0), ERROR_INTERNAL);
     CHECK_INT(raw(LEDGER_KIND_PURCHASE, ref_type, ref, NULL, 2), ERROR_INTERNAL);
 
-    CHECK_INT(scalar("SELECT COUNT(*) FROM ledger_postings WHERE ref_type = ? AND ref_id = ?",
+    CHECK_INT(fixture_query_int(test_db,"SELECT COUNT(*) FROM ledger_postings WHERE ref_type = ? AND ref_id = ?",
                      DB_PARAMS(db_text(ref_type), db_int(ref))),
               0);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 0);
@@ -412,7 +384,7 @@ static void test_refused_postings(void)
     /* The good posting goes in, and its posting id comes back. */
     CHECK_INT(raw(LEDGER_KIND_PURCHASE, ref_type, ref, good, 2), ERROR_NONE);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 1000);
-    CHECK_INT(scalar("SELECT id FROM ledger_postings WHERE kind = ? AND ref_type = ? AND ref_id = ?",
+    CHECK_INT(fixture_query_int(test_db,"SELECT id FROM ledger_postings WHERE kind = ? AND ref_type = ? AND ref_id = ?",
                      DB_PARAMS(db_text(LEDGER_KIND_PURCHASE), db_text(ref_type), db_int(ref))),
               last_posting_id);
 
@@ -557,7 +529,7 @@ static void test_concurrent_purchases(void)
             /* Never reuse the parent's connection across fork(): open our own, and _exit so nothing
              * of the parent's state is flushed or closed from here. */
             ids_init(); /* the child's pid gives it its own id range */
-            db *d = open_db();
+            db *d = fixture_db_open();
             int failures = 0;
             for (int i = 0; i < CONCURRENT_POSTS; i++) {
                 op o = {OP_PURCHASE, next_id(), developer, 1000, 700, 300, "SEK", 0};
@@ -574,7 +546,7 @@ static void test_concurrent_purchases(void)
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "SEK"), 2 * CONCURRENT_POSTS * 700);
-    CHECK_INT(scalar("SELECT COUNT(*) FROM ledger_entries WHERE account = CONCAT('developer:', ?, ':available')",
+    CHECK_INT(fixture_query_int(test_db,"SELECT COUNT(*) FROM ledger_entries WHERE account = CONCAT('developer:', ?, ':available')",
                      DB_PARAMS(db_int(developer))),
               2 * CONCURRENT_POSTS);
     check_invariants();
@@ -583,7 +555,7 @@ static void test_concurrent_purchases(void)
 int main(void)
 {
     ids_init();
-    test_db = open_db();
+    test_db = fixture_db_open();
     RUN(test_account_names);
     RUN(test_purchase_and_refund);
     RUN(test_fee_extremes_and_free);

@@ -10,36 +10,8 @@
 
 #include "sql/migrate.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
-
-static db *open_db(void)
-{
-    config cfg;
-    stack_env_config(&cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    db *db = db_open(&cfg, &err);
-    if (!db) {
-        fprintf(stderr, "db_open: %s\n", err.message ? err.message : "?");
-        exit(2);
-    }
-    config_free(&cfg);
-    error_clear(&err);
-    return db;
-}
-
-static int64_t scalar(db *db, const char *sql, const db_value *params, size_t count)
-{
-    mkt_error err = MKT_ERROR_INIT;
-    db_rows rows;
-    int64_t v = -999;
-    if (db_query(db, sql, params, count, &rows, &err) == 0 && rows.row_count == 1)
-        v = db_rows_int(&rows, 0, 0);
-    else
-        fprintf(stderr, "  query failed: %s: %s\n", sql, err.message ? err.message : "no row");
-    db_rows_free(&rows);
-    error_clear(&err);
-    return v;
-}
 
 static void test_embedded_table(void)
 {
@@ -55,7 +27,7 @@ static void test_embedded_table(void)
 
 static void test_run_twice(void)
 {
-    db *db = open_db();
+    db *db = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     int first = -1, second = -1;
     CHECK_INT(migrate_run(db, &first, &err), 0);
@@ -66,12 +38,12 @@ static void test_run_twice(void)
     CHECK(!error_is_set(&err));
 
     for (size_t i = 0; i < migrations_count; i++)
-        CHECK_INT(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = ? AND name = ?",
+        CHECK_INT(fixture_query_int(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = ? AND name = ?",
                          DB_PARAMS(db_int(migrations[i].version), db_text(migrations[i].name))),
                   1);
-    CHECK_INT(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE applied_at IS NULL", DB_NO_PARAMS), 0);
+    CHECK_INT(fixture_query_int(db, "SELECT COUNT(*) FROM schema_migrations WHERE applied_at IS NULL", DB_NO_PARAMS), 0);
     /* The lock was released. */
-    CHECK_INT(scalar(db, "SELECT IS_USED_LOCK('marketplace_migrate') <=> CONNECTION_ID()", DB_NO_PARAMS), 0);
+    CHECK_INT(fixture_query_int(db, "SELECT IS_USED_LOCK('marketplace_migrate') <=> CONNECTION_ID()", DB_NO_PARAMS), 0);
     error_clear(&err);
     db_close(db);
 }
@@ -103,13 +75,13 @@ static void *migrate_thread(void *p)
 /* Another session holds the lock: migrate waits for it instead of running beside it. */
 static void test_waits_for_lock(void)
 {
-    db *holder = open_db();
-    migrate_job job = {.db = open_db(), .rc = -2, .applied = -1};
-    CHECK_INT(scalar(holder, "SELECT GET_LOCK('marketplace_migrate', 10)", DB_NO_PARAMS), 1);
+    db *holder = fixture_db_open();
+    migrate_job job = {.db = fixture_db_open(), .rc = -2, .applied = -1};
+    CHECK_INT(fixture_query_int(holder, "SELECT GET_LOCK('marketplace_migrate', 10)", DB_NO_PARAMS), 1);
     pthread_t thread;
     CHECK_INT(pthread_create(&thread, NULL, migrate_thread, &job), 0);
     usleep(700000);
-    CHECK_INT(scalar(holder, "SELECT RELEASE_LOCK('marketplace_migrate')", DB_NO_PARAMS), 1);
+    CHECK_INT(fixture_query_int(holder, "SELECT RELEASE_LOCK('marketplace_migrate')", DB_NO_PARAMS), 1);
     pthread_join(thread, NULL);
     CHECK_INT(job.rc, 0);
     CHECK_INT(job.applied, 0);
@@ -121,7 +93,7 @@ static void test_waits_for_lock(void)
 /* Two runs at once: both succeed, and nothing is applied twice (the primary key would say so). */
 static void test_concurrent_runs(void)
 {
-    migrate_job a = {.db = open_db(), .rc = -2}, b = {.db = open_db(), .rc = -2};
+    migrate_job a = {.db = fixture_db_open(), .rc = -2}, b = {.db = fixture_db_open(), .rc = -2};
     pthread_t ta, tb;
     CHECK_INT(pthread_create(&ta, NULL, migrate_thread, &a), 0);
     CHECK_INT(pthread_create(&tb, NULL, migrate_thread, &b), 0);

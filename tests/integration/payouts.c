@@ -421,8 +421,8 @@ static void test_paid_and_failed(void)
     json_t *list = payout_list(g_db, &dev, 1, 2, &err);
     CHECK(list);
     CHECK_INT(json_integer_value(json_object_get(list, "total")), 3);
-    CHECK_INT(json_array_size(json_object_get(list, "payouts")), 2);
-    CHECK_STR(str(json_array_get(json_object_get(list, "payouts"), 0), "status"), "failed"); /* c, newest */
+    CHECK_INT(json_array_size(json_object_get(list, "items")), 2);
+    CHECK_STR(str(json_array_get(json_object_get(list, "items"), 0), "status"), "failed"); /* c, newest */
     json_decref(list);
 out:
     json_decref(a);

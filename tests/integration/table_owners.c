@@ -12,9 +12,9 @@ static int64_t new_tool(account_caller *developer, const char *pricing_json)
 {
     account_caller dev;
     new_user(&dev, 1, NULL);
-    json_t *body = adder_body(unique("own", ""));
+    json_t *body = fixture_adder_draft(unique("own", ""));
     if (pricing_json)
-        json_object_set_new(body, "pricing", parse(pricing_json));
+        json_object_set_new(body, "pricing", fixture_json(pricing_json));
     json_t *tool = create(&dev, body);
     int64_t id = tool ? strtoll(str(tool, "id"), NULL, 10) : 0;
     json_decref(tool);

@@ -43,7 +43,7 @@ static void test_every_bad_field_at_once(void)
     char *long_summary = malloc(202);
     memset(long_summary, 'x', 201);
     long_summary[201] = '\0';
-    json_t *body = parse("{\"slug\": \"Bad Slug\", \"name\": \"ab\", \"category\": \"nope\","
+    json_t *body = fixture_json("{\"slug\": \"Bad Slug\", \"name\": \"ab\", \"category\": \"nope\","
                          " \"tags\": [\"ok\", \"x\", \"ok\"], \"color\": \"red\","
                          " \"pricing\": {\"model\": \"one_time\", \"currency\": \"usd\", \"period_days\": 3, \"x\": 1},"
                          " \"input_schema\": {\"type\": \"strin\"}, \"output_schema\": {\"minLenght\": 2},"
@@ -67,14 +67,14 @@ static void test_every_bad_field_at_once(void)
     json_decref(body);
 
     /* required fields, and a body that is not an object */
-    body = parse("{}");
+    body = fixture_json("{}");
     CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
     CHECK_FIELD(&err, "slug");
     CHECK_FIELD(&err, "name");
     CHECK_FIELD(&err, "category");
     error_clear(&err);
     json_decref(body);
-    body = parse("[1]");
+    body = fixture_json("[1]");
     CHECK(tool_builder_create(g_db, &dev, body, &err) == NULL);
     CHECK_INT(err.kind, ERROR_VALIDATION);
     error_clear(&err);
@@ -104,7 +104,7 @@ static void test_pricing_rules(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *body = json_pack("{s:s, s:s, s:s, s:o}", "slug", unique("price", ""), "name", "Priced", "category",
-                                 "finance", "pricing", parse(cases[i].pricing));
+                                 "finance", "pricing", fixture_json(cases[i].pricing));
         mkt_error err = MKT_ERROR_INIT;
         json_t *tool = tool_builder_create(g_db, &dev, body, &err);
         if (cases[i].field) {
@@ -158,7 +158,7 @@ static void test_visibility_and_update(void)
     new_user(&dev, 1, NULL);
     new_user(&other, 1, NULL);
     const char *slug = unique("vis", "");
-    json_t *tool = create(&dev, adder_body(slug));
+    json_t *tool = create(&dev, fixture_adder_draft(slug));
     if (!tool)
         return;
     char id[32];
@@ -173,22 +173,22 @@ static void test_visibility_and_update(void)
     CHECK(tool_library_get(g_db, &other, id, &err) == NULL);
     CHECK_INT(err.kind, ERROR_NOT_FOUND);
     error_clear(&err);
-    json_t *patch = parse("{\"name\": \"Stolen\"}");
+    json_t *patch = fixture_json("{\"name\": \"Stolen\"}");
     CHECK(tool_builder_update(g_db, &other, slug, patch, &err) == NULL);
     CHECK_INT(err.kind, ERROR_NOT_FOUND);
     error_clear(&err);
 
     /* partial update: only the given fields change; tags are replaced as a whole */
-    json_t *edit = parse("{\"summary\": \"Adds\", \"tags\": [\"arith\"]}");
+    json_t *edit = fixture_json("{\"summary\": \"Adds\", \"tags\": [\"arith\"]}");
     json_t *updated = tool_builder_update(g_db, &dev, id, edit, &err);
     CHECK(updated != NULL);
     CHECK_STR(str(updated, "summary"), "Adds");
     CHECK_STR(str(updated, "name"), "Adder");
-    CHECK_STR(str(updated, "code"), adder_code);
+    CHECK_STR(str(updated, "code"), fixture_adder_code);
     CHECK_INT(json_array_size(json_object_get(updated, "tags")), 1);
     json_decref(updated);
     json_decref(edit);
-    edit = parse("{\"name\": \"x\", \"status\": \"published\"}");
+    edit = fixture_json("{\"name\": \"x\", \"status\": \"published\"}");
     CHECK(tool_builder_update(g_db, &dev, id, edit, &err) == NULL);
     CHECK_FIELD(&err, "name");
     CHECK_FIELD(&err, "status");
@@ -252,12 +252,12 @@ static void test_validate_and_test(void)
     account_caller dev;
     new_user(&dev, 1, NULL);
     const char *slug = unique("check", "");
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     /* a second test whose input breaks the schema, and a third that fails on its output */
     json_array_append_new(json_object_get(body, "tests"),
-                          parse("{\"name\": \"bad input\", \"input\": {\"a\": \"1\"}, \"expected\": {\"sum\": 1}}"));
+                          fixture_json("{\"name\": \"bad input\", \"input\": {\"a\": \"1\"}, \"expected\": {\"sum\": 1}}"));
     json_array_append_new(json_object_get(body, "tests"),
-                          parse("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
+                          fixture_json("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
     json_t *tool = create(&dev, body);
     json_decref(tool);
     mkt_error err = MKT_ERROR_INIT;
@@ -290,8 +290,8 @@ static void test_validate_and_test(void)
 
     /* fix the input; the wrong expectation still fails and is listed by name */
     json_t *edit = json_pack("{s:[o, o]}", "tests",
-                             parse("{\"name\": \"ok\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3.0}}"),
-                             parse("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
+                             fixture_json("{\"name\": \"ok\", \"input\": {\"a\": 1, \"b\": 2}, \"expected\": {\"sum\": 3.0}}"),
+                             fixture_json("{\"name\": \"wrong\", \"input\": {\"a\": 2, \"b\": 2}, \"expected\": {\"sum\": 5}}"));
     json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
     json_decref(edit);
     CHECK(publish(&dev, slug, "1.0.0", &err) == NULL);
@@ -301,14 +301,14 @@ static void test_validate_and_test(void)
     error_clear(&err);
 
     /* syntax error and missing handler are validation errors on code */
-    edit = parse("{\"code\": \"function handler(input) return end end\"}");
+    edit = fixture_json("{\"code\": \"function handler(input) return end end\"}");
     json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
     json_decref(edit);
     v = tool_builder_validate(g_db, &g_cfg, &dev, slug, &err);
     CHECK(json_is_false(json_object_get(v, "valid")));
     CHECK_STR(str(json_array_get(json_object_get(v, "errors"), 0), "field"), "code");
     json_decref(v);
-    edit = parse("{\"code\": \"function helper() end\", \"tests\": []}");
+    edit = fixture_json("{\"code\": \"function helper() end\", \"tests\": []}");
     json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
     json_decref(edit);
     v = tool_builder_validate(g_db, &g_cfg, &dev, slug, &err);
@@ -324,7 +324,7 @@ static void test_publish_versions(void)
     new_user(&dev, 1, NULL);
     new_user(&other, 0, NULL);
     const char *slug = unique("semver", "");
-    json_decref(create(&dev, adder_body(slug)));
+    json_decref(create(&dev, fixture_adder_draft(slug)));
     mkt_error err = MKT_ERROR_INIT;
 
     CHECK(publish(&dev, slug, "1.0", &err) == NULL);
@@ -361,7 +361,7 @@ static void test_publish_versions(void)
     json_t *list = tool_builder_versions(g_db, &other, slug, 1, 4, &err);
     CHECK(list != NULL);
     CHECK_INT(json_integer_value(json_object_get(list, "total")), 6);
-    json_t *versions = json_object_get(list, "versions");
+    json_t *versions = json_object_get(list, "items");
     CHECK_INT(json_array_size(versions), 4);
     CHECK_STR(str(json_array_get(versions, 0), "version"), "1.10.0");
     CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0");
@@ -369,7 +369,7 @@ static void test_publish_versions(void)
     CHECK_STR(str(json_array_get(versions, 3), "version"), "1.0.0-beta.2");
     json_decref(list);
     list = tool_builder_versions(g_db, NULL, slug, 2, 4, &err);
-    versions = json_object_get(list, "versions");
+    versions = json_object_get(list, "items");
     CHECK_INT(json_array_size(versions), 2);
     CHECK_STR(str(json_array_get(versions, 1), "version"), "1.0.0-alpha");
     json_decref(list);
@@ -386,7 +386,7 @@ static void test_admin_delists(void)
     CHECK_INT(account_grant_role(g_db, admin_email, "admin", &err), 0);
     admin.roles |= ACCOUNT_ROLE_ADMIN;
     const char *slug = unique("admin", "");
-    json_decref(create(&dev, adder_body(slug)));
+    json_decref(create(&dev, fixture_adder_draft(slug)));
     json_decref(publish(&dev, slug, "1.0.0", &err));
     CHECK_INT(tool_builder_delist(g_db, &admin, slug, &err), 0);
     json_t *seen = tool_library_get(g_db, &admin, slug, &err);

@@ -12,7 +12,7 @@ static void test_execute_and_counters(void)
     new_user(&buyer, 0, NULL);
     new_user(&buyer2, 0, NULL);
     const char *slug = unique("exec", "");
-    json_t *tool = create(&dev, adder_body(slug));
+    json_t *tool = create(&dev, fixture_adder_draft(slug));
     if (!tool)
         return;
     int64_t id = strtoll(str(tool, "id"), NULL, 10);
@@ -29,7 +29,7 @@ static void test_execute_and_counters(void)
 
     json_decref(publish(&dev, slug, "1.0.0", &err));
     /* the draft moves on; 1.0.0 keeps running the published code */
-    json_t *edit = parse("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
+    json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
                          " \"tests\": [{\"name\": \"product\", \"input\": {\"a\": 2, \"b\": 3},"
                          " \"expected\": {\"sum\": 6}}]}");
     json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
@@ -85,7 +85,7 @@ static void test_execute_output_schema_and_paid(void)
     new_user(&dev, 1, NULL);
     new_user(&buyer, 0, NULL);
     const char *slug = unique("outschema", "");
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     /* right for the test, wrong for a = 0 */
     json_object_set_new(body, "code", json_string("function handler(input) if input.a == 0 then return {sum = 'zero'}"
                                                   " end return {sum = input.a + input.b} end"));
@@ -98,8 +98,8 @@ static void test_execute_output_schema_and_paid(void)
     error_clear(&err);
 
     const char *paid = unique("paid", "");
-    body = adder_body(paid);
-    json_object_set_new(body, "pricing", parse("{\"model\": \"one_time\", \"price_cents\": 499, \"currency\": \"EUR\"}"));
+    body = fixture_adder_draft(paid);
+    json_object_set_new(body, "pricing", fixture_json("{\"model\": \"one_time\", \"price_cents\": 499, \"currency\": \"EUR\"}"));
     json_decref(create(&dev, body));
     json_decref(publish(&dev, paid, "1.0.0", &err));
     error_clear(&err);
@@ -130,7 +130,7 @@ static void test_categories(void)
     account_caller dev;
     new_user(&dev, 1, NULL);
     const char *slug = unique("cat", "");
-    json_t *body = adder_body(slug);
+    json_t *body = fixture_adder_draft(slug);
     json_object_set_new(body, "category", json_string("media"));
     json_decref(create(&dev, body));
     json_decref(publish(&dev, slug, "1.0.0", &err));

@@ -14,6 +14,7 @@
 #include "core/tool_library.h"
 #include "core/tool_usage.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
 
 static db *g_db;
@@ -57,17 +58,6 @@ static inline const char *str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static inline json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", jerr.text, text);
-        exit(2);
-    }
-    return v;
-}
-
 /* A signed-in user, optionally with a developer profile; email_out gets the address. */
 static inline void new_user(account_caller *caller, int developer, char *email_out)
 {
@@ -98,24 +88,6 @@ static inline void new_user(account_caller *caller, int developer, char *email_o
     error_clear(&err);
 }
 
-static const char adder_code[] = "function handler(input) return {sum = input.a + input.b} end";
-
-/* A complete, valid draft body for slug. */
-static inline json_t *adder_body(const char *slug)
-{
-    json_t *body = parse("{\"name\": \"Adder\", \"summary\": \"Adds two integers\", \"category\": \"math\","
-                         " \"tags\": [\"math\", \"sum\"],"
-                         " \"input_schema\": {\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"},"
-                         "   \"b\": {\"type\": \"integer\"}}, \"required\": [\"a\", \"b\"]},"
-                         " \"output_schema\": {\"type\": \"object\", \"properties\": {\"sum\": {\"type\": \"integer\"}},"
-                         "   \"required\": [\"sum\"]},"
-                         " \"tests\": [{\"name\": \"one plus two\", \"input\": {\"a\": 1, \"b\": 2},"
-                         "   \"expected\": {\"sum\": 3}}]}");
-    json_object_set_new(body, "slug", json_string(slug));
-    json_object_set_new(body, "code", json_string(adder_code));
-    return body;
-}
-
 static inline json_t *create(const account_caller *dev, json_t *body)
 {
     mkt_error err = MKT_ERROR_INIT;
@@ -140,7 +112,7 @@ static inline json_t *publish(const account_caller *dev, const char *ref, const 
 
 static inline json_t *execute(const account_caller *caller, const char *ref, const char *body_text, mkt_error *err)
 {
-    json_t *body = parse(body_text);
+    json_t *body = fixture_json(body_text);
     json_t *out = tool_library_execute(g_db, &g_cfg, caller, ref, body, err);
     json_decref(body);
     return out;

@@ -29,7 +29,7 @@ static int64_t priced_tool(const account_caller *dev, const char *model, int64_t
     const char *slug = unique("txn", "");
     char ref[96];
     snprintf(ref, sizeof ref, "%s", slug);
-    json_t *body = adder_body(ref);
+    json_t *body = fixture_adder_draft(ref);
     json_t *pricing = json_pack("{s:s}", "model", model);
     if (price) {
         json_object_set_new(pricing, "price_cents", json_integer(price));
@@ -61,12 +61,11 @@ static json_t *buy(const account_caller *buyer, int64_t tool, const char *key, m
     return out;
 }
 
-/* Delivers one event signed with secret at now; returns 0 when it was acknowledged (or -1) and keeps err. */
-static int deliver(const char *secrets_configured, const char *secret, const char *type, json_t *data,
-                   mkt_error *err)
+/* Delivers one event with the given id, signed with secret at now; returns 0 when it was acknowledged (or -1)
+ * and keeps err. */
+static int deliver_as(const char *id, const char *secrets_configured, const char *secret, const char *type,
+                      json_t *data, mkt_error *err)
 {
-    char id[64];
-    snprintf(id, sizeof id, "evt_i_%d_%u", (int)getpid(), g_counter++);
     json_t *ev = json_pack("{s:s, s:s, s:I, s:o}", "id", id, "type", type, "created", (json_int_t)time(NULL), "data",
                            data);
     char *text = json_dumps(ev, JSON_COMPACT);
@@ -80,6 +79,14 @@ static int deliver(const char *secrets_configured, const char *secret, const cha
     json_decref(out);
     free(text);
     return rc;
+}
+
+/* Delivers one event under a fresh id. */
+static int deliver(const char *secrets_configured, const char *secret, const char *type, json_t *data, mkt_error *err)
+{
+    char id[64];
+    snprintf(id, sizeof id, "evt_i_%d_%u", (int)getpid(), g_counter++);
+    return deliver_as(id, secrets_configured, secret, type, data, err);
 }
 
 static json_t *succeeded(const char *txn, int64_t amount, const char *currency)
@@ -219,6 +226,20 @@ static void test_idempotency_lifetimes(void)
     check_money();
 }
 
+/* An event id is a token: printable ASCII without spaces (an Idempotency-Key may hold spaces; the
+ * two rules share one check with a parameter, so this pins the event side). */
+static void test_event_id_rule(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    int rc = deliver_as("evt with space", "id-secret", "id-secret", "payment.failed", succeeded("1", 100, "USD"), &err);
+    CHECK(rc < 0);
+    CHECK(err.field_count == 1 && strcmp(err.fields[0].field, "id") == 0);
+    error_clear(&err);
+    rc = deliver_as("evt\x7f", "id-secret", "id-secret", "payment.failed", succeeded("1", 100, "USD"), &err);
+    CHECK(rc < 0 && err.field_count == 1);
+    error_clear(&err);
+}
+
 int main(void)
 {
     if (tools_support_open() < 0)
@@ -231,6 +252,7 @@ int main(void)
     }
     RUN(test_checkout_complete_receipt);
     RUN(test_idempotency_lifetimes);
+    RUN(test_event_id_rule);
     jws_keyring_free(g_keys);
     tools_support_close();
     return check_finish();

@@ -16,31 +16,7 @@
 #include "core/jws.h"
 #include "core/keystore.h"
 #include "tests/support/check.h"
-
-static void make_dir(char *dir, size_t size)
-{
-    snprintf(dir, size, "/tmp/keyring-rotation-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
-}
+#include "tests/support/tmpdir.h"
 
 /* Copies every file of from into to as systemd does for LoadCredential=signing-key:<dir>: named
  * signing-key_<name>, and every copy with the same mtime. */
@@ -119,8 +95,8 @@ static void older_and_newer(const char *dir, char old_kid[KEYSTORE_KID_LEN + 1],
 static void test_same_mtime_newest_created_signs(void)
 {
     char keys[64], creds[64], old_kid[KEYSTORE_KID_LEN + 1], new_kid[KEYSTORE_KID_LEN + 1];
-    make_dir(keys, sizeof keys);
-    make_dir(creds, sizeof creds);
+    tmpdir_make(keys, sizeof keys, "keyring-rotation");
+    tmpdir_make(creds, sizeof creds, "keyring-rotation");
     older_and_newer(keys, old_kid, new_kid);
     copy_as_credentials(keys, creds, time(NULL));
     jws_keyring *kr = load(creds);
@@ -139,15 +115,15 @@ static void test_same_mtime_newest_created_signs(void)
     kr = load(keys);
     CHECK_STR(jws_keyring_signing_kid(kr) ?: "(none)", new_kid);
     jws_keyring_free(kr);
-    remove_dir(keys);
-    remove_dir(creds);
+    tmpdir_remove(keys);
+    tmpdir_remove(creds);
 }
 
 static void test_old_keys_without_created(void)
 {
     char keys[64], creds[64], old_kid[KEYSTORE_KID_LEN + 1], new_kid[KEYSTORE_KID_LEN + 1];
-    make_dir(keys, sizeof keys);
-    make_dir(creds, sizeof creds);
+    tmpdir_make(keys, sizeof keys, "keyring-rotation");
+    tmpdir_make(creds, sizeof creds, "keyring-rotation");
     older_and_newer(keys, old_kid, new_kid);
     /* the older key predates sidecars: it still loads and verifies, and the stamped key signs
      * even when the old file is the newer one by mtime */
@@ -181,8 +157,8 @@ static void test_old_keys_without_created(void)
     kr = load(keys);
     CHECK_INT(jws_keyring_count(kr), 2);
     jws_keyring_free(kr);
-    remove_dir(keys);
-    remove_dir(creds);
+    tmpdir_remove(keys);
+    tmpdir_remove(creds);
 }
 
 /* `marketplace keygen --dir DIR`, its printed kid into kid. */
@@ -214,20 +190,20 @@ static void test_keygen_rotation_under_credentials(void)
     /* rotate a few times; every time the key keygen made last must sign from the copies, whatever
      * the order of the kids */
     char keys[64], first[KEYSTORE_KID_LEN + 1], kid[KEYSTORE_KID_LEN + 1];
-    make_dir(keys, sizeof keys);
+    tmpdir_make(keys, sizeof keys, "keyring-rotation");
     CHECK_INT(run_keygen(bin, keys, first), 0);
     for (int round = 0; round < 4; round++) {
         CHECK_INT(run_keygen(bin, keys, kid), 0);
         char creds[64];
-        make_dir(creds, sizeof creds);
+        tmpdir_make(creds, sizeof creds, "keyring-rotation");
         copy_as_credentials(keys, creds, time(NULL));
         jws_keyring *kr = load(creds);
         CHECK_INT(jws_keyring_count(kr), (size_t)round + 2);
         CHECK_STR(jws_keyring_signing_kid(kr) ?: "(none)", kid);
         jws_keyring_free(kr);
-        remove_dir(creds);
+        tmpdir_remove(creds);
     }
-    remove_dir(keys);
+    tmpdir_remove(keys);
 }
 
 int main(void)
