@@ -33,8 +33,8 @@ int tool_access_holds(db *db, int64_t user_id, int64_t tool_id, int which, mkt_e
 {
     static const char *const sql[] = {
         [TOOL_ACCESS_EVER] = "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? LIMIT 1",
-        [TOOL_ACCESS_NOW] = "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ?"
-                            " AND (access_until IS NULL OR access_until > NOW(6))",
+        [TOOL_ACCESS_NOW] = ("SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ?"
+                             " AND (access_until IS NULL OR access_until > NOW(6))"),
         [TOOL_ACCESS_FOR_GOOD] = "SELECT 1 FROM tool_access WHERE user_id = ? AND tool_id = ? AND access_until IS NULL",
     };
     if (which < TOOL_ACCESS_EVER || which > TOOL_ACCESS_FOR_GOOD)
