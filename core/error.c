@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 /* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when s does not start one. The NUL
  * that ends s is never a continuation byte, so no read goes past it. */
 static size_t error_utf8_sequence(const unsigned char *s)
@@ -106,14 +108,8 @@ int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
         return -1;
     if (err->kind == ERROR_NONE)
         err->kind = ERROR_VALIDATION;
-    if (err->field_count == err->field_capacity) {
-        size_t capacity = err->field_capacity ? err->field_capacity * 2 : 4;
-        error_field *grown = realloc(err->fields, capacity * sizeof *grown);
-        if (!grown)
-            return -1;
-        err->fields = grown;
-        err->field_capacity = capacity;
-    }
+    if (grow_for_one(&err->fields, &err->field_capacity, err->field_count, sizeof *err->fields) < 0)
+        return -1;
     va_list ap;
     va_start(ap, fmt);
     char *message = error_vformat(fmt, ap);

@@ -400,34 +400,39 @@ static int ledger_developer_accounts(int64_t developer_id, char available[LEDGER
     return 0;
 }
 
+/* The developer's two buckets, and the payouts account, by the role they play in a payout step. */
+typedef enum { LEDGER_STEP_AVAILABLE, LEDGER_STEP_PENDING, LEDGER_STEP_PAID_OUT } ledger_step_account;
+
+static int ledger_post_payout_step(db *db, const char *kind, int64_t payout_id, int64_t developer_id,
+                                   ledger_step_account from, ledger_step_account to, const char *currency,
+                                   int64_t amount_cents, mkt_error *err)
+{
+    char names[3][LEDGER_ACCOUNT_MAX];
+    if (ledger_developer_accounts(developer_id, names[LEDGER_STEP_AVAILABLE], names[LEDGER_STEP_PENDING], err) < 0)
+        return -1;
+    snprintf(names[LEDGER_STEP_PAID_OUT], sizeof names[LEDGER_STEP_PAID_OUT], "%s", LEDGER_ACCOUNT_PAYOUTS);
+    return ledger_post_move(db, kind, payout_id, names[from], names[to], currency, amount_cents, err);
+}
+
 int ledger_post_payout_requested(db *db, int64_t payout_id, int64_t developer_id, const char *currency,
                                  int64_t amount_cents, mkt_error *err)
 {
-    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
-    if (ledger_developer_accounts(developer_id, available, pending, err) < 0)
-        return -1;
-    return ledger_post_move(db, LEDGER_KIND_PAYOUT_REQUESTED, payout_id, available, pending, currency, amount_cents,
-                            err);
+    return ledger_post_payout_step(db, LEDGER_KIND_PAYOUT_REQUESTED, payout_id, developer_id, LEDGER_STEP_AVAILABLE,
+                                   LEDGER_STEP_PENDING, currency, amount_cents, err);
 }
 
 int ledger_post_payout_paid(db *db, int64_t payout_id, int64_t developer_id, const char *currency,
                             int64_t amount_cents, mkt_error *err)
 {
-    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
-    if (ledger_developer_accounts(developer_id, available, pending, err) < 0)
-        return -1;
-    return ledger_post_move(db, LEDGER_KIND_PAYOUT_PAID, payout_id, pending, LEDGER_ACCOUNT_PAYOUTS, currency,
-                            amount_cents, err);
+    return ledger_post_payout_step(db, LEDGER_KIND_PAYOUT_PAID, payout_id, developer_id, LEDGER_STEP_PENDING,
+                                   LEDGER_STEP_PAID_OUT, currency, amount_cents, err);
 }
 
 int ledger_post_payout_failed(db *db, int64_t payout_id, int64_t developer_id, const char *currency,
                               int64_t amount_cents, mkt_error *err)
 {
-    char available[LEDGER_ACCOUNT_MAX], pending[LEDGER_ACCOUNT_MAX];
-    if (ledger_developer_accounts(developer_id, available, pending, err) < 0)
-        return -1;
-    return ledger_post_move(db, LEDGER_KIND_PAYOUT_FAILED, payout_id, pending, available, currency, amount_cents,
-                            err);
+    return ledger_post_payout_step(db, LEDGER_KIND_PAYOUT_FAILED, payout_id, developer_id, LEDGER_STEP_PENDING,
+                                   LEDGER_STEP_AVAILABLE, currency, amount_cents, err);
 }
 
 /* ---- invariants ---- */

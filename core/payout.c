@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/body.h"
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -71,12 +72,8 @@ static int payout_check_request_body(const json_t *body, const config *cfg, mkt_
 {
     if (!json_is_object(body))
         return error_add_field(err, "", "must be an object");
-    int problems = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)body, key, value)
-        if (strcmp(key, "amount_cents") != 0 && strcmp(key, "currency") != 0)
-            problems += (error_add_field(err, key, "unknown field"), 1);
+    static const char *const allowed[] = {"amount_cents", "currency", NULL};
+    int problems = body_unknown_fields(body, allowed, err);
 
     json_t *amount = json_object_get(body, "amount_cents");
     if (!amount)
@@ -331,12 +328,8 @@ json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const 
         error_add_field(err, "", "must be an object");
         return NULL;
     }
-    const char *key;
-    json_t *value;
-    int problems = 0;
-    json_object_foreach((json_t *)body, key, value)
-        if (strcmp(key, "token") != 0)
-            problems += (error_add_field(err, key, "unknown field"), 1);
+    static const char *const allowed[] = {"token", NULL};
+    int problems = body_unknown_fields(body, allowed, err);
     json_t *token = json_object_get(body, "token");
     if (!token)
         problems += (error_add_field(err, "token", "is required"), 1);

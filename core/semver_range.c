@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 typedef enum { SEMVER_OP_EQ, SEMVER_OP_LT, SEMVER_OP_LE, SEMVER_OP_GT, SEMVER_OP_GE } semver_op;
 
 typedef struct {
@@ -39,14 +41,8 @@ typedef enum {
 
 static int semver_set_add(semver_set *set, semver_op op, const uint64_t num[3], const char *pre, size_t pre_len)
 {
-    if (set->count == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 4;
-        semver_comparator *grown = realloc(set->items, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        set->items = grown;
-        set->cap = cap;
-    }
+    if (grow_for_one(&set->items, &set->cap, set->count, sizeof *set->items) < 0)
+        return -1;
     semver_comparator *c = &set->items[set->count];
     c->op = op;
     if (semver_fill(&c->v, num[0], num[1], num[2], pre, pre_len, NULL, 0) < 0)

@@ -54,13 +54,7 @@ static json_t *tool_builder_reload(db *db, const account_caller *caller, int64_t
     char ref[24];
     snprintf(ref, sizeof ref, "%lld", (long long)id);
     tool_record t;
-    if (tool_record_load(db, ref, &t, err) < 0)
-        return NULL;
-    json_t *out = tool_record_json(&t, caller);
-    tool_record_free(&t);
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return tool_record_load(db, ref, &t, err) < 0 ? NULL : tool_record_json_take(&t, caller, err);
 }
 
 json_t *tool_builder_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/body.h"
 #include "core/paging.h"
 #include "core/semver.h"
 #include "core/tool_check.h"
@@ -50,12 +51,8 @@ static int tool_builder_publish_read(const json_t *body, tool_builder_publish_bo
     memset(v, 0, sizeof *v);
     if (!json_is_object(body))
         return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {version, changelog}");
-    const char *key;
-    const json_t *value;
-    json_object_foreach((json_t *)body, key, value) {
-        if (strcmp(key, "version") != 0 && strcmp(key, "changelog") != 0)
-            error_add_field(err, key, "unknown field");
-    }
+    static const char *const allowed[] = {"version", "changelog", NULL};
+    body_unknown_fields(body, allowed, err);
     const json_t *version = json_object_get(body, "version");
     mkt_error parse_err = MKT_ERROR_INIT;
     if (!version)

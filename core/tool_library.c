@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/body.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
@@ -16,13 +17,7 @@
 json_t *tool_library_get(db *db, const account_caller *caller, const char *ref, mkt_error *err)
 {
     tool_record t;
-    if (tool_record_find(db, ref, caller, &t, err) < 0)
-        return NULL;
-    json_t *out = tool_record_json(&t, caller);
-    tool_record_free(&t);
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return tool_record_find(db, ref, caller, &t, err) < 0 ? NULL : tool_record_json_take(&t, caller, err);
 }
 
 json_t *tool_library_categories(db *db, mkt_error *err)
@@ -91,12 +86,8 @@ static int tool_library_read_request(const json_t *body, tool_library_request *o
     memset(out, 0, sizeof *out);
     if (!json_is_object(body))
         return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {input, version?}");
-    const char *key;
-    const json_t *value;
-    json_object_foreach((json_t *)body, key, value) {
-        if (strcmp(key, "input") != 0 && strcmp(key, "version") != 0)
-            error_add_field(err, key, "unknown field");
-    }
+    static const char *const allowed[] = {"input", "version", NULL};
+    body_unknown_fields(body, allowed, err);
     out->input = json_object_get(body, "input");
     if (!out->input)
         error_add_field(err, "input", "is required (the JSON value the tool's handler gets)");

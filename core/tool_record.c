@@ -83,23 +83,38 @@ static void tool_record_fill(tool_record *t)
     t->published_output_schema = db_rows_text(r, 0, COL_PUBLISHED_OUTPUT);
 }
 
-int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err)
+/* One query written twice, by slug and by id; the ref's parameter comes last. */
+typedef struct {
+    const char *by_slug, *by_id;
+} tool_record_ref_sql;
+
+/* Runs q for ref after lead_count (at most 1) leading parameters. ERROR_NOT_FOUND when ref cannot
+ * name a tool (before any query) or names none. */
+static int tool_record_query_ref(db *db, const tool_record_ref_sql *q, const db_value *lead, size_t lead_count,
+                                 const char *ref, db_rows *rows, mkt_error *err)
 {
-    memset(out, 0, sizeof *out);
     tool_ref parsed;
-    int rc;
-    if (tool_record_ref_parse(ref, &parsed) < 0)
+    if (lead_count > 1 || tool_record_ref_parse(ref, &parsed) < 0)
         return error_set(err, ERROR_NOT_FOUND, "no such tool");
-    if (parsed.slug)
-        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.slug = ?", DB_PARAMS(db_text(parsed.slug)), &out->rows, err);
-    else
-        rc = db_query(db, TOOL_RECORD_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_int(parsed.id)), &out->rows, err);
-    if (rc < 0)
+    db_value params[2];
+    if (lead_count)
+        params[0] = lead[0];
+    params[lead_count] = parsed.slug ? db_text(parsed.slug) : db_int(parsed.id);
+    if (db_query(db, parsed.slug ? q->by_slug : q->by_id, params, lead_count + 1, rows, err) < 0)
         return -1;
-    if (out->rows.row_count == 0) {
-        db_rows_free(&out->rows);
+    if (rows->row_count == 0) {
+        db_rows_free(rows);
         return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
     }
+    return 0;
+}
+
+int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err)
+{
+    static const tool_record_ref_sql q = {TOOL_RECORD_COLUMNS " WHERE t.slug = ?", TOOL_RECORD_COLUMNS " WHERE t.id = ?"};
+    memset(out, 0, sizeof *out);
+    if (tool_record_query_ref(db, &q, NULL, 0, ref, &out->rows, err) < 0)
+        return -1;
     tool_record_fill(out);
     return 0;
 }
@@ -242,6 +257,15 @@ static int tool_record_add_draft(json_t *tool, const tool_record *t)
            json_object_set_new(tool, "output_schema", tool_record_cell_json(t->draft_output_schema)) |
            json_object_set_new(tool, "code", json_stringn(t->code ? t->code : "", t->code_len)) |
            json_object_set_new(tool, "tests", tool_record_cell_json(t->draft_tests));
+}
+
+json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_error *err)
+{
+    json_t *out = tool_record_json(t, caller);
+    tool_record_free(t);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
 }
 
 json_t *tool_record_json(const tool_record *t, const account_caller *caller)
@@ -480,23 +504,12 @@ static void tool_record_target_fill(tool_record_target *t)
 
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err)
 {
+    static const tool_record_ref_sql q = {TOOL_RECORD_TARGET_COLUMNS " WHERE t.slug = ?",
+                                          TOOL_RECORD_TARGET_COLUMNS " WHERE t.id = ?"};
     memset(out, 0, sizeof *out);
-    tool_ref parsed;
-    int rc;
-    if (tool_record_ref_parse(ref, &parsed) < 0)
-        return error_set(err, ERROR_NOT_FOUND, "no such tool");
-    if (parsed.slug)
-        rc = db_query(db, TOOL_RECORD_TARGET_COLUMNS " WHERE t.slug = ?",
-                      DB_PARAMS(db_text(version), db_text(parsed.slug)), &out->rows, err);
-    else
-        rc = db_query(db, TOOL_RECORD_TARGET_COLUMNS " WHERE t.id = ?", DB_PARAMS(db_text(version), db_int(parsed.id)),
-                      &out->rows, err);
-    if (rc < 0)
+    const db_value lead[] = {db_text(version)};
+    if (tool_record_query_ref(db, &q, lead, 1, ref, &out->rows, err) < 0)
         return -1;
-    if (out->rows.row_count == 0) {
-        db_rows_free(&out->rows);
-        return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
-    }
     tool_record_target_fill(out);
     return 0;
 }

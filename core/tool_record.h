@@ -78,6 +78,10 @@ int tool_record_find_owned(db *db, const char *ref, const account_caller *caller
  * schemas of the latest published version and neither code nor tests. NULL only when out of memory. */
 json_t *tool_record_json(const tool_record *t, const account_caller *caller);
 
+/* tool_record_json of t, then frees t (it is consumed, success or not); NULL with err set
+ * (ERROR_INTERNAL) only when out of memory. */
+json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_error *err);
+
 /* Parses stored JSON text (any value); NULL on a corrupt cell, which is an internal error. */
 json_t *tool_record_parse(const char *text, mkt_error *err);
 

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/body.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/paging.h"
@@ -300,12 +301,8 @@ static int transaction_read_checkout(const json_t *body, int64_t *tool_id, mkt_e
 {
     if (!json_is_object(body))
         return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {tool_id}");
-    const char *key;
-    const json_t *value;
-    json_object_foreach((json_t *)body, key, value) {
-        if (strcmp(key, "tool_id") != 0)
-            error_add_field(err, key, "unknown field");
-    }
+    static const char *const allowed[] = {"tool_id", NULL};
+    body_unknown_fields(body, allowed, err);
     const char *problem = transaction_tool_id_problem(json_object_get(body, "tool_id"), tool_id);
     if (problem)
         error_add_field(err, "tool_id", "%s", problem);

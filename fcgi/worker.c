@@ -54,25 +54,26 @@ static void worker_on_stop_signal(int sig)
  * (and the sandbox unblocks it for each run); it only fires during a run, with SA_RESTART. */
 static sigset_t worker_wait_mask;
 
+/* What each signal does in a worker: stop signals set the flag, the rest are ignored or defaulted. */
+static const struct {
+    int sig;
+    void (*handler)(int);
+} worker_signal_table[] = {
+    {SIGTERM, worker_on_stop_signal}, {SIGQUIT, worker_on_stop_signal}, {SIGINT, worker_on_stop_signal},
+    {SIGPIPE, SIG_IGN},               {SIGHUP, SIG_IGN},                {SIGCHLD, SIG_DFL},
+};
+
 static void worker_install_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = worker_on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &sa, NULL);
     sigset_t blocked;
     sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGQUIT);
-    sigaddset(&blocked, SIGINT);
+    for (size_t i = 0; i < sizeof worker_signal_table / sizeof worker_signal_table[0]; i++) {
+        struct sigaction sa = {.sa_handler = worker_signal_table[i].handler};
+        sigemptyset(&sa.sa_mask);
+        sigaction(worker_signal_table[i].sig, &sa, NULL);
+        if (worker_signal_table[i].handler == worker_on_stop_signal)
+            sigaddset(&blocked, worker_signal_table[i].sig);
+    }
     sigprocmask(SIG_SETMASK, &blocked, NULL);
     sigemptyset(&worker_wait_mask);
 }
@@ -188,11 +189,8 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
 {
     uint64_t started = worker_now_us();
     scoreboard_request_begin(w->slot);
-    request req;
-    memset(&req, 0, sizeof req);
-    req.worker = w;
-    response res;
-    memset(&res, 0, sizeof res);
+    request req = {.worker = w};
+    response res = {0};
     mkt_error err = MKT_ERROR_INIT;
 
     int rc = request_read(&req, fcgi, w->cfg, &err);

@@ -75,12 +75,18 @@ static const char *request_fuzz_raw(const char *query, const char *name, size_t 
     }
 }
 
+/* Does err name the parameter? Field names are stored as valid UTF-8 (invalid bytes become U+FFFD,
+ * core/error.h), so compare with the name cleaned the same way. */
 static int request_fuzz_has_field(const mkt_error *err, const char *name)
 {
-    for (size_t i = 0; i < err->field_count; i++)
-        if (strcmp(err->fields[i].field, name) == 0)
-            return 1;
-    return 0;
+    char *clean = error_text_clean(name);
+    if (!clean)
+        abort();
+    int found = 0;
+    for (size_t i = 0; i < err->field_count && !found; i++)
+        found = strcmp(err->fields[i].field, clean) == 0;
+    free(clean);
+    return found;
 }
 
 /* Percent-encodes every byte outside [A-Za-z0-9] so the decoder sees each escape form. */

@@ -1,0 +1,40 @@
+/* core/body: unknown members of a strict body are each named, known ones never. */
+#include "core/body.h"
+#include "tests/support/check.h"
+
+static void test_unknown_fields_named(void)
+{
+    static const char *const allowed[] = {"amount_cents", "currency", NULL};
+    json_t *body = json_pack("{s:i, s:s, s:b, s:n}", "amount_cents", 5, "currency", "EUR", "extra", 1, "caf\xc3\xa9");
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(body_unknown_fields(body, allowed, &err), 2);
+    CHECK_INT(err.field_count, 2);
+    CHECK_INT(err.kind, ERROR_VALIDATION);
+    for (size_t i = 0; i < err.field_count; i++) {
+        CHECK_STR(err.fields[i].message, "unknown field");
+        CHECK(strcmp(err.fields[i].field, "extra") == 0 || strcmp(err.fields[i].field, "caf\xc3\xa9") == 0);
+    }
+    error_clear(&err);
+    json_decref(body);
+}
+
+static void test_nothing_unknown(void)
+{
+    static const char *const allowed[] = {"token", NULL};
+    json_t *body = json_pack("{s:s}", "token", "x");
+    json_t *empty = json_object();
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(body_unknown_fields(body, allowed, &err), 0);
+    CHECK_INT(body_unknown_fields(empty, allowed, &err), 0);
+    CHECK_INT(body_unknown_fields(NULL, allowed, &err), 0);
+    CHECK(!error_is_set(&err));
+    json_decref(body);
+    json_decref(empty);
+}
+
+int main(void)
+{
+    RUN(test_unknown_fields_named);
+    RUN(test_nothing_unknown);
+    return check_finish();
+}
