@@ -23,3 +23,28 @@ int body_unknown_fields(const json_t *body, const char *const allowed[], mkt_err
     }
     return unknown;
 }
+
+static const char *body_type_wanted(json_type type)
+{
+    switch (type) {
+    case JSON_STRING: return "must be a string";
+    case JSON_INTEGER: return "must be an integer";
+    case JSON_OBJECT: return "must be an object";
+    case JSON_ARRAY: return "must be an array";
+    case JSON_TRUE:
+    case JSON_FALSE: return "must be true or false";
+    default: return "has the wrong type";
+    }
+}
+
+json_t *body_member(const json_t *body, const char *name, json_type wanted, mkt_error *err)
+{
+    json_t *value = json_object_get(body, name);
+    int matches = value && (json_typeof(value) == wanted ||
+                            ((wanted == JSON_TRUE || wanted == JSON_FALSE) && json_is_boolean(value)));
+    if (!value)
+        error_add_field(err, name, "is required");
+    else if (!matches)
+        error_add_field(err, name, "%s", body_type_wanted(wanted));
+    return matches ? value : NULL;
+}

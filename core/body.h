@@ -10,4 +10,8 @@
  * "unknown field" field error on err. Returns how many it reported (0 when body is not an object). */
 int body_unknown_fields(const json_t *body, const char *const allowed[], mkt_error *err);
 
+/* The member name of body when it is there with the JSON type wanted (JSON_STRING, JSON_INTEGER, …);
+ * otherwise NULL, with "is required" or "must be a string" / "must be an integer" / … reported on err. */
+json_t *body_member(const json_t *body, const char *name, json_type wanted, mkt_error *err);
+
 #endif

@@ -75,22 +75,18 @@ static int payout_check_request_body(const json_t *body, const config *cfg, mkt_
     static const char *const allowed[] = {"amount_cents", "currency", NULL};
     int problems = body_unknown_fields(body, allowed, err);
 
-    json_t *amount = json_object_get(body, "amount_cents");
+    json_t *amount = body_member(body, "amount_cents", JSON_INTEGER, err);
     if (!amount)
-        problems += (error_add_field(err, "amount_cents", "is required"), 1);
-    else if (!json_is_integer(amount))
-        problems += (error_add_field(err, "amount_cents", "must be an integer"), 1);
+        problems++;
     else if (json_integer_value(amount) < 1 || json_integer_value(amount) > PAYOUT_AMOUNT_MAX)
         problems += (error_add_field(err, "amount_cents", "must be from 1 to %" PRId64, PAYOUT_AMOUNT_MAX), 1);
     else if (json_integer_value(amount) < cfg->min_payout_cents)
         problems += (error_add_field(err, "amount_cents", "must be at least the minimum payout of %" PRId64,
                                     cfg->min_payout_cents), 1);
 
-    json_t *currency = json_object_get(body, "currency");
+    json_t *currency = body_member(body, "currency", JSON_STRING, err);
     if (!currency)
-        problems += (error_add_field(err, "currency", "is required"), 1);
-    else if (!json_is_string(currency))
-        problems += (error_add_field(err, "currency", "must be a string"), 1);
+        problems++;
     else if (!money_currency_valid(json_string_value(currency)))
         problems += (error_add_field(err, "currency", "must be a supported ISO 4217 code"), 1);
     return problems ? -1 : 0;
@@ -330,12 +326,8 @@ json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const 
     }
     static const char *const allowed[] = {"token", NULL};
     int problems = body_unknown_fields(body, allowed, err);
-    json_t *token = json_object_get(body, "token");
-    if (!token)
-        problems += (error_add_field(err, "token", "is required"), 1);
-    else if (!json_is_string(token))
-        problems += (error_add_field(err, "token", "must be a string"), 1);
-    if (problems)
+    json_t *token = body_member(body, "token", JSON_STRING, err);
+    if (!token || problems)
         return NULL;
 
     json_t *claims = jws_verify(keys, json_string_value(token), err);

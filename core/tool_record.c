@@ -49,38 +49,46 @@ int tool_record_ref_parse(const char *text, tool_ref *out)
     return 0;
 }
 
+#define TOOL_RECORD_INT(member, column) DB_FIELD(tool_record, member, column, DB_INT)
+#define TOOL_RECORD_TEXT(member, column) DB_FIELD(tool_record, member, column, DB_TEXT)
+static const db_field tool_record_fields[] = {
+    TOOL_RECORD_INT(id, COL_ID),
+    TOOL_RECORD_TEXT(slug, COL_SLUG),
+    TOOL_RECORD_INT(developer_id, COL_DEVELOPER_ID),
+    TOOL_RECORD_TEXT(developer_name, COL_DEVELOPER_NAME),
+    TOOL_RECORD_TEXT(name, COL_NAME),
+    TOOL_RECORD_TEXT(summary, COL_SUMMARY),
+    TOOL_RECORD_TEXT(description, COL_DESCRIPTION),
+    TOOL_RECORD_TEXT(category, COL_CATEGORY),
+    TOOL_RECORD_TEXT(pricing_model, COL_PRICING_MODEL),
+    TOOL_RECORD_INT(price_cents, COL_PRICE_CENTS),
+    TOOL_RECORD_TEXT(currency, COL_CURRENCY),
+    TOOL_RECORD_INT(period_days, COL_PERIOD_DAYS),
+    TOOL_RECORD_TEXT(status, COL_STATUS),
+    TOOL_RECORD_TEXT(latest_version, COL_LATEST_VERSION),
+    TOOL_RECORD_INT(downloads, COL_DOWNLOADS),
+    TOOL_RECORD_INT(rating_count, COL_RATING_COUNT),
+    TOOL_RECORD_INT(rating_sum, COL_RATING_SUM),
+    TOOL_RECORD_INT(ratings[0], COL_RATING_1),
+    TOOL_RECORD_INT(ratings[1], COL_RATING_1 + 1),
+    TOOL_RECORD_INT(ratings[2], COL_RATING_1 + 2),
+    TOOL_RECORD_INT(ratings[3], COL_RATING_1 + 3),
+    TOOL_RECORD_INT(ratings[4], COL_RATING_1 + 4),
+    TOOL_RECORD_TEXT(created_at, COL_CREATED_AT),
+    TOOL_RECORD_TEXT(updated_at, COL_UPDATED_AT),
+    TOOL_RECORD_TEXT(tags, COL_TAGS),
+    TOOL_RECORD_TEXT(draft_input_schema, COL_DRAFT_INPUT),
+    TOOL_RECORD_TEXT(draft_output_schema, COL_DRAFT_OUTPUT),
+    TOOL_RECORD_TEXT(draft_tests, COL_DRAFT_TESTS),
+    TOOL_RECORD_TEXT(code, COL_CODE),
+    TOOL_RECORD_TEXT(published_input_schema, COL_PUBLISHED_INPUT),
+    TOOL_RECORD_TEXT(published_output_schema, COL_PUBLISHED_OUTPUT),
+};
+
 static void tool_record_fill(tool_record *t)
 {
-    const db_rows *r = &t->rows;
-    t->id = db_rows_int(r, 0, COL_ID);
-    t->slug = db_rows_text(r, 0, COL_SLUG);
-    t->developer_id = db_rows_int(r, 0, COL_DEVELOPER_ID);
-    t->developer_name = db_rows_text(r, 0, COL_DEVELOPER_NAME);
-    t->name = db_rows_text(r, 0, COL_NAME);
-    t->summary = db_rows_text(r, 0, COL_SUMMARY);
-    t->description = db_rows_text(r, 0, COL_DESCRIPTION);
-    t->category = db_rows_text(r, 0, COL_CATEGORY);
-    t->pricing_model = db_rows_text(r, 0, COL_PRICING_MODEL);
-    t->price_cents = db_rows_int(r, 0, COL_PRICE_CENTS);
-    t->currency = db_rows_text(r, 0, COL_CURRENCY);
-    t->period_days = db_rows_int(r, 0, COL_PERIOD_DAYS);
-    t->status = db_rows_text(r, 0, COL_STATUS);
-    t->latest_version = db_rows_text(r, 0, COL_LATEST_VERSION);
-    t->downloads = db_rows_int(r, 0, COL_DOWNLOADS);
-    t->rating_count = db_rows_int(r, 0, COL_RATING_COUNT);
-    t->rating_sum = db_rows_int(r, 0, COL_RATING_SUM);
-    for (int i = 0; i < 5; i++)
-        t->ratings[i] = db_rows_int(r, 0, COL_RATING_1 + i);
-    t->created_at = db_rows_text(r, 0, COL_CREATED_AT);
-    t->updated_at = db_rows_text(r, 0, COL_UPDATED_AT);
-    t->tags = db_rows_text(r, 0, COL_TAGS);
-    t->draft_input_schema = db_rows_text(r, 0, COL_DRAFT_INPUT);
-    t->draft_output_schema = db_rows_text(r, 0, COL_DRAFT_OUTPUT);
-    t->draft_tests = db_rows_text(r, 0, COL_DRAFT_TESTS);
-    t->code = db_rows_text(r, 0, COL_CODE);
-    t->code_len = r->cells[COL_CODE].len;
-    t->published_input_schema = db_rows_text(r, 0, COL_PUBLISHED_INPUT);
-    t->published_output_schema = db_rows_text(r, 0, COL_PUBLISHED_OUTPUT);
+    db_rows_into(&t->rows, 0, t, tool_record_fields, sizeof tool_record_fields / sizeof tool_record_fields[0]);
+    t->code_len = t->rows.cells[COL_CODE].len;
 }
 
 /* One query written twice, by slug and by id; the ref's parameter comes last. */
@@ -485,21 +493,22 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
 enum { XCOL_ID, XCOL_DEVELOPER_ID, XCOL_STATUS, XCOL_PRICING, XCOL_PRICE, XCOL_CURRENCY, XCOL_LATEST,
        XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE };
 
+#define TOOL_TARGET_INT(member, column) DB_FIELD(tool_record_target, member, column, DB_INT)
+#define TOOL_TARGET_TEXT(member, column) DB_FIELD(tool_record_target, member, column, DB_TEXT)
+static const db_field tool_record_target_fields[] = {
+    TOOL_TARGET_INT(id, XCOL_ID),           TOOL_TARGET_INT(developer_id, XCOL_DEVELOPER_ID),
+    TOOL_TARGET_TEXT(status, XCOL_STATUS),  TOOL_TARGET_TEXT(pricing_model, XCOL_PRICING),
+    TOOL_TARGET_INT(price_cents, XCOL_PRICE), TOOL_TARGET_TEXT(currency, XCOL_CURRENCY),
+    TOOL_TARGET_TEXT(latest_version, XCOL_LATEST), TOOL_TARGET_TEXT(version, XCOL_VERSION),
+    TOOL_TARGET_TEXT(input_schema, XCOL_INPUT), TOOL_TARGET_TEXT(output_schema, XCOL_OUTPUT),
+    TOOL_TARGET_TEXT(code, XCOL_CODE),
+};
+
 static void tool_record_target_fill(tool_record_target *t)
 {
-    const db_rows *r = &t->rows;
-    t->id = db_rows_int(r, 0, XCOL_ID);
-    t->developer_id = db_rows_int(r, 0, XCOL_DEVELOPER_ID);
-    t->status = db_rows_text(r, 0, XCOL_STATUS);
-    t->pricing_model = db_rows_text(r, 0, XCOL_PRICING);
-    t->price_cents = db_rows_int(r, 0, XCOL_PRICE);
-    t->currency = db_rows_text(r, 0, XCOL_CURRENCY);
-    t->latest_version = db_rows_text(r, 0, XCOL_LATEST);
-    t->version = db_rows_text(r, 0, XCOL_VERSION);
-    t->input_schema = db_rows_text(r, 0, XCOL_INPUT);
-    t->output_schema = db_rows_text(r, 0, XCOL_OUTPUT);
-    t->code = db_rows_text(r, 0, XCOL_CODE);
-    t->code_len = r->cells[XCOL_CODE].len;
+    db_rows_into(&t->rows, 0, t, tool_record_target_fields,
+                 sizeof tool_record_target_fields / sizeof tool_record_target_fields[0]);
+    t->code_len = t->rows.cells[XCOL_CODE].len;
 }
 
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err)

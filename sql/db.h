@@ -76,6 +76,18 @@ const char *db_rows_text(const db_rows *rows, size_t row, size_t column);
 int64_t db_rows_int(const db_rows *rows, size_t row, size_t column);
 int db_rows_is_null(const db_rows *rows, size_t row, size_t column);
 
+/* One column of a row read into a struct member: DB_INT into an int64_t, DB_TEXT into a
+ * const char * pointing into rows (valid until db_rows_free). Build with DB_FIELD. */
+typedef struct {
+    size_t column;
+    db_type type;
+    size_t offset;
+} db_field;
+#define DB_FIELD(type_of_struct, member, column, db_type_) {(column), (db_type_), offsetof(type_of_struct, member)}
+
+/* Reads row's columns into out as the table of count fields says. */
+void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fields, size_t count);
+
 /* Runs fn inside BEGIN … COMMIT; rolls back when fn returns -1. A deadlock or lock-wait timeout
  * anywhere inside retries the whole transaction (3 tries in all). */
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);

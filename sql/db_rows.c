@@ -188,3 +188,14 @@ int db_rows_is_null(const db_rows *rows, size_t row, size_t column)
     const db_cell *cell = db_rows_cell(rows, row, column);
     return !cell || cell->is_null;
 }
+
+void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fields, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char *member = (char *)out + fields[i].offset;
+        if (fields[i].type == DB_INT)
+            *(int64_t *)(void *)member = db_rows_int(rows, row, fields[i].column);
+        else
+            *(const char **)(void *)member = db_rows_text(rows, row, fields[i].column);
+    }
+}

@@ -159,6 +159,37 @@ static void test_binds_round_trip(void)
     db_close(db);
 }
 
+/* db_rows_into reads columns into struct members by the table, whatever their order in the struct. */
+static void test_rows_into_struct(void)
+{
+    typedef struct {
+        const char *name;
+        int64_t count;
+        const char *missing;
+        int64_t negative;
+    } row_view;
+    enum { C_COUNT, C_NAME, C_NEGATIVE, C_MISSING };
+    static const db_field fields[] = {
+        DB_FIELD(row_view, name, C_NAME, DB_TEXT),
+        DB_FIELD(row_view, count, C_COUNT, DB_INT),
+        DB_FIELD(row_view, missing, C_MISSING, DB_TEXT),
+        DB_FIELD(row_view, negative, C_NEGATIVE, DB_INT),
+    };
+    db *db = fixture_db_open();
+    mkt_error err = MKT_ERROR_INIT;
+    db_rows rows;
+    CHECK_INT(db_query(db, "SELECT 42, 'caf\xc3\xa9', -9007199254740991, NULL", DB_NO_PARAMS, &rows, &err), 0);
+    row_view v = {.name = "unset", .count = -1, .missing = "unset", .negative = 0};
+    db_rows_into(&rows, 0, &v, fields, sizeof fields / sizeof fields[0]);
+    CHECK_STR(v.name, "caf\xc3\xa9");
+    CHECK_INT(v.count, 42);
+    CHECK(v.missing == NULL);
+    CHECK_INT(v.negative, -9007199254740991LL);
+    db_rows_free(&rows);
+    error_clear(&err);
+    db_close(db);
+}
+
 static void test_rows_accessors(void)
 {
     db *db = fixture_db_open();
@@ -722,6 +753,7 @@ int main(void)
     RUN(test_session_settings);
     RUN(test_binds_round_trip);
     RUN(test_rows_accessors);
+    RUN(test_rows_into_struct);
     RUN(test_statement_cache);
     RUN(test_statement_after_ddl);
     RUN(test_statement_cache_cap);

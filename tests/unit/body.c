@@ -32,8 +32,30 @@ static void test_nothing_unknown(void)
     json_decref(empty);
 }
 
+static void test_member_type(void)
+{
+    json_t *body = json_pack("{s:i, s:s, s:b}", "amount_cents", 5, "currency", "EUR", "flag", 1);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(body_member(body, "amount_cents", JSON_INTEGER, &err) != NULL);
+    CHECK(body_member(body, "currency", JSON_STRING, &err) != NULL);
+    CHECK(body_member(body, "flag", JSON_TRUE, &err) != NULL);
+    CHECK(!error_is_set(&err));
+    CHECK(body_member(body, "currency", JSON_INTEGER, &err) == NULL);
+    CHECK(body_member(body, "token", JSON_STRING, &err) == NULL);
+    CHECK_INT(err.field_count, 2);
+    if (err.field_count == 2) {
+        CHECK_STR(err.fields[0].field, "currency");
+        CHECK_STR(err.fields[0].message, "must be an integer");
+        CHECK_STR(err.fields[1].field, "token");
+        CHECK_STR(err.fields[1].message, "is required");
+    }
+    error_clear(&err);
+    json_decref(body);
+}
+
 int main(void)
 {
+    RUN(test_member_type);
     RUN(test_unknown_fields_named);
     RUN(test_nothing_unknown);
     return check_finish();
