@@ -92,6 +92,16 @@ static int payout_check_request_body(const json_t *body, const config *cfg, mkt_
     return problems ? -1 : 0;
 }
 
+/* One money line for a payout event, written after its transaction committed. */
+static void payout_log(const char *event, const char *payout_id, int64_t developer_id, int64_t amount_cents,
+                       const char *currency)
+{
+    char dev_text[24];
+    money_log(event, json_pack("{s:s, s:s, s:I, s:s}", "payout_id", payout_id,
+                               "developer_id", money_log_id(dev_text, developer_id), "amount_cents",
+                               (json_int_t)amount_cents, "currency", currency));
+}
+
 /* The token the payout processor redeems: iss, aud, sub (developer), jti (payout id), amount_cents,
  * currency, iat and exp (iat + payout_token_ttl, also stored as the payout's expires_at). */
 static char *payout_sign_token(const payout_request_ctx *ctx, int64_t payout_id, mkt_error *err)
@@ -189,11 +199,8 @@ json_t *payout_request(db *db, const config *cfg, const jws_keyring *keys, const
         json_decref(ctx.payout);
         return NULL;
     }
-    char dev_text[24];
-    money_log("payout.requested",
-              json_pack("{s:s, s:s, s:I, s:s}", "payout_id", json_string_value(json_object_get(ctx.payout, "id")),
-                        "developer_id", money_log_id(dev_text, ctx.developer_id), "amount_cents",
-                        (json_int_t)ctx.amount, "currency", ctx.currency));
+    payout_log("payout.requested", json_string_value(json_object_get(ctx.payout, "id")), ctx.developer_id, ctx.amount,
+               ctx.currency);
     json_t *out = json_pack("{s:o, s:s}", "payout", ctx.payout, "token", ctx.token);
     free(ctx.token);
     if (!out)
@@ -342,11 +349,8 @@ json_t *payout_redeem(db *db, const config *cfg, const jws_keyring *keys, const 
         json_decref(ctx.payout);
         return NULL;
     }
-    char dev_text[24];
-    money_log("payout.redeemed",
-              json_pack("{s:s, s:s, s:I, s:s}", "payout_id", json_string_value(json_object_get(ctx.payout, "id")),
-                        "developer_id", money_log_id(dev_text, ctx.developer_id), "amount_cents",
-                        (json_int_t)ctx.amount, "currency", json_string_value(json_object_get(ctx.payout, "currency"))));
+    payout_log("payout.redeemed", json_string_value(json_object_get(ctx.payout, "id")), ctx.developer_id, ctx.amount,
+               json_string_value(json_object_get(ctx.payout, "currency")));
     json_t *out = json_pack("{s:o}", "payout", ctx.payout);
     if (!out)
         error_set(err, ERROR_INTERNAL, "out of memory");
@@ -534,12 +538,10 @@ int payout_expire_due(db *db, mkt_error *err)
             return -1;
         }
         for (size_t i = 0; i < ctx->count; i++) {
-            char id_text[24], dev_text[24];
+            char id_text[24];
             const payout_outcome *o = &ctx->expired[i];
-            money_log("payout.expired",
-                      json_pack("{s:s, s:s, s:I, s:s}", "payout_id", money_log_id(id_text, ctx->ids[i]),
-                                "developer_id", money_log_id(dev_text, o->developer_id), "amount_cents",
-                                (json_int_t)o->amount_cents, "currency", o->currency));
+            payout_log("payout.expired", money_log_id(id_text, ctx->ids[i]), o->developer_id, o->amount_cents,
+                       o->currency);
         }
         total += (int)ctx->count;
     } while (ctx->count == PAYOUT_SWEEP_BATCH && total < 100 * PAYOUT_SWEEP_BATCH);
