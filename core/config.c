@@ -191,6 +191,21 @@ static int config_read_environment(config *cfg, mkt_error *err)
     return 0;
 }
 
+/* The first line of the file at path (malloc'd, newline kept), or NULL when there is none to read. */
+static char *config_first_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    if (f && getline(&line, &cap, f) < 0) {
+        free(line);
+        line = NULL;
+    }
+    if (f)
+        fclose(f);
+    return line;
+}
+
 /* Under systemd the webhook secret arrives as a credential (LoadCredential=webhook-secret:…) in
  * $CREDENTIALS_DIRECTORY, readable only by the service user; the master reads it before forking. */
 static int config_read_credentials(config *cfg, mkt_error *err)
@@ -200,16 +215,9 @@ static int config_read_credentials(config *cfg, mkt_error *err)
         return 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/webhook-secret", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    if (getline(&line, &cap, f) >= 0)
-        rc = config_set(cfg, "webhook_secret", config_trim(line), err);
+    char *line = config_first_line(path);
+    int rc = line ? config_set(cfg, "webhook_secret", config_trim(line), err) : 0;
     free(line);
-    fclose(f);
     return rc;
 }
 
