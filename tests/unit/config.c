@@ -4,6 +4,7 @@
 #include "core/config.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -269,6 +270,42 @@ static void test_octal_listen_mode(void)
 
 /* ---- the environment ----------------------------------------------------------------------------- */
 
+/* Under systemd the webhook secret comes as the credential file webhook-secret; a secret in the
+ * config file wins, and a missing or empty credential leaves it empty. */
+static void test_webhook_secret_credential(void)
+{
+    char creds[300], secret_path[340];
+    snprintf(creds, sizeof creds, "%s/credentials", g_dir);
+    CHECK_INT(mkdir(creds, 0700), 0);
+    snprintf(secret_path, sizeof secret_path, "%s/webhook-secret", creds);
+    setenv("CREDENTIALS_DIRECTORY", creds, 1);
+    config cfg;
+    mkt_error err = MKT_ERROR_INIT;
+
+    CHECK_INT(config_load(&cfg, write_conf("workers = 2\n"), 1, &err), 0);  /* no credential file yet */
+    CHECK_STR(cfg.webhook_secret, "");
+    config_free(&cfg);
+
+    FILE *f = fopen(secret_path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("  s3cret-from-systemd  \nsecond line ignored\n", f);
+        fclose(f);
+    }
+    CHECK_INT(config_load(&cfg, write_conf("workers = 2\n"), 1, &err), 0);
+    CHECK_STR(cfg.webhook_secret, "s3cret-from-systemd");
+    config_free(&cfg);
+
+    CHECK_INT(config_load(&cfg, write_conf("webhook_secret = from-file\n"), 1, &err), 0);
+    CHECK_STR(cfg.webhook_secret, "from-file");
+    config_free(&cfg);
+
+    unlink(secret_path);
+    rmdir(creds);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    error_clear(&err);
+}
+
 static void test_env_override(void)
 {
     config cfg;
@@ -413,6 +450,7 @@ int main(void)
     RUN(test_out_of_range);
     RUN(test_octal_listen_mode);
     RUN(test_env_override);
+    RUN(test_webhook_secret_credential);
     RUN(test_config_set);
     RUN(test_sandbox_request_budget);
     for (int i = 0; i < g_file_counter; i++) {
