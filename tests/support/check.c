@@ -1,9 +1,22 @@
 #include "tests/support/check.h"
 
+#include <stdlib.h>
+
 int check_failures, check_passed, check_failed;
 
 int check_finish(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+json_t *check_json(const char *text)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!v) {
+        fprintf(stderr, "  test JSON does not parse: %s: %s\n", text, jerr.text);
+        abort();
+    }
+    return v;
 }

@@ -4,6 +4,7 @@
 #define TESTS_CHECK_H
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,5 +53,9 @@ extern int check_passed, check_failed;
     } while (0)
 
 int check_finish(void);
+
+/* The test's own JSON text parsed (any value, NULs allowed); aborts when it does not parse, since
+ * that is a mistake in the test rather than a failure of the code under test. */
+json_t *check_json(const char *text);
 
 #endif
