@@ -25,19 +25,11 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/routes/routes.h"
+#include "tests/fuzz/fuzz_support.h"
 
 #define REQUEST_FUZZ_LINES 6
 
-static config fuzz_cfg;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    config_defaults(&fuzz_cfg);
-    return 0;
-}
+FUZZ_REQUEST_CONFIG(NULL, NULL)
 
 /* Splits data into up to REQUEST_FUZZ_LINES NUL-terminated lines; absent ones stay NULL. */
 static int request_fuzz_split(const uint8_t *data, size_t size, char *lines[REQUEST_FUZZ_LINES])

@@ -20,3 +20,15 @@ json_t *check_json(const char *text)
     }
     return v;
 }
+
+char *check_repeat(const char *unit, size_t times)
+{
+    size_t len = strlen(unit);
+    char *out = malloc(len * times + 1);
+    if (!out)
+        abort();
+    for (size_t i = 0; i < times; i++)
+        memcpy(out + i * len, unit, len);
+    out[len * times] = '\0';
+    return out;
+}

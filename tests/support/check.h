@@ -58,4 +58,7 @@ int check_finish(void);
  * that is a mistake in the test rather than a failure of the code under test. */
 json_t *check_json(const char *text);
 
+/* unit repeated times, malloc'd (oversized inputs: long names, deep nesting). */
+char *check_repeat(const char *unit, size_t times);
+
 #endif
