@@ -228,9 +228,7 @@ static void test_ordinary_draft(void)
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "output"), "n")), 3);
     CHECK(json_is_null(json_object_get(r, "error")));
     http_response_free(res);
-    res = tool_post(slug, "/publish", "{\"version\": \"1.0.0\"}");
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(tool_post(slug, "/publish", "{\"version\": \"1.0.0\"}")), 201);
 }
 
 /* ---- setup ------------------------------------------------------------------------------------------ */

@@ -313,9 +313,7 @@ static void test_field_rules(void)
     text[20000] = '\0';
     json_object_set_new(body, "description", json_string(text));
     json_object_set_new(body, "summary", json_string("\xc3\xa9t\xc3\xa9"));
-    res = http_post_json("/tools", dev.token, body);
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_post_json("/tools", dev.token, body)), 201);
     json_decref(body);
     free(text);
     char *code = malloc(256 * 1024 + 2);
@@ -464,9 +462,7 @@ static void test_ownership(void)
     http_response_free(res);
 
     /* delist: 204, then gone for others, kept for the owner */
-    res = tool_call("DELETE", pub, NULL, &dev, NULL);
-    CHECK_INT(res->status, 204);
-    http_response_free(res);
+    CHECK_INT(http_status_free(tool_call("DELETE", pub, NULL, &dev, NULL)), 204);
     res = tool_call("GET", pub, NULL, &buyer, NULL);
     CHECK_PROBLEM(res, 404, NULL);
     http_response_free(res);
@@ -500,9 +496,7 @@ static void test_paid_tool(void)
     res = execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}}");
     CHECK_PROBLEM(res, 402, NULL);
     http_response_free(res);
-    res = execute(&dev, slug, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(execute(&dev, slug, "{\"input\": {\"a\": 1, \"b\": 1}}")), 200);
 }
 
 int main(void)

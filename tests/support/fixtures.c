@@ -139,6 +139,12 @@ void fixture_expect_status_at(const http_response *res, long status, int line)
     }
 }
 
+void fixture_expect_status_free_at(http_response *res, long status, int line)
+{
+    fixture_expect_status_at(res, status, line);
+    http_response_free(res);
+}
+
 /* ---- purchases ---------------------------------------------------------------------------------- */
 
 void fixture_idempotency_key(char *out, size_t size)

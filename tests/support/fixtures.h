@@ -66,6 +66,10 @@ void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_c
 void fixture_expect_status_at(const http_response *res, long status, int line);
 #define EXPECT_STATUS(res, status) fixture_expect_status_at((res), (status), __LINE__)
 
+/* The same, then frees res: for answers that matter only by their status. */
+void fixture_expect_status_free_at(http_response *res, long status, int line);
+#define EXPECT_STATUS_FREE(res, status) fixture_expect_status_free_at((res), (status), __LINE__)
+
 /* ---- purchases ---------------------------------------------------------------------------------- */
 
 /* A unique Idempotency-Key. */

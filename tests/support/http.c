@@ -402,3 +402,10 @@ long http_login(const char *email, const char *password, char *token_out, size_t
     http_response_free(res);
     return status;
 }
+
+long http_status_free(http_response *res)
+{
+    long status = res ? res->status : 0;
+    http_response_free(res);
+    return status;
+}
