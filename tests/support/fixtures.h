@@ -53,6 +53,11 @@ json_t *fixture_adder_draft(const char *slug);
 /* POST /tools with body (taken); the new tool's id into id (FIXTURE_ID_SIZE). */
 void fixture_create_tool(const http_user *dev, json_t *body, char *id);
 
+/* POST path with body as u (body taken; text when body_text is not NULL instead): 0 when the answer
+ * has status, else -1 with the answer printed under what. For set-up steps the caller may survive. */
+int fixture_post_expect(const http_user *u, const char *path, json_t *body, const char *body_text, long status,
+                        const char *what);
+
 /* POST /tools/{ref}/publish {version, changelog}. */
 void fixture_publish(const http_user *dev, const char *ref, const char *version);
 
