@@ -45,6 +45,14 @@ static int problem_ok_at(const http_response *res, long status, const char *fiel
 }
 #define CHECK_PROBLEM(res, status, field, what) problem_ok_at((res), (status), (field), (what), __LINE__)
 
+/* The same for an answer the test needs no more: checks it, then frees it. */
+static void problem_free_at(http_response *res, long status, const char *field, const char *what, int line)
+{
+    problem_ok_at(res, status, field, what, line);
+    http_response_free(res);
+}
+#define CHECK_PROBLEM_FREE(res, status, field, what) problem_free_at((res), (status), (field), (what), __LINE__)
+
 /* Some errors[i].field starts with prefix. */
 static int problem_field_starts(const http_response *res, const char *prefix)
 {
@@ -240,9 +248,7 @@ static void test_tool_ref_alphabet(void)
     snprintf(path, sizeof path, "/tools/%s", id);
     CHECK_INT(http_status_free(http_get(path, dev.token)), 200);
     snprintf(path, sizeof path, "/tools/0%s", id);
-    http_response *res = http_get(path, dev.token);
-    CHECK_PROBLEM(res, 404, NULL, "zero-padded id");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_get(path, dev.token), 404, NULL, "zero-padded id");
 }
 
 /* The other path parameters (transaction and developer ids) follow the same rule. */
@@ -277,9 +283,7 @@ static void test_other_path_params(void)
         snprintf(path, sizeof path, "/developers/%s", developer_id);
         CHECK_INT(http_status_free(http_get(path, NULL)), 200);
         snprintf(path, sizeof path, "/developers/00%s", developer_id);
-        http_response *res = http_get(path, NULL);
-        CHECK_PROBLEM(res, 404, NULL, "zero-padded developer id");
-        http_response_free(res);
+        CHECK_PROBLEM_FREE(http_get(path, NULL), 404, NULL, "zero-padded developer id");
     }
     http_response_free(me);
 }
@@ -299,9 +303,7 @@ static void test_publish_huge_version(void)
                                     "1.9007199254740992.0", "1.0.18446744073709551616", "1.0.0"};
     CHECK_INT(http_status_free(publish(&dev, slug, "1.0.0")), 201);
     for (size_t i = 0; i + 1 < sizeof too_big / sizeof too_big[0]; i++) {
-        http_response *res = publish(&dev, slug, too_big[i]);
-        CHECK_PROBLEM(res, 422, "version", too_big[i]);
-        http_response_free(res);
+        CHECK_PROBLEM_FREE(publish(&dev, slug, too_big[i]), 422, "version", too_big[i]);
     }
     CHECK_INT(http_status_free(publish(&dev, slug, "9007199254740990.0.0")), 201);
     CHECK_INT(http_status_free(publish(&dev, slug, "9007199254740991.9007199254740991.9007199254740991")), 201);
