@@ -4,6 +4,17 @@
 
 int check_failures, check_passed, check_failed;
 
+void check_report(const char *name)
+{
+    if (check_failures) {
+        check_failed++;
+        fprintf(stderr, "FAIL %s\n", name);
+    } else {
+        check_passed++;
+        fprintf(stderr, "ok   %s\n", name);
+    }
+}
+
 int check_finish(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);
