@@ -240,12 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcpy(stpcpy(env[n], names[i]), lines[i]);
         n++;
     }
-    FCGX_Request fcgi;
-    memset(&fcgi, 0, sizeof fcgi);
-    fcgi.envp = env;
-
-    request req;
-    memset(&req, 0, sizeof req);
+    FCGX_Request fcgi = {.envp = env};
+    request req = {0};
     mkt_error err = MKT_ERROR_INIT;
     if (request_read(&req, &fcgi, &fuzz_cfg, &err) < 0 || error_is_set(&err))
         abort();
