@@ -76,9 +76,7 @@ int main(int argc, char **argv)
     }
     chmod(path, 0666);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = bare_on_signal;
+    struct sigaction sa = {.sa_handler = bare_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -17,34 +17,21 @@
 # (built here when missing).
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD_DIR="${1:-$REPO_DIR/build}"
-[[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$PWD/$BUILD_DIR"
-STACK="$REPO_DIR/scripts/stack"
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_build_dir "${1:-}"
 STACK_DIR="$BUILD_DIR/benchstack"
 
-CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
-DURATION="${BENCH_DURATION:-10}"
 THREADS="${BENCH_THREADS:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
-WORKERS="${BENCH_WORKERS:-$(( 2 * CPUS ))}"
 WARMUP="${BENCH_WARMUP:-2}"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-for tool in wrk curl nginx; do
-    command -v "$tool" >/dev/null || die "$tool not found (Debian package: $tool; scripts/install-deps installs the rest)"
-done
+bench_need wrk curl nginx
 
 # ---- build ----------------------------------------------------------------------------------------
 BIN="$BUILD_DIR/marketplace"
 BARE="$BUILD_DIR/tests/bench/bench_bare_fcgi"
-if [[ ! -x "$BIN" || ! -x "$BARE" ]]; then
-    [[ -f "$BUILD_DIR/CMakeCache.txt" ]] || cmake -S "$REPO_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
-    cmake --build "$BUILD_DIR" -j"$CPUS" --target marketplace bench_bare_fcgi >&2
-fi
-BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
+bench_build "$BARE"
 SANITIZE="$(sed -n 's/^SANITIZE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
 
 # ---- cleanup (by PID, in reverse order of starting) -----------------------------------------------
@@ -78,13 +65,7 @@ env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }
 if "$STACK" status --dir "$STACK_DIR" >/dev/null 2>&1; then
     say "using the stack already running in $STACK_DIR (left running afterwards)"
 else
-    port="${BENCH_PORT:-}"
-    if [[ -z "$port" ]]; then
-        for _ in $(seq 100); do
-            port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
-            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-        done
-    fi
+    port="${BENCH_PORT:-$(bench_free_port)}"
     say "starting a stack in $STACK_DIR (port $port, $WORKERS workers)"
     STARTED_STACK=1
     "$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --set "workers=$WORKERS" >&2

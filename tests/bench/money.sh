@@ -17,30 +17,17 @@
 # (2 x CPUs), BENCH_PRICE (cents, 5000), BENCH_PAYOUT (cents, 100).
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD_DIR="${1:-$REPO_DIR/build}"
-[[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$PWD/$BUILD_DIR"
-STACK="$REPO_DIR/scripts/stack"
-CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
-DURATION="${BENCH_DURATION:-10}"
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_build_dir "${1:-}"
+bench_need nginx curl
 CLIENTS="${BENCH_CLIENTS:-16}"
-WORKERS="${BENCH_WORKERS:-$(( 2 * CPUS ))}"
 PRICE="${BENCH_PRICE:-5000}"
 PAYOUT="${BENCH_PAYOUT:-100}"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-for tool in nginx curl; do
-    command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps)"
-done
-
 BIN="$BUILD_DIR/marketplace"
 LOAD="$BUILD_DIR/tests/bench/bench_money_load"
-if [[ ! -x "$BIN" || ! -x "$LOAD" ]]; then
-    [[ -f "$BUILD_DIR/CMakeCache.txt" ]] || cmake -S "$REPO_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
-    cmake --build "$BUILD_DIR" -j"$CPUS" --target marketplace bench_money_load >&2
-fi
-BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
+bench_build "$LOAD"
 
 TMP="$(mktemp -d /tmp/mkt-bench-money.XXXXXX)"
 STACK_DIR="$TMP/stack"
@@ -57,11 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=""
-for _ in $(seq 100); do
-    port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
+port="$(bench_free_port)"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers, min_payout_cents=$PAYOUT)"
 STARTED=1
 "$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test \

@@ -184,36 +184,41 @@ static int purchase_once(client *c, unsigned long n)
     return 0;
 }
 
-static void *purchase_client(void *arg)
+/* The loop every client runs until its deadline: one operation at a time, timed; once returns 0
+ * when the operation completed (and has already called fail() when it did not). */
+static void client_loop(client *c, int (*once)(client *c, unsigned long n))
 {
-    client *c = arg;
     for (unsigned long n = 0;; n++) {
         double t0 = now_s();
         if (t0 >= c->deadline)
             break;
-        if (purchase_once(c, n) == 0)
+        if (once(c, n) == 0)
             record(c, now_s() - t0);
     }
+}
+
+static void *purchase_client(void *arg)
+{
+    client_loop(arg, purchase_once);
     return NULL;
+}
+
+static int payout_once(client *c, unsigned long n)
+{
+    (void)n;
+    char body[96];
+    snprintf(body, sizeof body, "{\"amount_cents\": %" PRId64 ", \"currency\": \"USD\"}", payout_amount);
+    http_response *res = http_request("POST", "/developers/me/payouts", developer.token, NULL, body, strlen(body), NULL);
+    int rc = res->status == 201 && http_json_string(res, "token") ? 0 : -1;
+    if (rc < 0)
+        fail(c, "POST /developers/me/payouts", res->status, res->status ? res->body : res->error);
+    http_response_free(res);
+    return rc;
 }
 
 static void *payout_client(void *arg)
 {
-    client *c = arg;
-    char body[96];
-    snprintf(body, sizeof body, "{\"amount_cents\": %" PRId64 ", \"currency\": \"USD\"}", payout_amount);
-    for (;;) {
-        double t0 = now_s();
-        if (t0 >= c->deadline)
-            break;
-        http_response *res =
-            http_request("POST", "/developers/me/payouts", developer.token, NULL, body, strlen(body), NULL);
-        if (res->status == 201 && http_json_string(res, "token"))
-            record(c, now_s() - t0);
-        else
-            fail(c, "POST /developers/me/payouts", res->status, res->status ? res->body : res->error);
-        http_response_free(res);
-    }
+    client_loop(arg, payout_once);
     return NULL;
 }
 
@@ -344,24 +349,22 @@ static int baseline_webhook_tx(db *d, void *arg, mkt_error *err)
                    DB_PARAMS(db_text(receipt_text), db_int(b->txn)), NULL, err);
 }
 
+static int baseline_purchase_once(client *c, unsigned long n)
+{
+    mkt_error err = {0};
+    baseline_ctx b = {.c = c, .n = n};
+    if (db_transaction(c->db, baseline_idem_tx, &b, &err) < 0 || db_transaction(c->db, baseline_checkout_tx, &b, &err) < 0 ||
+        db_transaction(c->db, baseline_webhook_tx, &b, &err) < 0) {
+        fail(c, "baseline purchase", 0, err.message);
+        error_clear(&err);
+        return -1;
+    }
+    return 0;
+}
+
 static void *baseline_purchase_client(void *arg)
 {
-    client *c = arg;
-    mkt_error err = {0};
-    for (unsigned long n = 0;; n++) {
-        double t0 = now_s();
-        if (t0 >= c->deadline)
-            break;
-        baseline_ctx b = {.c = c, .n = n};
-        if (db_transaction(c->db, baseline_idem_tx, &b, &err) < 0 ||
-            db_transaction(c->db, baseline_checkout_tx, &b, &err) < 0 ||
-            db_transaction(c->db, baseline_webhook_tx, &b, &err) < 0) {
-            fail(c, "baseline purchase", 0, err.message);
-            error_clear(&err);
-            continue;
-        }
-        record(c, now_s() - t0);
-    }
+    client_loop(arg, baseline_purchase_once);
     return NULL;
 }
 
@@ -405,22 +408,21 @@ static int baseline_payout_tx(db *d, void *arg, mkt_error *err)
     return 0;
 }
 
+static int baseline_payout_once(client *c, unsigned long n)
+{
+    mkt_error err = {0};
+    baseline_ctx b = {.c = c, .n = n};
+    if (db_transaction(c->db, baseline_payout_tx, &b, &err) < 0) {
+        fail(c, "baseline payout", 0, err.message);
+        error_clear(&err);
+        return -1;
+    }
+    return 0;
+}
+
 static void *baseline_payout_client(void *arg)
 {
-    client *c = arg;
-    mkt_error err = {0};
-    for (unsigned long n = 0;; n++) {
-        double t0 = now_s();
-        if (t0 >= c->deadline)
-            break;
-        baseline_ctx b = {.c = c, .n = n};
-        if (db_transaction(c->db, baseline_payout_tx, &b, &err) < 0) {
-            fail(c, "baseline payout", 0, err.message);
-            error_clear(&err);
-            continue;
-        }
-        record(c, now_s() - t0);
-    }
+    client_loop(arg, baseline_payout_once);
     return NULL;
 }
 

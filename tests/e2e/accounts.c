@@ -37,6 +37,26 @@ static int expect_problem_at(const http_response *res, long status, const char *
 }
 #define EXPECT_PROBLEM(res, status, field, what) expect_problem_at(res, status, field, what, __LINE__)
 
+/* The same for an answer the test needs no more: checks it, then frees it. */
+static void expect_problem_free_at(http_response *res, long status, const char *field, const char *what, int line)
+{
+    expect_problem_at(res, status, field, what, line);
+    http_response_free(res);
+}
+#define EXPECT_PROBLEM_FREE(res, status, field, what) expect_problem_free_at(res, status, field, what, __LINE__)
+
+/* method path (as token, which may be NULL) is a 405 problem whose Allow header is allow. */
+static void expect_not_allowed_at(const char *method, const char *path, const char *token, const char *allow, int line)
+{
+    char what[128];
+    snprintf(what, sizeof what, "%s %s", method, path);
+    http_response *res = http_request(method, path, token, NULL, NULL, 0, NULL);
+    expect_problem_at(res, 405, NULL, what, line);
+    CHECK_STR(res->allow, allow);
+    http_response_free(res);
+}
+#define EXPECT_NOT_ALLOWED(method, path, token, allow) expect_not_allowed_at(method, path, token, allow, __LINE__)
+
 /* The errors[] array of a problem has exactly this many entries. */
 static size_t problem_error_count(const http_response *res)
 {
@@ -63,6 +83,27 @@ static http_response *login_fields(const char *email, const char *password)
     json_decref(body);
     return res;
 }
+
+/* Registers body (taken): a 422 naming field, and other_field when it is not NULL, with exactly errors
+ * entries in errors[]. */
+static void expect_register_refused_at(json_t *body, const char *field, const char *other_field, size_t errors,
+                                       const char *what, int line)
+{
+    http_response *res = register_json(body);
+    expect_problem_at(res, 422, field, what, line);
+    if (other_field && !http_problem_has_field(res, other_field)) {
+        fprintf(stderr, "  line %d: %s: errors[] does not name '%s'\n", line, what, other_field);
+        check_failures++;
+    }
+    if (problem_error_count(res) != errors) {
+        fprintf(stderr, "  line %d: %s: %zu errors, expected %zu\n", line, what, problem_error_count(res), errors);
+        check_failures++;
+    }
+    http_response_free(res);
+    json_decref(body);
+}
+#define EXPECT_REGISTER_REFUSED(body, field, other_field, errors, what) \
+    expect_register_refused_at(body, field, other_field, errors, what, __LINE__)
 
 static void new_user(http_user *u)
 {
@@ -100,16 +141,6 @@ static int roles_contain(const json_t *user, const char *role)
         if (json_is_string(r) && strcmp(json_string_value(r), role) == 0)
             return 1;
     return 0;
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-    size_t len = strlen(unit);
-    char *s = malloc(len * times + 1);
-    for (size_t i = 0; i < times; i++)
-        memcpy(s + i * len, unit, len);
-    s[len * times] = '\0';
-    return s;
 }
 
 /* A rejected register must leave nothing behind: logging in with those credentials fails, and
@@ -201,9 +232,7 @@ static void test_register_duplicate(void)
 {
     http_user u;
     new_user(&u);
-    http_response *res = register_fields(u.email, good_password, "Someone Else");
-    EXPECT_PROBLEM(res, 409, "email", "duplicate email");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(u.email, good_password, "Someone Else"), 409, "email", "duplicate email");
 
     /* the same address in another case is the same address */
     char upper[160];
@@ -211,9 +240,8 @@ static void test_register_duplicate(void)
     for (char *p = upper; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
-    res = register_fields(upper, good_password, "Someone Else");
-    EXPECT_PROBLEM(res, 409, "email", "duplicate email in upper case");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(upper, good_password, "Someone Else"),
+                        409, "email", "duplicate email in upper case");
 
     /* and the first account is untouched: its password still works, the other one does not */
     char token[128];
@@ -349,38 +377,37 @@ static void test_login_failures_identical(void)
 
 static void test_login_bad_input(void)
 {
-    http_response *res = http_post_text("/auth/login", NULL, "{\"email\": \"a@b.c\", ");
-    EXPECT_PROBLEM(res, 400, NULL, "login malformed JSON");
-    http_response_free(res);
-
-    res = http_post_text("/auth/login", NULL, "{\"email\": 42, \"password\": [\"x\"]}");
-    EXPECT_PROBLEM(res, 422, "email", "login wrong types");
-    CHECK(http_problem_has_field(res, "password"));
-    http_response_free(res);
-
-    res = http_post_text("/auth/login", NULL, "{\"email\": \"someone@example.test\"}");
-    EXPECT_PROBLEM(res, 422, "password", "login missing password");
-    http_response_free(res);
-
-    res = http_post_text("/auth/login", NULL, "{}");
-    EXPECT_PROBLEM(res, 422, "email", "login empty object");
-    CHECK(http_problem_has_field(res, "password"));
-    http_response_free(res);
-
-    res = http_post_text("/auth/login", NULL,
-                         "{\"email\": \"someone@example.test\", \"password\": \"0123456789\", \"remember\": true}");
-    EXPECT_PROBLEM(res, 422, "remember", "login extra field");
-    http_response_free(res);
+    /* each body: the problem's status and the fields its errors[] must name (NULL: none required) */
+    static const struct {
+        const char *body;
+        long status;
+        const char *field, *other_field;
+        const char *what;
+    } cases[] = {
+        {"{\"email\": \"a@b.c\", ", 400, NULL, NULL, "login malformed JSON"},
+        {"{\"email\": 42, \"password\": [\"x\"]}", 422, "email", "password", "login wrong types"},
+        {"{\"email\": \"someone@example.test\"}", 422, "password", NULL, "login missing password"},
+        {"{}", 422, "email", "password", "login empty object"},
+        {"{\"email\": \"someone@example.test\", \"password\": \"0123456789\", \"remember\": true}", 422, "remember",
+         NULL, "login extra field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_response *res = http_post_text("/auth/login", NULL, cases[i].body);
+        EXPECT_PROBLEM(res, cases[i].status, cases[i].field, cases[i].what);
+        if (cases[i].other_field && !http_problem_has_field(res, cases[i].other_field)) {
+            fprintf(stderr, "  %s: errors[] does not name '%s'\n", cases[i].what, cases[i].other_field);
+            check_failures++;
+        }
+        http_response_free(res);
+    }
 
     static const char form[] = "email=a%40b.c&password=0123456789";
-    res = http_request("POST", "/auth/login", NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
+    http_response *res =
+        http_request("POST", "/auth/login", NULL, "application/x-www-form-urlencoded", form, strlen(form), NULL);
     EXPECT_PROBLEM(res, 415, NULL, "login form-encoded");
     http_response_free(res);
 
-    res = http_request("GET", "/auth/login", NULL, NULL, NULL, 0, NULL);
-    EXPECT_PROBLEM(res, 405, NULL, "GET /auth/login");
-    CHECK_STR(res->allow, "POST");
-    http_response_free(res);
+    EXPECT_NOT_ALLOWED("GET", "/auth/login", NULL, "POST");
 }
 
 /* ---- /me, logout, tokens -------------------------------------------------------------------------- */
@@ -437,13 +464,9 @@ static void test_logout(void)
 
     /* the same token is dead everywhere, on every worker */
     for (int i = 0; i < 24; i++) {
-        res = http_get("/me", u.token);
-        EXPECT_PROBLEM(res, 401, NULL, "/me after logout");
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_get("/me", u.token), 401, NULL, "/me after logout");
     }
-    res = http_request("POST", "/auth/logout", u.token, NULL, NULL, 0, NULL);
-    EXPECT_PROBLEM(res, 401, NULL, "logout twice");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_request("POST", "/auth/logout", u.token, NULL, NULL, 0, NULL), 401, NULL, "logout twice");
     json_t *body = json_pack("{s:s}", "display_name", "Revoked Dev");
     res = http_post_json("/developers", u.token, body);
     EXPECT_PROBLEM(res, 401, NULL, "POST /developers with a revoked token");
@@ -461,13 +484,9 @@ static void test_logout(void)
     CHECK_INT(http_login(u.email, u.password, third, sizeof third), 200);
 
     /* logout needs a token */
-    res = http_request("POST", "/auth/logout", NULL, NULL, NULL, 0, NULL);
-    EXPECT_PROBLEM(res, 401, NULL, "logout without a token");
-    http_response_free(res);
-    res = http_request("GET", "/auth/logout", second, NULL, NULL, 0, NULL);
-    EXPECT_PROBLEM(res, 405, NULL, "GET /auth/logout");
-    CHECK_STR(res->allow, "POST");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_request("POST", "/auth/logout", NULL, NULL, NULL, 0, NULL),
+                        401, NULL, "logout without a token");
+    EXPECT_NOT_ALLOWED("GET", "/auth/logout", second, "POST");
 }
 
 static void test_bad_tokens(void)
@@ -475,9 +494,7 @@ static void test_bad_tokens(void)
     http_user u;
     new_user(&u);
 
-    http_response *res = http_get("/me", NULL);
-    EXPECT_PROBLEM(res, 401, NULL, "/me without a token");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_get("/me", NULL), 401, NULL, "/me without a token");
 
     /* well-formed but unknown: 43 base64url characters nobody was given */
     static const char *bad_tokens[] = {
@@ -488,21 +505,15 @@ static void test_bad_tokens(void)
         "\xc3\xa9\xc3\xa9\xc3\xa9",
     };
     for (size_t i = 0; i < sizeof bad_tokens / sizeof bad_tokens[0]; i++) {
-        res = http_get("/me", bad_tokens[i]);
-        EXPECT_PROBLEM(res, 401, NULL, bad_tokens[i]);
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_get("/me", bad_tokens[i]), 401, NULL, bad_tokens[i]);
     }
 
     /* the real token with something added, or cut short, is not the token */
     char longer[160], shorter[160];
     snprintf(longer, sizeof longer, "%sx", u.token);
     snprintf(shorter, sizeof shorter, "%.*s", (int)strlen(u.token) - 1, u.token);
-    res = http_get("/me", longer);
-    EXPECT_PROBLEM(res, 401, NULL, "token + x");
-    http_response_free(res);
-    res = http_get("/me", shorter);
-    EXPECT_PROBLEM(res, 401, NULL, "token - 1");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_get("/me", longer), 401, NULL, "token + x");
+    EXPECT_PROBLEM_FREE(http_get("/me", shorter), 401, NULL, "token - 1");
 
     /* other schemes and malformed headers */
     char line[256];
@@ -512,26 +523,18 @@ static void test_bad_tokens(void)
         snprintf(header, sizeof header, schemes[i], u.token);
         snprintf(line, sizeof line, "Authorization: %s", header);
         const char *headers[] = {line, NULL};
-        res = http_request("GET", "/me", NULL, NULL, NULL, 0, headers);
-        EXPECT_PROBLEM(res, 401, NULL, line);
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_request("GET", "/me", NULL, NULL, NULL, 0, headers), 401, NULL, line);
     }
     const char *empty_bearer[] = {"Authorization: Bearer ", NULL};
-    res = http_request("GET", "/me", NULL, NULL, NULL, 0, empty_bearer);
-    EXPECT_PROBLEM(res, 401, NULL, "empty bearer");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_request("GET", "/me", NULL, NULL, NULL, 0, empty_bearer), 401, NULL, "empty bearer");
 
     /* the scheme name is case-insensitive (RFC 9110 11.1) */
     snprintf(line, sizeof line, "Authorization: bearer %s", u.token);
     const char *lower_scheme[] = {line, NULL};
-    res = http_request("GET", "/me", NULL, NULL, NULL, 0, lower_scheme);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_request("GET", "/me", NULL, NULL, NULL, 0, lower_scheme)), 200);
 
     /* the good token still works after all that */
-    res = http_get("/me", u.token);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/me", u.token)), 200);
 }
 
 /* ---- developers ----------------------------------------------------------------------------------- */
@@ -611,18 +614,11 @@ static void test_developer_lookup_errors(void)
         "/developers/9223372036854775808", "/developers/0x10",
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        http_response *res = http_get(paths[i], NULL);
-        EXPECT_PROBLEM(res, 404, NULL, paths[i]);
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_get(paths[i], NULL), 404, NULL, paths[i]);
     }
     /* the trailing slash is another resource, and not one of ours */
-    http_response *res = http_get("/developers/", NULL);
-    EXPECT_PROBLEM(res, 404, NULL, "/developers/");
-    http_response_free(res);
-    res = http_request("DELETE", "/developers/1", NULL, NULL, NULL, 0, NULL);
-    EXPECT_PROBLEM(res, 405, NULL, "DELETE /developers/1");
-    CHECK_STR(res->allow, "GET, HEAD");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_get("/developers/", NULL), 404, NULL, "/developers/");
+    EXPECT_NOT_ALLOWED("DELETE", "/developers/1", NULL, "GET, HEAD");
 }
 
 static void test_developer_bad_input(void)
@@ -631,52 +627,43 @@ static void test_developer_bad_input(void)
     new_user(&u);
 
     json_t *body = json_pack("{s:s}", "display_name", "Nobody");
-    http_response *res = http_post_json("/developers", NULL, body);
-    EXPECT_PROBLEM(res, 401, NULL, "POST /developers without a token");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_json("/developers", NULL, body), 401, NULL, "POST /developers without a token");
     json_decref(body);
 
-    res = http_post_text("/developers", u.token, "{}");
-    EXPECT_PROBLEM(res, 422, "display_name", "developer without display_name");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/developers", u.token, "{}"),
+                        422, "display_name", "developer without display_name");
 
-    res = http_post_text("/developers", u.token, "{\"display_name\": 7, \"bio\": false}");
+    http_response *res = http_post_text("/developers", u.token, "{\"display_name\": 7, \"bio\": false}");
     EXPECT_PROBLEM(res, 422, "display_name", "developer wrong types");
     CHECK(http_problem_has_field(res, "bio"));
     http_response_free(res);
 
-    res = http_post_text("/developers", u.token, "{\"display_name\": \"Dev\", \"website\": \"ftp://x.example\"}");
-    EXPECT_PROBLEM(res, 422, "website", "developer ftp website");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/developers", u.token, "{\"display_name\": \"Dev\", \"website\": \"ftp://x.example\"}"),
+                        
+                        422, "website", "developer ftp website");
 
-    res = http_post_text("/developers", u.token, "{\"display_name\": \"Dev\", \"verified\": true}");
-    EXPECT_PROBLEM(res, 422, "verified", "developer extra field");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/developers", u.token, "{\"display_name\": \"Dev\", \"verified\": true}"),
+                        422, "verified", "developer extra field");
 
-    char *long_name = repeat("n", 81);
+    char *long_name = check_repeat("n", 81);
     body = json_pack("{s:s}", "display_name", long_name);
-    res = http_post_json("/developers", u.token, body);
-    EXPECT_PROBLEM(res, 422, "display_name", "developer display_name of 81");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_json("/developers", u.token, body),
+                        422, "display_name", "developer display_name of 81");
     json_decref(body);
     free(long_name);
 
-    res = http_post_text("/developers", u.token, "{\"display_name\": ");
-    EXPECT_PROBLEM(res, 400, NULL, "developer malformed JSON");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/developers", u.token, "{\"display_name\": "),
+                        400, NULL, "developer malformed JSON");
 
-    res = http_request("POST", "/developers", u.token, "text/plain", "display_name=x", 14, NULL);
-    EXPECT_PROBLEM(res, 415, NULL, "developer text/plain");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_request("POST", "/developers", u.token, "text/plain", "display_name=x", 14, NULL),
+                        415, NULL, "developer text/plain");
 
     /* none of that made a profile: the user is still not a developer and can still become one */
     res = http_get("/me", u.token);
     CHECK(!roles_contain(res->json, "developer"));
     http_response_free(res);
     body = json_pack("{s:s, s:n}", "display_name", "Finally", "bio");
-    res = http_post_json("/developers", u.token, body);
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_post_json("/developers", u.token, body)), 201);
     json_decref(body);
 }
 
@@ -695,19 +682,14 @@ static void test_register_malformed_json(void)
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         snprintf(text, sizeof text, shapes[i], email, good_password);
-        http_response *res = http_post_text("/auth/register", NULL, text);
-        EXPECT_PROBLEM(res, 400, NULL, text);
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, text), 400, NULL, text);
     }
-    http_response *res = http_post_text("/auth/register", NULL, "\"just a string\"");
-    EXPECT_PROBLEM(res, 400, NULL, "a JSON string as the body");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, "\"just a string\""),
+                        400, NULL, "a JSON string as the body");
     /* duplicate keys are refused rather than silently taking one */
     snprintf(text, sizeof text, "{\"email\": \"%s\", \"email\": \"other@example.test\", \"password\": \"%s\", "
              "\"display_name\": \"X\"}", email, good_password);
-    res = http_post_text("/auth/register", NULL, text);
-    EXPECT_PROBLEM(res, 400, NULL, "duplicate keys");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, text), 400, NULL, "duplicate keys");
     check_nothing_registered(email, good_password, __LINE__);
 }
 
@@ -732,13 +714,9 @@ static void test_register_wrong_types(void)
 
     snprintf(text, sizeof text, "{\"email\": \"%s\", \"password\": \"%s\", \"display_name\": null}", email,
              good_password);
-    res = http_post_text("/auth/register", NULL, text);
-    EXPECT_PROBLEM(res, 422, "display_name", "display_name null");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, text), 422, "display_name", "display_name null");
 
-    res = http_post_text("/auth/register", NULL, "[1, 2, 3]");
-    EXPECT_PROBLEM(res, 422, "", "an array as the body");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, "[1, 2, 3]"), 422, "", "an array as the body");
     check_nothing_registered(email, good_password, __LINE__);
 }
 
@@ -760,19 +738,10 @@ static void test_register_missing_fields(void)
 
     char email[160];
     http_unique_email(email, sizeof email, "missing");
-    json_t *body = json_pack("{s:s, s:s}", "email", email, "password", good_password);
-    res = register_json(body);
-    EXPECT_PROBLEM(res, 422, "display_name", "no display_name");
-    CHECK_INT(problem_error_count(res), 1);
-    http_response_free(res);
-    json_decref(body);
-
-    body = json_pack("{s:s, s:s}", "email", email, "display_name", "No Password");
-    res = register_json(body);
-    EXPECT_PROBLEM(res, 422, "password", "no password");
-    CHECK_INT(problem_error_count(res), 1);
-    http_response_free(res);
-    json_decref(body);
+    EXPECT_REGISTER_REFUSED(json_pack("{s:s, s:s}", "email", email, "password", good_password), "display_name", NULL, 1,
+                            "no display_name");
+    EXPECT_REGISTER_REFUSED(json_pack("{s:s, s:s}", "email", email, "display_name", "No Password"), "password", NULL, 1,
+                            "no password");
     check_nothing_registered(email, good_password, __LINE__);
 }
 
@@ -782,12 +751,7 @@ static void test_register_extra_fields(void)
     http_unique_email(email, sizeof email, "extra");
     json_t *body = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "email", email, "password", good_password, "display_name",
                              "Mallory", "roles", "admin", "is_admin", 1);
-    http_response *res = register_json(body);
-    EXPECT_PROBLEM(res, 422, "roles", "extra fields");
-    CHECK(http_problem_has_field(res, "is_admin"));
-    CHECK_INT(problem_error_count(res), 2);
-    http_response_free(res);
-    json_decref(body);
+    EXPECT_REGISTER_REFUSED(body, "roles", "is_admin", 2, "extra fields");
     check_nothing_registered(email, good_password, __LINE__);
 }
 
@@ -819,9 +783,7 @@ static void test_register_oversized(void)
     memset(huge, ' ', 8 * 1024 * 1024);
     huge[0] = '{';
     huge[8 * 1024 * 1024 - 1] = '}';
-    res = http_request("POST", "/auth/register", NULL, NULL, huge, 8 * 1024 * 1024, NULL);
-    CHECK_INT(res->status, 413);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_request("POST", "/auth/register", NULL, NULL, huge, 8 * 1024 * 1024, NULL)), 413);
     free(huge);
 
     /* just under the limit reaches the server and is judged on its content (display_name too long) */
@@ -861,18 +823,14 @@ static void test_register_invalid_utf8(void)
     char text[512];
     snprintf(text, sizeof text, "{\"email\": \"%s\", \"password\": \"secret\xfe\xfepassword\", \"display_name\": \"U\"}",
              email);
-    http_response *res = http_post_text("/auth/register", NULL, text);
-    EXPECT_PROBLEM(res, 400, NULL, "invalid UTF-8 in the password");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, text), 400, NULL, "invalid UTF-8 in the password");
     /* an escaped lone surrogate and an escaped NUL are not text either */
     snprintf(text, sizeof text, "{\"email\": \"%s\", \"password\": \"%s\", \"display_name\": \"a\\ud800b\"}", email,
              good_password);
-    res = http_post_text("/auth/register", NULL, text);
-    EXPECT_PROBLEM(res, 400, NULL, "escaped lone surrogate");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(http_post_text("/auth/register", NULL, text), 400, NULL, "escaped lone surrogate");
     snprintf(text, sizeof text, "{\"email\": \"%s\", \"password\": \"%s\", \"display_name\": \"a\\u0000b\"}", email,
              good_password);
-    res = http_post_text("/auth/register", NULL, text);
+    http_response *res = http_post_text("/auth/register", NULL, text);
     CHECK(res->status == 400 || res->status == 422);
     CHECK(http_is_problem(res, res->status));
     http_response_free(res);
@@ -884,63 +842,45 @@ static void test_register_lengths(void)
     char email[160];
     http_unique_email(email, sizeof email, "lengths");
 
-    char *name81 = repeat("a", 81);
-    http_response *res = register_fields(email, good_password, name81);
-    EXPECT_PROBLEM(res, 422, "display_name", "display_name of 81");
-    http_response_free(res);
+    char *name81 = check_repeat("a", 81);
+    EXPECT_PROBLEM_FREE(register_fields(email, good_password, name81), 422, "display_name", "display_name of 81");
     free(name81);
 
     /* 81 characters of two bytes each: still 81 characters */
-    char *wide81 = repeat("\xc3\xa9", 81);
-    res = register_fields(email, good_password, wide81);
-    EXPECT_PROBLEM(res, 422, "display_name", "display_name of 81 two-byte characters");
-    http_response_free(res);
+    char *wide81 = check_repeat("\xc3\xa9", 81);
+    EXPECT_PROBLEM_FREE(register_fields(email, good_password, wide81),
+                        422, "display_name", "display_name of 81 two-byte characters");
     free(wide81);
 
-    res = register_fields(email, good_password, "");
-    EXPECT_PROBLEM(res, 422, "display_name", "empty display_name");
-    http_response_free(res);
-    res = register_fields(email, good_password, "   ");
-    EXPECT_PROBLEM(res, 422, "display_name", "blank display_name");
-    http_response_free(res);
-    res = register_fields(email, good_password, "Line\nBreak");
-    EXPECT_PROBLEM(res, 422, "display_name", "control character in display_name");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(email, good_password, ""), 422, "display_name", "empty display_name");
+    EXPECT_PROBLEM_FREE(register_fields(email, good_password, "   "), 422, "display_name", "blank display_name");
+    EXPECT_PROBLEM_FREE(register_fields(email, good_password, "Line\nBreak"),
+                        422, "display_name", "control character in display_name");
 
-    res = register_fields(email, "short", "Shorty");
-    EXPECT_PROBLEM(res, 422, "password", "password of 5");
-    http_response_free(res);
-    res = register_fields(email, "123456789", "Shorty");
-    EXPECT_PROBLEM(res, 422, "password", "password of 9");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(email, "short", "Shorty"), 422, "password", "password of 5");
+    EXPECT_PROBLEM_FREE(register_fields(email, "123456789", "Shorty"), 422, "password", "password of 9");
 
     /* an email longer than 254 bytes: local part 64, domain long enough */
     char long_email[400];
-    char *label = repeat("d", 60);
+    char *label = check_repeat("d", 60);
     snprintf(long_email, sizeof long_email, "%.*s@%s.%s.%s.%s.example", 40, email, label, label, label, label);
     CHECK(strlen(long_email) > 254);
-    res = register_fields(long_email, good_password, "Long Mail");
-    EXPECT_PROBLEM(res, 422, "email", "email over 254 bytes");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(long_email, good_password, "Long Mail"), 422, "email", "email over 254 bytes");
     free(label);
     /* local part over 64 */
-    char *local65 = repeat("l", 65);
+    char *local65 = check_repeat("l", 65);
     snprintf(long_email, sizeof long_email, "%s@example.test", local65);
-    res = register_fields(long_email, good_password, "Long Local");
-    EXPECT_PROBLEM(res, 422, "email", "local part of 65");
-    http_response_free(res);
+    EXPECT_PROBLEM_FREE(register_fields(long_email, good_password, "Long Local"), 422, "email", "local part of 65");
     free(local65);
 
     static const char *bad_emails[] = {"", "plainaddress", "@example.test", "a@", "a@b", "a b@example.test",
                                        "a@@example.test", "a@example..test", "a@.example.test"};
     for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
-        res = register_fields(bad_emails[i], good_password, "Bad Mail");
-        EXPECT_PROBLEM(res, 422, "email", bad_emails[i]);
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(register_fields(bad_emails[i], good_password, "Bad Mail"), 422, "email", bad_emails[i]);
     }
 
     /* every problem at once */
-    res = register_fields("nope", "short", "");
+    http_response *res = register_fields("nope", "short", "");
     EXPECT_PROBLEM(res, 422, "email", "three bad fields");
     CHECK(http_problem_has_field(res, "password"));
     CHECK(http_problem_has_field(res, "display_name"));
@@ -951,7 +891,7 @@ static void test_register_lengths(void)
     /* the limits themselves are fine: 80 characters (multi-byte) and a 10-character password */
     char email2[160];
     http_unique_email(email2, sizeof email2, "limits");
-    char *wide80 = repeat("\xc3\xa9", 80);
+    char *wide80 = check_repeat("\xc3\xa9", 80);
     res = register_fields(email2, "0123456789", wide80);
     CHECK_INT(res->status, 201);
     CHECK_STR(json_string_value(json_object_get(json_object_get(res->json, "user"), "display_name")), wide80);
@@ -971,9 +911,8 @@ static void test_register_content_type(void)
     static const char *types[] = {"text/plain", "application/x-www-form-urlencoded", "text/json",
                                   "application/jsonx", "multipart/form-data; boundary=xyz", ""};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        http_response *res = http_request("POST", "/auth/register", NULL, types[i], text, strlen(text), NULL);
-        EXPECT_PROBLEM(res, 415, NULL, *types[i] ? types[i] : "no Content-Type");
-        http_response_free(res);
+        EXPECT_PROBLEM_FREE(http_request("POST", "/auth/register", NULL, types[i], text, strlen(text), NULL),
+                            415, NULL, *types[i] ? types[i] : "no Content-Type");
     }
     check_nothing_registered(email, good_password, __LINE__);
 
@@ -991,12 +930,8 @@ static void test_register_content_type(void)
 static void test_register_wrong_method(void)
 {
     static const char *methods[] = {"GET", "PUT", "DELETE", "PATCH"};
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        http_response *res = http_request(methods[i], "/auth/register", NULL, NULL, NULL, 0, NULL);
-        EXPECT_PROBLEM(res, 405, NULL, methods[i]);
-        CHECK_STR(res->allow, "POST");
-        http_response_free(res);
-    }
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        EXPECT_NOT_ALLOWED(methods[i], "/auth/register", NULL, "POST");
 }
 
 int main(void)

@@ -118,9 +118,7 @@ static void test_database_outage(void)
 {
     http_user u;
     CHECK_INT(http_register_user(&u), 0);
-    http_response *res = http_get("/me", u.token);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/me", u.token)), 200);
     CHECK(wait_health(200, 5.0) >= 0);
 
     pid_t before[MAX_WORKERS], during[MAX_WORKERS], after[MAX_WORKERS];
@@ -136,7 +134,7 @@ static void test_database_outage(void)
     if (took < 0)
         fprintf(stderr, "  /health did not turn 503 within 15 s of db-stop\n");
     CHECK(took >= 0);
-    res = http_get("/health", NULL);
+    http_response *res = http_get("/health", NULL);
     CHECK_INT(res->status, 503);
     CHECK(res->content_type && strncmp(res->content_type, "application/json", 16) == 0);
     CHECK_STR(http_json_string(res, "db"), "down");
@@ -169,12 +167,8 @@ static void test_database_outage(void)
     EXPECT_UNAVAILABLE(res, procs_now() - t0, "GET /developers/1");
     http_response_free(res);
     /* routes that never touch the database keep working */
-    res = http_raw("GET", "/metrics", NULL, NULL, 0);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    res = http_get("/nope", NULL);
-    CHECK_INT(res->status, 404);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_raw("GET", "/metrics", NULL, NULL, 0)), 200);
+    CHECK_INT(http_status_free(http_get("/nope", NULL)), 404);
 
     /* nobody crashed: the very same workers are there */
     CHECK(procs_alive(g_master));
@@ -209,9 +203,7 @@ static void test_database_outage(void)
         http_response_free(res);
     }
     /* and writes work: the account refused during the outage can be made now, and logs in */
-    res = http_post_json("/auth/register", NULL, reg);
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_post_json("/auth/register", NULL, reg)), 201);
     json_decref(reg);
     char token[128];
     CHECK_INT(http_login(u.email, u.password, token, sizeof token), 200);
@@ -231,12 +223,10 @@ static void test_second_outage(void)
     g_db_stopped = 1;
     CHECK_INT(stack_command("db-stop"), 0);
     CHECK(wait_health(503, 15.0) >= 0);
-    http_response *res = http_get("/me", u.token);
-    CHECK_INT(res->status, 503);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/me", u.token)), 503);
     restart_database();
     CHECK(wait_health(200, 20.0) >= 0);
-    res = http_get("/me", u.token);
+    http_response *res = http_get("/me", u.token);
     CHECK_INT(res->status, 200);
     CHECK_STR(http_json_string(res, "id"), u.id);
     http_response_free(res);

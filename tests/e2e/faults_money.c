@@ -457,9 +457,7 @@ static void test_kill_workers_during_money_load(void)
     query("SELECT id, status FROM payouts WHERE developer_id = ? AND status IN ('requested', 'processing')",
           DB_PARAMS(db_int(dev_id)), &rows);
     for (size_t i = 0; i < rows.row_count; i++) {
-        http_response *res = provider_payout(NULL, "payout.paid", db_rows_text(&rows, i, 0), NULL);
-        CHECK_INT(res->status, 200);
-        http_response_free(res);
+        CHECK_INT(http_status_free(provider_payout(NULL, "payout.paid", db_rows_text(&rows, i, 0), NULL)), 200);
     }
     db_rows_free(&rows);
 
@@ -486,9 +484,7 @@ static void test_kill_workers_during_money_load(void)
         snprintf(id, sizeof id, "%s", http_json_string(res, "id"));
     http_response_free(res);
     if (id[0]) {
-        res = provider_payment_succeeded(NULL, id, PRICE, "USD");
-        CHECK_INT(res->status, 200);
-        http_response_free(res);
+        CHECK_INT(http_status_free(provider_payment_succeeded(NULL, id, PRICE, "USD")), 200);
         char path[64];
         snprintf(path, sizeof path, "/transactions/%s", id);
         res = http_get(path, fresh.token);
@@ -519,16 +515,12 @@ static void test_delisted_tool_stays_with_buyers(void)
     http_response_free(res);
     if (!id[0])
         return;
-    res = provider_payment_succeeded(NULL, id, PRICE, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, id, PRICE, "USD")), 200);
     CHECK_INT(execute_status(&buyer, tool), 200);
 
     char path[64];
     snprintf(path, sizeof path, "/tools/%s", tool);
-    res = http_request("DELETE", path, dev.token, NULL, NULL, 0, NULL);
-    CHECK_INT(res->status, 204);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_request("DELETE", path, dev.token, NULL, NULL, 0, NULL)), 204);
 
     CHECK_INT(get_tool_status(&buyer, tool), 200);
     CHECK_INT(get_tool_status(&dev, tool), 200);

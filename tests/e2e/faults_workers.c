@@ -87,26 +87,9 @@ static int crash_signal(pid_t pid)
     return SIGSEGV;
 }
 
-/* The server log holds a line naming this worker and "killed by signal <sig>". */
-static int log_mentions_kill(pid_t pid, int sig)
-{
-    char worker[32], signal_text[32];
-    snprintf(worker, sizeof worker, "worker %d ", (int)pid);
-    snprintf(signal_text, sizeof signal_text, "killed by signal %d", sig);
-    FILE *f = fopen(g_server_log, "r");
-    if (!f)
-        return 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int found = 0;
-    while (!found && getline(&line, &cap, f) > 0)
-        found = strstr(line, worker) && strstr(line, signal_text);
-    free(line);
-    fclose(f);
-    return found;
-}
-
-static int log_count(const char *needle)
+/* How many lines of the server log contain needle, and also needle2 when it is not NULL; -1 when
+ * the log cannot be read. */
+static int log_count_both(const char *needle, const char *needle2)
 {
     FILE *f = fopen(g_server_log, "r");
     if (!f)
@@ -115,10 +98,24 @@ static int log_count(const char *needle)
     size_t cap = 0;
     int n = 0;
     while (getline(&line, &cap, f) > 0)
-        n += strstr(line, needle) != NULL;
+        n += strstr(line, needle) && (!needle2 || strstr(line, needle2));
     free(line);
     fclose(f);
     return n;
+}
+
+static int log_count(const char *needle)
+{
+    return log_count_both(needle, NULL);
+}
+
+/* The server log holds a line naming this worker and "killed by signal <sig>". */
+static int log_mentions_kill(pid_t pid, int sig)
+{
+    char worker[32], signal_text[32];
+    snprintf(worker, sizeof worker, "worker %d ", (int)pid);
+    snprintf(signal_text, sizeof signal_text, "killed by signal %d", sig);
+    return log_count_both(worker, signal_text) > 0;
 }
 
 /* ---- load --------------------------------------------------------------------------------------- */
@@ -303,9 +300,7 @@ static void test_kill_workers_under_load(void)
     CHECK(crashes_after >= crashes_before + 2);
 
     /* everything still answers */
-    http_response *res = http_get("/me", g_user.token);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/me", g_user.token)), 200);
 }
 
 /* SIGHUP re-reads the config and replaces every worker without dropping a request. Three reloads
@@ -362,9 +357,7 @@ static void test_sighup_under_load(void)
     }
     CHECK(reloads_after >= reloads_before + RELOADS);
 
-    http_response *res = http_get("/me", g_user.token);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/me", g_user.token)), 200);
 }
 
 int main(void)

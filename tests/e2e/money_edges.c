@@ -47,20 +47,19 @@ static int event_recorded(const char *event_id)
     return fixture_sql_int("SELECT COUNT(*) FROM webhook_events WHERE event_id = ?", db_text(event_id)) == 1;
 }
 
-/* The acknowledgement of an applied-or-ignored event: 200, not a duplicate, flagged as expected. */
-static void check_ack_at(const http_response *res, int flagged, int line)
+/* The acknowledgement of an applied-or-ignored event: 200, not a duplicate, flagged as expected; frees res. */
+static void check_ack_at(http_response *res, int flagged, int line)
 {
     fixture_expect_status_at(res, 200, line);
-    if (res->status != 200)
-        return;
     json_t *dup = json_object_get(res->json, "duplicate"), *flag = json_object_get(res->json, "flagged");
-    if (!json_is_false(dup) || !json_is_boolean(flag) || json_is_true(flag) != flagged) {
+    if (res->status == 200 && (!json_is_false(dup) || !json_is_boolean(flag) || json_is_true(flag) != flagged)) {
         fprintf(stderr, "  line %d: expected duplicate false, flagged %d\n", line, flagged);
         http_dump("got", res);
         check_failures++;
     }
+    http_response_free(res);
 }
-#define CHECK_ACK(res, flagged) check_ack_at((res), (flagged), __LINE__)
+#define CHECK_ACK_FREE(res, flagged) check_ack_at((res), (flagged), __LINE__)
 
 /* ---- 1. provider events out of order ---------------------------------------------------------- */
 
@@ -76,18 +75,14 @@ static void test_payout_events_out_of_order(void)
     fixture_payout a;
     if (fixture_request_payout(&d.user, 1500, "USD", &a) < 0)
         return;
-    http_response *res = payout_event("payout.failed", a.id, evt);
-    CHECK_ACK(res, 0);
-    http_response_free(res);
+    CHECK_ACK_FREE(payout_event("payout.failed", a.id, evt), 0);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 9000);
-    res = payout_event("payout.paid", a.id, evt);
-    CHECK_ACK(res, 1);
-    http_response_free(res);
+    CHECK_ACK_FREE(payout_event("payout.paid", a.id, evt), 1);
     CHECK(event_recorded(evt));
     CHECK_STR(fixture_sql_text("SELECT status FROM payouts WHERE id = ?", db_text(a.id)), "failed");
     CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(a.id)), 1);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 9000);
-    res = provider_payout(evt, "payout.paid", a.id, NULL);
+    http_response *res = provider_payout(evt, "payout.paid", a.id, NULL);
     EXPECT_STATUS(res, 200);
     CHECK(json_is_true(json_object_get(res->json, "duplicate")));
     http_response_free(res);
@@ -96,12 +91,8 @@ static void test_payout_events_out_of_order(void)
     fixture_payout b;
     if (fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
-    res = payout_event("payout.paid", b.id, evt);
-    CHECK_ACK(res, 0);
-    http_response_free(res);
-    res = payout_event("payout.failed", b.id, evt);
-    CHECK_ACK(res, 1);
-    http_response_free(res);
+    CHECK_ACK_FREE(payout_event("payout.paid", b.id, evt), 0);
+    CHECK_ACK_FREE(payout_event("payout.failed", b.id, evt), 1);
     CHECK(event_recorded(evt));
     CHECK_STR(fixture_sql_text("SELECT status FROM payouts WHERE id = ?", db_text(b.id)), "paid");
     CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(b.id)), 1);
@@ -112,18 +103,14 @@ static void test_payout_events_out_of_order(void)
     if (fixture_request_payout(&d.user, 1000, "USD", &c) < 0)
         return;
     for (int i = 0; i < 2; i++) {
-        res = payout_event("payout.paid", c.id, evt);
-        CHECK_ACK(res, 0);
-        http_response_free(res);
+        CHECK_ACK_FREE(payout_event("payout.paid", c.id, evt), 0);
     }
     CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM payouts WHERE id = ?", db_text(c.id)), 0);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 6000);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
 
     /* an unknown payout is a refusal that says "do not retry" (422), never a 409 */
-    res = payout_event("payout.paid", "999999999999", evt);
-    EXPECT_STATUS(res, 422);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(payout_event("payout.paid", "999999999999", evt), 422);
     FIXTURE_CHECK_MONEY();
 }
 
@@ -136,20 +123,14 @@ static void test_payment_events_out_of_order(void)
 
     /* payment.failed after the success: 200, nothing changes */
     provider_event_id(evt, sizeof evt);
-    http_response *res = provider_payment_failed(evt, sale.txn, "card declined");
-    CHECK_ACK(res, 0);
-    http_response_free(res);
+    CHECK_ACK_FREE(provider_payment_failed(evt, sale.txn, "card declined"), 0);
     CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "completed");
 
     /* refund, refund again (another event id): 200, one refund posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, sale.txn, 800);
-    CHECK_ACK(res, 0);
-    http_response_free(res);
+    CHECK_ACK_FREE(provider_payment_refunded(evt, sale.txn, 800), 0);
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_refunded(evt, sale.txn, 800);
-    CHECK_ACK(res, 0);
-    http_response_free(res);
+    CHECK_ACK_FREE(provider_payment_refunded(evt, sale.txn, 800), 0);
     CHECK(event_recorded(evt));
     CHECK_INT(
         fixture_sql_int("SELECT COUNT(*) FROM ledger_postings WHERE kind = 'refund' AND ref_id = ?", db_text(sale.txn)),
@@ -157,9 +138,7 @@ static void test_payment_events_out_of_order(void)
 
     /* payment.succeeded after the refund: 200, it stays refunded, no second purchase posting */
     provider_event_id(evt, sizeof evt);
-    res = provider_payment_succeeded(evt, sale.txn, 800, "USD");
-    CHECK_ACK(res, 0);
-    http_response_free(res);
+    CHECK_ACK_FREE(provider_payment_succeeded(evt, sale.txn, 800, "USD"), 0);
     CHECK_STR(fixture_sql_text("SELECT status FROM transactions WHERE id = ?", db_text(sale.txn)), "refunded");
 
     /* a refund of a failed payment cannot be applied and will never be: 422 (do not retry) and the
@@ -167,12 +146,8 @@ static void test_payment_events_out_of_order(void)
     char failed[32];
     if (fixture_checkout_pending(&sale.buyer, sale.tool, failed) < 0)
         return;
-    res = provider_payment_failed(NULL, failed, "declined");
-    CHECK_ACK(res, 0);
-    http_response_free(res);
-    res = provider_payment_refunded(NULL, failed, 800);
-    EXPECT_STATUS(res, 422);
-    http_response_free(res);
+    CHECK_ACK_FREE(provider_payment_failed(NULL, failed, "declined"), 0);
+    EXPECT_STATUS_FREE(provider_payment_refunded(NULL, failed, 800), 422);
     CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_text(failed)), 1);
     FIXTURE_CHECK_MONEY();
 }
@@ -220,9 +195,7 @@ static void test_receipt_of_refunded_purchase(void)
     http_response_free(res);
 
     CHECK_VERIFY(receipt, 1, "completed", 1);
-    res = provider_payment_refunded(NULL, sale.txn, 1200);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(provider_payment_refunded(NULL, sale.txn, 1200), 200);
     CHECK_VERIFY(receipt, 1, "refunded", 0);
 
     /* signed by our key but not a purchase of ours: the signature holds, the state is unknown */
@@ -269,19 +242,13 @@ static void test_negative_balance(void)
     fixture_payout p;
     if (fixture_request_payout(&sale.seller.user, share, "USD", &p) < 0)
         return;
-    http_response *res = fixture_redeem(p.token);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
-    res = provider_payout(NULL, "payout.paid", p.id, NULL);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
-    res = provider_payment_refunded(NULL, sale.txn, 1999);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(p.token), 200);
+    EXPECT_STATUS_FREE(provider_payout(NULL, "payout.paid", p.id, NULL), 200);
+    EXPECT_STATUS_FREE(provider_payment_refunded(NULL, sale.txn, 1999), 200);
     snprintf(g_logged_txn, sizeof g_logged_txn, "%s", sale.txn);
     snprintf(g_logged_payout, sizeof g_logged_payout, "%s", p.id);
 
-    res = http_get("/developers/me/earnings", sale.seller.user.token);
+    http_response *res = http_get("/developers/me/earnings", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
     json_t *usd = json_array_get(json_object_get(res->json, "balances"), 0);
     CHECK_INT(json_integer_value(json_object_get(usd, "available_cents")), -share);
@@ -361,9 +328,7 @@ static void test_expired_payouts_swept(void)
         2);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
-    http_response *res = fixture_redeem(token);
-    EXPECT_STATUS(res, 410);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(token), 410);
 
     /* a token still within its exp whose payout passed its expiry (as after a shorter configured
      * lifetime): swept all the same, and its redeem is 410 too */
@@ -374,19 +339,13 @@ static void test_expired_payouts_swept(void)
             DB_PARAMS(db_text(p.id)), NULL, &err);
     error_clear(&err);
     CHECK(wait_expired(p.id, 2 * 1 + 1 + 10));
-    res = fixture_redeem(p.token);
-    EXPECT_STATUS(res, 410);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(p.token), 410);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
 
     /* the provider's word on an expired payout: failed changes nothing; paid is flagged */
     char evt[80];
-    res = payout_event("payout.failed", p.id, evt);
-    CHECK_ACK(res, 0);
-    http_response_free(res);
-    res = payout_event("payout.paid", p.id, evt);
-    CHECK_ACK(res, 1);
-    http_response_free(res);
+    CHECK_ACK_FREE(payout_event("payout.failed", p.id, evt), 0);
+    CHECK_ACK_FREE(payout_event("payout.paid", p.id, evt), 1);
     CHECK_INT(fixture_balance(d.developer_id, LEDGER_BUCKET_AVAILABLE, "USD"), 5000);
     FIXTURE_CHECK_MONEY();
 }

@@ -45,6 +45,14 @@ static int problem_ok_at(const http_response *res, long status, const char *fiel
 }
 #define CHECK_PROBLEM(res, status, field, what) problem_ok_at((res), (status), (field), (what), __LINE__)
 
+/* The same for an answer the test needs no more: checks it, then frees it. */
+static void problem_free_at(http_response *res, long status, const char *field, const char *what, int line)
+{
+    problem_ok_at(res, status, field, what, line);
+    http_response_free(res);
+}
+#define CHECK_PROBLEM_FREE(res, status, field, what) problem_free_at((res), (status), (field), (what), __LINE__)
+
 /* Some errors[i].field starts with prefix. */
 static int problem_field_starts(const http_response *res, const char *prefix)
 {
@@ -238,13 +246,9 @@ static void test_tool_ref_alphabet(void)
     }
     /* one spelling per id: the canonical one works, a zero-padded one does not */
     snprintf(path, sizeof path, "/tools/%s", id);
-    http_response *res = http_get(path, dev.token);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get(path, dev.token)), 200);
     snprintf(path, sizeof path, "/tools/0%s", id);
-    res = http_get(path, dev.token);
-    CHECK_PROBLEM(res, 404, NULL, "zero-padded id");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_get(path, dev.token), 404, NULL, "zero-padded id");
 }
 
 /* The other path parameters (transaction and developer ids) follow the same rule. */
@@ -277,13 +281,9 @@ static void test_other_path_params(void)
     const char *developer_id = json_string_value(json_object_get(json_object_get(me->json, "developer"), "id"));
     if (developer_id) {
         snprintf(path, sizeof path, "/developers/%s", developer_id);
-        http_response *res = http_get(path, NULL);
-        CHECK_INT(res->status, 200);
-        http_response_free(res);
+        CHECK_INT(http_status_free(http_get(path, NULL)), 200);
         snprintf(path, sizeof path, "/developers/00%s", developer_id);
-        res = http_get(path, NULL);
-        CHECK_PROBLEM(res, 404, NULL, "zero-padded developer id");
-        http_response_free(res);
+        CHECK_PROBLEM_FREE(http_get(path, NULL), 404, NULL, "zero-padded developer id");
     }
     http_response_free(me);
 }
@@ -301,23 +301,15 @@ static void test_publish_huge_version(void)
     fixture_create_tool(&dev, fixture_adder_draft(slug), id);
     static const char *too_big[] = {"9223372036854775808.0.0", "9223372036854775807.0.0", "9007199254740992.0.0",
                                     "1.9007199254740992.0", "1.0.18446744073709551616", "1.0.0"};
-    http_response *res = publish(&dev, slug, "1.0.0");
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(publish(&dev, slug, "1.0.0")), 201);
     for (size_t i = 0; i + 1 < sizeof too_big / sizeof too_big[0]; i++) {
-        res = publish(&dev, slug, too_big[i]);
-        CHECK_PROBLEM(res, 422, "version", too_big[i]);
-        http_response_free(res);
+        CHECK_PROBLEM_FREE(publish(&dev, slug, too_big[i]), 422, "version", too_big[i]);
     }
-    res = publish(&dev, slug, "9007199254740990.0.0");
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
-    res = publish(&dev, slug, "9007199254740991.9007199254740991.9007199254740991");
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(publish(&dev, slug, "9007199254740990.0.0")), 201);
+    CHECK_INT(http_status_free(publish(&dev, slug, "9007199254740991.9007199254740991.9007199254740991")), 201);
     char path[160];
     snprintf(path, sizeof path, "/tools/%s/versions", slug);
-    res = http_get(path, NULL);
+    http_response *res = http_get(path, NULL);
     CHECK_INT(res->status, 200);
     CHECK_INT(json_array_size(json_object_get(res->json, "items")), 3);
     http_response_free(res);

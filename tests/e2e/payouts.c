@@ -28,6 +28,21 @@ static void dump(const char *what, const mkt_error *err)
     fprintf(stderr, "    %s: kind %d, message %s\n", what, err->kind, err->message ? err->message : "(none)");
 }
 
+/* A fresh developer ("Payout Shop") whose available balance in currency is cents. */
+static void funded_seller(fixture_seller *d, const char *currency, int64_t cents)
+{
+    d->developer_id = fixture_developer(&d->user, "Payout Shop");
+    fixture_fund(d->developer_id, currency, cents);
+}
+
+/* The same, then a payout of payout_cents requested over HTTP; -1 (failure counted) when refused. */
+static int funded_payout(fixture_seller *d, const char *currency, int64_t cents, int64_t payout_cents,
+                         fixture_payout *ref)
+{
+    funded_seller(d, currency, cents);
+    return fixture_request_payout(&d->user, payout_cents, currency, ref);
+}
+
 /* The real token's claims re-signed with the stack's own key after changing key. */
 static char *resign(const char *token, const char *key, json_t *value)
 {
@@ -68,8 +83,7 @@ static void *race_thread(void *arg)
 static void test_parallel_requests(void)
 {
     fixture_seller d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    fixture_fund(d.developer_id, "USD", 12 * RACE_AMOUNT + 345);
+    funded_seller(&d, "USD", 12 * RACE_AMOUNT + 345);
     race_slot slots[RACE_THREADS];
     pthread_t threads[RACE_THREADS];
     for (int i = 0; i < RACE_THREADS; i++) {
@@ -122,19 +136,15 @@ static void test_parallel_requests(void)
 static void test_redeem_once(void)
 {
     fixture_seller d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    fixture_fund(d.developer_id, "USD", 5000);
     fixture_payout ref;
-    if (fixture_request_payout(&d.user, 5000, "USD", &ref) < 0)
+    if (funded_payout(&d, "USD", 5000, 5000, &ref) < 0)
         return;
     http_response *res = fixture_redeem(ref.token);
     EXPECT_STATUS(res, 200);
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(res->json, "payout"), "status")) ?: "",
                  "processing") == 0);
     http_response_free(res);
-    res = fixture_redeem(ref.token);
-    EXPECT_STATUS(res, 409);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(ref.token), 409);
     FIXTURE_CHECK_MONEY();
 }
 
@@ -158,10 +168,8 @@ static void *redeem_thread(void *arg)
 static void test_parallel_redeem(void)
 {
     fixture_seller d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    fixture_fund(d.developer_id, "USD", 2000);
     fixture_payout ref;
-    if (fixture_request_payout(&d.user, 2000, "USD", &ref) < 0)
+    if (funded_payout(&d, "USD", 2000, 2000, &ref) < 0)
         return;
     redeem_slot slots[REDEEM_THREADS];
     pthread_t threads[REDEEM_THREADS];
@@ -183,31 +191,23 @@ static void test_parallel_redeem(void)
 static void test_redeem_refused(void)
 {
     fixture_seller d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    fixture_fund(d.developer_id, "EUR", 4000);
     fixture_payout ref;
-    if (fixture_request_payout(&d.user, 2000, "EUR", &ref) < 0)
+    if (funded_payout(&d, "EUR", 4000, 2000, &ref) < 0)
         return;
 
     char *expired = resign(ref.token, "exp", json_integer((json_int_t)time(NULL) - 60));
-    http_response *res = fixture_redeem(expired);
-    EXPECT_STATUS(res, 410);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(expired), 410);
     free(expired);
 
     char *other = resign(ref.token, "aud", json_string("receipts"));
-    res = fixture_redeem(other);
-    EXPECT_STATUS(res, 401);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(other), 401);
     free(other);
 
     char forged[sizeof ref.token];
     snprintf(forged, sizeof forged, "%s", ref.token);
     char *c = forged + strlen(forged) - 3;
     *c = *c == 'x' ? 'y' : 'x';
-    res = fixture_redeem(forged);
-    EXPECT_STATUS(res, 401);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(forged), 401);
 
     /* A token of the right shape signed by a key the server does not know. */
     char dir[] = "/tmp/payout-keys-XXXXXX";
@@ -219,9 +219,7 @@ static void test_redeem_refused(void)
         char *foreign = stranger && claims ? jws_sign(stranger, claims, &err) : NULL;
         CHECK(foreign);
         if (foreign) {
-            res = fixture_redeem(foreign);
-            EXPECT_STATUS(res, 401);
-            http_response_free(res);
+            EXPECT_STATUS_FREE(fixture_redeem(foreign), 401);
         }
         free(foreign);
         json_decref(claims);
@@ -232,20 +230,12 @@ static void test_redeem_refused(void)
     }
     error_clear(&err);
 
-    res = fixture_redeem("not.a.token");
-    EXPECT_STATUS(res, 401);
-    http_response_free(res);
-    res = http_post_text("/payouts/redeem", NULL, "{\"token\": 42}");
-    EXPECT_STATUS(res, 422);
-    http_response_free(res);
-    res = http_post_text("/payouts/redeem", NULL, "{\"token\": ");
-    EXPECT_STATUS(res, 400);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem("not.a.token"), 401);
+    EXPECT_STATUS_FREE(http_post_text("/payouts/redeem", NULL, "{\"token\": 42}"), 422);
+    EXPECT_STATUS_FREE(http_post_text("/payouts/redeem", NULL, "{\"token\": "), 400);
 
     /* None of that moved the payout: the real token still works, once. */
-    res = fixture_redeem(ref.token);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(ref.token), 200);
     FIXTURE_CHECK_MONEY();
 }
 
@@ -269,14 +259,11 @@ static int64_t member_int(const json_t *obj, const char *key)
 static void test_paid_failed_earnings(void)
 {
     fixture_seller d;
-    d.developer_id = fixture_developer(&d.user, "Payout Shop");
-    fixture_fund(d.developer_id, "USD", 9000);
+    funded_seller(&d, "USD", 9000);
     fixture_payout a, b;
     if (fixture_request_payout(&d.user, 3000, "USD", &a) < 0 || fixture_request_payout(&d.user, 2000, "USD", &b) < 0)
         return;
-    http_response *res = fixture_redeem(a.token);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(a.token), 200);
 
     /* The provider's signed events through nginx, as in production; a redelivery changes nothing. */
     char a_id[32], b_id[32], event[96];
@@ -284,17 +271,11 @@ static void test_paid_failed_earnings(void)
     snprintf(b_id, sizeof b_id, "%s", b.id);
     provider_event_id(event, sizeof event);
     for (int i = 0; i < 2; i++) {
-        res = provider_payout(event, "payout.paid", a_id, NULL);
-        EXPECT_STATUS(res, 200);
-        http_response_free(res);
+        EXPECT_STATUS_FREE(provider_payout(event, "payout.paid", a_id, NULL), 200);
     }
-    res = provider_payout(NULL, "payout.failed", b_id, "account closed");
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(provider_payout(NULL, "payout.failed", b_id, "account closed"), 200);
     /* The same outcome under another event id: accepted, no second posting (the invariants say so). */
-    res = provider_payout(NULL, "payout.paid", a_id, NULL);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(provider_payout(NULL, "payout.paid", a_id, NULL), 200);
 
     /* failed after paid contradicts the record: acknowledged, no money moves, flagged for review */
     mkt_error err = MKT_ERROR_INIT;
@@ -302,7 +283,7 @@ static void test_paid_failed_earnings(void)
     CHECK_INT(err.kind, ERROR_NONE);
     error_clear(&err);
 
-    res = http_get("/developers/me/earnings", d.user.token);
+    http_response *res = http_get("/developers/me/earnings", d.user.token);
     EXPECT_STATUS(res, 200);
     const json_t *usd = currency_row(res, "USD");
     CHECK(usd);
@@ -368,12 +349,8 @@ static void test_full_flow(void)
     fixture_payout ref;
     if (fixture_request_payout(&sale.seller.user, dev_share, "USD", &ref) < 0)
         return;
-    res = fixture_redeem(ref.token);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
-    res = provider_payout(NULL, "payout.paid", ref.id, NULL);
-    EXPECT_STATUS(res, 200);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(fixture_redeem(ref.token), 200);
+    EXPECT_STATUS_FREE(provider_payout(NULL, "payout.paid", ref.id, NULL), 200);
 
     res = http_get("/developers/me/payouts", sale.seller.user.token);
     EXPECT_STATUS(res, 200);
@@ -403,12 +380,8 @@ static void test_access(void)
     static const char *const paths[] = {"/developers/me/earnings", "/developers/me/analytics",
                                         "/developers/me/payouts"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        http_response *res = http_get(paths[i], NULL);
-        EXPECT_STATUS(res, 401);
-        http_response_free(res);
-        res = http_get(paths[i], buyer.token);
-        EXPECT_STATUS(res, 403);
-        http_response_free(res);
+        EXPECT_STATUS_FREE(http_get(paths[i], NULL), 401);
+        EXPECT_STATUS_FREE(http_get(paths[i], buyer.token), 403);
     }
     fixture_seller d;
     d.developer_id = fixture_developer(&d.user, "Payout Shop");
@@ -420,9 +393,7 @@ static void test_access(void)
     EXPECT_STATUS(res, 422);
     CHECK(http_problem_has_field(res, "amount_cents"));
     http_response_free(res);
-    res = http_get("/developers/me/payouts?per_page=0", d.user.token);
-    EXPECT_STATUS(res, 400);
-    http_response_free(res);
+    EXPECT_STATUS_FREE(http_get("/developers/me/payouts?per_page=0", d.user.token), 400);
     FIXTURE_CHECK_MONEY();
 }
 

@@ -89,14 +89,21 @@ static void buy_pending(const http_user *buyer, const char *tool_id, char *id)
 
 /* ---- the whole flow ------------------------------------------------------------------------------ */
 
+/* A fresh seller ("E2E Seller") with a published adder of model at price_cents (its id into tool,
+ * FIXTURE_ID_SIZE) and a fresh buyer. */
+static void seller_and_buyer(http_user *dev, http_user *buyer, const char *model, int64_t price_cents, char *tool)
+{
+    fixture_developer(dev, "E2E Seller");
+    fixture_user(buyer);
+    fixture_adder_tool(dev, model, price_cents, 0, tool, NULL);
+}
+
 static void test_buy_webhook_receipt_execute(void)
 {
     http_user dev, buyer, other;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
-    fixture_user(&other);
     char tool[32], key[96], id[32];
-    fixture_adder_tool(&dev, "one_time", 1001, 0, tool, NULL);
+    seller_and_buyer(&dev, &buyer, "one_time", 1001, tool);
+    fixture_user(&other);
 
     CHECK_INT(execute_status(&buyer, tool), 402);
     fixture_idempotency_key(key, sizeof key);
@@ -115,15 +122,11 @@ static void test_buy_webhook_receipt_execute(void)
     http_response_free(res);
 
     /* pending: no receipt, still no access, no posting */
-    res = get_txn(&buyer, id, "/receipt");
-    CHECK_INT(res->status, 409);
-    http_response_free(res);
+    CHECK_INT(http_status_free(get_txn(&buyer, id, "/receipt")), 409);
     CHECK_INT(execute_status(&buyer, tool), 402);
     CHECK_INT(postings_of(id, "purchase"), 0);
 
-    res = provider_payment_succeeded(NULL, id, 1001, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, id, 1001, "USD")), 200);
 
     res = get_txn(&buyer, id, "");
     CHECK_INT(res->status, 200);
@@ -165,15 +168,9 @@ static void test_buy_webhook_receipt_execute(void)
               1);
 
     /* who sees it: buyer, seller, nobody else */
-    res = get_txn(&dev, id, "");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    res = get_txn(&other, id, "");
-    CHECK_INT(res->status, 404);
-    http_response_free(res);
-    res = get_txn(&other, id, "/receipt");
-    CHECK_INT(res->status, 404);
-    http_response_free(res);
+    CHECK_INT(http_status_free(get_txn(&dev, id, "")), 200);
+    CHECK_INT(http_status_free(get_txn(&other, id, "")), 404);
+    CHECK_INT(http_status_free(get_txn(&other, id, "/receipt")), 404);
     CHECK_INT(execute_status(&other, tool), 402);
 
     /* lists */
@@ -187,37 +184,25 @@ static void test_buy_webhook_receipt_execute(void)
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 1);
     CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 5);
     http_response_free(res);
-    res = http_get("/transactions?as=seller", buyer.token);
-    CHECK_INT(res->status, 403);
-    http_response_free(res);
-    res = http_get("/transactions?as=thief", buyer.token);
-    CHECK_INT(res->status, 400);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_get("/transactions?as=seller", buyer.token)), 403);
+    CHECK_INT(http_status_free(http_get("/transactions?as=thief", buyer.token)), 400);
 
     /* a one_time tool owned for good cannot be bought again; the seller cannot buy their own */
     fixture_idempotency_key(key, sizeof key);
-    res = fixture_checkout(&buyer, key, tool);
-    CHECK_INT(res->status, 409);
-    http_response_free(res);
+    CHECK_INT(http_status_free(fixture_checkout(&buyer, key, tool)), 409);
     fixture_idempotency_key(key, sizeof key);
-    res = fixture_checkout(&dev, key, tool);
-    CHECK_INT(res->status, 409);
-    http_response_free(res);
+    CHECK_INT(http_status_free(fixture_checkout(&dev, key, tool)), 409);
     /* unknown tool */
     fixture_idempotency_key(key, sizeof key);
-    res = fixture_checkout(&buyer, key, "999999999");
-    CHECK_INT(res->status, 404);
-    http_response_free(res);
+    CHECK_INT(http_status_free(fixture_checkout(&buyer, key, "999999999")), 404);
     FIXTURE_CHECK_MONEY();
 }
 
 static void test_free_tool_completes_at_once(void)
 {
     http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
     char tool[32], key[96];
-    fixture_adder_tool(&dev, "free", 0, 0, tool, NULL);
+    seller_and_buyer(&dev, &buyer, "free", 0, tool);
     fixture_idempotency_key(key, sizeof key);
     http_response *res = fixture_checkout(&buyer, key, tool);
     CHECK_INT(res->status, 201);
@@ -278,10 +263,8 @@ static void test_checkout_names_what_is_wrong(void)
 static void test_idempotency(void)
 {
     http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
     char tool[32], tool2[32], key[96];
-    fixture_adder_tool(&dev, "one_time", 500, 0, tool, NULL);
+    seller_and_buyer(&dev, &buyer, "one_time", 500, tool);
     fixture_adder_tool(&dev, "one_time", 700, 0, tool2, NULL);
 
     fixture_idempotency_key(key, sizeof key);
@@ -319,21 +302,15 @@ static void test_idempotency(void)
     char long_key[300];
     memset(long_key, 'k', 256);
     long_key[256] = '\0';
-    res = fixture_checkout(&buyer, long_key, tool);
-    CHECK_INT(res->status, 400);
-    http_response_free(res);
+    CHECK_INT(http_status_free(fixture_checkout(&buyer, long_key, tool)), 400);
     /* bad bodies */
     fixture_idempotency_key(key, sizeof key);
     res = checkout_body(&buyer, key, "{\"tool_id\": \"abc\"}");
     CHECK_INT(res->status, 422);
     CHECK(http_problem_has_field(res, "tool_id"));
     http_response_free(res);
-    res = checkout_body(&buyer, key, "{\"tool_id\": \"1\", \"price\": 0}");
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
-    res = checkout_body(&buyer, key, "{\"tool_id\": ");
-    CHECK_INT(res->status, 400);
-    http_response_free(res);
+    CHECK_INT(http_status_free(checkout_body(&buyer, key, "{\"tool_id\": \"1\", \"price\": 0}")), 422);
+    CHECK_INT(http_status_free(checkout_body(&buyer, key, "{\"tool_id\": ")), 400);
     CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE buyer_user_id = ?", db_int(atoll(buyer.id))),
               before);
     FIXTURE_CHECK_MONEY();
@@ -360,10 +337,8 @@ static void test_idempotency_concurrent(void)
 {
     enum { N = 20 };
     http_user dev, buyer;
-    fixture_developer(&dev, "E2E Seller");
-    fixture_user(&buyer);
     char tool[32], key[96];
-    fixture_adder_tool(&dev, "one_time", 900, 0, tool, NULL);
+    seller_and_buyer(&dev, &buyer, "one_time", 900, tool);
     fixture_idempotency_key(key, sizeof key);
     pthread_t threads[N];
     race_arg args[N];
@@ -389,17 +364,32 @@ static void test_idempotency_concurrent(void)
     FIXTURE_CHECK_MONEY();
 }
 
-/* ---- webhooks ---------------------------------------------------------------------------------- */
-
-static void test_webhook_refusals(void)
+/* The webhook tests start from a pending sale of their own (a fresh seller, tool and buyer; see
+ * fixture_sell_pending) and end with the money proof: on_pending_sale does both around fn. */
+static void on_pending_sale(void (*fn)(fixture_sale *sale), const char *model, int64_t price_cents,
+                            int64_t period_days)
 {
     fixture_sale sale;
-    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 250, 0) < 0)
+    if (fixture_sell_pending(&sale, "E2E Seller", model, price_cents, period_days) < 0)
         return;
+    fn(&sale);
+    FIXTURE_CHECK_MONEY();
+}
+#define RUN_ON_PENDING_SALE(fn, model, price_cents, period_days) \
+    do {                                                         \
+        check_failures = 0;                                      \
+        on_pending_sale(fn, model, price_cents, period_days);    \
+        check_report(#fn);                                       \
+    } while (0)
+
+/* ---- webhooks ---------------------------------------------------------------------------------- */
+
+static void test_webhook_refusals(fixture_sale *sale)
+{
     char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)250,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale->txn, "amount_cents", (json_int_t)250,
                                           "currency", "USD"));
     int64_t now = (int64_t)time(NULL);
 
@@ -408,117 +398,76 @@ static void test_webhook_refusals(void)
     CHECK_INT(res->status, 401);
     CHECK(http_is_problem(res, 401));
     http_response_free(res);
-    res = provider_deliver(body, NULL, now - 301);
-    CHECK_INT(res->status, 401);
-    http_response_free(res);
-    res = provider_deliver(body, NULL, now + 400);
-    CHECK_INT(res->status, 401);
-    http_response_free(res);
-    res = provider_deliver_header(body, NULL);
-    CHECK_INT(res->status, 401);
-    http_response_free(res);
-    res = provider_deliver_header(body, "t=1,v1=zz");
-    CHECK_INT(res->status, 401);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_deliver(body, NULL, now - 301)), 401);
+    CHECK_INT(http_status_free(provider_deliver(body, NULL, now + 400)), 401);
+    CHECK_INT(http_status_free(provider_deliver_header(body, NULL)), 401);
+    CHECK_INT(http_status_free(provider_deliver_header(body, "t=1,v1=zz")), 401);
     char signature[160];
     provider_sign(provider_secret(), now, body, strlen(body), signature, sizeof signature);
     char *tampered = strdup(body);
     char *amount = strstr(tampered, "250");
     if (amount)
         amount[0] = '1'; /* 150: same length, different bytes */
-    res = provider_deliver_header(tampered, signature);
-    CHECK_INT(res->status, 401);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_deliver_header(tampered, signature)), 401);
     free(tampered);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "pending");
     CHECK_INT(event_recorded(evt), 0);
 
     /* signed but malformed: bad JSON 400, missing fields 422, unknown type 422 */
-    res = provider_deliver("{\"id\": ", NULL, 0);
-    CHECK_INT(res->status, 400);
-    http_response_free(res);
-    res = provider_deliver("{\"id\": \"evt_x\", \"type\": \"payment.succeeded\"}", NULL, 0);
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_deliver("{\"id\": ", NULL, 0)), 400);
+    CHECK_INT(http_status_free(provider_deliver("{\"id\": \"evt_x\", \"type\": \"payment.succeeded\"}", NULL, 0)), 422);
     char *odd = provider_event("evt_odd_type", "customer.created", json_object());
-    res = provider_deliver(odd, NULL, 0);
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_deliver(odd, NULL, 0)), 422);
     free(odd);
     char *dup_keys = "{\"id\": \"a\", \"id\": \"b\", \"type\": \"payment.failed\", \"created\": 1, \"data\": {}}";
-    res = provider_deliver(dup_keys, NULL, 0);
-    CHECK_INT(res->status, 400);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
-    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 0);
+    CHECK_INT(http_status_free(provider_deliver(dup_keys, NULL, 0)), 400);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "pending");
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale->txn))), 0);
 
     /* amount mismatch: 422, flagged, still pending, nothing posted; currency mismatch the same */
     char evt2[80];
     provider_event_id(evt2, sizeof evt2);
-    res = provider_payment_succeeded(evt2, sale.txn, 249, "USD");
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
-    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale.txn))), 1);
-    res = provider_payment_succeeded(NULL, sale.txn, 250, "EUR");
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "pending");
-    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
+    CHECK_INT(http_status_free(provider_payment_succeeded(evt2, sale->txn, 249, "USD")), 422);
+    CHECK_INT(fixture_sql_int("SELECT flagged_for_review FROM transactions WHERE id = ?", db_int(atoll(sale->txn))), 1);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, sale->txn, 250, "EUR")), 422);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "pending");
+    CHECK_INT(postings_of(sale->txn, "purchase"), 0);
     /* unknown transaction */
-    res = provider_payment_succeeded(NULL, "999999999", 250, "USD");
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, "999999999", 250, "USD")), 422);
     /* payout events go to core/payout: an unknown payout is refused, not recorded */
-    res = provider_payout(NULL, "payout.paid", "999999999", NULL);
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payout(NULL, "payout.paid", "999999999", NULL)), 422);
     /* refund of a pending transaction: 409, the provider retries later */
-    res = provider_payment_refunded(NULL, sale.txn, 250);
-    CHECK_INT(res->status, 409);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payment_refunded(NULL, sale->txn, 250)), 409);
 
     /* the real one completes; replaying it (same event id) is 200 and changes nothing */
     res = provider_deliver(body, NULL, 0);
     CHECK_INT(res->status, 200);
     CHECK(json_is_false(json_object_get(res->json, "duplicate")));
     http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "completed");
     CHECK_INT(event_recorded(evt), 1);
-    int64_t downloads = fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool)));
+    int64_t downloads = fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale->tool)));
     res = provider_deliver(body, NULL, 0);
     CHECK_INT(res->status, 200);
     CHECK(json_is_true(json_object_get(res->json, "duplicate")));
     http_response_free(res);
     /* a second success under another event id: 200, still one posting */
-    res = provider_payment_succeeded(NULL, sale.txn, 250, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), downloads);
-    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, sale->txn, 250, "USD")), 200);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale->tool))), downloads);
+    CHECK_INT(postings_of(sale->txn, "purchase"), 1);
     /* a late failure does not undo a completed purchase */
-    res = provider_payment_failed(NULL, sale.txn, "card_declined");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
+    CHECK_INT(http_status_free(provider_payment_failed(NULL, sale->txn, "card_declined")), 200);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "completed");
     free(body);
-    FIXTURE_CHECK_MONEY();
 }
 
-static void test_payment_failed(void)
+static void test_payment_failed(fixture_sale *sale)
 {
-    fixture_sale sale;
-    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 300, 0) < 0)
-        return;
-    http_response *res = provider_payment_failed(NULL, sale.txn, "card_declined");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "failed");
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
-    res = get_txn(&sale.buyer, sale.txn, "/receipt");
-    CHECK_INT(res->status, 409);
-    http_response_free(res);
-    CHECK_INT(postings_of(sale.txn, "purchase"), 0);
-    FIXTURE_CHECK_MONEY();
+    CHECK_INT(http_status_free(provider_payment_failed(NULL, sale->txn, "card_declined")), 200);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "failed");
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 402);
+    CHECK_INT(http_status_free(get_txn(&sale->buyer, sale->txn, "/receipt")), 409);
+    CHECK_INT(postings_of(sale->txn, "purchase"), 0);
 }
 
 typedef struct {
@@ -535,16 +484,13 @@ static void *deliver_thread(void *p)
     return NULL;
 }
 
-static void test_parallel_deliveries(void)
+static void test_parallel_deliveries(fixture_sale *sale)
 {
     enum { N = 200 };
-    fixture_sale sale;
-    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 4999, 0) < 0)
-        return;
     char evt[80];
     provider_event_id(evt, sizeof evt);
     char *body = provider_event(evt, "payment.succeeded",
-                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale.txn, "amount_cents", (json_int_t)4999,
+                                json_pack("{s:s, s:I, s:s}", "transaction_id", sale->txn, "amount_cents", (json_int_t)4999,
                                           "currency", "USD"));
     static pthread_t threads[N];
     static delivery_arg args[N];
@@ -563,92 +509,67 @@ static void test_parallel_deliveries(void)
             fprintf(stderr, "  delivery %d answered %ld\n", i, args[i].status);
     }
     CHECK_INT(ok, N);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
-    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
-    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale.tool))), 1);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "completed");
+    CHECK_INT(postings_of(sale->txn, "purchase"), 1);
+    CHECK_INT(fixture_sql_int("SELECT downloads FROM tools WHERE id = ?", db_int(atoll(sale->tool))), 1);
     CHECK_INT(
-        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(sale.txn))),
+        fixture_sql_int("SELECT COUNT(*) FROM transactions WHERE id = ? AND receipt IS NOT NULL", db_int(atoll(sale->txn))),
         1);
-    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool))), 1);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale->tool))), 1);
     free(body);
-    FIXTURE_CHECK_MONEY();
 }
 
 /* ---- refunds and subscriptions ---------------------------------------------------------------- */
 
-static void test_refund(void)
+static void test_refund(fixture_sale *sale)
 {
-    fixture_sale sale;
-    if (fixture_sell_pending(&sale, "E2E Seller", "one_time", 1234, 0) < 0)
-        return;
-    http_response *res = provider_payment_succeeded(NULL, sale.txn, 1234, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, sale->txn, 1234, "USD")), 200);
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 200);
     /* a partial refund is not supported: 422 and flagged, nothing changes */
-    res = provider_payment_refunded(NULL, sale.txn, 1000);
-    CHECK_INT(res->status, 422);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "completed");
-    res = provider_payment_refunded(NULL, sale.txn, 1234);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_STR(txn_status(&sale.buyer, sale.txn), "refunded");
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
-    CHECK_INT(postings_of(sale.txn, "purchase"), 1);
-    CHECK_INT(postings_of(sale.txn, "refund"), 1);
+    CHECK_INT(http_status_free(provider_payment_refunded(NULL, sale->txn, 1000)), 422);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "completed");
+    CHECK_INT(http_status_free(provider_payment_refunded(NULL, sale->txn, 1234)), 200);
+    CHECK_STR(txn_status(&sale->buyer, sale->txn), "refunded");
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 402);
+    CHECK_INT(postings_of(sale->txn, "purchase"), 1);
+    CHECK_INT(postings_of(sale->txn, "refund"), 1);
     /* a second refund event changes nothing */
-    res = provider_payment_refunded(NULL, sale.txn, 1234);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_INT(postings_of(sale.txn, "refund"), 1);
+    CHECK_INT(http_status_free(provider_payment_refunded(NULL, sale->txn, 1234)), 200);
+    CHECK_INT(postings_of(sale->txn, "refund"), 1);
     /* after a refund the tool can be bought again */
     char id2[32];
-    buy_pending(&sale.buyer, sale.tool, id2);
-    res = provider_payment_succeeded(NULL, id2, 1234, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
-    FIXTURE_CHECK_MONEY();
+    buy_pending(&sale->buyer, sale->tool, id2);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, id2, 1234, "USD")), 200);
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 200);
 }
 
-static void test_subscription_extends(void)
+static void test_subscription_extends(fixture_sale *sale)
 {
-    fixture_sale sale;
-    if (fixture_sell_pending(&sale, "E2E Seller", "subscription", 300, 30) < 0)
-        return;
     char id2[32];
-    http_response *res = provider_payment_succeeded(NULL, sale.txn, 300, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, sale->txn, 300, "USD")), 200);
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 200);
     /* access ends about 30 days from now */
     int64_t days = fixture_sql_int(
-        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale.tool)));
+        "SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?", db_int(atoll(sale->tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
     /* a renewal adds to what is left: about 60 days */
-    buy_pending(&sale.buyer, sale.tool, id2);
-    res = provider_payment_succeeded(NULL, id2, 300, "USD");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    buy_pending(&sale->buyer, sale->tool, id2);
+    CHECK_INT(http_status_free(provider_payment_succeeded(NULL, id2, 300, "USD")), 200);
     days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
-                           db_int(atoll(sale.tool)));
+                           db_int(atoll(sale->tool)));
     CHECK(days >= 60 * 24 - 1 && days <= 60 * 24);
     /* refunding the renewal takes its 30 days back, access stays */
-    res = provider_payment_refunded(NULL, id2, 300);
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_INT(http_status_free(provider_payment_refunded(NULL, id2, 300)), 200);
     days = fixture_sql_int("SELECT TIMESTAMPDIFF(HOUR, NOW(6), access_until) FROM tool_access WHERE tool_id = ?",
-                           db_int(atoll(sale.tool)));
+                           db_int(atoll(sale->tool)));
     CHECK(days >= 30 * 24 - 1 && days <= 30 * 24);
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 200);
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 200);
     /* an expired subscription answers 402 again */
     mkt_error err = MKT_ERROR_INIT;
     db_exec(fixture_db(), "UPDATE tool_access SET access_until = NOW(6) - INTERVAL 1 SECOND WHERE tool_id = ?",
-            DB_PARAMS(db_int(atoll(sale.tool))), NULL, &err);
+            DB_PARAMS(db_int(atoll(sale->tool))), NULL, &err);
     error_clear(&err);
-    CHECK_INT(execute_status(&sale.buyer, sale.tool), 402);
-    FIXTURE_CHECK_MONEY();
+    CHECK_INT(execute_status(&sale->buyer, sale->tool), 402);
 }
 
 int main(void)
@@ -660,11 +581,11 @@ int main(void)
     RUN(test_checkout_names_what_is_wrong);
     RUN(test_idempotency);
     RUN(test_idempotency_concurrent);
-    RUN(test_webhook_refusals);
-    RUN(test_payment_failed);
-    RUN(test_parallel_deliveries);
-    RUN(test_refund);
-    RUN(test_subscription_extends);
+    RUN_ON_PENDING_SALE(test_webhook_refusals, "one_time", 250, 0);
+    RUN_ON_PENDING_SALE(test_payment_failed, "one_time", 300, 0);
+    RUN_ON_PENDING_SALE(test_parallel_deliveries, "one_time", 4999, 0);
+    RUN_ON_PENDING_SALE(test_refund, "one_time", 1234, 0);
+    RUN_ON_PENDING_SALE(test_subscription_extends, "subscription", 300, 30);
     fixture_close();
     return check_finish();
 }

@@ -31,22 +31,11 @@ static int publish_tool(const char *slug, const char *code, const char *input_sc
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{}, s:o}", "slug", slug, "name", "Abuse case", "category",
                              "other", "code", code, "input_schema", json_loads(input_schema, 0, &jerr),
                              "output_schema", "tests", json_loads(tests, 0, &jerr));
-    http_response *res = http_post_json("/tools", g_dev.token, body);
-    json_decref(body);
-    int ok = res->status == 201;
-    if (!ok)
-        http_dump("create", res);
-    http_response_free(res);
-    if (!ok)
+    if (fixture_post_expect(&g_dev, "/tools", body, NULL, 201, "create") < 0)
         return -1;
     char path[192];
     snprintf(path, sizeof path, "/tools/%s/publish", slug);
-    res = http_post_text(path, g_dev.token, "{\"version\": \"1.0.0\"}");
-    ok = res->status == 201;
-    if (!ok)
-        http_dump("publish", res);
-    http_response_free(res);
-    return ok ? 0 : -1;
+    return fixture_post_expect(&g_dev, path, NULL, "{\"version\": \"1.0.0\"}", 201, "publish");
 }
 
 static http_response *execute(const char *slug, const char *body)

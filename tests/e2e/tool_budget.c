@@ -21,6 +21,7 @@
 #include "tests/support/http.h"
 #include "tests/support/procs.h"
 #include "tests/support/stack_env.h"
+#include "tests/support/tool_tests.h"
 
 #define MAX_WORKERS 256
 
@@ -28,31 +29,12 @@ static http_user g_dev;
 static config g_cfg;
 static pid_t g_master;
 
-/* n tests named "t0".."t<n-1>", each with input {} and the given expected value. */
-static json_t *tests_of(size_t n, const char *expected)
-{
-    json_t *tests = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "t%zu", i);
-        json_array_append_new(tests, json_pack("{s:s, s:{}, s:o}", "name", name, "input", "expected",
-                                               json_loads(expected, JSON_DECODE_ANY, NULL)));
-    }
-    return tests;
-}
-
 /* Creates a draft (not published) with schemas that accept anything. Returns 0 on 201. */
 static int create_draft(const char *slug, const char *code, json_t *tests)
 {
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{}, s:o}", "slug", slug, "name", "Budget case", "category",
                              "other", "code", code, "input_schema", "output_schema", "tests", tests);
-    http_response *res = http_post_json("/tools", g_dev.token, body);
-    json_decref(body);
-    int ok = res->status == 201;
-    if (!ok)
-        http_dump("create", res);
-    http_response_free(res);
-    return ok ? 0 : -1;
+    return fixture_post_expect(&g_dev, "/tools", body, NULL, 201, "create");
 }
 
 static http_response *tool_post(const char *slug, const char *suffix, const char *body)
@@ -102,7 +84,7 @@ static char g_slow_slug[96];
 static void test_slow_tests_share_one_budget(void)
 {
     snprintf(g_slow_slug, sizeof g_slow_slug, "%s", fixture_slug("budget-slow"));
-    if (create_draft(g_slow_slug, slow_code, tests_of(SLOW_TESTS, "{}")) < 0) {
+    if (create_draft(g_slow_slug, slow_code, tool_tests_repeat(SLOW_TESTS, "{}")) < 0) {
         check_failures++;
         return;
     }
@@ -173,7 +155,7 @@ static void test_big_outputs_are_bounded(void)
     snprintf(slug, sizeof slug, "%s", fixture_slug("budget-big"));
     char code[128];
     snprintf(code, sizeof code, "function handler(input) return string.rep('x', %d) end", BIG_OUTPUT);
-    if (create_draft(slug, code, tests_of(BIG_TESTS, "\"x\"")) < 0) {
+    if (create_draft(slug, code, tool_tests_repeat(BIG_TESTS, "\"x\"")) < 0) {
         check_failures++;
         return;
     }
@@ -212,7 +194,7 @@ static void test_ordinary_draft(void)
     char slug[96];
     snprintf(slug, sizeof slug, "%s", fixture_slug("budget-ok"));
     const char *code = "function handler(input) return {ok = true, n = 3} end";
-    if (create_draft(slug, code, tests_of(3, "{\"ok\": true, \"n\": 3}")) < 0) {
+    if (create_draft(slug, code, tool_tests_repeat(3, "{\"ok\": true, \"n\": 3}")) < 0) {
         check_failures++;
         return;
     }
@@ -228,9 +210,7 @@ static void test_ordinary_draft(void)
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "output"), "n")), 3);
     CHECK(json_is_null(json_object_get(r, "error")));
     http_response_free(res);
-    res = tool_post(slug, "/publish", "{\"version\": \"1.0.0\"}");
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(tool_post(slug, "/publish", "{\"version\": \"1.0.0\"}")), 201);
 }
 
 /* ---- setup ------------------------------------------------------------------------------------------ */

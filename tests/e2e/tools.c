@@ -73,6 +73,14 @@ static void check_problem_at(http_response *res, long status, const char *field,
 }
 #define CHECK_PROBLEM(res, status, field) check_problem_at((res), (status), (field), __LINE__)
 
+/* The same for an answer the test needs no more: checks it, then frees it. */
+static void check_problem_free_at(http_response *res, long status, const char *field, int line)
+{
+    check_problem_at(res, status, field, line);
+    http_response_free(res);
+}
+#define CHECK_PROBLEM_FREE(res, status, field) check_problem_free_at((res), (status), (field), __LINE__)
+
 /* ---- the whole journey -------------------------------------------------------------------------- */
 
 static void test_draft_to_execution(void)
@@ -98,12 +106,8 @@ static void test_draft_to_execution(void)
     CHECK_INT(res->status, 200);
     CHECK_STR(http_json_string(res, "code"), fixture_adder_code);
     http_response_free(res);
-    res = tool_call("GET", id, NULL, NULL, NULL);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
-    res = tool_call("GET", slug, NULL, &buyer, NULL);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(tool_call("GET", id, NULL, NULL, NULL), 404, NULL);
+    CHECK_PROBLEM_FREE(tool_call("GET", slug, NULL, &buyer, NULL), 404, NULL);
 
     res = tool_call("POST", slug, "/validate", &dev, NULL);
     CHECK_INT(res->status, 200);
@@ -143,14 +147,10 @@ static void test_draft_to_execution(void)
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 3);
     CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 20);
     http_response_free(res);
-    res = http_get("/tools/no-such-tool-here/versions", NULL);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_get("/tools/no-such-tool-here/versions", NULL), 404, NULL);
     char path[256];
     snprintf(path, sizeof path, "/tools/%s/versions?page=0", slug);
-    res = http_get(path, NULL);
-    CHECK_PROBLEM(res, 400, "page");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_get(path, NULL), 400, "page");
     snprintf(path, sizeof path, "/tools/%s/versions?per_page=2&page=2", slug);
     res = http_get(path, NULL);
     CHECK_INT(json_array_size(json_object_get(res->json, "items")), 1);
@@ -167,9 +167,7 @@ static void test_draft_to_execution(void)
     CHECK_INT(json_integer_value(json_object_get(res->json, "per_page")), 2);
     http_response_free(res);
     snprintf(path, sizeof path, "/tools/%s/versions?per_page=101", slug);
-    res = http_get(path, NULL);
-    CHECK_PROBLEM(res, 400, "per_page");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_get(path, NULL), 400, "per_page");
 
     /* published: public without the code */
     res = tool_call("GET", slug, NULL, NULL, NULL);
@@ -212,21 +210,11 @@ static void test_draft_to_execution(void)
     http_response_free(res);
 
     /* execution errors */
-    res = execute(&buyer, slug, "{\"input\": {\"a\": \"x\", \"b\": 1}}");
-    CHECK_PROBLEM(res, 422, "input.a");
-    http_response_free(res);
-    res = execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}, \"version\": \"9.9.9\"}");
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
-    res = execute(&buyer, slug, "{\"input\": {}, \"speed\": \"fast\"}");
-    CHECK_PROBLEM(res, 422, "speed");
-    http_response_free(res);
-    res = execute(NULL, slug, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_PROBLEM(res, 401, NULL);
-    http_response_free(res);
-    res = execute(&buyer, slug, "{\"input\": ");
-    CHECK_PROBLEM(res, 400, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(execute(&buyer, slug, "{\"input\": {\"a\": \"x\", \"b\": 1}}"), 422, "input.a");
+    CHECK_PROBLEM_FREE(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}, \"version\": \"9.9.9\"}"), 404, NULL);
+    CHECK_PROBLEM_FREE(execute(&buyer, slug, "{\"input\": {}, \"speed\": \"fast\"}"), 422, "speed");
+    CHECK_PROBLEM_FREE(execute(NULL, slug, "{\"input\": {\"a\": 1, \"b\": 1}}"), 401, NULL);
+    CHECK_PROBLEM_FREE(execute(&buyer, slug, "{\"input\": "), 400, NULL);
 
     /* categories count published tools */
     res = http_get("/categories", NULL);
@@ -307,15 +295,11 @@ static void test_field_rules(void)
     text[20001] = '\0';
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("long"), "name", "Long", "category", "text",
                              "description", text);
-    http_response *res = http_post_json("/tools", dev.token, body);
-    CHECK_PROBLEM(res, 422, "description");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_post_json("/tools", dev.token, body), 422, "description");
     text[20000] = '\0';
     json_object_set_new(body, "description", json_string(text));
     json_object_set_new(body, "summary", json_string("\xc3\xa9t\xc3\xa9"));
-    res = http_post_json("/tools", dev.token, body);
-    CHECK_INT(res->status, 201);
-    http_response_free(res);
+    CHECK_INT(http_status_free(http_post_json("/tools", dev.token, body)), 201);
     json_decref(body);
     free(text);
     char *code = malloc(256 * 1024 + 2);
@@ -323,14 +307,12 @@ static void test_field_rules(void)
     code[256 * 1024 + 1] = '\0';
     body = json_pack("{s:s, s:s, s:s, s:s}", "slug", fixture_slug("code"), "name", "Big", "category", "text", "code",
                      code);
-    res = http_post_json("/tools", dev.token, body);
-    CHECK_PROBLEM(res, 422, "code");
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_post_json("/tools", dev.token, body), 422, "code");
     json_decref(body);
     free(code);
 
     /* every bad field at once */
-    res = http_post_text("/tools", dev.token,
+    http_response *res = http_post_text("/tools", dev.token,
                          "{\"slug\": \"X\", \"name\": \"\", \"category\": 1, \"tags\": 3, \"pricing\": {},"
                          " \"mystery\": true}");
     CHECK_PROBLEM(res, 422, "slug");
@@ -340,20 +322,12 @@ static void test_field_rules(void)
     http_response_free(res);
 
     /* transport-level rules of the API */
-    res = http_request("POST", "/tools", dev.token, "text/plain", "{}", 2, NULL);
-    CHECK_PROBLEM(res, 415, NULL);
-    http_response_free(res);
-    res = http_post_text("/tools", dev.token, "{\"slug\": ");
-    CHECK_PROBLEM(res, 400, NULL);
-    http_response_free(res);
-    res = http_post_text("/tools", NULL, "{}");
-    CHECK_PROBLEM(res, 401, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_request("POST", "/tools", dev.token, "text/plain", "{}", 2, NULL), 415, NULL);
+    CHECK_PROBLEM_FREE(http_post_text("/tools", dev.token, "{\"slug\": "), 400, NULL);
+    CHECK_PROBLEM_FREE(http_post_text("/tools", NULL, "{}"), 401, NULL);
     http_user plain;
     fixture_user(&plain);
-    res = http_post_json("/tools", plain.token, NULL);
-    CHECK_PROBLEM(res, 403, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(http_post_json("/tools", plain.token, NULL), 403, NULL);
 }
 
 /* ---- conflicts, ownership, money --------------------------------------------------------------- */
@@ -416,41 +390,23 @@ static void test_ownership(void)
     json_t *patch = fixture_json("{\"name\": \"Taken over\"}");
     const char *suffixes[] = {"/validate", "/test"};
     /* a draft is invisible to others: 404 everywhere */
-    http_response *res = tool_call("PATCH", draft, NULL, &other, patch);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
-    res = tool_call("DELETE", draft, NULL, &other, NULL);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(tool_call("PATCH", draft, NULL, &other, patch), 404, NULL);
+    CHECK_PROBLEM_FREE(tool_call("DELETE", draft, NULL, &other, NULL), 404, NULL);
     for (size_t i = 0; i < 2; i++) {
-        res = tool_call("POST", draft, suffixes[i], &other, NULL);
-        CHECK_PROBLEM(res, 404, NULL);
-        http_response_free(res);
-        res = tool_call("POST", pub, suffixes[i], &other, NULL);
-        CHECK_PROBLEM(res, 403, NULL);
-        http_response_free(res);
+        CHECK_PROBLEM_FREE(tool_call("POST", draft, suffixes[i], &other, NULL), 404, NULL);
+        CHECK_PROBLEM_FREE(tool_call("POST", pub, suffixes[i], &other, NULL), 403, NULL);
     }
-    res = execute(&buyer, draft, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
-    res = execute(&dev, draft, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_PROBLEM(res, 409, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(execute(&buyer, draft, "{\"input\": {\"a\": 1, \"b\": 1}}"), 404, NULL);
+    CHECK_PROBLEM_FREE(execute(&dev, draft, "{\"input\": {\"a\": 1, \"b\": 1}}"), 409, NULL);
     /* a published tool is visible: 403 for the owner's actions */
-    res = tool_call("PATCH", pub, NULL, &other, patch);
-    CHECK_PROBLEM(res, 403, NULL);
-    http_response_free(res);
-    res = tool_call("DELETE", pub, NULL, &buyer, NULL);
-    CHECK_PROBLEM(res, 403, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(tool_call("PATCH", pub, NULL, &other, patch), 403, NULL);
+    CHECK_PROBLEM_FREE(tool_call("DELETE", pub, NULL, &buyer, NULL), 403, NULL);
     json_t *v = json_pack("{s:s}", "version", "9.0.0");
-    res = tool_call("POST", pub, "/publish", &other, v);
+    http_response *res = tool_call("POST", pub, "/publish", &other, v);
     json_decref(v);
     CHECK_PROBLEM(res, 403, NULL);
     http_response_free(res);
-    res = tool_call("PATCH", pub, NULL, NULL, patch);
-    CHECK_PROBLEM(res, 401, NULL);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(tool_call("PATCH", pub, NULL, NULL, patch), 401, NULL);
 
     /* the owner edits; the published version keeps running the published code */
     json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = 0} end\", \"name\": \"Adder Two\"}");
@@ -464,15 +420,9 @@ static void test_ownership(void)
     http_response_free(res);
 
     /* delist: 204, then gone for others, kept for the owner */
-    res = tool_call("DELETE", pub, NULL, &dev, NULL);
-    CHECK_INT(res->status, 204);
-    http_response_free(res);
-    res = tool_call("GET", pub, NULL, &buyer, NULL);
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
-    res = execute(&buyer, pub, "{\"input\": {\"a\": 2, \"b\": 2}}");
-    CHECK_PROBLEM(res, 404, NULL);
-    http_response_free(res);
+    CHECK_INT(http_status_free(tool_call("DELETE", pub, NULL, &dev, NULL)), 204);
+    CHECK_PROBLEM_FREE(tool_call("GET", pub, NULL, &buyer, NULL), 404, NULL);
+    CHECK_PROBLEM_FREE(execute(&buyer, pub, "{\"input\": {\"a\": 2, \"b\": 2}}"), 404, NULL);
     res = tool_call("GET", pub, NULL, &dev, NULL);
     CHECK_STR(http_json_string(res, "status"), "delisted");
     http_response_free(res);
@@ -497,12 +447,8 @@ static void test_paid_tool(void)
     CHECK_INT(json_integer_value(json_object_get(pricing, "period_days")), 30);
     CHECK_STR(json_string_value(json_object_get(pricing, "currency")), "EUR");
     http_response_free(res);
-    res = execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_PROBLEM(res, 402, NULL);
-    http_response_free(res);
-    res = execute(&dev, slug, "{\"input\": {\"a\": 1, \"b\": 1}}");
-    CHECK_INT(res->status, 200);
-    http_response_free(res);
+    CHECK_PROBLEM_FREE(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 1}}"), 402, NULL);
+    CHECK_INT(http_status_free(execute(&dev, slug, "{\"input\": {\"a\": 1, \"b\": 1}}")), 200);
 }
 
 int main(void)

@@ -22,37 +22,14 @@
 #include <strings.h>
 
 #include "fcgi/request.h"
+#include "tests/fuzz/fuzz_support.h"
 
-static config fuzz_cfg;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    config_defaults(&fuzz_cfg);
-    mkt_error err = MKT_ERROR_INIT;
-    if (config_set(&fuzz_cfg, "max_body", "1024", &err) < 0)
-        abort();
-    return 0;
-}
+FUZZ_REQUEST_CONFIG("max_body", "1024")
 
 /* libfcgi calls this when the buffer is used up: the fuzzer's stream has nothing more. */
 static void body_fuzz_fill(FCGX_Stream *stream)
 {
     stream->isClosed = 1;
-}
-
-static char *body_fuzz_line(const char **p, const char *end)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return NULL;
-    char *line = strndup(*p, (size_t)(nl - *p));
-    if (!line)
-        abort();
-    *p = nl + 1;
-    return line;
 }
 
 /* The depth of nested arrays and objects, without a limit (a scalar is 0). */
@@ -205,8 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size;
-    char *type = body_fuzz_line(&p, end);
-    char *length = type ? body_fuzz_line(&p, end) : NULL;
+    char *type = fuzz_line(&p, end);
+    char *length = type ? fuzz_line(&p, end) : NULL;
     if (!length) {
         free(type);
         return 0;

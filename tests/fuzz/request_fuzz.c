@@ -25,19 +25,11 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/routes/routes.h"
+#include "tests/fuzz/fuzz_support.h"
 
 #define REQUEST_FUZZ_LINES 6
 
-static config fuzz_cfg;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    config_defaults(&fuzz_cfg);
-    return 0;
-}
+FUZZ_REQUEST_CONFIG(NULL, NULL)
 
 /* Splits data into up to REQUEST_FUZZ_LINES NUL-terminated lines; absent ones stay NULL. */
 static int request_fuzz_split(const uint8_t *data, size_t size, char *lines[REQUEST_FUZZ_LINES])
@@ -254,12 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcpy(stpcpy(env[n], names[i]), lines[i]);
         n++;
     }
-    FCGX_Request fcgi;
-    memset(&fcgi, 0, sizeof fcgi);
-    fcgi.envp = env;
-
-    request req;
-    memset(&req, 0, sizeof req);
+    FCGX_Request fcgi = {.envp = env};
+    request req = {0};
     mkt_error err = MKT_ERROR_INIT;
     if (request_read(&req, &fcgi, &fuzz_cfg, &err) < 0 || error_is_set(&err))
         abort();

@@ -18,18 +18,7 @@
 #include <string.h>
 
 #include "core/webhook.h"
-
-static char *webhook_fuzz_line(const char **p, const char *end)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return NULL;
-    char *line = strndup(*p, (size_t)(nl - *p));
-    if (!line)
-        abort();
-    *p = nl + 1;
-    return line;
-}
+#include "tests/fuzz/fuzz_support.h"
 
 static int webhook_fuzz_verify(const char *secrets, const char *header, const char *body, size_t len, time_t now)
 {
@@ -111,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 2 * WEBHOOK_HEADER_MAX + 4096)
         return 0;
     const char *p = (const char *)data, *end = p + size;
-    char *secrets = webhook_fuzz_line(&p, end);
-    char *header = secrets ? webhook_fuzz_line(&p, end) : NULL;
+    char *secrets = fuzz_line(&p, end);
+    char *header = secrets ? fuzz_line(&p, end) : NULL;
     if (!header) {
         free(secrets);
         return 0;

@@ -426,16 +426,6 @@ static void test_duplicate_email(void)
     json_decref(reg);
 }
 
-static char *repeat(const char *unit, size_t times)
-{
-    size_t len = strlen(unit);
-    char *out = malloc(len * times + 1);
-    for (size_t i = 0; i < times; i++)
-        memcpy(out + i * len, unit, len);
-    out[len * times] = '\0';
-    return out;
-}
-
 /* Registers body (stolen); expects failure naming field with message, and no account for email. */
 static void expect_register_fails(json_t *body, const char *field, const char *message, int line)
 {
@@ -483,11 +473,11 @@ static void test_register_email_rules(void)
     REG_FAILS(reg_body(buf, password, "N"), "email", "must not contain spaces or control characters");
     snprintf(buf, sizeof buf, "c1\xc2\x85%s", unique_email("")); /* U+0085 */
     REG_FAILS(reg_body(buf, password, "N"), "email", "must not contain spaces or control characters");
-    char *local = repeat("a", 65);
+    char *local = check_repeat("a", 65);
     snprintf(buf, sizeof buf, "%s@example.test", local);
     REG_FAILS(reg_body(buf, password, "N"), "email", "must be a valid email address");
     free(local);
-    char *label = repeat("b", 250);
+    char *label = check_repeat("b", 250);
     snprintf(buf, sizeof buf, "a@%s.test", label); /* 257 bytes */
     REG_FAILS(reg_body(buf, password, "N"), "email", "must be at most 254 bytes");
     free(label);
@@ -498,7 +488,7 @@ static void test_register_password_and_name_rules(void)
     REG_FAILS(reg_body(unique_email("pw"), "123456789", "N"), "password", "must be at least 10 characters");
     /* Characters, not bytes: nine two-byte characters are still too short. */
     REG_FAILS(reg_body(unique_email("pw"), "ééééééééé", "N"), "password", "must be at least 10 characters");
-    char *long_pw = repeat("p", 1025);
+    char *long_pw = check_repeat("p", 1025);
     REG_FAILS(reg_body(unique_email("pw"), long_pw, "N"), "password", "must be at most 1024 characters");
     free(long_pw);
 
@@ -506,7 +496,7 @@ static void test_register_password_and_name_rules(void)
     REG_FAILS(reg_body(unique_email("nm"), password, "   "), "display_name", "must not be only whitespace");
     REG_FAILS(reg_body(unique_email("nm"), password, "\xe3\x85\xa4\xe2\x80\x8b"), "display_name",
               "must not be only whitespace"); /* Hangul filler + zero-width space */
-    char *long_name = repeat("n", 81);
+    char *long_name = check_repeat("n", 81);
     REG_FAILS(reg_body(unique_email("nm"), password, long_name), "display_name", "must be at most 80 characters");
     free(long_name);
     REG_FAILS(reg_body(unique_email("nm"), password, "two\nlines"), "display_name",
@@ -584,9 +574,9 @@ static void test_register_shape(void)
 static void test_register_limits_accepted(void)
 {
     /* The exact limits pass: 10 and 1024 characters, 80 multi-byte characters, a 254-byte email. */
-    char *pw_max = repeat("\xc3\xa9", 1024);
-    char *name_max = repeat("\xe6\x97\xa5", 80);
-    char *label = repeat("c", 254 - 20 - 1 - 5);
+    char *pw_max = check_repeat("\xc3\xa9", 1024);
+    char *name_max = check_repeat("\xe6\x97\xa5", 80);
+    char *label = check_repeat("c", 254 - 20 - 1 - 5);
     char email[300];
     snprintf(email, sizeof email, "%08x%08x%04x@%s.test", (unsigned)getpid(), (unsigned)time(NULL),
              (unsigned)(rand() & 0xffff), label);
@@ -741,7 +731,7 @@ static void test_developer_rules(void)
     DEV_FAILS(json_pack("{s:n}", "display_name"), "display_name", "must be a string");
     DEV_FAILS(json_pack("{s:s, s:i}", "display_name", "D", "bio", 7), "bio", "must be a string");
     DEV_FAILS(json_pack("{s:s, s:s}", "display_name", "D", "slug", "x"), "slug", "unknown field");
-    char *bio = repeat("b", 2001);
+    char *bio = check_repeat("b", 2001);
     DEV_FAILS(json_pack("{s:s, s:s}", "display_name", "D", "bio", bio), "bio", "must be at most 2000 characters");
     free(bio);
     DEV_FAILS(json_pack("{s:s, s:s}", "display_name", "D", "bio", "bell\a"), "bio", "must not contain control characters");
@@ -757,7 +747,7 @@ static void test_developer_rules(void)
     DEV_FAILS(dev_website("https://user:pw@example.test/"), "website", "must not contain a user name or password");
     DEV_FAILS(dev_website("https://exa mple.test/"), "website", NULL);
     DEV_FAILS(dev_website("https://example.test/\n"), "website", NULL);
-    char *path = repeat("p", 2049 - strlen("https://e.test/"));
+    char *path = check_repeat("p", 2049 - strlen("https://e.test/"));
     char url[2100];
     snprintf(url, sizeof url, "https://e.test/%s", path);
     DEV_FAILS(dev_website(url), "website", "must be at most 2048 characters");

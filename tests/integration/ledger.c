@@ -253,6 +253,25 @@ static void test_fee_extremes_and_free(void)
     check_invariants();
 }
 
+/* A payout step (OP_REQUESTED, OP_PAID, OP_FAILED) of amount USD cents for developer. */
+static error_kind payout_op(op_kind kind, int64_t payout, int64_t developer, int64_t amount)
+{
+    return run_op(test_db, (op){kind, payout, developer, amount, 0, 0, "USD", 0});
+}
+
+/* The developer's USD available and payout_pending balances. */
+static void check_buckets_at(int64_t developer, int64_t available, int64_t pending, int line)
+{
+    int64_t got_available = balance(developer, LEDGER_BUCKET_AVAILABLE, "USD");
+    int64_t got_pending = balance(developer, LEDGER_BUCKET_PAYOUT_PENDING, "USD");
+    if (got_available != available || got_pending != pending) {
+        fprintf(stderr, "  line %d: available %" PRId64 ", pending %" PRId64 "; expected %" PRId64 ", %" PRId64 "\n",
+                line, got_available, got_pending, available, pending);
+        check_failures++;
+    }
+}
+#define CHECK_BUCKETS(developer, available, pending) check_buckets_at(developer, available, pending, __LINE__)
+
 static void test_payouts(void)
 {
     int64_t developer = next_id();
@@ -262,32 +281,28 @@ static void test_payouts(void)
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 7000);
 
     int64_t p1 = next_id();
-    CHECK_INT(run_op(test_db, (op){OP_REQUESTED, p1, developer, 5000, 0, 0, "USD", 0}), ERROR_NONE);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 2000);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 5000);
+    CHECK_INT(payout_op(OP_REQUESTED, p1, developer, 5000), ERROR_NONE);
+    CHECK_BUCKETS(developer, 2000, 5000);
     /* The same payout requested again is refused and changes nothing. */
-    CHECK_INT(run_op(test_db, (op){OP_REQUESTED, p1, developer, 5000, 0, 0, "USD", 0}), ERROR_CONFLICT);
+    CHECK_INT(payout_op(OP_REQUESTED, p1, developer, 5000), ERROR_CONFLICT);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 2000);
 
-    CHECK_INT(run_op(test_db, (op){OP_PAID, p1, developer, 5000, 0, 0, "USD", 0}), ERROR_NONE);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 2000);
+    CHECK_INT(payout_op(OP_PAID, p1, developer, 5000), ERROR_NONE);
+    CHECK_BUCKETS(developer, 2000, 0);
     CHECK_INT(posted(LEDGER_KIND_PAYOUT_PAID, LEDGER_REF_PAYOUT, p1, LEDGER_ACCOUNT_PAYOUTS), 5000);
-    CHECK_INT(run_op(test_db, (op){OP_PAID, p1, developer, 5000, 0, 0, "USD", 0}), ERROR_CONFLICT);
+    CHECK_INT(payout_op(OP_PAID, p1, developer, 5000), ERROR_CONFLICT);
 
     /* A failed payout returns the money to available. */
     int64_t p2 = next_id();
-    CHECK_INT(run_op(test_db, (op){OP_REQUESTED, p2, developer, 1500, 0, 0, "USD", 0}), ERROR_NONE);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 500);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 1500);
-    CHECK_INT(run_op(test_db, (op){OP_FAILED, p2, developer, 1500, 0, 0, "USD", 0}), ERROR_NONE);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 2000);
-    CHECK_INT(balance(developer, LEDGER_BUCKET_PAYOUT_PENDING, "USD"), 0);
+    CHECK_INT(payout_op(OP_REQUESTED, p2, developer, 1500), ERROR_NONE);
+    CHECK_BUCKETS(developer, 500, 1500);
+    CHECK_INT(payout_op(OP_FAILED, p2, developer, 1500), ERROR_NONE);
+    CHECK_BUCKETS(developer, 2000, 0);
     CHECK_INT(posted(LEDGER_KIND_PAYOUT_FAILED, LEDGER_REF_PAYOUT, p2, available), 1500);
 
     /* Amounts are positive. */
-    CHECK_INT(run_op(test_db, (op){OP_REQUESTED, next_id(), developer, 0, 0, 0, "USD", 0}), ERROR_INTERNAL);
-    CHECK_INT(run_op(test_db, (op){OP_REQUESTED, next_id(), developer, -5, 0, 0, "USD", 0}), ERROR_INTERNAL);
+    CHECK_INT(payout_op(OP_REQUESTED, next_id(), developer, 0), ERROR_INTERNAL);
+    CHECK_INT(payout_op(OP_REQUESTED, next_id(), developer, -5), ERROR_INTERNAL);
     CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 2000);
     check_invariants();
 }

@@ -4,6 +4,7 @@
 #define TESTS_CHECK_H
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,19 +39,23 @@ extern int check_passed, check_failed;
         }                                                                                      \
     } while (0)
 
-#define RUN(fn)                                                      \
-    do {                                                             \
-        check_failures = 0;                                          \
-        fn();                                                        \
-        if (check_failures) {                                        \
-            check_failed++;                                          \
-            fprintf(stderr, "FAIL %s\n", #fn);                       \
-        } else {                                                     \
-            check_passed++;                                          \
-            fprintf(stderr, "ok   %s\n", #fn);                       \
-        }                                                            \
+/* Counts and prints the test that just ran (check_failures tells whether it failed). */
+void check_report(const char *name);
+
+#define RUN(fn)                   \
+    do {                          \
+        check_failures = 0;       \
+        fn();                     \
+        check_report(#fn);        \
     } while (0)
 
 int check_finish(void);
+
+/* The test's own JSON text parsed (any value, NULs allowed); aborts when it does not parse, since
+ * that is a mistake in the test rather than a failure of the code under test. */
+json_t *check_json(const char *text);
+
+/* unit repeated times, malloc'd (oversized inputs: long names, deep nesting). */
+char *check_repeat(const char *unit, size_t times);
 
 #endif

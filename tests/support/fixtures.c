@@ -93,6 +93,18 @@ void fixture_create_tool(const http_user *dev, json_t *body, char *id)
     http_response_free(res);
 }
 
+int fixture_post_expect(const http_user *u, const char *path, json_t *body, const char *body_text, long status,
+                        const char *what)
+{
+    http_response *res = body_text ? http_post_text(path, u->token, body_text) : http_post_json(path, u->token, body);
+    json_decref(body);
+    int ok = res->status == status;
+    if (!ok)
+        http_dump(what, res);
+    http_response_free(res);
+    return ok ? 0 : -1;
+}
+
 void fixture_publish(const http_user *dev, const char *ref, const char *version)
 {
     char path[192];
@@ -137,6 +149,12 @@ void fixture_expect_status_at(const http_response *res, long status, int line)
         http_dump("got", res);
         check_failures++;
     }
+}
+
+void fixture_expect_status_free_at(http_response *res, long status, int line)
+{
+    fixture_expect_status_at(res, status, line);
+    http_response_free(res);
 }
 
 /* ---- purchases ---------------------------------------------------------------------------------- */

@@ -53,6 +53,11 @@ json_t *fixture_adder_draft(const char *slug);
 /* POST /tools with body (taken); the new tool's id into id (FIXTURE_ID_SIZE). */
 void fixture_create_tool(const http_user *dev, json_t *body, char *id);
 
+/* POST path with body as u (body taken; text when body_text is not NULL instead): 0 when the answer
+ * has status, else -1 with the answer printed under what. For set-up steps the caller may survive. */
+int fixture_post_expect(const http_user *u, const char *path, json_t *body, const char *body_text, long status,
+                        const char *what);
+
 /* POST /tools/{ref}/publish {version, changelog}. */
 void fixture_publish(const http_user *dev, const char *ref, const char *version);
 
@@ -65,6 +70,10 @@ void fixture_adder_tool(const http_user *dev, const char *model, int64_t price_c
 /* Counts a failure (with the line) unless res has status; a 4xx/5xx must also be a problem document. */
 void fixture_expect_status_at(const http_response *res, long status, int line);
 #define EXPECT_STATUS(res, status) fixture_expect_status_at((res), (status), __LINE__)
+
+/* The same, then frees res: for answers that matter only by their status. */
+void fixture_expect_status_free_at(http_response *res, long status, int line);
+#define EXPECT_STATUS_FREE(res, status) fixture_expect_status_free_at((res), (status), __LINE__)
 
 /* ---- purchases ---------------------------------------------------------------------------------- */
 

@@ -219,31 +219,31 @@ static http_response *http_perform_retrying(const char *method, const char *url,
     }
 }
 
-http_response *http_raw(const char *method, const char *url_path, const char *const *headers, const char *body,
-                        size_t body_len)
+/* METHOD base_url+prefix+path with the headers in list (taken) and then extra (NULL-terminated, may be NULL). */
+static http_response *http_send(const char *method, const char *prefix, const char *path, struct curl_slist *list,
+                                const char *const *extra, const char *body, size_t body_len)
 {
     const char *base = http_base_url();
-    size_t url_len = strlen(base) + strlen(url_path) + 2;
+    size_t url_len = strlen(base) + strlen(prefix) + strlen(path) + 1;
     char *url = malloc(url_len);
-    snprintf(url, url_len, "%s%s", base, url_path);
-    struct curl_slist *list = NULL;
-    list = http_append(list, "Expect:");
-    for (size_t i = 0; headers && headers[i]; i++)
-        list = http_append(list, headers[i]);
+    snprintf(url, url_len, "%s%s%s", base, prefix, path);
+    for (size_t i = 0; extra && extra[i]; i++)
+        list = http_append(list, extra[i]);
     http_response *res = http_perform_retrying(method, url, list, body, body_len);
     curl_slist_free_all(list);
     free(url);
     return res;
 }
 
+http_response *http_raw(const char *method, const char *url_path, const char *const *headers, const char *body,
+                        size_t body_len)
+{
+    return http_send(method, "", url_path, http_append(NULL, "Expect:"), headers, body, body_len);
+}
+
 http_response *http_request(const char *method, const char *path, const char *token, const char *content_type,
                             const char *body, size_t body_len, const char *const *extra_headers)
 {
-    const char *base = http_base_url();
-    size_t url_len = strlen(base) + strlen(HTTP_API_BASE) + strlen(path) + 2;
-    char *url = malloc(url_len);
-    snprintf(url, url_len, "%s%s%s", base, HTTP_API_BASE, path);
-
     struct curl_slist *list = NULL;
     char line[1024];
     list = http_append(list, "Expect:");
@@ -261,12 +261,7 @@ http_response *http_request(const char *method, const char *path, const char *to
         /* libcurl would otherwise add application/x-www-form-urlencoded to a bodiless POST */
         list = http_append(list, "Content-Type:");
     }
-    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-        list = http_append(list, extra_headers[i]);
-    http_response *res = http_perform_retrying(method, url, list, body, body_len);
-    curl_slist_free_all(list);
-    free(url);
-    return res;
+    return http_send(method, HTTP_API_BASE, path, list, extra_headers, body, body_len);
 }
 
 http_response *http_get(const char *path, const char *token)
@@ -399,6 +394,13 @@ long http_login(const char *email, const char *password, char *token_out, size_t
         if (status == 200 && token)
             snprintf(token_out, size, "%s", token);
     }
+    http_response_free(res);
+    return status;
+}
+
+long http_status_free(http_response *res)
+{
+    long status = res ? res->status : 0;
     http_response_free(res);
     return status;
 }

@@ -75,6 +75,10 @@ void http_dump(const char *what, const http_response *res);
 
 void http_response_free(http_response *res);
 
+/* res's status, and res freed: for CHECK_INT(http_status_free(http_get(...)), 200) where the answer
+ * matters only by its status. */
+long http_status_free(http_response *res);
+
 /* Per-request timeout in milliseconds for calls made after this (default 30000). Process-wide. */
 void http_set_timeout_ms(long ms);
 

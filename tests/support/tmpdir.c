@@ -30,3 +30,16 @@ void tmpdir_remove(const char *dir)
     closedir(d);
     rmdir(dir);
 }
+
+void tmpdir_write(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fputs(text, f);
+    fclose(f);
+}

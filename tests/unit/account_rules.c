@@ -36,17 +36,6 @@ static const char *text_problem(const char *s, const account_rules_text_rule *ru
     return message;
 }
 
-static json_t *body(const char *text)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!j) {
-        fprintf(stderr, "  bad test JSON: %s: %s\n", text, jerr.text);
-        abort();
-    }
-    return j;
-}
-
 /* ---------------------------------------------------------------- UTF-8 */
 
 static void test_utf8_next(void)
@@ -127,27 +116,54 @@ static void test_blank(void)
 
 /* ---------------------------------------------------------------- text rules */
 
+/* One text and the problem the rule reports for it ("" when it passes). */
+typedef struct {
+    const char *text;
+    const char *problem;
+} text_case;
+
+static void check_text_cases(const account_rules_text_rule *r, const text_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *got = text_problem(cases[i].text, r);
+        if (strcmp(got, cases[i].problem) != 0) {
+            fprintf(stderr, "  text \"%s\": problem \"%s\", expected \"%s\"\n", cases[i].text, got, cases[i].problem);
+            check_failures++;
+        }
+    }
+}
+
+/* max characters of fill pass r; one more breaks it with message. */
+static void check_max_length(const account_rules_text_rule *r, char fill, size_t max, const char *message)
+{
+    char *text = malloc(max + 2);
+    memset(text, fill, max + 1);
+    text[max + 1] = '\0';
+    CHECK_STR(text_problem(text, r), message);
+    text[max] = '\0';
+    CHECK_STR(text_problem(text, r), "");
+    free(text);
+}
+
 static void test_display_name_rule(void)
 {
     const account_rules_text_rule *r = &account_rules_display_name;
-    CHECK_STR(text_problem("Ada Lovelace", r), "");
-    CHECK_STR(text_problem("\xc3\x89lodie", r), "");
-    CHECK_STR(text_problem("", r), "must not be empty");
-    CHECK_STR(text_problem("   ", r), "must not be only whitespace");
-    CHECK_STR(text_problem("\xe2\x80\x8b", r), "must not be only whitespace");
-    CHECK_STR(text_problem("Ada\nLovelace", r), "must not contain control characters");
-    CHECK_STR(text_problem("evil\xe2\x80\xae" "gnp.exe", r), "must not contain control characters");
-    /* Controls are reported before blankness. */
-    CHECK_STR(text_problem(" \t ", r), "must not contain control characters");
+    static const text_case cases[] = {
+        {"Ada Lovelace", ""},
+        {"\xc3\x89lodie", ""},
+        {"", "must not be empty"},
+        {"   ", "must not be only whitespace"},
+        {"\xe2\x80\x8b", "must not be only whitespace"},
+        {"Ada\nLovelace", "must not contain control characters"},
+        {"evil\xe2\x80\xae" "gnp.exe", "must not contain control characters"},
+        /* Controls are reported before blankness. */
+        {" \t ", "must not contain control characters"},
+    };
+    check_text_cases(r, cases, sizeof cases / sizeof cases[0]);
+    check_max_length(r, 'x', 80, "must be at most 80 characters");
 
-    char name[200];
-    memset(name, 'x', 80);
-    name[80] = '\0';
-    CHECK_STR(text_problem(name, r), "");
-    name[80] = 'x';
-    name[81] = '\0';
-    CHECK_STR(text_problem(name, r), "must be at most 80 characters");
     /* Length is in characters, not bytes: 80 two-byte characters pass. */
+    char name[200];
     for (int i = 0; i < 80; i++)
         memcpy(name + 2 * i, "\xc3\xa9", 2);
     name[160] = '\0';
@@ -156,39 +172,29 @@ static void test_display_name_rule(void)
 
 static void test_password_rule(void)
 {
-    const account_rules_text_rule *r = &account_rules_password;
-    CHECK_STR(text_problem("", r), "must be at least 10 characters");
-    CHECK_STR(text_problem("123456789", r), "must be at least 10 characters");
-    CHECK_STR(text_problem("1234567890", r), "");
-    /* Anything goes in a password: controls and spaces only. */
-    CHECK_STR(text_problem("          ", r), "");
-    CHECK_STR(text_problem("pass\tword\n\x01!", r), "");
-
-    char *long_pw = malloc(1026);
-    memset(long_pw, 'p', 1025);
-    long_pw[1025] = '\0';
-    CHECK_STR(text_problem(long_pw, r), "must be at most 1024 characters");
-    long_pw[1024] = '\0';
-    CHECK_STR(text_problem(long_pw, r), "");
-    free(long_pw);
+    static const text_case cases[] = {
+        {"", "must be at least 10 characters"},
+        {"123456789", "must be at least 10 characters"},
+        {"1234567890", ""},
+        /* Anything goes in a password: controls and spaces only. */
+        {"          ", ""},
+        {"pass\tword\n\x01!", ""},
+    };
+    check_text_cases(&account_rules_password, cases, sizeof cases / sizeof cases[0]);
+    check_max_length(&account_rules_password, 'p', 1024, "must be at most 1024 characters");
 }
 
 static void test_bio_rule(void)
 {
-    const account_rules_text_rule *r = &account_rules_bio;
-    CHECK_STR(text_problem("", r), "");
-    CHECK_STR(text_problem("   ", r), "");
-    CHECK_STR(text_problem("Line one.\r\nLine two.\n\tIndented.", r), "");
-    CHECK_STR(text_problem("bell\a", r), "must not contain control characters");
-    CHECK_STR(text_problem("\xe2\x81\xa6isolate", r), "must not contain control characters");
-
-    char *bio = malloc(2002);
-    memset(bio, 'b', 2001);
-    bio[2001] = '\0';
-    CHECK_STR(text_problem(bio, r), "must be at most 2000 characters");
-    bio[2000] = '\0';
-    CHECK_STR(text_problem(bio, r), "");
-    free(bio);
+    static const text_case cases[] = {
+        {"", ""},
+        {"   ", ""},
+        {"Line one.\r\nLine two.\n\tIndented.", ""},
+        {"bell\a", "must not contain control characters"},
+        {"\xe2\x81\xa6isolate", "must not contain control characters"},
+    };
+    check_text_cases(&account_rules_bio, cases, sizeof cases / sizeof cases[0]);
+    check_max_length(&account_rules_bio, 'b', 2000, "must be at most 2000 characters");
 }
 
 static void test_check_text_null_err(void)
@@ -328,11 +334,11 @@ static const account_rules_field test_fields[] = {{"name", 1}, {"bio", 0}};
 static void test_check_fields_ok(void)
 {
     mkt_error err = MKT_ERROR_INIT;
-    json_t *b = body("{\"name\": \"x\"}");
+    json_t *b = check_json("{\"name\": \"x\"}");
     CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, &err), 0);
     json_decref(b);
     /* An optional field may be null, meaning absent. */
-    b = body("{\"name\": \"x\", \"bio\": null}");
+    b = check_json("{\"name\": \"x\", \"bio\": null}");
     CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, &err), 0);
     json_decref(b);
     CHECK_INT(err.field_count, 0);
@@ -345,7 +351,7 @@ static void test_check_fields_not_object(void)
     static const char *const bodies[] = {"[]", "\"text\"", "42", "null"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         mkt_error err = MKT_ERROR_INIT;
-        json_t *b = body(bodies[i]);
+        json_t *b = check_json(bodies[i]);
         CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, &err), 1);
         const char *m = only_field_message(&err, "");
         CHECK_STR(m, "must be a JSON object");
@@ -370,7 +376,7 @@ static void test_check_fields_all_problems(void)
 {
     mkt_error err = MKT_ERROR_INIT;
     /* Every problem at once: unknown field, wrong types (null is not allowed for a required one). */
-    json_t *b = body("{\"name\": null, \"bio\": 5, \"extra\": \"x\", \"more\": true}");
+    json_t *b = check_json("{\"name\": null, \"bio\": 5, \"extra\": \"x\", \"more\": true}");
     CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, &err), 4);
     CHECK_INT(err.field_count, 4);
     CHECK_STR(field_message(&err, "name"), "must be a string");
@@ -380,21 +386,21 @@ static void test_check_fields_all_problems(void)
     json_decref(b);
     error_clear(&err);
 
-    b = body("{}");
+    b = check_json("{}");
     CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, &err), 1);
     CHECK_STR(only_field_message(&err, "name"), "is required");
     json_decref(b);
     error_clear(&err);
 
     /* A NULL err still counts the problems. */
-    b = body("{\"x\": 1}");
+    b = check_json("{\"x\": 1}");
     CHECK_INT(account_rules_check_fields(b, test_fields, TEST_FIELD_COUNT, NULL), 2);
     json_decref(b);
 }
 
 static void test_body_string(void)
 {
-    json_t *b = body("{\"s\": \"a\\u0000b\", \"n\": 3, \"z\": null}");
+    json_t *b = check_json("{\"s\": \"a\\u0000b\", \"n\": 3, \"z\": null}");
     size_t len = 99;
     const char *s = account_rules_body_string(b, "s", &len);
     CHECK(s != NULL);
@@ -409,7 +415,7 @@ static void test_body_string(void)
 static void test_check_body_text_and_with(void)
 {
     mkt_error err = MKT_ERROR_INIT;
-    json_t *b = body("{\"name\": \" \", \"bio\": 7, \"email\": \"nope\", \"site\": \"https://ok.example\","
+    json_t *b = check_json("{\"name\": \" \", \"bio\": 7, \"email\": \"nope\", \"site\": \"https://ok.example\","
                      " \"nul\": \"a\\u0000b\"}");
     CHECK_INT(account_rules_check_body_text(b, "name", &account_rules_display_name, &err), 1);
     CHECK_STR(field_message(&err, "name"), "must not be only whitespace");

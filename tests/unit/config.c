@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tests/support/check.h"
+#include "tests/support/tmpdir.h"
 
 static char g_dir[] = "/tmp/mkt-unit-config-XXXXXX";
 static int g_file_counter;
@@ -20,13 +21,7 @@ static const char *write_conf(const char *text)
     static char paths[4][256];
     char *path = paths[g_file_counter % 4];
     snprintf(path, sizeof paths[0], "%s/c%d.conf", g_dir, g_file_counter++);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
+    tmpdir_write(g_dir, path + strlen(g_dir) + 1, text);
     return path;
 }
 
@@ -176,8 +171,14 @@ static void test_file_parsing(void)
     free(message);
 }
 
-/* Each bad file fails with "<path>:<line>: <reason>"; reason_part must appear in the reason. */
-static void check_bad_file(const char *text, int line, const char *reason_part, int src_line)
+/* A bad file and how it fails: "<path>:<line>: <reason>", reason_part somewhere in the reason. */
+typedef struct {
+    const char *text;
+    int line;
+    const char *reason_part;
+} bad_file;
+
+static void check_bad_file(const char *text, int line, const char *reason_part)
 {
     const char *path = write_conf(text);
     config cfg;
@@ -188,50 +189,68 @@ static void check_bad_file(const char *text, int line, const char *reason_part, 
     int ok = rc == -1 && err.message && strncmp(err.message, prefix, strlen(prefix)) == 0 &&
              strstr(err.message + strlen(prefix), reason_part) != NULL;
     if (!ok) {
-        fprintf(stderr, "  line %d: rc %d, message \"%s\"; expected \"%s...%s...\"\n", src_line, rc,
+        fprintf(stderr, "  file \"%s\": rc %d, message \"%s\"; expected \"%s...%s...\"\n", text, rc,
                 err.message ? err.message : "(none)", prefix, reason_part);
         check_failures++;
     }
     config_free(&cfg);
     error_clear(&err);
 }
-#define BAD(text, line, reason) check_bad_file(text, line, reason, __LINE__)
+
+static void check_bad_files(const bad_file *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        check_bad_file(cases[i].text, cases[i].line, cases[i].reason_part);
+}
+#define CHECK_BAD_FILES(cases) check_bad_files(cases, sizeof cases / sizeof cases[0])
 
 static void test_bad_lines(void)
 {
-    BAD("workers = 2\n# fine\njust some words\n", 3, "expected 'key = value'");
-    BAD("\n\n\n\nlisten\n", 5, "expected 'key = value'");
-    BAD("= 5\n", 1, "unknown key ''");
+    static const bad_file cases[] = {
+        {"workers = 2\n# fine\njust some words\n", 3, "expected 'key = value'"},
+        {"\n\n\n\nlisten\n", 5, "expected 'key = value'"},
+        {"= 5\n", 1, "unknown key ''"},
+    };
+    CHECK_BAD_FILES(cases);
 }
 
 static void test_unknown_key(void)
 {
-    BAD("workers = 2\nfrobnicate = yes\n", 2, "unknown key 'frobnicate'");
-    BAD("Workers = 2\n", 1, "unknown key 'Workers'"); /* keys are case-sensitive */
-    BAD("work ers = 2\n", 1, "unknown key 'work ers'");
+    static const bad_file cases[] = {
+        {"workers = 2\nfrobnicate = yes\n", 2, "unknown key 'frobnicate'"},
+        {"Workers = 2\n", 1, "unknown key 'Workers'"}, /* keys are case-sensitive */
+        {"work ers = 2\n", 1, "unknown key 'work ers'"},
+    };
+    CHECK_BAD_FILES(cases);
 }
 
 static void test_bad_numbers(void)
 {
-    BAD("workers = many\n", 1, "workers: 'many' is not an integer");
-    BAD("workers = 12abc\n", 1, "not an integer");
-    BAD("workers =\n", 1, "not an integer");
-    BAD("workers = 1.5\n", 1, "not an integer");
-    BAD("workers = 0x10\n", 1, "not an integer");
-    BAD("db_port = 99999999999999999999999\n", 1, "not an integer");
+    static const bad_file cases[] = {
+        {"workers = many\n", 1, "workers: 'many' is not an integer"},
+        {"workers = 12abc\n", 1, "not an integer"},
+        {"workers =\n", 1, "not an integer"},
+        {"workers = 1.5\n", 1, "not an integer"},
+        {"workers = 0x10\n", 1, "not an integer"},
+        {"db_port = 99999999999999999999999\n", 1, "not an integer"},
+    };
+    CHECK_BAD_FILES(cases);
 }
 
 static void test_out_of_range(void)
 {
-    BAD("workers = 1025\n", 1, "workers: 1025 is outside 0..1024");
-    BAD("workers = -1\n", 1, "workers: -1 is outside 0..1024");
-    BAD("# ok\nmax_body = 10\n", 2, "max_body: 10 is outside 1024..67108864");
-    BAD("db_port = 0\n", 1, "db_port: 0 is outside 1..65535");
-    BAD("db_port = 65536\n", 1, "outside");
-    BAD("shutdown_timeout = 0\n", 1, "outside");
-    BAD("platform_fee_bps = 10001\n", 1, "outside");
-    BAD("token_ttl = 59\n", 1, "outside");
-    BAD("log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error");
+    static const bad_file cases[] = {
+        {"workers = 1025\n", 1, "workers: 1025 is outside 0..1024"},
+        {"workers = -1\n", 1, "workers: -1 is outside 0..1024"},
+        {"# ok\nmax_body = 10\n", 2, "max_body: 10 is outside 1024..67108864"},
+        {"db_port = 0\n", 1, "db_port: 0 is outside 1..65535"},
+        {"db_port = 65536\n", 1, "outside"},
+        {"shutdown_timeout = 0\n", 1, "outside"},
+        {"platform_fee_bps = 10001\n", 1, "outside"},
+        {"token_ttl = 59\n", 1, "outside"},
+        {"log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error"},
+    };
+    CHECK_BAD_FILES(cases);
 
     /* the bounds themselves are allowed */
     config cfg;
@@ -244,28 +263,34 @@ static void test_out_of_range(void)
 
 static void test_octal_listen_mode(void)
 {
-    config cfg;
-    CHECK_INT(load_text(&cfg, "listen_mode = 0600\n", NULL), 0);
-    CHECK_INT(cfg.listen_mode, 0600);
-    config_free(&cfg);
-    CHECK_INT(load_text(&cfg, "listen_mode = 0666\n", NULL), 0);
-    CHECK_INT(cfg.listen_mode, 438);
-    config_free(&cfg);
-    CHECK_INT(load_text(&cfg, "listen_mode = 660\n", NULL), 0); /* octal even without the leading 0 */
-    CHECK_INT(cfg.listen_mode, 0660);
-    config_free(&cfg);
-    CHECK_INT(load_text(&cfg, "listen_mode = 0\n", NULL), 0);
-    CHECK_INT(cfg.listen_mode, 0);
-    config_free(&cfg);
-    CHECK_INT(load_text(&cfg, "listen_mode = 0777\n", NULL), 0);
-    CHECK_INT(cfg.listen_mode, 0777);
-    config_free(&cfg);
+    static const struct {
+        const char *text;
+        long mode;
+    } good[] = {
+        {"listen_mode = 0600\n", 0600},
+        {"listen_mode = 0666\n", 438},
+        {"listen_mode = 660\n", 0660}, /* octal even without the leading 0 */
+        {"listen_mode = 0\n", 0},
+        {"listen_mode = 0777\n", 0777},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        config cfg;
+        CHECK_INT(load_text(&cfg, good[i].text, NULL), 0);
+        if (cfg.listen_mode != good[i].mode) {
+            fprintf(stderr, "  %s: listen_mode %lo, expected %lo\n", good[i].text, (long)cfg.listen_mode, good[i].mode);
+            check_failures++;
+        }
+        config_free(&cfg);
+    }
 
-    BAD("listen_mode = 0800\n", 1, "listen_mode: '0800' is not an octal integer");
-    BAD("listen_mode = 0668\n", 1, "not an octal integer");
-    BAD("listen_mode = rw-rw----\n", 1, "not an octal integer");
-    BAD("listen_mode = 01000\n", 1, "listen_mode: 512 is outside 0..511");
-    BAD("listen_mode = -1\n", 1, "outside");
+    static const bad_file cases[] = {
+        {"listen_mode = 0800\n", 1, "listen_mode: '0800' is not an octal integer"},
+        {"listen_mode = 0668\n", 1, "not an octal integer"},
+        {"listen_mode = rw-rw----\n", 1, "not an octal integer"},
+        {"listen_mode = 01000\n", 1, "listen_mode: 512 is outside 0..511"},
+        {"listen_mode = -1\n", 1, "outside"},
+    };
+    CHECK_BAD_FILES(cases);
 }
 
 /* ---- the environment ----------------------------------------------------------------------------- */

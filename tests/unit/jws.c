@@ -111,50 +111,77 @@ static char *header_kid(const char *token)
     return kid;
 }
 
+/* The set-up most tests start from: one key in a fresh temp dir, its keyring, the sample claims
+ * and a token signed with them. */
+typedef struct {
+    char dir[64], kid[KEYSTORE_KID_LEN + 1];
+    jws_keyring *kr;
+    json_t *claims;
+    char *token;
+} signed_case;
+
+static void signed_open(signed_case *c)
+{
+    tmpdir_make(c->dir, sizeof c->dir, "jws-test");
+    new_key(c->dir, c->kid);
+    c->kr = load(c->dir);
+    c->claims = sample_claims();
+    c->token = sign(c->kr, c->claims);
+}
+
+static void signed_close(signed_case *c)
+{
+    free(c->token);
+    json_decref(c->claims);
+    jws_keyring_free(c->kr);
+    tmpdir_remove(c->dir);
+}
+
+/* 1 when the token, with its header replaced by header_fmt filled with kid, verifies. */
+static int verifies_with_header(const jws_keyring *kr, const char *token, const char *header_fmt, const char *kid)
+{
+    char header[256];
+    snprintf(header, sizeof header, header_fmt, kid);
+    char *t = with_header(token, header);
+    int ok = verifies(kr, t);
+    free(t);
+    return ok;
+}
+
 /* ---- tests -------------------------------------------------------------------------------------- */
 
 static void test_round_trip(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    CHECK_INT(jws_keyring_count(kr), 1);
-    CHECK_STR(jws_keyring_signing_kid(kr), kid);
-    json_t *claims = sample_claims();
-    char *token = sign(kr, claims);
-    CHECK(token != NULL);
-    if (token) {
+    signed_case c;
+    signed_open(&c);
+    CHECK_INT(jws_keyring_count(c.kr), 1);
+    CHECK_STR(jws_keyring_signing_kid(c.kr), c.kid);
+    CHECK(c.token != NULL);
+    if (c.token) {
         /* header is exactly what README "Receipts and keys" shows */
         char *expect = NULL;
-        CHECK(asprintf(&expect, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JWT\"}", kid) > 0);
+        CHECK(asprintf(&expect, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JWT\"}", c.kid) > 0);
         char *h = b64(expect);
-        CHECK(strncmp(token, h, strlen(h)) == 0 && token[strlen(h)] == '.');
+        CHECK(strncmp(c.token, h, strlen(h)) == 0 && c.token[strlen(h)] == '.');
         free(h);
         free(expect);
-        CHECK(strchr(token, '=') == NULL && strchr(token, '+') == NULL && strchr(token, '/') == NULL);
+        CHECK(strchr(c.token, '=') == NULL && strchr(c.token, '+') == NULL && strchr(c.token, '/') == NULL);
         mkt_error err = MKT_ERROR_INIT;
-        json_t *back = jws_verify(kr, token, &err);
+        json_t *back = jws_verify(c.kr, c.token, &err);
         CHECK(back != NULL);
-        CHECK(json_equal(back, claims));
+        CHECK(json_equal(back, c.claims));
         json_decref(back);
         error_clear(&err);
     }
-    free(token);
-    json_decref(claims);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+    signed_close(&c);
 }
 
 static void test_tamper_every_byte(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    json_t *claims = sample_claims();
-    char *token = sign(kr, claims);
-    CHECK(token && verifies(kr, token));
+    signed_case c;
+    signed_open(&c);
+    char *token = c.token;
+    CHECK(token && verifies(c.kr, token));
     /* Every position of every segment, changed to another base64url character (and to '.'/'='
      * where that is not the alphabet): none may verify. Canonical decoding matters here: the last
      * character of the signature has unused bits. */
@@ -169,7 +196,7 @@ static void test_tamper_every_byte(void)
             if (subs[s][0] == saved)
                 continue;
             token[i] = subs[s][0];
-            if (verifies(kr, token)) {
+            if (verifies(c.kr, token)) {
                 fprintf(stderr, "  accepted with byte %zu changed to %c\n", i, subs[s][0]);
                 accepted++;
             }
@@ -177,21 +204,16 @@ static void test_tamper_every_byte(void)
         token[i] = saved;
     }
     CHECK_INT(accepted, 0);
-    CHECK(token && verifies(kr, token));
-    free(token);
-    json_decref(claims);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+    CHECK(token && verifies(c.kr, token));
+    signed_close(&c);
 }
 
 static void test_swapped_segments(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    json_t *a = sample_claims(), *b = json_pack("{s:s, s:I}", "sub", "43", "amount_cents", (json_int_t)1);
-    char *ta = sign(kr, a), *tb = sign(kr, b);
+    signed_case c;
+    signed_open(&c);
+    json_t *b = json_pack("{s:s, s:I}", "sub", "43", "amount_cents", (json_int_t)1);
+    char *ta = c.token, *tb = sign(c.kr, b);
     /* payload of b with the signature of a */
     char *mix = malloc(strlen(ta) + strlen(tb) + 1);
     const char *pb = strchr(tb, '.');
@@ -201,37 +223,31 @@ static void test_swapped_segments(void)
     size_t pl = (size_t)(strrchr(tb, '.') - pb);
     memcpy(mix + hb, pb, pl);
     strcpy(mix + hb + pl, sa);
-    CHECK(!verifies(kr, mix));
+    CHECK(!verifies(c.kr, mix));
     free(mix);
-    free(ta);
     free(tb);
-    json_decref(a);
     json_decref(b);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+    signed_close(&c);
 }
 
 static void test_unknown_kid_and_other_key(void)
 {
-    char dir1[64], dir2[64], kid1[KEYSTORE_KID_LEN + 1], kid2[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir1, sizeof dir1, "jws-test");
-    tmpdir_make(dir2, sizeof dir2, "jws-test");
-    new_key(dir1, kid1);
-    new_key(dir2, kid2);
-    jws_keyring *kr1 = load(dir1), *kr2 = load(dir2);
-    json_t *claims = sample_claims();
-    char *token = sign(kr2, claims);
+    /* ours verifies; the token is signed by another key in another directory */
+    signed_case ours, other;
+    signed_open(&ours);
+    signed_open(&other);
+    const char *token = other.token;
     mkt_error err = MKT_ERROR_INIT;
-    json_t *out = jws_verify(kr1, token, &err);
+    json_t *out = jws_verify(ours.kr, token, &err);
     CHECK(out == NULL);
     CHECK_INT(err.kind, ERROR_UNAUTHORIZED);
     CHECK_STR(err.message, "unknown kid");
     error_clear(&err);
     /* the other key's signature under our kid: the kid is known, the signature is not ours */
     char header[128];
-    snprintf(header, sizeof header, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JWT\"}", kid1);
+    snprintf(header, sizeof header, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JWT\"}", ours.kid);
     char *forged = with_header(token, header);
-    out = jws_verify(kr1, forged, &err);
+    out = jws_verify(ours.kr, forged, &err);
     CHECK(out == NULL);
     CHECK_STR(err.message, "bad signature");
     error_clear(&err);
@@ -241,22 +257,14 @@ static void test_unknown_kid_and_other_key(void)
     CHECK(!verifies(NULL, token));
     jws_keyring_free(empty);
     free(forged);
-    free(token);
-    json_decref(claims);
-    jws_keyring_free(kr1);
-    jws_keyring_free(kr2);
-    tmpdir_remove(dir1);
-    tmpdir_remove(dir2);
+    signed_close(&ours);
+    signed_close(&other);
 }
 
 static void test_refused_headers(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    json_t *claims = sample_claims();
-    char *token = sign(kr, claims);
+    signed_case c;
+    signed_open(&c);
     const char *templates[] = {
         "{\"alg\":\"none\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
         "{\"alg\":\"HS256\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
@@ -271,44 +279,42 @@ static void test_refused_headers(void)
         "[\"EdDSA\",\"%s\"]",
         "{\"alg\":\"EdDSA\",\"kid\":\"%s\"",
     };
-    for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
-        char header[256];
-        snprintf(header, sizeof header, templates[i], kid);
-        char *t = with_header(token, header);
-        if (verifies(kr, t)) {
-            fprintf(stderr, "  accepted header %s\n", header);
+    for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++)
+        if (verifies_with_header(c.kr, c.token, templates[i], c.kid)) {
+            fprintf(stderr, "  accepted header %s\n", templates[i]);
             check_failures++;
         }
-        free(t);
-    }
     /* "alg":"none" with an empty signature, the classic */
     char header[128];
-    snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\"}", kid);
-    char *t = with_header(token, header);
+    snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\"}", c.kid);
+    char *t = with_header(c.token, header);
     *(strrchr(t, '.') + 1) = '\0';
-    CHECK(!verifies(kr, t));
+    CHECK(!verifies(c.kr, t));
     free(t);
     /* HS256 "signed" with the public key as the HMAC secret would still need an EdDSA signature:
      * also covered above by the alg check, before any key is used. A header that is exactly ours
-     * but without typ is fine. */
-    snprintf(header, sizeof header, "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}", kid);
-    t = with_header(token, header);
-    CHECK(!verifies(kr, t)); /* the signature covered the original header */
-    free(t);
-    free(token);
-    json_decref(claims);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+     * but without typ is fine. The signature covered the original header, so this one fails. */
+    CHECK(!verifies_with_header(c.kr, c.token, "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}", c.kid));
+    signed_close(&c);
+}
+
+/* 1 when token with suffix appended (or prefix prepended) verifies. */
+static int verifies_framed(const jws_keyring *kr, const char *prefix, const char *token, const char *suffix)
+{
+    char *framed = NULL;
+    if (asprintf(&framed, "%s%s%s", prefix, token, suffix) < 0)
+        return 1;
+    int ok = verifies(kr, framed);
+    free(framed);
+    return ok;
 }
 
 static void test_malformed_tokens(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    json_t *claims = sample_claims();
-    char *token = sign(kr, claims);
+    signed_case c;
+    signed_open(&c);
+    const jws_keyring *kr = c.kr;
+    const char *token = c.token;
     const char *bad[] = {"", ".", "..", "...", "a", "a.b", "a.b.c", "a.b.c.d", "!!!.@@@.###", "eyJhbGciOiJFZERTQSJ9..x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (verifies(kr, bad[i])) {
@@ -317,30 +323,23 @@ static void test_malformed_tokens(void)
         }
     CHECK(!verifies(kr, NULL));
     size_t len = strlen(token);
-    char *copy = malloc(len + 64);
+    char *copy = strdup(token);
     /* two segments */
-    strcpy(copy, token);
     *strrchr(copy, '.') = '\0';
     CHECK(!verifies(kr, copy));
-    /* four segments */
-    snprintf(copy, len + 64, "%s.AAAA", token);
-    CHECK(!verifies(kr, copy));
-    /* padding, whitespace, standard base64 characters */
-    snprintf(copy, len + 64, "%s=", token);
-    CHECK(!verifies(kr, copy));
-    snprintf(copy, len + 64, "%s ", token);
-    CHECK(!verifies(kr, copy));
-    snprintf(copy, len + 64, " %s", token);
-    CHECK(!verifies(kr, copy));
-    /* signature one character short or long */
+    /* signature one character short */
     strcpy(copy, token);
     copy[len - 1] = '\0';
     CHECK(!verifies(kr, copy));
-    snprintf(copy, len + 64, "%sA", token);
-    CHECK(!verifies(kr, copy));
-    snprintf(copy, len + 64, "%sAAAA", token);
-    CHECK(!verifies(kr, copy));
     free(copy);
+    /* four segments; padding, whitespace, standard base64 characters; signature one character or
+     * a whole group long */
+    CHECK(!verifies_framed(kr, "", token, ".AAAA"));
+    CHECK(!verifies_framed(kr, "", token, "="));
+    CHECK(!verifies_framed(kr, "", token, " "));
+    CHECK(!verifies_framed(kr, " ", token, ""));
+    CHECK(!verifies_framed(kr, "", token, "A"));
+    CHECK(!verifies_framed(kr, "", token, "AAAA"));
     /* huge: refused before any decoding */
     size_t huge_len = JWS_MAX_TOKEN * 4;
     char *huge = malloc(huge_len + 1);
@@ -358,10 +357,7 @@ static void test_malformed_tokens(void)
     CHECK(jws_sign(kr, array, &err) == NULL); /* sign refuses non-objects too */
     error_clear(&err);
     json_decref(array);
-    free(token);
-    json_decref(claims);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+    signed_close(&c);
 }
 
 static void test_rotation(void)
@@ -454,6 +450,26 @@ static void test_kid_not_from_file_name(void)
     tmpdir_remove(dir);
 }
 
+/* Puts dir/name in place (a file holding text, or a directory when text is NULL): loading dir must
+ * then fail with an error naming it. Removes it again. */
+static void check_load_refuses(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (text)
+        tmpdir_write(dir, name, text);
+    else
+        CHECK(mkdir(path, 0700) == 0);
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(jws_keyring_load(dir, &err) == NULL);
+    CHECK(err.message && strstr(err.message, name) != NULL);
+    error_clear(&err);
+    if (text)
+        unlink(path);
+    else
+        rmdir(path);
+}
+
 static void test_load_errors(void)
 {
     char dir[64], kid[KEYSTORE_KID_LEN + 1];
@@ -478,43 +494,18 @@ static void test_load_errors(void)
     error_clear(&err);
 
     /* other files are ignored */
-    char path[4096];
-    snprintf(path, sizeof path, "%s/README", dir);
-    FILE *f = fopen(path, "w");
-    fputs("not a key\n", f);
-    fclose(f);
+    tmpdir_write(dir, "README", "not a key\n");
     kr = load(dir);
     CHECK_INT(jws_keyring_count(kr), 0);
     jws_keyring_free(kr);
 
-    /* a broken key file is an error naming it */
     new_key(dir, kid);
-    snprintf(path, sizeof path, "%s/broken.key.pem", dir);
-    f = fopen(path, "w");
-    fputs("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", f);
-    fclose(f);
-    CHECK(jws_keyring_load(dir, &err) == NULL);
-    CHECK(err.message && strstr(err.message, "broken.key.pem") != NULL);
-    error_clear(&err);
-    unlink(path);
-
+    /* a broken key file is an error naming it */
+    check_load_refuses(dir, "broken.key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
     /* a public key file holding a private key, or garbage: refused, named */
-    snprintf(path, sizeof path, "%s/junk.pub.pem", dir);
-    f = fopen(path, "w");
-    fputs("hello\n", f);
-    fclose(f);
-    CHECK(jws_keyring_load(dir, &err) == NULL);
-    CHECK(err.message && strstr(err.message, "junk.pub.pem") != NULL);
-    error_clear(&err);
-    unlink(path);
-
+    check_load_refuses(dir, "junk.pub.pem", "hello\n");
     /* a directory named like a key */
-    snprintf(path, sizeof path, "%s/dir.key.pem", dir);
-    CHECK(mkdir(path, 0700) == 0);
-    CHECK(jws_keyring_load(dir, &err) == NULL);
-    CHECK(err.message && strstr(err.message, "dir.key.pem") != NULL);
-    error_clear(&err);
-    rmdir(path);
+    check_load_refuses(dir, "dir.key.pem", NULL);
 
     kr = load(dir);
     CHECK_INT(jws_keyring_count(kr), 1);
@@ -525,11 +516,10 @@ static void test_load_errors(void)
 
 static void test_jwks_shape(void)
 {
-    char dir[64], kid[KEYSTORE_KID_LEN + 1];
-    tmpdir_make(dir, sizeof dir, "jws-test");
-    new_key(dir, kid);
-    jws_keyring *kr = load(dir);
-    json_t *jwks = jws_keyring_jwks(kr);
+    signed_case c;
+    signed_open(&c);
+    const char *kid = c.kid;
+    json_t *jwks = jws_keyring_jwks(c.kr);
     CHECK(json_is_object(jwks) && json_object_size(jwks) == 1);
     json_t *keys = json_object_get(jwks, "keys");
     CHECK_INT(json_array_size(keys), 1);
@@ -554,8 +544,7 @@ static void test_jwks_shape(void)
     jwks = jws_keyring_jwks(NULL);
     CHECK_INT(json_array_size(json_object_get(jwks, "keys")), 0);
     json_decref(jwks);
-    jws_keyring_free(kr);
-    tmpdir_remove(dir);
+    signed_close(&c);
 }
 
 static void test_claims_checks(void)

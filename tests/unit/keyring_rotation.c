@@ -150,10 +150,9 @@ static void test_old_keys_without_created(void)
     jws_keyring_free(kr);
 
     /* a garbled sidecar counts as none rather than failing the load */
-    snprintf(path, sizeof path, "%s/%s.created", keys, new_kid);
-    FILE *f = fopen(path, "w");
-    fputs("yesterday\n", f);
-    fclose(f);
+    char created[KEYSTORE_KID_LEN + 16];
+    snprintf(created, sizeof created, "%s.created", new_kid);
+    tmpdir_write(keys, created, "yesterday\n");
     kr = load(keys);
     CHECK_INT(jws_keyring_count(kr), 2);
     jws_keyring_free(kr);

@@ -56,58 +56,77 @@ static void fake_free(fake *f)
 
 static config g_cfg;
 
+/* A request over a fake whose only header is name=value (none when value is NULL) and no body. */
+static void fake_request_with(fake *f, request *req, const char *name, const char *value)
+{
+    char var[512];
+    const char *env[] = {var, NULL};
+    snprintf(var, sizeof var, "%s=%s", name, value ? value : "");
+    fake_init(f, value ? env : NULL, NULL, 0);
+    memset(req, 0, sizeof *req);
+    req->fcgi = &f->fcgi;
+}
+
 /* ---- request_percent_decode ------------------------------------------------------------------ */
 
-static void check_decode(const char *src, size_t len, int plus, const char *expected, int line)
+/* Decodes the first len bytes of src; expected NULL: the input must be refused. */
+static void check_decode(const char *src, size_t len, int plus, const char *expected)
 {
     char *out = request_percent_decode(src, len, plus);
     if (expected == NULL ? out != NULL : (out == NULL || strcmp(out, expected) != 0)) {
-        fprintf(stderr, "  line %d: decode(\"%.*s\") gave %s%s%s, expected %s%s%s\n", line, (int)len, src,
+        fprintf(stderr, "  decode(\"%.*s\", plus %d) gave %s%s%s, expected %s%s%s\n", (int)len, src, plus,
                 out ? "\"" : "", out ? out : "NULL", out ? "\"" : "", expected ? "\"" : "",
                 expected ? expected : "NULL", expected ? "\"" : "");
         check_failures++;
     }
     free(out);
 }
-#define DECODE(src, plus, expected) check_decode(src, strlen(src), plus, expected, __LINE__)
+
+/* A whole input, decoded with or without '+' as space. */
+typedef struct {
+    const char *src;
+    int plus;
+    const char *expected;
+} decode_case;
+
+static void check_decodes(const decode_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        check_decode(cases[i].src, strlen(cases[i].src), cases[i].plus, cases[i].expected);
+}
 
 static void test_percent_decode(void)
 {
-    DECODE("", 0, "");
-    DECODE("abc", 0, "abc");
-    DECODE("%41%42", 0, "AB");
-    DECODE("%4a%4A", 0, "JJ");
-    DECODE("a%20b", 0, "a b");
-    DECODE("a+b", 0, "a+b");
-    DECODE("a+b", 1, "a b");
-    DECODE("%2B", 1, "+"); /* an encoded plus stays a plus */
-    DECODE("%2541", 0, "%41"); /* decoded exactly once */
-    DECODE("caf%C3%A9", 0, "caf\xc3\xa9");
-    DECODE("%ff", 0, "\xff"); /* bytes, not validated as UTF-8 here */
-    DECODE("%2F", 0, "/");
+    static const decode_case cases[] = {
+        {"", 0, ""},
+        {"abc", 0, "abc"},
+        {"%41%42", 0, "AB"},
+        {"%4a%4A", 0, "JJ"},
+        {"a%20b", 0, "a b"},
+        {"a+b", 0, "a+b"},
+        {"a+b", 1, "a b"},
+        {"%2B", 1, "+"}, /* an encoded plus stays a plus */
+        {"%2541", 0, "%41"}, /* decoded exactly once */
+        {"caf%C3%A9", 0, "caf\xc3\xa9"},
+        {"%ff", 0, "\xff"}, /* bytes, not validated as UTF-8 here */
+        {"%2F", 0, "/"},
+    };
+    check_decodes(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_percent_decode_rejects(void)
 {
-    DECODE("%", 0, NULL);
-    DECODE("%4", 0, NULL);
-    DECODE("a%", 0, NULL);
-    DECODE("ab%4", 0, NULL);
-    DECODE("%zz", 0, NULL);
-    DECODE("%g0", 0, NULL);
-    DECODE("%0g", 0, NULL);
-    DECODE("%-1", 0, NULL);
-    DECODE("% 1", 0, NULL);
-    DECODE("%00", 0, NULL);
-    DECODE("a%00b", 0, NULL);
-    DECODE("%00", 1, NULL);
+    static const char *const refused[] = {"%", "%4", "a%", "ab%4", "%zz", "%g0", "%0g", "%-1", "% 1", "%00", "a%00b"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        check_decode(refused[i], strlen(refused[i]), 0, NULL);
+    check_decode("%00", 3, 1, NULL);
     /* len cuts the input: only that much is decoded, and an escape cut in half is refused */
-    check_decode("abc%41", 3, 0, "abc", __LINE__);
-    check_decode("%41", 2, 0, NULL, __LINE__);
-    check_decode("%41", 1, 0, NULL, __LINE__);
-    check_decode("%41zz", 3, 0, "A", __LINE__);
+    check_decode("abc%41", 3, 0, "abc");
+    check_decode("%41", 2, 0, NULL);
+    check_decode("%41", 1, 0, NULL);
+    check_decode("%41zz", 3, 0, "A");
     /* a raw NUL inside the given length is refused too */
-    check_decode("a\0b", 3, 0, NULL, __LINE__);
+    check_decode("a\0b", 3, 0, NULL);
 }
 
 /* ---- request_json_depth ---------------------------------------------------------------------- */
@@ -231,14 +250,9 @@ static void test_query_malformed(void)
 
 static int parse(const char *content_type, const char *body, size_t len, mkt_error *err, json_t **json_out)
 {
-    char ct[256];
-    const char *env[] = {ct, NULL};
-    snprintf(ct, sizeof ct, "CONTENT_TYPE=%s", content_type ? content_type : "");
     fake f;
-    fake_init(&f, content_type ? env : NULL, NULL, 0);
     request req;
-    memset(&req, 0, sizeof req);
-    req.fcgi = &f.fcgi;
+    fake_request_with(&f, &req, "CONTENT_TYPE", content_type);
     req.cfg = &g_cfg;
     req.body = malloc(len + 1);
     memcpy(req.body, body, len);
@@ -318,28 +332,23 @@ static void test_parse_json(void)
     PARSE("Application/JSON", "[1, 2]", ERROR_NONE);
     PARSE("application/json", "  {}  ", ERROR_NONE);
 
-    PARSE(NULL, "{}", ERROR_UNSUPPORTED_MEDIA);
-    PARSE("", "{}", ERROR_UNSUPPORTED_MEDIA);
-    PARSE("text/plain", "{}", ERROR_UNSUPPORTED_MEDIA);
+    /* only application/json (any case, with parameters) is JSON */
+    static const char *const not_json[] = {NULL, "", "text/plain", "application/jsonp", "application/json-patch+json",
+                                           "multipart/form-data; boundary=x"};
+    for (size_t i = 0; i < sizeof not_json / sizeof not_json[0]; i++)
+        PARSE(not_json[i], "{}", ERROR_UNSUPPORTED_MEDIA);
     PARSE("application/x-www-form-urlencoded", "a=1", ERROR_UNSUPPORTED_MEDIA);
-    PARSE("application/jsonp", "{}", ERROR_UNSUPPORTED_MEDIA);
-    PARSE("application/json-patch+json", "{}", ERROR_UNSUPPORTED_MEDIA);
-    PARSE("multipart/form-data; boundary=x", "{}", ERROR_UNSUPPORTED_MEDIA);
 
-    PARSE("application/json", "{", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{\"a\": }", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{\"a\": 1,}", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{'a': 1}", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{} {}", ERROR_BAD_REQUEST);
-    PARSE("application/json", "nul", ERROR_BAD_REQUEST);
-    PARSE("application/json", "42", ERROR_BAD_REQUEST); /* a bare scalar is not a body */
-    PARSE("application/json", "{\"a\": 1, \"a\": 2}", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{\"x\": {\"a\": 1, \"a\": 1}}", ERROR_BAD_REQUEST);
-    PARSE("application/json", "{\"s\": \"\xff\"}", ERROR_BAD_REQUEST);      /* invalid UTF-8 */
-    PARSE("application/json", "{\"s\": \"\xc3\"}", ERROR_BAD_REQUEST);      /* truncated sequence */
-    PARSE("application/json", "{\"s\": \"\xed\xa0\x80\"}", ERROR_BAD_REQUEST); /* UTF-16 surrogate */
-    PARSE("application/json", "{\"s\": \"\\ud800\"}", ERROR_BAD_REQUEST);  /* lone escaped surrogate */
-    PARSE("application/json", "{\"s\": \"a\\u0000b\"}", ERROR_BAD_REQUEST); /* NUL (no JSON_ALLOW_NUL) */
+    static const char *const malformed[] = {
+        "{", "{\"a\": }", "{\"a\": 1,}", "{'a': 1}", "{} {}", "nul",
+        "42", /* a bare scalar is not a body */
+        "{\"a\": 1, \"a\": 2}", "{\"x\": {\"a\": 1, \"a\": 1}}", /* duplicate keys, at any depth */
+        "{\"s\": \"\xff\"}", "{\"s\": \"\xc3\"}", /* invalid UTF-8, a truncated sequence */
+        "{\"s\": \"\xed\xa0\x80\"}", "{\"s\": \"\\ud800\"}", /* a UTF-16 surrogate, raw or escaped alone */
+        "{\"s\": \"a\\u0000b\"}", /* NUL (no JSON_ALLOW_NUL) */
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        PARSE("application/json", malformed[i], ERROR_BAD_REQUEST);
 
     char *ok = nested_text(32), *deep = nested_text(33), *deeper = nested_text(1500);
     PARSE("application/json", ok, ERROR_NONE);
@@ -371,14 +380,9 @@ static void test_parse_json_empty_body(void)
 
 static void check_bearer(const char *header, const char *expected, int line)
 {
-    char env0[512];
-    const char *env[] = {env0, NULL};
-    snprintf(env0, sizeof env0, "HTTP_AUTHORIZATION=%s", header ? header : "");
     fake f;
-    fake_init(&f, header ? env : NULL, NULL, 0);
     request req;
-    memset(&req, 0, sizeof req);
-    req.fcgi = &f.fcgi;
+    fake_request_with(&f, &req, "HTTP_AUTHORIZATION", header);
     const char *got = request_bearer_token(&req);
     if (expected == NULL ? got != NULL : (got == NULL || strcmp(got, expected) != 0)) {
         fprintf(stderr, "  line %d: bearer(%s) gave %s, expected %s\n", line, header ? header : "(none)",
@@ -391,18 +395,13 @@ static void check_bearer(const char *header, const char *expected, int line)
 
 static void test_bearer_token(void)
 {
-    BEARER("Bearer abc", "abc");
-    BEARER("bearer abc", "abc");
-    BEARER("BEARER abc", "abc");
-    BEARER("Bearer    abc", "abc");
-    BEARER(NULL, NULL);
-    BEARER("", NULL);
-    BEARER("Bearer", NULL);
-    BEARER("Bearer ", NULL);
-    BEARER("Bearer    ", NULL);
-    BEARER("Basic dXNlcjpwYXNz", NULL);
-    BEARER("Bearerabc", NULL);
-    BEARER("Token abc", NULL);
+    static const char *const accepted[] = {"Bearer abc", "bearer abc", "BEARER abc", "Bearer    abc"};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+        BEARER(accepted[i], "abc");
+    static const char *const refused[] = {NULL, "", "Bearer", "Bearer ", "Bearer    ", "Basic dXNlcjpwYXNz",
+                                          "Bearerabc", "Token abc"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        BEARER(refused[i], NULL);
 }
 
 /* ---- request_read ---------------------------------------------------------------------------- */

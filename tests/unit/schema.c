@@ -9,17 +9,6 @@
 
 #include "tests/support/check.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!v) {
-        fprintf(stderr, "  test JSON does not parse: %s: %s\n", text, jerr.text);
-        abort();
-    }
-    return v;
-}
-
 static void dump_errors(const mkt_error *err)
 {
     for (size_t i = 0; i < err->field_count; i++)
@@ -40,7 +29,7 @@ static int has(const mkt_error *err, const char *field, const char *message)
 /* schema_check on JSON text; returns the number of field errors, leaving them in *err. */
 static size_t check_text(const char *text, mkt_error *err)
 {
-    json_t *schema = parse(text);
+    json_t *schema = check_json(text);
     error_clear(err);
     int rc = schema_check(schema, "input_schema", err);
     json_decref(schema);
@@ -51,7 +40,7 @@ static size_t check_text(const char *text, mkt_error *err)
 
 static size_t validate_text(const char *schema_text, const char *value_text, mkt_error *err)
 {
-    json_t *schema = parse(schema_text), *value = parse(value_text);
+    json_t *schema = check_json(schema_text), *value = check_json(value_text);
     error_clear(err);
     int rc = schema_validate(schema, value, "input", err);
     json_decref(schema);
@@ -320,7 +309,7 @@ static void test_check_nested_paths(void)
     CHECK(has(&err, "input_schema.bogus", "unknown keyword"));
 
     /* Without a prefix, paths start at the first step. */
-    json_t *schema = parse("{\"properties\": {\"name\": {\"maxLength\": -3}}, \"type\": 1}");
+    json_t *schema = check_json("{\"properties\": {\"name\": {\"maxLength\": -3}}, \"type\": 1}");
     error_clear(&err);
     CHECK_INT(schema_check(schema, NULL, &err), -1);
     CHECK(has(&err, "properties.name.maxLength", "expected a non-negative integer"));
@@ -508,10 +497,10 @@ static void test_check_error_cap(void)
 
 static void test_check_without_err(void)
 {
-    json_t *bad = parse("{\"type\": \"x\", \"minimum\": \"1\"}"), *good = parse("{\"type\": \"string\"}");
+    json_t *bad = check_json("{\"type\": \"x\", \"minimum\": \"1\"}"), *good = check_json("{\"type\": \"string\"}");
     CHECK_INT(schema_check(bad, "s", NULL), -1);
     CHECK_INT(schema_check(good, "s", NULL), 0);
-    json_t *value = parse("[1, 2, 3]");
+    json_t *value = check_json("[1, 2, 3]");
     CHECK_INT(schema_validate(good, value, "v", NULL), -1);
     CHECK_INT(schema_validate(bad, value, "v", NULL), 0); /* malformed keywords are ignored */
     json_decref(value);
@@ -605,14 +594,14 @@ static void test_validate_paths(void)
     CHECK_ONLY(&err, "input[1][1]", "expected integer");
 
     /* Without a root name. */
-    json_t *s = parse("{\"items\": {\"properties\": {\"n\": {\"type\": \"string\"}}}}"), *v = parse("[{\"n\": 1}]");
+    json_t *s = check_json("{\"items\": {\"properties\": {\"n\": {\"type\": \"string\"}}}}"), *v = check_json("[{\"n\": 1}]");
     error_clear(&err);
     CHECK_INT(schema_validate(s, v, NULL, &err), -1);
     CHECK_ONLY(&err, "[0].n", "expected string");
     json_decref(v);
-    v = parse("{\"n\": 1}");
+    v = check_json("{\"n\": 1}");
     json_decref(s);
-    s = parse("{\"properties\": {\"n\": {\"type\": \"string\"}}}");
+    s = check_json("{\"properties\": {\"n\": {\"type\": \"string\"}}}");
     error_clear(&err);
     CHECK_INT(schema_validate(s, v, "", &err), -1);
     CHECK_ONLY(&err, "n", "expected string");
@@ -818,7 +807,7 @@ static void test_validate_multiple_errors(void)
 static void test_validate_error_cap(void)
 {
     mkt_error err = MKT_ERROR_INIT;
-    json_t *schema = parse("{\"items\": {\"type\": \"string\"}}"), *value = json_array();
+    json_t *schema = check_json("{\"items\": {\"type\": \"string\"}}"), *value = json_array();
     for (int i = 0; i < 100000; i++)
         json_array_append_new(value, json_integer(i));
     CHECK_INT(schema_validate(schema, value, "input", &err), -1);

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/tool_check.h"
 #include "tests/support/check.h"
+#include "tests/support/tool_tests.h"
 
 static config g_cfg;
 
@@ -24,19 +25,6 @@ static void cfg_reset(void)
 {
     config_free(&g_cfg);
     config_defaults(&g_cfg);
-}
-
-/* n tests "t0".."t<n-1>" with input {} and the given expected value (JSON text). */
-static json_t *tests_of(size_t n, const char *expected)
-{
-    json_t *tests = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "t%zu", i);
-        json_array_append_new(tests, json_pack("{s:s, s:{}, s:o}", "name", name, "input", "expected",
-                                               json_loads(expected, JSON_DECODE_ANY, NULL)));
-    }
-    return tests;
 }
 
 /* Runs the tests of a draft with schemas {} / output_schema; returns the answer (NULL on failure). */
@@ -95,7 +83,7 @@ static void test_wall_clock_shared(void)
     g_cfg.sandbox_instructions = INT64_C(1) << 40; /* only the clock may stop them */
     g_cfg.sandbox_request_instructions = INT64_C(1) << 40;
     double t0 = now_s();
-    json_t *answer = run_tests("function handler() while true do end end", tests_of(6, "{}"), NULL);
+    json_t *answer = run_tests("function handler() while true do end end", tool_tests_repeat(6, "{}"), NULL);
     double took = now_s() - t0;
     CHECK(answer != NULL);
     CHECK(took < 0.6 + 0.3);
@@ -120,7 +108,7 @@ static void test_instructions_shared(void)
     g_cfg.sandbox_request_instructions = 25000000;
     g_cfg.sandbox_timeout_ms = 60000; /* generous: under the sanitizers the instruction caps must trip first */
     g_cfg.sandbox_request_ms = 120000;
-    json_t *answer = run_tests("function handler() while true do end end", tests_of(4, "{}"), NULL);
+    json_t *answer = run_tests("function handler() while true do end end", tool_tests_repeat(4, "{}"), NULL);
     CHECK(answer != NULL);
     CHECK_INT(count(answer, "failed"), 2);
     CHECK_INT(count(answer, "not_run"), 2);
@@ -138,7 +126,7 @@ static void test_budget_is_per_request(void)
 {
     cfg_reset();
     for (int round = 0; round < 2; round++) {
-        json_t *answer = run_tests("function handler() return {ok = true} end", tests_of(3, "{\"ok\": true}"), NULL);
+        json_t *answer = run_tests("function handler() return {ok = true} end", tool_tests_repeat(3, "{\"ok\": true}"), NULL);
         CHECK(answer != NULL);
         CHECK_INT(count(answer, "passed"), 3);
         CHECK_INT(count(answer, "not_run"), 0);
@@ -159,7 +147,7 @@ static void test_answer_capped(void)
 {
     cfg_reset();
     g_cfg.sandbox_request_output = 65536;
-    json_t *answer = run_tests("function handler() return string.rep('\\xc3\\xa9', 50000) end", tests_of(30, "\"x\""),
+    json_t *answer = run_tests("function handler() return string.rep('\\xc3\\xa9', 50000) end", tool_tests_repeat(30, "\"x\""),
                                NULL);
     CHECK(answer != NULL);
     char *text = json_dumps(answer, JSON_COMPACT);
@@ -193,7 +181,7 @@ static void test_error_cut(void)
 {
     cfg_reset();
     json_t *answer = run_tests("function handler() local t = {} for i = 1, 500 do t[i] = i end return t end",
-                               tests_of(1, "[]"), "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}");
+                               tool_tests_repeat(1, "[]"), "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}");
     CHECK(answer != NULL);
     const char *error = text_of(json_array_get(json_object_get(answer, "results"), 0), "error");
     CHECK(strlen(error) <= TOOL_CHECK_ERROR_BYTES);

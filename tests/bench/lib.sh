@@ -1,0 +1,52 @@
+# shellcheck shell=bash disable=SC2034  # the variables set here are read by the sourcing script
+# tests/bench/lib.sh — what the bench scripts share; sourced, not run. Sets REPO_DIR, STACK, CPUS,
+# and the settings every bench takes, DURATION (BENCH_DURATION, s, 10) and WORKERS (BENCH_WORKERS,
+# 2 x CPUs); defines:
+#   say / die             messages on stderr ("bench: ..."); die exits 1
+#   bench_build_dir ARG   BUILD_DIR from the script's first argument (default REPO_DIR/build), absolute
+#   bench_need TOOL...    dies naming the first tool not on PATH
+#   bench_build BIN...    builds the marketplace and the given targets when any of BIN is missing
+#                         (paths under BUILD_DIR; the target is the file name); sets BUILD_TYPE
+#   bench_free_port       prints a port nothing listens on, below the ephemeral range
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK="$REPO_DIR/scripts/stack"
+CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
+DURATION="${BENCH_DURATION:-10}"
+WORKERS="${BENCH_WORKERS:-$(( 2 * CPUS ))}"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+bench_build_dir() {
+    BUILD_DIR="${1:-$REPO_DIR/build}"
+    [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$PWD/$BUILD_DIR"
+}
+
+bench_need() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || die "$tool not found (Debian package: $tool; scripts/install-deps installs the rest)"
+    done
+}
+
+bench_build() {
+    local bin missing=0 targets=()
+    for bin in "$BUILD_DIR/marketplace" "$@"; do
+        [[ -x "$bin" ]] || missing=1
+        targets+=("$(basename "$bin")")
+    done
+    if (( missing )); then
+        [[ -f "$BUILD_DIR/CMakeCache.txt" ]] || cmake -S "$REPO_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+        cmake --build "$BUILD_DIR" -j"$CPUS" --target "${targets[@]}" >&2
+    fi
+    BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
+}
+
+bench_free_port() {
+    local port=""
+    for _ in $(seq 100); do
+        port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    printf '%s\n' "$port"
+}
