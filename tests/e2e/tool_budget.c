@@ -6,8 +6,11 @@
  *   2. publishing that draft is a 422 naming every test that failed or was not run;
  *   3. 100 tests each returning a 1 MB string: the answer stays under sandbox_request_output bytes, each
  *      output is a truncated preview that says so, and the counts stay honest;
- *   4. an ordinary draft still reports full outputs and passed tests.
+ *   4. an ordinary draft still reports full outputs and passed tests;
+ *   5. one client runs at most two code-running requests (test, publish, validate) at once: nginx
+ *      answers a third concurrent one 429 problem+json, so one client cannot hold every worker.
  * The budget figures are read from the stack's config, so the test follows the configuration. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +216,60 @@ static void test_ordinary_draft(void)
     CHECK_INT(http_status_free(tool_post(slug, "/publish", "{\"version\": \"1.0.0\"}")), 201);
 }
 
+/* ---- 5: one client holds at most two workers with tool code ------------------------------------- */
+
+#define CONCURRENT_RUNS 3
+
+typedef struct {
+    const char *slug;
+    http_response *res;
+} concurrent_run;
+
+static void *concurrent_run_one(void *arg)
+{
+    concurrent_run *run = arg;
+    run->res = tool_post(run->slug, "/test", NULL);
+    return NULL;
+}
+
+static void test_one_client_runs_two_at_once(void)
+{
+    char slug[96];
+    snprintf(slug, sizeof slug, "%s", fixture_slug("budget-conc"));
+    if (create_draft(slug, slow_code, tool_tests_repeat(1, "{}")) < 0) {  /* one test: holds its worker ~2 s */
+        check_failures++;
+        return;
+    }
+    http_set_retry_429(0);
+    concurrent_run runs[CONCURRENT_RUNS];
+    pthread_t threads[CONCURRENT_RUNS];
+    for (int i = 0; i < CONCURRENT_RUNS; i++) {
+        runs[i] = (concurrent_run){.slug = slug};
+        CHECK_INT(pthread_create(&threads[i], NULL, concurrent_run_one, &runs[i]), 0);
+    }
+    int ran = 0, refused = 0;
+    for (int i = 0; i < CONCURRENT_RUNS; i++) {
+        pthread_join(threads[i], NULL);
+        if (runs[i].res->status == 200) {
+            ran++;
+        } else if (http_is_problem(runs[i].res, 429)) {
+            refused++;
+        } else {
+            http_dump("concurrent /test", runs[i].res);
+            check_failures++;
+        }
+        http_response_free(runs[i].res);
+    }
+    http_set_retry_429(1);
+    fprintf(stderr, "    %d concurrent /test of one client: %d ran, %d refused with 429\n", CONCURRENT_RUNS, ran, refused);
+    /* at most two at once; another test process of this suite may hold a slot too, so "at least one
+     * refused" rather than exactly one */
+    CHECK(ran <= 2);
+    CHECK(refused >= 1);
+    CHECK_INT(ran + refused, CONCURRENT_RUNS);
+    CHECK_INT(http_status_free(tool_post(slug, "/validate", NULL)), 200);  /* the slots come back */
+}
+
 /* ---- setup ------------------------------------------------------------------------------------------ */
 
 static void setup(void)
@@ -232,6 +289,7 @@ int main(void)
     RUN(test_slow_tests_share_one_budget);
     RUN(test_publish_refuses_not_run_tests);
     RUN(test_big_outputs_are_bounded);
+    RUN(test_one_client_runs_two_at_once);
     check_failures = 0;
     fixture_check_workers_since(before);
     if (check_failures)
