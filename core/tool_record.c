@@ -416,6 +416,23 @@ int tool_record_add_download(db *db, int64_t id, mkt_error *err)
     return db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(id)), NULL, err);
 }
 
+int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, mkt_error *err)
+{
+    int64_t had = old_rating > 0, has = new_rating > 0;
+    /* additions first, then subtractions: the columns are unsigned and a subtraction only ever
+     * takes back what a row of reviews put there */
+    return db_exec(db,
+                   "UPDATE tools SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?,"
+                   " rating_1 = rating_1 + (? = 1) - (? = 1), rating_2 = rating_2 + (? = 2) - (? = 2),"
+                   " rating_3 = rating_3 + (? = 3) - (? = 3), rating_4 = rating_4 + (? = 4) - (? = 4),"
+                   " rating_5 = rating_5 + (? = 5) - (? = 5) WHERE id = ?",
+                   DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating), db_int(new_rating),
+                             db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
+                             db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
+                             db_int(old_rating), db_int(id)),
+                   NULL, err);
+}
+
 /* ---- reads for other modules ------------------------------------------------------------------ */
 
 int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_error *err)

@@ -119,6 +119,12 @@ void tool_record_publish_state_free(tool_record_publish_state *s);
 /* version (already stored in tool_versions) becomes the latest; the tool is published. */
 int tool_record_mark_published(db *db, int64_t id, const char *version, mkt_error *err);
 
+/* Moves the rating counters (rating_count, rating_sum, rating_1..rating_5) of tool id from a review
+ * rated old_rating to one rated new_rating (0 for none: 0 -> r a new review, r -> 0 one gone).
+ * One relative UPDATE, so it takes the tool row's lock and concurrent reviews never lose a count;
+ * call it inside the transaction that writes the review (core/review_manager decides when). */
+int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, mkt_error *err);
+
 /* One more download (core/tool_usage decides when: the download rule lives there). */
 int tool_record_add_download(db *db, int64_t id, mkt_error *err);
 

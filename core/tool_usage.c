@@ -163,3 +163,14 @@ static void tool_usage_flush_hook(service_worker *sw)
 
 const service_hooks tool_usage_service = {
     .name = "tool_usage", .worker_idle = tool_usage_flush_hook, .worker_exit = tool_usage_flush_hook};
+
+int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT 1 FROM tool_users WHERE tool_id = ? AND user_id = ?",
+                 DB_PARAMS(db_int(tool_id), db_int(user_id)), &rows, err) < 0)
+        return -1;
+    int used = rows.row_count > 0;
+    db_rows_free(&rows);
+    return used;
+}

@@ -31,6 +31,10 @@ typedef struct {
  * own developer never counts. Call inside the caller's db_transaction. 1 counted, 0 not, -1 error. */
 int tool_usage_count_download(db *db, const tool_usage_event *e, mkt_error *err);
 
+/* Has user_id used tool_id: a tool_users row (their first successful run or completed purchase of a
+ * free tool)? 1 yes, 0 no, -1 on a database error. */
+int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err);
+
 /* A successful run (e->kind TOOL_USAGE_RUN): counts the execution and, by the rule above, the
  * download (in its own transaction). Never fails the run: counting problems are logged. */
 void tool_usage_record_run(db *db, const tool_usage_event *e);

@@ -1,0 +1,564 @@
+/* Owns reviews, review_votes and review_responses (see core/review_manager.h): every statement on
+ * those tables is here. */
+#include "core/review_manager.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/body.h"
+#include "core/ident.h"
+#include "core/paging.h"
+#include "core/tool_access.h"
+#include "core/tool_record.h"
+#include "core/tool_usage.h"
+#include "core/wilson.h"
+
+#define REVIEW_TIME(column) "DATE_FORMAT(" column ", '%Y-%m-%dT%H:%i:%sZ')"
+
+/* ---- input -------------------------------------------------------------------------------------- */
+
+/* What is wrong with a text field (NULL when nothing): length in code points, valid UTF-8 (jansson
+ * checked it already; checked again because a service may be called from elsewhere), no control
+ * characters (C0, DEL, C1), line breaks and tabs only where multiline. */
+static const char *review_text_problem(const char *s, size_t len, size_t max, int multiline)
+{
+    if (len == 0)
+        return "must not be empty";
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        uint32_t cp;
+        size_t n;
+        if (p[0] < 0x80) {
+            cp = p[0];
+            n = 1;
+        } else if ((p[0] & 0xE0) == 0xC0) {
+            cp = p[0] & 0x1Fu;
+            n = 2;
+        } else if ((p[0] & 0xF0) == 0xE0) {
+            cp = p[0] & 0x0Fu;
+            n = 3;
+        } else if ((p[0] & 0xF8) == 0xF0) {
+            cp = p[0] & 0x07u;
+            n = 4;
+        } else {
+            return "must be valid UTF-8";
+        }
+        if ((size_t)(end - p) < n)
+            return "must be valid UTF-8";
+        for (size_t k = 1; k < n; k++) {
+            if ((p[k] & 0xC0) != 0x80)
+                return "must be valid UTF-8";
+            cp = (cp << 6) | (p[k] & 0x3Fu);
+        }
+        static const uint32_t min_of[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return "must be valid UTF-8";
+        int line_break = cp == '\n' || cp == '\r' || cp == '\t';
+        if ((cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) && !(multiline && line_break))
+            return multiline ? "must not contain control characters (line breaks and tabs are allowed)"
+                             : "must not contain control characters";
+        chars++;
+        p += n;
+    }
+    if (chars > max)
+        return max == REVIEW_TITLE_MAX ? "must be at most 120 characters" : "must be at most 5000 characters";
+    return NULL;
+}
+
+/* A text member of body: *out set when present and valid; required says whether absence is an error. */
+static void review_read_text(const json_t *body, const char *name, size_t max, int multiline, int required,
+                             const char **out, mkt_error *err)
+{
+    *out = NULL;
+    json_t *v = json_object_get(body, name);
+    if (!v) {
+        if (required)
+            error_add_field(err, name, "is required");
+        return;
+    }
+    if (!json_is_string(v)) {
+        error_add_field(err, name, "must be a string");
+        return;
+    }
+    const char *problem = review_text_problem(json_string_value(v), json_string_length(v), max, multiline);
+    if (problem)
+        error_add_field(err, name, "%s", problem);
+    else
+        *out = json_string_value(v);
+}
+
+/* rating: a JSON integer 1-5 (3.5, "5", true are refused, not rounded or converted). 0 when absent. */
+static int review_read_rating(const json_t *body, int required, mkt_error *err)
+{
+    json_t *v = json_object_get(body, "rating");
+    if (!v) {
+        if (required)
+            error_add_field(err, "rating", "is required");
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5) {
+        error_add_field(err, "rating", "must be an integer from 1 to 5");
+        return 0;
+    }
+    return (int)json_integer_value(v);
+}
+
+/* tool_id: the tool's id, a string of digits (as GET /tools answers it) or a positive integer. */
+static int64_t review_read_tool_id(const json_t *body, mkt_error *err)
+{
+    json_t *v = json_object_get(body, "tool_id");
+    int64_t id = 0;
+    if (!v)
+        error_add_field(err, "tool_id", "is required");
+    else if (json_is_integer(v) && json_integer_value(v) > 0)
+        id = json_integer_value(v);
+    else if (!json_is_string(v) || ident_id_parse(json_string_value(v), &id) < 0)
+        error_add_field(err, "tool_id", "must be a tool id: a string of digits");
+    return id;
+}
+
+typedef struct {
+    int64_t tool_id;
+    int rating; /* 0: unchanged (updates) */
+    const char *title, *content;
+} review_input;
+
+static int review_read_body(const json_t *body, int creating, review_input *in, mkt_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (!json_is_object(body))
+        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object");
+    static const char *const create_fields[] = {"tool_id", "rating", "title", "content", NULL};
+    static const char *const update_fields[] = {"rating", "title", "content", NULL};
+    body_unknown_fields(body, creating ? create_fields : update_fields, err);
+    if (creating)
+        in->tool_id = review_read_tool_id(body, err);
+    in->rating = review_read_rating(body, creating, err);
+    review_read_text(body, "title", REVIEW_TITLE_MAX, 0, creating, &in->title, err);
+    review_read_text(body, "content", REVIEW_CONTENT_MAX, 1, creating, &in->content, err);
+    if (error_is_set(err))
+        return error_set(err, ERROR_VALIDATION, "invalid review");
+    if (!creating && !in->rating && !in->title && !in->content)
+        return error_set(err, ERROR_VALIDATION, "nothing to change: send rating, title or content");
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------------------ */
+
+#define REVIEW_SELECT                                                                                         \
+    "SELECT r.id, r.tool_id, r.user_id, u.display_name, r.rating, r.title, r.content, r.verified_purchase," \
+    " r.helpful_count, r.unhelpful_count, r.status, " REVIEW_TIME("r.created_at") ", "                        \
+    REVIEW_TIME("r.updated_at") ", rr.content, " REVIEW_TIME("rr.created_at") ", " REVIEW_TIME("rr.updated_at") \
+    " FROM reviews r JOIN users u ON u.id = r.user_id LEFT JOIN review_responses rr ON rr.review_id = r.id"
+
+enum {
+    RCOL_ID, RCOL_TOOL, RCOL_USER, RCOL_AUTHOR, RCOL_RATING, RCOL_TITLE, RCOL_CONTENT, RCOL_VERIFIED,
+    RCOL_HELPFUL, RCOL_UNHELPFUL, RCOL_STATUS, RCOL_CREATED, RCOL_UPDATED, RCOL_REPLY, RCOL_REPLY_CREATED,
+    RCOL_REPLY_UPDATED
+};
+
+static json_t *review_row_json(const db_rows *rows, size_t i)
+{
+    json_t *response = json_null();
+    if (!db_rows_is_null(rows, i, RCOL_REPLY))
+        response = json_pack("{s:s, s:s, s:s}", "content", db_rows_text(rows, i, RCOL_REPLY), "created_at",
+                             db_rows_text(rows, i, RCOL_REPLY_CREATED), "updated_at",
+                             db_rows_text(rows, i, RCOL_REPLY_UPDATED));
+    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:I, s:s, s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o*}", "id",
+                     db_rows_text(rows, i, RCOL_ID), "tool_id", db_rows_text(rows, i, RCOL_TOOL), "author", "id",
+                     db_rows_text(rows, i, RCOL_USER), "display_name", db_rows_text(rows, i, RCOL_AUTHOR), "rating",
+                     (json_int_t)db_rows_int(rows, i, RCOL_RATING), "title", db_rows_text(rows, i, RCOL_TITLE),
+                     "content", db_rows_text(rows, i, RCOL_CONTENT), "verified_purchase",
+                     (int)db_rows_int(rows, i, RCOL_VERIFIED), "helpful_count",
+                     (json_int_t)db_rows_int(rows, i, RCOL_HELPFUL), "unhelpful_count",
+                     (json_int_t)db_rows_int(rows, i, RCOL_UNHELPFUL), "status", db_rows_text(rows, i, RCOL_STATUS),
+                     "created_at", db_rows_text(rows, i, RCOL_CREATED), "updated_at",
+                     db_rows_text(rows, i, RCOL_UPDATED), "response", response);
+}
+
+static json_t *review_get_json(db *db, int64_t id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, REVIEW_SELECT " WHERE r.id = ?", DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return NULL;
+    json_t *out = NULL;
+    if (rows.row_count == 0)
+        error_set(err, ERROR_NOT_FOUND, "no review %" PRId64, id);
+    else if (!(out = review_row_json(&rows, 0)))
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    db_rows_free(&rows);
+    return out;
+}
+
+/* The facts of one review that every change checks. */
+typedef struct {
+    int64_t id, tool_id, user_id;
+    int rating;
+    char status[16];
+} review_head;
+
+/* Reads review id (locked FOR UPDATE when lock is set, inside the caller's transaction). 404 when it
+ * does not exist or is removed. */
+static int review_head_read(db *db, int64_t id, int lock, review_head *out, mkt_error *err)
+{
+    enum { HCOL_TOOL, HCOL_USER, HCOL_RATING, HCOL_STATUS };
+    db_rows rows = {0};
+    int rc = lock ? db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ? FOR UPDATE",
+                             DB_PARAMS(db_int(id)), &rows, err)
+                  : db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ?",
+                             DB_PARAMS(db_int(id)), &rows, err);
+    if (rc < 0)
+        return -1;
+    if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, HCOL_STATUS), "removed") == 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "no review %" PRId64, id);
+    }
+    out->id = id;
+    out->tool_id = db_rows_int(&rows, 0, HCOL_TOOL);
+    out->user_id = db_rows_int(&rows, 0, HCOL_USER);
+    out->rating = (int)db_rows_int(&rows, 0, HCOL_RATING);
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, HCOL_STATUS));
+    db_rows_free(&rows);
+    return 0;
+}
+
+static int review_parse_id(const char *text, int64_t *id, mkt_error *err)
+{
+    if (ident_id_parse(text, id) < 0)
+        return error_set(err, ERROR_NOT_FOUND, "no such review");
+    return 0;
+}
+
+/* Loads the tool of a review with the visibility rule of tools: 404 when the caller may not see it. */
+static int review_tool_find(db *db, int64_t tool_id, const account_caller *caller, tool_record *out, mkt_error *err)
+{
+    char ref[24];
+    snprintf(ref, sizeof ref, "%" PRId64, tool_id);
+    return tool_record_find(db, ref, caller, out, err);
+}
+
+/* A review the caller may see: it exists, is not removed, and its tool is visible to them. */
+static int review_head_visible(db *db, const account_caller *caller, const char *id_text, review_head *out,
+                               mkt_error *err)
+{
+    int64_t id;
+    if (review_parse_id(id_text, &id, err) < 0 || review_head_read(db, id, 0, out, err) < 0)
+        return -1;
+    tool_record t;
+    if (review_tool_find(db, out->tool_id, caller, &t, err) < 0)
+        return -1;
+    tool_record_free(&t);
+    return 0;
+}
+
+/* Bought (any tool_access row) or used (core/tool_usage) the tool: 1, 0, -1 on a database error. */
+static int review_verified(db *db, int64_t tool_id, int64_t user_id, mkt_error *err)
+{
+    int bought = tool_access_holds(db, user_id, tool_id, TOOL_ACCESS_EVER, err);
+    if (bought != 0)
+        return bought;
+    return tool_usage_has_used(db, tool_id, user_id, err);
+}
+
+/* ---- create ------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const account_caller *caller;
+    const review_input *in;
+    int verified;
+    int64_t id;
+} review_create_ctx;
+
+static int review_create_tx(db *db, void *arg, mkt_error *err)
+{
+    review_create_ctx *ctx = arg;
+    const review_input *in = ctx->in;
+    /* the counters first: this takes the tool row's lock, so creates on one tool queue here */
+    if (tool_record_rating_move(db, in->tool_id, 0, in->rating, err) < 0)
+        return -1;
+    db_result r;
+    if (db_exec(db,
+                "INSERT INTO reviews (tool_id, user_id, rating, title, content, verified_purchase)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                DB_PARAMS(db_int(in->tool_id), db_int(ctx->caller->user_id), db_int(in->rating), db_text(in->title),
+                          db_text(in->content), db_int(ctx->verified)),
+                &r, err) < 0) {
+        if (db_last_errno(db) != DB_ER_DUP_ENTRY)
+            return -1;
+        /* the unique key (tool_id, user_id) decides, so two concurrent creates cannot both win */
+        error_clear(err);
+        error_set(err, ERROR_CONFLICT, "you have reviewed this tool already: edit that review instead");
+        error_add_field(err, "tool_id", "already reviewed by you");
+        return -1;
+    }
+    ctx->id = (int64_t)r.insert_id;
+    return 0;
+}
+
+json_t *review_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)
+{
+    review_input in;
+    if (review_read_body(body, 1, &in, err) < 0)
+        return NULL;
+    tool_record t;
+    if (review_tool_find(db, in.tool_id, caller, &t, err) < 0)
+        return NULL;
+    int own = tool_record_is_owner(&t, caller);
+    tool_record_free(&t);
+    if (own) {
+        error_set(err, ERROR_FORBIDDEN, "you cannot review your own tool");
+        return NULL;
+    }
+    review_create_ctx ctx = {.caller = caller, .in = &in};
+    if ((ctx.verified = review_verified(db, in.tool_id, caller->user_id, err)) < 0)
+        return NULL;
+    if (db_transaction(db, review_create_tx, &ctx, err) < 0)
+        return NULL;
+    return review_get_json(db, ctx.id, err);
+}
+
+/* ---- update and delete -------------------------------------------------------------------------- */
+
+typedef struct {
+    const account_caller *caller;
+    int64_t id;
+    const review_input *in; /* NULL: delete */
+    int verified;
+} review_change_ctx;
+
+static int review_change_tx(db *db, void *arg, mkt_error *err)
+{
+    review_change_ctx *ctx = arg;
+    review_head h;
+    if (review_head_read(db, ctx->id, 1, &h, err) < 0)
+        return -1;
+    if (h.user_id != ctx->caller->user_id)
+        return error_set(err, ERROR_FORBIDDEN, "only the review's author may change it");
+    int new_rating = ctx->in ? (ctx->in->rating ? ctx->in->rating : h.rating) : 0;
+    /* the counters count visible reviews only */
+    if (strcmp(h.status, "visible") == 0 && new_rating != h.rating &&
+        tool_record_rating_move(db, h.tool_id, h.rating, new_rating, err) < 0)
+        return -1;
+    if (!ctx->in)
+        return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err);
+    return db_exec(db,
+                   "UPDATE reviews SET rating = ?, title = COALESCE(?, title), content = COALESCE(?, content),"
+                   " verified_purchase = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+                   DB_PARAMS(db_int(new_rating), db_text(ctx->in->title), db_text(ctx->in->content),
+                             db_int(ctx->verified), db_int(ctx->id)),
+                   NULL, err);
+}
+
+json_t *review_update(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err)
+{
+    review_input in;
+    review_change_ctx ctx = {.caller = caller, .in = &in};
+    review_head h;
+    if (review_parse_id(id, &ctx.id, err) < 0 || review_read_body(body, 0, &in, err) < 0 ||
+        review_head_read(db, ctx.id, 0, &h, err) < 0)
+        return NULL;
+    if ((ctx.verified = review_verified(db, h.tool_id, caller->user_id, err)) < 0)
+        return NULL;
+    if (db_transaction(db, review_change_tx, &ctx, err) < 0)
+        return NULL;
+    return review_get_json(db, ctx.id, err);
+}
+
+int review_delete(db *db, const account_caller *caller, const char *id, mkt_error *err)
+{
+    review_change_ctx ctx = {.caller = caller};
+    if (review_parse_id(id, &ctx.id, err) < 0)
+        return -1;
+    return db_transaction(db, review_change_tx, &ctx, err);
+}
+
+/* ---- list --------------------------------------------------------------------------------------- */
+
+json_t *review_list(db *db, const account_caller *caller, const char *tool_ref, const char *sort, int64_t page,
+                    int64_t per_page, mkt_error *err)
+{
+    /* one constant statement per order: no SQL text is ever built from the request */
+    static const struct {
+        const char *name, *sql;
+    } orders[] = {
+        {"helpful", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible'"
+                                  " ORDER BY r.wilson DESC, r.id DESC LIMIT ? OFFSET ?"},
+        {"newest", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible' ORDER BY r.id DESC LIMIT ? OFFSET ?"},
+        {"rating", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible'"
+                                 " ORDER BY r.rating DESC, r.id DESC LIMIT ? OFFSET ?"},
+    };
+    const char *sql = NULL;
+    for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
+        if (strcmp(orders[i].name, sort ? sort : "helpful") == 0)
+            sql = orders[i].sql;
+    if (!sql) {
+        error_set(err, ERROR_BAD_REQUEST, "unknown sort order");
+        error_add_field(err, "sort", "must be helpful, newest or rating");
+        return NULL;
+    }
+    if (paging_check(page, per_page, err) < 0)
+        return NULL;
+    tool_record t;
+    if (tool_record_find(db, tool_ref, caller, &t, err) < 0)
+        return NULL;
+    int64_t tool_id = t.id;
+    tool_record_free(&t);
+    db_rows count = {0}, rows = {0};
+    if (db_query(db, "SELECT COUNT(*) FROM reviews WHERE tool_id = ? AND status = 'visible'",
+                 DB_PARAMS(db_int(tool_id)), &count, err) < 0)
+        return NULL;
+    int64_t total = db_rows_int(&count, 0, 0);
+    db_rows_free(&count);
+    if (db_query(db, sql, DB_PARAMS(db_int(tool_id), db_int(per_page), db_int(paging_offset(page, per_page))), &rows,
+                 err) < 0)
+        return NULL;
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < rows.row_count; i++)
+        if (json_array_append_new(items, review_row_json(&rows, i)) < 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    db_rows_free(&rows);
+    return paging_list(items, total, page, per_page, err);
+}
+
+/* ---- votes -------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const account_caller *caller;
+    int64_t id;
+    int helpful; /* -1: withdraw the vote */
+    int64_t helpful_count, unhelpful_count;
+} review_vote_ctx;
+
+/* Recounts the review's votes (its row is locked, so no vote of it can land in between) and
+ * stores the counts and the Wilson bound. */
+static int review_vote_recount(db *db, review_vote_ctx *ctx, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(NOT helpful), 0) FROM review_votes"
+                 " WHERE review_id = ?",
+                 DB_PARAMS(db_int(ctx->id)), &rows, err) < 0)
+        return -1;
+    ctx->helpful_count = db_rows_int(&rows, 0, 0);
+    ctx->unhelpful_count = db_rows_int(&rows, 0, 1);
+    db_rows_free(&rows);
+    char wilson[32];
+    snprintf(wilson, sizeof wilson, "%.17g", wilson_lower_bound(ctx->helpful_count, ctx->unhelpful_count));
+    return db_exec(db, "UPDATE reviews SET helpful_count = ?, unhelpful_count = ?, wilson = ? WHERE id = ?",
+                   DB_PARAMS(db_int(ctx->helpful_count), db_int(ctx->unhelpful_count), db_text(wilson),
+                             db_int(ctx->id)),
+                   NULL, err);
+}
+
+static int review_vote_tx(db *db, void *arg, mkt_error *err)
+{
+    review_vote_ctx *ctx = arg;
+    review_head h;
+    if (review_head_read(db, ctx->id, 1, &h, err) < 0)
+        return -1;
+    if (strcmp(h.status, "visible") != 0)
+        return error_set(err, ERROR_NOT_FOUND, "no review %" PRId64, ctx->id);
+    if (ctx->helpful >= 0) {
+        if (h.user_id == ctx->caller->user_id)
+            return error_set(err, ERROR_FORBIDDEN, "you cannot vote on your own review");
+        if (db_exec(db,
+                    "INSERT INTO review_votes (review_id, user_id, helpful) VALUES (?, ?, ?)"
+                    " ON DUPLICATE KEY UPDATE helpful = VALUES(helpful)",
+                    DB_PARAMS(db_int(ctx->id), db_int(ctx->caller->user_id), db_int(ctx->helpful)), NULL, err) < 0)
+            return -1;
+    } else if (db_exec(db, "DELETE FROM review_votes WHERE review_id = ? AND user_id = ?",
+                       DB_PARAMS(db_int(ctx->id), db_int(ctx->caller->user_id)), NULL, err) < 0) {
+        return -1;
+    }
+    return review_vote_recount(db, ctx, err);
+}
+
+static json_t *review_vote_run(db *db, const account_caller *caller, const char *id, int helpful, mkt_error *err)
+{
+    review_head h;
+    if (review_head_visible(db, caller, id, &h, err) < 0)
+        return NULL;
+    review_vote_ctx ctx = {.caller = caller, .id = h.id, .helpful = helpful};
+    if (db_transaction(db, review_vote_tx, &ctx, err) < 0)
+        return NULL;
+    json_t *out = json_pack("{s:I, s:I}", "helpful_count", (json_int_t)ctx.helpful_count, "unhelpful_count",
+                            (json_int_t)ctx.unhelpful_count);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return out;
+}
+
+json_t *review_vote(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err)
+{
+    if (!json_is_object(body)) {
+        error_set(err, ERROR_VALIDATION, "the body must be a JSON object {helpful}");
+        return NULL;
+    }
+    static const char *const allowed[] = {"helpful", NULL};
+    body_unknown_fields(body, allowed, err);
+    json_t *helpful = json_object_get(body, "helpful");
+    if (!json_is_boolean(helpful))
+        error_add_field(err, "helpful", helpful ? "must be true or false" : "is required");
+    if (error_is_set(err)) {
+        error_set(err, ERROR_VALIDATION, "invalid vote");
+        return NULL;
+    }
+    return review_vote_run(db, caller, id, json_is_true(helpful), err);
+}
+
+json_t *review_unvote(db *db, const account_caller *caller, const char *id, mkt_error *err)
+{
+    return review_vote_run(db, caller, id, -1, err);
+}
+
+/* ---- the developer's reply ---------------------------------------------------------------------- */
+
+json_t *review_respond(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err)
+{
+    const char *content = NULL;
+    if (!json_is_object(body)) {
+        error_set(err, ERROR_VALIDATION, "the body must be a JSON object {content}");
+        return NULL;
+    }
+    static const char *const allowed[] = {"content", NULL};
+    body_unknown_fields(body, allowed, err);
+    review_read_text(body, "content", REVIEW_CONTENT_MAX, 1, 1, &content, err);
+    if (error_is_set(err)) {
+        error_set(err, ERROR_VALIDATION, "invalid response");
+        return NULL;
+    }
+    int64_t review_id;
+    review_head h;
+    if (review_parse_id(id, &review_id, err) < 0 || review_head_read(db, review_id, 0, &h, err) < 0)
+        return NULL;
+    char ref[24];
+    snprintf(ref, sizeof ref, "%" PRId64, h.tool_id);
+    tool_record t;
+    if (tool_record_find_owned(db, ref, caller, &t, err) < 0)
+        return NULL;
+    tool_record_free(&t);
+    /* the primary key is the one-reply rule: a second POST edits the reply */
+    if (db_exec(db,
+                "INSERT INTO review_responses (review_id, developer_id, content) VALUES (?, ?, ?)"
+                " ON DUPLICATE KEY UPDATE content = VALUES(content), updated_at = CURRENT_TIMESTAMP(6)",
+                DB_PARAMS(db_int(review_id), db_int(caller->developer_id), db_text(content)), NULL, err) < 0)
+        return NULL;
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT content, " REVIEW_TIME("created_at") ", " REVIEW_TIME("updated_at")
+                 " FROM review_responses WHERE review_id = ?",
+                 DB_PARAMS(db_int(review_id)), &rows, err) < 0)
+        return NULL;
+    json_t *out = NULL;
+    if (rows.row_count == 1)
+        out = json_pack("{s:s, s:s, s:s, s:s}", "review_id", id, "content", db_rows_text(&rows, 0, 0), "created_at",
+                        db_rows_text(&rows, 0, 1), "updated_at", db_rows_text(&rows, 0, 2));
+    db_rows_free(&rows);
+    if (!out)
+        error_set(err, ERROR_INTERNAL, "the reply was not read back");
+    return out;
+}
