@@ -3,9 +3,9 @@
  * visibility rules and the shape of a tool exist once.
  *
  * Owns the tools and tool_tags tables: every write to them is a function below (drafts, delisting,
- * publishing, the download counter), and other files read them through these functions. The reads
- * here join developers (the display name) and tool_versions (the published schemas, the version to
- * run), read-only; docs/architecture.md lists every table's owner. */
+ * publishing, the download counter, the rating counters), and other files read them through these
+ * functions. The reads here join developers (the display name) and tool_versions (the published
+ * schemas, the version to run), read-only; docs/architecture.md lists every table's owner. */
 #ifndef CORE_TOOL_RECORD_H
 #define CORE_TOOL_RECORD_H
 
@@ -85,7 +85,8 @@ json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_
 /* Parses stored JSON text (any value); NULL on a corrupt cell, which is an internal error. */
 json_t *tool_record_parse(const char *text, mkt_error *err);
 
-/* {average, count, distribution{"1".."5"}, bayesian} from the counters the reviews issue keeps. */
+/* {average, count, distribution{"1".."5"}, bayesian} from the counters tool_record_rating_move keeps
+ * (the visible reviews of core/review_manager). */
 json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5]);
 /* {model, price_cents, currency[, period_days]} */
 json_t *tool_record_pricing_json(const char *model, int64_t price_cents, const char *currency, int64_t period_days);
