@@ -3,7 +3,8 @@
  * types, ratings 0/6/3.5/"5", empty and oversized text, invalid UTF-8, control characters, unknown
  * fields and ids) answered 4xx naming the field with nothing changed; verified purchases; helpful
  * votes (replace, withdraw, not on your own review) and the three sort orders; the developer's reply;
- * and 30 parallel reviews plus 100 parallel votes whose counters equal a recount of the rows. */
+ * and 50 parallel reviews, then 50 parallel edits, 25 parallel deletes and 100 parallel votes, after
+ * each of which the counters equal a recount of the rows. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -510,7 +511,7 @@ static void test_response(void)
 
 /* ---- concurrency ------------------------------------------------------------------------------- */
 
-enum { RACE_USERS = 30, RACE_VOTES = 100 };
+enum { RACE_USERS = 50, RACE_VOTES = 100 };
 
 typedef struct {
     const http_user *user;
@@ -531,6 +532,21 @@ static void *race_review(void *arg)
         snprintf(s->id, sizeof s->id, "%s", http_json_string(res, "id"));
     else
         http_dump("race review", res);
+    http_response_free(res);
+    return NULL;
+}
+
+/* An edit (rating set) or, with rating 0, a delete of the slot's review. */
+static void *race_change(void *arg)
+{
+    race_slot *s = arg;
+    char path[64], body[32];
+    snprintf(path, sizeof path, "/reviews/%s", s->id);
+    snprintf(body, sizeof body, "{\"rating\": %d}", s->rating);
+    http_response *res = send(s->rating ? "PATCH" : "DELETE", s->user, path, s->rating ? body : NULL);
+    s->status = res->status;
+    if (res->status != 200 && res->status != 204)
+        http_dump("race change", res);
     http_response_free(res);
     return NULL;
 }
@@ -573,7 +589,27 @@ static void test_parallel(void)
     CHECK_COUNTERS(tool);
     check_tool_rating(tool, RACE_USERS, 3, RACE_USERS / 5);
 
-    /* 100 votes on one review (user 0's) from the 29 other users, several from the same user with
+    /* every author edits at once (a new rating for each), then half of them delete at once */
+    for (int i = 0; i < RACE_USERS; i++)
+        reviews[i].rating = (i + 2) % 5 + 1;
+    run_parallel(reviews, RACE_USERS, race_change);
+    for (int i = 0; i < RACE_USERS; i++)
+        CHECK_INT(reviews[i].status, 200);
+    CHECK_COUNTERS(tool);
+    check_tool_rating(tool, RACE_USERS, 5, RACE_USERS / 5);
+    static race_slot deletes[RACE_USERS / 2];
+    for (int i = 0; i < RACE_USERS / 2; i++) {
+        deletes[i] = reviews[RACE_USERS / 2 + i];
+        deletes[i].rating = 0;
+    }
+    run_parallel(deletes, RACE_USERS / 2, race_change);
+    for (int i = 0; i < RACE_USERS / 2; i++)
+        CHECK_INT(deletes[i].status, 204);
+    CHECK_INT(reviews_of(tool), RACE_USERS - RACE_USERS / 2);
+    CHECK_COUNTERS(tool);
+    check_tool_rating(tool, RACE_USERS - RACE_USERS / 2, 5, RACE_USERS / 10);
+
+    /* 100 votes on one review (user 0's) from the 49 other users, several from the same user with
      * different values, so new votes and replacements race on one row */
     for (int k = 0; k < RACE_VOTES; k++)
         votes[k] = (race_slot){.user = &users[1 + k % (RACE_USERS - 1)], .target = reviews[0].id,
