@@ -81,7 +81,15 @@ static void remove_key(const char *dir, const char *kid)
 static void older_and_newer(const char *dir, char old_kid[KEYSTORE_KID_LEN + 1], char new_kid[KEYSTORE_KID_LEN + 1])
 {
     time_t now = time(NULL);
-    generate_at(dir, now - 86400, old_kid);
+    /* An old kid starting in the upper half of the base64url alphabet ('_' or a-z, > every '-',
+     * digit and capital) leaves room below it: each new key then sorts first with p > 0.5. An old
+     * kid like "-…" would leave almost none, and the loop below would run out of tries. */
+    for (int tries = 0;; tries++) {
+        generate_at(dir, now - 86400, old_kid);
+        if (old_kid[0] > 'Z' || tries == 200)
+            break;
+        remove_key(dir, old_kid);
+    }
     for (int tries = 0; tries < 200; tries++) {
         generate_at(dir, now - 60, new_kid);
         if (strcmp(new_kid, old_kid) < 0)
