@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/account_rules.h"
 #include "core/body.h"
 #include "core/ident.h"
 #include "core/paging.h"
@@ -18,75 +19,27 @@
 
 /* ---- input -------------------------------------------------------------------------------------- */
 
-/* What is wrong with a text field (NULL when nothing): length in code points, valid UTF-8 (jansson
- * checked it already; checked again because a service may be called from elsewhere), no control
- * characters (C0, DEL, C1), line breaks and tabs only where multiline. */
-static const char *review_text_problem(const char *s, size_t len, size_t max, int multiline)
-{
-    if (len == 0)
-        return "must not be empty";
-    size_t chars = 0;
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        uint32_t cp;
-        size_t n;
-        if (p[0] < 0x80) {
-            cp = p[0];
-            n = 1;
-        } else if ((p[0] & 0xE0) == 0xC0) {
-            cp = p[0] & 0x1Fu;
-            n = 2;
-        } else if ((p[0] & 0xF0) == 0xE0) {
-            cp = p[0] & 0x0Fu;
-            n = 3;
-        } else if ((p[0] & 0xF8) == 0xF0) {
-            cp = p[0] & 0x07u;
-            n = 4;
-        } else {
-            return "must be valid UTF-8";
-        }
-        if ((size_t)(end - p) < n)
-            return "must be valid UTF-8";
-        for (size_t k = 1; k < n; k++) {
-            if ((p[k] & 0xC0) != 0x80)
-                return "must be valid UTF-8";
-            cp = (cp << 6) | (p[k] & 0x3Fu);
-        }
-        static const uint32_t min_of[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return "must be valid UTF-8";
-        int line_break = cp == '\n' || cp == '\r' || cp == '\t';
-        if ((cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) && !(multiline && line_break))
-            return multiline ? "must not contain control characters (line breaks and tabs are allowed)"
-                             : "must not contain control characters";
-        chars++;
-        p += n;
-    }
-    if (chars > max)
-        return max == REVIEW_TITLE_MAX ? "must be at most 120 characters" : "must be at most 5000 characters";
-    return NULL;
-}
+/* The text rules of reviews (code points; control characters refused, line breaks and tabs only in
+ * the content), checked by the same code as every other free text of the API. */
+static const account_rules_text_rule review_title_rule = {1, REVIEW_TITLE_MAX, 1, 0, 0};
+static const account_rules_text_rule review_content_rule = {1, REVIEW_CONTENT_MAX, 1, 1, 0};
 
-/* A text member of body: *out set when present and valid; required says whether absence is an error. */
-static void review_read_text(const json_t *body, const char *name, size_t max, int multiline, int required,
-                             const char **out, mkt_error *err)
+/* A text member of body: *out set when present and valid; required says whether absence is an error.
+ * UTF-8 is checked again (jansson checked it) because a service may be called from elsewhere. */
+static void review_read_text(const json_t *body, const char *name, const account_rules_text_rule *rule,
+                             int required, const char **out, mkt_error *err)
 {
     *out = NULL;
-    json_t *v = json_object_get(body, name);
-    if (!v) {
-        if (required)
-            error_add_field(err, name, "is required");
+    if (!required && !json_object_get(body, name))
         return;
-    }
-    if (!json_is_string(v)) {
-        error_add_field(err, name, "must be a string");
+    json_t *v = body_member(body, name, JSON_STRING, err);
+    if (!v)
         return;
-    }
-    const char *problem = review_text_problem(json_string_value(v), json_string_length(v), max, multiline);
-    if (problem)
-        error_add_field(err, name, "%s", problem);
-    else
-        *out = json_string_value(v);
+    const char *s = json_string_value(v);
+    if (!error_text_valid(s))
+        error_add_field(err, name, "must be valid UTF-8");
+    else if (!account_rules_check_text(name, s, json_string_length(v), rule, err))
+        *out = s;
 }
 
 /* rating: a JSON integer 1-5 (3.5, "5", true are refused, not rounded or converted). 0 when absent. */
@@ -136,8 +89,8 @@ static int review_read_body(const json_t *body, int creating, review_input *in, 
     if (creating)
         in->tool_id = review_read_tool_id(body, err);
     in->rating = review_read_rating(body, creating, err);
-    review_read_text(body, "title", REVIEW_TITLE_MAX, 0, creating, &in->title, err);
-    review_read_text(body, "content", REVIEW_CONTENT_MAX, 1, creating, &in->content, err);
+    review_read_text(body, "title", &review_title_rule, creating, &in->title, err);
+    review_read_text(body, "content", &review_content_rule, creating, &in->content, err);
     if (error_is_set(err))
         return error_set(err, ERROR_VALIDATION, "invalid review");
     if (!creating && !in->rating && !in->title && !in->content)
@@ -500,9 +453,7 @@ json_t *review_vote(db *db, const account_caller *caller, const char *id, const 
     }
     static const char *const allowed[] = {"helpful", NULL};
     body_unknown_fields(body, allowed, err);
-    json_t *helpful = json_object_get(body, "helpful");
-    if (!json_is_boolean(helpful))
-        error_add_field(err, "helpful", helpful ? "must be true or false" : "is required");
+    json_t *helpful = body_member(body, "helpful", JSON_TRUE, err);
     if (error_is_set(err)) {
         error_set(err, ERROR_VALIDATION, "invalid vote");
         return NULL;
@@ -526,7 +477,7 @@ json_t *review_respond(db *db, const account_caller *caller, const char *id, con
     }
     static const char *const allowed[] = {"content", NULL};
     body_unknown_fields(body, allowed, err);
-    review_read_text(body, "content", REVIEW_CONTENT_MAX, 1, 1, &content, err);
+    review_read_text(body, "content", &review_content_rule, 1, &content, err);
     if (error_is_set(err)) {
         error_set(err, ERROR_VALIDATION, "invalid response");
         return NULL;
