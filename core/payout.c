@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/body.h"
+#include "core/ident.h"
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -247,12 +248,11 @@ typedef struct {
     json_t *payout; /* out */
 } payout_redeem_ctx;
 
-/* A positive decimal id with no sign, spaces or leading zeros; 0 otherwise. */
+/* An id in its one spelling (core/ident) of at most 18 digits; 0 otherwise. */
 static int64_t payout_parse_id(const char *s)
 {
-    if (!s || !*s || *s == '0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
-        return 0;
-    return strtoll(s, NULL, 10);
+    int64_t id;
+    return s && strlen(s) <= 18 && ident_id_parse(s, &id) == 0 ? id : 0;
 }
 
 /* The claims every payout token must carry, beyond the signature. */

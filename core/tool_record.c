@@ -41,9 +41,8 @@ int tool_record_ref_parse(const char *text, tool_ref *out)
         return -1;
     if (ident_id_parse(text, &out->id) == 0)
         return 0;
-    size_t len = strlen(text);
-    if (len < 3 || len > TOOL_FIELDS_SLUG_MAX || strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789-") != len ||
-        strspn(text, "0123456789") == len)
+    const char *why;
+    if (!tool_fields_slug_ok(text, &why))  /* the slug rule of drafts: anything else names no tool */
         return -1;
     out->slug = text;
     return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ident.h"
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -25,10 +26,8 @@
 
 int transaction_parse_id_text(const char *text, int64_t *out)
 {
-    if (!text || !*text || strlen(text) > 18 || strspn(text, "0123456789") != strlen(text) || text[0] == '0')
-        return -1;
-    *out = strtoll(text, NULL, 10);
-    return 0;
+    /* the one spelling of an id (core/ident), and at most 18 digits as these ids always were */
+    return text && strlen(text) <= 18 && ident_id_parse(text, out) == 0 ? 0 : -1;
 }
 
 /* The days one purchase buys: 0 is access for good (one_time and free). */
