@@ -37,14 +37,10 @@ static int reviews_list(request *req, response *res, mkt_error *err)
     int64_t page, per_page;
     if (request_paging(req, &page, &per_page, err) < 0)
         return -1;
-    mkt_error query_err = MKT_ERROR_INIT;
-    char *sort = request_query(req, "sort", &query_err);
-    if (error_is_set(&query_err)) {
-        error_move(err, &query_err);
+    char *sort = request_query(req, "sort", err);
+    if (!sort && error_is_set(err))
         return -1;
-    }
-    json_t *out = review_list(req->db, req->authenticated ? &req->caller : NULL, request_param_value(req, "tool"),
-                              sort, page, per_page, err);
+    json_t *out = review_list(req->db, routes_caller(req), request_param_value(req, "tool"), sort, page, per_page, err);
     free(sort);
     return routes_reply(res, 200, out);
 }

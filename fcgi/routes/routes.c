@@ -60,6 +60,11 @@ int routes_reply(response *res, int status, json_t *body)
     return 0;
 }
 
+const account_caller *routes_caller(const request *req)
+{
+    return req->authenticated ? &req->caller : NULL;
+}
+
 static int routes_tool_ok(const char *value)
 {
     tool_ref ref;

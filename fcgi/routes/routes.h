@@ -35,6 +35,9 @@ int routes_params_ok(const request *req);
 /* Helpers shared by the area files. */
 /* Answers status with body; -1 when body is NULL (the core call failed and set err). */
 int routes_reply(response *res, int status, json_t *body);
+/* The caller of a public route that may also be called signed in (an owner sees more): NULL when
+ * the request carried no valid token. */
+const account_caller *routes_caller(const request *req);
 /* Sends 201 with a Location header "<base_path><prefix><id>" when the body has a string "id". */
 void routes_created(request *req, response *res, json_t *body, const char *prefix);
 

@@ -8,11 +8,6 @@
 #include "core/tool_library.h"
 #include "fcgi/routes/routes.h"
 
-static const account_caller *tools_caller(const request *req)
-{
-    return req->authenticated ? &req->caller : NULL;
-}
-
 static const char *tools_ref(const request *req)
 {
     return request_param_value(req, "tool");
@@ -29,7 +24,7 @@ static int tools_create(request *req, response *res, mkt_error *err)
 
 static int tools_get(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, tool_library_get(req->db, tools_caller(req), tools_ref(req), err));
+    return routes_reply(res, 200, tool_library_get(req->db, routes_caller(req), tools_ref(req), err));
 }
 
 static int tools_update(request *req, response *res, mkt_error *err)
@@ -67,7 +62,7 @@ static int tools_versions(request *req, response *res, mkt_error *err)
     if (request_paging(req, &page, &per_page, err) < 0)
         return -1;
     return routes_reply(res, 200,
-                        tool_builder_versions(req->db, tools_caller(req), tools_ref(req), page, per_page, err));
+                        tool_builder_versions(req->db, routes_caller(req), tools_ref(req), page, per_page, err));
 }
 
 static int tools_execute(request *req, response *res, mkt_error *err)
