@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/body.h"
 #include "core/transaction_internal.h"
 
 /* The signature half: claims of a receipt our keys signed, or NULL with the reason in why (an
@@ -44,11 +45,9 @@ static int receipt_status(db *db, const json_t *claims, const char *token, const
 
 json_t *receipt_verify(db *db, const jws_keyring *keys, const json_t *body, mkt_error *err)
 {
-    const json_t *receipt = json_object_get(body, "receipt");
-    if (!json_is_string(receipt)) {
-        error_add_field(err, "receipt", receipt ? "must be a string" : "is required");
+    const json_t *receipt = body_member(body, "receipt", JSON_STRING, err);
+    if (!receipt)
         return NULL;
-    }
     const char *token = json_string_value(receipt);
     mkt_error why = MKT_ERROR_INIT;
     json_t *claims = receipt_check_signature(keys, token, &why);

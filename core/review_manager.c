@@ -58,20 +58,6 @@ static int review_read_rating(const json_t *body, int required, mkt_error *err)
     return (int)json_integer_value(v);
 }
 
-/* tool_id: the tool's id, a string of digits (as GET /tools answers it) or a positive integer. */
-static int64_t review_read_tool_id(const json_t *body, mkt_error *err)
-{
-    json_t *v = json_object_get(body, "tool_id");
-    int64_t id = 0;
-    if (!v)
-        error_add_field(err, "tool_id", "is required");
-    else if (json_is_integer(v) && json_integer_value(v) > 0)
-        id = json_integer_value(v);
-    else if (!json_is_string(v) || ident_id_parse(json_string_value(v), &id) < 0)
-        error_add_field(err, "tool_id", "must be a tool id: a string of digits");
-    return id;
-}
-
 typedef struct {
     int64_t tool_id;
     int rating; /* 0: unchanged (updates) */
@@ -86,8 +72,10 @@ static int review_read_body(const json_t *body, int creating, review_input *in, 
     static const char *const create_fields[] = {"tool_id", "rating", "title", "content", NULL};
     static const char *const update_fields[] = {"rating", "title", "content", NULL};
     body_unknown_fields(body, creating ? create_fields : update_fields, err);
-    if (creating)
-        in->tool_id = review_read_tool_id(body, err);
+    const char *tool_id_problem =
+        creating ? tool_record_id_problem(json_object_get(body, "tool_id"), &in->tool_id) : NULL;
+    if (tool_id_problem)
+        error_add_field(err, "tool_id", "%s", tool_id_problem);
     in->rating = review_read_rating(body, creating, err);
     review_read_text(body, "title", &review_title_rule, creating, &in->title, err);
     review_read_text(body, "content", &review_content_rule, creating, &in->content, err);

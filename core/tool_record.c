@@ -34,6 +34,22 @@ enum {
     COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
 };
 
+const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
+{
+    if (!id || json_is_null(id))
+        return "is required: the id of a published tool (a string of digits, as GET /tools/{slug} answers it)";
+    if (json_is_integer(id))
+        return (*tool_id = json_integer_value(id)) > 0 ? NULL : "must be a positive tool id";
+    if (!json_is_string(id))
+        return "must be a tool id: a string of digits";
+    const char *text = json_string_value(id);
+    if (strlen(text) <= 18 && ident_id_parse(text, tool_id) == 0)
+        return NULL;
+    if (text[0] && strspn(text, "0123456789") == strlen(text))
+        return "must be a tool id: digits without leading zeros";
+    return "must be the tool's id, not its slug: GET /tools/{slug} answers the id";
+}
+
 int tool_record_ref_parse(const char *text, tool_ref *out)
 {
     *out = (tool_ref){0, NULL};

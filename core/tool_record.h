@@ -57,6 +57,12 @@ typedef struct {
  * and by the lookups here. 0 and *out set, or -1 when text cannot name a tool (then 404). */
 int tool_record_ref_parse(const char *text, tool_ref *out);
 
+/* What is wrong with a tool_id member of a request body (NULL when it is a good id, then in *tool_id),
+ * said about what was sent. A tool id is a string of digits as the API answers it (at most 18, no
+ * leading zeros) or a positive JSON integer; a slug is refused rather than resolved, so a purchase
+ * or a review names exactly one tool whatever slug it has later. */
+const char *tool_record_id_problem(const json_t *id, int64_t *tool_id);
+
 /* caller may be NULL (anonymous). The owner is the developer profile that created the tool. */
 int tool_record_is_owner(const tool_record *t, const account_caller *caller);
 /* Published tools are public; drafts only for the owner; delisted ones for the owner, moderators

@@ -279,31 +279,13 @@ typedef struct {
     transaction_row row; /* what was created, for the money log after the commit */
 } transaction_checkout_ctx;
 
-/* What is wrong with the tool_id sent, said about what was sent (NULL when it is a good id). A slug
- * is refused rather than resolved: a purchase names exactly one tool, whatever slug it has later. */
-static const char *transaction_tool_id_problem(const json_t *id, int64_t *tool_id)
-{
-    if (!id || json_is_null(id))
-        return "is required: the id of a published tool (a string of digits, as GET /tools/{slug} answers it)";
-    if (json_is_integer(id))
-        return (*tool_id = json_integer_value(id)) > 0 ? NULL : "must be a positive tool id";
-    if (!json_is_string(id))
-        return "must be a tool id: a string of digits";
-    const char *text = json_string_value(id);
-    if (transaction_parse_id_text(text, tool_id) == 0)
-        return NULL;
-    if (text[0] && strspn(text, "0123456789") == strlen(text))
-        return "must be a tool id: digits without leading zeros";
-    return "must be the tool's id, not its slug: GET /tools/{slug} answers the id";
-}
-
 static int transaction_read_checkout(const json_t *body, int64_t *tool_id, mkt_error *err)
 {
     if (!json_is_object(body))
         return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {tool_id}");
     static const char *const allowed[] = {"tool_id", NULL};
     body_unknown_fields(body, allowed, err);
-    const char *problem = transaction_tool_id_problem(json_object_get(body, "tool_id"), tool_id);
+    const char *problem = tool_record_id_problem(json_object_get(body, "tool_id"), tool_id);
     if (problem)
         error_add_field(err, "tool_id", "%s", problem);
     if (error_is_set(err))
