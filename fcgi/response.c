@@ -170,25 +170,15 @@ static void response_head_append(char *head, size_t size, size_t *used, const ch
 /* Headers are formatted with snprintf: libfcgi's own FCGX_FPrintF does not know %zu or %lld. */
 size_t response_send(const response *res, FCGX_Stream *out, const char *request_id)
 {
-    char *payload = NULL;
-    size_t payload_len = 0;
-    if (res->body) {
-        /* a JSON body ends with a newline, as text on a terminal (curl) should */
-        payload = json_dumps(res->body, JSON_COMPACT);
-        char *terminated = payload ? realloc(payload, strlen(payload) + 2) : NULL;
-        if (terminated) {
-            payload = terminated;
-            strcat(payload, "\n");
-        }
-        payload_len = payload ? strlen(payload) : 0;
-    } else if (res->text) {
-        payload_len = strlen(res->text);
-    }
-    const char *fallback = NULL;
-    if (payload_len == 0 && res->problem_fallback[0]) {
-        fallback = res->problem_fallback;
-        payload_len = strlen(fallback);
-    }
+    char *payload = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
+    const char *bytes = payload; /* what follows the header block */
+    if (!res->body && res->text)
+        bytes = res->text;
+    if (!bytes && res->problem_fallback[0])
+        bytes = res->problem_fallback;
+    size_t bytes_len = bytes ? strlen(bytes) : 0;
+    /* a JSON body ends with a newline, as text on a terminal (curl) should: sent after it, not copied */
+    size_t payload_len = bytes_len + (payload ? 1 : 0);
     char head[2048];
     const size_t lines_room = sizeof head - 2; /* the blank line that ends the block always fits */
     size_t used = 0;
@@ -203,8 +193,10 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     head[used++] = '\r';
     head[used++] = '\n';
     FCGX_PutStr(head, (int)used, out);
-    if (payload_len > 0)
-        FCGX_PutStr(fallback ? fallback : payload ? payload : res->text, (int)payload_len, out);
+    if (bytes_len > 0)
+        FCGX_PutStr(bytes, (int)bytes_len, out);
+    if (payload)
+        FCGX_PutStr("\n", 1, out);
     free(payload);
     return payload_len;
 }
