@@ -158,8 +158,10 @@ static int moderation_action_body(const json_t *body, const char *const actions[
 {
     *action = -1;
     *note = NULL;
-    if (!json_is_object(body))
-        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {action, note}");
+    if (!json_is_object(body)) {
+        error_set(err, ERROR_VALIDATION, "the body must be a JSON object {action, note}");
+        return error_add_field(err, "", "must be a JSON object");
+    }
     static const char *const allowed[] = {"action", "note", NULL};
     body_unknown_fields(body, allowed, err);
     json_t *a = body_member(body, "action", JSON_STRING, err);

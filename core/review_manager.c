@@ -512,8 +512,10 @@ int review_report_body(const json_t *body, const char *const reasons[], const ch
                        mkt_error *err)
 {
     *reason = *detail = NULL;
-    if (!json_is_object(body))
-        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {reason, detail?}");
+    if (!json_is_object(body)) {
+        error_set(err, ERROR_VALIDATION, "the body must be a JSON object {reason, detail?}");
+        return error_add_field(err, "", "must be a JSON object");
+    }
     static const char *const allowed[] = {"reason", "detail", NULL};
     body_unknown_fields(body, allowed, err);
     json_t *r = body_member(body, "reason", JSON_STRING, err);
