@@ -1,7 +1,8 @@
 /* Reports and moderation end to end, through real nginx -> marketplace -> MariaDB: three reports from
  * different (old enough) accounts hide a review, two do not, a second report by the same user is 409,
  * and fresh accounts are recorded without counting (the test stack sets report_min_account_age = 3600);
- * parallel reporters hide a review exactly once; the tool's rating stats leave and come back exactly
+ * parallel reporters hide a review exactly once, and one user's parallel tool reports make one report;
+ * the tool's rating stats leave and come back exactly
  * (GET /tools/{tool} and the counters against a recount of the rows); the queue's three lists (hidden
  * reviews with their reports, reported tools by reason, a transaction flagged by a webhook mismatch);
  * approve / hide / remove and a removed review staying gone for its author; tool delist / restore
@@ -266,7 +267,7 @@ static void test_young_accounts(void)
 
 typedef struct {
     const http_user *user;
-    const char *review;
+    const char *review; /* or the tool, for tool reports */
     long status;
 } race_slot;
 
@@ -309,6 +310,40 @@ static void test_parallel_reporters(void)
     CHECK_STR(review_status(id), "hidden");
     /* the stats moved once: exactly the other review is left */
     CHECK_STATS(tool, 1, 3);
+}
+
+static void *race_tool_report(void *arg)
+{
+    race_slot *slot = arg;
+    char path[160];
+    snprintf(path, sizeof path, "/tools/%s/reports", slot->review);
+    slot->status = http_status_free(send("POST", slot->user, path, "{\"reason\": \"broken\"}"));
+    return NULL;
+}
+
+/* One user reporting one tool from several connections at once: the unique key lets one report in. */
+static void test_parallel_tool_reports(void)
+{
+    http_user dev, u;
+    char tool[FIXTURE_ID_SIZE];
+    free_tool(&dev, tool, NULL);
+    fixture_user(&u);
+    race_slot slots[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++)
+        slots[i] = (race_slot){.user = &u, .review = tool};
+    for (int i = 0; i < 4; i++)
+        pthread_create(&threads[i], NULL, race_tool_report, &slots[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    int accepted = 0, conflicts = 0;
+    for (int i = 0; i < 4; i++) {
+        accepted += slots[i].status == 202;
+        conflicts += slots[i].status == 409;
+    }
+    CHECK_INT(accepted, 1);
+    CHECK_INT(conflicts, 3);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_reports WHERE tool_id = ?", db_text(tool)), 1);
 }
 
 /* ---- moderators' decisions on reviews -------------------------------------------------------- */
@@ -718,6 +753,7 @@ int main(void)
     RUN(test_auto_hide);
     RUN(test_young_accounts);
     RUN(test_parallel_reporters);
+    RUN(test_parallel_tool_reports);
     RUN(test_review_actions);
     RUN(test_tool_actions);
     RUN(test_queue_flagged_transaction);
