@@ -182,6 +182,7 @@ seed_sql | sql >/dev/null 2>"$TMP/seed.err" || { tail -c 600 "$TMP/seed.err" >&2
 say "seeded in $(( SECONDS - seed_start ))s"
 
 mapfile -t TOKENS <"$TMP/tokens"
+SEEDED_VOTES="$(sql -e "SELECT COUNT(*) FROM review_votes v JOIN reviews r ON r.id = v.review_id WHERE r.tool_id = $TOOL")"
 FIRST_VOTER="${TOKENS[0]}"
 
 # ---- checks before measuring ----------------------------------------------------------------------
@@ -195,8 +196,15 @@ call POST "/reviews/$probe/votes" "$FIRST_VOTER" '{"helpful":true}' >/dev/null
 call DELETE "/reviews/$probe/votes" "$FIRST_VOTER" >/dev/null
 after="$(sql -e "SELECT helpful_count, unhelpful_count, wilson FROM reviews WHERE id = $probe")"
 [[ "$before" == "$after" ]] || die "review $probe: seeded (helpful, unhelpful, wilson) $before, server recount $after"
-items="$(curl -sS "$API/tools/$TOOL/reviews?sort=helpful&page=$PAGE_FAR" | jq '.items | length')"
-[[ "$items" == 20 ]] || die "page $PAGE_FAR has $items items, not 20"
+# Each sort's pages hold what the order says (guards review_list's statements, whatever their shape).
+for order in "helpful:wilson DESC, id DESC" "newest:id DESC" "rating:rating DESC, id DESC"; do
+    for page in 1 "$PAGE_FAR"; do
+        got="$(curl -sS "$API/tools/$TOOL/reviews?sort=${order%%:*}&page=$page" | jq -r '[.items[].id] | join(" ")')"
+        want="$(sql -e "SELECT id FROM reviews WHERE tool_id = $TOOL AND status = 'visible'
+            ORDER BY ${order#*:} LIMIT 20 OFFSET $(( (page - 1) * 20 ))" | paste -sd' ')"
+        [[ -n "$want" && "$got" == "$want" ]] || die "sort=${order%%:*}&page=$page lists [$got], the order says [$want]"
+    done
+done
 
 # ---- measuring ------------------------------------------------------------------------------------
 # The vote phase's wrk script: each thread starts at its own place and walks voters and reviews.
@@ -264,7 +272,7 @@ echo
 echo "Reviews benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "  machine: $CPUS CPUs, $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr)"
 echo "  build:   $BUILD_DIR (CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}); stack config: test (--test), $WORKERS workers"
-echo "  data:    tool $TOOL with $REVIEWS visible reviews, $(sql -e "SELECT COUNT(*) FROM review_votes v JOIN reviews r ON r.id = v.review_id WHERE r.tool_id = $TOOL") votes, $VOTERS voters; rating $stats"
+echo "  data:    tool $TOOL with $REVIEWS visible reviews, $SEEDED_VOTES votes (before the vote phase), $VOTERS voters; rating $stats"
 echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, $CONNECTIONS connections, through nginx on $URL"
 echo
 printf '%-52s %11s %9s %9s %10s %7s\n' "target" "requests/s" "p50 ms" "p99 ms" "vs health" "non-2xx"
@@ -287,7 +295,7 @@ echo "vote counters equal a recount of review_votes after the run: $([[ "$mismat
 list_sql() {  # list_sql PAGE
     local offset=$(( ($1 - 1) * 20 ))
     cat <<SQL
-SELECT r.id, r.tool_id, r.user_id, u.display_name, r.rating, r.title, r.content, r.verified_purchase, r.helpful_count, r.unhelpful_count, r.status, DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(r.updated_at, '%Y-%m-%dT%H:%i:%sZ'), rr.content, DATE_FORMAT(rr.created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(rr.updated_at, '%Y-%m-%dT%H:%i:%sZ') FROM reviews r JOIN users u ON u.id = r.user_id LEFT JOIN review_responses rr ON rr.review_id = r.id WHERE r.tool_id = $TOOL AND r.status = 'visible' ORDER BY r.wilson DESC, r.id DESC LIMIT 20 OFFSET $offset
+SELECT r.id, r.tool_id, r.user_id, u.display_name, r.rating, r.title, r.content, r.verified_purchase, r.helpful_count, r.unhelpful_count, r.status, DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(r.updated_at, '%Y-%m-%dT%H:%i:%sZ'), rr.content, DATE_FORMAT(rr.created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(rr.updated_at, '%Y-%m-%dT%H:%i:%sZ') FROM (SELECT r.id FROM reviews r WHERE r.tool_id = $TOOL AND r.status = 'visible' ORDER BY r.wilson DESC, r.id DESC LIMIT 20 OFFSET $offset) page JOIN reviews r ON r.id = page.id JOIN users u ON u.id = r.user_id LEFT JOIN review_responses rr ON rr.review_id = r.id ORDER BY r.wilson DESC, r.id DESC
 SQL
 }
 COUNT_SQL="SELECT COUNT(*) FROM reviews WHERE tool_id = $TOOL AND status = 'visible'"
