@@ -40,6 +40,7 @@ PAGE_FAR=200
 (( REVIEWS >= 20 * PAGE_FAR )) || die "BENCH_REVIEWS must be at least $(( 20 * PAGE_FAR )) so page $PAGE_FAR is full"
 
 BIN="$BUILD_DIR/marketplace"
+# shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
 bench_build
 
 TMP="$(mktemp -d /tmp/mkt-bench-reviews.XXXXXX)"
