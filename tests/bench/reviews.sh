@@ -12,6 +12,11 @@
 # Direct SQL is the bench's shortcut, not how the product writes: registering 10,000 users through
 # the API would hash 10,000 passwords.
 #
+# Before measuring it checks the seed against the server: the tool's rating counts 10,000 reviews,
+# a vote and its withdrawal leave a review's counts and Wilson bound as seeded (the server recounted
+# them), and page 1 and page 200 of every sort list the ids the SQL order gives; after the vote phase
+# every review's counts still equal a recount of review_votes.
+#
 # Then wrk through nginx, same threads, connections and duration for every target, in one run:
 #   1. GET /health                                          (the baseline)
 #   2. GET /tools/{tool}/reviews?sort=helpful&page=1
