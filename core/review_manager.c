@@ -88,11 +88,26 @@ static int review_read_body(const json_t *body, int creating, review_input *in, 
 
 /* ---- reading ------------------------------------------------------------------------------------ */
 
-#define REVIEW_SELECT                                                                                         \
+#define REVIEW_COLUMNS                                                                                        \
     "SELECT r.id, r.tool_id, r.user_id, u.display_name, r.rating, r.title, r.content, r.verified_purchase," \
     " r.helpful_count, r.unhelpful_count, r.status, " REVIEW_TIME("r.created_at") ", "                        \
-    REVIEW_TIME("r.updated_at") ", rr.content, " REVIEW_TIME("rr.created_at") ", " REVIEW_TIME("rr.updated_at") \
-    " FROM reviews r JOIN users u ON u.id = r.user_id LEFT JOIN review_responses rr ON rr.review_id = r.id"
+    REVIEW_TIME("r.updated_at") ", rr.content, " REVIEW_TIME("rr.created_at") ", " REVIEW_TIME("rr.updated_at")
+#define REVIEW_JOINS " JOIN users u ON u.id = r.user_id LEFT JOIN review_responses rr ON rr.review_id = r.id"
+#define REVIEW_SELECT REVIEW_COLUMNS " FROM reviews r" REVIEW_JOINS
+
+/* One page of a tool's visible reviews in ORDER (over alias r); parameters tool_id, limit, offset.
+ * The first page selects its rows directly. A later page is a deferred join: the subquery picks the
+ * page's ids from an index and only those rows are read and joined, because selecting the rows
+ * directly made MariaDB read and join every row skipped for the OFFSET (page 200 of 20: 4,000 rows
+ * and their authors for 20 answers). With nothing to skip, the deferred join's temporary table only
+ * costs (page 1: 0.35 -> 0.63 ms a statement); its outer ORDER BY sorts the page again because a
+ * join keeps no order. */
+#define REVIEW_FIRST_PAGE(order) \
+    REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible' ORDER BY " order " LIMIT ? OFFSET ?"
+#define REVIEW_LATER_PAGE(order)                                                                         \
+    REVIEW_COLUMNS " FROM (SELECT r.id FROM reviews r WHERE r.tool_id = ? AND r.status = 'visible' ORDER BY " \
+    order " LIMIT ? OFFSET ?) page JOIN reviews r ON r.id = page.id" REVIEW_JOINS " ORDER BY " order
+#define REVIEW_PAGES(order) REVIEW_FIRST_PAGE(order), REVIEW_LATER_PAGE(order)
 
 enum {
     RCOL_ID, RCOL_TOOL, RCOL_USER, RCOL_AUTHOR, RCOL_RATING, RCOL_TITLE, RCOL_CONTENT, RCOL_VERIFIED,
@@ -322,18 +337,16 @@ json_t *review_list(db *db, const account_caller *caller, const char *tool_ref, 
 {
     /* one constant statement per order: no SQL text is ever built from the request */
     static const struct {
-        const char *name, *sql;
+        const char *name, *first, *later;
     } orders[] = {
-        {"helpful", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible'"
-                                  " ORDER BY r.wilson DESC, r.id DESC LIMIT ? OFFSET ?"},
-        {"newest", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible' ORDER BY r.id DESC LIMIT ? OFFSET ?"},
-        {"rating", REVIEW_SELECT " WHERE r.tool_id = ? AND r.status = 'visible'"
-                                 " ORDER BY r.rating DESC, r.id DESC LIMIT ? OFFSET ?"},
+        {"helpful", REVIEW_PAGES("r.wilson DESC, r.id DESC")},
+        {"newest", REVIEW_PAGES("r.id DESC")},
+        {"rating", REVIEW_PAGES("r.rating DESC, r.id DESC")},
     };
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
         if (strcmp(orders[i].name, sort ? sort : "helpful") == 0)
-            sql = orders[i].sql;
+            sql = page == 1 ? orders[i].first : orders[i].later;
     if (!sql) {
         error_set(err, ERROR_BAD_REQUEST, "unknown sort order");
         error_add_field(err, "sort", "must be helpful, newest or rating");
