@@ -60,6 +60,9 @@ static const config_key config_keys[] = {
     INT(min_payout_cents, "1000", 1, INT64_C(1) << 40),
     INT(payout_token_ttl, "86400", 60, INT64_C(365) * 86400),
     INT(payout_sweep_interval, "60", 1, 86400),
+    /* review limits and ratings */
+    INT(review_rate_limit, "10", 0, 1000000),
+    INT(rating_prior_weight, "10", 0, 1000000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

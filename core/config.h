@@ -53,6 +53,9 @@ typedef struct config {
     int64_t min_payout_cents;
     int64_t payout_token_ttl;
     int64_t payout_sweep_interval; /* seconds between a worker's sweeps for expired payout tokens */
+    /* review limits and ratings */
+    int64_t review_rate_limit;     /* reviews one account may create per sliding hour, 0 = no limit */
+    int64_t rating_prior_weight;   /* m of the Bayesian rating: imaginary reviews at the global mean */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for
