@@ -102,6 +102,21 @@ int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
     return -1;
 }
 
+int error_set_rate_limited(mkt_error *err, long retry_after, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = error_vformat(fmt, ap);
+    va_end(ap);
+    free(err->message);
+    err->message = message;
+    err->kind = ERROR_RATE_LIMITED;
+    err->retry_after = retry_after < 1 ? 1 : retry_after;
+    return -1;
+}
+
 int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
 {
     if (!err)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tool_record.h"
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http.h"
@@ -223,6 +224,12 @@ static void check_bayesian(const char *tool, int64_t tool_count, int64_t tool_su
         int64_t c1, s1, c2, s2;
         recount(&c1, &s1);
         http_response *res = http_get(path, NULL);
+        /* the SQL expression ranking code uses gives the same value */
+        int64_t sql_cents = fixture_query_int(
+            fixture_db(),
+            "SELECT ROUND(" TOOL_RECORD_BAYESIAN_SQL("t", "g") " * 100) FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+            " WHERE t.id = ?",
+            DB_PARAMS(db_int(m), db_int(m), db_text(tool)));
         recount(&c2, &s2);
         if (c1 != c2 || s1 != s2) {
             http_response_free(res);
@@ -239,6 +246,10 @@ static void check_bayesian(const char *tool, int64_t tool_count, int64_t tool_su
             check_failures++;
         }
         CHECK_INT(json_integer_value(json_object_get(rating, "count")), tool_count);
+        if (llabs(sql_cents - llround(want * 100.0)) > 1) {
+            fprintf(stderr, "  bayesian of %s in SQL: %" PRId64 " hundredths, want %.4f\n", tool, sql_cents, want);
+            check_failures++;
+        }
         http_response_free(res);
         return;
     }
@@ -321,7 +332,8 @@ static void test_analytics_rating_over_time(void)
     CHECK(db_exec(fixture_db(),
                   "UPDATE reviews r JOIN tools t ON t.id = r.tool_id JOIN rating_totals g SET r.status = 'hidden',"
                   " t.rating_count = t.rating_count - 1, t.rating_sum = t.rating_sum - 1, t.rating_1 = t.rating_1 - 1,"
-                  " g.rating_count = g.rating_count - 1, g.rating_sum = g.rating_sum - 1 WHERE r.id = ?",
+                  " g.rating_count = g.rating_count - 1, g.rating_sum = g.rating_sum - 1"
+                  " WHERE r.id = ? AND r.status = 'visible'",
                   DB_PARAMS(db_text(hidden)), NULL, &err) == 0);
     error_clear(&err);
 
