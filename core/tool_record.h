@@ -100,8 +100,9 @@ json_t *tool_record_parse(const char *text, mkt_error *err);
 #define TOOL_RECORD_PRIOR_WEIGHT_DEFAULT 10
 
 /* The rating_totals row joined as alias g: one row, so a join costs a primary-key lookup and every
- * tool read gets the global mean in the same SELECT. */
-#define TOOL_RECORD_TOTALS_JOIN(g) "JOIN rating_totals " g " ON " g ".id = 1"
+ * tool read gets the global mean in the same SELECT. A LEFT JOIN, so a missing row (it never is:
+ * migration 0010 writes it) could only make C the empty mean, never hide a tool. */
+#define TOOL_RECORD_TOTALS_JOIN(g) "LEFT JOIN rating_totals " g " ON " g ".id = 1"
 
 /* The Bayesian rating (core/rating.h) as a SQL expression, for ranking in SQL: over a tools row
  * aliased t and the rating_totals row aliased g (TOOL_RECORD_TOTALS_JOIN), with TWO parameters to
