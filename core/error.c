@@ -99,6 +99,7 @@ int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
     free(err->message);
     err->message = message;
     err->kind = kind;
+    err->retry_after = 0; /* a new failure: an earlier one's Retry-After does not apply to it */
     return -1;
 }
 

@@ -56,8 +56,8 @@ char *error_text_clean(const char *src);
 /* Is src valid UTF-8 throughout? */
 int error_text_valid(const char *src);
 
-/* Sets kind and message (printf-style); replaces an earlier message. Returns -1 so callers can
- * `return error_set(err, ...)`. A NULL err is allowed and ignored. */
+/* Sets kind and message (printf-style); replaces an earlier message and clears retry_after. Returns
+ * -1 so callers can `return error_set(err, ...)`. A NULL err is allowed and ignored. */
 int error_set(mkt_error *err, error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Appends a field error; sets kind to ERROR_VALIDATION when no kind is set yet. Returns -1. */

@@ -146,7 +146,9 @@ static void test_problem_retry_after(void)
     error_clear(&err);
     CHECK_INT(err.retry_after, 0);
 
-    error_set(&err, ERROR_CONFLICT, "busy");
+    error_set_rate_limited(&err, 60, "slow down");
+    error_set(&err, ERROR_CONFLICT, "busy"); /* a later failure does not inherit the Retry-After */
+    CHECK_INT(err.retry_after, 0);
     doc = problem_of(&err, "/reviews", &res);
     for (int i = 0; i < res.header_count; i++)
         CHECK(strcmp(res.headers[i].name, "Retry-After") != 0);
