@@ -62,6 +62,9 @@ static const config_key config_keys[] = {
     INT(payout_sweep_interval, "60", 1, 86400),
     /* moderation */
     INT(report_min_account_age, "0", 0, INT64_C(10) * 365 * 86400),
+    /* review limits and ratings */
+    INT(review_rate_limit, "10", 0, 1000000),
+    INT(rating_prior_weight, "10", 0, 1000000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -4,12 +4,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/account_rules.h"
 #include "core/body.h"
 #include "core/ident.h"
 #include "core/paging.h"
+#include "core/rate_limit.h"
 #include "core/tool_access.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
@@ -225,13 +227,18 @@ typedef struct {
     const review_input *in;
     int verified;
     int64_t id;
+    rate_limit_rule limit;
 } review_create_ctx;
 
 static int review_create_tx(db *db, void *arg, mkt_error *err)
 {
     review_create_ctx *ctx = arg;
     const review_input *in = ctx->in;
-    /* the counters first: this takes the tool row's lock, so creates on one tool queue here */
+    /* the rate limit first: it serialises this user's creations and records this one, rolled back
+     * with the review when the insert fails */
+    if (rate_limit_take(db, ctx->caller->user_id, &ctx->limit, err) < 0)
+        return -1;
+    /* the counters next: this takes the tool row's lock, so creates on one tool queue here */
     if (tool_record_rating_move(db, in->tool_id, 0, in->rating, err) < 0)
         return -1;
     db_result r;
@@ -253,7 +260,7 @@ static int review_create_tx(db *db, void *arg, mkt_error *err)
     return 0;
 }
 
-json_t *review_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)
+json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err)
 {
     review_input in;
     if (review_read_body(body, 1, &in, err) < 0)
@@ -267,7 +274,8 @@ json_t *review_create(db *db, const account_caller *caller, const json_t *body, 
         error_set(err, ERROR_FORBIDDEN, "you cannot review your own tool");
         return NULL;
     }
-    review_create_ctx ctx = {.caller = caller, .in = &in};
+    review_create_ctx ctx = {.caller = caller, .in = &in,
+                             .limit = {"review.create", cfg->review_rate_limit, 3600, "reviews"}};
     if ((ctx.verified = review_verified(db, in.tool_id, caller->user_id, err)) < 0)
         return NULL;
     if (db_transaction(db, review_create_tx, &ctx, err) < 0)
@@ -767,4 +775,37 @@ json_t *review_queue(db *db, int64_t limit, mkt_error *err)
     if (!out && !error_is_set(err))
         error_set(err, ERROR_INTERNAL, "out of memory");
     return out;
+}
+
+/* ---- analytics ---------------------------------------------------------------------------------- */
+
+int review_months(db *db, int64_t developer_id, int months, review_month **out, size_t *count, mkt_error *err)
+{
+    enum { MCOL_TOOL, MCOL_MONTH, MCOL_COUNT, MCOL_SUM };
+    *out = NULL;
+    *count = 0;
+    db_rows rows = {0};
+    /* the developer's tools are joined read-only (core/tool_record owns them) */
+    if (db_query(db,
+                 "SELECT r.tool_id, DATE_FORMAT(r.created_at, '%Y-%m') AS month, COUNT(*), SUM(r.rating)"
+                 " FROM reviews r JOIN tools t ON t.id = r.tool_id"
+                 " WHERE t.developer_id = ? AND r.status = 'visible'"
+                 " AND r.created_at >= DATE_FORMAT(UTC_DATE() - INTERVAL ? MONTH, '%Y-%m-01')"
+                 " GROUP BY r.tool_id, month ORDER BY r.tool_id, month",
+                 DB_PARAMS(db_int(developer_id), db_int(months - 1)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count && !(*out = calloc(rows.row_count, sizeof **out))) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < rows.row_count; i++) {
+        review_month *m = &(*out)[i];
+        m->tool_id = db_rows_int(&rows, i, MCOL_TOOL);
+        snprintf(m->month, sizeof m->month, "%s", db_rows_text(&rows, i, MCOL_MONTH));
+        m->count = db_rows_int(&rows, i, MCOL_COUNT);
+        m->sum = db_rows_int(&rows, i, MCOL_SUM);
+    }
+    *count = rows.row_count;
+    db_rows_free(&rows);
+    return 0;
 }

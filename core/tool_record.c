@@ -1,20 +1,19 @@
 #include "core/tool_record.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ident.h"
+#include "core/rating.h"
 #include "core/tool_access.h"
 #include "core/tool_fields.h"
 
-/* Bayesian average: the mean pulled towards a neutral prior by a few imaginary votes, so one 5-star
- * review does not outrank a hundred 4.8s. The ranking issue may replace the prior with the
- * marketplace-wide mean; unrated tools answer 0 so they are clearly "no rating yet". */
-#define TOOL_RECORD_PRIOR_MEAN 3.0
-#define TOOL_RECORD_PRIOR_WEIGHT 5.0
+/* m of the Bayesian rating (core/rating.h), from the config key rating_prior_weight. Set by the
+ * master before it forks (tool_record_service), so every worker inherits the value of the config
+ * it was started with, and a reload (SIGHUP) replaces the workers with ones that have the new one. */
+static int64_t tool_record_weight = TOOL_RECORD_PRIOR_WEIGHT_DEFAULT;
 
 #define TOOL_RECORD_COLUMNS                                                                                 \
     "SELECT t.id, t.slug, t.developer_id, d.display_name, t.name, t.summary, t.description, t.category,"   \
@@ -22,8 +21,9 @@
     " t.rating_count, t.rating_sum, t.rating_1, t.rating_2, t.rating_3, t.rating_4, t.rating_5, "          \
     TOOL_RECORD_TIME("t.created_at") ", " TOOL_RECORD_TIME("t.updated_at") ","                             \
     " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ',') FROM tool_tags g WHERE g.tool_id = t.id),"  \
-    " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema"                   \
-    " FROM tools t JOIN developers d ON d.id = t.developer_id"                                              \
+    " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema,"                  \
+    " g.rating_count, g.rating_sum"                                                                         \
+    " FROM tools t JOIN developers d ON d.id = t.developer_id " TOOL_RECORD_TOTALS_JOIN("g")                \
     " LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.latest_version"
 
 enum {
@@ -31,7 +31,8 @@ enum {
     COL_CATEGORY, COL_PRICING_MODEL, COL_PRICE_CENTS, COL_CURRENCY, COL_PERIOD_DAYS, COL_STATUS,
     COL_LATEST_VERSION, COL_DOWNLOADS, COL_RATING_COUNT, COL_RATING_SUM, COL_RATING_1,
     COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_DRAFT_INPUT, COL_DRAFT_OUTPUT,
-    COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
+    COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT, COL_ALL_RATING_COUNT,
+    COL_ALL_RATING_SUM,
 };
 
 const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
@@ -98,6 +99,8 @@ static const db_field tool_record_fields[] = {
     TOOL_RECORD_TEXT(code, COL_CODE),
     TOOL_RECORD_TEXT(published_input_schema, COL_PUBLISHED_INPUT),
     TOOL_RECORD_TEXT(published_output_schema, COL_PUBLISHED_OUTPUT),
+    TOOL_RECORD_INT(all_rating_count, COL_ALL_RATING_COUNT),
+    TOOL_RECORD_INT(all_rating_sum, COL_ALL_RATING_SUM),
 };
 
 static void tool_record_fill(tool_record *t)
@@ -225,15 +228,33 @@ json_t *tool_record_parse(const char *text, mkt_error *err)
     return v;
 }
 
-json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5])
+int64_t tool_record_prior_weight(void)
 {
-    double average = count > 0 ? (double)sum / (double)count : 0.0;
-    double bayesian = count > 0 ? (TOOL_RECORD_PRIOR_MEAN * TOOL_RECORD_PRIOR_WEIGHT + (double)sum) /
-                                      (TOOL_RECORD_PRIOR_WEIGHT + (double)count)
-                                : 0.0;
-    /* two decimals are what a client shows; more would only look precise */
-    average = round(average * 100.0) / 100.0;
-    bayesian = round(bayesian * 100.0) / 100.0;
+    return tool_record_weight;
+}
+
+void tool_record_set_prior_weight(int64_t weight)
+{
+    tool_record_weight = weight < 0 ? 0 : weight;
+}
+
+double tool_record_bayesian(int64_t count, int64_t sum, int64_t all_count, int64_t all_sum)
+{
+    return rating_bayesian(count, sum, all_count, all_sum, tool_record_weight);
+}
+
+static void tool_record_master_load(const config *cfg)
+{
+    tool_record_set_prior_weight(cfg->rating_prior_weight);
+}
+
+const service_hooks tool_record_service = {.name = "tool_record", .master_load = tool_record_master_load};
+
+json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5], int64_t all_count,
+                                int64_t all_sum)
+{
+    double average = rating_round2(count > 0 ? (double)sum / (double)count : 0.0);
+    double bayesian = rating_round2(tool_record_bayesian(count, sum, all_count, all_sum));
     return json_pack("{s:f, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:f}", "average", average, "count", (json_int_t)count,
                      "distribution", "1", (json_int_t)ratings[0], "2", (json_int_t)ratings[1], "3",
                      (json_int_t)ratings[2], "4", (json_int_t)ratings[3], "5", (json_int_t)ratings[4], "bayesian",
@@ -302,7 +323,9 @@ json_t *tool_record_json(const tool_record *t, const account_caller *caller)
                              "developer", "id", developer_id, "display_name", t->developer_name, "pricing",
                              tool_record_pricing_json(t->pricing_model, t->price_cents, t->currency, t->period_days),
                              "status", t->status, "latest_version", t->latest_version, "rating",
-                             tool_record_rating_json(t->rating_count, t->rating_sum, t->ratings), "downloads",
+                             tool_record_rating_json(t->rating_count, t->rating_sum, t->ratings, t->all_rating_count,
+                                                     t->all_rating_sum),
+                             "downloads",
                              (json_int_t)t->downloads, "created_at", t->created_at, "updated_at", t->updated_at);
     if (!tool)
         return NULL;
@@ -443,8 +466,9 @@ int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, 
 {
     int64_t had = old_rating > 0, has = new_rating > 0;
     /* additions first, then subtractions: the columns are unsigned and a subtraction only ever
-     * takes back what a row of reviews put there */
-    return db_exec(db,
+     * takes back what a row of reviews put there. The tool row first, then the totals row: every
+     * rating change takes the two locks in that order. */
+    if (db_exec(db,
                    "UPDATE tools SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?,"
                    " rating_1 = rating_1 + (? = 1) - (? = 1), rating_2 = rating_2 + (? = 2) - (? = 2),"
                    " rating_3 = rating_3 + (? = 3) - (? = 3), rating_4 = rating_4 + (? = 4) - (? = 4),"
@@ -453,7 +477,23 @@ int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, 
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(id)),
-                   NULL, err);
+                   NULL, err) < 0)
+        return -1;
+    return db_exec(db,
+                   "UPDATE rating_totals SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?"
+                   " WHERE id = 1",
+                   DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating)), NULL, err);
+}
+
+int tool_record_rating_totals(db *db, int64_t *count, int64_t *sum, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    *count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0;
+    *sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    db_rows_free(&rows);
+    return 0;
 }
 
 /* ---- reads for other modules ------------------------------------------------------------------ */
@@ -483,7 +523,8 @@ int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_err
 }
 
 enum { SCOL_ID, SCOL_SLUG, SCOL_NAME, SCOL_SUMMARY, SCOL_CATEGORY, SCOL_MODEL, SCOL_PRICE, SCOL_CURRENCY,
-       SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1 };
+       SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1,
+       SCOL_ALL_RATING_COUNT = SCOL_RATING_1 + 5, SCOL_ALL_RATING_SUM };
 
 static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
 {
@@ -498,7 +539,9 @@ static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
                      "latest_version", db_rows_text(rows, i, SCOL_LATEST), "downloads",
                      (json_int_t)db_rows_int(rows, i, SCOL_DOWNLOADS), "rating",
                      tool_record_rating_json(db_rows_int(rows, i, SCOL_RATING_COUNT),
-                                             db_rows_int(rows, i, SCOL_RATING_SUM), ratings));
+                                             db_rows_int(rows, i, SCOL_RATING_SUM), ratings,
+                                             db_rows_int(rows, i, SCOL_ALL_RATING_COUNT),
+                                             db_rows_int(rows, i, SCOL_ALL_RATING_SUM)));
 }
 
 json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err)
@@ -507,8 +550,9 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
     if (db_query(db,
                  "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
                  " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
-                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5"
-                 " FROM tools t WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
+                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
+                 " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+                 " WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
                  DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
     json_t *list = json_array();

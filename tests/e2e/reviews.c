@@ -98,6 +98,23 @@ static void check_tool_rating(const char *tool, int64_t count, int star, int64_t
     http_response_free(res);
 }
 
+/* A moderator's decision on a visible review, written straight into the rows because moderation is
+ * not built yet: the status, and the tool's and the global rating counters (which count visible
+ * reviews only) following as they do for any review that stops being visible. */
+static void moderate(const char *id, const char *status)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(db_exec(fixture_db(),
+                  "UPDATE reviews r JOIN tools t ON t.id = r.tool_id JOIN rating_totals g SET r.status = ?,"
+                  " t.rating_count = t.rating_count - 1, t.rating_sum = t.rating_sum - r.rating,"
+                  " t.rating_1 = t.rating_1 - (r.rating = 1), t.rating_2 = t.rating_2 - (r.rating = 2),"
+                  " t.rating_3 = t.rating_3 - (r.rating = 3), t.rating_4 = t.rating_4 - (r.rating = 4),"
+                  " t.rating_5 = t.rating_5 - (r.rating = 5), g.rating_count = g.rating_count - 1,"
+                  " g.rating_sum = g.rating_sum - r.rating WHERE r.id = ? AND r.status = 'visible'",
+                  DB_PARAMS(db_text(status), db_text(id)), NULL, &err) == 0);
+    error_clear(&err);
+}
+
 /* ---- create, read, edit, delete ------------------------------------------------------------------ */
 
 static void test_create_list_edit_delete(void)
@@ -167,8 +184,8 @@ static void test_create_list_edit_delete(void)
     check_tool_rating(tool, 1, 5, 1);
 }
 
-/* A removed review (a moderator's decision, written straight into the row here because moderation
- * is not built yet) cannot be edited or deleted: 404, as if it were gone. */
+/* A removed review (a moderator's decision, see moderate) cannot be edited or deleted: 404, as if it
+ * were gone. */
 static void test_removed_is_gone(void)
 {
     fixture_seller dev;
@@ -178,11 +195,7 @@ static void test_removed_is_gone(void)
     fixture_user(&a);
     if (review(&a, tool, 3, id) < 0)
         return;
-    db_result r;
-    mkt_error err = MKT_ERROR_INIT;
-    CHECK(db_exec(fixture_db(), "UPDATE reviews SET status = 'removed' WHERE id = ?", DB_PARAMS(db_text(id)), &r,
-                  &err) == 0);
-    error_clear(&err);
+    moderate(id, "removed");
     snprintf(path, sizeof path, "/reviews/%s", id);
     EXPECT_STATUS_FREE(send("PATCH", &a, path, "{\"rating\": 5}"), 404);
     EXPECT_STATUS_FREE(send("DELETE", &a, path, NULL), 404);
@@ -472,11 +485,9 @@ static void test_sort_and_pages(void)
     res = http_get(path, NULL);
     CHECK(http_is_problem(res, 400) && http_problem_has_field(res, "per_page"));
     http_response_free(res);
-    /* hidden reviews are not listed (a moderator's decision, written straight into the row) */
-    mkt_error err = MKT_ERROR_INIT;
-    CHECK(db_exec(fixture_db(), "UPDATE reviews SET status = 'hidden' WHERE id = ?", DB_PARAMS(db_text(low)), NULL,
-                  &err) == 0);
-    error_clear(&err);
+    /* hidden reviews are not listed (a moderator's decision, written straight into the rows) */
+    moderate(low, "hidden");
+    CHECK_COUNTERS(tool);
     snprintf(path, sizeof path, "/tools/%s/reviews?sort=newest", tool);
     res = http_get(path, NULL);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 2);
