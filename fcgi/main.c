@@ -214,6 +214,9 @@ static int main_seed_options_ok(const main_options *opt)
         problem = "--tools must be a whole number from 1 to 1000000";
     else if (opt->seed && main_number(opt->seed, 0, UINT32_MAX, &v) < 0)
         problem = "--seed must be a whole number from 0 to 4294967295";
+    else if (opt->namespace && (strlen(opt->namespace) < 1 || strlen(opt->namespace) > CATALOGUE_NAMESPACE_MAX ||
+                                strspn(opt->namespace, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(opt->namespace)))
+        problem = "--namespace must be 1 to 12 characters of a-z and 0-9";
     if (problem)
         fprintf(stderr, "marketplace: %s\n", problem);
     return problem == NULL;
