@@ -24,7 +24,7 @@
 #define SEED_TOOLS_STR "300"
 #define SEED_SEED "4242"
 
-static char ns_a[16], ns_b[16], ns_c[16];
+static char ns_a[16], ns_b[16], ns_c[16], ns_d[16];
 
 /* Runs `marketplace seed --tools N --seed S --namespace NS --config <stack>`; its exit code, and
  * its output (stdout and stderr) in out. */
@@ -203,6 +203,42 @@ static void test_seed_usage(void)
     CHECK_INT(seed_count("SELECT COUNT(*) FROM users WHERE email LIKE ?", "unused"), 0);
 }
 
+/* A run cut short after its first batch (simulated: the second batch's tools are deleted) finishes
+ * the rest when run again; a slug of the missing batch taken by someone else's tool stops it with a
+ * conflict naming --namespace, and nothing of that batch is written. */
+static void test_seed_resume(void)
+{
+    char out[8192], taken[128];
+    CHECK_INT(seed_run("1200", SEED_SEED, ns_d, out, sizeof out), 0);
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM " SEED_TOOLS_OF, ns_d), 1200);
+    char *full = seed_dump(ns_d);
+    snprintf(taken, sizeof taken, "%s",
+             fixture_sql_text("SELECT t.slug FROM " SEED_TOOLS_OF " ORDER BY t.id LIMIT 1 OFFSET 1100",
+                              db_text(seed_domain(ns_d))));
+    db_exec(fixture_db(), "DELETE t FROM " SEED_TOOLS_OF " AND t.id > (SELECT id FROM (SELECT t2.id FROM tools t2"
+            " JOIN developers d2 ON d2.id = t2.developer_id JOIN users u2 ON u2.id = d2.user_id"
+            " WHERE u2.email LIKE ? ORDER BY t2.id LIMIT 1 OFFSET 999) x)",
+            DB_PARAMS(db_text(seed_domain(ns_d)), db_text(seed_domain(ns_d))), NULL, NULL);
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM " SEED_TOOLS_OF, ns_d), 1000);
+
+    /* someone else's draft holds one slug of the missing batch */
+    http_user dev;
+    fixture_developer(&dev, "Slug Squatter");
+    char id[FIXTURE_ID_SIZE];
+    fixture_create_tool(&dev, fixture_adder_draft(taken), id);
+    CHECK_INT(seed_run("1200", SEED_SEED, ns_d, out, sizeof out), 1);
+    CHECK(strstr(out, "--namespace") != NULL);
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM " SEED_TOOLS_OF, ns_d), 1000);
+
+    db_exec(fixture_db(), "DELETE FROM tools WHERE id = ?", DB_PARAMS(db_text(id)), NULL, NULL);
+    CHECK_INT(seed_run("1200", SEED_SEED, ns_d, out, sizeof out), 0);
+    CHECK(strstr(out, "200 tools written, 1000 already there") != NULL);
+    char *resumed = seed_dump(ns_d);
+    CHECK(strcmp(full, resumed) == 0);
+    free(full);
+    free(resumed);
+}
+
 /* Every family's own tests pass through the one run path (the same a publish would demand). */
 static void test_seed_families_pass(void)
 {
@@ -279,12 +315,14 @@ int main(void)
     snprintf(ns_a, sizeof ns_a, "ta%uz%u", tag, (unsigned)getpid() % 1000u);
     snprintf(ns_b, sizeof ns_b, "tb%uz%u", tag, (unsigned)getpid() % 1000u);
     snprintf(ns_c, sizeof ns_c, "tc%uz%u", tag, (unsigned)getpid() % 1000u);
+    snprintf(ns_d, sizeof ns_d, "td%uz%u", tag, (unsigned)getpid() % 1000u);
     RUN(test_seed_twice);
     RUN(test_seed_counts);
     RUN(test_seed_shape);
     RUN(test_seed_rating_counters);
     RUN(test_seed_deterministic);
     RUN(test_seed_usage);
+    RUN(test_seed_resume);
     RUN(test_seed_families_pass);
     RUN(test_seed_tools_run);
     fixture_close();
