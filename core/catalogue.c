@@ -127,7 +127,6 @@ __attribute__((format(printf, 3, 4))) static char *catalogue_printf(catalogue_ba
 /* ---- what a run knows ----------------------------------------------------------------------------- */
 
 typedef struct {
-    const config *cfg;
     uint32_t seed;
     int64_t tools, developers, buyers;
     char ns[CATALOGUE_NAMESPACE_MAX + 1];
@@ -507,7 +506,7 @@ static int catalogue_options_check(const catalogue_options *opt, char *ns, mkt_e
 int catalogue_seed(db *db, const config *cfg, const catalogue_options *opt, catalogue_progress_fn progress,
                    void *progress_ctx, catalogue_result *out, mkt_error *err)
 {
-    catalogue_run run = {.cfg = cfg, .seed = opt->seed, .tools = opt->tools, .out = out};
+    catalogue_run run = {.seed = opt->seed, .tools = opt->tools, .out = out};
     memset(out, 0, sizeof *out);
     if (catalogue_options_check(opt, run.ns, err) < 0)
         return -1;
