@@ -809,3 +809,42 @@ int review_months(db *db, int64_t developer_id, int months, review_month **out, 
     db_rows_free(&rows);
     return 0;
 }
+
+/* ---- bulk reviews (marketplace seed --tools) ------------------------------------------------- */
+
+#define REVIEW_BULK_PARAMS 7
+
+static int review_bulk_chunk(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
+{
+    db_value *params = calloc(n * REVIEW_BULK_PARAMS, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        db_value *p = params + i * REVIEW_BULK_PARAMS;
+        p[0] = db_int(rows[i].tool_id);
+        p[1] = db_int(rows[i].user_id);
+        p[2] = db_int(rows[i].rating);
+        p[3] = db_text(rows[i].title);
+        p[4] = db_text(rows[i].content);
+        p[5] = db_int(rows[i].age_seconds);
+        p[6] = db_int(rows[i].age_seconds);
+    }
+    int rc = db_exec_rows(db,
+                          "INSERT INTO reviews (tool_id, user_id, rating, title, content, created_at, updated_at)"
+                          " VALUES ",
+                          "(?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND)", NULL, params,
+                          REVIEW_BULK_PARAMS, n, NULL, err);
+    free(params);
+    return rc;
+}
+
+int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
+{
+    for (size_t done = 0; done < n;) {
+        size_t chunk = n - done < REVIEW_BULK_MAX ? n - done : REVIEW_BULK_MAX;
+        if (review_bulk_chunk(db, rows + done, chunk, err) < 0)
+            return -1;
+        done += chunk;
+    }
+    return 0;
+}

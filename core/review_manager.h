@@ -114,4 +114,19 @@ typedef struct {
  * malloc'd (free it; NULL when there are none). */
 int review_months(db *db, int64_t developer_id, int months, review_month **out, size_t *count, mkt_error *err);
 
+/* ---- bulk reviews (marketplace seed --tools) ---- */
+
+/* A visible review as a bulk load writes it (no votes, no reply, not a verified purchase). */
+typedef struct {
+    int64_t tool_id, user_id, age_seconds; /* written this long ago */
+    int rating;                            /* 1..5 */
+    const char *title, *content;           /* within the text rules above */
+} review_bulk_row;
+
+/* Inserts the n reviews inside the caller's db_transaction, REVIEW_BULK_MAX per statement. The rating
+ * counters are NOT moved here: the bulk load writes each tool row with the counts of exactly the
+ * reviews it gives (tool_record_bulk_insert), in the same transaction, so they equal a recount. */
+#define REVIEW_BULK_MAX 1000
+int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err);
+
 #endif

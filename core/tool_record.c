@@ -612,3 +612,150 @@ void tool_record_target_free(tool_record_target *t)
     db_rows_free(&t->rows);
     memset(t, 0, sizeof *t);
 }
+
+/* ---- bulk writes (marketplace seed --tools) -------------------------------------------------- */
+
+int tool_record_bulk_taken(db *db, const char *const *slugs, size_t n, mkt_error *err)
+{
+    if (n == 0)
+        return 0;
+    char *sql = db_sql_rows("SELECT COUNT(*) FROM tools WHERE slug IN (", "?", ")", n, err);
+    db_value *params = calloc(n, sizeof *params);
+    if (!sql || !params) {
+        free(sql);
+        free(params);
+        return error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        params[i] = db_text(slugs[i]);
+    db_rows rows = {0};
+    int rc = db_query(db, sql, params, n, &rows, err);
+    free(sql);
+    free(params);
+    if (rc < 0)
+        return -1;
+    int taken = (int)db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return taken;
+}
+
+#define TOOL_RECORD_BULK_PARAMS 26
+
+static void tool_record_bulk_params(const tool_record_bulk_row *r, db_value *p)
+{
+    int64_t count = 0, sum = 0;
+    for (int k = 0; k < 5; k++) {
+        count += r->ratings[k];
+        sum += r->ratings[k] * (k + 1);
+    }
+    size_t i = 0;
+    p[i++] = db_text(r->slug);
+    p[i++] = db_int(r->developer_id);
+    p[i++] = db_text(r->name);
+    p[i++] = db_text(r->summary);
+    p[i++] = db_text(r->description);
+    p[i++] = db_text(r->category);
+    p[i++] = db_text(r->pricing.model);
+    p[i++] = db_int(r->pricing.price_cents);
+    p[i++] = db_text(r->pricing.currency);
+    p[i++] = tool_record_period(&r->pricing);
+    p[i++] = db_text(r->input_schema);
+    p[i++] = db_text(r->output_schema);
+    p[i++] = db_text(r->code);
+    p[i++] = db_text(r->tests);
+    p[i++] = db_text(r->version);
+    p[i++] = db_int(r->downloads);
+    p[i++] = db_int(count);
+    p[i++] = db_int(sum);
+    for (int k = 0; k < 5; k++)
+        p[i++] = db_int(r->ratings[k]);
+    for (int k = 0; k < 3; k++) /* created_at, updated_at, published_at */
+        p[i++] = db_int(r->age_seconds);
+}
+
+static int tool_record_bulk_tags(db *db, const tool_record_bulk_row *rows, size_t n, const int64_t *ids,
+                                 mkt_error *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += rows[i].tag_count;
+    if (total == 0)
+        return 0;
+    db_value *params = calloc(total * 2, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < rows[i].tag_count; t++) {
+            params[k++] = db_int(ids[i]);
+            params[k++] = db_text(rows[i].tags[t]);
+        }
+    int rc = db_exec_rows(db, "INSERT INTO tool_tags (tool_id, tag) VALUES ", "(?, ?)", NULL, params, 2, total,
+                          NULL, err);
+    free(params);
+    return rc;
+}
+
+/* The ids of a multi-row INSERT are consecutive when the last row holds first + n - 1. */
+static int tool_record_bulk_check_ids(db *db, const tool_record_bulk_row *rows, size_t n, int64_t first,
+                                      mkt_error *err)
+{
+    db_rows found = {0};
+    if (db_query(db, "SELECT slug FROM tools WHERE id = ?", DB_PARAMS(db_int(first + (int64_t)n - 1)), &found, err) < 0)
+        return -1;
+    int same = found.row_count == 1 && strcmp(db_rows_text(&found, 0, 0), rows[n - 1].slug) == 0;
+    db_rows_free(&found);
+    return same ? 0
+                : error_set(err, ERROR_INTERNAL, "a bulk insert did not get consecutive tool ids"
+                            " (innodb_autoinc_lock_mode 2 with concurrent inserts?); run it again");
+}
+
+/* The marketplace-wide totals the Bayesian rating reads move with the batch's counters, in its
+ * transaction, exactly as tool_record_rating_move moves them for one review. */
+static int tool_record_bulk_totals(db *db, const tool_record_bulk_row *rows, size_t n, mkt_error *err)
+{
+    int64_t count = 0, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++) {
+            count += rows[i].ratings[k];
+            sum += rows[i].ratings[k] * (k + 1);
+        }
+    if (count == 0)
+        return 0;
+    return db_exec(db, "UPDATE rating_totals SET rating_count = rating_count + ?, rating_sum = rating_sum + ? WHERE id = 1",
+                   DB_PARAMS(db_int(count), db_int(sum)), NULL, err);
+}
+
+int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (n > TOOL_RECORD_BULK_MAX)
+        return error_set(err, ERROR_INTERNAL, "internal error: more than %d tools in one bulk insert",
+                         TOOL_RECORD_BULK_MAX);
+    db_value *params = calloc(n * TOOL_RECORD_BULK_PARAMS, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        tool_record_bulk_params(&rows[i], params + i * TOOL_RECORD_BULK_PARAMS);
+    db_result res = {0};
+    int rc = db_exec_rows(db,
+                          "INSERT INTO tools (slug, developer_id, name, summary, description, category, pricing_model,"
+                          " price_cents, currency, period_days, input_schema, output_schema, code, tests,"
+                          " latest_version, downloads, rating_count, rating_sum, rating_1, rating_2, rating_3,"
+                          " rating_4, rating_5, created_at, updated_at, published_at, status) VALUES ",
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                          " NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND,"
+                          " 'published')",
+                          NULL,
+                          params, TOOL_RECORD_BULK_PARAMS, n, &res, err);
+    free(params);
+    if (rc < 0)
+        return db_last_errno(db) == DB_ER_DUP_ENTRY ? tool_record_slug_conflict(db, rows[0].slug, err) : -1;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (int64_t)res.insert_id + (int64_t)i;
+    return tool_record_bulk_check_ids(db, rows, n, (int64_t)res.insert_id, err) < 0 ||
+                   tool_record_bulk_tags(db, rows, n, ids, err) < 0 || tool_record_bulk_totals(db, rows, n, err) < 0
+               ? -1
+               : 0;
+}

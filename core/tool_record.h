@@ -200,4 +200,32 @@ typedef struct {
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
 void tool_record_target_free(tool_record_target *t);
 
+/* ---- bulk writes (marketplace seed --tools) ---- */
+
+/* At most this many tools per call (one INSERT). */
+#define TOOL_RECORD_BULK_MAX 1000
+
+/* One published tool as a bulk load writes it: the draft columns equal the published version's
+ * (core/tool_builder writes that row, tool_builder_bulk_versions), and the counters are given. */
+typedef struct {
+    const char *slug, *name, *summary, *description, *category;
+    tool_pricing pricing;
+    const char *input_schema, *output_schema, *code, *tests; /* JSON text; code plain text */
+    const char *version;                                     /* the latest (and only) version */
+    int64_t developer_id, downloads;
+    int64_t ratings[5];   /* visible reviews rated 1..5: the caller writes exactly those reviews */
+    int64_t age_seconds;  /* created and published this long ago */
+    const char *tags[TOOL_FIELDS_TAGS_MAX];
+    size_t tag_count;
+} tool_record_bulk_row;
+
+/* How many of slugs (n <= TOOL_RECORD_BULK_MAX) name a tool already; -1 on a database error. */
+int tool_record_bulk_taken(db *db, const char *const *slugs, size_t n, mkt_error *err);
+
+/* Inserts n published tools and their tags in one INSERT each (inside the caller's db_transaction),
+ * ids[i] getting row i's id. A multi-row INSERT takes consecutive auto-increment values (InnoDB's
+ * lock modes 0 and 1); this checks that the last row got first + n - 1 and fails (ERROR_INTERNAL)
+ * otherwise rather than guessing. 409 when a slug is taken. */
+int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err);
+
 #endif
