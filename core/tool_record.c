@@ -194,18 +194,53 @@ int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mk
     return tool_access_holds(db, caller->user_id, tool_id, TOOL_ACCESS_EVER, err);
 }
 
+/* The visibility rule of a found tool: 0 when the caller may see it (a delisted one also when they
+ * bought it), else -1 with 404 (or the database's error). */
+static int tool_record_may_see(db *db, int64_t id, const char *status, int64_t developer_id,
+                               const account_caller *caller, const char *ref, mkt_error *err)
+{
+    if (tool_record_visible_to(status, developer_id, caller))
+        return 0;
+    int bought = strcmp(status, "delisted") == 0 ? tool_record_bought(db, id, caller, err) : 0;
+    if (bought > 0)
+        return 0;
+    return bought < 0 ? -1 : error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+}
+
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
 {
     if (tool_record_load(db, ref, out, err) < 0)
         return -1;
-    if (!tool_record_visible(out, caller)) {
-        int bought = strcmp(out->status, "delisted") == 0 ? tool_record_bought(db, out->id, caller, err) : 0;
-        if (bought > 0)
-            return 0;
+    if (tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err) < 0) {
         tool_record_free(out);
-        return bought < 0 ? -1 : error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+        return -1;
     }
     return 0;
+}
+
+int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
+                            mkt_error *err)
+{
+    static const tool_record_ref_sql q = {
+        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE slug = ?",
+        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE id = ?"};
+    db_rows rows = {0};
+    memset(out, 0, sizeof *out);
+    if (tool_record_query_ref(db, &q, NULL, 0, ref, &rows, err) < 0)
+        return -1;
+    out->id = db_rows_int(&rows, 0, 0);
+    out->developer_id = db_rows_int(&rows, 0, 1);
+    out->rating_count = db_rows_int(&rows, 0, 2);
+    out->reviews_version = db_rows_int(&rows, 0, 3);
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, 4));
+    db_rows_free(&rows);
+    return tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err);
+}
+
+int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db, "UPDATE tools SET reviews_version = reviews_version + 1 WHERE id = ?", DB_PARAMS(db_int(id)),
+                   NULL, err);
 }
 
 int tool_record_find_owned(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
@@ -472,7 +507,7 @@ int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, 
                    "UPDATE tools SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?,"
                    " rating_1 = rating_1 + (? = 1) - (? = 1), rating_2 = rating_2 + (? = 2) - (? = 2),"
                    " rating_3 = rating_3 + (? = 3) - (? = 3), rating_4 = rating_4 + (? = 4) - (? = 4),"
-                   " rating_5 = rating_5 + (? = 5) - (? = 5) WHERE id = ?",
+                   " rating_5 = rating_5 + (? = 5) - (? = 5), reviews_version = reviews_version + 1 WHERE id = ?",
                    DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),

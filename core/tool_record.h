@@ -40,6 +40,22 @@ typedef struct {
     const char *published_input_schema, *published_output_schema;
 } tool_record;
 
+/* The few columns a check of a tool needs (who may see it, how many visible reviews it has, the
+ * version of its review list) without the texts, code and schemas tool_record_load reads. */
+typedef struct {
+    int64_t id, developer_id, rating_count, reviews_version;
+    char status[16];
+} tool_record_glance;
+
+/* tool_record_find's rule on the glance: the tool named by ref when the caller (NULL: anonymous) may
+ * see it, a delisted one also to its buyers. 404 otherwise. */
+int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
+                            mkt_error *err);
+
+/* Moves tool id's reviews_version inside the caller's transaction: every change to what its public
+ * review list shows calls this (tool_record_rating_move does it as part of its own update). */
+int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err);
+
 /* Loads the tool named by ref (a decimal id or a slug). 404 when there is no such tool. */
 int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err);
 void tool_record_free(tool_record *t);
