@@ -65,6 +65,11 @@ static const config_key config_keys[] = {
     /* review limits and ratings */
     INT(review_rate_limit, "10", 0, 1000000),
     INT(rating_prior_weight, "10", 0, 1000000),
+    /* activity (trending) */
+    INT(activity_weight_execution, "1", 0, 1000000),
+    INT(activity_weight_purchase, "20", 0, 1000000),
+    INT(activity_weight_review, "10", 0, 1000000),
+    INT(activity_half_life_hours, "72", 1, 8760),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -59,6 +59,11 @@ typedef struct config {
     /* review limits and ratings */
     int64_t review_rate_limit;     /* reviews one account may create per sliding hour, 0 = no limit */
     int64_t rating_prior_weight;   /* m of the Bayesian rating: imaginary reviews at the global mean */
+    /* activity (trending): the weight of each event in the decayed score and its half-life */
+    int64_t activity_weight_execution; /* per successful execution */
+    int64_t activity_weight_purchase;  /* per completed purchase (a free checkout too) */
+    int64_t activity_weight_review;    /* per review written */
+    int64_t activity_half_life_hours;  /* an event counts half after this long */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

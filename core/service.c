@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "core/activity.h"
 #include "core/payout.h"
 #include "core/rate_limit.h"
 #include "core/signing.h"
@@ -15,6 +16,7 @@ static const service_hooks *const service_table[] = {
     &payout_service,
     &tool_record_service,
     &rate_limit_service,
+    &activity_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \
