@@ -220,9 +220,18 @@ static void activity_flush_hook(service_worker *sw)
     error_clear(&err);
 }
 
+/* A busy worker is never idle (a request keeps arriving within the idle wait), so after a request
+ * it writes back views that have waited ACTIVITY_FLUSH_MS, even when no view came since. */
+static void activity_due_hook(service_worker *sw)
+{
+    if (activity_pending_used > 0 && activity_now_ms() - activity_last_flush_ms >= ACTIVITY_FLUSH_MS)
+        activity_flush_hook(sw);
+}
+
 const service_hooks activity_service = {.name = "activity",
                                         .master_load = activity_master_load,
                                         .worker_idle = activity_flush_hook,
+                                        .worker_after_request = activity_due_hook,
                                         .worker_exit = activity_flush_hook};
 
 /* ---- lists ------------------------------------------------------------------------------------ */
