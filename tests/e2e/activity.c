@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/activity.h"
+#include "core/trending.h"
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http.h"
@@ -49,8 +50,8 @@ static void make_tool(const http_user *dev, const char *category, const char *co
 
 static void execute(const http_user *u, const char *tool)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/tools/%s/execute", tool);
+    char path[160];
+    snprintf(path, sizeof path, "/tools/%.100s/execute", tool);
     fixture_post_expect(u, path, fixture_json("{\"input\": {\"a\": 1, \"b\": 2}}"), NULL, 200, "execute");
 }
 
@@ -211,6 +212,12 @@ static void test_trending_decay(void)
     }
     CHECK_INT(activity_record_at(fixture_db(), atoll(one_now), 1, now, &err), 0);
     error_clear(&err);
+    /* the stored L (added up in SQL, TRENDING_ADD_SQL) is core/trending's log-sum-exp of the same
+     * events: 100 events of weight 1 at one time are log2(100) + t / h */
+    const char *stored = fixture_sql_text("SELECT CAST(score_log AS CHAR) FROM tool_activity WHERE tool_id = ?",
+                                          db_int(atoll(recent_burst)));
+    double want = trending_event_log(100, now - 2 * h, h);
+    CHECK(*stored && fabs(strtod(stored, NULL) - want) < 1e-9);
 
     int old_pos = trending_position("window_days=30&category=finance", old_burst);
     int now_pos = trending_position("window_days=30&category=finance", one_now);
@@ -402,6 +409,32 @@ static void test_bought_together(void)
     FIXTURE_CHECK_MONEY();
 }
 
+/* A user's new tool is paired with their ACTIVITY_PAIR_RECENT most recent tools only: bounded work
+ * per event however many tools the user has. */
+static void test_pairs_bounded(void)
+{
+    enum { TOOLS = ACTIVITY_PAIR_RECENT + 2 };
+    http_user dev, user;
+    fixture_developer(&dev, "Bound Shop");
+    fixture_user(&user);
+    const char *tags[] = {unique_tag("bound"), NULL};
+    char ids[TOOLS][FIXTURE_ID_SIZE];
+    for (int i = 0; i < TOOLS; i++) {
+        make_tool(&dev, "other", tags, 0, ids[i], NULL);
+        execute(&user, ids[i]);
+    }
+    /* the last tool met the 50 before it, not the first one */
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_pairs WHERE tool_id = ?", db_int(atoll(ids[TOOLS - 1]))),
+              ACTIVITY_PAIR_RECENT);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM tool_pairs WHERE tool_id = ?", db_int(atoll(ids[0]))),
+              ACTIVITY_PAIR_RECENT);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM tool_pairs WHERE tool_id = ? AND other_id = %s", ids[TOOLS - 1]);
+    CHECK_INT(fixture_sql_int(sql, db_int(atoll(ids[0]))), 0);
+    snprintf(sql, sizeof sql, "SELECT together FROM tool_pairs WHERE tool_id = ? AND other_id = %s", ids[TOOLS - 2]);
+    CHECK_INT(fixture_sql_int(sql, db_int(atoll(ids[TOOLS - 1]))), 1);
+}
+
 /* /me/recommendations: tools sharing tags with what the caller uses, most shared first, never one
  * they have; at most ten; signed-in only. */
 static void test_me_recommendations(void)
@@ -454,6 +487,7 @@ int main(void)
     RUN(test_views);
     RUN(test_similar);
     RUN(test_bought_together);
+    RUN(test_pairs_bounded);
     RUN(test_me_recommendations);
     fixture_close();
     return check_finish();
