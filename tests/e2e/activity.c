@@ -189,6 +189,30 @@ static void test_trending_events(void)
     CHECK_INT(trending_position("category=math", bought), -1);
 }
 
+/* Free checkouts cost nothing, so they must not be a free way to push a tool up: the same user's
+ * second checkout is refused (409, they own it) and moves nothing; another user's is one event. */
+static void test_trending_free_checkout_once(void)
+{
+    http_user dev, buyer, other;
+    fixture_developer(&dev, "Free Trend Shop");
+    fixture_user(&buyer);
+    fixture_user(&other);
+    const char *tags[] = {unique_tag("free"), NULL};
+    char id[FIXTURE_ID_SIZE];
+    make_tool(&dev, "media", tags, 0, id, NULL);
+    static const char sql[] = "SELECT CAST(score_log AS CHAR) FROM tool_activity WHERE tool_id = ?";
+    checkout_free(&buyer, id);
+    char first[64];
+    snprintf(first, sizeof first, "%s", fixture_sql_text(sql, db_int(atoll(id))));
+    CHECK(*first);
+    char key[64];
+    fixture_idempotency_key(key, sizeof key);
+    EXPECT_STATUS_FREE(fixture_checkout(&buyer, key, id), 409);
+    CHECK_STR(fixture_sql_text(sql, db_int(atoll(id))), first);
+    checkout_free(&other, id);
+    CHECK(strtod(fixture_sql_text(sql, db_int(atoll(id))), NULL) > strtod(first, NULL) + 0.9);
+}
+
 /* Decay: events with injected times (core/activity's activity_record_at, the server's half-life).
  * A burst of weight 100 eight half-lives ago decays to 100/256 < 1 and loses to one event of weight 1
  * now; the same burst two half-lives ago (25) wins. The window leaves out tools whose last event is
@@ -483,6 +507,7 @@ int main(void)
 {
     RUN(test_trending_parameters);
     RUN(test_trending_events);
+    RUN(test_trending_free_checkout_once);
     RUN(test_trending_decay);
     RUN(test_views);
     RUN(test_similar);
