@@ -53,3 +53,26 @@ INSERT IGNORE INTO activity_user_tools (user_id, tool_id, first_at)
 INSERT IGNORE INTO activity_user_tools (user_id, tool_id, first_at)
     SELECT buyer_user_id, tool_id, MIN(completed_at) FROM transactions
      WHERE status IN ('completed', 'refunded') AND completed_at IS NOT NULL GROUP BY buyer_user_id, tool_id;
+
+-- The trending score of the activity before this migration, from the last 90 days of history with
+-- the default weights and half-life (execution 1, purchase 20, review 10; 72 h = 259200 s): an
+-- execution day's count at noon of that day (never later than now), each completed (or since
+-- refunded) purchase, each review written. L = log2(sum w * 2^(t / h)) is computed relative to now
+-- so no power overflows; tools without such history get no row.
+INSERT INTO tool_activity (tool_id, score_log, last_at)
+    SELECT tool_id, l, last_at FROM (
+        SELECT e.tool_id,
+               LOG2(SUM(e.w * POW(2, (UNIX_TIMESTAMP(e.at) - UNIX_TIMESTAMP(UTC_TIMESTAMP(6))) / 259200)))
+                 + UNIX_TIMESTAMP(UTC_TIMESTAMP(6)) / 259200 AS l,
+               MAX(e.at) AS last_at
+          FROM (
+            SELECT tool_id, executions AS w,
+                   LEAST(CAST(day AS DATETIME(6)) + INTERVAL 12 HOUR, UTC_TIMESTAMP(6)) AS at
+              FROM tool_execution_days WHERE day > UTC_DATE() - INTERVAL 90 DAY AND executions > 0
+            UNION ALL
+            SELECT tool_id, 20, completed_at FROM transactions
+             WHERE status IN ('completed', 'refunded') AND completed_at > UTC_TIMESTAMP(6) - INTERVAL 90 DAY
+            UNION ALL
+            SELECT tool_id, 10, created_at FROM reviews WHERE created_at > UTC_TIMESTAMP(6) - INTERVAL 90 DAY
+          ) e GROUP BY e.tool_id
+    ) s WHERE l IS NOT NULL;
