@@ -9,6 +9,7 @@ CREATE TABLE tool_activity (
     score_log DOUBLE          NOT NULL,
     last_at   DATETIME(6)     NOT NULL,
     KEY tool_activity_score (score_log),
+    KEY tool_activity_recent (last_at),
     CONSTRAINT tool_activity_tool FOREIGN KEY (tool_id) REFERENCES tools (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 
