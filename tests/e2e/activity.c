@@ -380,10 +380,11 @@ static void test_similar(void)
     const char *t1 = unique_tag("a"), *t2 = unique_tag("b"), *t3 = unique_tag("c");
     const char *all[] = {t1, t2, t3, NULL}, *two[] = {t1, t2, NULL}, *one[] = {t1, NULL};
     char source[FIXTURE_ID_SIZE], three[FIXTURE_ID_SIZE], pair[FIXTURE_ID_SIZE], single[FIXTURE_ID_SIZE],
-        single_rated[FIXTURE_ID_SIZE], draft[FIXTURE_ID_SIZE], mine[FIXTURE_ID_SIZE];
+        single_rated[FIXTURE_ID_SIZE], single_same[FIXTURE_ID_SIZE], draft[FIXTURE_ID_SIZE], mine[FIXTURE_ID_SIZE];
     make_tool(&dev, "media", all, 0, source, NULL);
     make_tool(&dev, "data", one, 0, single, NULL);
     make_tool(&dev, "data", one, 0, single_rated, NULL);
+    make_tool(&dev, "media", one, 0, single_same, NULL); /* one tag and the source's category */
     make_tool(&dev, "data", two, 0, pair, NULL);
     make_tool(&dev, "data", all, 0, three, NULL);
     make_tool(&dev, "data", all, 1, draft, NULL);
@@ -398,8 +399,9 @@ static void test_similar(void)
     CHECK_INT(list_position(similar, mine), 0); /* a tie on 3 shared tags: then quality, then the newest */
     CHECK_INT(list_position(similar, three), 1);
     CHECK_INT(list_position(similar, pair), 2);
-    CHECK_INT(list_position(similar, single_rated), 3); /* one tag, rated: before the unrated one */
-    CHECK_INT(list_position(similar, single), 4);
+    CHECK_INT(list_position(similar, single_same), 3); /* one tag, same category: before other categories */
+    CHECK_INT(list_position(similar, single_rated), 4); /* one tag, rated: before the unrated one */
+    CHECK_INT(list_position(similar, single), 5);
     CHECK_INT(json_integer_value(json_object_get(json_array_get(similar, 0), "shared_tags")), 3);
     CHECK_INT(list_position(similar, source), -1);
     CHECK_INT(list_position(similar, draft), -1);
