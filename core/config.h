@@ -53,6 +53,12 @@ typedef struct config {
     int64_t min_payout_cents;
     int64_t payout_token_ttl;
     int64_t payout_sweep_interval; /* seconds between a worker's sweeps for expired payout tokens */
+    /* search: the weights of relevance (README "Search"), each 0..1000 */
+    int64_t search_weight_text;
+    int64_t search_weight_rating;
+    int64_t search_weight_downloads;
+    int64_t search_weight_freshness;
+    int64_t search_freshness_days; /* half-life of the freshness term, in days */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "core/payout.h"
+#include "core/search.h"
 #include "core/signing.h"
 #include "core/tool_usage.h"
 
@@ -11,6 +12,7 @@ static const service_hooks *const service_table[] = {
     &signing_service,
     &tool_usage_service,
     &payout_service,
+    &search_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \

@@ -161,4 +161,16 @@ typedef struct {
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
 void tool_record_target_free(tool_record_target *t);
 
+/* ---- for search (core/search, core/discovery) ---- */
+
+/* The prior of the Bayesian rating (the mean a tool's rating is pulled towards and how many votes
+ * it weighs), so a ranking that computes the same rating in SQL uses the same numbers. */
+void tool_record_rating_prior(double *mean, double *weight);
+
+/* Summaries of the published tools among ids, in the order of ids (the shape of
+ * tool_record_developer_tools); ids that are not (or no longer) published are left out. NULL with
+ * err on failure. count <= TOOL_RECORD_SUMMARIES_MAX. */
+#define TOOL_RECORD_SUMMARIES_MAX 100
+json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_error *err);
+
 #endif
