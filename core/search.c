@@ -759,9 +759,7 @@ static int search_backfill_batch(db *db, mkt_error *err)
     return done;
 }
 
-/* Indexes up to a batch of published tools without a document; the number indexed (0 also when
- * another worker is at it), -1 on failure. */
-static int search_backfill(db *db, mkt_error *err)
+int search_index_missing(db *db, mkt_error *err)
 {
     int locked = search_backfill_lock(db, 1, err);
     if (locked <= 0)
@@ -782,7 +780,7 @@ static void search_backfill_hook(service_worker *sw)
         return;
     mkt_error err = MKT_ERROR_INIT;
     db *db = sw->db(sw, &err);
-    int done = db ? search_backfill(db, &err) : -1;
+    int done = db ? search_index_missing(db, &err) : -1;
     if (done < 0)
         log_warn("search: indexing published tools failed: %s", err.message ? err.message : "?");
     else if (done > 0)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/search.h"
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http.h"
@@ -425,6 +426,28 @@ static void test_index_follows_edits(void)
     EXPECT(qs("q=%s+latecomer"), "");
 }
 
+/* A published tool without a document (written by a path that did not index it) is found once
+ * search_index_missing has run: what the worker hook and a bulk load rely on. */
+static void test_index_missing(void)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s backfilled", token);
+    made_tool t;
+    create(&dev, draft("backfill", name, "Indexed late", "Later.", "other", NULL, "free", 0), &t, 1);
+    EXPECT(qs("q=%s+backfilled"), "backfill");
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(db_exec(fixture_db(), "DELETE FROM search_documents WHERE tool_id = ?", DB_PARAMS(db_text(t.id)), NULL,
+                  &err) == 0);
+    EXPECT(qs("q=%s+backfilled"), "");
+    int rounds = 0, done;
+    while ((done = search_index_missing(fixture_db(), &err)) > 0 && rounds < 1000)
+        rounds++;
+    CHECK_INT(done, 0);
+    EXPECT(qs("q=%s+backfilled"), "backfill");
+    error_clear(&err);
+    CHECK_INT(http_status_free(http_request("DELETE", tool_path(&t), dev.token, NULL, NULL, 0, NULL)), 204);
+}
+
 static void test_suggest(void)
 {
     char path[256];
@@ -472,6 +495,7 @@ int main(void)
     RUN(test_bad_parameters);
     RUN(test_suggest);
     RUN(test_index_follows_edits);
+    RUN(test_index_missing);
     fixture_close();
     return check_finish();
 }
