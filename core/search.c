@@ -308,6 +308,7 @@ void search_page_free(search_page *p)
 /* ---- did you mean --------------------------------------------------------------------------------- */
 
 #define SEARCH_CANDIDATES_MAX 8
+#define SEARCH_CORRECT_WORDS_MAX 4
 
 typedef struct {
     char word[SEARCH_TEXT_WORD_MAX * 4 + 1];
@@ -321,12 +322,16 @@ typedef struct {
     int known; /* the word itself names something: leave it as it is */
 } search_candidates;
 
+/* Counted up to 1000 only: it breaks ties between spellings, and a common word must not
+ * cost a count of every tool that uses it. */
+#define SEARCH_USES_CAP_TEXT "1000"
+
 static int64_t search_word_uses(db *db, const char *word, mkt_error *err)
 {
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT (SELECT COUNT(*) FROM search_terms w JOIN tools t ON t.id = w.tool_id"
-                 " WHERE w.word = ? AND t.status = 'published')"
+                 "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms w JOIN tools t ON t.id = w.tool_id"
+                 " WHERE w.word = ? AND t.status = 'published' LIMIT " SEARCH_USES_CAP_TEXT ") u)"
                  " + COALESCE((SELECT category FROM search_vocabulary WHERE word = ?), 0)",
                  DB_PARAMS(db_text(word), db_text(word)), &rows, err) < 0)
         return -1;
@@ -465,9 +470,13 @@ json_t *search_did_you_mean(db *db, const char *text, size_t max, mkt_error *err
     if (!w || !c || !list)
         goto oom;
     search_text_split(text ? text : "", w);
-    for (size_t i = 0; i < w->count; i++)
-        if (search_candidates_for(db, w->word[i], &c[i], err) < 0)
+    /* the first few words only: each costs a few index reads, and a query is rarely all typos */
+    for (size_t i = 0; i < w->count; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].known = i >= SEARCH_CORRECT_WORDS_MAX;
+        if (!c[i].known && search_candidates_for(db, w->word[i], &c[i], err) < 0)
             goto fail;
+    }
     if (search_suggestions_build(w, c, max, list) < 0)
         goto oom;
     free(w);
