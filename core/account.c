@@ -456,3 +456,20 @@ int account_developer_lock(db *db, int64_t developer_id, mkt_error *err)
     db_rows_free(&rows);
     return found ? 0 : error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
 }
+
+int account_age_seconds(db *db, int64_t user_id, int64_t *age, mkt_error *err)
+{
+    db_rows rows = {0};
+    /* the database's clock on both sides, so the age never depends on the server's clock */
+    if (db_query(db,
+                 "SELECT GREATEST(TIMESTAMPDIFF(SECOND, created_at, CURRENT_TIMESTAMP(6)), 0) FROM users WHERE id = ?",
+                 DB_PARAMS(db_int(user_id)), &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    if (rows.row_count == 0)
+        rc = error_set(err, ERROR_NOT_FOUND, "no account %" PRId64, user_id);
+    else
+        *age = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return rc;
+}

@@ -62,6 +62,10 @@ int account_developer_lock(db *db, int64_t developer_id, mkt_error *err);
  * gives the role without a profile. */
 int account_grant_role(db *db, const char *email, const char *role, mkt_error *err);
 
+/* How many seconds ago account user_id was created (never negative), for rules that distrust fresh
+ * accounts (core/review_manager's report_min_account_age). 404 for an unknown account. */
+int account_age_seconds(db *db, int64_t user_id, int64_t *age, mkt_error *err);
+
 /* Role name <-> bit ("buyer" is every account, not a bit: parse gives 0, as for unknown names). */
 const char *account_role_name(unsigned role_bit);
 unsigned account_role_parse(const char *name);

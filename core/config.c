@@ -60,6 +60,8 @@ static const config_key config_keys[] = {
     INT(min_payout_cents, "1000", 1, INT64_C(1) << 40),
     INT(payout_token_ttl, "86400", 60, INT64_C(365) * 86400),
     INT(payout_sweep_interval, "60", 1, 86400),
+    /* moderation */
+    INT(report_min_account_age, "0", 0, INT64_C(10) * 365 * 86400),
     /* search */
     INT(search_weight_text, "100", 0, 1000),
     INT(search_weight_rating, "40", 0, 1000),

@@ -53,6 +53,9 @@ typedef struct config {
     int64_t min_payout_cents;
     int64_t payout_token_ttl;
     int64_t payout_sweep_interval; /* seconds between a worker's sweeps for expired payout tokens */
+    /* moderation */
+    int64_t report_min_account_age; /* seconds an account must exist before its review reports count toward
+                                     * hiding a review; 0 = every account counts */
     /* search: the weights of relevance (README "Search"), each 0..1000 */
     int64_t search_weight_text;
     int64_t search_weight_rating;

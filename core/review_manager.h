@@ -1,6 +1,7 @@
 /* Reviews of tools: one per user per tool, the helpful/unhelpful votes on them and the tool
- * developer's public reply. Owns the reviews, review_votes and review_responses tables (the only
- * file that writes or reads them). The tool's rating counters (tools.rating_*) count the visible
+ * developer's public reply, and users' reports on reviews with the moderators' decisions. Owns the
+ * reviews, review_votes, review_responses and review_reports tables (the only file that writes or
+ * reads them). The tool's rating counters (tools.rating_*) count the visible
  * reviews and move through tool_record_rating_move in the same transaction as the review change;
  * helpful_count, unhelpful_count and the stored Wilson bound (core/wilson.h) move in the vote's
  * transaction, recounted from review_votes under the review's row lock, so both stay exact under
@@ -24,11 +25,17 @@
 #include <stdint.h>
 
 #include "core/account.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "sql/db.h"
 
 #define REVIEW_TITLE_MAX 120
 #define REVIEW_CONTENT_MAX 5000
+/* A report's detail and a moderator's note: 1-1000 characters, the content's rules. */
+#define REVIEW_DETAIL_MAX 1000
+/* Open reports from this many different accounts (each old enough, config report_min_account_age)
+ * hide a review until a moderator decides. */
+#define REVIEW_REPORTS_TO_HIDE 3
 
 /* POST /reviews {tool_id, rating, title, content} -> the review (created: 201).
  * 422 naming each bad or unknown field; 404 no tool tool_id the caller may see; 403 the caller's own
@@ -61,5 +68,35 @@ json_t *review_unvote(db *db, const account_caller *caller, const char *id, mkt_
  * first time and when it edits the reply). 404 no review the caller may see; 403 not the developer
  * of the reviewed tool; 422 content as a review's. */
 json_t *review_respond(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err);
+
+/* ---- reports and moderation (table review_reports, also owned here) ---- */
+
+/* POST /reviews/{id}/reports {reason: spam|abuse|off_topic|fake|other, detail?} -> the report {id,
+ * review_id, reporter_id, reason, detail?, status, created_at} (202). One per user per review (409);
+ * 403 on the caller's own review; 404 when the review is missing, removed, already hidden, or its tool
+ * is not visible to the caller; 422 naming reason / detail / unknown fields. In the report's
+ * transaction, under the review's row lock: when the open reports that count reach
+ * REVIEW_REPORTS_TO_HIDE the review becomes hidden and leaves the tool's rating counters, once. */
+json_t *review_report(db *db, const config *cfg, const account_caller *caller, const char *id, const json_t *body,
+                      mkt_error *err);
+
+/* The body of any report: reason one of reasons (NULL-terminated), detail optional (1-1000 characters
+ * as REVIEW_DETAIL_MAX says). *reason points into reasons, *detail into body. 422 naming each problem. */
+int review_report_body(const json_t *body, const char *const reasons[], const char **reason, const char **detail,
+                       mkt_error *err);
+
+typedef enum { REVIEW_APPROVE, REVIEW_HIDE, REVIEW_REMOVE } review_decision;
+
+/* A moderator's decision on review id_text, INSIDE the caller's transaction (core/moderation writes the
+ * audit row in the same one): approve -> visible, hide -> hidden, remove -> removed for good. The rating
+ * counters move only when visibility changes; the review's open reports are closed. *id gets the
+ * review's id; *before and *after (the caller's) get {status, rating, tool_id, open_reports}. 404 when
+ * the review is missing or removed already. */
+int review_decide(db *db, const char *id_text, review_decision d, int64_t *id, json_t **before, json_t **after,
+                  mkt_error *err);
+
+/* The moderation queue's reviews: hidden reviews that still have open reports, oldest first, at most
+ * limit, each a review with reports: [{id, reporter_id, reason, detail?, counted, created_at}]. */
+json_t *review_queue(db *db, int64_t limit, mkt_error *err);
 
 #endif

@@ -391,6 +391,14 @@ int tool_record_delist(db *db, int64_t id, mkt_error *err)
                    DB_PARAMS(db_int(id)), NULL, err);
 }
 
+int tool_record_restore(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db,
+                   "UPDATE tools SET status = 'published', updated_at = CURRENT_TIMESTAMP(6)"
+                   " WHERE id = ? AND status = 'delisted' AND latest_version IS NOT NULL",
+                   DB_PARAMS(db_int(id)), NULL, err);
+}
+
 int tool_record_publish_state_read(db *db, int64_t id, tool_record_publish_state *out, mkt_error *err)
 {
     enum { PCOL_STATUS, PCOL_LATEST };

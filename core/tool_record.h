@@ -115,6 +115,9 @@ int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d,
 int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt_error *err);
 /* Delists the tool (a no-op when it is delisted already). */
 int tool_record_delist(db *db, int64_t id, mkt_error *err);
+/* Publishes a delisted tool again (a moderator's restore). Changes nothing unless the tool is
+ * delisted and has a published version: the caller checks that under tool_record_lock first. */
+int tool_record_restore(db *db, int64_t id, mkt_error *err);
 
 /* The facts publishing re-reads under tool_record_lock. */
 typedef struct {

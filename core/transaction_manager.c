@@ -562,3 +562,22 @@ int transaction_check_postings(db *db, mkt_error *err)
     db_rows_free(&rows);
     return rc;
 }
+
+json_t *transaction_flagged(db *db, int64_t limit, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, TRANSACTION_COLUMNS " WHERE x.flagged_for_review = 1 ORDER BY x.id DESC LIMIT ?",
+                 DB_PARAMS(db_int(limit)), &rows, err) < 0)
+        return NULL;
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < rows.row_count; i++) {
+        if (json_array_append_new(items, transaction_row_json(&rows, i, 0)) < 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    }
+    db_rows_free(&rows);
+    if (!items)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return items;
+}

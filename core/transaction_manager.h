@@ -70,6 +70,11 @@ json_t *transaction_receipt(db *db, const account_caller *caller, const char *id
 json_t *transaction_list(db *db, const account_caller *caller, const char *as, int64_t page, int64_t per_page,
                          mkt_error *err);
 
+/* The transactions a provider event contradicted (flagged_for_review), newest first, at most limit,
+ * as transaction_get shows them without the receipt: the moderation queue's third list
+ * (core/moderation asks here rather than reading the table). NULL with err on failure. */
+json_t *transaction_flagged(db *db, int64_t limit, mkt_error *err);
+
 /* Checks what the ledger cannot: every completed transaction with an amount has exactly one
  * purchase posting and every refunded one a purchase and a refund posting, and every pending or
  * failed one none. 0, or -1 ERROR_INTERNAL naming the first transaction that disagrees. */

@@ -20,6 +20,8 @@ extern const route routes_transactions[];
 extern const size_t routes_transactions_count;
 extern const route routes_reviews[];
 extern const size_t routes_reviews_count;
+extern const route routes_moderation[];
+extern const size_t routes_moderation_count;
 extern const route routes_search[];
 extern const size_t routes_search_count;
 

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/account.h"
 #include "core/ledger.h"
 #include "core/payout.h"
 #include "core/transaction_manager.h"
@@ -34,6 +35,32 @@ void fixture_user(http_user *u)
 {
     if (http_register_user(u) < 0)
         exit(2);
+}
+
+void fixture_staff(http_user *u, const char *role)
+{
+    fixture_user(u);
+    mkt_error err = {0};
+    if (account_grant_role(fixture_db(), u->email, role, &err) < 0) {
+        fprintf(stderr, "granting %s to %s: %s\n", role, u->email, err.message);
+        exit(2);
+    }
+    error_clear(&err);
+    long status = http_login(u->email, u->password, u->token, sizeof u->token);
+    if (status != 200) {
+        fprintf(stderr, "signing %s in again: %ld\n", u->email, status);
+        exit(2);
+    }
+}
+
+void fixture_user_age(const http_user *u, int64_t seconds)
+{
+    mkt_error err = {0};
+    if (db_exec(fixture_db(), "UPDATE users SET created_at = created_at - INTERVAL ? SECOND WHERE id = ?",
+                DB_PARAMS(db_int(seconds), db_text(u->id)), NULL, &err) < 0) {
+        fprintf(stderr, "ageing %s: %s\n", u->email, err.message);
+        exit(2);
+    }
 }
 
 int64_t fixture_developer(http_user *u, const char *display_name)

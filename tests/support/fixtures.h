@@ -30,6 +30,16 @@ json_t *fixture_json(const char *text);
 /* A freshly registered user with a unique email. */
 void fixture_user(http_user *u);
 
+/* A fresh user holding role ("moderator" or "admin"), granted through core/account's
+ * account_grant_role (what `marketplace user grant` runs) and then signed in again: u->token is a new
+ * session, so no worker's auth cache can still hold the account's rolesless caller. */
+void fixture_staff(http_user *u, const char *role);
+
+/* Makes u's account look seconds older (its created_at moves back), for rules about fresh accounts:
+ * the test stack sets report_min_account_age = 3600, so a reporter that must count toward hiding a
+ * review is aged first. */
+void fixture_user_age(const http_user *u, int64_t seconds);
+
 /* A fresh user who became a developer (POST /developers with display_name); returns the developer id. */
 int64_t fixture_developer(http_user *u, const char *display_name);
 

@@ -75,6 +75,7 @@ static void test_defaults(void)
     CHECK_INT(cfg.scrypt_p, 1);
     CHECK_STR(cfg.signing_key_dir, "/etc/marketplace/keys");
     CHECK_INT(cfg.platform_fee_bps, 3000);
+    CHECK_INT(cfg.report_min_account_age, 0); /* off: every account's report counts */
     config_free(&cfg);
     CHECK(cfg.listen == NULL); /* config_free leaves no dangling strings */
     config_free(&cfg);         /* and is safe twice */
@@ -249,12 +250,15 @@ static void test_out_of_range(void)
         {"platform_fee_bps = 10001\n", 1, "outside"},
         {"token_ttl = 59\n", 1, "outside"},
         {"log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error"},
+        {"report_min_account_age = -1\n", 1, "report_min_account_age: -1 is outside 0..315360000"},
     };
     CHECK_BAD_FILES(cases);
 
     /* the bounds themselves are allowed */
     config cfg;
-    CHECK_INT(load_text(&cfg, "workers = 1024\ndb_port = 65535\nmax_body = 1024\nworkers = 0\n", NULL), 0);
+    CHECK_INT(load_text(&cfg, "workers = 1024\ndb_port = 65535\nmax_body = 1024\nworkers = 0\n"
+                              "report_min_account_age = 604800\n", NULL), 0);
+    CHECK_INT(cfg.report_min_account_age, 604800);
     CHECK_INT(cfg.workers, 0);
     CHECK_INT(cfg.db_port, 65535);
     CHECK_INT(cfg.max_body, 1024);
