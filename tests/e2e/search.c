@@ -426,6 +426,39 @@ static void test_index_follows_edits(void)
     EXPECT(qs("q=%s+latecomer"), "");
 }
 
+static http_response *moderate(const http_user *moderator, const made_tool *t, const char *action)
+{
+    char path[96], body[128];
+    snprintf(path, sizeof path, "/moderation/tools/%s", t->id);
+    snprintf(body, sizeof body, "{\"action\": \"%s\", \"note\": \"search test\"}", action);
+    return http_request("POST", path, moderator->token, NULL, body, strlen(body), NULL);
+}
+
+/* A moderator's delist and restore move the index in their own transaction too: a tool the owner
+ * delisted (document gone) and a moderator restored is found in the very next search. */
+static void test_index_follows_moderation(void)
+{
+    http_user moderator;
+    fixture_staff(&moderator, "moderator");
+    char name[128];
+    snprintf(name, sizeof name, "%s moderated", token);
+    made_tool t;
+    create(&dev, draft("moderated", name, "Judged", "By a moderator.", "other", NULL, "free", 0), &t, 1);
+    EXPECT(qs("q=%s+moderated"), "moderated");
+    EXPECT_STATUS_FREE(moderate(&moderator, &t, "delist"), 200);
+    EXPECT(qs("q=%s+moderated"), "");
+    EXPECT_STATUS_FREE(moderate(&moderator, &t, "restore"), 200);
+    EXPECT(qs("q=%s+moderated"), "moderated");
+    CHECK_INT(http_status_free(http_request("DELETE", tool_path(&t), dev.token, NULL, NULL, 0, NULL)), 204);
+    EXPECT(qs("q=%s+moderated"), "");
+    EXPECT_STATUS_FREE(moderate(&moderator, &t, "restore"), 200);
+    EXPECT(qs("q=%s+moderated"), "moderated");
+    /* the document itself follows, not only the status the search joins */
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM search_documents WHERE tool_id = ?", db_text(t.id)), 1);
+    EXPECT_STATUS_FREE(moderate(&moderator, &t, "delist"), 200);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM search_documents WHERE tool_id = ?", db_text(t.id)), 0);
+}
+
 /* A published tool without a document (written by a path that did not index it) is found once
  * search_index_missing has run: what the worker hook and a bulk load rely on. */
 static void test_index_missing(void)
@@ -496,6 +529,7 @@ int main(void)
     RUN(test_suggest);
     RUN(test_index_follows_edits);
     RUN(test_index_missing);
+    RUN(test_index_follows_moderation);
     fixture_close();
     return check_finish();
 }
