@@ -632,6 +632,31 @@ static void search_title_split(char *title_copy, search_title_words *out)
     out->count = kept;
 }
 
+/* Words are written 16 to a statement, one statement text for any count: a short last chunk repeats
+ * its last word, which the duplicate key turns into a no-op. */
+#define SEARCH_WORDS_PER_INSERT 16
+#define SEARCH_PAIRS4 "(?, ?), (?, ?), (?, ?), (?, ?)"
+#define SEARCH_PAIRS16 SEARCH_PAIRS4 ", " SEARCH_PAIRS4 ", " SEARCH_PAIRS4 ", " SEARCH_PAIRS4
+
+static int search_words_insert(db *db, int64_t id, const search_title_words *words, size_t from, mkt_error *err)
+{
+    db_value terms[2 * SEARCH_WORDS_PER_INSERT], vocabulary[2 * SEARCH_WORDS_PER_INSERT];
+    for (size_t k = 0; k < SEARCH_WORDS_PER_INSERT; k++) {
+        size_t i = from + k < words->count ? from + k : words->count - 1;
+        terms[2 * k] = db_int(id);
+        terms[2 * k + 1] = vocabulary[2 * k] = db_text(words->word[i]);
+        vocabulary[2 * k + 1] = db_int((int64_t)search_text_chars(words->word[i]));
+    }
+    if (db_exec(db,
+                "INSERT INTO search_terms (tool_id, word) VALUES " SEARCH_PAIRS16 " ON DUPLICATE KEY UPDATE word = word",
+                terms, 2 * SEARCH_WORDS_PER_INSERT, NULL, err) < 0)
+        return -1;
+    return db_exec(db,
+                   "INSERT INTO search_vocabulary (word, chars) VALUES " SEARCH_PAIRS16
+                   " ON DUPLICATE KEY UPDATE chars = VALUES(chars)",
+                   vocabulary, 2 * SEARCH_WORDS_PER_INSERT, NULL, err);
+}
+
 static int search_terms_write(db *db, int64_t id, const char *title, mkt_error *err)
 {
     char *copy = strdup(title);
@@ -640,16 +665,8 @@ static int search_terms_write(db *db, int64_t id, const char *title, mkt_error *
     search_title_words words;
     search_title_split(copy, &words);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < words.count; i++) {
-        rc = db_exec(db, "INSERT INTO search_terms (tool_id, word) VALUES (?, ?)",
-                     DB_PARAMS(db_int(id), db_text(words.word[i])), NULL, err);
-        if (rc == 0)
-            rc = db_exec(db,
-                         "INSERT INTO search_vocabulary (word, chars) VALUES (?, ?)"
-                         " ON DUPLICATE KEY UPDATE chars = VALUES(chars)",
-                         DB_PARAMS(db_text(words.word[i]), db_int((int64_t)search_text_chars(words.word[i]))), NULL,
-                         err);
-    }
+    for (size_t from = 0; rc == 0 && from < words.count; from += SEARCH_WORDS_PER_INSERT)
+        rc = search_words_insert(db, id, &words, from, err);
     free(copy);
     return rc;
 }
@@ -728,6 +745,8 @@ int search_index_tool(db *db, int64_t id, mkt_error *err)
 
 #define SEARCH_BACKFILL_BATCH 200
 #define SEARCH_BACKFILL_EVERY_S 60
+/* A worker serves nothing while its hook runs: one tick indexes for about this long at most. */
+#define SEARCH_BACKFILL_TICK_MS 200
 
 static int search_backfill_one(db *db, void *arg, mkt_error *err)
 {
@@ -747,8 +766,16 @@ static int search_backfill_lock(db *db, int take, mkt_error *err)
     return got;
 }
 
-static int search_backfill_batch(db *db, mkt_error *err)
+static int64_t search_now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int search_backfill_batch(db *db, int64_t budget_ms, mkt_error *err)
+{
+    int64_t until = search_now_ms() + budget_ms;
     db_rows rows = {0};
     if (db_query(db,
                  "SELECT t.id FROM tools t LEFT JOIN search_documents s ON s.tool_id = t.id"
@@ -756,7 +783,7 @@ static int search_backfill_batch(db *db, mkt_error *err)
                  DB_PARAMS(db_int(SEARCH_BACKFILL_BATCH)), &rows, err) < 0)
         return -1;
     int done = 0;
-    for (size_t i = 0; i < rows.row_count; i++) {
+    for (size_t i = 0; i < rows.row_count && (budget_ms <= 0 || search_now_ms() < until); i++) {
         int64_t id = db_rows_int(&rows, i, 0);
         if (db_transaction(db, search_backfill_one, &id, err) < 0) {
             done = -1;
@@ -768,19 +795,19 @@ static int search_backfill_batch(db *db, mkt_error *err)
     return done;
 }
 
-int search_index_missing(db *db, mkt_error *err)
+int search_index_missing(db *db, int64_t budget_ms, mkt_error *err)
 {
     int locked = search_backfill_lock(db, 1, err);
     if (locked <= 0)
         return locked;
-    int done = search_backfill_batch(db, err);
+    int done = search_backfill_batch(db, budget_ms, err);
     mkt_error ignored = MKT_ERROR_INIT;
     search_backfill_lock(db, 0, &ignored); /* a lost connection releases it anyway */
     error_clear(&ignored);
     return done;
 }
 
-/* About once a minute (sooner while a full batch keeps coming), so a worker mostly only looks. */
+/* About once a minute, every second while there is work, so a worker mostly only looks. */
 static void search_backfill_hook(service_worker *sw)
 {
     static time_t next;
@@ -789,12 +816,12 @@ static void search_backfill_hook(service_worker *sw)
         return;
     mkt_error err = MKT_ERROR_INIT;
     db *db = sw->db(sw, &err);
-    int done = db ? search_index_missing(db, &err) : -1;
+    int done = db ? search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err) : -1;
     if (done < 0)
         log_warn("search: indexing published tools failed: %s", err.message ? err.message : "?");
     else if (done > 0)
         log_info("search: indexed %d published tools that had no search document", done);
-    next = now + (done == SEARCH_BACKFILL_BATCH ? 1 : SEARCH_BACKFILL_EVERY_S);
+    next = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
     error_clear(&err);
 }
 

@@ -74,10 +74,11 @@ json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err);
  * field, delist, restore), after the change. */
 int search_index_tool(db *db, int64_t id, mkt_error *err);
 
-/* Indexes up to a batch of published tools that have no document (tools written by a path that
- * does not call search_index_tool, e.g. a bulk load); the number indexed (0: none left, or another
- * process is at it), -1 on failure. Call it until it answers 0 to index everything now. */
-int search_index_missing(db *db, mkt_error *err);
+/* Indexes up to 200 published tools that have no document (tools written by a path that does not
+ * call search_index_tool, e.g. a bulk load), for at most budget_ms (0: no limit); the number indexed
+ * (0: none left, or another process is at it), -1 on failure. Call it until it answers 0 to index
+ * everything now. */
+int search_index_missing(db *db, int64_t budget_ms, mkt_error *err);
 
 /* Worker hook: indexes published tools that have no document yet (tools published before this
  * index existed, or written by a path that did not call search_index_tool), a batch at a time. */

@@ -416,6 +416,19 @@ static void test_index_follows_edits(void)
     EXPECT(q, "csv");
     EXPECT(qs("q=%s+tidy"), "csv");
     EXPECT(qs("q=%s+snake"), ""); /* the old summary is gone from the index */
+    /* a tool with more title words than one statement writes: every word is indexed */
+    char many_name[128];
+    snprintf(many_name, sizeof many_name, "%s one two three four five six seven", token);
+    made_tool many;
+    create(&dev, draft("many", many_name, "Many words", "Words.", "other", "t01,t02,t03,t04,t05,t06,t07,t08,t09", "free", 0),
+           &many, 1);
+    /* token, one..seven, t01..t09, many (the slug's other word) */
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM search_terms WHERE tool_id = ?", db_text(many.id)), 18);
+    EXPECT(qs("q=%s+t09"), "many");
+    EXPECT(qs("q=%s+seven&tags=t01"), "many");
+    EXPECT(qs("q=%s+one+t"), "many"); /* a short last word against the last chunk's words */
+    CHECK_INT(http_status_free(http_request("DELETE", tool_path(&many), dev.token, NULL, NULL, 0, NULL)), 204);
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM search_terms WHERE tool_id = ?", db_text(many.id)), 0);
     /* publishing a new tool: found at once */
     char name[128];
     snprintf(name, sizeof name, "%s latecomer", token);
@@ -473,7 +486,7 @@ static void test_index_missing(void)
                   &err) == 0);
     EXPECT(qs("q=%s+backfilled"), "");
     int rounds = 0, done;
-    while ((done = search_index_missing(fixture_db(), &err)) > 0 && rounds < 1000)
+    while ((done = search_index_missing(fixture_db(), 0, &err)) > 0 && rounds < 1000)
         rounds++;
     CHECK_INT(done, 0);
     EXPECT(qs("q=%s+backfilled"), "backfill");
