@@ -66,6 +66,11 @@ typedef struct {
     char slug_form[SEARCH_TEXT_BOOLEAN_SIZE], name_form[SEARCH_TEXT_BOOLEAN_SIZE];
     int text; /* any text condition at all */
     char prior_votes[32], prior_weight[32], freshness_seconds[32];
+    char best_text[32]; /* the largest text score among the matches (the facet query finds it) */
+    /* the first 4 usable words (3+ characters) as title-word patterns:
+     * "csv", and "clea%" for the last one */
+    char title_pattern[4][SEARCH_TEXT_WORD_MAX * 4 + 2];
+    size_t title_patterns;
 } search_plan;
 
 static int search_ascii(const char *s)
@@ -89,6 +94,11 @@ static void search_plan_make(search_plan *p, const config *cfg, const search_que
             snprintf(p->short_prefix, sizeof p->short_prefix, "%s%%", last);
     }
     p->text = p->boolean[0] || p->short_prefix[0];
+    for (size_t i = 0; i < p->words.count && p->title_patterns < 4; i++)
+        if (search_text_chars(p->words.word[i]) >= SEARCH_TEXT_MIN_TOKEN)
+            snprintf(p->title_pattern[p->title_patterns++], sizeof p->title_pattern[0], "%s%s", p->words.word[i],
+                     i + 1 == p->words.count ? "%" : "");
+    snprintf(p->best_text, sizeof p->best_text, "1");
     search_text_join(&p->words, '-', p->slug_form, sizeof p->slug_form);
     search_text_join(&p->words, ' ', p->name_form, sizeof p->name_form);
     if (!search_ascii(p->slug_form)) /* slugs are ASCII: such a query names no slug */
@@ -107,26 +117,12 @@ static void search_sql_bayesian(search_sql *s, const search_plan *p)
     search_sql_bind(s, " / (CAST(? AS DOUBLE) + t.rating_count), 0)", db_text(p->prior_weight));
 }
 
-/* A one-row derived table `mx` holding best_text (the largest text score among the text matches,
- * before the other filters), joined before the documents. MAX(...) OVER () would be the obvious
- * way, but MariaDB then evaluates MATCH row by row: 30 times slower on 5000 matches. */
-static void search_sql_best_text(search_sql *s, const search_plan *p)
-{
-    search_sql_bind(s, " FROM (SELECT MAX(3 * MATCH(s2.title) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
-    search_sql_bind(s, " + MATCH(s2.title, s2.body) AGAINST (? IN BOOLEAN MODE)) AS best", db_text(p->boolean));
-    search_sql_bind(s, " FROM search_documents s2 WHERE MATCH(s2.title, s2.body) AGAINST (? IN BOOLEAN MODE)) mx JOIN",
-                    db_text(p->boolean));
-}
-
-/* FROM and WHERE: the text, then every filter that was given. best_text: join `mx` too. */
-static void search_sql_where(search_sql *s, const search_plan *p, int best_text)
+/* FROM and WHERE: the text, then every filter that was given. */
+static void search_sql_where(search_sql *s, const search_plan *p)
 {
     const search_query *q = p->q;
-    if (best_text)
-        search_sql_best_text(s, p);
-    else
-        search_sql_add(s, " FROM");
-    search_sql_add(s, p->text ? " search_documents s JOIN tools t ON t.id = s.tool_id" : " tools t");
+    search_sql_add(s, p->text ? " FROM search_documents s JOIN tools t FORCE INDEX (tools_search_card) ON t.id = s.tool_id"
+                              : " FROM tools t");
     search_sql_add(s, " WHERE t.status = 'published'");
     if (p->boolean[0])
         search_sql_bind(s, " AND MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
@@ -152,24 +148,36 @@ static void search_sql_where(search_sql *s, const search_plan *p, int best_text)
 
 /* ---- the page ----------------------------------------------------------------------------------- */
 
-/* Relevance with text: an exact slug or name match first, then the blend of the text score (scaled
- * so the best match of this query is 1) with quality; README "Search" has the formula. */
+/* How many of the query's usable words are title words (name, slug, tags), 0 to 1: a name that says
+ * what was asked beats a description that repeats it. One primary-key probe per word and match. */
+static void search_sql_title_share(search_sql *s, const search_plan *p)
+{
+    search_sql_add(s, "(0");
+    for (size_t i = 0; i < p->title_patterns; i++)
+        search_sql_bind(s, " + EXISTS (SELECT 1 FROM search_terms w WHERE w.tool_id = t.id AND w.word LIKE ?)",
+                        db_text(p->title_pattern[i]));
+    search_sql_bind(s, ") / ?", db_int((int64_t)(p->title_patterns ? p->title_patterns : 1)));
+}
+
+/* Relevance with text: an exact slug or name match first, then the blend of the text score with
+ * quality; README "Search" has the formula. */
 static void search_sql_relevance(search_sql *s, const search_plan *p)
 {
     const config *cfg = p->cfg;
     search_sql_add(s, "SELECT t.id");
-    search_sql_where(s, p, p->boolean[0] != 0);
+    search_sql_where(s, p);
     search_sql_bind(s, " ORDER BY (s.slug = ?", db_text(p->slug_form));
     search_sql_bind(s, " OR s.name_norm = ?) DESC,", db_text(p->name_form));
+    search_sql_bind(s, " ? * (", db_int(cfg->search_weight_text));
     if (p->boolean[0]) {
-        search_sql_bind(s, " ? * COALESCE((", db_int(cfg->search_weight_text));
-        search_sql_bind(s, "3 * MATCH(s.title) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
-        search_sql_bind(s, " + MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)) / NULLIF(mx.best, 0), 0)",
-                        db_text(p->boolean));
+        /* the same MATCH as the WHERE: InnoDB answers both from one search */
+        search_sql_bind(s, "0.5 * LEAST(1, MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
+        search_sql_bind(s, " / CAST(? AS DOUBLE)) + 0.5 * ", db_text(p->best_text));
+        search_sql_title_share(s, p);
     } else {
-        search_sql_bind(s, " ?", db_int(cfg->search_weight_text)); /* every match is as good a text match */
+        search_sql_add(s, "1"); /* only a short last word: every match is as good a text match */
     }
-    search_sql_bind(s, " + ? * ", db_int(cfg->search_weight_rating));
+    search_sql_bind(s, ") + ? * ", db_int(cfg->search_weight_rating));
     search_sql_bayesian(s, p);
     search_sql_bind(s, " / 5 + ? * LEAST(1, LN(1 + t.downloads) / LN(1000001))", db_int(cfg->search_weight_downloads));
     search_sql_bind(s, " + ? * POW(0.5, GREATEST(0, TIMESTAMPDIFF(SECOND, t.published_at, NOW(6)))",
@@ -180,7 +188,7 @@ static void search_sql_relevance(search_sql *s, const search_plan *p)
 static void search_sql_sorted(search_sql *s, const search_plan *p)
 {
     search_sql_add(s, "SELECT t.id");
-    search_sql_where(s, p, 0);
+    search_sql_where(s, p);
     switch (p->q->sort) {
     case SEARCH_SORT_DOWNLOADS:
     case SEARCH_SORT_TRENDING:
@@ -227,7 +235,7 @@ static int search_page_ids(db *db, const search_plan *p, search_page *out, mkt_e
 
 /* ---- facets and the total: one GROUP BY over the same matches ------------------------------------ */
 
-enum { FCOL_CATEGORY, FCOL_PRICING, FCOL_COUNT, FCOL_RATED_4, FCOL_RATED_3, FCOL_RATED_2 };
+enum { FCOL_CATEGORY, FCOL_PRICING, FCOL_COUNT, FCOL_RATED_4, FCOL_RATED_3, FCOL_RATED_2, FCOL_BEST };
 
 static int search_facet_add(json_t *counts, const char *key, int64_t n)
 {
@@ -261,7 +269,21 @@ static json_t *search_facets_json(const db_rows *rows, int64_t *total)
     return facets;
 }
 
-static int search_facets(db *db, const search_plan *p, search_page *out, mkt_error *err)
+/* The largest text score over the groups, into p->best_text (kept at 1 when there is none). */
+static void search_best_text(const db_rows *rows, search_plan *p)
+{
+    double best = 0;
+    for (size_t i = 0; p->boolean[0] && i < rows->row_count; i++) {
+        const char *v = db_rows_text(rows, i, FCOL_BEST);
+        double d = v ? strtod(v, NULL) : 0;
+        if (d > best)
+            best = d;
+    }
+    if (best > 0)
+        snprintf(p->best_text, sizeof p->best_text, "%.9g", best);
+}
+
+static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *err)
 {
     search_sql *s = calloc(1, sizeof *s);
     if (!s)
@@ -271,7 +293,10 @@ static int search_facets(db *db, const search_plan *p, search_page *out, mkt_err
                       " SUM(t.rating_count > 0 AND t.rating_sum >= 4 * t.rating_count),"
                       " SUM(t.rating_count > 0 AND t.rating_sum >= 3 * t.rating_count),"
                       " SUM(t.rating_count > 0 AND t.rating_sum >= 2 * t.rating_count)");
-    search_sql_where(s, p, 0);
+    /* the best text score rides along: the page's ranking needs it, and this already ran the search */
+    if (p->boolean[0])
+        search_sql_bind(s, ", MAX(MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE))", db_text(p->boolean));
+    search_sql_where(s, p);
     search_sql_add(s, " GROUP BY t.category, t.pricing_model");
     db_rows rows = {0};
     int rc = search_sql_query(db, s, &rows, err);
@@ -279,6 +304,7 @@ static int search_facets(db *db, const search_plan *p, search_page *out, mkt_err
     if (rc < 0)
         return -1;
     out->facets = search_facets_json(&rows, &out->total);
+    search_best_text(&rows, p);
     db_rows_free(&rows);
     return out->facets ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
 }
@@ -330,7 +356,8 @@ static int64_t search_word_uses(db *db, const char *word, mkt_error *err)
 {
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms w JOIN tools t ON t.id = w.tool_id"
+                 "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms w JOIN tools t FORCE INDEX (tools_search_card)"
+                 " ON t.id = w.tool_id"
                  " WHERE w.word = ? AND t.status = 'published' LIMIT " SEARCH_USES_CAP_TEXT ") u)"
                  " + COALESCE((SELECT category FROM search_vocabulary WHERE word = ?), 0)",
                  DB_PARAMS(db_text(word), db_text(word)), &rows, err) < 0)
@@ -505,8 +532,11 @@ static int search_hints_tools(db *db, const char *prefix, size_t max, search_hin
     snprintf(like, sizeof like, "%s%%", prefix);
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT t.name, t.slug, t.downloads FROM search_documents s JOIN tools t ON t.id = s.tool_id"
-                 " WHERE s.name_norm LIKE ? AND t.status = 'published' ORDER BY t.downloads DESC, t.id DESC LIMIT ?",
+                 /* the ten most downloaded from narrow indexes first; only their rows are read */
+                 "SELECT t.name, t.slug, top.downloads FROM (SELECT c.id, c.downloads FROM search_documents s"
+                 " JOIN tools c FORCE INDEX (tools_search_card) ON c.id = s.tool_id"
+                 " WHERE s.name_norm LIKE ? AND c.status = 'published' ORDER BY c.downloads DESC, c.id DESC LIMIT ?) top"
+                 " JOIN tools t ON t.id = top.id ORDER BY top.downloads DESC, top.id DESC",
                  DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
         return -1;
     for (size_t i = 0; i < rows.row_count; i++) {
@@ -529,7 +559,8 @@ static int search_hints_tags(db *db, const char *tag_prefix, size_t max, search_
     snprintf(like, sizeof like, "%s%%", tag_prefix);
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT g.tag, SUM(t.downloads) AS d FROM tool_tags g JOIN tools t ON t.id = g.tool_id"
+                 "SELECT g.tag, SUM(t.downloads) AS d FROM tool_tags g JOIN tools t FORCE INDEX (tools_search_card)"
+                 " ON t.id = g.tool_id"
                  " WHERE g.tag LIKE ? AND t.status = 'published' GROUP BY g.tag ORDER BY d DESC, g.tag LIMIT ?",
                  DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
         return -1;

@@ -10,8 +10,8 @@ SET SESSION innodb_ft_enable_stopword = 0;
 
 -- Every text column holds the normal form of core/search_text.h (lower-case words split on
 -- anything but letters and digits, hyphens and underscores included), so the index and the query
--- agree on what a word is. title: name, slug and tags (ranked above the rest); body: summary,
--- description and category. name_norm answers "a tool named exactly the query".
+-- agree on what a word is. title: name, slug and tags; body: summary, description and category.
+-- name_norm answers "a tool named exactly the query" and name prefixes for suggestions.
 CREATE TABLE search_documents (
     tool_id   BIGINT UNSIGNED NOT NULL PRIMARY KEY,
     slug      VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -20,7 +20,6 @@ CREATE TABLE search_documents (
     body      MEDIUMTEXT NOT NULL,
     KEY search_documents_name (name_norm),
     FULLTEXT KEY search_documents_text (title, body),
-    FULLTEXT KEY search_documents_title (title),
     CONSTRAINT search_documents_tool FOREIGN KEY (tool_id) REFERENCES tools (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
@@ -52,8 +51,13 @@ INSERT INTO search_vocabulary (word, chars, category) VALUES
     ('finance', 7, TRUE), ('math', 4, TRUE), ('media', 5, TRUE), ('productivity', 12, TRUE),
     ('security', 8, TRUE), ('web', 3, TRUE), ('other', 5, TRUE);
 
--- Search without text (and the facet counts of any search) reads every published tool: this index
--- holds every column those filters, facets and sorts read, so that is an index-only scan rather than
--- a walk over the rows with their descriptions and code.
-ALTER TABLE tools ADD KEY tools_search (status, category, pricing_model, price_cents, rating_count, rating_sum,
-                                         downloads, published_at, developer_id);
+-- Search reads a few narrow columns of many tools; the rows also hold descriptions, schemas and code.
+-- Two indexes hold every column search filters, counts and sorts on, so those reads never touch the
+-- rows: tools_search scans the published tools (search without text), tools_search_card looks one
+-- tool up by id (the tools a text, word or tag matched; search names it with FORCE INDEX, because the
+-- optimizer would otherwise read the row through the primary key).
+ALTER TABLE tools
+    ADD KEY tools_search (status, category, pricing_model, price_cents, rating_count, rating_sum, downloads,
+                          published_at, developer_id),
+    ADD KEY tools_search_card (id, status, category, pricing_model, price_cents, rating_count, rating_sum,
+                               downloads, published_at, developer_id);
