@@ -473,3 +473,128 @@ int account_age_seconds(db *db, int64_t user_id, int64_t *age, mkt_error *err)
     db_rows_free(&rows);
     return rc;
 }
+
+/* ---- bulk accounts (marketplace seed --tools) ------------------------------------------------ */
+
+char *account_password_hash(const config *cfg, const char *password, mkt_error *err)
+{
+    return auth_password_hash(password, strlen(password), account_scrypt_params(cfg), err);
+}
+
+static int account_bulk_sorted(const account_bulk_row *rows, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(rows[i - 1].email, rows[i].email) >= 0)
+            return 0;
+    return 1;
+}
+
+static int account_bulk_users(db *db, const account_bulk_row *rows, size_t n, const char *password_hash,
+                              mkt_error *err)
+{
+    db_value *params = calloc(n * 3, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        params[3 * i] = db_text(rows[i].email);
+        params[3 * i + 1] = db_text(rows[i].display_name);
+        params[3 * i + 2] = db_text(password_hash);
+    }
+    /* An email that exists keeps its row: a second run (or one resumed after a failure) changes nothing. */
+    int rc = db_exec_rows(db, "INSERT INTO users (email, display_name, password_hash) VALUES ", "(?, ?, ?)",
+                          " ON DUPLICATE KEY UPDATE id = id", params, 3, n, NULL, err);
+    free(params);
+    return rc;
+}
+
+/* Reads back the ids of rows (by email) into user_ids and developer_ids. */
+static int account_bulk_read_ids(db *db, const account_bulk_row *rows, size_t n, int64_t *user_ids,
+                                 int64_t *developer_ids, mkt_error *err)
+{
+    enum { BCOL_EMAIL, BCOL_USER, BCOL_DEVELOPER };
+    char *sql = db_sql_rows("SELECT u.email, u.id, d.id FROM users u LEFT JOIN developers d ON d.user_id = u.id"
+                            " WHERE u.email IN (", "?", ")", n, err);
+    db_value *params = calloc(n, sizeof *params);
+    if (!sql || !params) {
+        free(sql);
+        free(params);
+        return error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        params[i] = db_text(rows[i].email);
+    db_rows found = {0};
+    int rc = db_query(db, sql, params, n, &found, err);
+    free(sql);
+    free(params);
+    if (rc < 0)
+        return -1;
+    memset(user_ids, 0, n * sizeof *user_ids);
+    for (size_t r = 0; r < found.row_count; r++) {
+        const char *email = db_rows_text(&found, r, BCOL_EMAIL);
+        size_t lo = 0, hi = n; /* rows are sorted by email: a binary search finds the row */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int cmp = strcmp(rows[mid].email, email);
+            if (cmp == 0) {
+                user_ids[mid] = db_rows_int(&found, r, BCOL_USER);
+                developer_ids[mid] = db_rows_int(&found, r, BCOL_DEVELOPER);
+                break;
+            }
+            if (cmp < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    db_rows_free(&found);
+    for (size_t i = 0; i < n; i++)
+        if (user_ids[i] == 0)
+            return error_set(err, ERROR_INTERNAL, "account %s was not written", rows[i].email);
+    return 0;
+}
+
+/* Developer profiles and the developer role for the rows that name one and have no profile yet. */
+static int account_bulk_developers(db *db, const account_bulk_row *rows, size_t n, const int64_t *user_ids,
+                                   const int64_t *developer_ids, mkt_error *err)
+{
+    db_value *params = calloc(n * 3, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].developer_name || developer_ids[i] != 0)
+            continue;
+        params[3 * count] = db_int(user_ids[i]);
+        params[3 * count + 1] = db_text(rows[i].developer_name);
+        params[3 * count + 2] = db_text(rows[i].developer_bio);
+        count++;
+    }
+    int rc = 0;
+    if (count > 0)
+        rc = db_exec_rows(db, "INSERT INTO developers (user_id, display_name, bio) VALUES ", "(?, ?, ?)", NULL, params,
+                          3, count, NULL, err);
+    if (rc == 0 && count > 0) {
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (rows[i].developer_name && developer_ids[i] == 0)
+                params[k++] = db_int(user_ids[i]);
+        rc = db_exec_rows(db, "INSERT INTO user_roles (user_id, role) VALUES ", "(?, 'developer')",
+                          " ON DUPLICATE KEY UPDATE role = role", params, 1, count, NULL, err);
+    }
+    free(params);
+    return rc;
+}
+
+int account_bulk_ensure(db *db, const account_bulk_row *rows, size_t n, const char *password_hash,
+                        int64_t *user_ids, int64_t *developer_ids, mkt_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (n > ACCOUNT_BULK_MAX || !account_bulk_sorted(rows, n))
+        return error_set(err, ERROR_INTERNAL, "internal error: bulk accounts must be sorted, at most %d",
+                         ACCOUNT_BULK_MAX);
+    if (account_bulk_users(db, rows, n, password_hash, err) < 0 ||
+        account_bulk_read_ids(db, rows, n, user_ids, developer_ids, err) < 0 ||
+        account_bulk_developers(db, rows, n, user_ids, developer_ids, err) < 0)
+        return -1;
+    return account_bulk_read_ids(db, rows, n, user_ids, developer_ids, err);
+}

@@ -70,4 +70,29 @@ int account_age_seconds(db *db, int64_t user_id, int64_t *age, mkt_error *err);
 const char *account_role_name(unsigned role_bit);
 unsigned account_role_parse(const char *name);
 
+/* ---- bulk accounts (marketplace seed --tools) ---- */
+
+/* At most this many rows per account_bulk_ensure call (one statement per table). */
+#define ACCOUNT_BULK_MAX 1000
+
+typedef struct {
+    const char *email;          /* lower-case */
+    const char *display_name;
+    const char *developer_name; /* NULL: a buyer only */
+    const char *developer_bio;  /* may be NULL */
+} account_bulk_row;
+
+/* A scrypt hash of password with the config's parameters, malloc'd; NULL with err. Bulk loads hash
+ * one password once and give it to every account (scrypt per account would take minutes). */
+char *account_password_hash(const config *cfg, const char *password, mkt_error *err);
+
+/* Makes sure every row's account exists: creates the missing users with password_hash (an existing
+ * email is left exactly as it is), gives each row with a developer_name a developer profile (kept
+ * when there is one) and the developer role, and reads back user_ids[i] and developer_ids[i] (0 for a
+ * buyer). rows must be sorted by email (strcmp) and at most ACCOUNT_BULK_MAX. Run it inside a
+ * db_transaction; running it again is a no-op that reads the same ids. ERROR_INTERNAL when the rows
+ * are unsorted or an account cannot be read back. */
+int account_bulk_ensure(db *db, const account_bulk_row *rows, size_t n, const char *password_hash,
+                        int64_t *user_ids, int64_t *developer_ids, mkt_error *err);
+
 #endif

@@ -62,6 +62,9 @@ static const config_key config_keys[] = {
     INT(payout_sweep_interval, "60", 1, 86400),
     /* moderation */
     INT(report_min_account_age, "0", 0, INT64_C(10) * 365 * 86400),
+    /* review limits and ratings */
+    INT(review_rate_limit, "10", 0, 1000000),
+    INT(rating_prior_weight, "10", 0, 1000000),
     /* search */
     INT(search_weight_text, "100", 0, 1000),
     INT(search_weight_rating, "40", 0, 1000),

@@ -56,6 +56,9 @@ typedef struct config {
     /* moderation */
     int64_t report_min_account_age; /* seconds an account must exist before its review reports count toward
                                      * hiding a review; 0 = every account counts */
+    /* review limits and ratings */
+    int64_t review_rate_limit;     /* reviews one account may create per sliding hour, 0 = no limit */
+    int64_t rating_prior_weight;   /* m of the Bayesian rating: imaginary reviews at the global mean */
     /* search: the weights of relevance (README "Search"), each 0..1000 */
     int64_t search_weight_text;
     int64_t search_weight_rating;

@@ -1,11 +1,14 @@
 #include "core/earnings.h"
 
-#include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ledger.h"
+#include "core/rating.h"
+#include "core/review_manager.h"
+#include "core/tool_record.h"
 
 /* How a result column becomes a JSON member: its name and whether it is text or an integer. */
 typedef struct {
@@ -140,7 +143,15 @@ json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err)
 
 /* ---- analytics ------------------------------------------------------------------------------ */
 
-/* The tools with their lifetime counters; the rating average is display data, not money. */
+/* {average, count, bayesian} of one tool, as GET /tools/{tool} shows them (core/tool_record). */
+static json_t *earnings_rating(int64_t count, int64_t sum, int64_t all_count, int64_t all_sum)
+{
+    return json_pack("{s:f, s:I, s:f}", "average", rating_round2(count > 0 ? (double)sum / (double)count : 0.0),
+                     "count", (json_int_t)count, "bayesian",
+                     rating_round2(tool_record_bayesian(count, sum, all_count, all_sum)));
+}
+
+/* The tools with their lifetime counters; the rating is display data, not money. */
 static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
 {
     static const char sql[] =
@@ -149,6 +160,9 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
         " (SELECT COUNT(*) FROM transactions t WHERE t.tool_id = tl.id AND t.status = 'completed'"
         "   AND t.amount_cents > 0)"
         " FROM tools tl WHERE tl.developer_id = ? ORDER BY tl.id";
+    int64_t all_count, all_sum;
+    if (tool_record_rating_totals(db, &all_count, &all_sum, err) < 0)
+        return NULL;
     db_rows rows = {0};
     if (db_query(db, sql, DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
@@ -157,14 +171,14 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
     json_t *tools = json_array();
     for (size_t r = 0; tools && r < rows.row_count; r++) {
         int64_t count = db_rows_int(&rows, r, ACOL_RATING_COUNT), sum = db_rows_int(&rows, r, ACOL_RATING_SUM);
-        double average = count > 0 ? round((double)sum * 100.0 / (double)count) / 100.0 : 0.0;
-        json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:f, s:I}, s:[], s:[]}", "tool_id",
+        json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:[], s:[], s:[]}", "tool_id",
                                  db_rows_text(&rows, r, ACOL_ID), "slug", db_rows_text(&rows, r, ACOL_SLUG), "name",
                                  db_rows_text(&rows, r, ACOL_NAME), "status", db_rows_text(&rows, r, ACOL_STATUS),
                                  "downloads", (json_int_t)db_rows_int(&rows, r, ACOL_DOWNLOADS), "executions",
                                  (json_int_t)db_rows_int(&rows, r, ACOL_EXECUTIONS), "sales",
-                                 (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating", "average", average, "count",
-                                 (json_int_t)count, "revenue", "daily");
+                                 (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating",
+                                 earnings_rating(count, sum, all_count, all_sum), "review_count", (json_int_t)count,
+                                 "revenue", "daily", "rating_over_time");
         if (!tool || json_array_append_new(tools, tool) < 0) {
             json_decref(tools);
             tools = NULL;
@@ -220,6 +234,29 @@ static int earnings_attach(db *db, json_t *tools, const char *sql, const db_valu
     return rc;
 }
 
+/* rating_over_time of each tool, from core/review_manager (the owner of reviews). */
+static int earnings_attach_ratings(db *db, json_t *tools, int64_t developer_id, mkt_error *err)
+{
+    review_month *months;
+    size_t n;
+    if (review_months(db, developer_id, EARNINGS_MONTHS, &months, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRId64, months[i].tool_id);
+        json_t *tool = earnings_find_tool(tools, id);
+        if (!tool)
+            continue; /* a tool created between the two queries: shown next time */
+        json_t *point = json_pack("{s:s, s:I, s:f}", "month", months[i].month, "count", (json_int_t)months[i].count,
+                                  "average", rating_round2((double)months[i].sum / (double)months[i].count));
+        if (json_array_append_new(json_object_get(tool, "rating_over_time"), point) < 0)
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    free(months);
+    return rc;
+}
+
 json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
 {
     static const earnings_column revenue_columns[] = {
@@ -252,7 +289,8 @@ json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
                         sizeof revenue_columns / sizeof revenue_columns[0], err) < 0 ||
         earnings_attach(db, tools, daily_sql,
                         DB_PARAMS(db_int(dev), db_int(EARNINGS_DAYS), db_int(dev), db_int(EARNINGS_DAYS)), "daily",
-                        daily_columns, sizeof daily_columns / sizeof daily_columns[0], err) < 0) {
+                        daily_columns, sizeof daily_columns / sizeof daily_columns[0], err) < 0 ||
+        earnings_attach_ratings(db, tools, dev, err) < 0) {
         json_decref(tools);
         return NULL;
     }

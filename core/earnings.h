@@ -33,10 +33,14 @@
 json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err);
 
 /* GET /developers/me/analytics -> {tools: [{tool_id, slug, name, status, downloads, executions,
- *   sales, revenue: [{currency, revenue_cents, developer_cents}], rating: {average, count},
- *   daily: [{day "YYYY-MM-DD", executions, sales}]}], days}
+ *   sales, revenue: [{currency, revenue_cents, developer_cents}], rating: {average, count, bayesian},
+ *   review_count, daily: [{day "YYYY-MM-DD", executions, sales}],
+ *   rating_over_time: [{month "YYYY-MM", count, average}]}], days}
  * for every tool of the caller (drafts included), daily over the last EARNINGS_DAYS days (UTC),
- * only days with activity listed. There is no page-view counter in the schema yet, so there is no
+ * only days with activity listed. rating and review_count count the visible reviews (as
+ * GET /tools/{tool} does); rating_over_time the visible reviews by the month they were written, over
+ * the last EARNINGS_MONTHS calendar months, oldest first, only months with reviews, average to two
+ * decimals (from core/review_manager: earnings never reads reviews itself). There is no page-view counter in the schema yet, so there is no
  * views field. 403 without a developer profile. */
 json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err);
 

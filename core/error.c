@@ -99,6 +99,22 @@ int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
     free(err->message);
     err->message = message;
     err->kind = kind;
+    err->retry_after = 0; /* a new failure: an earlier one's Retry-After does not apply to it */
+    return -1;
+}
+
+int error_set_rate_limited(mkt_error *err, long retry_after, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = error_vformat(fmt, ap);
+    va_end(ap);
+    free(err->message);
+    err->message = message;
+    err->kind = ERROR_RATE_LIMITED;
+    err->retry_after = retry_after < 1 ? 1 : retry_after;
     return -1;
 }
 

@@ -20,7 +20,8 @@ typedef enum {
     ERROR_UNSUPPORTED_MEDIA,  /* a body in a format we do not read */
     ERROR_VALIDATION,         /* well-formed but invalid; fields say where */
     ERROR_UNAVAILABLE,        /* a dependency (the database, the signing keys) is missing now */
-    ERROR_INTERNAL            /* our own failure; the detail is logged, never sent */
+    ERROR_INTERNAL,           /* our own failure; the detail is logged, never sent */
+    ERROR_RATE_LIMITED        /* too many of these lately; retry_after says when one more is allowed */
 } error_kind;
 
 typedef struct {
@@ -34,9 +35,10 @@ typedef struct mkt_error {
     error_field *fields;
     size_t field_count;
     size_t field_capacity;
+    long retry_after;       /* seconds until a retry can succeed (the Retry-After header), 0 = unsaid */
 } mkt_error;
 
-#define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0}
+#define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0, 0}
 
 /* Text from outside echoed into messages and field names must stay valid UTF-8: jansson refuses
  * anything else, and a problem document would lose its detail or its errors. error_set and
@@ -54,12 +56,17 @@ char *error_text_clean(const char *src);
 /* Is src valid UTF-8 throughout? */
 int error_text_valid(const char *src);
 
-/* Sets kind and message (printf-style); replaces an earlier message. Returns -1 so callers can
- * `return error_set(err, ...)`. A NULL err is allowed and ignored. */
+/* Sets kind and message (printf-style); replaces an earlier message and clears retry_after. Returns
+ * -1 so callers can `return error_set(err, ...)`. A NULL err is allowed and ignored. */
 int error_set(mkt_error *err, error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Appends a field error; sets kind to ERROR_VALIDATION when no kind is set yet. Returns -1. */
 int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets kind ERROR_RATE_LIMITED, the message (printf-style) and retry_after (at least 1 second: a
+ * Retry-After of 0 would invite an immediate retry that fails again). Returns -1. */
+int error_set_rate_limited(mkt_error *err, long retry_after, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Frees everything and resets to ERROR_NONE. Safe to call twice. */

@@ -4,12 +4,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/account_rules.h"
 #include "core/body.h"
 #include "core/ident.h"
 #include "core/paging.h"
+#include "core/rate_limit.h"
 #include "core/tool_access.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
@@ -225,13 +227,18 @@ typedef struct {
     const review_input *in;
     int verified;
     int64_t id;
+    rate_limit_rule limit;
 } review_create_ctx;
 
 static int review_create_tx(db *db, void *arg, mkt_error *err)
 {
     review_create_ctx *ctx = arg;
     const review_input *in = ctx->in;
-    /* the counters first: this takes the tool row's lock, so creates on one tool queue here */
+    /* the rate limit first: it serialises this user's creations and records this one, rolled back
+     * with the review when the insert fails */
+    if (rate_limit_take(db, ctx->caller->user_id, &ctx->limit, err) < 0)
+        return -1;
+    /* the counters next: this takes the tool row's lock, so creates on one tool queue here */
     if (tool_record_rating_move(db, in->tool_id, 0, in->rating, err) < 0)
         return -1;
     db_result r;
@@ -253,7 +260,7 @@ static int review_create_tx(db *db, void *arg, mkt_error *err)
     return 0;
 }
 
-json_t *review_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)
+json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err)
 {
     review_input in;
     if (review_read_body(body, 1, &in, err) < 0)
@@ -267,7 +274,8 @@ json_t *review_create(db *db, const account_caller *caller, const json_t *body, 
         error_set(err, ERROR_FORBIDDEN, "you cannot review your own tool");
         return NULL;
     }
-    review_create_ctx ctx = {.caller = caller, .in = &in};
+    review_create_ctx ctx = {.caller = caller, .in = &in,
+                             .limit = {"review.create", cfg->review_rate_limit, 3600, "reviews"}};
     if ((ctx.verified = review_verified(db, in.tool_id, caller->user_id, err)) < 0)
         return NULL;
     if (db_transaction(db, review_create_tx, &ctx, err) < 0)
@@ -293,9 +301,10 @@ static int review_change_tx(db *db, void *arg, mkt_error *err)
     if (h.user_id != ctx->caller->user_id)
         return error_set(err, ERROR_FORBIDDEN, "only the review's author may change it");
     int new_rating = ctx->in ? (ctx->in->rating ? ctx->in->rating : h.rating) : 0;
-    /* the counters count visible reviews only */
-    if (strcmp(h.status, "visible") == 0 && new_rating != h.rating &&
-        tool_record_rating_move(db, h.tool_id, h.rating, new_rating, err) < 0)
+    /* the counters count visible reviews only; the list shows the new text even when they stay */
+    if (strcmp(h.status, "visible") == 0 &&
+        (new_rating != h.rating ? tool_record_rating_move(db, h.tool_id, h.rating, new_rating, err)
+                                : tool_record_reviews_touch(db, h.tool_id, err)) < 0)
         return -1;
     if (!ctx->in)
         return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err);
@@ -332,40 +341,64 @@ int review_delete(db *db, const account_caller *caller, const char *id, mkt_erro
 
 /* ---- list --------------------------------------------------------------------------------------- */
 
-json_t *review_list(db *db, const account_caller *caller, const char *tool_ref, const char *sort, int64_t page,
-                    int64_t per_page, mkt_error *err)
+/* one constant statement per order: no SQL text is ever built from the request */
+static const struct {
+    const char *name, *first, *later;
+} review_orders[] = {
+    {"helpful", REVIEW_PAGES("r.wilson DESC, r.id DESC")},
+    {"newest", REVIEW_PAGES("r.id DESC")},
+    {"rating", REVIEW_PAGES("r.rating DESC, r.id DESC")},
+};
+
+/* Each worker keeps the answers of recently read pages, keyed by tool, order, page and per_page and
+ * valid for one reviews_version of the tool (core/tool_record): every change a reader could see
+ * moves that version in its own transaction, and each request reads the version afresh, so a page
+ * is served from memory only while the database would answer the same. A page is the same for
+ * every caller (who may see the tool is checked per request, before the cache), so one entry serves
+ * all. Direct-mapped: a colliding page replaces the older one. */
+#define REVIEW_PAGE_SLOTS 64
+
+typedef struct {
+    int64_t tool_id, version, page, per_page;
+    size_t order;
+    json_t *list; /* NULL: empty slot */
+} review_page_slot;
+
+static review_page_slot review_pages[REVIEW_PAGE_SLOTS];
+
+static review_page_slot *review_page_slot_for(int64_t tool_id, size_t order, int64_t page, int64_t per_page)
 {
-    /* one constant statement per order: no SQL text is ever built from the request */
-    static const struct {
-        const char *name, *first, *later;
-    } orders[] = {
-        {"helpful", REVIEW_PAGES("r.wilson DESC, r.id DESC")},
-        {"newest", REVIEW_PAGES("r.id DESC")},
-        {"rating", REVIEW_PAGES("r.rating DESC, r.id DESC")},
-    };
-    const char *sql = NULL;
-    for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
-        if (strcmp(orders[i].name, sort ? sort : "helpful") == 0)
-            sql = page == 1 ? orders[i].first : orders[i].later;
-    if (!sql) {
-        error_set(err, ERROR_BAD_REQUEST, "unknown sort order");
-        error_add_field(err, "sort", "must be helpful, newest or rating");
+    uint64_t h = (uint64_t)tool_id * 0x9E3779B97F4A7C15u ^ (uint64_t)order * 0xC2B2AE3D27D4EB4Fu ^
+                 (uint64_t)page * 0x165667B19E3779F9u ^ (uint64_t)per_page;
+    return &review_pages[(h ^ h >> 29) % REVIEW_PAGE_SLOTS];
+}
+
+/* A copy of the cached answer when the slot holds this very page at this version, else NULL. */
+static json_t *review_page_cached(const review_page_slot *s, const tool_record_glance *g, size_t order, int64_t page,
+                                  int64_t per_page)
+{
+    if (!s->list || s->tool_id != g->id || s->version != g->reviews_version || s->order != order ||
+        s->page != page || s->per_page != per_page)
         return NULL;
-    }
-    if (paging_check(page, per_page, err) < 0)
-        return NULL;
-    tool_record t;
-    if (tool_record_find(db, tool_ref, caller, &t, err) < 0)
-        return NULL;
-    int64_t tool_id = t.id;
-    tool_record_free(&t);
-    db_rows count = {0}, rows = {0};
-    if (db_query(db, "SELECT COUNT(*) FROM reviews WHERE tool_id = ? AND status = 'visible'",
-                 DB_PARAMS(db_int(tool_id)), &count, err) < 0)
-        return NULL;
-    int64_t total = db_rows_int(&count, 0, 0);
-    db_rows_free(&count);
-    if (db_query(db, sql, DB_PARAMS(db_int(tool_id), db_int(per_page), db_int(paging_offset(page, per_page))), &rows,
+    return json_deep_copy(s->list);
+}
+
+static void review_page_keep(review_page_slot *s, const tool_record_glance *g, size_t order, int64_t page,
+                             int64_t per_page, const json_t *list)
+{
+    json_t *copy = json_deep_copy(list);
+    if (!copy)
+        return; /* out of memory: the page is simply not kept */
+    json_decref(s->list);
+    *s = (review_page_slot){g->id, g->reviews_version, page, per_page, order, copy};
+}
+
+/* The page read from the database: {items, total, page, per_page}. */
+static json_t *review_page_read(db *db, const tool_record_glance *g, const char *sql, int64_t page, int64_t per_page,
+                                mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, sql, DB_PARAMS(db_int(g->id), db_int(per_page), db_int(paging_offset(page, per_page))), &rows,
                  err) < 0)
         return NULL;
     json_t *items = json_array();
@@ -375,7 +408,36 @@ json_t *review_list(db *db, const account_caller *caller, const char *tool_ref, 
             items = NULL;
         }
     db_rows_free(&rows);
-    return paging_list(items, total, page, per_page, err);
+    /* rating_count counts exactly the visible reviews: every change of a review's visibility moves it
+     * in the same transaction (tool_record_rating_move), so it is the list's total without a count */
+    return paging_list(items, g->rating_count, page, per_page, err);
+}
+
+json_t *review_list(db *db, const account_caller *caller, const char *tool_ref, const char *sort, int64_t page,
+                    int64_t per_page, mkt_error *err)
+{
+    size_t order = 0, orders = sizeof review_orders / sizeof review_orders[0];
+    while (order < orders && strcmp(review_orders[order].name, sort ? sort : "helpful") != 0)
+        order++;
+    if (order == orders) {
+        error_set(err, ERROR_BAD_REQUEST, "unknown sort order");
+        error_add_field(err, "sort", "must be helpful, newest or rating");
+        return NULL;
+    }
+    if (paging_check(page, per_page, err) < 0)
+        return NULL;
+    tool_record_glance g;
+    if (tool_record_glance_find(db, tool_ref, caller, &g, err) < 0)
+        return NULL;
+    review_page_slot *slot = review_page_slot_for(g.id, order, page, per_page);
+    json_t *list = review_page_cached(slot, &g, order, page, per_page);
+    if (list)
+        return list;
+    list = review_page_read(db, &g, page == 1 ? review_orders[order].first : review_orders[order].later, page,
+                            per_page, err);
+    if (list)
+        review_page_keep(slot, &g, order, page, per_page, list);
+    return list;
 }
 
 /* ---- votes -------------------------------------------------------------------------------------- */
@@ -428,7 +490,7 @@ static int review_vote_tx(db *db, void *arg, mkt_error *err)
                        DB_PARAMS(db_int(ctx->id), db_int(ctx->caller->user_id)), NULL, err) < 0) {
         return -1;
     }
-    return review_vote_recount(db, ctx, err);
+    return review_vote_recount(db, ctx, err) < 0 ? -1 : tool_record_reviews_touch(db, h.tool_id, err);
 }
 
 static json_t *review_vote_run(db *db, const account_caller *caller, const char *id, int helpful, mkt_error *err)
@@ -469,6 +531,24 @@ json_t *review_unvote(db *db, const account_caller *caller, const char *id, mkt_
 
 /* ---- the developer's reply ---------------------------------------------------------------------- */
 
+typedef struct {
+    int64_t review_id, tool_id, developer_id;
+    const char *content;
+} review_reply_ctx;
+
+/* The reply and the version of the list that shows it move together. */
+static int review_reply_tx(db *db, void *arg, mkt_error *err)
+{
+    const review_reply_ctx *ctx = arg;
+    /* the primary key is the one-reply rule: a second POST edits the reply */
+    if (db_exec(db,
+                "INSERT INTO review_responses (review_id, developer_id, content) VALUES (?, ?, ?)"
+                " ON DUPLICATE KEY UPDATE content = VALUES(content), updated_at = CURRENT_TIMESTAMP(6)",
+                DB_PARAMS(db_int(ctx->review_id), db_int(ctx->developer_id), db_text(ctx->content)), NULL, err) < 0)
+        return -1;
+    return tool_record_reviews_touch(db, ctx->tool_id, err);
+}
+
 json_t *review_respond(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err)
 {
     const char *content = NULL;
@@ -493,11 +573,8 @@ json_t *review_respond(db *db, const account_caller *caller, const char *id, con
     if (tool_record_find_owned(db, ref, caller, &t, err) < 0)
         return NULL;
     tool_record_free(&t);
-    /* the primary key is the one-reply rule: a second POST edits the reply */
-    if (db_exec(db,
-                "INSERT INTO review_responses (review_id, developer_id, content) VALUES (?, ?, ?)"
-                " ON DUPLICATE KEY UPDATE content = VALUES(content), updated_at = CURRENT_TIMESTAMP(6)",
-                DB_PARAMS(db_int(review_id), db_int(caller->developer_id), db_text(content)), NULL, err) < 0)
+    review_reply_ctx ctx = {review_id, h.tool_id, caller->developer_id, content};
+    if (db_transaction(db, review_reply_tx, &ctx, err) < 0)
         return NULL;
     db_rows rows = {0};
     if (db_query(db,
@@ -767,4 +844,76 @@ json_t *review_queue(db *db, int64_t limit, mkt_error *err)
     if (!out && !error_is_set(err))
         error_set(err, ERROR_INTERNAL, "out of memory");
     return out;
+}
+
+/* ---- analytics ---------------------------------------------------------------------------------- */
+
+int review_months(db *db, int64_t developer_id, int months, review_month **out, size_t *count, mkt_error *err)
+{
+    enum { MCOL_TOOL, MCOL_MONTH, MCOL_COUNT, MCOL_SUM };
+    *out = NULL;
+    *count = 0;
+    db_rows rows = {0};
+    /* the developer's tools are joined read-only (core/tool_record owns them) */
+    if (db_query(db,
+                 "SELECT r.tool_id, DATE_FORMAT(r.created_at, '%Y-%m') AS month, COUNT(*), SUM(r.rating)"
+                 " FROM reviews r JOIN tools t ON t.id = r.tool_id"
+                 " WHERE t.developer_id = ? AND r.status = 'visible'"
+                 " AND r.created_at >= DATE_FORMAT(UTC_DATE() - INTERVAL ? MONTH, '%Y-%m-01')"
+                 " GROUP BY r.tool_id, month ORDER BY r.tool_id, month",
+                 DB_PARAMS(db_int(developer_id), db_int(months - 1)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count && !(*out = calloc(rows.row_count, sizeof **out))) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < rows.row_count; i++) {
+        review_month *m = &(*out)[i];
+        m->tool_id = db_rows_int(&rows, i, MCOL_TOOL);
+        snprintf(m->month, sizeof m->month, "%s", db_rows_text(&rows, i, MCOL_MONTH));
+        m->count = db_rows_int(&rows, i, MCOL_COUNT);
+        m->sum = db_rows_int(&rows, i, MCOL_SUM);
+    }
+    *count = rows.row_count;
+    db_rows_free(&rows);
+    return 0;
+}
+
+/* ---- bulk reviews (marketplace seed --tools) ------------------------------------------------- */
+
+#define REVIEW_BULK_PARAMS 7
+
+static int review_bulk_chunk(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
+{
+    db_value *params = calloc(n * REVIEW_BULK_PARAMS, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        db_value *p = params + i * REVIEW_BULK_PARAMS;
+        p[0] = db_int(rows[i].tool_id);
+        p[1] = db_int(rows[i].user_id);
+        p[2] = db_int(rows[i].rating);
+        p[3] = db_text(rows[i].title);
+        p[4] = db_text(rows[i].content);
+        p[5] = db_int(rows[i].age_seconds);
+        p[6] = db_int(rows[i].age_seconds);
+    }
+    int rc = db_exec_rows(db,
+                          "INSERT INTO reviews (tool_id, user_id, rating, title, content, created_at, updated_at)"
+                          " VALUES ",
+                          "(?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND)", NULL, params,
+                          REVIEW_BULK_PARAMS, n, NULL, err);
+    free(params);
+    return rc;
+}
+
+int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
+{
+    for (size_t done = 0; done < n;) {
+        size_t chunk = n - done < REVIEW_BULK_MAX ? n - done : REVIEW_BULK_MAX;
+        if (review_bulk_chunk(db, rows + done, chunk, err) < 0)
+            return -1;
+        done += chunk;
+    }
+    return 0;
 }

@@ -39,8 +39,10 @@
 
 /* POST /reviews {tool_id, rating, title, content} -> the review (created: 201).
  * 422 naming each bad or unknown field; 404 no tool tool_id the caller may see; 403 the caller's own
- * tool; 409 the caller reviewed this tool already (the unique key decides). */
-json_t *review_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err);
+ * tool; 409 the caller reviewed this tool already (the unique key decides); 429 (ERROR_RATE_LIMITED,
+ * retry_after set) when the caller created cfg->review_rate_limit reviews within the last hour
+ * (core/rate_limit, in the same transaction as the insert: deleted reviews still count). */
+json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err);
 
 /* PATCH /reviews/{id} {rating?, title?, content?} (at least one) -> the review. 404 no such review
  * (or removed: a removed review is gone for its author too); 403 not the author; 422 as above. */
@@ -98,5 +100,33 @@ int review_decide(db *db, const char *id_text, review_decision d, int64_t *id, j
 /* The moderation queue's reviews: hidden reviews that still have open reports, oldest first, at most
  * limit, each a review with reports: [{id, reporter_id, reason, detail?, counted, created_at}]. */
 json_t *review_queue(db *db, int64_t limit, mkt_error *err);
+
+/* Visible reviews of one tool written in one calendar month (UTC). */
+typedef struct {
+    int64_t tool_id;
+    char month[8]; /* "YYYY-MM" */
+    int64_t count, sum;
+} review_month;
+
+/* For GET /developers/me/analytics (core/earnings): the visible reviews of every tool of
+ * developer_id by the month they were written, over the last `months` calendar months (the current
+ * one included), only months with reviews; ordered by tool id, then month (oldest first). *out is
+ * malloc'd (free it; NULL when there are none). */
+int review_months(db *db, int64_t developer_id, int months, review_month **out, size_t *count, mkt_error *err);
+
+/* ---- bulk reviews (marketplace seed --tools) ---- */
+
+/* A visible review as a bulk load writes it (no votes, no reply, not a verified purchase). */
+typedef struct {
+    int64_t tool_id, user_id, age_seconds; /* written this long ago */
+    int rating;                            /* 1..5 */
+    const char *title, *content;           /* within the text rules above */
+} review_bulk_row;
+
+/* Inserts the n reviews inside the caller's db_transaction, REVIEW_BULK_MAX per statement. The rating
+ * counters are NOT moved here: the bulk load writes each tool row with the counts of exactly the
+ * reviews it gives (tool_record_bulk_insert), in the same transaction, so they equal a recount. */
+#define REVIEW_BULK_MAX 1000
+int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err);
 
 #endif

@@ -65,7 +65,7 @@ typedef struct {
     char short_prefix[SEARCH_TEXT_WORD_MAX * 4 + 2]; /* "js%" for a short last word, else "" */
     char slug_form[SEARCH_TEXT_BOOLEAN_SIZE], name_form[SEARCH_TEXT_BOOLEAN_SIZE];
     int text; /* any text condition at all */
-    char prior_votes[32], prior_weight[32], freshness_seconds[32];
+    char freshness_seconds[32];
     char best_text[32]; /* the largest text score among the matches (the facet query finds it) */
     /* the first 4 usable words (3+ characters) as LIKE patterns on " title ": "% csv %", and
      * "% clea%" for the last one */
@@ -103,18 +103,22 @@ static void search_plan_make(search_plan *p, const config *cfg, const search_que
     search_text_join(&p->words, ' ', p->name_form, sizeof p->name_form);
     if (!search_ascii(p->slug_form)) /* slugs are ASCII: such a query names no slug */
         p->slug_form[0] = '\0';
-    double mean, weight;
-    tool_record_rating_prior(&mean, &weight);
-    snprintf(p->prior_votes, sizeof p->prior_votes, "%.6f", mean * weight);
-    snprintf(p->prior_weight, sizeof p->prior_weight, "%.6f", weight);
     snprintf(p->freshness_seconds, sizeof p->freshness_seconds, "%" PRId64, cfg->search_freshness_days * 86400);
 }
 
-/* The Bayesian rating in SQL (0 for an unrated tool), with the prior of core/tool_record. */
-static void search_sql_bayesian(search_sql *s, const search_plan *p)
+/* The Bayesian rating in SQL (0 for an unrated tool): core/tool_record's expression, over the tools
+ * row t and the rating totals g every FROM here joins, so search ranks by the number tools show. */
+static void search_sql_bayesian(search_sql *s)
 {
-    search_sql_bind(s, "IF(t.rating_count > 0, (CAST(? AS DOUBLE) + t.rating_sum)", db_text(p->prior_votes));
-    search_sql_bind(s, " / (CAST(? AS DOUBLE) + t.rating_count), 0)", db_text(p->prior_weight));
+    int64_t m = tool_record_prior_weight();
+    search_sql_add(s, TOOL_RECORD_BAYESIAN_SQL("t", "g"));
+    /* its two parameters, both m; bound here, where the expression's text is appended */
+    if (s->count + 2 > SEARCH_PARAMS_MAX) {
+        s->overflow = 1;
+        return;
+    }
+    s->params[s->count++] = db_int(m);
+    s->params[s->count++] = db_int(m);
 }
 
 /* FROM and WHERE: the text, then every filter that was given. */
@@ -123,6 +127,7 @@ static void search_sql_where(search_sql *s, const search_plan *p)
     const search_query *q = p->q;
     search_sql_add(s, p->text ? " FROM search_documents s JOIN tools t FORCE INDEX (tools_search_card) ON t.id = s.tool_id"
                               : " FROM tools t");
+    search_sql_add(s, " " TOOL_RECORD_TOTALS_JOIN("g"));
     search_sql_add(s, " WHERE t.status = 'published'");
     if (p->boolean[0])
         search_sql_bind(s, " AND MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
@@ -178,7 +183,7 @@ static void search_sql_relevance(search_sql *s, const search_plan *p)
         search_sql_add(s, "1"); /* only a short last word: every match is as good a text match */
     }
     search_sql_bind(s, ") + ? * ", db_int(cfg->search_weight_rating));
-    search_sql_bayesian(s, p);
+    search_sql_bayesian(s);
     search_sql_bind(s, " / 5 + ? * LEAST(1, LN(1 + t.downloads) / LN(1000001))", db_int(cfg->search_weight_downloads));
     search_sql_bind(s, " + ? * POW(0.5, GREATEST(0, TIMESTAMPDIFF(SECOND, t.published_at, NOW(6)))",
                     db_int(cfg->search_weight_freshness));
@@ -205,7 +210,7 @@ static void search_sql_sorted(search_sql *s, const search_plan *p)
         break;
     default: /* rating, and relevance without text */
         search_sql_add(s, " ORDER BY ");
-        search_sql_bayesian(s, p);
+        search_sql_bayesian(s);
         search_sql_add(s, " DESC, t.rating_count DESC, t.downloads DESC, t.id DESC");
         break;
     }

@@ -3,8 +3,10 @@
 #include <stddef.h>
 
 #include "core/payout.h"
+#include "core/rate_limit.h"
 #include "core/search.h"
 #include "core/signing.h"
+#include "core/tool_record.h"
 #include "core/tool_usage.h"
 
 /* Every service with lifecycle hooks, in the order they run. */
@@ -12,6 +14,8 @@ static const service_hooks *const service_table[] = {
     &signing_service,
     &tool_usage_service,
     &payout_service,
+    &tool_record_service,
+    &rate_limit_service,
     &search_service,
 };
 

@@ -50,4 +50,18 @@ json_t *tool_builder_publish(db *db, const config *cfg, const account_caller *ca
 json_t *tool_builder_versions(db *db, const account_caller *caller, const char *ref, int64_t page,
                               int64_t per_page, mkt_error *err);
 
+/* ---- bulk versions (marketplace seed --tools) ---- */
+
+/* One published version as a bulk load writes it (the tools row comes from tool_record_bulk_insert,
+ * with the same version as its latest_version). version is a release (no pre-release part). */
+typedef struct {
+    int64_t tool_id, age_seconds; /* created this long ago */
+    const char *version, *changelog, *input_schema, *output_schema, *code, *tests;
+} tool_builder_bulk_version;
+
+/* Inserts the n versions, at most TOOL_BUILDER_BULK_MAX per statement, inside the caller's
+ * db_transaction. ERROR_INTERNAL when a version does not parse. */
+#define TOOL_BUILDER_BULK_MAX 1000
+int tool_builder_bulk_versions(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err);
+
 #endif

@@ -300,3 +300,55 @@ json_t *tool_builder_versions(db *db, const account_caller *caller, const char *
     tool_record_free(&t);
     return out;
 }
+
+/* ---- bulk versions (marketplace seed --tools) ------------------------------------------------ */
+
+#define TOOL_BUILDER_BULK_PARAMS 11
+
+static int tool_builder_bulk_chunk(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err)
+{
+    db_value *params = calloc(n * TOOL_BUILDER_BULK_PARAMS, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        semver v;
+        if (semver_parse(rows[i].version, &v, err) < 0)
+            rc = -1;
+        else if (v.prerelease)
+            rc = error_set(err, ERROR_INTERNAL, "internal error: bulk version %s is a pre-release", rows[i].version);
+        semver_free(&v);
+        db_value *p = params + i * TOOL_BUILDER_BULK_PARAMS;
+        size_t k = 0;
+        p[k++] = db_int(rows[i].tool_id);
+        p[k++] = db_text(rows[i].version);
+        p[k++] = db_int((int64_t)v.major);
+        p[k++] = db_int((int64_t)v.minor);
+        p[k++] = db_int((int64_t)v.patch);
+        p[k++] = db_text(rows[i].changelog);
+        p[k++] = db_text(rows[i].input_schema);
+        p[k++] = db_text(rows[i].output_schema);
+        p[k++] = db_text(rows[i].code);
+        p[k++] = db_text(rows[i].tests);
+        p[k++] = db_int(rows[i].age_seconds);
+    }
+    if (rc == 0)
+        rc = db_exec_rows(db,
+                          "INSERT INTO tool_versions (tool_id, version, major, minor, patch, changelog, input_schema,"
+                          " output_schema, code, tests, created_at) VALUES ",
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND)", NULL, params,
+                          TOOL_BUILDER_BULK_PARAMS, n, NULL, err);
+    free(params);
+    return rc;
+}
+
+int tool_builder_bulk_versions(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err)
+{
+    for (size_t done = 0; done < n;) {
+        size_t chunk = n - done < TOOL_BUILDER_BULK_MAX ? n - done : TOOL_BUILDER_BULK_MAX;
+        if (tool_builder_bulk_chunk(db, rows + done, chunk, err) < 0)
+            return -1;
+        done += chunk;
+    }
+    return 0;
+}

@@ -1,20 +1,19 @@
 #include "core/tool_record.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ident.h"
+#include "core/rating.h"
 #include "core/tool_access.h"
 #include "core/tool_fields.h"
 
-/* Bayesian average: the mean pulled towards a neutral prior by a few imaginary votes, so one 5-star
- * review does not outrank a hundred 4.8s. The ranking issue may replace the prior with the
- * marketplace-wide mean; unrated tools answer 0 so they are clearly "no rating yet". */
-#define TOOL_RECORD_PRIOR_MEAN 3.0
-#define TOOL_RECORD_PRIOR_WEIGHT 5.0
+/* m of the Bayesian rating (core/rating.h), from the config key rating_prior_weight. Set by the
+ * master before it forks (tool_record_service), so every worker inherits the value of the config
+ * it was started with, and a reload (SIGHUP) replaces the workers with ones that have the new one. */
+static int64_t tool_record_weight = TOOL_RECORD_PRIOR_WEIGHT_DEFAULT;
 
 #define TOOL_RECORD_COLUMNS                                                                                 \
     "SELECT t.id, t.slug, t.developer_id, d.display_name, t.name, t.summary, t.description, t.category,"   \
@@ -22,8 +21,9 @@
     " t.rating_count, t.rating_sum, t.rating_1, t.rating_2, t.rating_3, t.rating_4, t.rating_5, "          \
     TOOL_RECORD_TIME("t.created_at") ", " TOOL_RECORD_TIME("t.updated_at") ","                             \
     " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ',') FROM tool_tags g WHERE g.tool_id = t.id),"  \
-    " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema"                   \
-    " FROM tools t JOIN developers d ON d.id = t.developer_id"                                              \
+    " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema,"                  \
+    " g.rating_count, g.rating_sum"                                                                         \
+    " FROM tools t JOIN developers d ON d.id = t.developer_id " TOOL_RECORD_TOTALS_JOIN("g")                \
     " LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.latest_version"
 
 enum {
@@ -31,7 +31,8 @@ enum {
     COL_CATEGORY, COL_PRICING_MODEL, COL_PRICE_CENTS, COL_CURRENCY, COL_PERIOD_DAYS, COL_STATUS,
     COL_LATEST_VERSION, COL_DOWNLOADS, COL_RATING_COUNT, COL_RATING_SUM, COL_RATING_1,
     COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_DRAFT_INPUT, COL_DRAFT_OUTPUT,
-    COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
+    COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT, COL_ALL_RATING_COUNT,
+    COL_ALL_RATING_SUM,
 };
 
 const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
@@ -98,6 +99,8 @@ static const db_field tool_record_fields[] = {
     TOOL_RECORD_TEXT(code, COL_CODE),
     TOOL_RECORD_TEXT(published_input_schema, COL_PUBLISHED_INPUT),
     TOOL_RECORD_TEXT(published_output_schema, COL_PUBLISHED_OUTPUT),
+    TOOL_RECORD_INT(all_rating_count, COL_ALL_RATING_COUNT),
+    TOOL_RECORD_INT(all_rating_sum, COL_ALL_RATING_SUM),
 };
 
 static void tool_record_fill(tool_record *t)
@@ -191,18 +194,53 @@ int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mk
     return tool_access_holds(db, caller->user_id, tool_id, TOOL_ACCESS_EVER, err);
 }
 
+/* The visibility rule of a found tool: 0 when the caller may see it (a delisted one also when they
+ * bought it), else -1 with 404 (or the database's error). */
+static int tool_record_may_see(db *db, int64_t id, const char *status, int64_t developer_id,
+                               const account_caller *caller, const char *ref, mkt_error *err)
+{
+    if (tool_record_visible_to(status, developer_id, caller))
+        return 0;
+    int bought = strcmp(status, "delisted") == 0 ? tool_record_bought(db, id, caller, err) : 0;
+    if (bought > 0)
+        return 0;
+    return bought < 0 ? -1 : error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+}
+
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
 {
     if (tool_record_load(db, ref, out, err) < 0)
         return -1;
-    if (!tool_record_visible(out, caller)) {
-        int bought = strcmp(out->status, "delisted") == 0 ? tool_record_bought(db, out->id, caller, err) : 0;
-        if (bought > 0)
-            return 0;
+    if (tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err) < 0) {
         tool_record_free(out);
-        return bought < 0 ? -1 : error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
+        return -1;
     }
     return 0;
+}
+
+int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
+                            mkt_error *err)
+{
+    static const tool_record_ref_sql q = {
+        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE slug = ?",
+        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE id = ?"};
+    db_rows rows = {0};
+    memset(out, 0, sizeof *out);
+    if (tool_record_query_ref(db, &q, NULL, 0, ref, &rows, err) < 0)
+        return -1;
+    out->id = db_rows_int(&rows, 0, 0);
+    out->developer_id = db_rows_int(&rows, 0, 1);
+    out->rating_count = db_rows_int(&rows, 0, 2);
+    out->reviews_version = db_rows_int(&rows, 0, 3);
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, 4));
+    db_rows_free(&rows);
+    return tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err);
+}
+
+int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db, "UPDATE tools SET reviews_version = reviews_version + 1 WHERE id = ?", DB_PARAMS(db_int(id)),
+                   NULL, err);
 }
 
 int tool_record_find_owned(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
@@ -225,15 +263,33 @@ json_t *tool_record_parse(const char *text, mkt_error *err)
     return v;
 }
 
-json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5])
+int64_t tool_record_prior_weight(void)
 {
-    double average = count > 0 ? (double)sum / (double)count : 0.0;
-    double bayesian = count > 0 ? (TOOL_RECORD_PRIOR_MEAN * TOOL_RECORD_PRIOR_WEIGHT + (double)sum) /
-                                      (TOOL_RECORD_PRIOR_WEIGHT + (double)count)
-                                : 0.0;
-    /* two decimals are what a client shows; more would only look precise */
-    average = round(average * 100.0) / 100.0;
-    bayesian = round(bayesian * 100.0) / 100.0;
+    return tool_record_weight;
+}
+
+void tool_record_set_prior_weight(int64_t weight)
+{
+    tool_record_weight = weight < 0 ? 0 : weight;
+}
+
+double tool_record_bayesian(int64_t count, int64_t sum, int64_t all_count, int64_t all_sum)
+{
+    return rating_bayesian(count, sum, all_count, all_sum, tool_record_weight);
+}
+
+static void tool_record_master_load(const config *cfg)
+{
+    tool_record_set_prior_weight(cfg->rating_prior_weight);
+}
+
+const service_hooks tool_record_service = {.name = "tool_record", .master_load = tool_record_master_load};
+
+json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5], int64_t all_count,
+                                int64_t all_sum)
+{
+    double average = rating_round2(count > 0 ? (double)sum / (double)count : 0.0);
+    double bayesian = rating_round2(tool_record_bayesian(count, sum, all_count, all_sum));
     return json_pack("{s:f, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:f}", "average", average, "count", (json_int_t)count,
                      "distribution", "1", (json_int_t)ratings[0], "2", (json_int_t)ratings[1], "3",
                      (json_int_t)ratings[2], "4", (json_int_t)ratings[3], "5", (json_int_t)ratings[4], "bayesian",
@@ -302,7 +358,9 @@ json_t *tool_record_json(const tool_record *t, const account_caller *caller)
                              "developer", "id", developer_id, "display_name", t->developer_name, "pricing",
                              tool_record_pricing_json(t->pricing_model, t->price_cents, t->currency, t->period_days),
                              "status", t->status, "latest_version", t->latest_version, "rating",
-                             tool_record_rating_json(t->rating_count, t->rating_sum, t->ratings), "downloads",
+                             tool_record_rating_json(t->rating_count, t->rating_sum, t->ratings, t->all_rating_count,
+                                                     t->all_rating_sum),
+                             "downloads",
                              (json_int_t)t->downloads, "created_at", t->created_at, "updated_at", t->updated_at);
     if (!tool)
         return NULL;
@@ -443,17 +501,34 @@ int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, 
 {
     int64_t had = old_rating > 0, has = new_rating > 0;
     /* additions first, then subtractions: the columns are unsigned and a subtraction only ever
-     * takes back what a row of reviews put there */
-    return db_exec(db,
+     * takes back what a row of reviews put there. The tool row first, then the totals row: every
+     * rating change takes the two locks in that order. */
+    if (db_exec(db,
                    "UPDATE tools SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?,"
                    " rating_1 = rating_1 + (? = 1) - (? = 1), rating_2 = rating_2 + (? = 2) - (? = 2),"
                    " rating_3 = rating_3 + (? = 3) - (? = 3), rating_4 = rating_4 + (? = 4) - (? = 4),"
-                   " rating_5 = rating_5 + (? = 5) - (? = 5) WHERE id = ?",
+                   " rating_5 = rating_5 + (? = 5) - (? = 5), reviews_version = reviews_version + 1 WHERE id = ?",
                    DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(new_rating), db_int(old_rating), db_int(new_rating),
                              db_int(old_rating), db_int(id)),
-                   NULL, err);
+                   NULL, err) < 0)
+        return -1;
+    return db_exec(db,
+                   "UPDATE rating_totals SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?"
+                   " WHERE id = 1",
+                   DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating)), NULL, err);
+}
+
+int tool_record_rating_totals(db *db, int64_t *count, int64_t *sum, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    *count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0;
+    *sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    db_rows_free(&rows);
+    return 0;
 }
 
 /* ---- reads for other modules ------------------------------------------------------------------ */
@@ -483,7 +558,8 @@ int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_err
 }
 
 enum { SCOL_ID, SCOL_SLUG, SCOL_NAME, SCOL_SUMMARY, SCOL_CATEGORY, SCOL_MODEL, SCOL_PRICE, SCOL_CURRENCY,
-       SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1 };
+       SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1,
+       SCOL_ALL_RATING_COUNT = SCOL_RATING_1 + 5, SCOL_ALL_RATING_SUM };
 
 static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
 {
@@ -498,7 +574,9 @@ static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
                      "latest_version", db_rows_text(rows, i, SCOL_LATEST), "downloads",
                      (json_int_t)db_rows_int(rows, i, SCOL_DOWNLOADS), "rating",
                      tool_record_rating_json(db_rows_int(rows, i, SCOL_RATING_COUNT),
-                                             db_rows_int(rows, i, SCOL_RATING_SUM), ratings));
+                                             db_rows_int(rows, i, SCOL_RATING_SUM), ratings,
+                                             db_rows_int(rows, i, SCOL_ALL_RATING_COUNT),
+                                             db_rows_int(rows, i, SCOL_ALL_RATING_SUM)));
 }
 
 json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err)
@@ -507,8 +585,9 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
     if (db_query(db,
                  "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
                  " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
-                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5"
-                 " FROM tools t WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
+                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
+                 " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+                 " WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
                  DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
     json_t *list = json_array();
@@ -569,13 +648,154 @@ void tool_record_target_free(tool_record_target *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- for search ---------------------------------------------------------------------------------- */
+/* ---- bulk writes (marketplace seed --tools) -------------------------------------------------- */
 
-void tool_record_rating_prior(double *mean, double *weight)
+int tool_record_bulk_taken(db *db, const char *const *slugs, size_t n, mkt_error *err)
 {
-    *mean = TOOL_RECORD_PRIOR_MEAN;
-    *weight = TOOL_RECORD_PRIOR_WEIGHT;
+    if (n == 0)
+        return 0;
+    char *sql = db_sql_rows("SELECT COUNT(*) FROM tools WHERE slug IN (", "?", ")", n, err);
+    db_value *params = calloc(n, sizeof *params);
+    if (!sql || !params) {
+        free(sql);
+        free(params);
+        return error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        params[i] = db_text(slugs[i]);
+    db_rows rows = {0};
+    int rc = db_query(db, sql, params, n, &rows, err);
+    free(sql);
+    free(params);
+    if (rc < 0)
+        return -1;
+    int taken = (int)db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return taken;
 }
+
+#define TOOL_RECORD_BULK_PARAMS 26
+
+static void tool_record_bulk_params(const tool_record_bulk_row *r, db_value *p)
+{
+    int64_t count = 0, sum = 0;
+    for (int k = 0; k < 5; k++) {
+        count += r->ratings[k];
+        sum += r->ratings[k] * (k + 1);
+    }
+    size_t i = 0;
+    p[i++] = db_text(r->slug);
+    p[i++] = db_int(r->developer_id);
+    p[i++] = db_text(r->name);
+    p[i++] = db_text(r->summary);
+    p[i++] = db_text(r->description);
+    p[i++] = db_text(r->category);
+    p[i++] = db_text(r->pricing.model);
+    p[i++] = db_int(r->pricing.price_cents);
+    p[i++] = db_text(r->pricing.currency);
+    p[i++] = tool_record_period(&r->pricing);
+    p[i++] = db_text(r->input_schema);
+    p[i++] = db_text(r->output_schema);
+    p[i++] = db_text(r->code);
+    p[i++] = db_text(r->tests);
+    p[i++] = db_text(r->version);
+    p[i++] = db_int(r->downloads);
+    p[i++] = db_int(count);
+    p[i++] = db_int(sum);
+    for (int k = 0; k < 5; k++)
+        p[i++] = db_int(r->ratings[k]);
+    for (int k = 0; k < 3; k++) /* created_at, updated_at, published_at */
+        p[i++] = db_int(r->age_seconds);
+}
+
+static int tool_record_bulk_tags(db *db, const tool_record_bulk_row *rows, size_t n, const int64_t *ids,
+                                 mkt_error *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += rows[i].tag_count;
+    if (total == 0)
+        return 0;
+    db_value *params = calloc(total * 2, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < rows[i].tag_count; t++) {
+            params[k++] = db_int(ids[i]);
+            params[k++] = db_text(rows[i].tags[t]);
+        }
+    int rc = db_exec_rows(db, "INSERT INTO tool_tags (tool_id, tag) VALUES ", "(?, ?)", NULL, params, 2, total,
+                          NULL, err);
+    free(params);
+    return rc;
+}
+
+/* The ids of a multi-row INSERT are consecutive when the last row holds first + n - 1. */
+static int tool_record_bulk_check_ids(db *db, const tool_record_bulk_row *rows, size_t n, int64_t first,
+                                      mkt_error *err)
+{
+    db_rows found = {0};
+    if (db_query(db, "SELECT slug FROM tools WHERE id = ?", DB_PARAMS(db_int(first + (int64_t)n - 1)), &found, err) < 0)
+        return -1;
+    int same = found.row_count == 1 && strcmp(db_rows_text(&found, 0, 0), rows[n - 1].slug) == 0;
+    db_rows_free(&found);
+    return same ? 0
+                : error_set(err, ERROR_INTERNAL, "a bulk insert did not get consecutive tool ids"
+                            " (innodb_autoinc_lock_mode 2 with concurrent inserts?); run it again");
+}
+
+/* The marketplace-wide totals the Bayesian rating reads move with the batch's counters, in its
+ * transaction, exactly as tool_record_rating_move moves them for one review. */
+static int tool_record_bulk_totals(db *db, const tool_record_bulk_row *rows, size_t n, mkt_error *err)
+{
+    int64_t count = 0, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++) {
+            count += rows[i].ratings[k];
+            sum += rows[i].ratings[k] * (k + 1);
+        }
+    if (count == 0)
+        return 0;
+    return db_exec(db, "UPDATE rating_totals SET rating_count = rating_count + ?, rating_sum = rating_sum + ? WHERE id = 1",
+                   DB_PARAMS(db_int(count), db_int(sum)), NULL, err);
+}
+
+int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (n > TOOL_RECORD_BULK_MAX)
+        return error_set(err, ERROR_INTERNAL, "internal error: more than %d tools in one bulk insert",
+                         TOOL_RECORD_BULK_MAX);
+    db_value *params = calloc(n * TOOL_RECORD_BULK_PARAMS, sizeof *params);
+    if (!params)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        tool_record_bulk_params(&rows[i], params + i * TOOL_RECORD_BULK_PARAMS);
+    db_result res = {0};
+    int rc = db_exec_rows(db,
+                          "INSERT INTO tools (slug, developer_id, name, summary, description, category, pricing_model,"
+                          " price_cents, currency, period_days, input_schema, output_schema, code, tests,"
+                          " latest_version, downloads, rating_count, rating_sum, rating_1, rating_2, rating_3,"
+                          " rating_4, rating_5, created_at, updated_at, published_at, status) VALUES ",
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                          " NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND,"
+                          " 'published')",
+                          NULL,
+                          params, TOOL_RECORD_BULK_PARAMS, n, &res, err);
+    free(params);
+    if (rc < 0)
+        return db_last_errno(db) == DB_ER_DUP_ENTRY ? tool_record_slug_conflict(db, rows[0].slug, err) : -1;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (int64_t)res.insert_id + (int64_t)i;
+    return tool_record_bulk_check_ids(db, rows, n, (int64_t)res.insert_id, err) < 0 ||
+                   tool_record_bulk_tags(db, rows, n, ids, err) < 0 || tool_record_bulk_totals(db, rows, n, err) < 0
+               ? -1
+               : 0;
+}
+
+/* ---- for search ---------------------------------------------------------------------------------- */
 
 /* One statement for any page: the ids fill a fixed list of placeholders (0, which names no tool,
  * pads the rest), and C puts the rows back in the order asked for. */
@@ -593,8 +813,9 @@ json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_erro
     if (db_query(db,
                  "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
                  " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
-                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5"
-                 " FROM tools t WHERE t.status = 'published' AND t.id IN (" TOOL_RECORD_Q100 ")",
+                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
+                 " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+                 " WHERE t.status = 'published' AND t.id IN (" TOOL_RECORD_Q100 ")",
                  params, TOOL_RECORD_SUMMARIES_MAX, &rows, err) < 0)
         return NULL;
 #undef TOOL_RECORD_Q100

@@ -4,7 +4,8 @@
  *
  * Owns the tools and tool_tags tables: every write to them is a function below (drafts, delisting,
  * publishing, the download counter, the rating counters), and other files read them through these
- * functions. The reads here join developers (the display name) and tool_versions (the published
+ * functions. Owns rating_totals too: the count and sum of the visible reviews of all tools (the
+ * Bayesian rating's global mean), moved with each tool's counters by tool_record_rating_move. The reads here join developers (the display name) and tool_versions (the published
  * schemas, the version to run), read-only; docs/architecture.md lists every table's owner. */
 #ifndef CORE_TOOL_RECORD_H
 #define CORE_TOOL_RECORD_H
@@ -14,6 +15,7 @@
 
 #include "core/account.h"
 #include "core/error.h"
+#include "core/service.h"
 #include "core/tool_fields.h"
 #include "sql/db.h"
 
@@ -28,6 +30,7 @@ typedef struct {
     const char *latest_version; /* NULL before the first publish */
     int64_t price_cents, period_days; /* period_days 0 unless a subscription */
     int64_t downloads, rating_count, rating_sum, ratings[5];
+    int64_t all_rating_count, all_rating_sum; /* rating_totals: every tool's visible reviews */
     const char *created_at, *updated_at;
     const char *tags; /* "a,b,c" sorted, NULL when none */
     /* the draft, as JSON text (code as plain text) */
@@ -36,6 +39,22 @@ typedef struct {
     /* the latest published version's schemas as JSON text, NULL before the first publish */
     const char *published_input_schema, *published_output_schema;
 } tool_record;
+
+/* The few columns a check of a tool needs (who may see it, how many visible reviews it has, the
+ * version of its review list) without the texts, code and schemas tool_record_load reads. */
+typedef struct {
+    int64_t id, developer_id, rating_count, reviews_version;
+    char status[16];
+} tool_record_glance;
+
+/* tool_record_find's rule on the glance: the tool named by ref when the caller (NULL: anonymous) may
+ * see it, a delisted one also to its buyers. 404 otherwise. */
+int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
+                            mkt_error *err);
+
+/* Moves tool id's reviews_version inside the caller's transaction: every change to what its public
+ * review list shows calls this (tool_record_rating_move does it as part of its own update). */
+int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err);
 
 /* Loads the tool named by ref (a decimal id or a slug). 404 when there is no such tool. */
 int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err);
@@ -91,9 +110,37 @@ json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_
 /* Parses stored JSON text (any value); NULL on a corrupt cell, which is an internal error. */
 json_t *tool_record_parse(const char *text, mkt_error *err);
 
+/* ---- the rating ---- */
+
+/* The default of rating_prior_weight (m, core/rating.h). */
+#define TOOL_RECORD_PRIOR_WEIGHT_DEFAULT 10
+
+/* The rating_totals row joined as alias g: one row, so a join costs a primary-key lookup and every
+ * tool read gets the global mean in the same SELECT. A LEFT JOIN, so a missing row (it never is:
+ * migration 0010 writes it) could only make C the empty mean, never hide a tool. */
+#define TOOL_RECORD_TOTALS_JOIN(g) "LEFT JOIN rating_totals " g " ON " g ".id = 1"
+
+/* The Bayesian rating (core/rating.h) as a SQL expression, for ranking in SQL: over a tools row
+ * aliased t and the rating_totals row aliased g (TOOL_RECORD_TOTALS_JOIN), with TWO parameters to
+ * bind, both tool_record_prior_weight(). The same value tool_record_rating_json shows, unrounded. */
+#define TOOL_RECORD_BAYESIAN_SQL(t, g)                                                                        \
+    "(CASE WHEN " t ".rating_count = 0 THEN 0 ELSE (COALESCE(CAST(" g ".rating_sum AS DOUBLE) / NULLIF("      \
+    g ".rating_count, 0), 3.0) * ? + " t ".rating_sum) / (? + " t ".rating_count) END)"
+
+/* m as configured (rating_prior_weight; the default until tool_record_service's master_load ran). */
+int64_t tool_record_prior_weight(void);
+/* Sets m (negative: 0); the master_load hook calls it, tests may. */
+void tool_record_set_prior_weight(int64_t weight);
+/* core/rating.h's rating_bayesian with m = tool_record_prior_weight(), unrounded. */
+double tool_record_bayesian(int64_t count, int64_t sum, int64_t all_count, int64_t all_sum);
+/* The rating_totals row: count and sum of the visible reviews of all tools. */
+int tool_record_rating_totals(db *db, int64_t *count, int64_t *sum, mkt_error *err);
+
 /* {average, count, distribution{"1".."5"}, bayesian} from the counters tool_record_rating_move keeps
- * (the visible reviews of core/review_manager). */
-json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5]);
+ * (the visible reviews of core/review_manager) and the totals of all tools (all_count, all_sum);
+ * average and bayesian rounded to two decimals (core/rating.h). */
+json_t *tool_record_rating_json(int64_t count, int64_t sum, const int64_t ratings[5], int64_t all_count,
+                                int64_t all_sum);
 /* {model, price_cents, currency[, period_days]} */
 json_t *tool_record_pricing_json(const char *model, int64_t price_cents, const char *currency, int64_t period_days);
 
@@ -130,10 +177,15 @@ void tool_record_publish_state_free(tool_record_publish_state *s);
 int tool_record_mark_published(db *db, int64_t id, const char *version, mkt_error *err);
 
 /* Moves the rating counters (rating_count, rating_sum, rating_1..rating_5) of tool id from a review
- * rated old_rating to one rated new_rating (0 for none: 0 -> r a new review, r -> 0 one gone).
- * One relative UPDATE, so it takes the tool row's lock and concurrent reviews never lose a count;
- * call it inside the transaction that writes the review (core/review_manager decides when). */
+ * rated old_rating to one rated new_rating (0 for none: 0 -> r a new review, r -> 0 one gone), and
+ * the rating_totals row the same way. Relative UPDATEs, so they take the tool row's lock, then the
+ * totals row's, and concurrent reviews never lose a count; call it inside the transaction that
+ * writes the review (core/review_manager decides when: a review that becomes visible or stops being
+ * visible moves the counters too). */
 int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, mkt_error *err);
+
+/* The master_load hook that sets m from the config (core/service.c). */
+extern const service_hooks tool_record_service;
 
 /* One more download (core/tool_usage decides when: the download rule lives there). */
 int tool_record_add_download(db *db, int64_t id, mkt_error *err);
@@ -164,11 +216,35 @@ typedef struct {
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
 void tool_record_target_free(tool_record_target *t);
 
-/* ---- for search (core/search, core/discovery) ---- */
+/* ---- bulk writes (marketplace seed --tools) ---- */
 
-/* The prior of the Bayesian rating (the mean a tool's rating is pulled towards and how many votes
- * it weighs), so a ranking that computes the same rating in SQL uses the same numbers. */
-void tool_record_rating_prior(double *mean, double *weight);
+/* At most this many tools per call (one INSERT). */
+#define TOOL_RECORD_BULK_MAX 1000
+
+/* One published tool as a bulk load writes it: the draft columns equal the published version's
+ * (core/tool_builder writes that row, tool_builder_bulk_versions), and the counters are given. */
+typedef struct {
+    const char *slug, *name, *summary, *description, *category;
+    tool_pricing pricing;
+    const char *input_schema, *output_schema, *code, *tests; /* JSON text; code plain text */
+    const char *version;                                     /* the latest (and only) version */
+    int64_t developer_id, downloads;
+    int64_t ratings[5];   /* visible reviews rated 1..5: the caller writes exactly those reviews */
+    int64_t age_seconds;  /* created and published this long ago */
+    const char *tags[TOOL_FIELDS_TAGS_MAX];
+    size_t tag_count;
+} tool_record_bulk_row;
+
+/* How many of slugs (n <= TOOL_RECORD_BULK_MAX) name a tool already; -1 on a database error. */
+int tool_record_bulk_taken(db *db, const char *const *slugs, size_t n, mkt_error *err);
+
+/* Inserts n published tools and their tags in one INSERT each (inside the caller's db_transaction),
+ * ids[i] getting row i's id. A multi-row INSERT takes consecutive auto-increment values (InnoDB's
+ * lock modes 0 and 1); this checks that the last row got first + n - 1 and fails (ERROR_INTERNAL)
+ * otherwise rather than guessing. 409 when a slug is taken. */
+int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err);
+
+/* ---- for search (core/search, core/discovery) ---- */
 
 /* Summaries of the published tools among ids, in the order of ids (the shape of
  * tool_record_developer_tools); ids that are not (or no longer) published are left out. NULL with

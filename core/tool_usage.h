@@ -50,4 +50,16 @@ int tool_usage_flush_executions(db *db);
 /* Lifecycle hooks (core/service.h): flush the counts when the worker is idle and before it exits. */
 extern const service_hooks tool_usage_service;
 
+/* ---- bulk history (marketplace seed --tools) ---- */
+
+/* A past day's execution count of a tool: days_ago 0 is today (UTC). */
+typedef struct {
+    int64_t tool_id, days_ago, executions;
+} tool_usage_bulk_day;
+
+/* Writes the n (tool, day) counts (each pair once, executions > 0) inside the caller's db_transaction,
+ * TOOL_USAGE_BULK_MAX rows per statement. */
+#define TOOL_USAGE_BULK_MAX 2000
+int tool_usage_bulk_days(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err);
+
 #endif

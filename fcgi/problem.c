@@ -19,6 +19,8 @@ static const struct {
     [ERROR_VALIDATION] = {422, "Unprocessable Content", "validation"},
     [ERROR_UNAVAILABLE] = {503, "Service Unavailable", "unavailable"},
     [ERROR_INTERNAL] = {500, "Internal Server Error", "internal"},
+    /* the same type nginx's own rate limits answer with (nginx/marketplace.conf, @too_many) */
+    [ERROR_RATE_LIMITED] = {429, "Too Many Requests", "too-many-requests"},
 };
 
 static int problem_kind_known(error_kind kind)

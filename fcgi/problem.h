@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-/* 400 … 503; 500 for ERROR_INTERNAL and anything unknown. */
+/* 400 … 503 (429 for ERROR_RATE_LIMITED); 500 for ERROR_INTERNAL and anything unknown. */
 int problem_status(error_kind kind);
 /* "Not Found", "Unprocessable Content", … (RFC 9110 reason phrases). */
 const char *problem_title(error_kind kind);

@@ -121,6 +121,11 @@ void response_problem(response *res, const mkt_error *err, const char *instance,
     res->content_type = "application/problem+json; charset=utf-8";
     if (status == 401 && !response_has_header(res, "WWW-Authenticate"))
         response_header(res, "WWW-Authenticate", "Bearer realm=\"marketplace\"");  /* RFC 9110: every 401 */
+    if (err->retry_after > 0 && !response_has_header(res, "Retry-After")) {
+        char seconds[24];
+        snprintf(seconds, sizeof seconds, "%ld", err->retry_after);
+        response_header(res, "Retry-After", seconds);
+    }
     /* Fixed ASCII from the error table: this one cannot fail. */
     snprintf(res->problem_fallback, sizeof res->problem_fallback,
              "{\"type\":\"%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}", type, problem_title(kind),

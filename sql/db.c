@@ -611,3 +611,43 @@ int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
         db_backoff(attempt);
     }
 }
+
+char *db_sql_rows(const char *head, const char *row_sql, const char *tail, size_t rows, mkt_error *err)
+{
+    size_t head_len = strlen(head), row_len = strlen(row_sql), tail_len = tail ? strlen(tail) : 0;
+    if (rows == 0 || rows > (SIZE_MAX / 2 - head_len - tail_len) / (row_len + 2)) {
+        error_set(err, ERROR_INTERNAL, "internal error: a bulk statement of %zu rows", rows);
+        return NULL;
+    }
+    char *sql = malloc(head_len + rows * (row_len + 2) + tail_len + 1);
+    if (!sql) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    char *p = sql;
+    memcpy(p, head, head_len);
+    p += head_len;
+    for (size_t i = 0; i < rows; i++) {
+        if (i > 0) {
+            memcpy(p, ", ", 2);
+            p += 2;
+        }
+        memcpy(p, row_sql, row_len);
+        p += row_len;
+    }
+    if (tail_len)
+        memcpy(p, tail, tail_len);
+    p[tail_len] = '\0';
+    return sql;
+}
+
+int db_exec_rows(db *db, const char *head, const char *row_sql, const char *tail, const db_value *params,
+                 size_t params_per_row, size_t rows, db_result *out, mkt_error *err)
+{
+    char *sql = db_sql_rows(head, row_sql, tail, rows, err);
+    if (!sql)
+        return -1;
+    int rc = db_exec(db, sql, params, params_per_row * rows, out, err);
+    free(sql);
+    return rc;
+}

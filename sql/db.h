@@ -96,4 +96,15 @@ int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
 /* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
 unsigned db_last_errno(const db *db);
 
+/* Bulk statements (marketplace seed): head ("INSERT INTO t (a, b) VALUES "), then row_sql ("(?, ?)":
+ * one row's placeholders, possibly inside expressions) repeated rows times joined by ", ", then tail
+ * (NULL for none). The text is made only from the caller's constant pieces and a count, never from
+ * data, and is prepared like any other statement (keep batch sizes fixed: each count is one cached
+ * statement). db_sql_rows returns it malloc'd (NULL with err when out of memory or rows is 0), for a
+ * db_query such as "... WHERE slug IN " "?" ")"; db_exec_rows builds and runs it with params, rows x
+ * params_per_row values, row by row. */
+char *db_sql_rows(const char *head, const char *row_sql, const char *tail, size_t rows, mkt_error *err);
+int db_exec_rows(db *db, const char *head, const char *row_sql, const char *tail, const db_value *params,
+                 size_t params_per_row, size_t rows, db_result *out, mkt_error *err);
+
 #endif

@@ -12,7 +12,7 @@ static const char *reviews_id(const request *req)
 
 static int reviews_create(request *req, response *res, mkt_error *err)
 {
-    json_t *out = review_create(req->db, &req->caller, req->json, err);
+    json_t *out = review_create(req->db, req->cfg, &req->caller, req->json, err);
     if (!out)
         return -1;
     routes_created(req, res, out, "/reviews/");

@@ -98,6 +98,18 @@ static void check_tool_rating(const char *tool, int64_t count, int star, int64_t
     http_response_free(res);
 }
 
+/* A moderator's decision on review id (action hide or remove) through the real route, as a
+ * moderator of this test. */
+static http_user moderator;
+
+static void moderate(const char *id, const char *action)
+{
+    char path[96], body[96];
+    snprintf(path, sizeof path, "/moderation/reviews/%s", id);
+    snprintf(body, sizeof body, "{\"action\": \"%s\", \"note\": \"by the reviews test\"}", action);
+    EXPECT_STATUS_FREE(send("POST", &moderator, path, body), 200);
+}
+
 /* ---- create, read, edit, delete ------------------------------------------------------------------ */
 
 static void test_create_list_edit_delete(void)
@@ -167,8 +179,8 @@ static void test_create_list_edit_delete(void)
     check_tool_rating(tool, 1, 5, 1);
 }
 
-/* A removed review (a moderator's decision, written straight into the row here because moderation
- * is not built yet) cannot be edited or deleted: 404, as if it were gone. */
+/* A removed review (a moderator's decision, see moderate) cannot be edited or deleted: 404, as if it
+ * were gone. */
 static void test_removed_is_gone(void)
 {
     fixture_seller dev;
@@ -178,11 +190,7 @@ static void test_removed_is_gone(void)
     fixture_user(&a);
     if (review(&a, tool, 3, id) < 0)
         return;
-    db_result r;
-    mkt_error err = MKT_ERROR_INIT;
-    CHECK(db_exec(fixture_db(), "UPDATE reviews SET status = 'removed' WHERE id = ?", DB_PARAMS(db_text(id)), &r,
-                  &err) == 0);
-    error_clear(&err);
+    moderate(id, "remove");
     snprintf(path, sizeof path, "/reviews/%s", id);
     EXPECT_STATUS_FREE(send("PATCH", &a, path, "{\"rating\": 5}"), 404);
     EXPECT_STATUS_FREE(send("DELETE", &a, path, NULL), 404);
@@ -472,11 +480,9 @@ static void test_sort_and_pages(void)
     res = http_get(path, NULL);
     CHECK(http_is_problem(res, 400) && http_problem_has_field(res, "per_page"));
     http_response_free(res);
-    /* hidden reviews are not listed (a moderator's decision, written straight into the row) */
-    mkt_error err = MKT_ERROR_INIT;
-    CHECK(db_exec(fixture_db(), "UPDATE reviews SET status = 'hidden' WHERE id = ?", DB_PARAMS(db_text(low)), NULL,
-                  &err) == 0);
-    error_clear(&err);
+    /* hidden reviews are not listed (a moderator's decision, written straight into the rows) */
+    moderate(low, "hide");
+    CHECK_COUNTERS(tool);
     snprintf(path, sizeof path, "/tools/%s/reviews?sort=newest", tool);
     res = http_get(path, NULL);
     CHECK_INT(json_integer_value(json_object_get(res->json, "total")), 2);
@@ -581,6 +587,82 @@ static void run_parallel(race_slot *slots, size_t n, void *(*fn)(void *))
         pthread_join(threads[i], NULL);
 }
 
+/* ---- the workers' page cache never serves a stale page ------------------------------------------ */
+
+/* Reads the list enough times that every worker of the test stack has answered it (and kept the
+ * page), then checks that each answer's first item has member key equal to want (want NULL: the
+ * list is empty) and total items. */
+static void check_list_everywhere_at(const char *tool, const char *key, const char *want, int64_t total, int line)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tools/%s/reviews?sort=newest", tool);
+    for (int i = 0; i < 16; i++) {
+        http_response *res = http_get(path, NULL);
+        json_t *first = json_array_get(json_object_get(res->json, "items"), 0);
+        json_t *value = json_object_get(first, key);
+        char seen[256];
+        if (json_is_object(value))
+            value = json_object_get(value, "content");
+        if (json_is_integer(value))
+            snprintf(seen, sizeof seen, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        else
+            snprintf(seen, sizeof seen, "%s", json_is_string(value) ? json_string_value(value) : "(none)");
+        int64_t got_total = json_integer_value(json_object_get(res->json, "total"));
+        if (res->status != 200 || got_total != total || (want ? strcmp(seen, want) != 0 : first != NULL)) {
+            fprintf(stderr, "  line %d: answer %d: status %ld, total %" PRId64 " (want %" PRId64 "), %s = %s (want %s)\n",
+                    line, i, res->status, got_total, total, key, seen, want ? want : "no item");
+            check_failures++;
+            http_response_free(res);
+            return;
+        }
+        http_response_free(res);
+    }
+}
+#define CHECK_LIST_EVERYWHERE(tool, key, want, total) check_list_everywhere_at((tool), (key), (want), (total), __LINE__)
+
+/* Every change a reader can see shows at once on every worker, though each keeps recent pages. */
+static void test_list_never_stale(void)
+{
+    fixture_seller dev;
+    char tool[FIXTURE_ID_SIZE], id[FIXTURE_ID_SIZE], path[128];
+    free_tool(&dev, tool, NULL);
+    http_user author, voter;
+    fixture_user(&author);
+    fixture_user(&voter);
+    if (review(&author, tool, 3, id) < 0)
+        return;
+    CHECK_LIST_EVERYWHERE(tool, "helpful_count", "0", 1);
+
+    snprintf(path, sizeof path, "/reviews/%s/votes", id);
+    EXPECT_STATUS_FREE(send("POST", &voter, path, "{\"helpful\": true}"), 200);
+    CHECK_LIST_EVERYWHERE(tool, "helpful_count", "1", 1);
+    EXPECT_STATUS_FREE(send("DELETE", &voter, path, NULL), 200);
+    CHECK_LIST_EVERYWHERE(tool, "helpful_count", "0", 1);
+
+    snprintf(path, sizeof path, "/reviews/%s", id);
+    EXPECT_STATUS_FREE(send("PATCH", &author, path, "{\"title\": \"Second thoughts\"}"), 200);
+    CHECK_LIST_EVERYWHERE(tool, "title", "Second thoughts", 1);
+    EXPECT_STATUS_FREE(send("PATCH", &author, path, "{\"rating\": 5}"), 200);
+    CHECK_LIST_EVERYWHERE(tool, "rating", "5", 1);
+
+    snprintf(path, sizeof path, "/reviews/%s/response", id);
+    EXPECT_STATUS_FREE(send("POST", &dev.user, path, "{\"content\": \"Thank you\"}"), 201);
+    CHECK_LIST_EVERYWHERE(tool, "response", "Thank you", 1);
+    EXPECT_STATUS_FREE(send("POST", &dev.user, path, "{\"content\": \"Thank you again\"}"), 201);
+    CHECK_LIST_EVERYWHERE(tool, "response", "Thank you again", 1);
+
+    moderate(id, "hide");
+    CHECK_LIST_EVERYWHERE(tool, "id", NULL, 0);
+    char approve[96];
+    snprintf(approve, sizeof approve, "/moderation/reviews/%s", id);
+    EXPECT_STATUS_FREE(send("POST", &moderator, approve, "{\"action\": \"approve\", \"note\": \"fine\"}"), 200);
+    CHECK_LIST_EVERYWHERE(tool, "id", id, 1);
+
+    snprintf(path, sizeof path, "/reviews/%s", id);
+    EXPECT_STATUS_FREE(send("DELETE", &author, path, NULL), 204);
+    CHECK_LIST_EVERYWHERE(tool, "id", NULL, 0);
+}
+
 static void test_parallel(void)
 {
     fixture_seller dev;
@@ -648,6 +730,7 @@ static void test_parallel(void)
 
 int main(void)
 {
+    fixture_staff(&moderator, "moderator");
     RUN(test_create_list_edit_delete);
     RUN(test_removed_is_gone);
     RUN(test_who_may_review);
@@ -656,6 +739,7 @@ int main(void)
     RUN(test_votes);
     RUN(test_sort_and_pages);
     RUN(test_response);
+    RUN(test_list_never_stale);
     RUN(test_parallel);
     fixture_close();
     return check_finish();

@@ -94,7 +94,7 @@ static void test_problem_with_invalid_utf8(void)
 {
     error_field fields[2] = {{(char *)"a" E_ACUTE "\xc3", (char *)"unknown field"},
                              {(char *)"type", (char *)"unsupported \"\xff\xfe\""}};
-    mkt_error err = {ERROR_VALIDATION, (char *)"bad \xc3", fields, 2, 2};
+    mkt_error err = {ERROR_VALIDATION, (char *)"bad \xc3", fields, 2, 2, 0};
     response res;
     json_t *doc = problem_of(&err, "/tools/\xff", &res);
     CHECK_INT(json_integer_value(json_object_get(doc, "status")), 422);
@@ -119,6 +119,42 @@ static void test_problem_with_invalid_utf8(void)
     response_json(&res, 200, json_object());
     CHECK_INT(res.problem_fallback[0], 0);
     response_free(&res);
+}
+
+/* The rate-limit kind is a 429 whose Retry-After header comes from the error; other kinds have none. */
+static void test_problem_retry_after(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    error_set_rate_limited(&err, 0, "at most %d reviews per hour", 10);
+    CHECK_INT(err.retry_after, 1); /* never 0: that would invite a retry that fails again */
+    error_set_rate_limited(&err, 1234, "at most %d reviews per hour", 10);
+    response res;
+    json_t *doc = problem_of(&err, "/reviews", &res);
+    CHECK_INT(res.status, 429);
+    CHECK_INT(json_integer_value(json_object_get(doc, "status")), 429);
+    CHECK_STR(json_string_value(json_object_get(doc, "type")), "urn:marketplace:problem:too-many-requests");
+    CHECK_STR(json_string_value(json_object_get(doc, "detail")), "at most 10 reviews per hour");
+    int found = 0;
+    for (int i = 0; i < res.header_count; i++)
+        if (strcmp(res.headers[i].name, "Retry-After") == 0) {
+            CHECK_STR(res.headers[i].value, "1234");
+            found++;
+        }
+    CHECK_INT(found, 1);
+    json_decref(doc);
+    response_free(&res);
+    error_clear(&err);
+    CHECK_INT(err.retry_after, 0);
+
+    error_set_rate_limited(&err, 60, "slow down");
+    error_set(&err, ERROR_CONFLICT, "busy"); /* a later failure does not inherit the Retry-After */
+    CHECK_INT(err.retry_after, 0);
+    doc = problem_of(&err, "/reviews", &res);
+    for (int i = 0; i < res.header_count; i++)
+        CHECK(strcmp(res.headers[i].name, "Retry-After") != 0);
+    json_decref(doc);
+    response_free(&res);
+    error_clear(&err);
 }
 
 static void test_ident_ids(void)
@@ -196,6 +232,7 @@ int main(void)
     RUN(test_clean_and_valid);
     RUN(test_error_stores_valid_utf8);
     RUN(test_problem_with_invalid_utf8);
+    RUN(test_problem_retry_after);
     RUN(test_ident_ids);
     RUN(test_tool_refs);
     RUN(test_route_params_checked);

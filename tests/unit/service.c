@@ -1,7 +1,7 @@
 /* The lifecycle seam (core/service.h): the master's load gives every later fork the signing keys,
- * and the workers' hooks ask for the database only when they have work for it — the payout sweep
- * once per payout_sweep_interval, the execution-count flush only with counts pending, the search
- * index's catch-up once a minute. */
+ * and the rating prior weight, and the workers' hooks ask for the database only when they have work
+ * for it — the payout sweep once per payout_sweep_interval, the rate-limit sweep once a minute, the
+ * execution-count flush only with counts pending, the search index's catch-up once a minute. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "core/keystore.h"
 #include "core/service.h"
 #include "core/signing.h"
+#include "core/tool_record.h"
 #include "tests/support/check.h"
 
 static int db_asked;
@@ -30,13 +31,14 @@ static void test_worker_hooks_ask_for_the_database_only_when_due(void)
     cfg.payout_sweep_interval = 3600;
     service_worker sw = {.cfg = &cfg, .db = no_db, .owner = NULL};
     db_asked = 0;
-    /* the first sweep and the first search catch-up are due at once; no execution counts pending */
+    /* the first payout and rate-limit sweeps and the first search catch-up are due at once; no
+     * execution counts pending */
     service_worker_idle(&sw);
-    CHECK_INT(db_asked, 2);
+    CHECK_INT(db_asked, 3);
     service_worker_idle(&sw);
     service_worker_after_request(&sw);
     service_worker_exit(&sw);
-    CHECK_INT(db_asked, 2);  /* nothing due within the interval, nothing to flush */
+    CHECK_INT(db_asked, 3);  /* nothing due within the intervals, nothing to flush */
     config_free(&cfg);
 }
 
@@ -52,8 +54,11 @@ static void test_master_load_reads_the_signing_keys(void)
     config_defaults(&cfg);
     free(cfg.signing_key_dir);
     cfg.signing_key_dir = strdup(dir);
+    cfg.rating_prior_weight = 7;
+    CHECK_INT(tool_record_prior_weight(), TOOL_RECORD_PRIOR_WEIGHT_DEFAULT);
     service_master_load(&cfg);
     CHECK_STR(jws_keyring_signing_kid(signing_keys()), kid);
+    CHECK_INT(tool_record_prior_weight(), 7);  /* what every later fork inherits */
     /* a key directory that cannot be read (here: a file) keeps the keys in use */
     char file[64];
     snprintf(file, sizeof file, "%s/not-a-directory", dir);
