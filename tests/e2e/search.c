@@ -5,8 +5,9 @@
  * underscores splitting words, any word order, FULLTEXT operators typed by the user being harmless,
  * words shorter than the index minimum (q=a, q=js), a typo answered with a suggestion and the
  * corrected results, each filter, each sort, the facet counts, the bad-parameter table (422 naming
- * the parameter), drafts and delisted tools never found, and the index following publish, edit and
- * delist in the same request. */
+ * the parameter), drafts and delisted tools never found, the index following publish, edit, delist
+ * and a moderator's delist and restore in the same request, and search_index_missing catching up a
+ * published tool without a document. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
