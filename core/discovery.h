@@ -25,7 +25,7 @@ typedef struct {
 json_t *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err);
 
 /* GET /search/suggest?q= -> {suggestions[{text, kind, slug?}]}: at most 10 names and tags starting
- * with q, most downloaded first. 422 naming q when it is over 200 characters or not UTF-8. */
+ * with q (2 characters at least, else none), most downloaded first. 422 naming q when it is over 200 characters or not UTF-8. */
 json_t *discovery_suggest(db *db, const char *q, mkt_error *err);
 
 #endif

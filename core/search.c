@@ -89,8 +89,10 @@ static void search_plan_make(search_plan *p, const config *cfg, const search_que
     search_text_split(q->q ? q->q : "", &p->words);
     search_text_boolean(&p->words, p->boolean, sizeof p->boolean);
     if (p->words.count) {
+        /* a one-character prefix would select a large share of the catalogue and mean little: dropped */
         const char *last = p->words.word[p->words.count - 1];
-        if (search_text_chars(last) < SEARCH_TEXT_MIN_TOKEN)
+        size_t chars = search_text_chars(last);
+        if (chars >= SEARCH_PREFIX_MIN && chars < SEARCH_TEXT_MIN_TOKEN)
             snprintf(p->short_prefix, sizeof p->short_prefix, "%s%%", last);
     }
     p->text = p->boolean[0] || p->short_prefix[0];
@@ -593,7 +595,7 @@ json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err)
     search_text_join(&w, ' ', name_form, sizeof name_form);
     search_text_join(&w, '-', tag_form, sizeof tag_form);
     json_t *list = json_array();
-    if (!list || w.count == 0 || max == 0) {
+    if (!list || w.count == 0 || max == 0 || search_text_chars(name_form) < SEARCH_PREFIX_MIN) {
         if (!list)
             error_set(err, ERROR_INTERNAL, "out of memory");
         return list;

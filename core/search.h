@@ -9,7 +9,7 @@
  * tools and tool_tags (owned by core/tool_record) read-only, for filters and quality.
  *
  * Matching: every query word of 3+ characters must appear (any order, any field), the last one as
- * a prefix; a last word shorter than that matches title words by prefix; other short words are
+ * a prefix; a last word of 2 characters matches title words by prefix; other short words are
  * dropped. Ranking: README "Search". Only published tools are ever found. */
 #ifndef CORE_SEARCH_H
 #define CORE_SEARCH_H
@@ -34,6 +34,9 @@ typedef enum {
 } search_sort;
 
 #define SEARCH_TAGS_MAX 10
+/* The shortest prefix that selects anything by itself (a last word of q, a suggestion's q): one
+ * character would read a large share of the catalogue and mean little. */
+#define SEARCH_PREFIX_MIN 2
 
 typedef struct {
     const char *q;                      /* NULL or "": no text (then relevance means rating) */
@@ -65,8 +68,8 @@ void search_page_free(search_page *p);
  * distance 2, ties to the more used word). A JSON array of strings, empty when nothing is near. */
 json_t *search_did_you_mean(db *db, const char *text, size_t max, mkt_error *err);
 
-/* Names and tags starting with prefix (normalized), most downloaded first, at most max:
- * [{text, kind: "tool"|"tag", slug (tools only)}]. */
+/* Names and tags starting with prefix (normalized; at least SEARCH_PREFIX_MIN characters, else
+ * none), most downloaded first, at most max: [{text, kind: "tool"|"tag", slug (tools only)}]. */
 json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err);
 
 /* Brings tool id's document up to date with its row: written when the tool is published, removed
