@@ -13,6 +13,7 @@
 #include "core/catalogue_internal.h"
 #include "core/grow.h"
 #include "core/review_manager.h"
+#include "core/search.h"
 #include "core/tool_builder.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
@@ -455,9 +456,14 @@ static int catalogue_batch_tx(db *db, void *arg, mkt_error *err)
     for (size_t k = 0; k < b->day_count; k++)
         b->days[k].tool_id = b->ids[b->day_slots[k]];
     if (tool_builder_bulk_versions(db, b->versions, b->count, err) < 0 ||
-        tool_usage_bulk_days(db, b->days, b->day_count, err) < 0)
+        tool_usage_bulk_days(db, b->days, b->day_count, err) < 0 ||
+        review_bulk_insert(db, b->reviews, b->review_count, err) < 0)
         return -1;
-    return review_bulk_insert(db, b->reviews, b->review_count, err);
+    /* searchable when the batch commits, like a tool published through the API */
+    for (size_t k = 0; k < b->count; k++)
+        if (search_index_tool(db, b->ids[k], err) < 0)
+            return -1;
+    return 0;
 }
 
 static int catalogue_tools(db *db, catalogue_run *run, catalogue_progress_fn progress, void *progress_ctx,

@@ -16,7 +16,8 @@
  * rest. A batch whose slugs exist only in part (someone took one) fails, naming the namespace.
  *
  * Writes go through the bulk functions of each table's owner (core/account, core/tool_record,
- * core/tool_builder, core/tool_usage, core/review_manager): multi-row INSERTs of up to 1000 rows. */
+ * core/tool_builder, core/tool_usage, core/review_manager): multi-row INSERTs of up to 1000 rows; each
+ * batch also writes its tools' search documents (core/search), so they are searchable at once. */
 #ifndef CORE_CATALOGUE_H
 #define CORE_CATALOGUE_H
 

@@ -65,6 +65,12 @@ static const config_key config_keys[] = {
     /* review limits and ratings */
     INT(review_rate_limit, "10", 0, 1000000),
     INT(rating_prior_weight, "10", 0, 1000000),
+    /* search */
+    INT(search_weight_text, "100", 0, 1000),
+    INT(search_weight_rating, "40", 0, 1000),
+    INT(search_weight_downloads, "30", 0, 1000),
+    INT(search_weight_freshness, "10", 0, 1000),
+    INT(search_freshness_days, "30", 1, 3650),
     /* activity (trending) */
     INT(activity_weight_execution, "1", 0, 1000000),
     INT(activity_weight_purchase, "20", 0, 1000000),

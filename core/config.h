@@ -59,6 +59,12 @@ typedef struct config {
     /* review limits and ratings */
     int64_t review_rate_limit;     /* reviews one account may create per sliding hour, 0 = no limit */
     int64_t rating_prior_weight;   /* m of the Bayesian rating: imaginary reviews at the global mean */
+    /* search: the weights of relevance (README "Search"), each 0..1000 */
+    int64_t search_weight_text;
+    int64_t search_weight_rating;
+    int64_t search_weight_downloads;
+    int64_t search_weight_freshness;
+    int64_t search_freshness_days; /* half-life of the freshness term, in days */
     /* activity (trending): the weight of each event in the decayed score and its half-life */
     int64_t activity_weight_execution; /* per successful execution */
     int64_t activity_weight_purchase;  /* per completed purchase (a free checkout too) */

@@ -12,6 +12,7 @@
 #include "core/ident.h"
 #include "core/paging.h"
 #include "core/review_manager.h"
+#include "core/search.h"
 #include "core/tool_record.h"
 #include "core/transaction_manager.h"
 
@@ -311,14 +312,18 @@ typedef struct {
     int64_t tool_id;
 } moderation_tool_ctx;
 
-/* The change itself, with before already read: delist, or restore when there is a version to show. */
+/* The change itself, with before already read: delist, or restore when there is a version to show;
+ * the search index follows in the same transaction. */
 static int moderation_tool_apply(db *db, const moderation_tool_ctx *ctx, int has_version, mkt_error *err)
 {
+    int rc;
     if (ctx->base.action == MODERATION_DELIST)
-        return tool_record_delist(db, ctx->tool_id, err);
-    if (!has_version)
+        rc = tool_record_delist(db, ctx->tool_id, err);
+    else if (!has_version)
         return error_set(err, ERROR_CONFLICT, "the tool has no published version to restore");
-    return tool_record_restore(db, ctx->tool_id, err);
+    else
+        rc = tool_record_restore(db, ctx->tool_id, err);
+    return rc < 0 ? -1 : search_index_tool(db, ctx->tool_id, err);
 }
 
 static int moderation_tool_tx(db *db, void *arg, mkt_error *err)

@@ -45,8 +45,9 @@ json_t *moderation_review(db *db, const account_caller *caller, const char *id, 
 
 /* POST /moderation/tools/{tool} {action: delist|restore, note} -> the audit entry (200). delist: status
  * delisted (buyers keep access, as with DELETE /tools); restore: published again, 409 when the tool has
- * no published version. Either closes the tool's open reports. 404 when the moderator may not see the
- * tool (a draft); 422 as above. */
+ * no published version. Either closes the tool's open reports and moves the tool's search document
+ * (core/search) in the same transaction. 404 when the moderator may not see the tool (a draft); 422
+ * as above. */
 json_t *moderation_tool(db *db, const account_caller *caller, const char *tool_ref, const json_t *body,
                         mkt_error *err);
 

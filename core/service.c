@@ -5,6 +5,7 @@
 #include "core/activity.h"
 #include "core/payout.h"
 #include "core/rate_limit.h"
+#include "core/search.h"
 #include "core/signing.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
@@ -16,6 +17,7 @@ static const service_hooks *const service_table[] = {
     &payout_service,
     &tool_record_service,
     &rate_limit_service,
+    &search_service,
     &activity_service,
 };
 

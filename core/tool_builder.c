@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/search.h"
 #include "core/tool_check.h"
 #include "core/tool_fields.h"
 #include "core/tool_record.h"
@@ -137,6 +138,9 @@ static int tool_builder_update_tx(db *db, void *arg, mkt_error *err)
     int rc = tool_builder_row_texts(&row, f, t.draft_input_schema, t.draft_output_schema, t.draft_tests, err);
     if (rc == 0)
         rc = tool_record_update_draft(db, ctx->id, &row, err);
+    /* the listing fields of a published tool live in this row: its search document follows now */
+    if (rc == 0)
+        rc = search_index_tool(db, ctx->id, err);
     tool_builder_row_free(&row);
     tool_record_free(&t);
     return rc;
@@ -163,6 +167,15 @@ json_t *tool_builder_update(db *db, const account_caller *caller, const char *re
 
 /* ---- delist ------------------------------------------------------------------------------------ */
 
+/* The row and its search document change together, so a delisted tool is never found. */
+static int tool_builder_delist_tx(db *db, void *arg, mkt_error *err)
+{
+    int64_t id = *(const int64_t *)arg;
+    if (tool_record_delist(db, id, err) < 0)
+        return -1;
+    return search_index_tool(db, id, err);
+}
+
 int tool_builder_delist(db *db, const account_caller *caller, const char *ref, mkt_error *err)
 {
     tool_record t;
@@ -178,7 +191,7 @@ int tool_builder_delist(db *db, const account_caller *caller, const char *ref, m
             return error_set(err, ERROR_NOT_FOUND, "no tool \"%s\"", ref);
         return error_set(err, ERROR_FORBIDDEN, "only the tool's developer or an admin may delist it");
     }
-    return tool_record_delist(db, id, err);
+    return db_transaction(db, tool_builder_delist_tx, &id, err);
 }
 
 /* ---- validate and test ------------------------------------------------------------------------ */

@@ -5,7 +5,8 @@
  * the caller sees but does not own it is 403.
  *
  * Tables: tool_builder_versions.c owns tool_versions (the only file that writes it); the tools row
- * and its tags are written through core/tool_record, which owns them. */
+ * and its tags are written through core/tool_record, which owns them; every change to a tool that
+ * search sees (publish, edit, delist) also calls search_index_tool (core/search) in its transaction. */
 #ifndef CORE_TOOL_BUILDER_H
 #define CORE_TOOL_BUILDER_H
 

@@ -12,6 +12,7 @@
 
 #include "core/body.h"
 #include "core/paging.h"
+#include "core/search.h"
 #include "core/semver.h"
 #include "core/tool_check.h"
 #include "core/tool_fields.h"
@@ -176,7 +177,9 @@ static int tool_builder_publish_tx(db *db, void *arg, mkt_error *err)
         return -1;
     }
     ctx->version_id = (int64_t)res.insert_id;
-    return tool_record_mark_published(db, t->id, ctx->body->version, err);
+    if (tool_record_mark_published(db, t->id, ctx->body->version, err) < 0)
+        return -1;
+    return search_index_tool(db, t->id, err); /* searchable when the publish commits, not later */
 }
 
 static json_t *tool_builder_version_get(db *db, int64_t version_id, mkt_error *err)

@@ -793,3 +793,46 @@ int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, 
                ? -1
                : 0;
 }
+
+/* ---- for search ---------------------------------------------------------------------------------- */
+
+/* One statement for any page: the ids fill a fixed list of placeholders (0, which names no tool,
+ * pads the rest), and C puts the rows back in the order asked for. */
+json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_error *err)
+{
+#define TOOL_RECORD_Q10 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define TOOL_RECORD_Q100 TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " \
+    TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10 ", " TOOL_RECORD_Q10
+    db_value params[TOOL_RECORD_SUMMARIES_MAX];
+    if (count > TOOL_RECORD_SUMMARIES_MAX)
+        count = TOOL_RECORD_SUMMARIES_MAX;
+    for (size_t i = 0; i < TOOL_RECORD_SUMMARIES_MAX; i++)
+        params[i] = db_int(i < count ? ids[i] : 0);
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
+                 " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
+                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
+                 " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+                 " WHERE t.status = 'published' AND t.id IN (" TOOL_RECORD_Q100 ")",
+                 params, TOOL_RECORD_SUMMARIES_MAX, &rows, err) < 0)
+        return NULL;
+#undef TOOL_RECORD_Q100
+#undef TOOL_RECORD_Q10
+    json_t *list = json_array();
+    for (size_t k = 0; list && k < count; k++) {
+        for (size_t i = 0; i < rows.row_count; i++) {
+            if (db_rows_int(&rows, i, SCOL_ID) != ids[k])
+                continue;
+            if (json_array_append_new(list, tool_record_summary_json(&rows, i)) < 0) {
+                json_decref(list);
+                list = NULL;
+            }
+            break;
+        }
+    }
+    db_rows_free(&rows);
+    if (!list)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return list;
+}

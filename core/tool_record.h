@@ -256,4 +256,12 @@ int tool_record_bulk_taken(db *db, const char *const *slugs, size_t n, mkt_error
  * otherwise rather than guessing. 409 when a slug is taken. */
 int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err);
 
+/* ---- for search (core/search, core/discovery) ---- */
+
+/* Summaries of the published tools among ids, in the order of ids (the shape of
+ * tool_record_developer_tools); ids that are not (or no longer) published are left out. NULL with
+ * err on failure. count <= TOOL_RECORD_SUMMARIES_MAX. */
+#define TOOL_RECORD_SUMMARIES_MAX 100
+json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_error *err);
+
 #endif

@@ -24,6 +24,7 @@ const route *routes_all(size_t *count)
             {routes_transactions, routes_transactions_count},
             {routes_reviews, routes_reviews_count},
             {routes_moderation, routes_moderation_count},
+            {routes_search, routes_search_count},
             {routes_activity, routes_activity_count},
         };
         size_t total = 0;

@@ -317,6 +317,35 @@ static void test_seed_tools_run(void)
     db_rows_free(&rows);
 }
 
+/* Seeded tools are searchable as soon as the seed ends: each batch writes their search documents
+ * in its own transaction (not left to the workers' catch-up), and GET /search finds a seeded tool by
+ * its exact name first. */
+static void test_seed_searchable(void)
+{
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM " SEED_TOOLS_OF
+                         " AND EXISTS (SELECT 1 FROM search_documents s WHERE s.tool_id = t.id)", ns_a),
+              SEED_TOOLS);
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM " SEED_TOOLS_OF
+                         " AND NOT EXISTS (SELECT 1 FROM search_terms w WHERE w.tool_id = t.id)", ns_a),
+              0);
+    db_rows rows = {0};
+    if (db_query(fixture_db(),
+                 "SELECT t.slug FROM " SEED_TOOLS_OF " ORDER BY t.id DESC LIMIT 1",
+                 DB_PARAMS(db_text(seed_domain(ns_a))), &rows, NULL) < 0 || rows.row_count != 1) {
+        CHECK(0);
+        db_rows_free(&rows);
+        return;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/search?q=%s", db_rows_text(&rows, 0, 0));
+    http_response *res = http_get(path, NULL);
+    EXPECT_STATUS(res, 200);
+    json_t *first = json_array_get(json_object_get(res->json, "tools"), 0);
+    CHECK_STR(json_string_value(json_object_get(first, "slug")), db_rows_text(&rows, 0, 0));
+    http_response_free(res);
+    db_rows_free(&rows);
+}
+
 int main(void)
 {
     srand((unsigned)(time(NULL) ^ getpid()));
@@ -334,6 +363,7 @@ int main(void)
     RUN(test_seed_resume);
     RUN(test_seed_families_pass);
     RUN(test_seed_tools_run);
+    RUN(test_seed_searchable);
     fixture_close();
     return check_finish();
 }

@@ -1,0 +1,879 @@
+/* The search engine: see core/search.h. Owns search_documents, search_terms, search_vocabulary. */
+#include "core/search.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/search_text.h"
+#include "core/tool_record.h"
+
+/* ---- a statement assembled from constant fragments ---------------------------------------------- */
+
+/* Filters are optional, so the statement is put together from fixed fragments chosen by which
+ * filters are present; request data only ever travels as bound parameters. */
+#define SEARCH_SQL_MAX 8192
+#define SEARCH_PARAMS_MAX 64
+
+typedef struct {
+    char text[SEARCH_SQL_MAX];
+    size_t len;
+    db_value params[SEARCH_PARAMS_MAX];
+    size_t count;
+    int overflow;
+} search_sql;
+
+static void search_sql_add(search_sql *s, const char *fragment)
+{
+    size_t n = strlen(fragment);
+    if (s->len + n + 1 > sizeof s->text) {
+        s->overflow = 1;
+        return;
+    }
+    memcpy(s->text + s->len, fragment, n + 1);
+    s->len += n;
+}
+
+/* fragment holds one '?' for v. */
+static void search_sql_bind(search_sql *s, const char *fragment, db_value v)
+{
+    search_sql_add(s, fragment);
+    if (s->count == SEARCH_PARAMS_MAX) {
+        s->overflow = 1;
+        return;
+    }
+    s->params[s->count++] = v;
+}
+
+static int search_sql_query(db *db, const search_sql *s, db_rows *rows, mkt_error *err)
+{
+    if (s->overflow)
+        return error_set(err, ERROR_INTERNAL, "search statement too long");
+    return db_query(db, s->text, s->params, s->count, rows, err);
+}
+
+/* ---- the plan: what a query means for SQL --------------------------------------------------------- */
+
+typedef struct {
+    const search_query *q;
+    const config *cfg;
+    search_text_words words;
+    char boolean[SEARCH_TEXT_BOOLEAN_SIZE]; /* "" when no word is long enough */
+    char short_prefix[SEARCH_TEXT_WORD_MAX * 4 + 2]; /* "js%" for a short last word, else "" */
+    char slug_form[SEARCH_TEXT_BOOLEAN_SIZE], name_form[SEARCH_TEXT_BOOLEAN_SIZE];
+    int text; /* any text condition at all */
+    char freshness_seconds[32];
+    char best_text[32]; /* the largest text score among the matches (the facet query finds it) */
+    /* the first 4 usable words (3+ characters) as LIKE patterns on " title ": "% csv %", and
+     * "% clea%" for the last one */
+    char title_pattern[4][SEARCH_TEXT_WORD_MAX * 4 + 6];
+    size_t title_patterns;
+} search_plan;
+
+static int search_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
+static void search_plan_make(search_plan *p, const config *cfg, const search_query *q)
+{
+    memset(p, 0, sizeof *p);
+    p->q = q;
+    p->cfg = cfg;
+    search_text_split(q->q ? q->q : "", &p->words);
+    search_text_boolean(&p->words, p->boolean, sizeof p->boolean);
+    if (p->words.count) {
+        /* a one-character prefix would select a large share of the catalogue and mean little: dropped */
+        const char *last = p->words.word[p->words.count - 1];
+        size_t chars = search_text_chars(last);
+        if (chars >= SEARCH_PREFIX_MIN && chars < SEARCH_TEXT_MIN_TOKEN)
+            snprintf(p->short_prefix, sizeof p->short_prefix, "%s%%", last);
+    }
+    p->text = p->boolean[0] || p->short_prefix[0];
+    for (size_t i = 0; i < p->words.count && p->title_patterns < 4; i++)
+        if (search_text_chars(p->words.word[i]) >= SEARCH_TEXT_MIN_TOKEN)
+            snprintf(p->title_pattern[p->title_patterns++], sizeof p->title_pattern[0], "%% %s%s", p->words.word[i],
+                     i + 1 == p->words.count ? "%" : " %");
+    snprintf(p->best_text, sizeof p->best_text, "1");
+    search_text_join(&p->words, '-', p->slug_form, sizeof p->slug_form);
+    search_text_join(&p->words, ' ', p->name_form, sizeof p->name_form);
+    if (!search_ascii(p->slug_form)) /* slugs are ASCII: such a query names no slug */
+        p->slug_form[0] = '\0';
+    snprintf(p->freshness_seconds, sizeof p->freshness_seconds, "%" PRId64, cfg->search_freshness_days * 86400);
+}
+
+/* The Bayesian rating in SQL (0 for an unrated tool): core/tool_record's expression, over the tools
+ * row t and the rating totals g every FROM here joins, so search ranks by the number tools show. */
+static void search_sql_bayesian(search_sql *s)
+{
+    int64_t m = tool_record_prior_weight();
+    search_sql_add(s, TOOL_RECORD_BAYESIAN_SQL("t", "g"));
+    /* its two parameters, both m; bound here, where the expression's text is appended */
+    if (s->count + 2 > SEARCH_PARAMS_MAX) {
+        s->overflow = 1;
+        return;
+    }
+    s->params[s->count++] = db_int(m);
+    s->params[s->count++] = db_int(m);
+}
+
+/* FROM and WHERE: the text, then every filter that was given. */
+static void search_sql_where(search_sql *s, const search_plan *p)
+{
+    const search_query *q = p->q;
+    /* The covering indexes by name (migration 0011): with equal row estimates the optimizer sometimes
+     * took tools_status (status, published_at) and read 100000 whole rows for 20 ids (2.5 s instead
+     * of 0.1 s). tools_developer stays a choice for the developer filter. */
+    if (p->short_prefix[0] && !p->boolean[0]) {
+        /* only a short word: the tools come from its range of title words, joined in that order (left
+         * to the optimizer, it scanned every tool and probed the words) */
+        search_sql_bind(s, " FROM (SELECT DISTINCT w.tool_id FROM search_terms w WHERE w.word LIKE ?) m"
+                           " STRAIGHT_JOIN search_documents s ON s.tool_id = m.tool_id",
+                        db_text(p->short_prefix));
+        search_sql_add(s, " STRAIGHT_JOIN tools t FORCE INDEX (tools_search_card) ON t.id = m.tool_id");
+    } else if (p->text) {
+        search_sql_add(s, " FROM search_documents s JOIN tools t FORCE INDEX (tools_search_card) ON t.id = s.tool_id");
+    } else {
+        search_sql_add(s, " FROM tools t FORCE INDEX (tools_search, tools_developer)");
+    }
+    search_sql_add(s, " " TOOL_RECORD_TOTALS_JOIN("g"));
+    search_sql_add(s, " WHERE t.status = 'published'");
+    if (p->boolean[0])
+        search_sql_bind(s, " AND MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
+    /* with words the FULLTEXT search drives; a short last word filters what it found */
+    if (p->short_prefix[0] && p->boolean[0])
+        search_sql_bind(s, " AND t.id IN (SELECT w.tool_id FROM search_terms w WHERE w.word LIKE ?)",
+                        db_text(p->short_prefix));
+    if (q->category)
+        search_sql_bind(s, " AND t.category = ?", db_text(q->category));
+    for (size_t i = 0; i < q->tag_count; i++)
+        search_sql_bind(s, " AND EXISTS (SELECT 1 FROM tool_tags g WHERE g.tool_id = t.id AND g.tag = ?)",
+                        db_text(q->tags[i]));
+    if (q->min_rating_hundredths > 0)
+        search_sql_bind(s, " AND t.rating_count > 0 AND t.rating_sum * 100 >= t.rating_count * ?",
+                        db_int(q->min_rating_hundredths));
+    if (q->max_price_cents >= 0)
+        search_sql_bind(s, " AND t.price_cents <= ?", db_int(q->max_price_cents));
+    if (q->pricing)
+        search_sql_bind(s, " AND t.pricing_model = ?", db_text(q->pricing));
+    if (q->developer_id > 0)
+        search_sql_bind(s, " AND t.developer_id = ?", db_int(q->developer_id));
+}
+
+/* ---- the page ----------------------------------------------------------------------------------- */
+
+/* How many of the query's usable words are title words (name, slug, tags), 0 to 1: a name that says
+ * what was asked beats a description that repeats it. A LIKE on the document's short title, which the
+ * row read brings anyway (a probe of search_terms per word and match cost twice as much). */
+static void search_sql_title_share(search_sql *s, const search_plan *p)
+{
+    search_sql_add(s, "(0");
+    for (size_t i = 0; i < p->title_patterns; i++)
+        search_sql_bind(s, " + (CONCAT(' ', s.title, ' ') LIKE ?)", db_text(p->title_pattern[i]));
+    search_sql_bind(s, ") / ?", db_int((int64_t)(p->title_patterns ? p->title_patterns : 1)));
+}
+
+/* Relevance with text: an exact slug or name match first, then the blend of the text score with
+ * quality; README "Search" has the formula. */
+static void search_sql_relevance(search_sql *s, const search_plan *p)
+{
+    const config *cfg = p->cfg;
+    search_sql_add(s, "SELECT t.id");
+    search_sql_where(s, p);
+    search_sql_bind(s, " ORDER BY (s.slug = ?", db_text(p->slug_form));
+    search_sql_bind(s, " OR s.name_norm = ?) DESC,", db_text(p->name_form));
+    search_sql_bind(s, " ? * (", db_int(cfg->search_weight_text));
+    if (p->boolean[0]) {
+        /* the same MATCH as the WHERE: InnoDB answers both from one search */
+        search_sql_bind(s, "0.5 * LEAST(1, MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE)", db_text(p->boolean));
+        search_sql_bind(s, " / CAST(? AS DOUBLE)) + 0.5 * ", db_text(p->best_text));
+        search_sql_title_share(s, p);
+    } else {
+        search_sql_add(s, "1"); /* only a short last word: every match is as good a text match */
+    }
+    search_sql_bind(s, ") + ? * ", db_int(cfg->search_weight_rating));
+    search_sql_bayesian(s);
+    search_sql_bind(s, " / 5 + ? * LEAST(1, LN(1 + t.downloads) / LN(1000001))", db_int(cfg->search_weight_downloads));
+    search_sql_bind(s, " + ? * POW(0.5, GREATEST(0, TIMESTAMPDIFF(SECOND, t.published_at, NOW(6)))",
+                    db_int(cfg->search_weight_freshness));
+    search_sql_bind(s, " / ?) DESC, t.id DESC", db_text(p->freshness_seconds));
+}
+
+static void search_sql_sorted(search_sql *s, const search_plan *p)
+{
+    search_sql_add(s, "SELECT t.id");
+    search_sql_where(s, p);
+    switch (p->q->sort) {
+    case SEARCH_SORT_DOWNLOADS:
+    case SEARCH_SORT_TRENDING:
+        search_sql_add(s, " ORDER BY t.downloads DESC, t.id DESC");
+        break;
+    case SEARCH_SORT_NEWEST:
+        search_sql_add(s, " ORDER BY t.published_at DESC, t.id DESC");
+        break;
+    case SEARCH_SORT_PRICE_ASC:
+        search_sql_add(s, " ORDER BY t.price_cents ASC, t.id DESC");
+        break;
+    case SEARCH_SORT_PRICE_DESC:
+        search_sql_add(s, " ORDER BY t.price_cents DESC, t.id DESC");
+        break;
+    default: /* rating, and relevance without text */
+        search_sql_add(s, " ORDER BY ");
+        search_sql_bayesian(s);
+        search_sql_add(s, " DESC, t.rating_count DESC, t.downloads DESC, t.id DESC");
+        break;
+    }
+}
+
+static int search_page_ids(db *db, const search_plan *p, search_page *out, mkt_error *err)
+{
+    search_sql *s = calloc(1, sizeof *s);
+    if (!s)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    if (p->q->sort == SEARCH_SORT_RELEVANCE && p->text)
+        search_sql_relevance(s, p);
+    else
+        search_sql_sorted(s, p);
+    search_sql_bind(s, " LIMIT ?", db_int(p->q->per_page));
+    search_sql_bind(s, " OFFSET ?", db_int(paging_offset(p->q->page, p->q->per_page)));
+    db_rows rows = {0};
+    int rc = search_sql_query(db, s, &rows, err);
+    free(s);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < rows.row_count && out->count < PAGING_PER_PAGE_MAX; i++)
+        out->ids[out->count++] = db_rows_int(&rows, i, 0);
+    db_rows_free(&rows);
+    return 0;
+}
+
+/* ---- facets and the total: one GROUP BY over the same matches ------------------------------------ */
+
+enum { FCOL_CATEGORY, FCOL_PRICING, FCOL_COUNT, FCOL_RATED_4, FCOL_RATED_3, FCOL_RATED_2, FCOL_BEST };
+
+static int search_facet_add(json_t *counts, const char *key, int64_t n)
+{
+    json_int_t had = json_integer_value(json_object_get(counts, key));
+    return json_object_set_new(counts, key, json_integer(had + n));
+}
+
+static json_t *search_facets_json(const db_rows *rows, int64_t *total)
+{
+    json_t *facets = json_pack("{s:{}, s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i}}", "categories", "pricing", "free", 0,
+                               "one_time", 0, "subscription", 0, "rating", "4+", 0, "3+", 0, "2+", 0);
+    if (!facets)
+        return NULL;
+    json_t *categories = json_object_get(facets, "categories"), *pricing = json_object_get(facets, "pricing"),
+           *rating = json_object_get(facets, "rating");
+    int bad = 0;
+    *total = 0;
+    for (size_t i = 0; i < rows->row_count; i++) {
+        int64_t n = db_rows_int(rows, i, FCOL_COUNT);
+        *total += n;
+        bad |= search_facet_add(categories, db_rows_text(rows, i, FCOL_CATEGORY), n);
+        bad |= search_facet_add(pricing, db_rows_text(rows, i, FCOL_PRICING), n);
+        bad |= search_facet_add(rating, "4+", db_rows_int(rows, i, FCOL_RATED_4));
+        bad |= search_facet_add(rating, "3+", db_rows_int(rows, i, FCOL_RATED_3));
+        bad |= search_facet_add(rating, "2+", db_rows_int(rows, i, FCOL_RATED_2));
+    }
+    if (bad) {
+        json_decref(facets);
+        return NULL;
+    }
+    return facets;
+}
+
+/* The largest text score over the groups, into p->best_text (kept at 1 when there is none). */
+static void search_best_text(const db_rows *rows, search_plan *p)
+{
+    double best = 0;
+    for (size_t i = 0; p->boolean[0] && i < rows->row_count; i++) {
+        const char *v = db_rows_text(rows, i, FCOL_BEST);
+        double d = v ? strtod(v, NULL) : 0;
+        if (d > best)
+            best = d;
+    }
+    if (best > 0)
+        snprintf(p->best_text, sizeof p->best_text, "%.9g", best);
+}
+
+static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *err)
+{
+    search_sql *s = calloc(1, sizeof *s);
+    if (!s)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    /* the rating buckets count the average rating, the number min_rating filters on */
+    search_sql_add(s, "SELECT t.category, t.pricing_model, COUNT(*),"
+                      " SUM(t.rating_count > 0 AND t.rating_sum >= 4 * t.rating_count),"
+                      " SUM(t.rating_count > 0 AND t.rating_sum >= 3 * t.rating_count),"
+                      " SUM(t.rating_count > 0 AND t.rating_sum >= 2 * t.rating_count)");
+    /* the best text score rides along: the page's ranking needs it, and this already ran the search */
+    if (p->boolean[0])
+        search_sql_bind(s, ", MAX(MATCH(s.title, s.body) AGAINST (? IN BOOLEAN MODE))", db_text(p->boolean));
+    search_sql_where(s, p);
+    search_sql_add(s, " GROUP BY t.category, t.pricing_model");
+    db_rows rows = {0};
+    int rc = search_sql_query(db, s, &rows, err);
+    free(s);
+    if (rc < 0)
+        return -1;
+    out->facets = search_facets_json(&rows, &out->total);
+    search_best_text(&rows, p);
+    db_rows_free(&rows);
+    return out->facets ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
+}
+
+int search_run(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    search_plan *p = malloc(sizeof *p);
+    if (!p)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    search_plan_make(p, cfg, q);
+    int rc = search_facets(db, p, out, err);
+    if (rc == 0 && paging_offset(q->page, q->per_page) < out->total)
+        rc = search_page_ids(db, p, out, err);
+    free(p);
+    if (rc < 0)
+        search_page_free(out);
+    return rc;
+}
+
+void search_page_free(search_page *p)
+{
+    json_decref(p->facets);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- did you mean --------------------------------------------------------------------------------- */
+
+#define SEARCH_CANDIDATES_MAX 8
+#define SEARCH_CORRECT_WORDS_MAX 4
+
+typedef struct {
+    char word[SEARCH_TEXT_WORD_MAX * 4 + 1];
+    int distance;
+    int64_t uses; /* published tools with this title word; categories count as used */
+} search_candidate;
+
+typedef struct {
+    search_candidate c[SEARCH_CANDIDATES_MAX];
+    size_t count;
+    int known; /* the word itself names something: leave it as it is */
+} search_candidates;
+
+/* Counted up to 1000 only: it breaks ties between spellings, and a common word must not
+ * cost a count of every tool that uses it. */
+#define SEARCH_USES_CAP_TEXT "1000"
+
+static int64_t search_word_uses(db *db, const char *word, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM search_terms w JOIN tools t FORCE INDEX (tools_search_card)"
+                 " ON t.id = w.tool_id"
+                 " WHERE w.word = ? AND t.status = 'published' LIMIT " SEARCH_USES_CAP_TEXT ") u)"
+                 " + COALESCE((SELECT category FROM search_vocabulary WHERE word = ?), 0)",
+                 DB_PARAMS(db_text(word), db_text(word)), &rows, err) < 0)
+        return -1;
+    int64_t n = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return n;
+}
+
+static int search_candidate_better(const search_candidate *a, const search_candidate *b)
+{
+    if (a->distance != b->distance)
+        return a->distance < b->distance;
+    if (a->uses != b->uses)
+        return a->uses > b->uses;
+    return strcmp(a->word, b->word) < 0;
+}
+
+/* Keeps the SEARCH_CANDIDATES_MAX nearest (by distance, then word) in c, sorted. */
+static void search_candidate_keep(search_candidates *c, const char *word, int distance)
+{
+    search_candidate n = {.distance = distance};
+    snprintf(n.word, sizeof n.word, "%s", word);
+    size_t at = c->count;
+    while (at > 0 && search_candidate_better(&n, &c->c[at - 1]))
+        at--;
+    if (at >= SEARCH_CANDIDATES_MAX)
+        return;
+    size_t move = (c->count < SEARCH_CANDIDATES_MAX ? c->count : SEARCH_CANDIDATES_MAX - 1) - at;
+    memmove(&c->c[at + 1], &c->c[at], move * sizeof c->c[0]);
+    c->c[at] = n;
+    if (c->count < SEARCH_CANDIDATES_MAX)
+        c->count++;
+}
+
+/* Candidates are narrowed cheaply before any distance is computed: the same first character and a
+ * length within the distance, an index range read on (chars, word) per length. A typo in the first
+ * letter is not corrected; that is the price of never scanning the vocabulary. */
+static int search_candidates_read(db *db, const char *word, search_candidates *out, mkt_error *err)
+{
+    size_t first = 1;
+    while ((word[first] & 0xC0) == 0x80)
+        first++;
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "%.*s%%", (int)first, word);
+    int64_t chars = (int64_t)search_text_chars(word);
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT word FROM search_vocabulary WHERE chars IN (?, ?, ?, ?, ?) AND word LIKE ?",
+                 DB_PARAMS(db_int(chars - 2), db_int(chars - 1), db_int(chars), db_int(chars + 1), db_int(chars + 2),
+                           db_text(prefix)),
+                 &rows, err) < 0)
+        return -1;
+    for (size_t i = 0; i < rows.row_count; i++) {
+        const char *candidate = db_rows_text(&rows, i, 0);
+        int d = search_text_distance(word, candidate, SEARCH_TEXT_DISTANCE_MAX);
+        if (d <= SEARCH_TEXT_DISTANCE_MAX)
+            search_candidate_keep(out, candidate, d);
+    }
+    db_rows_free(&rows);
+    return 0;
+}
+
+/* The nearest words that some published tool (or a category) uses, best first. */
+static int search_candidates_for(db *db, const char *word, search_candidates *out, mkt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (search_text_chars(word) < SEARCH_TEXT_MIN_TOKEN) {
+        out->known = 1; /* too short to correct with any confidence */
+        return 0;
+    }
+    search_candidates near = {0};
+    if (search_candidates_read(db, word, &near, err) < 0)
+        return -1;
+    for (size_t i = 0; i < near.count; i++) {
+        int64_t uses = search_word_uses(db, near.c[i].word, err);
+        if (uses < 0)
+            return -1;
+        if (uses == 0)
+            continue;
+        if (near.c[i].distance == 0) {
+            out->known = 1;
+            return 0;
+        }
+        near.c[i].uses = uses;
+        out->c[out->count++] = near.c[i];
+    }
+    /* re-sort: uses now break ties between equal distances */
+    for (size_t i = 1; i < out->count; i++)
+        for (size_t j = i; j > 0 && search_candidate_better(&out->c[j], &out->c[j - 1]); j--) {
+            search_candidate t = out->c[j];
+            out->c[j] = out->c[j - 1];
+            out->c[j - 1] = t;
+        }
+    return 0;
+}
+
+/* The words with word `vary` replaced by its candidate `pick` (every other unknown word by its best). */
+static int search_spelling(const search_text_words *w, search_candidates *c, size_t vary, size_t pick, char *out,
+                           size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < w->count; i++) {
+        const char *word = w->word[i];
+        if (!c[i].known && c[i].count)
+            word = c[i].c[i == vary ? pick : 0].word;
+        int n = snprintf(out + len, size - len, "%s%s", i ? " " : "", word);
+        if (n < 0 || (size_t)n >= size - len)
+            return -1;
+        len += (size_t)n;
+    }
+    return 0;
+}
+
+static int search_suggestions_build(const search_text_words *w, search_candidates *c, size_t max, json_t *list)
+{
+    size_t vary = w->count;
+    for (size_t i = 0; i < w->count; i++)
+        if (!c[i].known && c[i].count && vary == w->count)
+            vary = i;
+    if (vary == w->count)
+        return 0; /* nothing to correct */
+    char text[SEARCH_TEXT_BOOLEAN_SIZE];
+    for (size_t pick = 0; pick < c[vary].count && json_array_size(list) < max; pick++)
+        if (search_spelling(w, c, vary, pick, text, sizeof text) == 0 &&
+            json_array_append_new(list, json_string(text)) < 0)
+            return -1;
+    return 0;
+}
+
+json_t *search_did_you_mean(db *db, const char *text, size_t max, mkt_error *err)
+{
+    search_text_words *w = malloc(sizeof *w);
+    search_candidates *c = malloc(sizeof *c * SEARCH_TEXT_WORDS_MAX);
+    json_t *list = json_array();
+    if (!w || !c || !list)
+        goto oom;
+    search_text_split(text ? text : "", w);
+    /* the first few words only: each costs a few index reads, and a query is rarely all typos */
+    for (size_t i = 0; i < w->count; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].known = i >= SEARCH_CORRECT_WORDS_MAX;
+        if (!c[i].known && search_candidates_for(db, w->word[i], &c[i], err) < 0)
+            goto fail;
+    }
+    if (search_suggestions_build(w, c, max, list) < 0)
+        goto oom;
+    free(w);
+    free(c);
+    return list;
+oom:
+    error_set(err, ERROR_INTERNAL, "out of memory");
+fail:
+    free(w);
+    free(c);
+    json_decref(list);
+    return NULL;
+}
+
+/* ---- suggest ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    json_t *item;
+    int64_t downloads;
+} search_hint;
+
+static int search_hints_tools(db *db, const char *prefix, size_t max, search_hint *out, size_t *count,
+                              mkt_error *err)
+{
+    char like[SEARCH_TEXT_BOOLEAN_SIZE + 2];
+    snprintf(like, sizeof like, "%s%%", prefix);
+    db_rows rows = {0};
+    if (db_query(db,
+                 /* the ten most downloaded from narrow indexes first; only their rows are read */
+                 "SELECT t.name, t.slug, top.downloads FROM (SELECT c.id, c.downloads FROM search_documents s"
+                 " JOIN tools c FORCE INDEX (tools_search_card) ON c.id = s.tool_id"
+                 " WHERE s.name_norm LIKE ? AND c.status = 'published' ORDER BY c.downloads DESC, c.id DESC LIMIT ?) top"
+                 " JOIN tools t ON t.id = top.id ORDER BY top.downloads DESC, top.id DESC",
+                 DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
+        return -1;
+    for (size_t i = 0; i < rows.row_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s, s:s}", "text", db_rows_text(&rows, i, 0), "kind", "tool", "slug",
+                                     db_rows_text(&rows, i, 1));
+        out[*count].downloads = db_rows_int(&rows, i, 2);
+        if (out[*count].item)
+            ++*count;
+    }
+    db_rows_free(&rows);
+    return 0;
+}
+
+static int search_hints_tags(db *db, const char *tag_prefix, size_t max, search_hint *out, size_t *count,
+                             mkt_error *err)
+{
+    if (!search_ascii(tag_prefix)) /* tags are ASCII: nothing starts like this */
+        return 0;
+    char like[SEARCH_TEXT_BOOLEAN_SIZE + 2];
+    snprintf(like, sizeof like, "%s%%", tag_prefix);
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT g.tag, SUM(t.downloads) AS d FROM tool_tags g JOIN tools t FORCE INDEX (tools_search_card)"
+                 " ON t.id = g.tool_id"
+                 " WHERE g.tag LIKE ? AND t.status = 'published' GROUP BY g.tag ORDER BY d DESC, g.tag LIMIT ?",
+                 DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
+        return -1;
+    for (size_t i = 0; i < rows.row_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s}", "text", db_rows_text(&rows, i, 0), "kind", "tag");
+        out[*count].downloads = db_rows_int(&rows, i, 1);
+        if (out[*count].item)
+            ++*count;
+    }
+    db_rows_free(&rows);
+    return 0;
+}
+
+static int search_hint_cmp(const void *a, const void *b)
+{
+    const search_hint *x = a, *y = b;
+    return x->downloads < y->downloads ? 1 : x->downloads > y->downloads ? -1 : 0;
+}
+
+json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err)
+{
+    search_text_words w;
+    search_text_split(prefix ? prefix : "", &w);
+    char name_form[SEARCH_TEXT_BOOLEAN_SIZE], tag_form[SEARCH_TEXT_BOOLEAN_SIZE];
+    search_text_join(&w, ' ', name_form, sizeof name_form);
+    search_text_join(&w, '-', tag_form, sizeof tag_form);
+    json_t *list = json_array();
+    if (!list || w.count == 0 || max == 0 || search_text_chars(name_form) < SEARCH_PREFIX_MIN) {
+        if (!list)
+            error_set(err, ERROR_INTERNAL, "out of memory");
+        return list;
+    }
+    search_hint *hints = calloc(2 * max, sizeof *hints);
+    size_t count = 0;
+    int rc = hints ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
+    if (rc == 0)
+        rc = search_hints_tools(db, name_form, max, hints, &count, err);
+    if (rc == 0)
+        rc = search_hints_tags(db, tag_form, max, hints, &count, err);
+    if (rc == 0) {
+        /* a stable order for equal downloads: tools came first, so merge by insertion */
+        for (size_t i = 1; i < count; i++)
+            for (size_t j = i; j > 0 && search_hint_cmp(&hints[j - 1], &hints[j]) > 0; j--) {
+                search_hint t = hints[j];
+                hints[j] = hints[j - 1];
+                hints[j - 1] = t;
+            }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0 && i < max && json_array_append(list, hints[i].item) < 0)
+            rc = error_set(err, ERROR_INTERNAL, "out of memory");
+        json_decref(hints[i].item);
+    }
+    free(hints);
+    if (rc < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* ---- the index ---------------------------------------------------------------------------------- */
+
+enum { ICOL_STATUS, ICOL_SLUG, ICOL_NAME, ICOL_SUMMARY, ICOL_DESCRIPTION, ICOL_CATEGORY, ICOL_TAGS };
+
+/* The distinct words of a normalized title, sorted (so concurrent writers take vocabulary row
+ * locks in one order), each cut to the longest word InnoDB indexes. */
+#define SEARCH_TITLE_WORDS_MAX 128
+
+typedef struct {
+    char *word[SEARCH_TITLE_WORDS_MAX];
+    size_t count;
+} search_title_words;
+
+static int search_word_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void search_title_split(char *title_copy, search_title_words *out)
+{
+    out->count = 0;
+    for (char *save = NULL, *w = strtok_r(title_copy, " ", &save); w && out->count < SEARCH_TITLE_WORDS_MAX;
+         w = strtok_r(NULL, " ", &save)) {
+        size_t bytes = 0, chars = 0;
+        while (w[bytes] && chars < SEARCH_TEXT_WORD_MAX) {
+            bytes++;
+            while ((w[bytes] & 0xC0) == 0x80)
+                bytes++;
+            chars++;
+        }
+        w[bytes] = '\0';
+        out->word[out->count++] = w;
+    }
+    qsort(out->word, out->count, sizeof out->word[0], search_word_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < out->count; i++)
+        if (kept == 0 || strcmp(out->word[kept - 1], out->word[i]) != 0)
+            out->word[kept++] = out->word[i];
+    out->count = kept;
+}
+
+/* Words are written 16 to a statement, one statement text for any count: a short last chunk repeats
+ * its last word, which the duplicate key turns into a no-op. */
+#define SEARCH_WORDS_PER_INSERT 16
+#define SEARCH_PAIRS4 "(?, ?), (?, ?), (?, ?), (?, ?)"
+#define SEARCH_PAIRS16 SEARCH_PAIRS4 ", " SEARCH_PAIRS4 ", " SEARCH_PAIRS4 ", " SEARCH_PAIRS4
+
+static int search_words_insert(db *db, int64_t id, const search_title_words *words, size_t from, mkt_error *err)
+{
+    db_value terms[2 * SEARCH_WORDS_PER_INSERT], vocabulary[2 * SEARCH_WORDS_PER_INSERT];
+    for (size_t k = 0; k < SEARCH_WORDS_PER_INSERT; k++) {
+        size_t i = from + k < words->count ? from + k : words->count - 1;
+        terms[2 * k] = db_int(id);
+        terms[2 * k + 1] = vocabulary[2 * k] = db_text(words->word[i]);
+        vocabulary[2 * k + 1] = db_int((int64_t)search_text_chars(words->word[i]));
+    }
+    if (db_exec(db,
+                "INSERT INTO search_terms (tool_id, word) VALUES " SEARCH_PAIRS16 " ON DUPLICATE KEY UPDATE word = word",
+                terms, 2 * SEARCH_WORDS_PER_INSERT, NULL, err) < 0)
+        return -1;
+    return db_exec(db,
+                   "INSERT INTO search_vocabulary (word, chars) VALUES " SEARCH_PAIRS16
+                   " ON DUPLICATE KEY UPDATE chars = VALUES(chars)",
+                   vocabulary, 2 * SEARCH_WORDS_PER_INSERT, NULL, err);
+}
+
+static int search_terms_write(db *db, int64_t id, const char *title, mkt_error *err)
+{
+    char *copy = strdup(title);
+    if (!copy)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    search_title_words words;
+    search_title_split(copy, &words);
+    int rc = 0;
+    for (size_t from = 0; rc == 0 && from < words.count; from += SEARCH_WORDS_PER_INSERT)
+        rc = search_words_insert(db, id, &words, from, err);
+    free(copy);
+    return rc;
+}
+
+/* Normal form of the parts joined by spaces, malloc'd. */
+static char *search_normal_join(const char *const *parts, size_t count)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < count; i++)
+        total += (parts[i] ? strlen(parts[i]) : 0) + 1;
+    char *raw = malloc(total), *out = malloc(total);
+    if (!raw || !out) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = parts[i] ? strlen(parts[i]) : 0;
+        memcpy(raw + len, parts[i] ? parts[i] : "", n);
+        len += n;
+        raw[len++] = ' ';
+    }
+    raw[len] = '\0';
+    search_text_normalize(raw, out, total);
+    free(raw);
+    return out;
+}
+
+static int search_document_write(db *db, int64_t id, const db_rows *rows, mkt_error *err)
+{
+    const char *title_parts[] = {db_rows_text(rows, 0, ICOL_NAME), db_rows_text(rows, 0, ICOL_SLUG),
+                                 db_rows_text(rows, 0, ICOL_TAGS)};
+    const char *body_parts[] = {db_rows_text(rows, 0, ICOL_SUMMARY), db_rows_text(rows, 0, ICOL_DESCRIPTION),
+                                db_rows_text(rows, 0, ICOL_CATEGORY)};
+    char *name = search_normal_join(title_parts, 1);
+    char *title = search_normal_join(title_parts, 3);
+    char *body = search_normal_join(body_parts, 3);
+    int rc = name && title && body ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
+    if (rc == 0)
+        rc = db_exec(db,
+                     "INSERT INTO search_documents (tool_id, slug, name_norm, title, body) VALUES (?, ?, ?, ?, ?)"
+                     " ON DUPLICATE KEY UPDATE slug = VALUES(slug), name_norm = VALUES(name_norm),"
+                     " title = VALUES(title), body = VALUES(body)",
+                     DB_PARAMS(db_int(id), db_text(db_rows_text(rows, 0, ICOL_SLUG)), db_text(name), db_text(title),
+                               db_text(body)),
+                     NULL, err);
+    if (rc == 0)
+        rc = search_terms_write(db, id, title, err);
+    free(name);
+    free(title);
+    free(body);
+    return rc;
+}
+
+int search_index_tool(db *db, int64_t id, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT t.status, t.slug, t.name, t.summary, t.description, t.category,"
+                 " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id)"
+                 " FROM tools t WHERE t.id = ?",
+                 DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    int published = rows.row_count > 0 && strcmp(db_rows_text(&rows, 0, ICOL_STATUS), "published") == 0;
+    int rc = db_exec(db, "DELETE FROM search_terms WHERE tool_id = ?", DB_PARAMS(db_int(id)), NULL, err);
+    if (rc == 0 && published)
+        rc = search_document_write(db, id, &rows, err);
+    else if (rc == 0)
+        rc = db_exec(db, "DELETE FROM search_documents WHERE tool_id = ?", DB_PARAMS(db_int(id)), NULL, err);
+    db_rows_free(&rows);
+    return rc;
+}
+
+/* ---- catching up ---------------------------------------------------------------------------------- */
+
+#define SEARCH_BACKFILL_BATCH 200
+#define SEARCH_BACKFILL_EVERY_S 60
+/* A worker serves nothing while its hook runs: one tick indexes for about this long at most. */
+#define SEARCH_BACKFILL_TICK_MS 200
+
+static int search_backfill_one(db *db, void *arg, mkt_error *err)
+{
+    return search_index_tool(db, *(const int64_t *)arg, err);
+}
+
+/* One worker at a time (a named lock, not waited for): the others would only redo the same batch. */
+static int search_backfill_lock(db *db, int take, mkt_error *err)
+{
+    db_rows rows = {0};
+    const char *sql = take ? "SELECT GET_LOCK('marketplace.search_backfill', 0)"
+                           : "SELECT RELEASE_LOCK('marketplace.search_backfill')";
+    if (db_query(db, sql, DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int got = db_rows_int(&rows, 0, 0) == 1;
+    db_rows_free(&rows);
+    return got;
+}
+
+static int64_t search_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int search_backfill_batch(db *db, int64_t budget_ms, mkt_error *err)
+{
+    int64_t until = search_now_ms() + budget_ms;
+    db_rows rows = {0};
+    if (db_query(db,
+                 "SELECT t.id FROM tools t LEFT JOIN search_documents s ON s.tool_id = t.id"
+                 " WHERE t.status = 'published' AND s.tool_id IS NULL ORDER BY t.id LIMIT ?",
+                 DB_PARAMS(db_int(SEARCH_BACKFILL_BATCH)), &rows, err) < 0)
+        return -1;
+    int done = 0;
+    for (size_t i = 0; i < rows.row_count && (budget_ms <= 0 || search_now_ms() < until); i++) {
+        int64_t id = db_rows_int(&rows, i, 0);
+        if (db_transaction(db, search_backfill_one, &id, err) < 0) {
+            done = -1;
+            break;
+        }
+        done++;
+    }
+    db_rows_free(&rows);
+    return done;
+}
+
+int search_index_missing(db *db, int64_t budget_ms, mkt_error *err)
+{
+    int locked = search_backfill_lock(db, 1, err);
+    if (locked <= 0)
+        return locked;
+    int done = search_backfill_batch(db, budget_ms, err);
+    mkt_error ignored = MKT_ERROR_INIT;
+    search_backfill_lock(db, 0, &ignored); /* a lost connection releases it anyway */
+    error_clear(&ignored);
+    return done;
+}
+
+/* About once a minute, every second while there is work, so a worker mostly only looks. */
+static void search_backfill_hook(service_worker *sw)
+{
+    static time_t next;
+    time_t now = time(NULL);
+    if (now < next)
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    db *db = sw->db(sw, &err);
+    int done = db ? search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err) : -1;
+    if (done < 0)
+        log_warn("search: indexing published tools failed: %s", err.message ? err.message : "?");
+    else if (done > 0)
+        log_info("search: indexed %d published tools that had no search document", done);
+    next = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
+    error_clear(&err);
+}
+
+const service_hooks search_service = {.name = "search", .worker_idle = search_backfill_hook};
