@@ -71,6 +71,11 @@ static const config_key config_keys[] = {
     INT(search_weight_downloads, "30", 0, 1000),
     INT(search_weight_freshness, "10", 0, 1000),
     INT(search_freshness_days, "30", 1, 3650),
+    /* activity (trending) */
+    INT(activity_weight_execution, "1", 0, 1000000),
+    INT(activity_weight_purchase, "20", 0, 1000000),
+    INT(activity_weight_review, "10", 0, 1000000),
+    INT(activity_half_life_hours, "72", 1, 8760),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

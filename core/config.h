@@ -65,6 +65,11 @@ typedef struct config {
     int64_t search_weight_downloads;
     int64_t search_weight_freshness;
     int64_t search_freshness_days; /* half-life of the freshness term, in days */
+    /* activity (trending): the weight of each event in the decayed score and its half-life */
+    int64_t activity_weight_execution; /* per successful execution */
+    int64_t activity_weight_purchase;  /* per completed purchase (a free checkout too) */
+    int64_t activity_weight_review;    /* per review written */
+    int64_t activity_half_life_hours;  /* an event counts half after this long */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -158,7 +158,8 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
         "SELECT tl.id, tl.slug, tl.name, tl.status, tl.downloads, tl.rating_count, tl.rating_sum,"
         " (SELECT COALESCE(SUM(d.executions), 0) FROM tool_execution_days d WHERE d.tool_id = tl.id),"
         " (SELECT COUNT(*) FROM transactions t WHERE t.tool_id = tl.id AND t.status = 'completed'"
-        "   AND t.amount_cents > 0)"
+        "   AND t.amount_cents > 0),"
+        " (SELECT COALESCE(SUM(v.views), 0) FROM tool_view_days v WHERE v.tool_id = tl.id)"
         " FROM tools tl WHERE tl.developer_id = ? ORDER BY tl.id";
     int64_t all_count, all_sum;
     if (tool_record_rating_totals(db, &all_count, &all_sum, err) < 0)
@@ -167,13 +168,14 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
     if (db_query(db, sql, DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;
     enum { ACOL_ID, ACOL_SLUG, ACOL_NAME, ACOL_STATUS, ACOL_DOWNLOADS, ACOL_RATING_COUNT, ACOL_RATING_SUM,
-           ACOL_EXECUTIONS, ACOL_SALES };
+           ACOL_EXECUTIONS, ACOL_SALES, ACOL_VIEWS };
     json_t *tools = json_array();
     for (size_t r = 0; tools && r < rows.row_count; r++) {
         int64_t count = db_rows_int(&rows, r, ACOL_RATING_COUNT), sum = db_rows_int(&rows, r, ACOL_RATING_SUM);
-        json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:[], s:[], s:[]}", "tool_id",
+        json_t *tool = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:I, s:[], s:[], s:[]}", "tool_id",
                                  db_rows_text(&rows, r, ACOL_ID), "slug", db_rows_text(&rows, r, ACOL_SLUG), "name",
                                  db_rows_text(&rows, r, ACOL_NAME), "status", db_rows_text(&rows, r, ACOL_STATUS),
+                                 "views", (json_int_t)db_rows_int(&rows, r, ACOL_VIEWS),
                                  "downloads", (json_int_t)db_rows_int(&rows, r, ACOL_DOWNLOADS), "executions",
                                  (json_int_t)db_rows_int(&rows, r, ACOL_EXECUTIONS), "sales",
                                  (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating",
@@ -265,15 +267,21 @@ json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
         "SELECT t.tool_id, t.currency, SUM(t.amount_cents), SUM(t.developer_cents)"
         " FROM transactions t WHERE t.developer_id = ? AND t.status = 'completed' AND t.amount_cents > 0"
         " GROUP BY t.tool_id, t.currency ORDER BY t.tool_id, t.currency";
-    static const earnings_column daily_columns[] = {{"day", 's'}, {"executions", 'i'}, {"sales", 'i'}};
-    /* Executions and completed paid sales per day, merged on (tool, day). */
+    static const earnings_column daily_columns[] = {
+        {"day", 's'}, {"views", 'i'}, {"executions", 'i'}, {"sales", 'i'}};
+    /* Views (core/activity's tool_view_days), executions and completed paid sales per day, merged
+     * on (tool, day). */
     static const char daily_sql[] =
-        "SELECT tool_id, DATE_FORMAT(day, '%Y-%m-%d'), SUM(executions), SUM(sales) FROM ("
-        "  SELECT d.tool_id, d.day, d.executions, 0 AS sales FROM tool_execution_days d"
+        "SELECT tool_id, DATE_FORMAT(day, '%Y-%m-%d'), SUM(views), SUM(executions), SUM(sales) FROM ("
+        "  SELECT v.tool_id, v.day, v.views, 0 AS executions, 0 AS sales FROM tool_view_days v"
+        "   JOIN tools tl ON tl.id = v.tool_id WHERE tl.developer_id = ?"
+        "   AND v.day > UTC_DATE() - INTERVAL ? DAY"
+        "  UNION ALL"
+        "  SELECT d.tool_id, d.day, 0, d.executions, 0 FROM tool_execution_days d"
         "   JOIN tools tl ON tl.id = d.tool_id WHERE tl.developer_id = ?"
         "   AND d.day > UTC_DATE() - INTERVAL ? DAY"
         "  UNION ALL"
-        "  SELECT t.tool_id, DATE(t.completed_at), 0, 1 FROM transactions t"
+        "  SELECT t.tool_id, DATE(t.completed_at), 0, 0, 1 FROM transactions t"
         "   WHERE t.developer_id = ? AND t.status = 'completed' AND t.amount_cents > 0"
         "   AND t.completed_at > UTC_DATE() - INTERVAL ? DAY"
         " ) activity GROUP BY tool_id, day ORDER BY tool_id, day";
@@ -288,7 +296,9 @@ json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
     if (earnings_attach(db, tools, revenue_sql, DB_PARAMS(db_int(dev)), "revenue", revenue_columns,
                         sizeof revenue_columns / sizeof revenue_columns[0], err) < 0 ||
         earnings_attach(db, tools, daily_sql,
-                        DB_PARAMS(db_int(dev), db_int(EARNINGS_DAYS), db_int(dev), db_int(EARNINGS_DAYS)), "daily",
+                        DB_PARAMS(db_int(dev), db_int(EARNINGS_DAYS), db_int(dev), db_int(EARNINGS_DAYS), db_int(dev),
+                                  db_int(EARNINGS_DAYS)),
+                        "daily",
                         daily_columns, sizeof daily_columns / sizeof daily_columns[0], err) < 0 ||
         earnings_attach_ratings(db, tools, dev, err) < 0) {
         json_decref(tools);

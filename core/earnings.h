@@ -32,16 +32,17 @@
  * 403 without a developer profile. */
 json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err);
 
-/* GET /developers/me/analytics -> {tools: [{tool_id, slug, name, status, downloads, executions,
+/* GET /developers/me/analytics -> {tools: [{tool_id, slug, name, status, views, downloads, executions,
  *   sales, revenue: [{currency, revenue_cents, developer_cents}], rating: {average, count, bayesian},
- *   review_count, daily: [{day "YYYY-MM-DD", executions, sales}],
+ *   review_count, daily: [{day "YYYY-MM-DD", views, executions, sales}],
  *   rating_over_time: [{month "YYYY-MM", count, average}]}], days}
  * for every tool of the caller (drafts included), daily over the last EARNINGS_DAYS days (UTC),
  * only days with activity listed. rating and review_count count the visible reviews (as
  * GET /tools/{tool} does); rating_over_time the visible reviews by the month they were written, over
  * the last EARNINGS_MONTHS calendar months, oldest first, only months with reviews, average to two
- * decimals (from core/review_manager: earnings never reads reviews itself). There is no page-view counter in the schema yet, so there is no
- * views field. 403 without a developer profile. */
+ * decimals (from core/review_manager: earnings never reads reviews itself). views are the reads of
+ * the tool's page by others (core/activity's tool_view_days, written back in batches). 403 without
+ * a developer profile. */
 json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err);
 
 #endif

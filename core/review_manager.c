@@ -11,6 +11,7 @@
 #include "core/body.h"
 #include "core/ident.h"
 #include "core/paging.h"
+#include "core/activity.h"
 #include "core/rate_limit.h"
 #include "core/tool_access.h"
 #include "core/tool_record.h"
@@ -257,7 +258,8 @@ static int review_create_tx(db *db, void *arg, mkt_error *err)
         return -1;
     }
     ctx->id = (int64_t)r.insert_id;
-    return 0;
+    /* a review is activity: the trending score moves with it, in its transaction */
+    return activity_record(db, in->tool_id, ACTIVITY_REVIEW, 1, err);
 }
 
 json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err)

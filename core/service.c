@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "core/activity.h"
 #include "core/payout.h"
 #include "core/rate_limit.h"
 #include "core/search.h"
@@ -17,6 +18,7 @@ static const service_hooks *const service_table[] = {
     &tool_record_service,
     &rate_limit_service,
     &search_service,
+    &activity_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \

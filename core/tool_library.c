@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/activity.h"
 #include "core/body.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
@@ -17,7 +18,12 @@
 json_t *tool_library_get(db *db, const account_caller *caller, const char *ref, mkt_error *err)
 {
     tool_record t;
-    return tool_record_find(db, ref, caller, &t, err) < 0 ? NULL : tool_record_json_take(&t, caller, err);
+    if (tool_record_find(db, ref, caller, &t, err) < 0)
+        return NULL;
+    /* a view is someone else reading the tool's page: the developer's own reads are not audience */
+    if (!tool_record_is_owner(&t, caller))
+        activity_count_view(db, t.id);
+    return tool_record_json_take(&t, caller, err);
 }
 
 json_t *tool_library_categories(db *db, mkt_error *err)
@@ -113,6 +119,8 @@ static void tool_library_count(db *db, const tool_library_tool *t, const account
     tool_usage_event e = {.kind = TOOL_USAGE_RUN, .tool_id = t->id, .user_id = caller->user_id,
                           .pricing_model = t->pricing_model, .by_developer = caller->developer_id == t->developer_id};
     tool_usage_record_run(db, &e);
+    if (!e.by_developer)
+        activity_user_tool_run(db, caller->user_id, t->id);
 }
 
 static json_t *tool_library_run(db *db, const config *cfg, const account_caller *caller, const tool_library_tool *t,

@@ -557,11 +557,13 @@ int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_err
     return rc;
 }
 
+/* The columns of TOOL_RECORD_SUMMARY_COLUMNS, in order. */
 enum { SCOL_ID, SCOL_SLUG, SCOL_NAME, SCOL_SUMMARY, SCOL_CATEGORY, SCOL_MODEL, SCOL_PRICE, SCOL_CURRENCY,
        SCOL_PERIOD, SCOL_LATEST, SCOL_DOWNLOADS, SCOL_RATING_COUNT, SCOL_RATING_SUM, SCOL_RATING_1,
-       SCOL_ALL_RATING_COUNT = SCOL_RATING_1 + 5, SCOL_ALL_RATING_SUM };
+       SCOL_ALL_RATING_COUNT = SCOL_RATING_1 + 5, SCOL_ALL_RATING_SUM, SCOL_COUNT };
+_Static_assert(SCOL_COUNT == TOOL_RECORD_SUMMARY_COLUMN_COUNT, "TOOL_RECORD_SUMMARY_COLUMNS and its enum differ");
 
-static json_t *tool_record_summary_json(const db_rows *rows, size_t i)
+json_t *tool_record_summary_json(const db_rows *rows, size_t i)
 {
     int64_t ratings[5];
     for (int k = 0; k < 5; k++)
@@ -583,10 +585,7 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
 {
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"
-                 " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"
-                 " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
-                 " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
+                 "SELECT " TOOL_RECORD_SUMMARY_COLUMNS " FROM tools t " TOOL_RECORD_TOTALS_JOIN("g")
                  " WHERE t.developer_id = ? AND t.status = 'published' ORDER BY t.name, t.id",
                  DB_PARAMS(db_int(developer_id)), &rows, err) < 0)
         return NULL;

@@ -199,6 +199,18 @@ typedef struct {
 } tool_record_offer;
 int tool_record_offer_locked(db *db, int64_t id, tool_record_offer *out, mkt_error *err);
 
+/* A tool in a list (GET /developers/{id}, trending, recommendations): the columns to SELECT first,
+ * over a tools row aliased t and TOOL_RECORD_TOTALS_JOIN("g"), and the JSON of row i made from them
+ * ({id, slug, name, summary, category, pricing, latest_version, downloads, rating}; NULL only when
+ * out of memory). A query may select more columns after these: they start at
+ * TOOL_RECORD_SUMMARY_COLUMN_COUNT. */
+#define TOOL_RECORD_SUMMARY_COLUMNS                                                                    \
+    "t.id, t.slug, t.name, t.summary, t.category, t.pricing_model, t.price_cents, t.currency,"        \
+    " t.period_days, t.latest_version, t.downloads, t.rating_count, t.rating_sum, t.rating_1,"       \
+    " t.rating_2, t.rating_3, t.rating_4, t.rating_5, g.rating_count, g.rating_sum"
+#define TOOL_RECORD_SUMMARY_COLUMN_COUNT 20
+json_t *tool_record_summary_json(const db_rows *rows, size_t i);
+
 /* The developer's published tools as summaries (GET /developers/{id}). NULL with err on failure. */
 json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err);
 

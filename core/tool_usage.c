@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/activity.h"
 #include "core/log.h"
 #include "core/tool_record.h"
 
@@ -105,6 +106,10 @@ int tool_usage_flush_executions(db *db)
                           " ON DUPLICATE KEY UPDATE executions = executions + VALUES(executions)",
                           DB_PARAMS(db_int(p->tool_id), db_text(p->day), db_int(p->executions)), NULL, &err) == 0) {
             written += (int)p->executions;
+            /* the batch's executions enter the trending score as one weighted event */
+            if (activity_record(db, p->tool_id, ACTIVITY_EXECUTION, p->executions, &err) < 0)
+                log_warn("tool %" PRId64 ": trending not moved by %" PRId64 " executions: %s", p->tool_id,
+                         p->executions, err.message ? err.message : "?");
         } else {
             /* Kept for the next flush: the database may be back by then. */
             log_warn("tool %" PRId64 ": %" PRId64 " executions not written yet: %s", p->tool_id, p->executions,

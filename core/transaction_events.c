@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/activity.h"
 #include "core/ident.h"
 #include "core/ledger.h"
 #include "core/log.h"
@@ -77,7 +78,7 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
                              t->platform_cents, err) < 0)
         return -1;
     if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 ||
-        transaction_count_download(db, t, err) < 0)
+        transaction_count_download(db, t, err) < 0 || activity_purchase(db, t->buyer_user_id, t->tool_id, err) < 0)
         return -1;
     return transaction_issue_receipt(db, cfg, keys, t, err);
 }

@@ -25,6 +25,7 @@ const route *routes_all(size_t *count)
             {routes_reviews, routes_reviews_count},
             {routes_moderation, routes_moderation_count},
             {routes_search, routes_search_count},
+            {routes_activity, routes_activity_count},
         };
         size_t total = 0;
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)

@@ -24,6 +24,8 @@ extern const route routes_moderation[];
 extern const size_t routes_moderation_count;
 extern const route routes_search[];
 extern const size_t routes_search_count;
+extern const route routes_activity[];
+extern const size_t routes_activity_count;
 
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);

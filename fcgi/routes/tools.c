@@ -75,7 +75,7 @@ static int tools_categories(request *req, response *res, mkt_error *err)
     return routes_reply(res, 200, tool_library_categories(req->db, err));
 }
 
-/* Literal segments under /tools/ (e.g. /tools/trending, added by the discovery issue) win over
+/* Literal segments under /tools/ (e.g. /tools/trending, fcgi/routes/activity.c) win over
  * /tools/{tool} in the router, and tool_fields refuses them as slugs. */
 const route routes_tools[] = {
     {"POST", "/tools", tools_create, ROUTE_DEVELOPER, ROUTE_BODY},

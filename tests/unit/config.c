@@ -78,6 +78,10 @@ static void test_defaults(void)
     CHECK_INT(cfg.report_min_account_age, 0); /* off: every account's report counts */
     CHECK_INT(cfg.review_rate_limit, 10);
     CHECK_INT(cfg.rating_prior_weight, 10);
+    CHECK_INT(cfg.activity_weight_execution, 1);
+    CHECK_INT(cfg.activity_weight_purchase, 20);
+    CHECK_INT(cfg.activity_weight_review, 10);
+    CHECK_INT(cfg.activity_half_life_hours, 72);
     config_free(&cfg);
     CHECK(cfg.listen == NULL); /* config_free leaves no dangling strings */
     config_free(&cfg);         /* and is safe twice */
@@ -253,6 +257,8 @@ static void test_out_of_range(void)
         {"token_ttl = 59\n", 1, "outside"},
         {"review_rate_limit = -1\n", 1, "review_rate_limit: -1 is outside 0..1000000"},
         {"rating_prior_weight = -1\n", 1, "outside"},
+        {"activity_half_life_hours = 0\n", 1, "outside"},
+        {"activity_weight_purchase = -1\n", 1, "outside"},
         {"log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error"},
         {"report_min_account_age = -1\n", 1, "report_min_account_age: -1 is outside 0..315360000"},
     };
