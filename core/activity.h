@@ -28,6 +28,11 @@ typedef enum {
     ACTIVITY_REVIEW,    /* a review written */
 } activity_kind;
 
+/* A tool's trending score (the log-scale decayed sum) as a SQL expression on the tools alias `tool`,
+ * NULL while it has had no activity: how other modules (search's sort=trending) order by it without
+ * reading tool_activity themselves. */
+#define ACTIVITY_SCORE_SQL(tool) "(SELECT a.score_log FROM tool_activity a WHERE a.tool_id = " tool ".id)"
+
 /* The weights and half-life from cfg (activity_* keys); the master_load hook calls it, tests may. */
 void activity_configure(const config *cfg);
 

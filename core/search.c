@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/activity.h"
 #include "core/log.h"
 #include "core/search_text.h"
 #include "core/tool_record.h"
@@ -211,8 +212,11 @@ static void search_sql_sorted(search_sql *s, const search_plan *p)
     search_sql_where(s, p);
     switch (p->q->sort) {
     case SEARCH_SORT_DOWNLOADS:
-    case SEARCH_SORT_TRENDING:
         search_sql_add(s, " ORDER BY t.downloads DESC, t.id DESC");
+        break;
+    case SEARCH_SORT_TRENDING: /* tools with no activity yet last, by downloads */
+        search_sql_add(s, " ORDER BY " ACTIVITY_SCORE_SQL("t") " IS NULL, " ACTIVITY_SCORE_SQL("t")
+                          " DESC, t.downloads DESC, t.id DESC");
         break;
     case SEARCH_SORT_NEWEST:
         search_sql_add(s, " ORDER BY t.published_at DESC, t.id DESC");

@@ -28,7 +28,7 @@ typedef enum {
     SEARCH_SORT_RATING,
     SEARCH_SORT_DOWNLOADS,
     SEARCH_SORT_NEWEST,
-    SEARCH_SORT_TRENDING, /* by downloads until a trending score exists */
+    SEARCH_SORT_TRENDING, /* by the trending score (core/activity), tools without activity last */
     SEARCH_SORT_PRICE_ASC,
     SEARCH_SORT_PRICE_DESC,
 } search_sort;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/activity.h"
 #include "core/search.h"
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
@@ -303,7 +304,12 @@ static void test_filters(void)
 static void test_sorts(void)
 {
     EXPECT(qs("q=%s&sort=downloads"), "mega zeta csv sorter");
-    EXPECT(qs("q=%s&sort=trending"), "mega zeta csv sorter"); /* by downloads for now */
+    /* trending: by the decayed activity score, tools without activity after them by downloads */
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK(activity_record_at(fixture_db(), atoll(csv.id), 50, (double)time(NULL), &err) == 0);
+    CHECK(activity_record_at(fixture_db(), atoll(sorter.id), 5, (double)time(NULL), &err) == 0);
+    error_clear(&err);
+    EXPECT(qs("q=%s&sort=trending"), "csv sorter mega zeta");
     EXPECT(qs("q=%s&sort=rating"), "sorter zeta mega csv");   /* Bayesian: 5.0 x2 > 4.5 x2 > 3 x1 > none */
     EXPECT(qs("q=%s&sort=newest"), "zeta csv mega sorter");
     EXPECT(qs("q=%s&sort=price_asc"), "sorter csv mega zeta");
