@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/day_count.h"
 #include "core/log.h"
 #include "core/paging.h"
 #include "core/tool_record.h"
@@ -135,74 +136,24 @@ void activity_user_tool_run(db *db, int64_t user_id, int64_t tool_id)
 
 /* ---- views ------------------------------------------------------------------------------------ */
 
-typedef struct {
-    int64_t tool_id;
-    char day[11]; /* YYYY-MM-DD, UTC */
-    int64_t views;
-} activity_pending;
-
-#define ACTIVITY_PENDING_MAX 128
-static activity_pending activity_pending_views[ACTIVITY_PENDING_MAX];
-static size_t activity_pending_used;
-static uint64_t activity_last_flush_ms;
-
-static uint64_t activity_now_ms(void)
+static int activity_write_views(db *db, int64_t tool_id, const char *day, int64_t views, mkt_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return db_exec(db,
+                   "INSERT INTO tool_view_days (tool_id, day, views) VALUES (?, ?, ?)"
+                   " ON DUPLICATE KEY UPDATE views = views + VALUES(views)",
+                   DB_PARAMS(db_int(tool_id), db_text(day), db_int(views)), NULL, err);
 }
+
+static day_count activity_views = {.what = "views", .write = activity_write_views, .flush_ms = ACTIVITY_FLUSH_MS};
 
 int activity_flush_views(db *db)
 {
-    int written = 0;
-    size_t kept = 0;
-    for (size_t i = 0; i < activity_pending_used; i++) {
-        activity_pending *p = &activity_pending_views[i];
-        mkt_error err = MKT_ERROR_INIT;
-        if (db && db_exec(db,
-                          "INSERT INTO tool_view_days (tool_id, day, views) VALUES (?, ?, ?)"
-                          " ON DUPLICATE KEY UPDATE views = views + VALUES(views)",
-                          DB_PARAMS(db_int(p->tool_id), db_text(p->day), db_int(p->views)), NULL, &err) == 0) {
-            written += (int)p->views;
-        } else {
-            /* Kept for the next flush: the database may be back by then. */
-            log_warn("tool %" PRId64 ": %" PRId64 " views not written yet: %s", p->tool_id, p->views,
-                     err.message ? err.message : "no database");
-            activity_pending_views[kept++] = *p;
-        }
-        error_clear(&err);
-    }
-    activity_pending_used = kept;
-    activity_last_flush_ms = activity_now_ms();
-    return written;
+    return day_count_flush(&activity_views, db);
 }
 
 void activity_count_view(db *db, int64_t tool_id)
 {
-    char day[11];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    size_t i = 0;
-    while (i < activity_pending_used &&
-           !(activity_pending_views[i].tool_id == tool_id && strcmp(activity_pending_views[i].day, day) == 0))
-        i++;
-    if (i == activity_pending_used) {
-        if (i == ACTIVITY_PENDING_MAX) {
-            activity_flush_views(db);
-            i = activity_pending_used;
-        }
-        if (i == ACTIVITY_PENDING_MAX)
-            return; /* still full: the database is down; this view is dropped */
-        activity_pending_views[i] = (activity_pending){.tool_id = tool_id};
-        memcpy(activity_pending_views[i].day, day, sizeof day);
-        activity_pending_used++;
-    }
-    activity_pending_views[i].views++;
-    if (activity_now_ms() - activity_last_flush_ms >= ACTIVITY_FLUSH_MS)
-        activity_flush_views(db);
+    day_count_add(&activity_views, db, tool_id);
 }
 
 static void activity_master_load(const config *cfg)
@@ -210,22 +161,14 @@ static void activity_master_load(const config *cfg)
     activity_configure(cfg);
 }
 
-/* The worker's connection is asked for only when there is something to write. */
 static void activity_flush_hook(service_worker *sw)
 {
-    if (activity_pending_used == 0)
-        return;
-    mkt_error err = MKT_ERROR_INIT;
-    activity_flush_views(sw->db(sw, &err));
-    error_clear(&err);
+    day_count_flush_hook(&activity_views, sw);
 }
 
-/* A busy worker is never idle (a request keeps arriving within the idle wait), so after a request
- * it writes back views that have waited ACTIVITY_FLUSH_MS, even when no view came since. */
 static void activity_due_hook(service_worker *sw)
 {
-    if (activity_pending_used > 0 && activity_now_ms() - activity_last_flush_ms >= ACTIVITY_FLUSH_MS)
-        activity_flush_hook(sw);
+    day_count_due_hook(&activity_views, sw);
 }
 
 const service_hooks activity_service = {.name = "activity",

@@ -5,9 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/activity.h"
+#include "core/day_count.h"
 #include "core/log.h"
 #include "core/tool_record.h"
 
@@ -76,98 +76,51 @@ static void tool_usage_run_download(db *db, const tool_usage_event *e)
 
 /* ---- executions per day ------------------------------------------------------------------------- */
 
-typedef struct {
-    int64_t tool_id;
-    char day[11]; /* YYYY-MM-DD, UTC */
-    int64_t executions;
-} tool_usage_pending;
-
-#define TOOL_USAGE_PENDING_MAX 128
-static tool_usage_pending tool_usage_pending_counts[TOOL_USAGE_PENDING_MAX];
-static size_t tool_usage_pending_used;
-static uint64_t tool_usage_last_flush_ms;
-
-static uint64_t tool_usage_now_ms(void)
+/* One write-back row: the executions of a tool on a day, and the same count as one weighted event
+ * of the tool's trending score (a trending failure is logged: the counts themselves are written). */
+static int tool_usage_write_executions(db *db, int64_t tool_id, const char *day, int64_t executions, mkt_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    if (db_exec(db,
+                "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES (?, ?, ?)"
+                " ON DUPLICATE KEY UPDATE executions = executions + VALUES(executions)",
+                DB_PARAMS(db_int(tool_id), db_text(day), db_int(executions)), NULL, err) < 0)
+        return -1;
+    mkt_error trend_err = MKT_ERROR_INIT;
+    if (activity_record(db, tool_id, ACTIVITY_EXECUTION, executions, &trend_err) < 0)
+        log_warn("tool %" PRId64 ": trending not moved by %" PRId64 " executions: %s", tool_id, executions,
+                 trend_err.message ? trend_err.message : "?");
+    error_clear(&trend_err);
+    return 0;
 }
+
+static day_count tool_usage_executions = {
+    .what = "executions", .write = tool_usage_write_executions, .flush_ms = TOOL_USAGE_FLUSH_MS};
 
 int tool_usage_flush_executions(db *db)
 {
-    int written = 0;
-    size_t kept = 0;
-    for (size_t i = 0; i < tool_usage_pending_used; i++) {
-        tool_usage_pending *p = &tool_usage_pending_counts[i];
-        mkt_error err = MKT_ERROR_INIT;
-        if (db && db_exec(db,
-                          "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES (?, ?, ?)"
-                          " ON DUPLICATE KEY UPDATE executions = executions + VALUES(executions)",
-                          DB_PARAMS(db_int(p->tool_id), db_text(p->day), db_int(p->executions)), NULL, &err) == 0) {
-            written += (int)p->executions;
-            /* the batch's executions enter the trending score as one weighted event */
-            if (activity_record(db, p->tool_id, ACTIVITY_EXECUTION, p->executions, &err) < 0)
-                log_warn("tool %" PRId64 ": trending not moved by %" PRId64 " executions: %s", p->tool_id,
-                         p->executions, err.message ? err.message : "?");
-        } else {
-            /* Kept for the next flush: the database may be back by then. */
-            log_warn("tool %" PRId64 ": %" PRId64 " executions not written yet: %s", p->tool_id, p->executions,
-                     err.message ? err.message : "no database");
-            tool_usage_pending_counts[kept++] = *p;
-        }
-        error_clear(&err);
-    }
-    tool_usage_pending_used = kept;
-    tool_usage_last_flush_ms = tool_usage_now_ms();
-    return written;
-}
-
-static void tool_usage_count_execution(db *db, int64_t tool_id)
-{
-    char day[11];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    size_t i = 0;
-    while (i < tool_usage_pending_used &&
-           !(tool_usage_pending_counts[i].tool_id == tool_id && strcmp(tool_usage_pending_counts[i].day, day) == 0))
-        i++;
-    if (i == tool_usage_pending_used) {
-        if (i == TOOL_USAGE_PENDING_MAX) {
-            tool_usage_flush_executions(db);
-            i = tool_usage_pending_used;
-        }
-        if (i == TOOL_USAGE_PENDING_MAX)
-            return; /* still full: the database is down; this count is dropped */
-        tool_usage_pending_counts[i] = (tool_usage_pending){.tool_id = tool_id};
-        memcpy(tool_usage_pending_counts[i].day, day, sizeof day);
-        tool_usage_pending_used++;
-    }
-    tool_usage_pending_counts[i].executions++;
-    if (tool_usage_now_ms() - tool_usage_last_flush_ms >= TOOL_USAGE_FLUSH_MS)
-        tool_usage_flush_executions(db);
+    return day_count_flush(&tool_usage_executions, db);
 }
 
 void tool_usage_record_run(db *db, const tool_usage_event *e)
 {
-    tool_usage_count_execution(db, e->tool_id);
+    day_count_add(&tool_usage_executions, db, e->tool_id);
     tool_usage_run_download(db, e);
 }
 
-/* The worker's connection is asked for only when there is something to write. */
 static void tool_usage_flush_hook(service_worker *sw)
 {
-    if (tool_usage_pending_used == 0)
-        return;
-    mkt_error err = MKT_ERROR_INIT;
-    tool_usage_flush_executions(sw->db(sw, &err));
-    error_clear(&err);
+    day_count_flush_hook(&tool_usage_executions, sw);
 }
 
-const service_hooks tool_usage_service = {
-    .name = "tool_usage", .worker_idle = tool_usage_flush_hook, .worker_exit = tool_usage_flush_hook};
+static void tool_usage_due_hook(service_worker *sw)
+{
+    day_count_due_hook(&tool_usage_executions, sw);
+}
+
+const service_hooks tool_usage_service = {.name = "tool_usage",
+                                          .worker_idle = tool_usage_flush_hook,
+                                          .worker_after_request = tool_usage_due_hook,
+                                          .worker_exit = tool_usage_flush_hook};
 
 int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err)
 {

@@ -39,11 +39,10 @@ int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err
  * download (in its own transaction). Never fails the run: counting problems are logged. */
 void tool_usage_record_run(db *db, const tool_usage_event *e);
 
-/* Successful executions are counted in the worker and written to tool_execution_days in batches (one
- * upsert per tool and day), at most TOOL_USAGE_FLUSH_MS after they happened: the hot (tool, day) row
- * is then written a few times a second instead of once per run. The worker flushes when idle and
- * before it exits; a worker killed by SIGKILL loses at most that window of counts (analytics only,
- * never money or access). Returns how many pending counts were written. */
+/* Successful executions are counted in the worker and written to tool_execution_days in batches
+ * (core/day_count: one upsert per tool and day, at most TOOL_USAGE_FLUSH_MS after they happened), and
+ * each batch row enters the tool's trending score as one weighted event. The worker writes back when
+ * idle, after a request once due, and before it exits. Returns how many pending counts were written. */
 #define TOOL_USAGE_FLUSH_MS 1000
 int tool_usage_flush_executions(db *db);
 
