@@ -24,22 +24,10 @@ static const char *const moderation_tool_reasons[] = {"malware", "broken", "misl
 
 static json_t *moderation_tool_report_json(db *db, int64_t report_id, mkt_error *err)
 {
-    db_rows rows = {0};
-    if (db_query(db,
-                 "SELECT id, tool_id, user_id, reason, detail, status, " MODERATION_TIME("created_at")
-                 " FROM tool_reports WHERE id = ?",
-                 DB_PARAMS(db_int(report_id)), &rows, err) < 0)
-        return NULL;
-    json_t *out = NULL;
-    if (rows.row_count == 1)
-        out = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", db_rows_text(&rows, 0, 0), "tool_id",
-                        db_rows_text(&rows, 0, 1), "reporter_id", db_rows_text(&rows, 0, 2), "reason",
-                        db_rows_text(&rows, 0, 3), "detail", db_rows_text(&rows, 0, 4), "status",
-                        db_rows_text(&rows, 0, 5), "created_at", db_rows_text(&rows, 0, 6));
-    db_rows_free(&rows);
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "the report was not read back");
-    return out;
+    return review_report_read(db,
+                              "SELECT id, tool_id, user_id, reason, detail, status, " MODERATION_TIME("created_at")
+                              " FROM tool_reports WHERE id = ?",
+                              report_id, "tool_id", err);
 }
 
 json_t *moderation_tool_report(db *db, const account_caller *caller, const char *tool_ref, const json_t *body,

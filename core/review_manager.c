@@ -686,17 +686,14 @@ static int review_report_counts(db *db, const config *cfg, const account_caller 
     return age >= cfg->report_min_account_age;
 }
 
-static json_t *review_report_json(db *db, int64_t report_id, mkt_error *err)
+json_t *review_report_read(db *db, const char *sql, int64_t report_id, const char *target_key, mkt_error *err)
 {
     db_rows rows = {0};
-    if (db_query(db,
-                 "SELECT id, review_id, user_id, reason, detail, status, " REVIEW_TIME("created_at")
-                 " FROM review_reports WHERE id = ?",
-                 DB_PARAMS(db_int(report_id)), &rows, err) < 0)
+    if (db_query(db, sql, DB_PARAMS(db_int(report_id)), &rows, err) < 0)
         return NULL;
     json_t *out = NULL;
     if (rows.row_count == 1)
-        out = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", db_rows_text(&rows, 0, 0), "review_id",
+        out = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", db_rows_text(&rows, 0, 0), target_key,
                         db_rows_text(&rows, 0, 1), "reporter_id", db_rows_text(&rows, 0, 2), "reason",
                         db_rows_text(&rows, 0, 3), "detail", db_rows_text(&rows, 0, 4), "status",
                         db_rows_text(&rows, 0, 5), "created_at", db_rows_text(&rows, 0, 6));
@@ -704,6 +701,14 @@ static json_t *review_report_json(db *db, int64_t report_id, mkt_error *err)
     if (!out)
         error_set(err, ERROR_INTERNAL, "the report was not read back");
     return out;
+}
+
+static json_t *review_report_json(db *db, int64_t report_id, mkt_error *err)
+{
+    return review_report_read(db,
+                              "SELECT id, review_id, user_id, reason, detail, status, " REVIEW_TIME("created_at")
+                              " FROM review_reports WHERE id = ?",
+                              report_id, "review_id", err);
 }
 
 json_t *review_report(db *db, const config *cfg, const account_caller *caller, const char *id, const json_t *body,

@@ -87,6 +87,11 @@ json_t *review_report(db *db, const config *cfg, const account_caller *caller, c
 int review_report_body(const json_t *body, const char *const reasons[], const char **reason, const char **detail,
                        mkt_error *err);
 
+/* Reads back report report_id of table (review_reports, or core/moderation's tool_reports: its owner
+ * passes the statement) as {id, <target_key>, reporter_id, reason, detail?, status, created_at}. sql
+ * selects exactly (id, target id, user_id, reason, detail, status, created_at) for one id. */
+json_t *review_report_read(db *db, const char *sql, int64_t report_id, const char *target_key, mkt_error *err);
+
 typedef enum { REVIEW_APPROVE, REVIEW_HIDE, REVIEW_REMOVE } review_decision;
 
 /* A moderator's decision on review id_text, INSIDE the caller's transaction (core/moderation writes the
