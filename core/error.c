@@ -88,33 +88,34 @@ static char *error_vformat(const char *fmt, va_list ap)
     return clean;
 }
 
-int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
+/* Replaces err's kind and message; retry_after (seconds, 0 none) goes with the new failure only. */
+static int error_vset(mkt_error *err, error_kind kind, long retry_after, const char *fmt, va_list ap)
 {
     if (!err)
         return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *message = error_vformat(fmt, ap);
-    va_end(ap);
+    char *message = error_vformat(fmt, ap); /* before the free: the arguments may be the old message */
     free(err->message);
     err->message = message;
     err->kind = kind;
-    err->retry_after = 0; /* a new failure: an earlier one's Retry-After does not apply to it */
+    err->retry_after = retry_after;
+    return -1;
+}
+
+int error_set(mkt_error *err, error_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, kind, 0, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
 int error_set_rate_limited(mkt_error *err, long retry_after, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    char *message = error_vformat(fmt, ap);
+    error_vset(err, ERROR_RATE_LIMITED, retry_after < 1 ? 1 : retry_after, fmt, ap);
     va_end(ap);
-    free(err->message);
-    err->message = message;
-    err->kind = ERROR_RATE_LIMITED;
-    err->retry_after = retry_after < 1 ? 1 : retry_after;
     return -1;
 }
 
