@@ -36,7 +36,12 @@ static const config_fuzz_key config_fuzz_keys[] = {
     S(db_host), I(db_port), S(db_socket), S(db_user), S(db_password), S(db_name), I(db_timeout),
     I(token_ttl), I(scrypt_n), I(scrypt_r), I(scrypt_p), I(sandbox_instructions), I(sandbox_memory),
     I(sandbox_output), I(sandbox_timeout_ms), S(issuer), S(signing_key_dir), S(webhook_secret),
-    I(platform_fee_bps), I(min_payout_cents), I(payout_token_ttl),
+    I(sandbox_request_ms), I(sandbox_request_instructions), I(sandbox_request_output), I(platform_fee_bps),
+    I(min_payout_cents), I(payout_token_ttl), I(payout_sweep_interval), I(report_min_account_age),
+    I(review_rate_limit), I(rating_prior_weight), I(search_weight_text), I(search_weight_rating),
+    I(search_weight_downloads), I(search_weight_freshness), I(search_freshness_days),
+    I(activity_weight_execution), I(activity_weight_purchase), I(activity_weight_review),
+    I(activity_half_life_hours),
 };
 #define CONFIG_FUZZ_KEYS (sizeof config_fuzz_keys / sizeof config_fuzz_keys[0])
 
