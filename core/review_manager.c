@@ -302,6 +302,8 @@ static int review_change_tx(db *db, void *arg, mkt_error *err)
         return -1;
     if (h.user_id != ctx->caller->user_id)
         return error_set(err, ERROR_FORBIDDEN, "only the review's author may change it");
+    if (!ctx->in && strcmp(h.status, "hidden") == 0)
+        return error_set(err, ERROR_CONFLICT, "the review is hidden until a moderator decides; it cannot be deleted now");
     int new_rating = ctx->in ? (ctx->in->rating ? ctx->in->rating : h.rating) : 0;
     /* the counters count visible reviews only; the list shows the new text even when they stay */
     if (strcmp(h.status, "visible") == 0 &&
@@ -756,12 +758,28 @@ static const char *review_decision_status(review_decision d)
     return d == REVIEW_APPROVE ? "visible" : d == REVIEW_HIDE ? "hidden" : "removed";
 }
 
-int review_decide(db *db, const char *id_text, review_decision d, int64_t *id, json_t **before, json_t **after,
-                  mkt_error *err)
+/* 403 when the actor wrote the review or develops the reviewed tool: no one decides on their own work. */
+static int review_decide_not_own(db *db, const account_caller *actor, const review_head *h, mkt_error *err)
+{
+    if (h->user_id == actor->user_id)
+        return error_set(err, ERROR_FORBIDDEN, "you cannot moderate your own review");
+    char ref[24];
+    snprintf(ref, sizeof ref, "%" PRId64, h->tool_id);
+    tool_record_glance g;
+    if (tool_record_glance_find(db, ref, actor, &g, err) < 0)
+        return -1;
+    if (actor->developer_id != 0 && g.developer_id == actor->developer_id)
+        return error_set(err, ERROR_FORBIDDEN, "you cannot moderate reviews of your own tool");
+    return 0;
+}
+
+int review_decide(db *db, const account_caller *actor, const char *id_text, review_decision d, int64_t *id,
+                  json_t **before, json_t **after, mkt_error *err)
 {
     *before = *after = NULL;
     review_head h;
-    if (review_parse_id(id_text, id, err) < 0 || review_head_read(db, *id, 1, &h, err) < 0)
+    if (review_parse_id(id_text, id, err) < 0 || review_head_read(db, *id, 1, &h, err) < 0 ||
+        review_decide_not_own(db, actor, &h, err) < 0)
         return -1;
     db_rows rows = {0};
     if (db_query(db, "SELECT COUNT(*) FROM review_reports WHERE review_id = ? AND status = 'open'",
