@@ -46,6 +46,23 @@ int activity_record_at(db *db, int64_t tool_id, double weight, double at, mkt_er
                    DB_PARAMS(db_int(tool_id), db_text(x), db_text(when)), NULL, err);
 }
 
+int activity_review_deleted(db *db, int64_t tool_id, double at, mkt_error *err)
+{
+    double weight = (double)activity_cfg.weights[ACTIVITY_REVIEW];
+    if (!(weight > 0))
+        return 0; /* it added nothing, so it takes nothing back */
+    char x[40];
+    snprintf(x, sizeof x, "%.17g", trending_event_log(weight, at, activity_cfg.half_life_s));
+    /* -1e300 marks "nothing left" for the DELETE that follows (log2 of 0 has no DOUBLE) */
+    if (db_exec(db,
+                "UPDATE tool_activity SET score_log = IF(CAST(? AS DOUBLE) >= score_log - 1e-6, -1e300,"
+                " score_log + LOG2(1 - POW(2, CAST(? AS DOUBLE) - score_log))) WHERE tool_id = ?",
+                DB_PARAMS(db_text(x), db_text(x), db_int(tool_id)), NULL, err) < 0)
+        return -1;
+    return db_exec(db, "DELETE FROM tool_activity WHERE tool_id = ? AND score_log <= -1e300", DB_PARAMS(db_int(tool_id)),
+                   NULL, err);
+}
+
 static double activity_now(void)
 {
     struct timespec ts;

@@ -156,18 +156,19 @@ typedef struct {
     int64_t id, tool_id, user_id;
     int rating;
     char status[16];
+    double created_at; /* Unix seconds */
 } review_head;
 
 /* Reads review id (locked FOR UPDATE when lock is set, inside the caller's transaction). 404 when it
  * does not exist or is removed. */
 static int review_head_read(db *db, int64_t id, int lock, review_head *out, mkt_error *err)
 {
-    enum { HCOL_TOOL, HCOL_USER, HCOL_RATING, HCOL_STATUS };
+    enum { HCOL_TOOL, HCOL_USER, HCOL_RATING, HCOL_STATUS, HCOL_CREATED };
+#define REVIEW_HEAD_SQL "SELECT tool_id, user_id, rating, status, UNIX_TIMESTAMP(created_at) FROM reviews WHERE id = ?"
     db_rows rows = {0};
-    int rc = lock ? db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ? FOR UPDATE",
-                             DB_PARAMS(db_int(id)), &rows, err)
-                  : db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ?",
-                             DB_PARAMS(db_int(id)), &rows, err);
+    int rc = lock ? db_query(db, REVIEW_HEAD_SQL " FOR UPDATE", DB_PARAMS(db_int(id)), &rows, err)
+                  : db_query(db, REVIEW_HEAD_SQL, DB_PARAMS(db_int(id)), &rows, err);
+#undef REVIEW_HEAD_SQL
     if (rc < 0)
         return -1;
     if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, HCOL_STATUS), "removed") == 0) {
@@ -179,6 +180,8 @@ static int review_head_read(db *db, int64_t id, int lock, review_head *out, mkt_
     out->user_id = db_rows_int(&rows, 0, HCOL_USER);
     out->rating = (int)db_rows_int(&rows, 0, HCOL_RATING);
     snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, HCOL_STATUS));
+    const char *created = db_rows_text(&rows, 0, HCOL_CREATED);
+    out->created_at = created ? strtod(created, NULL) : 0;
     db_rows_free(&rows);
     return 0;
 }
@@ -311,7 +314,9 @@ static int review_change_tx(db *db, void *arg, mkt_error *err)
                                 : tool_record_reviews_touch(db, h.tool_id, err)) < 0)
         return -1;
     if (!ctx->in)
-        return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err);
+        return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err) < 0
+                   ? -1
+                   : activity_review_deleted(db, h.tool_id, h.created_at, err);
     return db_exec(db,
                    "UPDATE reviews SET rating = ?, title = COALESCE(?, title), content = COALESCE(?, content),"
                    " verified_purchase = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
