@@ -38,7 +38,8 @@
 #
 # Settings (environment): BENCH_SEARCH_SIZES ("10000 100000"), BENCH_DURATION (s per target, 10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_WARMUP (s, 2), BENCH_WORKERS (2 x CPUs),
-# BENCH_SEARCH_BUFFER_POOL (1G), BENCH_SEARCH_EXPLAIN (1; 0 skips the statements).
+# BENCH_TIMEOUT (s, 30: wrk's per-request timeout), BENCH_SEARCH_BUFFER_POOL (1G), BENCH_SEARCH_EXPLAIN
+# (1; 0 skips the statements).
 # Needs: wrk, curl, jq, nginx, MariaDB (scripts/install-deps); builds the marketplace when missing.
 set -euo pipefail
 
@@ -52,6 +53,9 @@ CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 WARMUP="${BENCH_WARMUP:-2}"
 BUFFER_POOL="${BENCH_SEARCH_BUFFER_POOL:-1G}"
 EXPLAIN="${BENCH_SEARCH_EXPLAIN:-1}"
+# A request slower than wrk's default 2 s would count as a socket error, not as a latency; this stays
+# under nginx's fastcgi_read_timeout (60 s), so a slow query is measured as slow.
+TIMEOUT="${BENCH_TIMEOUT:-30}"
 SEED=1
 HALF_LIFE_S=$(( 72 * 3600 ))  # activity_half_life_hours' default, which the test config keeps
 
@@ -129,7 +133,7 @@ SELECT a.id, LOG2(a.w) + UNIX_TIMESTAMP(a.at) / $HALF_LIFE_S, a.at
           FROM tools t WHERE t.status = 'published' AND CRC32(CONCAT('a', t.id)) % 100 < 15) a;
 ANALYZE TABLE tools, tool_tags, tool_activity, search_documents, search_terms, search_vocabulary;
 SQL
-}
+} >/dev/null
 
 # ---- the query words, from the data ---------------------------------------------------------------
 WORD_RE='^[a-z]{3,}$'
@@ -180,16 +184,6 @@ check_shares() {  # check_shares N
     (( common_n * 5 >= published )) || die "'$COMMON' is in $common_n of $published tools, under 20%"
 }
 
-# The result total of each query (one request, which must answer 200).
-totals() {  # totals N
-    local name body
-    for name in "${NAMES[@]}"; do
-        body="$(curl -sS --fail-with-body "$API${PATHS[$name]}")" || die "GET ${PATHS[$name]} failed: $body"
-        TOTAL[$1:$name]="$(jq -r 'if has("suggestions") and (has("tools") | not) then (.suggestions | length)
-            else (.total // "-") end' <<<"$body")"
-    done
-}
-
 # ---- wrk ------------------------------------------------------------------------------------------
 # wrk latency like "812.00us", "1.23ms", "2.01s" -> milliseconds
 to_ms() {
@@ -201,9 +195,9 @@ to_ms() {
 
 run_wrk() {  # run_wrk N NAME
     local key="$1:$2" url="$API${PATHS[$2]}" out="$TMP/wrk-$1-$2.txt" non2xx socket
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "${TIMEOUT}s" "$url" >/dev/null 2>&1 || true
     say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: ${PATHS[$2]}"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "${TIMEOUT}s" --latency "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed on $url"; }
     RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
     P50[$key]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
@@ -232,17 +226,32 @@ report_size() {  # report_size N
 }
 
 # ---- the statements, from the general log ---------------------------------------------------------
-# One request with the general log on (to a table, so each statement is one row); the SELECTs the
-# workers sent (user marketplace) are that request's statements. The worker hooks' own statements
-# (the search backfill's lock and scan) are left out by their text.
-capture() {  # capture PATH -> the statements, one a line
+# One request per query with the general log on (to a table, so each statement is one row), before
+# any load: MariaDB writes an executed prepared statement with its parameters filled in only when it
+# was prepared while the log was on, and the workers keep their statements prepared. So this runs
+# first, on workers that have prepared nothing of search yet. The SELECTs the workers sent (user
+# marketplace) are that request's statements; the worker hooks' own statements (prepared earlier,
+# so still showing a '?' outside quotes, or the search backfill's lock and scan) are left out. The
+# answer gives the query's result total.
+capture() {  # capture N NAME
+    local body="$TMP/body-$1-$2.json"
     sql -e "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"
-    curl -sS --fail "$API$1" >/dev/null || die "GET $1 failed"
+    curl -sS --fail-with-body -o "$body" "$API${PATHS[$2]}" || die "GET ${PATHS[$2]} failed: $(cat "$body")"
     sql -e "SET GLOBAL general_log = 0"
     sql --raw -e "SELECT REPLACE(REPLACE(CONVERT(argument USING utf8mb4), '\n', ' '), '\t', ' ')
         FROM mysql.general_log WHERE user_host LIKE 'marketplace[%' AND command_type IN ('Query', 'Execute')
         ORDER BY event_time" |
-        grep -E '^[[:space:]]*SELECT' | grep -vE 'GET_LOCK|RELEASE_LOCK|s\.tool_id IS NULL' || true
+        grep -E '^[[:space:]]*SELECT' | grep -vE 'GET_LOCK|RELEASE_LOCK|s\.tool_id IS NULL' |
+        awk '{ t = $0; gsub(/'\''[^'\'']*'\''/, "", t); if (index(t, "?") == 0) print }' >"$TMP/stmts-$1-$2.sql" || true
+    TOTAL[$1:$2]="$(jq -r 'if has("suggestions") and (has("tools") | not) then (.suggestions | length)
+        else (.total // "-") end' "$body")"
+}
+
+capture_all() {  # capture_all N
+    local name
+    for name in "${NAMES[@]}"; do
+        capture "$1" "$name"
+    done
 }
 
 analyze_ms() {  # analyze_ms SQL
@@ -255,7 +264,7 @@ explain_size() {  # explain_size N
     echo "-- the statements of each query at $n tools (general log of one request), EXPLAIN and r_total_time_ms"
     for name in "${NAMES[@]}"; do
         [[ "$name" == health ]] && continue
-        mapfile -t STMTS < <(capture "${PATHS[$name]}")
+        mapfile -t STMTS <"$TMP/stmts-$n-$name.sql"
         echo
         echo "==== ${LABELS[$name]}: GET ${PATHS[$name]} (${#STMTS[@]} statements)"
         i=0
@@ -285,7 +294,8 @@ echo "  machine: $CPUS CPUs, $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 10485
 echo "  build:   $BUILD_DIR (CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}); stack config: test (--test), $WORKERS workers," \
      "MariaDB buffer pool $BUFFER_POOL"
 echo "  data:    marketplace seed --tools N --seed $SEED; tool_activity for 15% of the tools (direct SQL)"
-echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, $CONNECTIONS connections, through nginx"
+echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, $CONNECTIONS connections," \
+     "${TIMEOUT}s timeout, through nginx"
 failed=0
 for n in $SIZES; do
     stack_start "$n"
@@ -293,10 +303,10 @@ for n in $SIZES; do
     seed_activity
     [[ -n "${COMMON:-}" ]] || pick_words
     check_shares "$n"
-    totals "$n"
+    capture_all "$n"
     for name in "${NAMES[@]}"; do
         run_wrk "$n" "$name"
-        (( ERRS[$n:$name] == 0 )) || failed=1
+        [[ "${ERRS[$n:$name]}" == 0 ]] || failed=1
     done
     report_size "$n"
     [[ "$EXPLAIN" == 1 ]] && explain_size "$n"
