@@ -27,8 +27,11 @@
 #   suggest   /search/suggest?q= the first 2 letters of the most common first word of a name
 #   trending  GET /tools/trending (7 days, page 1)
 # Each runs through nginx with wrk, same threads, connections and duration, /health first as the
-# baseline in the same run; the table has requests/s, p50, p99, the ratio to /health, non-2xx and
-# socket errors (any fails the script) and the result total of each (suggestions: their count).
+# baseline in the same run, each once the workers are idle again (what a slow target leaves queued
+# would slow the next one); the table has requests/s, the requests answered in the duration, p50,
+# p99, the ratio to /health, non-2xx and socket errors (any fails the script), the latency of one
+# request at a time (median of 5: the cost without queueing) and the result total of each
+# (suggestions: their count).
 # Then, for every query, the statements it sends, as MariaDB's general log recorded them for one
 # request (so they stay true to core/search.c and core/activity.c), each with its EXPLAIN and its
 # ANALYZE FORMAT=JSON r_total_time_ms, and the full ANALYZE of the slowest one. After every size: the
@@ -193,18 +196,49 @@ to_ms() {
         printf "%.3f", n }'
 }
 
+# A target's requests still queued or running when wrk stops (nginx gives up on them, the workers
+# do not) would slow the next target down: each starts once no worker has had a statement running
+# for a second. (On 100,000 tools a slow target leaves seconds of work behind.)
+wait_idle() {
+    local quiet=0
+    for _ in $(seq 1200); do
+        if [[ "$(sql -e "SELECT COUNT(*) FROM information_schema.processlist
+                WHERE user = 'marketplace' AND command <> 'Sleep'")" == 0 ]]; then
+            quiet=$(( quiet + 1 ))
+            (( quiet >= 5 )) && return 0
+        else
+            quiet=0
+        fi
+        sleep 0.2
+    done
+    say "the workers were still busy after 4 minutes; measuring anyway"
+}
+
+# The latency of one request at a time (no queueing): the median of 5, in ms.
+single_ms() {  # single_ms URL
+    for _ in 1 2 3 4 5; do
+        curl -sS -o /dev/null -w '%{time_total}\n' "$1"
+    done | sort -n | awk 'NR == 3 { printf "%.1f", $1 * 1000 }'
+}
+
 run_wrk() {  # run_wrk N NAME
     local key="$1:$2" url="$API${PATHS[$2]}" out="$TMP/wrk-$1-$2.txt" non2xx socket
+    wait_idle
+    ONE[$key]="$(single_ms "$url")"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "${TIMEOUT}s" "$url" >/dev/null 2>&1 || true
     say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: ${PATHS[$2]}"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "${TIMEOUT}s" --latency "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed on $url"; }
+    ANSWERED[$key]="$(awk '/ requests in / { print $1 }' "$out")"
     RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
     P50[$key]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
     P99[$key]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
     non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
     socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
     ERRS[$key]=$(( ${non2xx:-0} + ${socket:-0} ))
+    if [[ "${ANSWERED[$key]:-0}" == 0 ]]; then  # none finished within the duration: no latency to show
+        P50[$key]=- P99[$key]=-
+    fi
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "-" }'; }
@@ -215,14 +249,19 @@ report_size() {  # report_size N
     echo "== $n tools ($(( ${PUBLISHED[$n]} )) published; seeded in ${SEED_S[$n]}s; $(sql -e "SELECT ROUND(SUM(data_length +
         index_length) / 1048576) FROM information_schema.tables WHERE table_schema = 'marketplace'") MiB of data and indexes)"
     echo "   ${SHARES[$n]}"
-    printf '%-46s %10s %8s %8s %9s %7s %8s\n' "target" "req/s" "p50 ms" "p99 ms" "vs health" "non-2xx" "total"
-    printf '%-46s %10s %8s %8s %9s %7s %8s\n' "----------------------------------------------" "----------" \
-        "--------" "--------" "---------" "-------" "--------"
+    # the machine may be shared: a load well above the bench's own makes every figure pessimistic
+    echo "   load average before the wrk runs: ${LOAD[$n]}, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "target" "req/s" "done" "p50 ms" "p99 ms" "vs health" \
+        "non-2xx" "1-conn" "total"
+    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "------------------------------------------" "---------" "------" \
+        "--------" "--------" "---------" "-------" "--------" "-------"
     for name in "${NAMES[@]}"; do
         key="$n:$name"
-        printf '%-46s %10s %8s %8s %9s %7s %8s\n' "${LABELS[$name]}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" \
-            "$(ratio "${RPS[$key]}" "${RPS[$n:health]}")" "${ERRS[$key]}" "${TOTAL[$key]}"
+        printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "${LABELS[$name]}" "${RPS[$key]}" "${ANSWERED[$key]}" \
+            "${P50[$key]}" "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[$n:health]}")" "${ERRS[$key]}" \
+            "${ONE[$key]}" "${TOTAL[$key]}"
     done
+    echo "   done: requests answered in the ${DURATION}s; 1-conn: ms for one request at a time (median of 5, idle server)"
 }
 
 # ---- the statements, from the general log ---------------------------------------------------------
@@ -288,7 +327,7 @@ explain_size() {  # explain_size N
 }
 
 # ---- the run --------------------------------------------------------------------------------------
-declare -A RPS P50 P99 ERRS TOTAL SEED_S PUBLISHED SHARES
+declare -A RPS P50 P99 ERRS ANSWERED ONE TOTAL SEED_S PUBLISHED SHARES LOAD
 echo "Search benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "  machine: $CPUS CPUs, $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr)"
 echo "  build:   $BUILD_DIR (CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}); stack config: test (--test), $WORKERS workers," \
@@ -304,6 +343,7 @@ for n in $SIZES; do
     [[ -n "${COMMON:-}" ]] || pick_words
     check_shares "$n"
     capture_all "$n"
+    LOAD[$n]="$(cut -d' ' -f1-3 /proc/loadavg)"
     for name in "${NAMES[@]}"; do
         run_wrk "$n" "$name"
         [[ "${ERRS[$n:$name]}" == 0 ]] || failed=1
@@ -316,8 +356,9 @@ done
 # ---- across sizes ---------------------------------------------------------------------------------
 read -r -a SIZE_LIST <<<"$SIZES"
 FIRST="${SIZE_LIST[0]}" LAST="${SIZE_LIST[-1]}"
-cost() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-goal() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 < b + 0) ? "yes" : "NO" }'; }
+# a missing figure (nothing answered in the duration) is no ratio and misses every goal
+cost() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && a > 0 && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+goal() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && a != "" && a + 0 < b + 0) ? "yes" : "NO" }'; }
 echo
 echo "== summary: $FIRST -> $LAST tools (cost ratio: p50 at $LAST / p50 at $FIRST, req/s at $FIRST / req/s at $LAST)"
 printf '%-46s %9s %9s %8s %8s %11s %11s\n' "target" "p50 ratio" "rps ratio" "p99 ms" "p99 goal" "ratio < 2" "total"
