@@ -459,9 +459,18 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     const char *body_parts[] = {in->summary, in->description, in->category};
     d->id = in->id;
     d->slug = strdup(in->slug ? in->slug : "");
-    d->name_norm = sidx_normal(title_parts, 1, 0);
-    d->title = sidx_normal(title_parts, 3, 1);
-    char *body = sidx_normal(body_parts, 3, 0);
+    char *body;
+    if (in->title_norm) {
+        const char *name[] = {in->name_norm}, *title[] = {in->title_norm}, *text[] = {in->body_norm};
+        /* already normal: normalizing again changes nothing and pads the title */
+        d->name_norm = sidx_normal(name, 1, 0);
+        d->title = sidx_normal(title, 1, 1);
+        body = sidx_normal(text, 1, 0);
+    } else {
+        d->name_norm = sidx_normal(title_parts, 1, 0);
+        d->title = sidx_normal(title_parts, 3, 1);
+        body = sidx_normal(body_parts, 3, 0);
+    }
     int64_t category = sidx_atoms_add(&ix->attrs, in->category ? in->category : "", strlen(in->category ? in->category : ""));
     int64_t pricing = sidx_atoms_add(&ix->attrs, in->pricing ? in->pricing : "", strlen(in->pricing ? in->pricing : ""));
     size_t cap = 0;

@@ -31,6 +31,9 @@ typedef struct {
     int64_t published_us; /* first published, microseconds since the epoch */
     int has_trend;        /* a trending score exists (sort=trending puts the others last) */
     double trend;
+    /* Text already in the normal form (core/search.c's documents): when title_norm is set, name_norm,
+     * title_norm and body_norm are taken as they are and name, summary and description are unused. */
+    const char *name_norm, *title_norm, *body_norm;
 } search_index_doc;
 
 typedef enum {
