@@ -162,7 +162,8 @@ static void sidx_posting_drop(sidx_posting *p, uint32_t ord)
 typedef struct {
     int64_t id;
     char *slug, *name_norm;
-    char *title; /* " normalized title " (spaces around: title_share looks for " word ") */
+    size_t slug_len, name_len; /* the exact-name test rejects most documents on these */
+    char *title; /* " normalized title " (spaces around) */
     uint32_t *terms; /* distinct words, for removal */
     uint32_t term_count;
     uint32_t *tags; /* tag atoms */
@@ -482,6 +483,8 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     if (rc == 0)
         rc = sidx_tags(ix, in->tags, d);
     free(body);
+    d->slug_len = d->slug ? strlen(d->slug) : 0;
+    d->name_len = d->name_norm ? strlen(d->name_norm) : 0;
     d->category = (uint32_t)category;
     d->pricing = (uint32_t)pricing;
     d->price_cents = in->price_cents;
@@ -713,6 +716,20 @@ static size_t sidx_seek(const sidx_set *s, size_t from, uint32_t ord)
     return from;
 }
 
+/* The documents with word among their title words (as a prefix when prefix). */
+static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_set *out)
+{
+    if (prefix)
+        return sidx_prefix_set(ix, word, 1, out);
+    memset(out, 0, sizeof *out);
+    int64_t w = sidx_atoms_find(&ix->words, word);
+    if (w >= 0) {
+        out->ord = ix->term[w].title.ord;
+        out->count = ix->term[w].title.count;
+    }
+    return 0;
+}
+
 /* ---- the query: plan ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -721,8 +738,12 @@ typedef struct {
     size_t sets;
     int text;
     char slug_form[SEARCH_TEXT_BOOLEAN_SIZE], name_form[SEARCH_TEXT_BOOLEAN_SIZE];
-    char title_pattern[4][SEARCH_TEXT_WORD_MAX * 4 + 3]; /* " word " or " prefix" */
+    /* the first 4 words of 3+ characters: the documents with each as a title word (the last one as
+     * a prefix), walked beside the matches, which come in the same order */
+    sidx_set title_set[4];
+    size_t title_at[4];
     size_t title_patterns;
+    size_t slug_len, name_len;
     int64_t category, pricing; /* -1: no filter; -2: a value no document has */
     int64_t tags[SEARCH_INDEX_TAGS_MAX];
     double best; /* largest text score among the matches */
@@ -734,9 +755,9 @@ static int sidx_plan_text(search_index *ix, sidx_plan *p)
     for (size_t i = 0; i < w->count; i++) {
         size_t chars = search_text_chars(w->word[i]);
         int last = i + 1 == w->count;
-        if (chars >= SEARCH_TEXT_MIN_TOKEN && p->title_patterns < 4)
-            snprintf(p->title_pattern[p->title_patterns++], sizeof p->title_pattern[0], " %s%s", w->word[i],
-                     last ? "" : " ");
+        if (chars >= SEARCH_TEXT_MIN_TOKEN && p->title_patterns < 4 &&
+            sidx_title_set(ix, w->word[i], last, &p->title_set[p->title_patterns++]) < 0)
+            return -1;
         if (chars >= SEARCH_TEXT_MIN_TOKEN && !last) {
             sidx_word_set(ix, w->word[i], &p->set[p->sets++]);
             p->text = 1;
@@ -751,6 +772,8 @@ static int sidx_plan_text(search_index *ix, sidx_plan *p)
     }
     search_text_join(w, '-', p->slug_form, sizeof p->slug_form);
     search_text_join(w, ' ', p->name_form, sizeof p->name_form);
+    p->slug_len = strlen(p->slug_form);
+    p->name_len = strlen(p->name_form);
     return 0;
 }
 
@@ -780,6 +803,11 @@ static void sidx_plan_free(sidx_plan *p)
         if (p->set[i].owned) {
             free(p->set[i].ord);
             free(p->set[i].tf);
+        }
+    for (size_t i = 0; i < p->title_patterns; i++)
+        if (p->title_set[i].owned) {
+            free(p->title_set[i].ord);
+            free(p->title_set[i].tf);
         }
 }
 
@@ -932,32 +960,37 @@ static double sidx_bayesian(const search_index_query *q, const sidx_doc *d)
     return (mean * (double)q->prior_weight + (double)d->rating_sum) / (double)(q->prior_weight + d->rating_count);
 }
 
-static double sidx_title_share(const sidx_plan *p, const sidx_doc *d)
+/* The share of the title words asked for that ord has; ords must come in increasing order (the
+ * matches do), so each title set is walked once. */
+static double sidx_title_share(sidx_plan *p, uint32_t ord)
 {
     if (!p->title_patterns)
         return 0;
     size_t found = 0;
-    for (size_t i = 0; i < p->title_patterns; i++)
-        found += strstr(d->title, p->title_pattern[i]) != NULL;
+    for (size_t i = 0; i < p->title_patterns; i++) {
+        p->title_at[i] = sidx_seek(&p->title_set[i], p->title_at[i], ord);
+        found += p->title_at[i] < p->title_set[i].count && p->title_set[i].ord[p->title_at[i]] == ord;
+    }
     return (double)found / (double)p->title_patterns;
 }
 
 /* README "Search": an exact slug or name first, then the blend of text and quality. */
-static void sidx_relevance(const search_index_query *q, const sidx_plan *p, const sidx_doc *d, double match,
-                           sidx_key *k)
+static void sidx_relevance(const search_index_query *q, sidx_plan *p, uint32_t ord, const sidx_doc *d,
+                           double match, sidx_key *k)
 {
     int words = p->title_patterns > 0; /* else only a short last word: every match is as good */
     double best = p->best > 0 ? p->best : 1;
-    double text = words ? 0.5 * fmin(1, match / best) + 0.5 * sidx_title_share(p, d) : 1;
+    double text = words ? 0.5 * fmin(1, match / best) + 0.5 * sidx_title_share(p, ord) : 1;
     double age = (double)(q->now_us - d->published_us) / 1e6;
     double fresh = q->freshness_seconds > 0 ? pow(0.5, fmax(0, age) / (double)q->freshness_seconds) : 0;
-    k->k[0] = strcmp(d->slug, p->slug_form) == 0 || strcmp(d->name_norm, p->name_form) == 0;
+    k->k[0] = (d->slug_len == p->slug_len && strcmp(d->slug, p->slug_form) == 0) ||
+              (d->name_len == p->name_len && strcmp(d->name_norm, p->name_form) == 0);
     k->k[1] = (double)q->weight_text * text + (double)q->weight_rating * sidx_bayesian(q, d) / 5 +
               (double)q->weight_downloads * fmin(1, log(1 + (double)d->downloads) / log(1000001.0)) +
               (double)q->weight_freshness * fresh;
 }
 
-static void sidx_key_make(const search_index_query *q, const sidx_plan *p, const sidx_doc *d, double match,
+static void sidx_key_make(const search_index_query *q, sidx_plan *p, uint32_t ord, const sidx_doc *d, double match,
                           sidx_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -982,7 +1015,7 @@ static void sidx_key_make(const search_index_query *q, const sidx_plan *p, const
         break;
     default: /* rating, and relevance without text */
         if (q->sort == SEARCH_INDEX_SORT_RELEVANCE && p->text) {
-            sidx_relevance(q, p, d, match, k);
+            sidx_relevance(q, p, ord, d, match, k);
             break;
         }
         k->k[0] = sidx_bayesian(q, d);
@@ -1022,13 +1055,13 @@ static void sidx_heap_up(sidx_key *h, size_t i)
 }
 
 /* The best k of the matches in order, into h (k entries); returns how many. */
-static size_t sidx_top(const search_index *ix, const search_index_query *q, const sidx_plan *p, const sidx_match *m,
+static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, const sidx_match *m,
                        size_t n, sidx_key *h, size_t k)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         sidx_key key;
-        sidx_key_make(q, p, &ix->doc[m[i].ord], m[i].match, &key);
+        sidx_key_make(q, p, m[i].ord, &ix->doc[m[i].ord], m[i].match, &key);
         if (count < k) {
             h[count] = key;
             sidx_heap_up(h, count++);
