@@ -343,7 +343,7 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
  * next search of any worker sees a committed change. A sequence number is taken when a row is
  * written, not when its transaction commits, so a lower number may appear after a higher one was
  * read: numbers skipped over are remembered as gaps and asked for again until they are old. */
-#define SEARCH_MEM_BUILD_BATCH 5000
+#define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
 #define SEARCH_MEM_IN_CHUNK 50          /* tools re-read per statement */
 #define SEARCH_MEM_REBUILD_CHANGES 20000 /* more changes waiting than this: rebuilding is cheaper */
 #define SEARCH_MEM_GAPS_MAX 64
@@ -364,6 +364,8 @@ typedef struct {
     size_t gaps;
     int64_t all_count, all_sum;    /* rating_totals, for the Bayesian rating */
     time_t read_at;                /* the last read of the feed */
+    search_index *building;        /* the next index while it is read, a batch at a time */
+    int64_t build_after, build_seq, build_started;
 } search_memory;
 
 static search_memory search_mem;
@@ -431,46 +433,65 @@ static int64_t search_mem_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* A whole new index from the documents, read a batch of tool ids at a time. */
-static int search_mem_build(db *db, search_memory *m, mkt_error *err)
+/* A new index is built a batch of tools at a time, in the idle hook (and one batch in a search
+ * that finds no index), so no request waits for a whole catalogue: until it is complete, searches
+ * are answered by the SQL engine. */
+static void search_mem_build_drop(search_memory *m)
 {
-    int64_t started = search_mem_now_us(), start_seq = 0, after = 0;
-    /* the feed's position first: what changes while the documents are read is applied again after */
-    if (search_mem_max_seq(db, &start_seq, err) < 0)
-        return -1;
-    search_index *ix = search_index_new();
-    if (!ix)
-        return error_set(err, ERROR_INTERNAL, "out of memory");
-    for (;;) {
-        db_rows rows = {0};
-        if (db_query(db, SEARCH_MEM_COLUMNS " AND t.id > ? ORDER BY t.id LIMIT ?",
-                     DB_PARAMS(db_int(after), db_int(SEARCH_MEM_BUILD_BATCH)), &rows, err) < 0) {
-            search_index_free(ix);
+    search_index_free(m->building);
+    m->building = NULL;
+}
+
+/* One batch of the build: 1 when the index is complete (and in use), 0 when more is left, -1 on failure. */
+static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
+{
+    if (!m->building) {
+        /* the feed's position first: what changes while the documents are read is applied after */
+        if (search_mem_max_seq(db, &m->build_seq, err) < 0)
             return -1;
-        }
-        int rc = 0;
-        for (size_t i = 0; rc == 0 && i < rows.row_count; i++)
-            rc = search_mem_put_row(ix, &rows, i);
-        size_t got = rows.row_count;
-        if (got)
-            after = db_rows_int(&rows, got - 1, MCOL_ID);
-        db_rows_free(&rows);
-        if (rc < 0) {
-            search_index_free(ix);
+        m->building = search_index_new();
+        if (!m->building)
             return error_set(err, ERROR_INTERNAL, "out of memory");
-        }
-        if (got < SEARCH_MEM_BUILD_BATCH)
-            break;
+        m->build_after = 0;
+        m->build_started = search_mem_now_us();
     }
+    db_rows rows = {0};
+    if (db_query(db, SEARCH_MEM_COLUMNS " AND t.id > ? ORDER BY t.id LIMIT ?",
+                 DB_PARAMS(db_int(m->build_after), db_int(SEARCH_MEM_BUILD_BATCH)), &rows, err) < 0) {
+        search_mem_build_drop(m);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rows.row_count; i++)
+        rc = search_mem_put_row(m->building, &rows, i);
+    size_t got = rows.row_count;
+    if (got)
+        m->build_after = db_rows_int(&rows, got - 1, MCOL_ID);
+    db_rows_free(&rows);
+    if (rc < 0) {
+        search_mem_build_drop(m);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    if (got == SEARCH_MEM_BUILD_BATCH)
+        return 0;
     search_index_free(m->ix);
-    m->ix = ix;
+    m->ix = m->building;
+    m->building = NULL;
     /* numbers just below the start may belong to transactions still open: read them again */
-    m->seq = start_seq > SEARCH_MEM_BUILD_REWIND ? start_seq - SEARCH_MEM_BUILD_REWIND : 0;
+    m->seq = m->build_seq > SEARCH_MEM_BUILD_REWIND ? m->build_seq - SEARCH_MEM_BUILD_REWIND : 0;
     m->gaps = 0;
     m->read_at = time(NULL);
-    log_info("search: in-memory index of %zu tools built in %" PRId64 " ms, about %zu KiB", search_index_count(ix),
-             (search_mem_now_us() - started) / 1000, search_index_bytes(ix) / 1024);
-    return 0;
+    log_info("search: in-memory index of %zu tools built in %" PRId64 " ms, about %zu KiB",
+             search_index_count(m->ix), (search_mem_now_us() - m->build_started) / 1000,
+             search_index_bytes(m->ix) / 1024);
+    return 1;
+}
+
+/* The index can no longer follow the feed (too far behind): dropped, built again from scratch. */
+static void search_mem_discard(search_memory *m)
+{
+    search_index_free(m->ix);
+    m->ix = NULL;
 }
 
 /* Re-reads the tools ids[0..n) (every one that is not found is no longer searchable). */
@@ -547,7 +568,8 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
         return -1;
     if (rows.row_count > SEARCH_MEM_REBUILD_CHANGES) {
         db_rows_free(&rows);
-        return search_mem_build(db, m, err);
+        search_mem_discard(m);
+        return 0;
     }
     time_t now = time(NULL);
     int64_t ids[SEARCH_MEM_IN_CHUNK];
@@ -579,18 +601,22 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     return rc;
 }
 
-/* The worker's index, current with every committed change; NULL with err. */
-static search_index *search_mem_ready(db *db, mkt_error *err)
+/* The worker's index, current with every committed change; NULL with err set on failure, NULL with
+ * err clear while there is none yet (the SQL engine answers). build_steps: batches of a build this
+ * call may read. */
+static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
 {
     search_memory *m = &search_mem;
-    int rc = 0;
-    if (!m->ix || time(NULL) - m->read_at > SEARCH_MEM_STALE_S)
-        rc = search_mem_build(db, m, err);
-    if (rc == 0)
-        rc = search_mem_catch_up(db, m, err);
-    if (rc == 0)
-        rc = search_mem_totals(db, m, err);
-    return rc == 0 ? m->ix : NULL;
+    if (m->ix && time(NULL) - m->read_at > SEARCH_MEM_STALE_S)
+        search_mem_discard(m); /* the feed may have been pruned past what it read */
+    for (int i = 0; !m->ix && i < build_steps; i++)
+        if (search_mem_build_step(db, m, err) < 0)
+            return NULL;
+    if (!m->ix)
+        return NULL;
+    if (search_mem_catch_up(db, m, err) < 0 || (m->ix && search_mem_totals(db, m, err) < 0))
+        return NULL;
+    return m->ix;
 }
 
 static search_index_sort search_mem_sort(search_sort s)
@@ -606,11 +632,13 @@ static search_index_sort search_mem_sort(search_sort s)
     }
 }
 
+/* 1 answered from memory, 0 no index yet (the caller asks SQL), -1 with err. */
 static int search_run_memory(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
 {
-    search_index *ix = search_mem_ready(db, err);
+    /* one batch here: a small catalogue is built by its first search, a large one in the idle hook */
+    search_index *ix = search_mem_ready(db, 1, err);
     if (!ix)
-        return -1;
+        return err->kind != ERROR_NONE ? -1 : 0;
     search_index_query iq = {
         .q = q->q, .category = q->category, .pricing = q->pricing, .tag_count = q->tag_count,
         .min_rating_hundredths = q->min_rating_hundredths, .max_price_cents = q->max_price_cents,
@@ -629,7 +657,7 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, s
     out->count = r.count;
     out->total = r.total;
     out->facets = r.facets;
-    return 0;
+    return 1;
 }
 
 static int search_engine_memory(const config *cfg)
@@ -640,8 +668,11 @@ static int search_engine_memory(const config *cfg)
 int search_run(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (search_engine_memory(cfg))
-        return search_run_memory(db, cfg, q, out, err);
+    if (search_engine_memory(cfg)) {
+        int rc = search_run_memory(db, cfg, q, out, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
     search_plan *p = malloc(sizeof *p);
     if (!p)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -1207,7 +1238,11 @@ static void search_feed_hook(service_worker *sw)
         rc = db_exec(db, "DELETE FROM search_changes WHERE changed_at < NOW(6) - INTERVAL ? SECOND LIMIT ?",
                      DB_PARAMS(db_int(SEARCH_FEED_KEEP_S), db_int(SEARCH_FEED_PRUNE_BATCH)), NULL, &err);
     }
-    if (rc == 0 && memory && !search_mem_ready(db, &err))
+    /* a build goes on for about SEARCH_BACKFILL_TICK_MS a tick: a request arriving waits that long at most */
+    int64_t until = search_now_ms() + SEARCH_BACKFILL_TICK_MS;
+    while (rc == 0 && memory && !search_mem.ix && search_now_ms() < until)
+        rc = search_mem_build_step(db, &search_mem, &err) < 0 ? -1 : 0;
+    if (rc == 0 && memory && search_mem.ix && !search_mem_ready(db, 0, &err))
         rc = -1;
     if (rc < 0)
         log_warn("search: the change feed: %s", err.message ? err.message : "?");
@@ -1225,6 +1260,7 @@ static void search_exit_hook(service_worker *sw)
     (void)sw;
     search_index_free(search_mem.ix);
     search_mem.ix = NULL;
+    search_mem_build_drop(&search_mem);
 }
 
 const service_hooks search_service = {.name = "search", .worker_idle = search_idle_hook,
