@@ -374,12 +374,13 @@ static search_memory search_mem;
     "SELECT t.id, s.slug, s.name_norm, s.title, s.body, t.category, t.pricing_model, t.price_cents,"          \
     " t.rating_count, t.rating_sum, t.downloads, t.developer_id,"                                             \
     " CAST(UNIX_TIMESTAMP(t.published_at) * 1000000 AS SIGNED), a.score_log,"                                 \
-    " (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id)"                     \
+    " (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id), t.name"             \
     " FROM search_documents s JOIN tools t ON t.id = s.tool_id LEFT JOIN tool_activity a ON a.tool_id = t.id" \
     " WHERE t.status = 'published'"
 
 enum { MCOL_ID, MCOL_SLUG, MCOL_NAME, MCOL_TITLE, MCOL_BODY, MCOL_CATEGORY, MCOL_PRICING, MCOL_PRICE,
-       MCOL_RATING_COUNT, MCOL_RATING_SUM, MCOL_DOWNLOADS, MCOL_DEVELOPER, MCOL_PUBLISHED, MCOL_TREND, MCOL_TAGS };
+       MCOL_RATING_COUNT, MCOL_RATING_SUM, MCOL_DOWNLOADS, MCOL_DEVELOPER, MCOL_PUBLISHED, MCOL_TREND, MCOL_TAGS,
+       MCOL_RAW_NAME };
 
 static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
 {
@@ -387,6 +388,7 @@ static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
     search_index_doc d = {
         .id = db_rows_int(rows, i, MCOL_ID),
         .slug = db_rows_text(rows, i, MCOL_SLUG),
+        .name = db_rows_text(rows, i, MCOL_RAW_NAME),
         .name_norm = db_rows_text(rows, i, MCOL_NAME),
         .title_norm = db_rows_text(rows, i, MCOL_TITLE),
         .body_norm = db_rows_text(rows, i, MCOL_BODY),
@@ -935,6 +937,39 @@ static int search_hints_tags(db *db, const char *tag_prefix, size_t max, search_
     return 0;
 }
 
+/* The memory engine's suggestions, when this worker has its index: 1 with hints, 0 none (SQL
+ * answers), -1 with err. The same lists as the two reads below, tools before tags. */
+static int search_hints_memory(db *db, const char *name_form, const char *tag_form, size_t max, search_hint *out,
+                               size_t *count, mkt_error *err)
+{
+    if (!search_mem.ix)
+        return 0;
+    search_index *ix = search_mem_ready(db, 0, err);
+    if (!ix)
+        return err->kind != ERROR_NONE ? -1 : 0;
+    search_index_hint *tools = calloc(2 * max, sizeof *tools);
+    size_t tool_count = 0, tag_count = 0;
+    if (!tools || search_index_suggest(ix, name_form, search_ascii(tag_form) ? tag_form : "", max, tools, &tool_count,
+                                       tools + max, &tag_count) < 0) {
+        free(tools);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < tool_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s, s:s}", "text", tools[i].text, "kind", "tool", "slug", tools[i].slug);
+        out[*count].downloads = tools[i].downloads;
+        if (out[*count].item)
+            ++*count;
+    }
+    for (size_t i = 0; i < tag_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s}", "text", tools[max + i].text, "kind", "tag");
+        out[*count].downloads = tools[max + i].downloads;
+        if (out[*count].item)
+            ++*count;
+    }
+    free(tools);
+    return 1;
+}
+
 static int search_hint_cmp(const void *a, const void *b)
 {
     const search_hint *x = a, *y = b;
@@ -957,9 +992,11 @@ json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err)
     search_hint *hints = calloc(2 * max, sizeof *hints);
     size_t count = 0;
     int rc = hints ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
-    if (rc == 0)
+    int memory = rc == 0 ? search_hints_memory(db, name_form, tag_form, max, hints, &count, err) : 0;
+    rc = memory < 0 ? -1 : rc;
+    if (rc == 0 && !memory)
         rc = search_hints_tools(db, name_form, max, hints, &count, err);
-    if (rc == 0)
+    if (rc == 0 && !memory)
         rc = search_hints_tags(db, tag_form, max, hints, &count, err);
     if (rc == 0) {
         /* a stable order for equal downloads: tools came first, so merge by insertion */

@@ -161,7 +161,7 @@ static void sidx_posting_drop(sidx_posting *p, uint32_t ord)
 
 typedef struct {
     int64_t id;
-    char *slug, *name_norm;
+    char *slug, *name_norm, *name; /* name: as written, for suggestions */
     size_t slug_len, name_len; /* the exact-name test rejects most documents on these */
     char *title; /* " normalized title " (spaces around) */
     uint32_t *terms; /* distinct words, for removal */
@@ -198,6 +198,7 @@ static void sidx_doc_clear(sidx_doc *d)
 {
     free(d->slug);
     free(d->name_norm);
+    free(d->name);
     free(d->title);
     free(d->terms);
     free(d->tags);
@@ -242,7 +243,7 @@ size_t search_index_bytes(const search_index *ix)
     for (size_t i = 0; i < ix->slots; i++) {
         const sidx_doc *d = &ix->doc[i];
         if (d->live)
-            b += strlen(d->slug) + strlen(d->name_norm) + strlen(d->title) + 3 +
+            b += strlen(d->slug) + strlen(d->name) + strlen(d->name_norm) + strlen(d->title) + 4 +
                  (d->term_count + d->tag_count) * sizeof(uint32_t);
     }
     return b;
@@ -460,6 +461,7 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     const char *body_parts[] = {in->summary, in->description, in->category};
     d->id = in->id;
     d->slug = strdup(in->slug ? in->slug : "");
+    d->name = strdup(in->name ? in->name : "");
     char *body;
     if (in->title_norm) {
         const char *name[] = {in->name_norm}, *title[] = {in->title_norm}, *text[] = {in->body_norm};
@@ -475,7 +477,7 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     int64_t category = sidx_atoms_add(&ix->attrs, in->category ? in->category : "", strlen(in->category ? in->category : ""));
     int64_t pricing = sidx_atoms_add(&ix->attrs, in->pricing ? in->pricing : "", strlen(in->pricing ? in->pricing : ""));
     size_t cap = 0;
-    int rc = d->slug && d->name_norm && d->title && body && category >= 0 && pricing >= 0 ? 0 : -1;
+    int rc = d->slug && d->name && d->name_norm && d->title && body && category >= 0 && pricing >= 0 ? 0 : -1;
     if (rc == 0)
         rc = sidx_words(ix, d->title, 1, hits, n, &cap);
     if (rc == 0)
@@ -1111,5 +1113,116 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         json_decref(r->facets);
         r->facets = NULL;
     }
+    return rc;
+}
+
+/* ---- suggestions ------------------------------------------------------------------------------------ */
+
+static int sidx_hint_before(const search_index_hint *a, int64_t a_key, const search_index_hint *b, int64_t b_key,
+                            int tags)
+{
+    if (a->downloads != b->downloads)
+        return a->downloads > b->downloads;
+    return tags ? strcmp(a->text, b->text) < 0 : a_key > b_key;
+}
+
+/* Keeps the best max in list (sorted), key breaking ties (the tool id; tags by text). */
+static void sidx_hint_keep(search_index_hint *list, int64_t *keys, size_t *count, size_t max,
+                           search_index_hint h, int64_t key, int tags)
+{
+    size_t at = *count;
+    while (at > 0 && sidx_hint_before(&h, key, &list[at - 1], keys[at - 1], tags))
+        at--;
+    if (at >= max)
+        return;
+    size_t move = (*count < max ? *count : max - 1) - at;
+    memmove(list + at + 1, list + at, move * sizeof *list);
+    memmove(keys + at + 1, keys + at, move * sizeof *keys);
+    list[at] = h;
+    keys[at] = key;
+    if (*count < max)
+        (*count)++;
+}
+
+/* The first word of a prefix ("csv cl" -> "csv"; "csv-cl" -> "csv"): every document the prefix can
+ * name has a title word starting with it, so its title postings bound the candidates. */
+static void sidx_first_word(const char *prefix, char *out, size_t size)
+{
+    size_t n = 0;
+    while (prefix[n] && prefix[n] != ' ' && prefix[n] != '-' && n + 1 < size)
+        n++;
+    memcpy(out, prefix, n);
+    out[n] = '\0';
+}
+
+static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
+                              size_t *count, int64_t *keys)
+{
+    char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
+    sidx_first_word(prefix, first, sizeof first);
+    sidx_set set;
+    if (!first[0] || sidx_prefix_set(ix, first, 1, &set) < 0)
+        return first[0] ? -1 : 0;
+    size_t len = strlen(prefix);
+    for (size_t i = 0; i < set.count; i++) {
+        const sidx_doc *d = &ix->doc[set.ord[i]];
+        if (d->live && strncmp(d->name_norm, prefix, len) == 0)
+            sidx_hint_keep(out, keys, count, max,
+                           (search_index_hint){.text = d->name, .slug = d->slug, .downloads = d->downloads}, d->id, 0);
+    }
+    free(set.ord);
+    free(set.tf);
+    return 0;
+}
+
+static int sidx_suggest_tags(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
+                             size_t *count, int64_t *keys)
+{
+    char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
+    sidx_first_word(prefix, first, sizeof first);
+    sidx_set set;
+    if (!first[0] || sidx_prefix_set(ix, first, 1, &set) < 0)
+        return first[0] ? -1 : 0;
+    int64_t *sum = calloc(ix->attrs.count + 1, sizeof *sum);
+    uint8_t *used = calloc(ix->attrs.count + 1, 1);
+    if (!sum || !used) {
+        free(used);
+        free(set.ord);
+        free(set.tf);
+        return -1;
+    }
+    size_t len = strlen(prefix);
+    for (size_t i = 0; i < set.count; i++) {
+        const sidx_doc *d = &ix->doc[set.ord[i]];
+        for (uint32_t t = 0; d->live && t < d->tag_count; t++)
+            if (strncmp(ix->attrs.str[d->tags[t]], prefix, len) == 0) {
+                sum[d->tags[t]] += d->downloads;
+                used[d->tags[t]] = 1;
+            }
+    }
+    for (size_t a = 0; a < ix->attrs.count; a++)
+        if (used[a])
+            sidx_hint_keep(out, keys, count, max,
+                           (search_index_hint){.text = ix->attrs.str[a], .downloads = sum[a]}, 0, 1);
+    free(sum);
+    free(used);
+    free(set.ord);
+    free(set.tf);
+    return 0;
+}
+
+int search_index_suggest(search_index *ix, const char *name_prefix, const char *tag_prefix, size_t max,
+                         search_index_hint *tools, size_t *tool_count, search_index_hint *tags, size_t *tag_count)
+{
+    *tool_count = *tag_count = 0;
+    if (max == 0)
+        return 0;
+    int64_t *keys = malloc(max * sizeof *keys);
+    if (!keys)
+        return -1;
+    int rc = sidx_suggest_tools(ix, name_prefix, max, tools, tool_count, keys);
+    if (rc == 0)
+        rc = sidx_suggest_tags(ix, tag_prefix, max, tags, tag_count, keys);
+    free(keys);
     return rc;
 }

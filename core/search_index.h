@@ -88,6 +88,19 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
 size_t search_index_count(const search_index *ix); /* live documents */
 size_t search_index_bytes(const search_index *ix); /* heap held, approximately */
 
+/* A suggestion: a tool's name (with its slug) or a tag, and the downloads that rank it. Pointers
+ * into the index: valid until it next changes. */
+typedef struct {
+    const char *text, *slug; /* slug NULL for a tag */
+    int64_t downloads;       /* a tag: the sum over its published tools */
+} search_index_hint;
+
+/* Up to max tools whose normalized name starts with name_prefix (most downloaded first, then the
+ * newer id) into tools, and up to max tags starting with tag_prefix (by the downloads of their
+ * tools, then the tag) into tags; counts in *tool_count and *tag_count. 0, -1 out of memory. */
+int search_index_suggest(search_index *ix, const char *name_prefix, const char *tag_prefix, size_t max,
+                         search_index_hint *tools, size_t *tool_count, search_index_hint *tags, size_t *tag_count);
+
 /* Runs q: 0 with r filled (r->facets owned by the caller), -1 out of memory. */
 int search_index_run(search_index *ix, const search_index_query *q, search_index_result *r);
 

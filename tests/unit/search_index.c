@@ -281,6 +281,47 @@ static void test_put_replace_remove(void)
     search_index_free(ix);
 }
 
+static void test_suggest(void)
+{
+    search_index *ix = search_index_new();
+    search_index_doc d[] = {
+        doc(1, "csv-cleaner", "CSV Cleaner", "", "csv-tools data"),
+        doc(2, "csv-clipper", "CSV Clipper", "", "csv-tools"),
+        doc(3, "csvkit", "csvkit", "", "csv"),
+        doc(4, "clean-csv", "Clean CSV", "", "cleaning"),
+    };
+    int64_t downloads[] = {5, 50, 7, 1000};
+    for (size_t i = 0; i < 4; i++) {
+        d[i].downloads = downloads[i];
+        CHECK_INT(search_index_put(ix, &d[i]), 0);
+    }
+    search_index_hint tools[4], tags[4];
+    size_t nt = 0, ng = 0;
+    CHECK_INT(search_index_suggest(ix, "csv", "csv", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 3); /* names starting with csv, most downloaded first; not "Clean CSV" */
+    CHECK_STR(tools[0].text, "CSV Clipper");
+    CHECK_STR(tools[0].slug, "csv-clipper");
+    CHECK_STR(tools[1].text, "csvkit");
+    CHECK_STR(tools[2].text, "CSV Cleaner");
+    CHECK_INT(ng, 2); /* csv-tools (55), csv (7); not data or cleaning */
+    CHECK_STR(tags[0].text, "csv-tools");
+    CHECK_INT(tags[0].downloads, 55);
+    CHECK(tags[0].slug == NULL);
+    CHECK_STR(tags[1].text, "csv");
+    CHECK_INT(search_index_suggest(ix, "csv cl", "csv-cl", 1, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 1); /* at most max */
+    CHECK_STR(tools[0].text, "CSV Clipper");
+    CHECK_INT(ng, 0);
+    search_index_remove(ix, 2);
+    CHECK_INT(search_index_suggest(ix, "csv", "csv-t", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 2);
+    CHECK_INT(ng, 1);
+    CHECK_INT(tags[0].downloads, 5);
+    CHECK_INT(search_index_suggest(ix, "zzz", "zzz", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt + ng, 0);
+    search_index_free(ix);
+}
+
 int main(void)
 {
     RUN(test_matching);
@@ -288,5 +329,6 @@ int main(void)
     RUN(test_filters_facets);
     RUN(test_sorts_paging);
     RUN(test_put_replace_remove);
+    RUN(test_suggest);
     return check_finish();
 }
