@@ -600,6 +600,8 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     db_rows_free(&rows);
     if (rc == 0)
         m->read_at = now;
+    else
+        search_mem_discard(m); /* the numbers read are past tools it could not re-read: start again */
     return rc;
 }
 
