@@ -476,6 +476,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
     }
     if (got == SEARCH_MEM_BUILD_BATCH)
         return 0;
+    search_index_trim(m->building);
     search_index_free(m->ix);
     m->ix = m->building;
     m->building = NULL;
@@ -1238,60 +1239,90 @@ int search_index_missing(db *db, int64_t budget_ms, mkt_error *err)
     return done;
 }
 
-/* About once a minute, every second while there is work, so a worker mostly only looks. */
-static void search_backfill_hook(service_worker *sw)
+/* The worker hook asks for the database once a tick, and only when something is due:
+ *   - indexing published tools without a document: about once a minute, every second while there
+ *     is work;
+ *   - pruning the change feed past SEARCH_FEED_KEEP_S: a bounded batch a minute (a worker further
+ *     behind rebuilds);
+ *   - with the memory engine, building the index (up to SEARCH_BACKFILL_TICK_MS a tick, so a request
+ *     arriving waits that long at most) and reading the feed once a minute while idle, so a quiet
+ *     worker never falls behind the pruning.
+ * A failure waits for the next minute. */
+#define SEARCH_FEED_PRUNE_EVERY_S 60
+#define SEARCH_FEED_PRUNE_BATCH 10000
+
+typedef struct {
+    time_t backfill_at, prune_at, memory_at;
+} search_ticks;
+
+static search_ticks search_tick;
+
+static int search_memory_due(const service_worker *sw, time_t now)
 {
-    static time_t next;
-    time_t now = time(NULL);
-    if (now < next)
-        return;
+    if (!search_engine_memory(sw->cfg) || now < search_tick.memory_at)
+        return 0;
+    return !search_mem.ix || now - search_mem.read_at >= SEARCH_FEED_PRUNE_EVERY_S;
+}
+
+static void search_backfill_tick(db *db, time_t now)
+{
     mkt_error err = MKT_ERROR_INIT;
-    db *db = sw->db(sw, &err);
-    int done = db ? search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err) : -1;
+    int done = search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err);
     if (done < 0)
         log_warn("search: indexing published tools failed: %s", err.message ? err.message : "?");
     else if (done > 0)
         log_info("search: indexed %d published tools that had no search document", done);
-    next = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
+    search_tick.backfill_at = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
     error_clear(&err);
 }
 
-/* The feed is pruned past SEARCH_FEED_KEEP_S, a bounded batch a minute (a worker further behind
- * rebuilds); an idle worker with the memory engine builds its index before the first search needs
- * it and keeps reading the feed, so a quiet worker never falls behind the pruning. */
-#define SEARCH_FEED_PRUNE_EVERY_S 60
-#define SEARCH_FEED_PRUNE_BATCH 10000
-
-static void search_feed_hook(service_worker *sw)
+static void search_prune_tick(db *db, time_t now)
 {
-    static time_t next_prune;
-    time_t now = time(NULL);
-    int memory = search_engine_memory(sw->cfg);
-    if (now < next_prune && (!memory || (search_mem.ix && now - search_mem.read_at < SEARCH_FEED_PRUNE_EVERY_S)))
-        return;
     mkt_error err = MKT_ERROR_INIT;
-    db *db = sw->db(sw, &err);
-    int rc = db ? 0 : -1;
-    if (rc == 0 && now >= next_prune) {
-        next_prune = now + SEARCH_FEED_PRUNE_EVERY_S;
-        rc = db_exec(db, "DELETE FROM search_changes WHERE changed_at < NOW(6) - INTERVAL ? SECOND LIMIT ?",
-                     DB_PARAMS(db_int(SEARCH_FEED_KEEP_S), db_int(SEARCH_FEED_PRUNE_BATCH)), NULL, &err);
-    }
-    /* a build goes on for about SEARCH_BACKFILL_TICK_MS a tick: a request arriving waits that long at most */
+    search_tick.prune_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+    if (db_exec(db, "DELETE FROM search_changes WHERE changed_at < NOW(6) - INTERVAL ? SECOND LIMIT ?",
+                DB_PARAMS(db_int(SEARCH_FEED_KEEP_S), db_int(SEARCH_FEED_PRUNE_BATCH)), NULL, &err) < 0)
+        log_warn("search: pruning the change feed failed: %s", err.message ? err.message : "?");
+    error_clear(&err);
+}
+
+static void search_memory_tick(db *db, time_t now)
+{
+    mkt_error err = MKT_ERROR_INIT;
     int64_t until = search_now_ms() + SEARCH_BACKFILL_TICK_MS;
-    while (rc == 0 && memory && !search_mem.ix && search_now_ms() < until)
+    int rc = 0;
+    while (rc == 0 && !search_mem.ix && search_now_ms() < until)
         rc = search_mem_build_step(db, &search_mem, &err) < 0 ? -1 : 0;
-    if (rc == 0 && memory && search_mem.ix && !search_mem_ready(db, 0, &err))
+    if (rc == 0 && search_mem.ix && !search_mem_ready(db, 0, &err) && err.kind != ERROR_NONE)
         rc = -1;
-    if (rc < 0)
-        log_warn("search: the change feed: %s", err.message ? err.message : "?");
+    if (rc < 0) {
+        log_warn("search: the in-memory index: %s", err.message ? err.message : "?");
+        search_tick.memory_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+    }
     error_clear(&err);
 }
 
 static void search_idle_hook(service_worker *sw)
 {
-    search_backfill_hook(sw);
-    search_feed_hook(sw);
+    time_t now = time(NULL);
+    int backfill = now >= search_tick.backfill_at, prune = now >= search_tick.prune_at;
+    int memory = search_memory_due(sw, now);
+    if (!backfill && !prune && !memory)
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    db *db = sw->db(sw, &err);
+    if (!db) {
+        log_warn("search: %s", err.message ? err.message : "?");
+        search_tick.backfill_at = search_tick.prune_at = search_tick.memory_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+        error_clear(&err);
+        return;
+    }
+    if (backfill)
+        search_backfill_tick(db, now);
+    if (prune)
+        search_prune_tick(db, now);
+    if (memory)
+        search_memory_tick(db, now);
 }
 
 static void search_exit_hook(service_worker *sw)

@@ -249,6 +249,28 @@ size_t search_index_bytes(const search_index *ix)
     return b;
 }
 
+static void sidx_posting_trim(sidx_posting *p)
+{
+    if (p->cap == p->count || p->count == 0)
+        return;
+    uint32_t *ord = realloc(p->ord, p->count * sizeof *ord);
+    if (ord)
+        p->ord = ord;
+    uint16_t *tf = realloc(p->tf, p->count * sizeof *tf);
+    if (tf)
+        p->tf = tf;
+    if (ord && tf) /* else the larger arrays stay, still valid */
+        p->cap = p->count;
+}
+
+void search_index_trim(search_index *ix)
+{
+    for (size_t i = 0; i < ix->words.count; i++) {
+        sidx_posting_trim(&ix->term[i].all);
+        sidx_posting_trim(&ix->term[i].title);
+    }
+}
+
 /* ---- id -> ordinal ------------------------------------------------------------------------------ */
 
 static size_t sidx_id_slot(const search_index *ix, int64_t id)

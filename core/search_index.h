@@ -86,6 +86,8 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
                             int64_t downloads, int has_trend, double trend);
 
 size_t search_index_count(const search_index *ix); /* live documents */
+/* Gives back the slack of the growable arrays (after a bulk build: postings grow by doubling). */
+void search_index_trim(search_index *ix);
 size_t search_index_bytes(const search_index *ix); /* heap held, approximately */
 
 /* A suggestion: a tool's name (with its slug) or a tag, and the downloads that rank it. Pointers

@@ -277,7 +277,13 @@ static void test_put_replace_remove(void)
     CHECK_INT(total_of(ix, "odd"), 3); /* the last five rounds: 2995, 2997, 2999 odd */
     CHECK_INT(total_of(ix, "even"), 2);
     CHECK_INT(total_of(ix, "json"), 0);
-    CHECK(search_index_bytes(ix) > 0);
+    size_t before = search_index_bytes(ix);
+    search_index_trim(ix);
+    CHECK(search_index_bytes(ix) > 0 && search_index_bytes(ix) <= before);
+    CHECK_INT(total_of(ix, "churn"), 5); /* still answers, and grows again */
+    search_index_doc more = doc(9, "more", "More churn", "churn", "");
+    CHECK_INT(search_index_put(ix, &more), 0);
+    CHECK_INT(total_of(ix, "churn"), 6);
     search_index_free(ix);
 }
 
