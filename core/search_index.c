@@ -163,6 +163,8 @@ typedef struct {
     int64_t id;
     char *slug, *name_norm, *name; /* name: as written, for suggestions */
     size_t slug_len, name_len; /* the exact-name test rejects most documents on these */
+    char name_head[16];        /* the first bytes of name_norm, NUL-padded: suggestions compare here */
+    double downloads_term;     /* min(1, ln(1 + downloads) / ln(1000001)), kept with downloads */
     char *title; /* " normalized title " (spaces around) */
     uint32_t *terms; /* distinct words, for removal */
     uint32_t term_count;
@@ -458,6 +460,11 @@ static size_t sidx_hits_merge(sidx_hit *h, size_t n)
     return kept;
 }
 
+static double sidx_downloads_term(int64_t downloads)
+{
+    return fmin(1, log1p((double)(downloads > 0 ? downloads : 0)) / log(1000001.0));
+}
+
 static int sidx_tags(search_index *ix, const char *tags, sidx_doc *d)
 {
     size_t cap = 0;
@@ -509,12 +516,15 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     free(body);
     d->slug_len = d->slug ? strlen(d->slug) : 0;
     d->name_len = d->name_norm ? strlen(d->name_norm) : 0;
+    if (d->name_norm)
+        memcpy(d->name_head, d->name_norm, d->name_len < sizeof d->name_head ? d->name_len : sizeof d->name_head);
     d->category = (uint32_t)category;
     d->pricing = (uint32_t)pricing;
     d->price_cents = in->price_cents;
     d->rating_count = in->rating_count;
     d->rating_sum = in->rating_sum;
     d->downloads = in->downloads;
+    d->downloads_term = sidx_downloads_term(in->downloads);
     d->developer_id = in->developer_id;
     d->published_us = in->published_us;
     d->has_trend = in->has_trend;
@@ -581,6 +591,7 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
     d->rating_count = rating_count;
     d->rating_sum = rating_sum;
     d->downloads = downloads;
+    d->downloads_term = sidx_downloads_term(downloads);
     d->has_trend = has_trend;
     d->trend = trend;
     return 1;
@@ -1006,11 +1017,11 @@ static void sidx_relevance(const search_index_query *q, sidx_plan *p, uint32_t o
     double best = p->best > 0 ? p->best : 1;
     double text = words ? 0.5 * fmin(1, match / best) + 0.5 * sidx_title_share(p, ord) : 1;
     double age = (double)(q->now_us - d->published_us) / 1e6;
-    double fresh = q->freshness_seconds > 0 ? pow(0.5, fmax(0, age) / (double)q->freshness_seconds) : 0;
+    double fresh = q->freshness_seconds > 0 ? exp2(-fmax(0, age) / (double)q->freshness_seconds) : 0;
     k->k[0] = (d->slug_len == p->slug_len && strcmp(d->slug, p->slug_form) == 0) ||
               (d->name_len == p->name_len && strcmp(d->name_norm, p->name_form) == 0);
     k->k[1] = (double)q->weight_text * text + (double)q->weight_rating * sidx_bayesian(q, d) / 5 +
-              (double)q->weight_downloads * fmin(1, log(1 + (double)d->downloads) / log(1000001.0)) +
+              (double)q->weight_downloads * d->downloads_term +
               (double)q->weight_freshness * fresh;
 }
 
@@ -1188,7 +1199,8 @@ static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, 
     size_t len = strlen(prefix);
     for (size_t i = 0; i < set.count; i++) {
         const sidx_doc *d = &ix->doc[set.ord[i]];
-        if (d->live && strncmp(d->name_norm, prefix, len) == 0)
+        size_t head = len < sizeof d->name_head ? len : sizeof d->name_head;
+        if (d->live && memcmp(d->name_head, prefix, head) == 0 && (len == head || strncmp(d->name_norm, prefix, len) == 0))
             sidx_hint_keep(out, keys, count, max,
                            (search_index_hint){.text = d->name, .slug = d->slug, .downloads = d->downloads}, d->id, 0);
     }
@@ -1213,17 +1225,21 @@ static int sidx_suggest_tags(search_index *ix, const char *prefix, size_t max, s
         free(set.tf);
         return -1;
     }
-    size_t len = strlen(prefix);
-    for (size_t i = 0; i < set.count; i++) {
+    /* the tags that start with prefix first (few strings), then only a flag per tag of a document */
+    size_t len = strlen(prefix), starting = 0;
+    for (size_t a = 0; a < ix->attrs.count; a++)
+        if (strncmp(ix->attrs.str[a], prefix, len) == 0)
+            starting += used[a] = 2;
+    for (size_t i = 0; starting && i < set.count; i++) {
         const sidx_doc *d = &ix->doc[set.ord[i]];
         for (uint32_t t = 0; d->live && t < d->tag_count; t++)
-            if (strncmp(ix->attrs.str[d->tags[t]], prefix, len) == 0) {
+            if (used[d->tags[t]]) {
                 sum[d->tags[t]] += d->downloads;
-                used[d->tags[t]] = 1;
+                used[d->tags[t]] = 1; /* 1: a tag of a published tool (2: only a category or model) */
             }
     }
     for (size_t a = 0; a < ix->attrs.count; a++)
-        if (used[a])
+        if (used[a] == 1)
             sidx_hint_keep(out, keys, count, max,
                            (search_index_hint){.text = ix->attrs.str[a], .downloads = sum[a]}, 0, 1);
     free(sum);
