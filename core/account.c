@@ -205,7 +205,7 @@ json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_erro
 {
     static const account_rules_field fields[] = {{"email", 1}, {"password", 1}, {"display_name", 1}};
     int problems = account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
-    problems += account_rules_check_body_with(body, "email", account_rules_email_problem, err);
+    problems += account_rules_check_body_with(body, "email", account_rules_email_register_problem, err);
     problems += account_rules_check_body_text(body, "password", &account_rules_password, err);
     problems += account_rules_check_body_text(body, "display_name", &account_rules_display_name, err);
     if (problems)

@@ -119,6 +119,17 @@ const char *account_rules_email_problem(const char *s, size_t len)
     return NULL;
 }
 
+const char *account_rules_email_register_problem(const char *s, size_t len)
+{
+    const char *problem = account_rules_email_problem(s, len);
+    if (problem)
+        return problem;
+    size_t suffix = sizeof ACCOUNT_RULES_GENERATED_DOMAIN - 1;
+    if (len > suffix && strncasecmp(s + len - suffix, ACCOUNT_RULES_GENERATED_DOMAIN, suffix) == 0)
+        return "must not be at a .invalid domain (reserved for accounts the marketplace generates)";
+    return NULL;
+}
+
 char *account_rules_email_lower(const char *s)
 {
     char *out = s ? strdup(s) : NULL;

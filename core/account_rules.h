@@ -59,6 +59,14 @@ int account_rules_check_text(const char *field, const char *s, size_t len, const
 /* NULL when s is an acceptable email address (at most 254 bytes, no spaces or controls, a local
  * part of 1..64 bytes, one '@', a dotted domain), else the message for the field error. */
 const char *account_rules_email_problem(const char *s, size_t len);
+
+/* The domain of the accounts the marketplace generates itself (`marketplace seed --tools`): under the
+ * reserved top-level domain .invalid, which no one can receive mail at. */
+#define ACCOUNT_RULES_GENERATED_DOMAIN ".invalid"
+
+/* account_rules_email_problem, and not under ACCOUNT_RULES_GENERATED_DOMAIN: what registration asks,
+ * so no one can register an address a generated catalogue will use and be handed its tools. */
+const char *account_rules_email_register_problem(const char *s, size_t len);
 /* A malloc'd copy with ASCII A-Z lowered: emails are stored and compared lower-case (the column's
  * collation folds the rest). NULL for a NULL s or out of memory. */
 char *account_rules_email_lower(const char *s);

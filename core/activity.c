@@ -46,6 +46,23 @@ int activity_record_at(db *db, int64_t tool_id, double weight, double at, mkt_er
                    DB_PARAMS(db_int(tool_id), db_text(x), db_text(when)), NULL, err);
 }
 
+int activity_review_deleted(db *db, int64_t tool_id, double at, mkt_error *err)
+{
+    double weight = (double)activity_cfg.weights[ACTIVITY_REVIEW];
+    if (!(weight > 0))
+        return 0; /* it added nothing, so it takes nothing back */
+    char x[40];
+    snprintf(x, sizeof x, "%.17g", trending_event_log(weight, at, activity_cfg.half_life_s));
+    /* -1e300 marks "nothing left" for the DELETE that follows (log2 of 0 has no DOUBLE) */
+    if (db_exec(db,
+                "UPDATE tool_activity SET score_log = IF(CAST(? AS DOUBLE) >= score_log - 1e-6, -1e300,"
+                " score_log + LOG2(1 - POW(2, CAST(? AS DOUBLE) - score_log))) WHERE tool_id = ?",
+                DB_PARAMS(db_text(x), db_text(x), db_int(tool_id)), NULL, err) < 0)
+        return -1;
+    return db_exec(db, "DELETE FROM tool_activity WHERE tool_id = ? AND score_log <= -1e300", DB_PARAMS(db_int(tool_id)),
+                   NULL, err);
+}
+
 static double activity_now(void)
 {
     struct timespec ts;
@@ -62,20 +79,24 @@ int activity_record(db *db, int64_t tool_id, activity_kind kind, int64_t count, 
 
 /* ---- whose tools: activity_user_tools and tool_pairs ------------------------------------------- */
 
-/* Pairs tool_id with the user's most recent other tools, both directions (two statements, each
- * at most ACTIVITY_PAIR_RECENT rows). */
+/* Pairs tool_id with the user's most recent other tools, both directions, in ONE statement whose rows
+ * are written in key order: two users pairing the same two tools at once (each completing a purchase
+ * of the tool the other already has) then lock the pair rows in the same order instead of (A,B) then
+ * (B,A) against (B,A) then (A,B), which deadlocked inside the purchase's transaction. */
 static int activity_pair(db *db, int64_t user_id, int64_t tool_id, mkt_error *err)
 {
 #define ACTIVITY_RECENT_OTHERS                                                                                \
     " FROM (SELECT tool_id FROM activity_user_tools WHERE user_id = ? AND tool_id <> ?"                       \
-    " ORDER BY first_at DESC, tool_id DESC LIMIT 50) u ON DUPLICATE KEY UPDATE together = together + 1"
+    " ORDER BY first_at DESC, tool_id DESC LIMIT 50) u"
     _Static_assert(ACTIVITY_PAIR_RECENT == 50, "ACTIVITY_RECENT_OTHERS says 50");
-    const db_value params[] = {db_int(tool_id), db_int(user_id), db_int(tool_id)};
-    if (db_exec(db, "INSERT INTO tool_pairs (tool_id, other_id, together) SELECT ?, u.tool_id, 1" ACTIVITY_RECENT_OTHERS,
-                params, 3, NULL, err) < 0)
-        return -1;
-    return db_exec(db, "INSERT INTO tool_pairs (other_id, tool_id, together) SELECT ?, u.tool_id, 1" ACTIVITY_RECENT_OTHERS,
-                   params, 3, NULL, err);
+    const db_value params[] = {db_int(tool_id), db_int(user_id), db_int(tool_id),
+                               db_int(tool_id), db_int(user_id), db_int(tool_id)};
+    return db_exec(db,
+                   "INSERT INTO tool_pairs (tool_id, other_id, together) SELECT p.a, p.b, 1 FROM"
+                   " (SELECT ? AS a, u.tool_id AS b" ACTIVITY_RECENT_OTHERS
+                   " UNION ALL SELECT u.tool_id, ?" ACTIVITY_RECENT_OTHERS ") p"
+                   " ORDER BY p.a, p.b ON DUPLICATE KEY UPDATE together = together + 1",
+                   params, 6, NULL, err);
 #undef ACTIVITY_RECENT_OTHERS
 }
 

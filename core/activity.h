@@ -44,6 +44,12 @@ int activity_record(db *db, int64_t tool_id, activity_kind kind, int64_t count, 
 /* The same with the event's weight and time (Unix seconds) given: the clock the tests inject. */
 int activity_record_at(db *db, int64_t tool_id, double weight, double at, mkt_error *err);
 
+/* A review deleted by its author takes its event back: the event of weight w at `at` (Unix seconds,
+ * when the review was written) leaves the sum, L' = L + log2(1 - 2^(x - L)); when nothing else
+ * remains (x within 1e-6 of L) the tool's row goes. So creating and deleting reviews cannot pump a
+ * tool up the trending list. Inside the caller's transaction. */
+int activity_review_deleted(db *db, int64_t tool_id, double at, mkt_error *err);
+
 /* A completed purchase by user_id (inside the purchase's transaction): the purchase event and the
  * tool becomes one of the user's (activity_user_tool). */
 int activity_purchase(db *db, int64_t user_id, int64_t tool_id, mkt_error *err);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/account.h"
+#include "core/account_rules.h"
 #include "core/catalogue_internal.h"
 #include "core/grow.h"
 #include "core/review_manager.h"
@@ -161,7 +162,7 @@ static int catalogue_account_row(catalogue_run *run, catalogue_batch *b, int dev
     const char *first = catalogue_first_names[catalogue_pick(&r, catalogue_first_names_count, 1)];
     const char *last = catalogue_last_names[catalogue_pick(&r, catalogue_last_names_count, 1)];
     memset(row, 0, sizeof *row);
-    row->email = catalogue_printf(b, err, "%s-%07" PRId64 "@%s.seed.test", developer ? "dev" : "buyer", j + 1,
+    row->email = catalogue_printf(b, err, "%s-%07" PRId64 "@%s.seed" ACCOUNT_RULES_GENERATED_DOMAIN, developer ? "dev" : "buyer", j + 1,
                                   run->ns);
     row->display_name = developer ? catalogue_printf(b, err, "%s %s", first, last)
                                   : catalogue_printf(b, err, "%s %.1s.", first, last);

@@ -6,7 +6,7 @@
  * count exactly.
  *
  * Deterministic: the same N and S give the same catalogue — names, texts, tags, prices, counts, who
- * wrote which review. NS only names the rows (slugs "<words>-<NS>-<i>", emails "...@<NS>.seed.test";
+ * wrote which review. NS only names the rows (slugs "<words>-<NS>-<i>", emails "...@<NS>.seed.invalid";
  * default "s<S>"), so two namespaces with the same N and S hold equal catalogues, and a catalogue never
  * collides with tools people made. Dates are relative to the time of the run.
  *

@@ -251,7 +251,7 @@ static int moderation_review_tx(db *db, void *arg, mkt_error *err)
     static const char *const names[] = {"review.approve", "review.hide", "review.remove"};
     int64_t review_id;
     json_t *before, *after;
-    if (review_decide(db, ctx->id, decisions[ctx->action], &review_id, &before, &after, err) < 0)
+    if (review_decide(db, ctx->caller, ctx->id, decisions[ctx->action], &review_id, &before, &after, err) < 0)
         return -1;
     int rc = moderation_audit_write(db, ctx->caller, names[ctx->action], "review", review_id, ctx->note, before, after,
                                     &ctx->audit_id, err);
@@ -349,7 +349,13 @@ json_t *moderation_tool(db *db, const account_caller *caller, const char *tool_r
     if (tool_record_find(db, tool_ref, caller, &t, err) < 0)
         return NULL;
     ctx.tool_id = t.id;
+    int own = tool_record_is_owner(&t, caller);
     tool_record_free(&t);
+    if (own) {
+        /* no one decides on their own work: another moderator or an admin does */
+        error_set(err, ERROR_FORBIDDEN, "you cannot moderate your own tool");
+        return NULL;
+    }
     if (db_transaction(db, moderation_tool_tx, &ctx, err) < 0)
         return NULL;
     return moderation_audit_get(db, ctx.base.audit_id, err);

@@ -156,18 +156,19 @@ typedef struct {
     int64_t id, tool_id, user_id;
     int rating;
     char status[16];
+    double created_at; /* Unix seconds */
 } review_head;
 
 /* Reads review id (locked FOR UPDATE when lock is set, inside the caller's transaction). 404 when it
  * does not exist or is removed. */
 static int review_head_read(db *db, int64_t id, int lock, review_head *out, mkt_error *err)
 {
-    enum { HCOL_TOOL, HCOL_USER, HCOL_RATING, HCOL_STATUS };
+    enum { HCOL_TOOL, HCOL_USER, HCOL_RATING, HCOL_STATUS, HCOL_CREATED };
+#define REVIEW_HEAD_SQL "SELECT tool_id, user_id, rating, status, UNIX_TIMESTAMP(created_at) FROM reviews WHERE id = ?"
     db_rows rows = {0};
-    int rc = lock ? db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ? FOR UPDATE",
-                             DB_PARAMS(db_int(id)), &rows, err)
-                  : db_query(db, "SELECT tool_id, user_id, rating, status FROM reviews WHERE id = ?",
-                             DB_PARAMS(db_int(id)), &rows, err);
+    int rc = lock ? db_query(db, REVIEW_HEAD_SQL " FOR UPDATE", DB_PARAMS(db_int(id)), &rows, err)
+                  : db_query(db, REVIEW_HEAD_SQL, DB_PARAMS(db_int(id)), &rows, err);
+#undef REVIEW_HEAD_SQL
     if (rc < 0)
         return -1;
     if (rows.row_count == 0 || strcmp(db_rows_text(&rows, 0, HCOL_STATUS), "removed") == 0) {
@@ -179,6 +180,8 @@ static int review_head_read(db *db, int64_t id, int lock, review_head *out, mkt_
     out->user_id = db_rows_int(&rows, 0, HCOL_USER);
     out->rating = (int)db_rows_int(&rows, 0, HCOL_RATING);
     snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, HCOL_STATUS));
+    const char *created = db_rows_text(&rows, 0, HCOL_CREATED);
+    out->created_at = created ? strtod(created, NULL) : 0;
     db_rows_free(&rows);
     return 0;
 }
@@ -302,6 +305,8 @@ static int review_change_tx(db *db, void *arg, mkt_error *err)
         return -1;
     if (h.user_id != ctx->caller->user_id)
         return error_set(err, ERROR_FORBIDDEN, "only the review's author may change it");
+    if (!ctx->in && strcmp(h.status, "hidden") == 0)
+        return error_set(err, ERROR_CONFLICT, "the review is hidden until a moderator decides; it cannot be deleted now");
     int new_rating = ctx->in ? (ctx->in->rating ? ctx->in->rating : h.rating) : 0;
     /* the counters count visible reviews only; the list shows the new text even when they stay */
     if (strcmp(h.status, "visible") == 0 &&
@@ -309,7 +314,9 @@ static int review_change_tx(db *db, void *arg, mkt_error *err)
                                 : tool_record_reviews_touch(db, h.tool_id, err)) < 0)
         return -1;
     if (!ctx->in)
-        return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err);
+        return db_exec(db, "DELETE FROM reviews WHERE id = ?", DB_PARAMS(db_int(ctx->id)), NULL, err) < 0
+                   ? -1
+                   : activity_review_deleted(db, h.tool_id, h.created_at, err);
     return db_exec(db,
                    "UPDATE reviews SET rating = ?, title = COALESCE(?, title), content = COALESCE(?, content),"
                    " verified_purchase = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
@@ -756,12 +763,28 @@ static const char *review_decision_status(review_decision d)
     return d == REVIEW_APPROVE ? "visible" : d == REVIEW_HIDE ? "hidden" : "removed";
 }
 
-int review_decide(db *db, const char *id_text, review_decision d, int64_t *id, json_t **before, json_t **after,
-                  mkt_error *err)
+/* 403 when the actor wrote the review or develops the reviewed tool: no one decides on their own work. */
+static int review_decide_not_own(db *db, const account_caller *actor, const review_head *h, mkt_error *err)
+{
+    if (h->user_id == actor->user_id)
+        return error_set(err, ERROR_FORBIDDEN, "you cannot moderate your own review");
+    char ref[24];
+    snprintf(ref, sizeof ref, "%" PRId64, h->tool_id);
+    tool_record_glance g;
+    if (tool_record_glance_find(db, ref, actor, &g, err) < 0)
+        return -1;
+    if (actor->developer_id != 0 && g.developer_id == actor->developer_id)
+        return error_set(err, ERROR_FORBIDDEN, "you cannot moderate reviews of your own tool");
+    return 0;
+}
+
+int review_decide(db *db, const account_caller *actor, const char *id_text, review_decision d, int64_t *id,
+                  json_t **before, json_t **after, mkt_error *err)
 {
     *before = *after = NULL;
     review_head h;
-    if (review_parse_id(id_text, id, err) < 0 || review_head_read(db, *id, 1, &h, err) < 0)
+    if (review_parse_id(id_text, id, err) < 0 || review_head_read(db, *id, 1, &h, err) < 0 ||
+        review_decide_not_own(db, actor, &h, err) < 0)
         return -1;
     db_rows rows = {0};
     if (db_query(db, "SELECT COUNT(*) FROM review_reports WHERE review_id = ? AND status = 'open'",

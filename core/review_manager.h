@@ -49,7 +49,8 @@ json_t *review_create(db *db, const config *cfg, const account_caller *caller, c
 json_t *review_update(db *db, const account_caller *caller, const char *id, const json_t *body, mkt_error *err);
 
 /* DELETE /reviews/{id}: the author deletes it with its votes and reply; the rating counters follow.
- * 404 no such review (or removed); 403 not the author. */
+ * 404 no such review (or removed); 403 not the author; 409 while it is hidden (a moderator decides
+ * first: deleting would drop the reports and let the same text be posted again). */
 int review_delete(db *db, const account_caller *caller, const char *id, mkt_error *err);
 
 /* GET /tools/{tool}/reviews?sort=helpful|newest|rating -> {items, total, page, per_page}
@@ -94,13 +95,14 @@ json_t *review_report_read(db *db, const char *sql, int64_t report_id, const cha
 
 typedef enum { REVIEW_APPROVE, REVIEW_HIDE, REVIEW_REMOVE } review_decision;
 
-/* A moderator's decision on review id_text, INSIDE the caller's transaction (core/moderation writes the
- * audit row in the same one): approve -> visible, hide -> hidden, remove -> removed for good. The rating
- * counters move only when visibility changes; the review's open reports are closed. *id gets the
- * review's id; *before and *after (the caller's) get {status, rating, tool_id, open_reports}. 404 when
- * the review is missing or removed already. */
-int review_decide(db *db, const char *id_text, review_decision d, int64_t *id, json_t **before, json_t **after,
-                  mkt_error *err);
+/* A moderator's (actor's) decision on review id_text, INSIDE the caller's transaction (core/moderation
+ * writes the audit row in the same one): approve -> visible, hide -> hidden, remove -> removed for good.
+ * The rating counters move only when visibility changes; the review's open reports are closed. *id gets
+ * the review's id; *before and *after (the caller's) get {status, rating, tool_id, open_reports}. 404
+ * when the review is missing or removed already; 403 when it is the actor's own review or a review of
+ * the actor's own tool (another moderator or an admin decides). */
+int review_decide(db *db, const account_caller *actor, const char *id_text, review_decision d, int64_t *id,
+                  json_t **before, json_t **after, mkt_error *err);
 
 /* The moderation queue's reviews: hidden reviews that still have open reports, oldest first, at most
  * limit, each a review with reports: [{id, reporter_id, reason, detail?, counted, created_at}]. */

@@ -265,6 +265,51 @@ static void test_trending_free_checkout_once(void)
     CHECK(strtod(fixture_sql_text(sql, db_int(atoll(id))), NULL) > strtod(first, NULL) + 0.9);
 }
 
+/* A deleted review takes its trending event back: create and delete cycles leave no activity, and
+ * after them one kept review scores what one review scores (within the millisecond between the
+ * review's row and its event). */
+static void test_trending_review_deleted(void)
+{
+    http_user dev, author, other;
+    fixture_developer(&dev, "Review Trend Shop");
+    fixture_user(&author);
+    fixture_user(&other);
+    const char *tags[] = {unique_tag("undo"), NULL};
+    char id[FIXTURE_ID_SIZE], review[FIXTURE_ID_SIZE], path[96];
+    make_tool(&dev, "media", tags, 0, id, NULL);
+    static const char sql[] = "SELECT CAST(score_log AS CHAR) FROM tool_activity WHERE tool_id = ?";
+    static const char count[] = "SELECT COUNT(*) FROM tool_activity WHERE tool_id = ?";
+    char body[256];
+    snprintf(body, sizeof body, "{\"tool_id\": \"%s\", \"rating\": 5, \"title\": \"t\", \"content\": \"c\"}", id);
+    json_t *review_body = fixture_json(body);
+    for (int k = 0; k < 4; k++) {
+        http_response *res = http_post_json("/reviews", author.token, review_body);
+        EXPECT_STATUS(res, 201);
+        snprintf(review, sizeof review, "%s", http_json_string(res, "id") ? http_json_string(res, "id") : "0");
+        http_response_free(res);
+        CHECK_INT(fixture_sql_int(count, db_int(atoll(id))), 1);
+        snprintf(path, sizeof path, "/reviews/%s", review);
+        EXPECT_STATUS_FREE(http_request("DELETE", path, author.token, NULL, NULL, 0, NULL), 204);
+        CHECK_INT(fixture_sql_int(count, db_int(atoll(id))), 0);
+    }
+    /* one review by another user, and one by the author that is then deleted: one review's worth stays */
+    http_response *res = http_post_json("/reviews", other.token, review_body);
+    EXPECT_STATUS(res, 201);
+    http_response_free(res);
+    char one[64];
+    snprintf(one, sizeof one, "%s", fixture_sql_text(sql, db_int(atoll(id))));
+    res = http_post_json("/reviews", author.token, review_body);
+    EXPECT_STATUS(res, 201);
+    snprintf(review, sizeof review, "%s", http_json_string(res, "id") ? http_json_string(res, "id") : "0");
+    http_response_free(res);
+    CHECK(strtod(fixture_sql_text(sql, db_int(atoll(id))), NULL) > strtod(one, NULL) + 0.9);
+    snprintf(path, sizeof path, "/reviews/%s", review);
+    EXPECT_STATUS_FREE(http_request("DELETE", path, author.token, NULL, NULL, 0, NULL), 204);
+    double left = strtod(fixture_sql_text(sql, db_int(atoll(id))), NULL);
+    CHECK(left > strtod(one, NULL) - 1e-3 && left < strtod(one, NULL) + 1e-3);
+    json_decref(review_body);
+}
+
 /* Decay: events with injected times (core/activity's activity_record_at, the server's half-life).
  * A burst of weight 100 eight half-lives ago decays to 100/256 < 1 and loses to one event of weight 1
  * now; the same burst two half-lives ago (25) wins. The window leaves out tools whose last event is
@@ -564,6 +609,7 @@ int main(void)
     RUN(test_trending_free_checkout_once);
     RUN(test_trending_delisted);
     RUN(test_trending_decay);
+    RUN(test_trending_review_deleted);
     RUN(test_views);
     RUN(test_similar);
     RUN(test_bought_together);

@@ -746,6 +746,58 @@ static void test_bad_input(void)
     CHECK_STR(fixture_sql_text("SELECT status FROM tools WHERE id = ?", db_text(h.tool)), "published");
 }
 
+/* No one decides on their own work: a moderator's own review, a review of a moderator's own tool and
+ * the moderator's own tool are 403 to that moderator (and change nothing), while an admin may act. */
+static void test_not_on_own_work(void)
+{
+    http_user dev_mod, dev, stranger;
+    char own_tool[FIXTURE_ID_SIZE], tool[FIXTURE_ID_SIZE], on_own[FIXTURE_ID_SIZE], mine[FIXTURE_ID_SIZE];
+    fixture_staff(&dev_mod, "moderator");
+    EXPECT_STATUS_FREE(send("POST", &dev_mod, "/developers", "{\"display_name\": \"Moderating Shop\"}"), 201);
+    fixture_adder_tool(&dev_mod, "free", 0, 0, own_tool, NULL);
+    review(own_tool, 1, &stranger, on_own);
+    free_tool(&dev, tool, NULL);
+    json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "tool_id", tool, "rating", 5, "title", "Mine", "content", "My own.");
+    http_response *res = http_post_json("/reviews", dev_mod.token, body);
+    json_decref(body);
+    EXPECT_STATUS(res, 201);
+    snprintf(mine, sizeof mine, "%s", http_json_string(res, "id") ? http_json_string(res, "id") : "0");
+    http_response_free(res);
+
+    EXPECT_STATUS_FREE(act(&dev_mod, "reviews", on_own, "remove"), 403);
+    EXPECT_STATUS_FREE(act(&dev_mod, "reviews", mine, "hide"), 403);
+    EXPECT_STATUS_FREE(act(&dev_mod, "tools", own_tool, "delist"), 403);
+    CHECK_STR(fixture_sql_text("SELECT status FROM reviews WHERE id = ?", db_text(on_own)), "visible");
+    CHECK_STR(fixture_sql_text("SELECT status FROM reviews WHERE id = ?", db_text(mine)), "visible");
+    CHECK_STR(fixture_sql_text("SELECT status FROM tools WHERE id = ?", db_text(own_tool)), "published");
+    CHECK_INT(fixture_sql_int("SELECT COUNT(*) FROM moderation_audit WHERE actor_user_id = ?", db_text(dev_mod.id)), 0);
+
+    /* another moderator, or an admin, decides */
+    EXPECT_STATUS_FREE(act(&moderator, "reviews", mine, "hide"), 200);
+    EXPECT_STATUS_FREE(act(&admin, "tools", own_tool, "delist"), 200);
+}
+
+/* A hidden review waits for a moderator: its author cannot delete it (which would drop its reports and
+ * free the one-review slot for the same text again); after an approve they can. */
+static void test_hidden_not_deleted(void)
+{
+    http_user dev, author;
+    char tool[FIXTURE_ID_SIZE], id[FIXTURE_ID_SIZE], path[96];
+    free_tool(&dev, tool, NULL);
+    review(tool, 1, &author, id);
+    EXPECT_STATUS_FREE(act(&moderator, "reviews", id, "hide"), 200);
+    snprintf(path, sizeof path, "/reviews/%s", id);
+    EXPECT_STATUS_FREE(send("DELETE", &author, path, NULL), 409);
+    CHECK_STR(fixture_sql_text("SELECT status FROM reviews WHERE id = ?", db_text(id)), "hidden");
+    json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "tool_id", tool, "rating", 1, "title", "Again", "content", "Again.");
+    http_response *res = http_post_json("/reviews", author.token, body);
+    json_decref(body);
+    EXPECT_STATUS(res, 409);
+    http_response_free(res);
+    EXPECT_STATUS_FREE(act(&moderator, "reviews", id, "approve"), 200);
+    EXPECT_STATUS_FREE(send("DELETE", &author, path, NULL), 204);
+}
+
 int main(void)
 {
     fixture_staff(&moderator, "moderator");
@@ -760,6 +812,8 @@ int main(void)
     RUN(test_audit_log);
     RUN(test_access);
     RUN(test_bad_input);
+    RUN(test_not_on_own_work);
+    RUN(test_hidden_not_deleted);
     fixture_close();
     return check_finish();
 }

@@ -42,11 +42,11 @@ static int seed_run(const char *tools, const char *seed, const char *ns, char *o
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* "%@<ns>.seed.test": the seeded accounts of a namespace. */
+/* "%@<ns>.seed.invalid": the seeded accounts of a namespace. */
 static const char *seed_domain(const char *ns)
 {
     static char like[64];
-    snprintf(like, sizeof like, "%%@%s.seed.test", ns);
+    snprintf(like, sizeof like, "%%@%s.seed.invalid", ns);
     return like;
 }
 

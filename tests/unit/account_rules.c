@@ -251,6 +251,17 @@ static void test_email(void)
     CHECK_STR(email(s), "must be at most 254 bytes");
 }
 
+/* Registration refuses the domain generated accounts live under, whatever its case; login does not ask. */
+static void test_email_register(void)
+{
+    CHECK(account_rules_email_register_problem("a@b.co", 6) == NULL);
+    CHECK(account_rules_email_register_problem("dev-0000001@s1.seed.invalid", 27) != NULL);
+    CHECK(account_rules_email_register_problem("x@Y.INVALID", 11) != NULL);
+    CHECK(account_rules_email_register_problem("x@invalid.example", 17) == NULL);
+    CHECK(account_rules_email_problem("dev-0000001@s1.seed.invalid", 27) == NULL);
+    CHECK_STR(account_rules_email_register_problem("nope", 4), "must be a valid email address");
+}
+
 static void test_email_lower(void)
 {
     char *lower = account_rules_email_lower("Ada.LOVELACE@Example.COM");
@@ -448,6 +459,7 @@ int main(void)
     RUN(test_bio_rule);
     RUN(test_check_text_null_err);
     RUN(test_email);
+    RUN(test_email_register);
     RUN(test_email_lower);
     RUN(test_website);
     RUN(test_check_fields_ok);
