@@ -39,3 +39,6 @@ CREATE TRIGGER search_changes_activity_insert AFTER INSERT ON tool_activity FOR 
     INSERT INTO search_changes (tool_id) VALUES (NEW.tool_id);
 CREATE TRIGGER search_changes_activity_update AFTER UPDATE ON tool_activity FOR EACH ROW
     INSERT INTO search_changes (tool_id) VALUES (NEW.tool_id);
+-- a score taken back to nothing deletes its row (the tool leaves trending)
+CREATE TRIGGER search_changes_activity_delete AFTER DELETE ON tool_activity FOR EACH ROW
+    INSERT INTO search_changes (tool_id) VALUES (OLD.tool_id);

@@ -40,11 +40,11 @@ static void make_tool(const http_user *dev, const char *word, char *id)
     fixture_publish(dev, id, "1.0.0");
 }
 
-/* q=<token>&sort=downloads, ROUNDS times: how many answers listed the words in want's order. */
-static int answers_in_order(const char *want)
+/* q=<token>&sort=<sort>, ROUNDS times: how many answers listed the words in want's order. */
+static int answers_sorted(const char *sort, const char *want)
 {
     char path[128];
-    snprintf(path, sizeof path, "/search?q=%s&sort=downloads", token);
+    snprintf(path, sizeof path, "/search?q=%s&sort=%s", token, sort);
     int good = 0;
     for (int r = 0; r < ROUNDS; r++) {
         http_response *res = http_get(path, NULL);
@@ -62,6 +62,11 @@ static int answers_in_order(const char *want)
         http_response_free(res);
     }
     return good;
+}
+
+static int answers_in_order(const char *want)
+{
+    return answers_sorted("downloads", want);
 }
 
 static void set_downloads(db *db, const char *id, int64_t downloads)
@@ -108,6 +113,26 @@ static void test_late_commit_not_lost(void)
     db_close(other);
 }
 
+static void exec_id(const char *sql, const char *id)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_exec(fixture_db(), sql, DB_PARAMS(db_text(id)), NULL, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", sql, err.message ? err.message : "?");
+        exit(2);
+    }
+}
+
+/* A trending score that goes away (its row deleted: core/activity takes a last event back) sends
+ * the tool after the tools with one in every worker. */
+static void test_trending_row_deleted(void)
+{
+    exec_id("INSERT INTO tool_activity (tool_id, score_log, last_at) VALUES (?, 1, NOW(6))", id_a);
+    exec_id("INSERT INTO tool_activity (tool_id, score_log, last_at) VALUES (?, 5, NOW(6))", id_b);
+    CHECK_INT(answers_sorted("trending", "beta alpha"), ROUNDS);
+    exec_id("DELETE FROM tool_activity WHERE tool_id = ?", id_b);
+    CHECK_INT(answers_sorted("trending", "alpha beta"), ROUNDS);
+}
+
 int main(void)
 {
     make_token();
@@ -117,6 +142,7 @@ int main(void)
     make_tool(&dev, "beta", id_b);
     RUN(test_every_worker_follows_the_feed);
     RUN(test_late_commit_not_lost);
+    RUN(test_trending_row_deleted);
     fixture_close();
     return check_finish();
 }
