@@ -345,7 +345,7 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
  * read: numbers skipped over are remembered as gaps and asked for again until they are old. */
 #define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
 #define SEARCH_MEM_IN_CHUNK 50          /* tools re-read per statement */
-#define SEARCH_MEM_REBUILD_CHANGES 20000 /* more changes waiting than this: rebuilding is cheaper */
+#define SEARCH_MEM_REBUILD_CHANGES 2000 /* more waiting: rebuilt by the idle hook, SQL answering */
 #define SEARCH_MEM_GAPS_MAX 64
 #define SEARCH_MEM_GAP_S 60             /* a transaction holding a number longer than this is not waited for */
 #define SEARCH_FEED_KEEP_S 3600         /* feed rows older than this are pruned ... */
