@@ -503,8 +503,9 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
         d->title = sidx_normal(title_parts, 3, 1);
         body = sidx_normal(body_parts, 3, 0);
     }
-    int64_t category = sidx_atoms_add(&ix->attrs, in->category ? in->category : "", strlen(in->category ? in->category : ""));
-    int64_t pricing = sidx_atoms_add(&ix->attrs, in->pricing ? in->pricing : "", strlen(in->pricing ? in->pricing : ""));
+    const char *cat = in->category ? in->category : "", *model = in->pricing ? in->pricing : "";
+    int64_t category = sidx_atoms_add(&ix->attrs, cat, strlen(cat));
+    int64_t pricing = sidx_atoms_add(&ix->attrs, model, strlen(model));
     size_t cap = 0;
     int rc = d->slug && d->name && d->name_norm && d->title && body && category >= 0 && pricing >= 0 ? 0 : -1;
     if (rc == 0)
@@ -1200,7 +1201,8 @@ static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, 
     for (size_t i = 0; i < set.count; i++) {
         const sidx_doc *d = &ix->doc[set.ord[i]];
         size_t head = len < sizeof d->name_head ? len : sizeof d->name_head;
-        if (d->live && memcmp(d->name_head, prefix, head) == 0 && (len == head || strncmp(d->name_norm, prefix, len) == 0))
+        if (d->live && memcmp(d->name_head, prefix, head) == 0 &&
+            (len == head || strncmp(d->name_norm, prefix, len) == 0))
             sidx_hint_keep(out, keys, count, max,
                            (search_index_hint){.text = d->name, .slug = d->slug, .downloads = d->downloads}, d->id, 0);
     }
