@@ -76,6 +76,8 @@ static const config_key config_keys[] = {
     INT(activity_weight_purchase, "20", 0, 1000000),
     INT(activity_weight_review, "10", 0, 1000000),
     INT(activity_half_life_hours, "72", 1, 8760),
+    /* search engine */
+    STR(search_engine, "memory"),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
@@ -134,6 +136,8 @@ int config_set(config *cfg, const char *key, const char *value, mkt_error *err)
         if (log_level_parse(value, &level) < 0)
             return error_set(err, ERROR_VALIDATION, "log_level: '%s' is not debug, info, warn or error", value);
     }
+    if (strcmp(key, "search_engine") == 0 && strcmp(value, "memory") != 0 && strcmp(value, "sql") != 0)
+        return error_set(err, ERROR_VALIDATION, "search_engine: '%s' is not memory or sql", value);
     return 0;
 }
 

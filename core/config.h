@@ -70,6 +70,8 @@ typedef struct config {
     int64_t activity_weight_purchase;  /* per completed purchase (a free checkout too) */
     int64_t activity_weight_review;    /* per review written */
     int64_t activity_half_life_hours;  /* an event counts half after this long */
+    /* search engine: "memory" (each worker's in-memory index, core/search_index) or "sql" (InnoDB FULLTEXT) */
+    char *search_engine;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

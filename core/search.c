@@ -9,6 +9,7 @@
 
 #include "core/activity.h"
 #include "core/log.h"
+#include "core/search_index.h"
 #include "core/search_text.h"
 #include "core/tool_record.h"
 
@@ -333,9 +334,350 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
     return out->facets ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
 }
 
+
+/* ---- the in-memory engine: core/search_index, fed by search_changes ------------------------------ */
+
+/* Each worker builds its index from the documents on first use and then applies search_changes
+ * (migration 0014: rows written by triggers in the transaction of every change a search reads)
+ * past the last row it applied before it answers: one range read of the feed per search, and the
+ * next search of any worker sees a committed change. A sequence number is taken when a row is
+ * written, not when its transaction commits, so a lower number may appear after a higher one was
+ * read: numbers skipped over are remembered as gaps and asked for again until they are old. */
+#define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
+#define SEARCH_MEM_IN_CHUNK 50          /* tools re-read per statement */
+#define SEARCH_MEM_REBUILD_CHANGES 2000 /* more waiting: rebuilt by the idle hook, SQL answering */
+#define SEARCH_MEM_GAPS_MAX 64
+#define SEARCH_MEM_GAP_S 60             /* a transaction holding a number longer than this is not waited for */
+#define SEARCH_FEED_KEEP_S 3600         /* feed rows older than this are pruned ... */
+#define SEARCH_MEM_STALE_S 3000         /* ... so a worker that has not read it for this long rebuilds */
+#define SEARCH_MEM_BUILD_REWIND 200     /* numbers below the build's start that may still commit */
+
+typedef struct {
+    int64_t seq;
+    time_t seen;
+} search_gap;
+
+typedef struct {
+    search_index *ix;
+    int64_t seq;                   /* the highest feed row applied */
+    search_gap gap[SEARCH_MEM_GAPS_MAX];
+    size_t gaps;
+    int64_t all_count, all_sum;    /* rating_totals, for the Bayesian rating */
+    time_t read_at;                /* the last read of the feed */
+    search_index *building;        /* the next index while it is read, a batch at a time */
+    int64_t build_after, build_seq, build_started;
+} search_memory;
+
+static search_memory search_mem;
+
+#define SEARCH_MEM_COLUMNS                                                                                    \
+    "SELECT t.id, s.slug, s.name_norm, s.title, s.body, t.category, t.pricing_model, t.price_cents,"          \
+    " t.rating_count, t.rating_sum, t.downloads, t.developer_id,"                                             \
+    " CAST(UNIX_TIMESTAMP(t.published_at) * 1000000 AS SIGNED), a.score_log,"                                 \
+    " (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id), t.name"             \
+    " FROM search_documents s JOIN tools t ON t.id = s.tool_id LEFT JOIN tool_activity a ON a.tool_id = t.id" \
+    " WHERE t.status = 'published'"
+
+enum { MCOL_ID, MCOL_SLUG, MCOL_NAME, MCOL_TITLE, MCOL_BODY, MCOL_CATEGORY, MCOL_PRICING, MCOL_PRICE,
+       MCOL_RATING_COUNT, MCOL_RATING_SUM, MCOL_DOWNLOADS, MCOL_DEVELOPER, MCOL_PUBLISHED, MCOL_TREND, MCOL_TAGS,
+       MCOL_RAW_NAME };
+
+static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
+{
+    const char *trend = db_rows_is_null(rows, i, MCOL_TREND) ? NULL : db_rows_text(rows, i, MCOL_TREND);
+    search_index_doc d = {
+        .id = db_rows_int(rows, i, MCOL_ID),
+        .slug = db_rows_text(rows, i, MCOL_SLUG),
+        .name = db_rows_text(rows, i, MCOL_RAW_NAME),
+        .name_norm = db_rows_text(rows, i, MCOL_NAME),
+        .title_norm = db_rows_text(rows, i, MCOL_TITLE),
+        .body_norm = db_rows_text(rows, i, MCOL_BODY),
+        .category = db_rows_text(rows, i, MCOL_CATEGORY),
+        .pricing = db_rows_text(rows, i, MCOL_PRICING),
+        .tags = db_rows_is_null(rows, i, MCOL_TAGS) ? "" : db_rows_text(rows, i, MCOL_TAGS),
+        .price_cents = db_rows_int(rows, i, MCOL_PRICE),
+        .rating_count = db_rows_int(rows, i, MCOL_RATING_COUNT),
+        .rating_sum = db_rows_int(rows, i, MCOL_RATING_SUM),
+        .downloads = db_rows_int(rows, i, MCOL_DOWNLOADS),
+        .developer_id = db_rows_int(rows, i, MCOL_DEVELOPER),
+        .published_us = db_rows_int(rows, i, MCOL_PUBLISHED),
+        .has_trend = trend != NULL,
+        .trend = trend ? strtod(trend, NULL) : 0,
+    };
+    return search_index_put(ix, &d);
+}
+
+static int search_mem_totals(db *db, search_memory *m, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    m->all_count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0;
+    m->all_sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    db_rows_free(&rows);
+    return 0;
+}
+
+static int search_mem_max_seq(db *db, int64_t *seq, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM search_changes", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    *seq = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return 0;
+}
+
+static int64_t search_mem_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A new index is built a batch of tools at a time, in the idle hook (and one batch in a search
+ * that finds no index), so no request waits for a whole catalogue: until it is complete, searches
+ * are answered by the SQL engine. */
+static void search_mem_build_drop(search_memory *m)
+{
+    search_index_free(m->building);
+    m->building = NULL;
+}
+
+/* One batch of the build: 1 when the index is complete (and in use), 0 when more is left, -1 on failure. */
+static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
+{
+    if (!m->building) {
+        /* the feed's position first: what changes while the documents are read is applied after */
+        if (search_mem_max_seq(db, &m->build_seq, err) < 0)
+            return -1;
+        m->building = search_index_new();
+        if (!m->building)
+            return error_set(err, ERROR_INTERNAL, "out of memory");
+        m->build_after = 0;
+        m->build_started = search_mem_now_us();
+    }
+    db_rows rows = {0};
+    if (db_query(db, SEARCH_MEM_COLUMNS " AND t.id > ? ORDER BY t.id LIMIT ?",
+                 DB_PARAMS(db_int(m->build_after), db_int(SEARCH_MEM_BUILD_BATCH)), &rows, err) < 0) {
+        search_mem_build_drop(m);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rows.row_count; i++)
+        rc = search_mem_put_row(m->building, &rows, i);
+    size_t got = rows.row_count;
+    if (got)
+        m->build_after = db_rows_int(&rows, got - 1, MCOL_ID);
+    db_rows_free(&rows);
+    if (rc < 0) {
+        search_mem_build_drop(m);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    if (got == SEARCH_MEM_BUILD_BATCH)
+        return 0;
+    search_index_trim(m->building);
+    search_index_free(m->ix);
+    m->ix = m->building;
+    m->building = NULL;
+    /* numbers just below the start may belong to transactions still open: read them again */
+    m->seq = m->build_seq > SEARCH_MEM_BUILD_REWIND ? m->build_seq - SEARCH_MEM_BUILD_REWIND : 0;
+    m->gaps = 0;
+    m->read_at = time(NULL);
+    log_info("search: in-memory index of %zu tools built in %" PRId64 " ms, about %zu KiB",
+             search_index_count(m->ix), (search_mem_now_us() - m->build_started) / 1000,
+             search_index_bytes(m->ix) / 1024);
+    return 1;
+}
+
+/* The index can no longer follow the feed (too far behind): dropped, built again from scratch. */
+static void search_mem_discard(search_memory *m)
+{
+    search_index_free(m->ix);
+    m->ix = NULL;
+}
+
+/* Re-reads the tools ids[0..n) (every one that is not found is no longer searchable). */
+static int search_mem_reread(db *db, search_memory *m, const int64_t *ids, size_t n, mkt_error *err)
+{
+    char sql[sizeof SEARCH_MEM_COLUMNS + 32 + 3 * SEARCH_MEM_IN_CHUNK];
+    db_value params[SEARCH_MEM_IN_CHUNK];
+    int len = snprintf(sql, sizeof sql, "%s AND t.id IN (?", SEARCH_MEM_COLUMNS);
+    for (size_t i = 1; i < n; i++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ", ?");
+    snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    for (size_t i = 0; i < n; i++) {
+        params[i] = db_int(ids[i]);
+        search_index_remove(m->ix, ids[i]);
+    }
+    db_rows rows = {0};
+    if (db_query(db, sql, params, n, &rows, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rows.row_count; i++)
+        rc = search_mem_put_row(m->ix, &rows, i);
+    db_rows_free(&rows);
+    return rc < 0 ? error_set(err, ERROR_INTERNAL, "out of memory") : 0;
+}
+
+/* Remembers the numbers between the last applied and seq as gaps (a transaction may still commit them). */
+static void search_mem_note_gaps(search_memory *m, int64_t seq, time_t now)
+{
+    for (int64_t g = m->seq + 1; g < seq && g < m->seq + 1 + SEARCH_MEM_GAPS_MAX; g++) {
+        if (m->gaps == SEARCH_MEM_GAPS_MAX) { /* full: the oldest goes */
+            memmove(m->gap, m->gap + 1, (SEARCH_MEM_GAPS_MAX - 1) * sizeof m->gap[0]);
+            m->gaps--;
+        }
+        m->gap[m->gaps++] = (search_gap){.seq = g, .seen = now};
+    }
+}
+
+static void search_mem_gap_filled(search_memory *m, int64_t seq)
+{
+    for (size_t i = 0; i < m->gaps; i++)
+        if (m->gap[i].seq == seq) {
+            memmove(m->gap + i, m->gap + i + 1, (m->gaps - i - 1) * sizeof m->gap[0]);
+            m->gaps--;
+            return;
+        }
+}
+
+/* The feed rows past the last applied and in the open gaps, as (seq, tool_id). */
+static int search_mem_feed(db *db, search_memory *m, db_rows *rows, mkt_error *err)
+{
+    time_t now = time(NULL);
+    size_t kept = 0;
+    for (size_t i = 0; i < m->gaps; i++)
+        if (now - m->gap[i].seen < SEARCH_MEM_GAP_S)
+            m->gap[kept++] = m->gap[i];
+    m->gaps = kept;
+    char sql[160 + 3 * SEARCH_MEM_GAPS_MAX];
+    db_value params[1 + SEARCH_MEM_GAPS_MAX];
+    int len = snprintf(sql, sizeof sql, "SELECT seq, tool_id FROM search_changes WHERE seq > ?");
+    params[0] = db_int(m->seq);
+    for (size_t i = 0; i < m->gaps; i++) {
+        len += snprintf(sql + len, sizeof sql - (size_t)len, i ? ", ?" : " OR seq IN (?");
+        params[1 + i] = db_int(m->gap[i].seq);
+    }
+    snprintf(sql + len, sizeof sql - (size_t)len, "%s ORDER BY seq LIMIT %d", m->gaps ? ")" : "",
+             SEARCH_MEM_REBUILD_CHANGES + 1);
+    return db_query(db, sql, params, 1 + m->gaps, rows, err);
+}
+
+static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (search_mem_feed(db, m, &rows, err) < 0)
+        return -1;
+    if (rows.row_count > SEARCH_MEM_REBUILD_CHANGES) {
+        db_rows_free(&rows);
+        search_mem_discard(m);
+        return 0;
+    }
+    time_t now = time(NULL);
+    int64_t ids[SEARCH_MEM_IN_CHUNK];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < rows.row_count; i++) {
+        int64_t seq = db_rows_int(&rows, i, 0), id = db_rows_int(&rows, i, 1);
+        if (seq > m->seq) {
+            search_mem_note_gaps(m, seq, now);
+            m->seq = seq;
+        } else {
+            search_mem_gap_filled(m, seq);
+        }
+        int seen = 0; /* a tool changed twice in the batch is read once */
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = ids[k] == id;
+        if (!seen)
+            ids[n++] = id;
+        if (n == SEARCH_MEM_IN_CHUNK) {
+            rc = search_mem_reread(db, m, ids, n, err);
+            n = 0;
+        }
+    }
+    if (rc == 0 && n)
+        rc = search_mem_reread(db, m, ids, n, err);
+    db_rows_free(&rows);
+    if (rc == 0)
+        m->read_at = now;
+    else
+        search_mem_discard(m); /* the numbers read are past tools it could not re-read: start again */
+    return rc;
+}
+
+/* The worker's index, current with every committed change; NULL with err set on failure, NULL with
+ * err clear while there is none yet (the SQL engine answers). build_steps: batches of a build this
+ * call may read. */
+static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
+{
+    search_memory *m = &search_mem;
+    if (m->ix && time(NULL) - m->read_at > SEARCH_MEM_STALE_S)
+        search_mem_discard(m); /* the feed may have been pruned past what it read */
+    for (int i = 0; !m->ix && i < build_steps; i++)
+        if (search_mem_build_step(db, m, err) < 0)
+            return NULL;
+    if (!m->ix)
+        return NULL;
+    if (search_mem_catch_up(db, m, err) < 0 || (m->ix && search_mem_totals(db, m, err) < 0))
+        return NULL;
+    return m->ix;
+}
+
+static search_index_sort search_mem_sort(search_sort s)
+{
+    switch (s) {
+    case SEARCH_SORT_RATING: return SEARCH_INDEX_SORT_RATING;
+    case SEARCH_SORT_DOWNLOADS: return SEARCH_INDEX_SORT_DOWNLOADS;
+    case SEARCH_SORT_NEWEST: return SEARCH_INDEX_SORT_NEWEST;
+    case SEARCH_SORT_TRENDING: return SEARCH_INDEX_SORT_TRENDING;
+    case SEARCH_SORT_PRICE_ASC: return SEARCH_INDEX_SORT_PRICE_ASC;
+    case SEARCH_SORT_PRICE_DESC: return SEARCH_INDEX_SORT_PRICE_DESC;
+    default: return SEARCH_INDEX_SORT_RELEVANCE;
+    }
+}
+
+/* 1 answered from memory, 0 no index yet (the caller asks SQL), -1 with err. */
+static int search_run_memory(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
+{
+    /* one batch here: a small catalogue is built by its first search, a large one in the idle hook */
+    search_index *ix = search_mem_ready(db, 1, err);
+    if (!ix)
+        return err->kind != ERROR_NONE ? -1 : 0;
+    search_index_query iq = {
+        .q = q->q, .category = q->category, .pricing = q->pricing, .tag_count = q->tag_count,
+        .min_rating_hundredths = q->min_rating_hundredths, .max_price_cents = q->max_price_cents,
+        .developer_id = q->developer_id, .sort = search_mem_sort(q->sort),
+        .offset = paging_offset(q->page, q->per_page), .limit = q->per_page,
+        .weight_text = cfg->search_weight_text, .weight_rating = cfg->search_weight_rating,
+        .weight_downloads = cfg->search_weight_downloads, .weight_freshness = cfg->search_weight_freshness,
+        .freshness_seconds = cfg->search_freshness_days * 86400, .prior_weight = tool_record_prior_weight(),
+        .all_count = search_mem.all_count, .all_sum = search_mem.all_sum, .now_us = search_mem_now_us(),
+    };
+    for (size_t i = 0; i < q->tag_count && i < SEARCH_INDEX_TAGS_MAX; i++)
+        iq.tags[i] = q->tags[i];
+    search_index_result r = {.ids = out->ids, .cap = PAGING_PER_PAGE_MAX};
+    if (search_index_run(ix, &iq, &r) < 0)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    out->count = r.count;
+    out->total = r.total;
+    out->facets = r.facets;
+    return 1;
+}
+
+static int search_engine_memory(const config *cfg)
+{
+    return cfg->search_engine && strcmp(cfg->search_engine, "memory") == 0;
+}
+
 int search_run(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (search_engine_memory(cfg)) {
+        int rc = search_run_memory(db, cfg, q, out, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
     search_plan *p = malloc(sizeof *p);
     if (!p)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -598,6 +940,39 @@ static int search_hints_tags(db *db, const char *tag_prefix, size_t max, search_
     return 0;
 }
 
+/* The memory engine's suggestions, when this worker has its index: 1 with hints, 0 none (SQL
+ * answers), -1 with err. The same lists as the two reads below, tools before tags. */
+static int search_hints_memory(db *db, const char *name_form, const char *tag_form, size_t max, search_hint *out,
+                               size_t *count, mkt_error *err)
+{
+    if (!search_mem.ix)
+        return 0;
+    search_index *ix = search_mem_ready(db, 0, err);
+    if (!ix)
+        return err->kind != ERROR_NONE ? -1 : 0;
+    search_index_hint *tools = calloc(2 * max, sizeof *tools);
+    size_t tool_count = 0, tag_count = 0;
+    if (!tools || search_index_suggest(ix, name_form, search_ascii(tag_form) ? tag_form : "", max, tools, &tool_count,
+                                       tools + max, &tag_count) < 0) {
+        free(tools);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < tool_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s, s:s}", "text", tools[i].text, "kind", "tool", "slug", tools[i].slug);
+        out[*count].downloads = tools[i].downloads;
+        if (out[*count].item)
+            ++*count;
+    }
+    for (size_t i = 0; i < tag_count; i++) {
+        out[*count].item = json_pack("{s:s, s:s}", "text", tools[max + i].text, "kind", "tag");
+        out[*count].downloads = tools[max + i].downloads;
+        if (out[*count].item)
+            ++*count;
+    }
+    free(tools);
+    return 1;
+}
+
 static int search_hint_cmp(const void *a, const void *b)
 {
     const search_hint *x = a, *y = b;
@@ -620,9 +995,11 @@ json_t *search_suggest(db *db, const char *prefix, size_t max, mkt_error *err)
     search_hint *hints = calloc(2 * max, sizeof *hints);
     size_t count = 0;
     int rc = hints ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
-    if (rc == 0)
+    int memory = rc == 0 ? search_hints_memory(db, name_form, tag_form, max, hints, &count, err) : 0;
+    rc = memory < 0 ? -1 : rc;
+    if (rc == 0 && !memory)
         rc = search_hints_tools(db, name_form, max, hints, &count, err);
-    if (rc == 0)
+    if (rc == 0 && !memory)
         rc = search_hints_tags(db, tag_form, max, hints, &count, err);
     if (rc == 0) {
         /* a stable order for equal downloads: tools came first, so merge by insertion */
@@ -862,22 +1239,99 @@ int search_index_missing(db *db, int64_t budget_ms, mkt_error *err)
     return done;
 }
 
-/* About once a minute, every second while there is work, so a worker mostly only looks. */
-static void search_backfill_hook(service_worker *sw)
+/* The worker hook asks for the database once a tick, and only when something is due:
+ *   - indexing published tools without a document: about once a minute, every second while there
+ *     is work;
+ *   - pruning the change feed past SEARCH_FEED_KEEP_S: a bounded batch a minute (a worker further
+ *     behind rebuilds);
+ *   - with the memory engine, building the index (up to SEARCH_BACKFILL_TICK_MS a tick, so a request
+ *     arriving waits that long at most) and reading the feed once a minute while idle, so a quiet
+ *     worker never falls behind the pruning.
+ * A failure waits for the next minute. */
+#define SEARCH_FEED_PRUNE_EVERY_S 60
+#define SEARCH_FEED_PRUNE_BATCH 10000
+
+typedef struct {
+    time_t backfill_at, prune_at, memory_at;
+} search_ticks;
+
+static search_ticks search_tick;
+
+static int search_memory_due(const service_worker *sw, time_t now)
 {
-    static time_t next;
-    time_t now = time(NULL);
-    if (now < next)
-        return;
+    if (!search_engine_memory(sw->cfg) || now < search_tick.memory_at)
+        return 0;
+    return !search_mem.ix || now - search_mem.read_at >= SEARCH_FEED_PRUNE_EVERY_S;
+}
+
+static void search_backfill_tick(db *db, time_t now)
+{
     mkt_error err = MKT_ERROR_INIT;
-    db *db = sw->db(sw, &err);
-    int done = db ? search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err) : -1;
+    int done = search_index_missing(db, SEARCH_BACKFILL_TICK_MS, &err);
     if (done < 0)
         log_warn("search: indexing published tools failed: %s", err.message ? err.message : "?");
     else if (done > 0)
         log_info("search: indexed %d published tools that had no search document", done);
-    next = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
+    search_tick.backfill_at = now + (done > 0 ? 1 : SEARCH_BACKFILL_EVERY_S);
     error_clear(&err);
 }
 
-const service_hooks search_service = {.name = "search", .worker_idle = search_backfill_hook};
+static void search_prune_tick(db *db, time_t now)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    search_tick.prune_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+    if (db_exec(db, "DELETE FROM search_changes WHERE changed_at < NOW(6) - INTERVAL ? SECOND LIMIT ?",
+                DB_PARAMS(db_int(SEARCH_FEED_KEEP_S), db_int(SEARCH_FEED_PRUNE_BATCH)), NULL, &err) < 0)
+        log_warn("search: pruning the change feed failed: %s", err.message ? err.message : "?");
+    error_clear(&err);
+}
+
+static void search_memory_tick(db *db, time_t now)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    int64_t until = search_now_ms() + SEARCH_BACKFILL_TICK_MS;
+    int rc = 0;
+    while (rc == 0 && !search_mem.ix && search_now_ms() < until)
+        rc = search_mem_build_step(db, &search_mem, &err) < 0 ? -1 : 0;
+    if (rc == 0 && search_mem.ix && !search_mem_ready(db, 0, &err) && err.kind != ERROR_NONE)
+        rc = -1;
+    if (rc < 0) {
+        log_warn("search: the in-memory index: %s", err.message ? err.message : "?");
+        search_tick.memory_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+    }
+    error_clear(&err);
+}
+
+static void search_idle_hook(service_worker *sw)
+{
+    time_t now = time(NULL);
+    int backfill = now >= search_tick.backfill_at, prune = now >= search_tick.prune_at;
+    int memory = search_memory_due(sw, now);
+    if (!backfill && !prune && !memory)
+        return;
+    mkt_error err = MKT_ERROR_INIT;
+    db *db = sw->db(sw, &err);
+    if (!db) {
+        log_warn("search: %s", err.message ? err.message : "?");
+        search_tick.backfill_at = search_tick.prune_at = search_tick.memory_at = now + SEARCH_FEED_PRUNE_EVERY_S;
+        error_clear(&err);
+        return;
+    }
+    if (backfill)
+        search_backfill_tick(db, now);
+    if (prune)
+        search_prune_tick(db, now);
+    if (memory)
+        search_memory_tick(db, now);
+}
+
+static void search_exit_hook(service_worker *sw)
+{
+    (void)sw;
+    search_index_free(search_mem.ix);
+    search_mem.ix = NULL;
+    search_mem_build_drop(&search_mem);
+}
+
+const service_hooks search_service = {.name = "search", .worker_idle = search_idle_hook,
+                                      .worker_exit = search_exit_hook};

@@ -41,7 +41,7 @@ static const config_fuzz_key config_fuzz_keys[] = {
     I(review_rate_limit), I(rating_prior_weight), I(search_weight_text), I(search_weight_rating),
     I(search_weight_downloads), I(search_weight_freshness), I(search_freshness_days),
     I(activity_weight_execution), I(activity_weight_purchase), I(activity_weight_review),
-    I(activity_half_life_hours),
+    I(activity_half_life_hours), S(search_engine),
 };
 #define CONFIG_FUZZ_KEYS (sizeof config_fuzz_keys / sizeof config_fuzz_keys[0])
 

@@ -82,6 +82,7 @@ static void test_defaults(void)
     CHECK_INT(cfg.activity_weight_purchase, 20);
     CHECK_INT(cfg.activity_weight_review, 10);
     CHECK_INT(cfg.activity_half_life_hours, 72);
+    CHECK_STR(cfg.search_engine, "memory");
     config_free(&cfg);
     CHECK(cfg.listen == NULL); /* config_free leaves no dangling strings */
     config_free(&cfg);         /* and is safe twice */
@@ -260,6 +261,7 @@ static void test_out_of_range(void)
         {"activity_half_life_hours = 0\n", 1, "outside"},
         {"activity_weight_purchase = -1\n", 1, "outside"},
         {"log_level = loud\n", 1, "log_level: 'loud' is not debug, info, warn or error"},
+        {"search_engine = fulltext\n", 1, "search_engine: 'fulltext' is not memory or sql"},
         {"report_min_account_age = -1\n", 1, "report_min_account_age: -1 is outside 0..315360000"},
     };
     CHECK_BAD_FILES(cases);

@@ -1,0 +1,340 @@
+/* core/search_index: matching (AND of words, the last by prefix, short-word rules), exact names
+ * first, filters, facets over every match, the sorts, paging, and put/replace/remove. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/search_index.h"
+#include "tests/support/check.h"
+
+#define DAY_US (86400LL * 1000000LL)
+#define NOW_US (1800000000LL * 1000000LL)
+
+static search_index_doc doc(int64_t id, const char *slug, const char *name, const char *summary, const char *tags)
+{
+    return (search_index_doc){.id = id, .slug = slug, .name = name, .summary = summary, .description = "",
+                              .category = "data", .pricing = "free", .tags = tags, .developer_id = 1,
+                              .published_us = NOW_US - 10 * DAY_US};
+}
+
+static search_index_query query(const char *q)
+{
+    return (search_index_query){.q = q, .max_price_cents = -1, .limit = 20, .weight_text = 100, .weight_rating = 40,
+                                .weight_downloads = 30, .weight_freshness = 10, .freshness_seconds = 30 * 86400,
+                                .prior_weight = 10, .now_us = NOW_US};
+}
+
+static int64_t ids[100];
+
+/* Runs q; the page in ids, the total returned (facets dropped unless kept). */
+static int64_t run(search_index *ix, const search_index_query *q, size_t *count, json_t **facets)
+{
+    search_index_result r = {.ids = ids, .cap = 100};
+    if (search_index_run(ix, q, &r) < 0)
+        return -1;
+    *count = r.count;
+    if (facets)
+        *facets = r.facets;
+    else
+        json_decref(r.facets);
+    return r.total;
+}
+
+static int64_t total_of(search_index *ix, const char *q)
+{
+    search_index_query sq = query(q);
+    size_t n;
+    return run(ix, &sq, &n, NULL);
+}
+
+static search_index *catalogue(void)
+{
+    search_index *ix = search_index_new();
+    search_index_doc d[] = {
+        doc(1, "csv-cleaner", "CSV Cleaner", "Cleans csv files", "csv data"),
+        doc(2, "json-pretty", "JSON Pretty", "Formats json documents", "json format"),
+        doc(3, "jsonl-split", "JSONL Split", "Splits jsonl into csv", "json"),
+        doc(4, "yaml-tool", "YAML Tool", "Converts yaml to json and json to yaml", "yaml"),
+        doc(5, "the-who", "The Who", "A band name checker", "music"),
+    };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        CHECK_INT(search_index_put(ix, &d[i]), 0);
+    return ix;
+}
+
+static void test_matching(void)
+{
+    search_index *ix = catalogue();
+    CHECK_INT(search_index_count(ix), 5);
+    CHECK_INT(total_of(ix, "json"), 3);        /* title or body; jsonl by prefix as the last word */
+    CHECK_INT(total_of(ix, "json yaml"), 1);   /* every word must appear */
+    CHECK_INT(total_of(ix, "json pretty"), 1);
+    CHECK_INT(total_of(ix, "jsonl csv"), 1);   /* any order, any field */
+    CHECK_INT(total_of(ix, "json nothing"), 0);
+    CHECK_INT(total_of(ix, "cle"), 1);         /* prefix */
+    CHECK_INT(total_of(ix, "cle csv"), 0);     /* only the last word is a prefix */
+    CHECK_INT(total_of(ix, "js"), 2);          /* a 2-character last word: title words only (not 4's body) */
+    CHECK_INT(total_of(ix, "j"), 5);           /* a 1-character last word is dropped */
+    CHECK_INT(total_of(ix, "ab json"), 3);     /* a short word that is not last is dropped */
+    CHECK_INT(total_of(ix, "the who"), 1);     /* 3 characters: words like any other */
+    CHECK_INT(total_of(ix, "a b"), 5);         /* both short: dropped, all listed */
+    CHECK_INT(total_of(ix, "band who"), 1);
+    CHECK_INT(total_of(ix, "+json -csv*"), 1); /* operators are separators: json and csv, only 3 */
+    CHECK_INT(total_of(ix, "JSON-Pretty"), 1);
+    CHECK_INT(total_of(ix, ""), 5);
+    search_index_free(ix);
+}
+
+static void test_relevance(void)
+{
+    search_index *ix = catalogue();
+    size_t n;
+    search_index_query q = query("json");
+    CHECK_INT(run(ix, &q, &n, NULL), 3);
+    CHECK_INT(n, 3);
+    /* the title says json: 2 and 3 before 4, which only repeats it in the summary */
+    CHECK_INT(ids[2], 4);
+    q = query("json pretty");
+    run(ix, &q, &n, NULL);
+    CHECK_INT(ids[0], 2);
+    /* an exact name beats everything, however rated */
+    search_index_doc rich = doc(6, "pretty-json-pretty", "Pretty JSON pretty", "json pretty json pretty", "json");
+    rich.downloads = 1000000;
+    rich.rating_count = 50;
+    rich.rating_sum = 250;
+    CHECK_INT(search_index_put(ix, &rich), 0);
+    run(ix, &q, &n, NULL);
+    CHECK_INT(n, 2);
+    CHECK_INT(ids[0], 2);
+    CHECK_INT(ids[1], 6);
+    q = query("csv cleaner");
+    run(ix, &q, &n, NULL);
+    CHECK_INT(ids[0], 1);
+    search_index_free(ix);
+}
+
+static void test_filters_facets(void)
+{
+    search_index *ix = search_index_new();
+    for (int64_t i = 1; i <= 30; i++) {
+        search_index_doc d = doc(i, "t", "Tool", "json tool", i % 2 ? "json odd" : "json");
+        char slug[16];
+        snprintf(slug, sizeof slug, "tool-%d", (int)i);
+        d.slug = slug;
+        d.category = i % 3 ? "data" : "text";
+        d.pricing = i % 5 ? "free" : "one_time";
+        d.price_cents = i % 5 ? 0 : i * 100;
+        d.developer_id = i % 4 + 1;
+        d.rating_count = i % 6 ? 2 : 0;
+        d.rating_sum = (i % 5 + 1) * 2;
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    size_t n;
+    json_t *f = NULL;
+    search_index_query q = query("json");
+    q.category = "text";
+    CHECK_INT(run(ix, &q, &n, &f), 10);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "categories"), "text")), 10);
+    CHECK(json_object_get(json_object_get(f, "categories"), "data") == NULL);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "pricing"), "one_time")), 2); /* 15, 30 */
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "pricing"), "subscription")), 0);
+    json_decref(f);
+    q = query(NULL);
+    CHECK_INT(run(ix, &q, &n, &f), 30);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "categories"), "data")), 20);
+    /* ratings 1..5 by i % 5, unrated when i % 6 == 0: 4+ is i % 5 in {3, 4} and rated */
+    int64_t four = 0, two = 0;
+    for (int64_t i = 1; i <= 30; i++)
+        if (i % 6) {
+            four += i % 5 + 1 >= 4;
+            two += i % 5 + 1 >= 2;
+        }
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "rating"), "4+")), four);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(f, "rating"), "2+")), two);
+    json_decref(f);
+    q.min_rating_hundredths = 400;
+    CHECK_INT(run(ix, &q, &n, NULL), four);
+    q = query(NULL);
+    q.tags[0] = "odd";
+    q.tags[1] = "json";
+    q.tag_count = 2;
+    CHECK_INT(run(ix, &q, &n, NULL), 15);
+    q.tags[1] = "nope";
+    CHECK_INT(run(ix, &q, &n, NULL), 0);
+    q = query(NULL);
+    q.max_price_cents = 1000;
+    CHECK_INT(run(ix, &q, &n, NULL), 26); /* 24 free + 500 + 1000 */
+    q = query(NULL);
+    q.pricing = "one_time";
+    CHECK_INT(run(ix, &q, &n, NULL), 6);
+    q.pricing = "nope";
+    CHECK_INT(run(ix, &q, &n, NULL), 0);
+    q = query(NULL);
+    q.developer_id = 2;
+    CHECK_INT(run(ix, &q, &n, NULL), 8); /* i % 4 == 1 */
+    q.category = "nope";
+    CHECK_INT(run(ix, &q, &n, NULL), 0);
+    search_index_free(ix);
+}
+
+static void test_sorts_paging(void)
+{
+    search_index *ix = search_index_new();
+    for (int64_t i = 1; i <= 250; i++) {
+        search_index_doc d = doc(i, "s", "Sorted", "sorted tool", "");
+        d.downloads = (i * 37) % 101;
+        d.published_us = NOW_US - ((i * 53) % 97) * DAY_US;
+        d.price_cents = (i * 7) % 11 * 100;
+        d.pricing = d.price_cents ? "one_time" : "free";
+        d.has_trend = i % 3 != 0;
+        d.trend = (double)((i * 13) % 17);
+        d.rating_count = i % 4;
+        d.rating_sum = (i % 4) * ((i % 5) + 1);
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    const search_index_sort sorts[] = {SEARCH_INDEX_SORT_DOWNLOADS, SEARCH_INDEX_SORT_NEWEST,
+                                       SEARCH_INDEX_SORT_PRICE_ASC, SEARCH_INDEX_SORT_PRICE_DESC,
+                                       SEARCH_INDEX_SORT_TRENDING, SEARCH_INDEX_SORT_RATING,
+                                       SEARCH_INDEX_SORT_RELEVANCE};
+    for (size_t s = 0; s < sizeof sorts / sizeof sorts[0]; s++) {
+        /* every page of 7 joined equals one walk: no tool twice, none missing, in order */
+        int64_t all[250];
+        size_t got = 0;
+        for (int64_t page = 0; got < 250 && page < 50; page++) {
+            search_index_query q = query(s == 6 ? "sorted" : NULL);
+            q.sort = sorts[s];
+            q.offset = page * 7;
+            q.limit = 7;
+            size_t n;
+            CHECK_INT(run(ix, &q, &n, NULL), 250);
+            for (size_t i = 0; i < n && got < 250; i++)
+                all[got++] = ids[i];
+        }
+        CHECK_INT(got, 250);
+        char seen[251] = {0};
+        for (size_t i = 0; i < got; i++) {
+            CHECK(all[i] >= 1 && all[i] <= 250 && !seen[all[i]]);
+            seen[all[i] >= 1 && all[i] <= 250 ? all[i] : 0] = 1;
+        }
+        for (size_t i = 1; i < got; i++) {
+            int64_t a = all[i - 1], b = all[i];
+            switch (sorts[s]) {
+            case SEARCH_INDEX_SORT_DOWNLOADS:
+                CHECK((a * 37) % 101 > (b * 37) % 101 || ((a * 37) % 101 == (b * 37) % 101 && a > b));
+                break;
+            case SEARCH_INDEX_SORT_NEWEST:
+                CHECK((a * 53) % 97 < (b * 53) % 97 || ((a * 53) % 97 == (b * 53) % 97 && a > b));
+                break;
+            case SEARCH_INDEX_SORT_PRICE_ASC:
+                CHECK((a * 7) % 11 < (b * 7) % 11 || ((a * 7) % 11 == (b * 7) % 11 && a > b));
+                break;
+            case SEARCH_INDEX_SORT_PRICE_DESC:
+                CHECK((a * 7) % 11 > (b * 7) % 11 || ((a * 7) % 11 == (b * 7) % 11 && a > b));
+                break;
+            case SEARCH_INDEX_SORT_TRENDING: /* tools with a score first, by score */
+                CHECK(!(a % 3 == 0 && b % 3 != 0));
+                if (a % 3 && b % 3)
+                    CHECK((a * 13) % 17 >= (b * 13) % 17);
+                break;
+            default: /* rating: unrated (i % 4 == 0) last */
+                CHECK(!(a % 4 == 0 && b % 4 != 0));
+                break;
+            }
+        }
+    }
+    /* past the end: the total, no page */
+    search_index_query q = query(NULL);
+    q.offset = 1000;
+    size_t n = 99;
+    CHECK_INT(run(ix, &q, &n, NULL), 250);
+    CHECK_INT(n, 0);
+    search_index_free(ix);
+}
+
+static void test_put_replace_remove(void)
+{
+    search_index *ix = catalogue();
+    search_index_doc d = doc(2, "json-pretty", "Markdown Pretty", "Formats markdown", "markdown");
+    CHECK_INT(search_index_put(ix, &d), 0); /* replace: the old words go */
+    CHECK_INT(search_index_count(ix), 5);
+    CHECK_INT(total_of(ix, "markdown"), 1);
+    CHECK_INT(total_of(ix, "json"), 3);
+    CHECK_INT(total_of(ix, "formats"), 1);
+    search_index_remove(ix, 3);
+    search_index_remove(ix, 3);
+    search_index_remove(ix, 99);
+    CHECK_INT(search_index_count(ix), 4);
+    CHECK_INT(total_of(ix, "jsonl"), 0);
+    CHECK_INT(total_of(ix, "json"), 2); /* 4's summary, 2's slug */
+    CHECK_INT(search_index_set_counts(ix, 4, 1, 5, 10, 0, 0), 1);
+    CHECK_INT(search_index_set_counts(ix, 3, 1, 5, 10, 0, 0), 0);
+    /* many replaces squeeze the dead ordinals out and keep every answer */
+    for (int round = 0; round < 3000; round++) {
+        search_index_doc r = doc(1 + round % 5, "x", round % 2 ? "Odd round" : "Even round", "churn", "");
+        CHECK_INT(search_index_put(ix, &r), 0);
+    }
+    CHECK_INT(search_index_count(ix), 5);
+    CHECK_INT(total_of(ix, "churn"), 5);
+    CHECK_INT(total_of(ix, "odd"), 3); /* the last five rounds: 2995, 2997, 2999 odd */
+    CHECK_INT(total_of(ix, "even"), 2);
+    CHECK_INT(total_of(ix, "json"), 0);
+    size_t before = search_index_bytes(ix);
+    search_index_trim(ix);
+    CHECK(search_index_bytes(ix) > 0 && search_index_bytes(ix) <= before);
+    CHECK_INT(total_of(ix, "churn"), 5); /* still answers, and grows again */
+    search_index_doc more = doc(9, "more", "More churn", "churn", "");
+    CHECK_INT(search_index_put(ix, &more), 0);
+    CHECK_INT(total_of(ix, "churn"), 6);
+    search_index_free(ix);
+}
+
+static void test_suggest(void)
+{
+    search_index *ix = search_index_new();
+    search_index_doc d[] = {
+        doc(1, "csv-cleaner", "CSV Cleaner", "", "csv-tools data"),
+        doc(2, "csv-clipper", "CSV Clipper", "", "csv-tools"),
+        doc(3, "csvkit", "csvkit", "", "csv"),
+        doc(4, "clean-csv", "Clean CSV", "", "cleaning"),
+    };
+    int64_t downloads[] = {5, 50, 7, 1000};
+    for (size_t i = 0; i < 4; i++) {
+        d[i].downloads = downloads[i];
+        CHECK_INT(search_index_put(ix, &d[i]), 0);
+    }
+    search_index_hint tools[4], tags[4];
+    size_t nt = 0, ng = 0;
+    CHECK_INT(search_index_suggest(ix, "csv", "csv", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 3); /* names starting with csv, most downloaded first; not "Clean CSV" */
+    CHECK_STR(tools[0].text, "CSV Clipper");
+    CHECK_STR(tools[0].slug, "csv-clipper");
+    CHECK_STR(tools[1].text, "csvkit");
+    CHECK_STR(tools[2].text, "CSV Cleaner");
+    CHECK_INT(ng, 2); /* csv-tools (55), csv (7); not data or cleaning */
+    CHECK_STR(tags[0].text, "csv-tools");
+    CHECK_INT(tags[0].downloads, 55);
+    CHECK(tags[0].slug == NULL);
+    CHECK_STR(tags[1].text, "csv");
+    CHECK_INT(search_index_suggest(ix, "csv cl", "csv-cl", 1, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 1); /* at most max */
+    CHECK_STR(tools[0].text, "CSV Clipper");
+    CHECK_INT(ng, 0);
+    search_index_remove(ix, 2);
+    CHECK_INT(search_index_suggest(ix, "csv", "csv-t", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 2);
+    CHECK_INT(ng, 1);
+    CHECK_INT(tags[0].downloads, 5);
+    CHECK_INT(search_index_suggest(ix, "zzz", "zzz", 4, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt + ng, 0);
+    search_index_free(ix);
+}
+
+int main(void)
+{
+    RUN(test_matching);
+    RUN(test_relevance);
+    RUN(test_filters_facets);
+    RUN(test_sorts_paging);
+    RUN(test_put_replace_remove);
+    RUN(test_suggest);
+    return check_finish();
+}
