@@ -1103,40 +1103,15 @@ static int search_terms_write(db *db, int64_t id, const char *title, mkt_error *
     return rc;
 }
 
-/* Normal form of the parts joined by spaces, malloc'd. */
-static char *search_normal_join(const char *const *parts, size_t count)
-{
-    size_t total = 1;
-    for (size_t i = 0; i < count; i++)
-        total += (parts[i] ? strlen(parts[i]) : 0) + 1;
-    char *raw = malloc(total), *out = malloc(total);
-    if (!raw || !out) {
-        free(raw);
-        free(out);
-        return NULL;
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < count; i++) {
-        size_t n = parts[i] ? strlen(parts[i]) : 0;
-        memcpy(raw + len, parts[i] ? parts[i] : "", n);
-        len += n;
-        raw[len++] = ' ';
-    }
-    raw[len] = '\0';
-    search_text_normalize(raw, out, total);
-    free(raw);
-    return out;
-}
-
 static int search_document_write(db *db, int64_t id, const db_rows *rows, mkt_error *err)
 {
     const char *title_parts[] = {db_rows_text(rows, 0, ICOL_NAME), db_rows_text(rows, 0, ICOL_SLUG),
                                  db_rows_text(rows, 0, ICOL_TAGS)};
     const char *body_parts[] = {db_rows_text(rows, 0, ICOL_SUMMARY), db_rows_text(rows, 0, ICOL_DESCRIPTION),
                                 db_rows_text(rows, 0, ICOL_CATEGORY)};
-    char *name = search_normal_join(title_parts, 1);
-    char *title = search_normal_join(title_parts, 3);
-    char *body = search_normal_join(body_parts, 3);
+    char *name = search_text_normalize_parts(title_parts, 1, 0);
+    char *title = search_text_normalize_parts(title_parts, 3, 0);
+    char *body = search_text_normalize_parts(body_parts, 3, 0);
     int rc = name && title && body ? 0 : error_set(err, ERROR_INTERNAL, "out of memory");
     if (rc == 0)
         rc = db_exec(db,

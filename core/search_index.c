@@ -359,36 +359,6 @@ void search_index_remove(search_index *ix, int64_t id)
     sidx_id_set(ix, id, -1); /* never grows the table: the key is there */
 }
 
-/* Normal form of the parts joined by spaces, malloc'd, with a space before and after when pad. */
-static char *sidx_normal(const char *const *parts, size_t count, int pad)
-{
-    size_t total = 3;
-    for (size_t i = 0; i < count; i++)
-        total += (parts[i] ? strlen(parts[i]) : 0) + 1;
-    char *raw = malloc(total), *out = malloc(total);
-    if (!raw || !out) {
-        free(raw);
-        free(out);
-        return NULL;
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < count; i++) {
-        size_t n = parts[i] ? strlen(parts[i]) : 0;
-        memcpy(raw + len, parts[i] ? parts[i] : "", n);
-        len += n;
-        raw[len++] = ' ';
-    }
-    raw[len] = '\0';
-    size_t n = search_text_normalize(raw, out + (pad ? 1 : 0), total - 2);
-    free(raw);
-    if (pad) {
-        out[0] = ' ';
-        out[n + 1] = ' ';
-        out[n + 2] = '\0';
-    }
-    return out;
-}
-
 /* A word counted in one document: its id and occurrences. */
 typedef struct {
     uint32_t word;
@@ -495,13 +465,13 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     if (in->title_norm) {
         const char *name[] = {in->name_norm}, *title[] = {in->title_norm}, *text[] = {in->body_norm};
         /* already normal: normalizing again changes nothing and pads the title */
-        d->name_norm = sidx_normal(name, 1, 0);
-        d->title = sidx_normal(title, 1, 1);
-        body = sidx_normal(text, 1, 0);
+        d->name_norm = search_text_normalize_parts(name, 1, 0);
+        d->title = search_text_normalize_parts(title, 1, 1);
+        body = search_text_normalize_parts(text, 1, 0);
     } else {
-        d->name_norm = sidx_normal(title_parts, 1, 0);
-        d->title = sidx_normal(title_parts, 3, 1);
-        body = sidx_normal(body_parts, 3, 0);
+        d->name_norm = search_text_normalize_parts(title_parts, 1, 0);
+        d->title = search_text_normalize_parts(title_parts, 3, 1);
+        body = search_text_normalize_parts(body_parts, 3, 0);
     }
     const char *cat = in->category ? in->category : "", *model = in->pricing ? in->pricing : "";
     int64_t category = sidx_atoms_add(&ix->attrs, cat, strlen(cat));

@@ -2,6 +2,7 @@
 #include "core/search_text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A byte that belongs to a word: ASCII letters and digits, and every byte of a multi-byte UTF-8
@@ -153,4 +154,33 @@ int search_text_distance(const char *a, const char *b, int max)
         cur = spare;
     }
     return prev[lb] > max ? max + 1 : prev[lb];
+}
+
+char *search_text_normalize_parts(const char *const *parts, size_t count, int pad)
+{
+    size_t total = 3;
+    for (size_t i = 0; i < count; i++)
+        total += (parts[i] ? strlen(parts[i]) : 0) + 1;
+    char *raw = malloc(total), *out = malloc(total);
+    if (!raw || !out) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = parts[i] ? strlen(parts[i]) : 0;
+        memcpy(raw + len, parts[i] ? parts[i] : "", n);
+        len += n;
+        raw[len++] = ' ';
+    }
+    raw[len] = '\0';
+    size_t n = search_text_normalize(raw, out + (pad ? 1 : 0), total - 2);
+    free(raw);
+    if (pad) {
+        out[0] = ' ';
+        out[n + 1] = ' ';
+        out[n + 2] = '\0';
+    }
+    return out;
 }

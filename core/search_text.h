@@ -27,6 +27,11 @@
  * a shorter out keeps whole words only). Returns the length written. */
 size_t search_text_normalize(const char *in, char *out, size_t size);
 
+/* The normal form of parts (NULL ones count as empty) joined by spaces, malloc'd (NULL when out of
+ * memory); with pad, one space before and after it, so " word " can be looked for as a whole word.
+ * What the index (core/search_index) and the documents (core/search) both build a text with. */
+char *search_text_normalize_parts(const char *const *parts, size_t count, int pad);
+
 typedef struct {
     char word[SEARCH_TEXT_WORDS_MAX][SEARCH_TEXT_WORD_MAX * 4 + 1];
     size_t count;

@@ -1,5 +1,6 @@
 /* core/search_text: the normal form shared by index and query, query words, the boolean-mode
  * expression (no user-typed operator survives) and the edit distance of "did you mean". */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/search_text.h"
@@ -26,6 +27,21 @@ static void test_normalize(void)
     char small[8];
     search_text_normalize("alpha beta gamma", small, sizeof small);
     CHECK_STR(small, "alpha");
+}
+
+/* The parts joined, NULLs as empty, in normal form; padded with one space each side on request. */
+static void test_normalize_parts(void)
+{
+    const char *parts[] = {"CSV-Cleaner", NULL, "json_tools"};
+    char *plain = search_text_normalize_parts(parts, 3, 0), *padded = search_text_normalize_parts(parts, 3, 1);
+    CHECK_STR(plain, "csv cleaner json tools");
+    CHECK_STR(padded, " csv cleaner json tools ");
+    free(plain);
+    free(padded);
+    const char *none[] = {NULL};
+    char *empty = search_text_normalize_parts(none, 1, 1);
+    CHECK_STR(empty, "  ");
+    free(empty);
 }
 
 static void test_split(void)
@@ -117,6 +133,7 @@ static void test_distance(void)
 int main(void)
 {
     RUN(test_normalize);
+    RUN(test_normalize_parts);
     RUN(test_split);
     RUN(test_chars);
     RUN(test_boolean);
