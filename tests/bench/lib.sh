@@ -8,6 +8,9 @@
 #   bench_build BIN...    builds the marketplace and the given targets when any of BIN is missing
 #                         (paths under BUILD_DIR; the target is the file name); sets BUILD_TYPE
 #   bench_free_port       prints a port nothing listens on, below the ephemeral range
+#   bench_workdir NAME    makes TMP (/tmp/mkt-bench-NAME.XXXXXX) and sets STACK_DIR empty; on exit (Ctrl-C
+#                         included) the stack in STACK_DIR, once a script sets it, is stopped by the PIDs
+#                         scripts/stack recorded, TMP is removed, and the script's exit status is kept
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK="$REPO_DIR/scripts/stack"
 CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
@@ -49,4 +52,21 @@ bench_free_port() {
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
     done
     printf '%s\n' "$port"
+}
+
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n "$STACK_DIR" ]]; then
+        "$STACK" stop --dir "$STACK_DIR" >&2 || true
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+
+bench_workdir() {
+    TMP="$(mktemp -d "/tmp/mkt-bench-$1.XXXXXX")"
+    STACK_DIR=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
 }

@@ -29,24 +29,11 @@ BIN="$BUILD_DIR/marketplace"
 LOAD="$BUILD_DIR/tests/bench/bench_money_load"
 bench_build "$LOAD"
 
-TMP="$(mktemp -d /tmp/mkt-bench-money.XXXXXX)"
-STACK_DIR="$TMP/stack"
-STARTED=0
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ "$STARTED" == 1 ]]; then
-        "$STACK" stop --dir "$STACK_DIR" >&2 || true
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir money
 
 port="$(bench_free_port)"
+STACK_DIR="$TMP/stack"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers, min_payout_cents=$PAYOUT)"
-STARTED=1
 "$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test \
     --set "workers=$WORKERS" --set "min_payout_cents=$PAYOUT" >"$TMP/stack.log" 2>&1 ||
     { cat "$TMP/stack.log" >&2; die "the stack did not start"; }

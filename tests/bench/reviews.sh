@@ -49,25 +49,12 @@ BIN="$BUILD_DIR/marketplace"
 # shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
 bench_build
 
-TMP="$(mktemp -d /tmp/mkt-bench-reviews.XXXXXX)"
-STACK_DIR="$TMP/stack"
-STARTED=0
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ "$STARTED" == 1 ]]; then
-        "$STACK" stop --dir "$STACK_DIR" >&2 || true
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir reviews
 
 # ---- the stack ------------------------------------------------------------------------------------
 port="$(bench_free_port)"
+STACK_DIR="$TMP/stack"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers)"
-STARTED=1
 "$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" \
     >"$TMP/stack.log" 2>&1 || { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
 env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }

@@ -66,19 +66,7 @@ BIN="$BUILD_DIR/marketplace"
 # shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
 bench_build
 
-TMP="$(mktemp -d /tmp/mkt-bench-search.XXXXXX)"
-STACK_DIR=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ -n "$STACK_DIR" ]]; then
-        "$STACK" stop --dir "$STACK_DIR" >&2 || true
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir search
 
 # ---- the stack ------------------------------------------------------------------------------------
 env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }

@@ -22,21 +22,10 @@ STACK_TEST=()
 [[ "${BENCH_SEED_STACK_TEST:-0}" == 1 ]] && STACK_TEST=(--test)
 
 BIN="$BUILD_DIR/marketplace"
+# shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
 bench_build
 
-TMP="$(mktemp -d /tmp/mkt-bench-seed.XXXXXX)"
-STACK_DIR=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ -n "$STACK_DIR" ]]; then
-        "$STACK" stop --dir "$STACK_DIR" >&2 || true
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir seed
 
 # seconds since the epoch, to the nanosecond; since START: seconds elapsed
 now() { date +%s.%N; }
