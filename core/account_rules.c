@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/body.h"
 #include "core/text.h"
 
 /* ---- UTF-8 text ----------------------------------------------------------------------------- */
@@ -242,6 +243,22 @@ const char *account_rules_body_string(const json_t *body, const char *field, siz
     if (len)
         *len = json_string_length(value);
     return json_string_value(value);
+}
+
+const char *account_rules_read_text(const json_t *body, const char *name, const account_rules_text_rule *rule,
+                                    int required, mkt_error *err)
+{
+    if (!required && !json_object_get(body, name))
+        return NULL;
+    json_t *v = body_member(body, name, JSON_STRING, err);
+    if (!v)
+        return NULL;
+    const char *s = json_string_value(v);
+    if (!error_text_valid(s)) {
+        error_add_field(err, name, "must be valid UTF-8");
+        return NULL;
+    }
+    return account_rules_check_text(name, s, json_string_length(v), rule, err) ? NULL : s;
 }
 
 int account_rules_check_body_text(const json_t *body, const char *field, const account_rules_text_rule *rule,

@@ -54,6 +54,12 @@ extern const account_rules_text_rule account_rules_bio;          /* 0..2000, no 
 int account_rules_check_text(const char *field, const char *s, size_t len, const account_rules_text_rule *rule,
                              mkt_error *err);
 
+/* The string member name of body when it is valid UTF-8 and keeps rule; NULL otherwise, with the
+ * problem on err ("is required" only when required: an absent optional member is NULL quietly).
+ * UTF-8 is checked again (jansson checked it) because a service may be called from elsewhere. */
+const char *account_rules_read_text(const json_t *body, const char *name, const account_rules_text_rule *rule,
+                                    int required, mkt_error *err);
+
 /* ---- email and website ---- */
 
 /* NULL when s is an acceptable email address (at most 254 bytes, no spaces or controls, a local

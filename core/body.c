@@ -1,5 +1,6 @@
 #include "core/body.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int body_allowed(const char *const allowed[], const char *key)
@@ -47,4 +48,22 @@ json_t *body_member(const json_t *body, const char *name, json_type wanted, mkt_
     else if (!matches)
         error_add_field(err, name, "%s", body_type_wanted(wanted));
     return matches ? value : NULL;
+}
+
+int body_choose(const char *name, const char *value, const char *const choices[], mkt_error *err)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(value, choices[i]) == 0)
+            return i;
+    char list[256] = "";
+    for (size_t i = 0; choices[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", choices[i]);
+    error_add_field(err, name, "must be one of %s", list);
+    return -1;
+}
+
+int body_choice(const json_t *body, const char *name, const char *const choices[], mkt_error *err)
+{
+    json_t *value = body_member(body, name, JSON_STRING, err);
+    return value ? body_choose(name, json_string_value(value), choices, err) : -1;
 }

@@ -14,4 +14,13 @@ int body_unknown_fields(const json_t *body, const char *const allowed[], mkt_err
  * otherwise NULL, with "is required" or "must be a string" / "must be an integer" / … reported on err. */
 json_t *body_member(const json_t *body, const char *name, json_type wanted, mkt_error *err);
 
+/* The index of value in choices (a NULL-terminated list); -1 with "must be one of a, b, c" on err
+ * under name when it is none of them. For any named text from outside: a member's, a query
+ * parameter's. */
+int body_choose(const char *name, const char *value, const char *const choices[], mkt_error *err);
+
+/* body_choose on the string member name of body; -1 with the problem on err when it is missing or
+ * not a string (body_member) too. */
+int body_choice(const json_t *body, const char *name, const char *const choices[], mkt_error *err);
+
 #endif

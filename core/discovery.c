@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/body.h"
 #include "core/ident.h"
 #include "core/paging.h"
 #include "core/search.h"
@@ -107,17 +108,9 @@ static void discovery_min_rating(const char *v, search_query *q, mkt_error *err)
 
 static void discovery_enum(const char *name, const char *v, const char *const *allowed, int *out, mkt_error *err)
 {
-    if (!discovery_given(v))
-        return;
-    for (int i = 0; allowed[i]; i++)
-        if (strcmp(v, allowed[i]) == 0) {
-            *out = i;
-            return;
-        }
-    char list[160] = "";
-    for (int i = 0; allowed[i]; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
-    error_add_field(err, name, "must be one of %s", list);
+    int i = discovery_given(v) ? body_choose(name, v, allowed, err) : -1;
+    if (i >= 0)
+        *out = i;
 }
 
 static void discovery_number(const char *name, const char *v, int64_t min, int64_t max, int64_t *out, mkt_error *err)

@@ -153,18 +153,8 @@ static int moderation_action_body(const json_t *body, const char *const actions[
     }
     static const char *const allowed[] = {"action", "note", NULL};
     body_unknown_fields(body, allowed, err);
-    json_t *a = body_member(body, "action", JSON_STRING, err);
-    for (int i = 0; a && actions[i] && *action < 0; i++)
-        if (strcmp(json_string_value(a), actions[i]) == 0)
-            *action = i;
-    if (a && *action < 0)
-        error_add_field(err, "action", "must be %s", actions[2] ? "approve, hide or remove" : "delist or restore");
-    json_t *n = body_member(body, "note", JSON_STRING, err);
-    const char *text = json_string_value(n);
-    if (n && !error_text_valid(text))
-        error_add_field(err, "note", "must be valid UTF-8");
-    else if (n && !account_rules_check_text("note", text, json_string_length(n), &moderation_note_rule, err))
-        *note = text;
+    *action = body_choice(body, "action", actions, err);
+    *note = account_rules_read_text(body, "note", &moderation_note_rule, 1, err);
     if (error_is_set(err))
         return error_set(err, ERROR_VALIDATION, "invalid moderation action");
     return 0;

@@ -27,24 +27,6 @@
 static const account_rules_text_rule review_title_rule = {1, REVIEW_TITLE_MAX, 1, 0, 0};
 static const account_rules_text_rule review_content_rule = {1, REVIEW_CONTENT_MAX, 1, 1, 0};
 
-/* A text member of body: *out set when present and valid; required says whether absence is an error.
- * UTF-8 is checked again (jansson checked it) because a service may be called from elsewhere. */
-static void review_read_text(const json_t *body, const char *name, const account_rules_text_rule *rule,
-                             int required, const char **out, mkt_error *err)
-{
-    *out = NULL;
-    if (!required && !json_object_get(body, name))
-        return;
-    json_t *v = body_member(body, name, JSON_STRING, err);
-    if (!v)
-        return;
-    const char *s = json_string_value(v);
-    if (!error_text_valid(s))
-        error_add_field(err, name, "must be valid UTF-8");
-    else if (!account_rules_check_text(name, s, json_string_length(v), rule, err))
-        *out = s;
-}
-
 /* rating: a JSON integer 1-5 (3.5, "5", true are refused, not rounded or converted). 0 when absent. */
 static int review_read_rating(const json_t *body, int required, mkt_error *err)
 {
@@ -80,8 +62,8 @@ static int review_read_body(const json_t *body, int creating, review_input *in, 
     if (tool_id_problem)
         error_add_field(err, "tool_id", "%s", tool_id_problem);
     in->rating = review_read_rating(body, creating, err);
-    review_read_text(body, "title", &review_title_rule, creating, &in->title, err);
-    review_read_text(body, "content", &review_content_rule, creating, &in->content, err);
+    in->title = account_rules_read_text(body, "title", &review_title_rule, creating, err);
+    in->content = account_rules_read_text(body, "content", &review_content_rule, creating, err);
     if (error_is_set(err))
         return error_set(err, ERROR_VALIDATION, "invalid review");
     if (!creating && !in->rating && !in->title && !in->content)
@@ -567,7 +549,7 @@ json_t *review_respond(db *db, const account_caller *caller, const char *id, con
     }
     static const char *const allowed[] = {"content", NULL};
     body_unknown_fields(body, allowed, err);
-    review_read_text(body, "content", &review_content_rule, 1, &content, err);
+    content = account_rules_read_text(body, "content", &review_content_rule, 1, err);
     if (error_is_set(err)) {
         error_set(err, ERROR_VALIDATION, "invalid response");
         return NULL;
@@ -617,17 +599,9 @@ int review_report_body(const json_t *body, const char *const reasons[], const ch
     }
     static const char *const allowed[] = {"reason", "detail", NULL};
     body_unknown_fields(body, allowed, err);
-    json_t *r = body_member(body, "reason", JSON_STRING, err);
-    for (size_t i = 0; r && reasons[i] && !*reason; i++)
-        if (strcmp(json_string_value(r), reasons[i]) == 0)
-            *reason = reasons[i];
-    if (r && !*reason) {
-        char list[128] = "";
-        for (size_t i = 0; reasons[i]; i++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", reasons[i]);
-        error_add_field(err, "reason", "must be one of %s", list);
-    }
-    review_read_text(body, "detail", &review_detail_rule, 0, detail, err);
+    int chosen = body_choice(body, "reason", reasons, err);
+    *reason = chosen < 0 ? NULL : reasons[chosen];
+    *detail = account_rules_read_text(body, "detail", &review_detail_rule, 0, err);
     if (error_is_set(err))
         return error_set(err, ERROR_VALIDATION, "invalid report");
     return 0;

@@ -1,4 +1,6 @@
 /* core/body: unknown members of a strict body are each named, known ones never. */
+#include <string.h>
+
 #include "core/body.h"
 #include "tests/support/check.h"
 
@@ -53,9 +55,33 @@ static void test_member_type(void)
     json_decref(body);
 }
 
+/* A member (or any named text) is one of a list, its index answered; anything else is named with the list. */
+static void test_choice(void)
+{
+    static const char *const actions[] = {"approve", "hide", "remove", NULL};
+    json_t *body = json_pack("{s:s, s:i, s:s}", "action", "hide", "number", 3, "other", "Hide");
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(body_choice(body, "action", actions, &err), 1);
+    CHECK_INT(body_choose("sort", "remove", actions, &err), 2);
+    CHECK(!error_is_set(&err));
+    CHECK_INT(body_choice(body, "other", actions, &err), -1);
+    CHECK_INT(body_choice(body, "number", actions, &err), -1);
+    CHECK_INT(body_choice(body, "missing", actions, &err), -1);
+    CHECK_INT(err.field_count, 3);
+    if (err.field_count == 3) {
+        CHECK_STR(err.fields[0].field, "other");
+        CHECK_STR(err.fields[0].message, "must be one of approve, hide, remove");
+        CHECK_STR(err.fields[1].message, "must be a string");
+        CHECK_STR(err.fields[2].message, "is required");
+    }
+    error_clear(&err);
+    json_decref(body);
+}
+
 int main(void)
 {
     RUN(test_member_type);
+    RUN(test_choice);
     RUN(test_unknown_fields_named);
     RUN(test_nothing_unknown);
     return check_finish();
