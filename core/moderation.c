@@ -36,13 +36,11 @@ json_t *moderation_tool_report(db *db, const account_caller *caller, const char 
     const char *reason, *detail;
     if (review_report_body(body, moderation_tool_reasons, &reason, &detail, err) < 0)
         return NULL;
-    tool_record t;
-    if (tool_record_find(db, tool_ref, caller, &t, err) < 0)
+    tool_record_glance g;
+    if (tool_record_glance_find(db, tool_ref, caller, &g, err) < 0)
         return NULL;
-    int64_t tool_id = t.id;
-    int own = tool_record_is_owner(&t, caller);
-    tool_record_free(&t);
-    if (own) {
+    int64_t tool_id = g.id;
+    if (tool_record_glance_owned(&g, caller)) {
         error_set(err, ERROR_FORBIDDEN, "you cannot report your own tool");
         return NULL;
     }
@@ -335,13 +333,11 @@ json_t *moderation_tool(db *db, const account_caller *caller, const char *tool_r
     moderation_tool_ctx ctx = {.base = {.caller = caller}};
     if (moderation_action_body(body, moderation_tool_actions, &ctx.base.action, &ctx.base.note, err) < 0)
         return NULL;
-    tool_record t;
-    if (tool_record_find(db, tool_ref, caller, &t, err) < 0)
+    tool_record_glance g;
+    if (tool_record_glance_find(db, tool_ref, caller, &g, err) < 0)
         return NULL;
-    ctx.tool_id = t.id;
-    int own = tool_record_is_owner(&t, caller);
-    tool_record_free(&t);
-    if (own) {
+    ctx.tool_id = g.id;
+    if (tool_record_glance_owned(&g, caller)) {
         /* no one decides on their own work: another moderator or an admin does */
         error_set(err, ERROR_FORBIDDEN, "you cannot moderate your own tool");
         return NULL;

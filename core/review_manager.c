@@ -175,12 +175,14 @@ static int review_parse_id(const char *text, int64_t *id, mkt_error *err)
     return 0;
 }
 
-/* Loads the tool of a review with the visibility rule of tools: 404 when the caller may not see it. */
-static int review_tool_find(db *db, int64_t tool_id, const account_caller *caller, tool_record *out, mkt_error *err)
+/* The tool of a review (its id, developer, status) with the visibility rule of tools: 404 when the
+ * caller may not see it. A glance, not the whole tool: the checks here need no code or texts. */
+static int review_tool_glance(db *db, int64_t tool_id, const account_caller *caller, tool_record_glance *out,
+                              mkt_error *err)
 {
     char ref[24];
     snprintf(ref, sizeof ref, "%" PRId64, tool_id);
-    return tool_record_find(db, ref, caller, out, err);
+    return tool_record_glance_find(db, ref, caller, out, err);
 }
 
 /* A review the caller may see: it exists, is not removed, and its tool is visible to them. */
@@ -190,11 +192,8 @@ static int review_head_visible(db *db, const account_caller *caller, const char 
     int64_t id;
     if (review_parse_id(id_text, &id, err) < 0 || review_head_read(db, id, 0, out, err) < 0)
         return -1;
-    tool_record t;
-    if (review_tool_find(db, out->tool_id, caller, &t, err) < 0)
-        return -1;
-    tool_record_free(&t);
-    return 0;
+    tool_record_glance g;
+    return review_tool_glance(db, out->tool_id, caller, &g, err);
 }
 
 /* Bought (any tool_access row) or used (core/tool_usage) the tool: 1, 0, -1 on a database error. */
@@ -252,12 +251,10 @@ json_t *review_create(db *db, const config *cfg, const account_caller *caller, c
     review_input in;
     if (review_read_body(body, 1, &in, err) < 0)
         return NULL;
-    tool_record t;
-    if (review_tool_find(db, in.tool_id, caller, &t, err) < 0)
+    tool_record_glance g;
+    if (review_tool_glance(db, in.tool_id, caller, &g, err) < 0)
         return NULL;
-    int own = tool_record_is_owner(&t, caller);
-    tool_record_free(&t);
-    if (own) {
+    if (tool_record_glance_owned(&g, caller)) {
         error_set(err, ERROR_FORBIDDEN, "you cannot review your own tool");
         return NULL;
     }
@@ -558,12 +555,13 @@ json_t *review_respond(db *db, const account_caller *caller, const char *id, con
     review_head h;
     if (review_parse_id(id, &review_id, err) < 0 || review_head_read(db, review_id, 0, &h, err) < 0)
         return NULL;
-    char ref[24];
-    snprintf(ref, sizeof ref, "%" PRId64, h.tool_id);
-    tool_record t;
-    if (tool_record_find_owned(db, ref, caller, &t, err) < 0)
+    tool_record_glance g;
+    if (review_tool_glance(db, h.tool_id, caller, &g, err) < 0)
         return NULL;
-    tool_record_free(&t);
+    if (!tool_record_glance_owned(&g, caller)) {
+        error_set(err, ERROR_FORBIDDEN, "only the tool's developer may do this");
+        return NULL;
+    }
     review_reply_ctx ctx = {review_id, h.tool_id, caller->developer_id, content};
     if (db_transaction(db, review_reply_tx, &ctx, err) < 0)
         return NULL;
@@ -742,12 +740,10 @@ static int review_decide_not_own(db *db, const account_caller *actor, const revi
 {
     if (h->user_id == actor->user_id)
         return error_set(err, ERROR_FORBIDDEN, "you cannot moderate your own review");
-    char ref[24];
-    snprintf(ref, sizeof ref, "%" PRId64, h->tool_id);
     tool_record_glance g;
-    if (tool_record_glance_find(db, ref, actor, &g, err) < 0)
+    if (review_tool_glance(db, h->tool_id, actor, &g, err) < 0)
         return -1;
-    if (actor->developer_id != 0 && g.developer_id == actor->developer_id)
+    if (tool_record_glance_owned(&g, actor))
         return error_set(err, ERROR_FORBIDDEN, "you cannot moderate reviews of your own tool");
     return 0;
 }

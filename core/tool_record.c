@@ -163,9 +163,19 @@ int tool_record_lock(db *db, int64_t id, mkt_error *err)
     return n ? 0 : error_set(err, ERROR_NOT_FOUND, "no such tool");
 }
 
+static int tool_record_owned_by(int64_t developer_id, const account_caller *caller)
+{
+    return caller && caller->developer_id != 0 && caller->developer_id == developer_id;
+}
+
 int tool_record_is_owner(const tool_record *t, const account_caller *caller)
 {
-    return caller && caller->developer_id != 0 && caller->developer_id == t->developer_id;
+    return tool_record_owned_by(t->developer_id, caller);
+}
+
+int tool_record_glance_owned(const tool_record_glance *g, const account_caller *caller)
+{
+    return tool_record_owned_by(g->developer_id, caller);
 }
 
 int tool_record_visible_to(const char *status, int64_t developer_id, const account_caller *caller)

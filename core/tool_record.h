@@ -52,6 +52,9 @@ typedef struct {
 int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
                             mkt_error *err);
 
+/* Is the caller the glanced tool's developer? (tool_record_is_owner's rule) */
+int tool_record_glance_owned(const tool_record_glance *g, const account_caller *caller);
+
 /* Moves tool id's reviews_version inside the caller's transaction: every change to what its public
  * review list shows calls this (tool_record_rating_move does it as part of its own update). */
 int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err);
