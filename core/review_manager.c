@@ -883,8 +883,10 @@ int review_months(db *db, int64_t developer_id, int months, review_month **out, 
 
 #define REVIEW_BULK_PARAMS 7
 
-static int review_bulk_chunk(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
+int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
 {
+    if (n == 0)
+        return 0;
     db_value *params = calloc(n * REVIEW_BULK_PARAMS, sizeof *params);
     if (!params)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -898,22 +900,11 @@ static int review_bulk_chunk(db *db, const review_bulk_row *rows, size_t n, mkt_
         p[5] = db_int(rows[i].age_seconds);
         p[6] = db_int(rows[i].age_seconds);
     }
-    int rc = db_exec_rows(db,
-                          "INSERT INTO reviews (tool_id, user_id, rating, title, content, created_at, updated_at)"
-                          " VALUES ",
-                          "(?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND)", NULL, params,
-                          REVIEW_BULK_PARAMS, n, NULL, err);
+    int rc = db_exec_row_batches(db,
+                                 "INSERT INTO reviews (tool_id, user_id, rating, title, content, created_at, updated_at)"
+                                 " VALUES ",
+                                 "(?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND, NOW(6) - INTERVAL ? SECOND)", params,
+                                 REVIEW_BULK_PARAMS, n, REVIEW_BULK_MAX, err);
     free(params);
     return rc;
-}
-
-int review_bulk_insert(db *db, const review_bulk_row *rows, size_t n, mkt_error *err)
-{
-    for (size_t done = 0; done < n;) {
-        size_t chunk = n - done < REVIEW_BULK_MAX ? n - done : REVIEW_BULK_MAX;
-        if (review_bulk_chunk(db, rows + done, chunk, err) < 0)
-            return -1;
-        done += chunk;
-    }
-    return 0;
 }

@@ -305,8 +305,10 @@ json_t *tool_builder_versions(db *db, const account_caller *caller, const char *
 
 #define TOOL_BUILDER_BULK_PARAMS 11
 
-static int tool_builder_bulk_chunk(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err)
+int tool_builder_bulk_versions(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err)
 {
+    if (n == 0)
+        return 0;
     db_value *params = calloc(n * TOOL_BUILDER_BULK_PARAMS, sizeof *params);
     if (!params)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -333,22 +335,11 @@ static int tool_builder_bulk_chunk(db *db, const tool_builder_bulk_version *rows
         p[k++] = db_int(rows[i].age_seconds);
     }
     if (rc == 0)
-        rc = db_exec_rows(db,
-                          "INSERT INTO tool_versions (tool_id, version, major, minor, patch, changelog, input_schema,"
-                          " output_schema, code, tests, created_at) VALUES ",
-                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND)", NULL, params,
-                          TOOL_BUILDER_BULK_PARAMS, n, NULL, err);
+        rc = db_exec_row_batches(db,
+                                 "INSERT INTO tool_versions (tool_id, version, major, minor, patch, changelog,"
+                                 " input_schema, output_schema, code, tests, created_at) VALUES ",
+                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6) - INTERVAL ? SECOND)", params,
+                                 TOOL_BUILDER_BULK_PARAMS, n, TOOL_BUILDER_BULK_MAX, err);
     free(params);
     return rc;
-}
-
-int tool_builder_bulk_versions(db *db, const tool_builder_bulk_version *rows, size_t n, mkt_error *err)
-{
-    for (size_t done = 0; done < n;) {
-        size_t chunk = n - done < TOOL_BUILDER_BULK_MAX ? n - done : TOOL_BUILDER_BULK_MAX;
-        if (tool_builder_bulk_chunk(db, rows + done, chunk, err) < 0)
-            return -1;
-        done += chunk;
-    }
-    return 0;
 }

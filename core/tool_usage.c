@@ -135,8 +135,10 @@ int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err
 
 /* ---- bulk history (marketplace seed --tools) ------------------------------------------------- */
 
-static int tool_usage_bulk_chunk(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err)
+int tool_usage_bulk_days(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err)
 {
+    if (n == 0)
+        return 0;
     db_value *params = calloc(n * 3, sizeof *params);
     if (!params)
         return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -145,19 +147,8 @@ static int tool_usage_bulk_chunk(db *db, const tool_usage_bulk_day *rows, size_t
         params[3 * i + 1] = db_int(rows[i].days_ago);
         params[3 * i + 2] = db_int(rows[i].executions);
     }
-    int rc = db_exec_rows(db, "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES ",
-                          "(?, UTC_DATE() - INTERVAL ? DAY, ?)", NULL, params, 3, n, NULL, err);
+    int rc = db_exec_row_batches(db, "INSERT INTO tool_execution_days (tool_id, day, executions) VALUES ",
+                                 "(?, UTC_DATE() - INTERVAL ? DAY, ?)", params, 3, n, TOOL_USAGE_BULK_MAX, err);
     free(params);
     return rc;
-}
-
-int tool_usage_bulk_days(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err)
-{
-    for (size_t done = 0; done < n;) {
-        size_t chunk = n - done < TOOL_USAGE_BULK_MAX ? n - done : TOOL_USAGE_BULK_MAX;
-        if (tool_usage_bulk_chunk(db, rows + done, chunk, err) < 0)
-            return -1;
-        done += chunk;
-    }
-    return 0;
 }

@@ -651,3 +651,15 @@ int db_exec_rows(db *db, const char *head, const char *row_sql, const char *tail
     free(sql);
     return rc;
 }
+
+int db_exec_row_batches(db *db, const char *head, const char *row_sql, const db_value *params, size_t params_per_row,
+                        size_t rows, size_t max_rows, mkt_error *err)
+{
+    for (size_t done = 0; done < rows;) {
+        size_t chunk = rows - done < max_rows ? rows - done : max_rows;
+        if (db_exec_rows(db, head, row_sql, NULL, params + done * params_per_row, params_per_row, chunk, NULL, err) < 0)
+            return -1;
+        done += chunk;
+    }
+    return 0;
+}

@@ -107,4 +107,9 @@ char *db_sql_rows(const char *head, const char *row_sql, const char *tail, size_
 int db_exec_rows(db *db, const char *head, const char *row_sql, const char *tail, const db_value *params,
                  size_t params_per_row, size_t rows, db_result *out, mkt_error *err);
 
+/* db_exec_rows over rows in statements of at most max_rows each (the last one shorter), for loads
+ * larger than one statement should carry; no tail and no result. Stops at the first failure. */
+int db_exec_row_batches(db *db, const char *head, const char *row_sql, const db_value *params, size_t params_per_row,
+                        size_t rows, size_t max_rows, mkt_error *err);
+
 #endif
