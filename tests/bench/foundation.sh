@@ -124,33 +124,8 @@ TOKEN="$(printf '%s' "$answer" | sed -n 's/.*"token":"\([A-Za-z0-9_-]*\)".*/\1/p
     || die "GET /me with the new token does not answer 200"
 
 # ---- measuring ------------------------------------------------------------------------------------
-# wrk latency like "812.00us", "1.23ms", "2.01s" -> milliseconds
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.3f", n }'
-}
-
-declare -A RPS P50 P99 ERRS
-run_wrk() {  # run_wrk NAME URL [HEADER]
-    local name="$1" url="$2" header="${3:-}" out="$TMP/wrk-$1.txt" args=()
-    [[ -n "$header" ]] && args=(-H "$header")
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null 2>&1 || true
-    say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: $url"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "$url" >"$out" 2>&1 \
-        || { cat "$out" >&2; die "wrk failed on $url"; }
-    RPS[$name]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    P50[$name]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-    P99[$name]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
-    local non2xx socket
-    non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
-    socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
-    ERRS[$name]=$(( ${non2xx:-0} + ${socket:-0} ))
-}
-
-run_wrk bare "$URL/bare/"
-run_wrk health "$URL/api/marketplace/health"
+bench_wrk bare "$URL/bare/"
+bench_wrk health "$URL/api/marketplace/health"
 # RSS is sampled in the middle of the /me run, while the workers hold what they need under load.
 (
     sleep "$(( DURATION / 2 + WARMUP ))"
@@ -161,7 +136,7 @@ run_wrk health "$URL/api/marketplace/health"
         >"$TMP/rss"
 ) &
 sampler=$!
-run_wrk me "$URL/api/marketplace/me" "Authorization: Bearer $TOKEN"
+bench_wrk me "$URL/api/marketplace/me" -H "Authorization: Bearer $TOKEN"
 wait "$sampler" || true
 read -r MASTER_RSS WORKER_PID WORKER_RSS BARE_RSS <"$TMP/rss" || true
 

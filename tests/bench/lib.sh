@@ -8,6 +8,12 @@
 #   bench_build BIN...    builds the marketplace and the given targets when any of BIN is missing
 #                         (paths under BUILD_DIR; the target is the file name); sets BUILD_TYPE
 #   bench_free_port       prints a port nothing listens on, below the ephemeral range
+#   bench_wrk KEY URL [WRK OPTION...]
+#                         wrk through nginx with the script's THREADS, CONNECTIONS, WARMUP (a warm-up run
+#                         first, not measured) and DURATION; the measured output in TMP/wrk-KEY.txt; fills
+#                         RPS[KEY], P50[KEY] and P99[KEY] (ms), ANSWERED[KEY] (requests completed) and
+#                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails
+#   bench_to_ms LATENCY   wrk's "812.00us", "1.23ms", "2.01s" -> milliseconds
 #   bench_workdir NAME    makes TMP (/tmp/mkt-bench-NAME.XXXXXX) and sets STACK_DIR empty; on exit (Ctrl-C
 #                         included) the stack in STACK_DIR, once a script sets it, is stopped by the PIDs
 #                         scripts/stack recorded, TMP is removed, and the script's exit status is kept
@@ -69,4 +75,28 @@ bench_workdir() {
     STACK_DIR=""
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
+}
+
+bench_to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+declare -A RPS P50 P99 ERRS ANSWERED
+bench_wrk() {
+    local key="$1" url="$2" out="$TMP/wrk-$1.txt" non2xx socket
+    shift 2
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+    say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: $key"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 \
+        || { cat "$out" >&2; die "wrk failed on $url"; }
+    ANSWERED[$key]="$(awk '/ requests in / { print $1 }' "$out")"
+    RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    P50[$key]="$(bench_to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
+    P99[$key]="$(bench_to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
+    non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
+    socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
+    ERRS[$key]=$(( ${non2xx:-0} + ${socket:-0} ))
 }

@@ -238,36 +238,11 @@ function request()
 end
 LUA
 
-# wrk latency like "812.00us", "1.23ms", "2.01s" -> milliseconds
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.3f", n }'
-}
-
-declare -A RPS P50 P99 ERRS
-run_wrk() {  # run_wrk NAME URL [wrk options]
-    local name="$1" url="$2" out="$TMP/wrk-$1.txt"
-    shift 2
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
-    say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: $name"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 \
-        || { cat "$out" >&2; die "wrk failed on $url"; }
-    RPS[$name]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    P50[$name]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-    P99[$name]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
-    local non2xx socket
-    non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
-    socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
-    ERRS[$name]=$(( ${non2xx:-0} + ${socket:-0} ))
-}
-
-run_wrk health "$API/health"
-run_wrk page1 "$API/tools/$TOOL/reviews?sort=helpful&page=1"
-run_wrk page200 "$API/tools/$TOOL/reviews?sort=helpful&page=$PAGE_FAR"
-run_wrk pages "$URL/" -s "$TMP/pages.lua"
-run_wrk votes "$URL/" -s "$TMP/votes.lua"
+bench_wrk health "$API/health"
+bench_wrk page1 "$API/tools/$TOOL/reviews?sort=helpful&page=1"
+bench_wrk page200 "$API/tools/$TOOL/reviews?sort=helpful&page=$PAGE_FAR"
+bench_wrk pages "$URL/" -s "$TMP/pages.lua"
+bench_wrk votes "$URL/" -s "$TMP/votes.lua"
 
 # The votes moved counters under load: they must still equal a recount of review_votes.
 mismatched="$(sql -e "SELECT COUNT(*) FROM reviews r LEFT JOIN (SELECT review_id, SUM(helpful) h, SUM(NOT helpful) u

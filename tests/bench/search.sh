@@ -176,14 +176,6 @@ check_shares() {  # check_shares N
 }
 
 # ---- wrk ------------------------------------------------------------------------------------------
-# wrk latency like "812.00us", "1.23ms", "2.01s" -> milliseconds
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.3f", n }'
-}
-
 # A target's requests still queued or running when wrk stops (nginx gives up on them, the workers
 # do not) would slow the next target down: each starts once no worker has had a statement running
 # for a second. (On 100,000 tools a slow target leaves seconds of work behind.)
@@ -210,20 +202,10 @@ single_ms() {  # single_ms URL
 }
 
 run_wrk() {  # run_wrk N NAME
-    local key="$1:$2" url="$API${PATHS[$2]}" out="$TMP/wrk-$1-$2.txt" non2xx socket
+    local key="$1:$2" url="$API${PATHS[$2]}"
     wait_idle
     ONE[$key]="$(single_ms "$url")"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "${TIMEOUT}s" "$url" >/dev/null 2>&1 || true
-    say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: ${PATHS[$2]}"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "${TIMEOUT}s" --latency "$url" >"$out" 2>&1 \
-        || { cat "$out" >&2; die "wrk failed on $url"; }
-    ANSWERED[$key]="$(awk '/ requests in / { print $1 }' "$out")"
-    RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    P50[$key]="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-    P99[$key]="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
-    non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
-    socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
-    ERRS[$key]=$(( ${non2xx:-0} + ${socket:-0} ))
+    bench_wrk "$key" "$url" --timeout "${TIMEOUT}s"
     if [[ "${ANSWERED[$key]:-0}" == 0 ]]; then  # none finished within the duration: no latency to show
         P50[$key]=- P99[$key]=-
     fi
@@ -315,7 +297,7 @@ explain_size() {  # explain_size N
 }
 
 # ---- the run --------------------------------------------------------------------------------------
-declare -A RPS P50 P99 ERRS ANSWERED ONE TOTAL SEED_S PUBLISHED SHARES LOAD
+declare -A ONE TOTAL SEED_S PUBLISHED SHARES LOAD
 echo "Search benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "  machine: $CPUS CPUs, $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr)"
 echo "  build:   $BUILD_DIR (CMAKE_BUILD_TYPE=${BUILD_TYPE:-?}); stack config: test (--test), $WORKERS workers," \
