@@ -362,7 +362,10 @@ typedef struct {
     int64_t seq;                   /* the highest feed row applied */
     search_gap gap[SEARCH_MEM_GAPS_MAX];
     size_t gaps;
-    int64_t all_count, all_sum;    /* rating_totals, for the Bayesian rating */
+    int64_t all_count, all_sum;    /* rating_totals, for the Bayesian rating ... */
+    int totals_stale;              /* ... read again after the feed brought a change: rating_totals
+                                    * moves only in a transaction that changes a tool's ratings,
+                                    * whose trigger writes a feed row */
     time_t read_at;                /* the last read of the feed */
     search_index *building;        /* the next index while it is read, a batch at a time */
     int64_t build_after, build_seq, build_started;
@@ -414,6 +417,7 @@ static int search_mem_totals(db *db, search_memory *m, mkt_error *err)
         return -1;
     m->all_count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0;
     m->all_sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    m->totals_stale = 0;
     db_rows_free(&rows);
     return 0;
 }
@@ -484,6 +488,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
     m->seq = m->build_seq > SEARCH_MEM_BUILD_REWIND ? m->build_seq - SEARCH_MEM_BUILD_REWIND : 0;
     m->gaps = 0;
     m->read_at = time(NULL);
+    m->totals_stale = 1;
     log_info("search: in-memory index of %zu tools built in %" PRId64 " ms, about %zu KiB",
              search_index_count(m->ix), (search_mem_now_us() - m->build_started) / 1000,
              search_index_bytes(m->ix) / 1024);
@@ -575,6 +580,7 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
         return 0;
     }
     time_t now = time(NULL);
+    size_t rows_seen = rows.row_count;
     int64_t ids[SEARCH_MEM_IN_CHUNK];
     size_t n = 0;
     int rc = 0;
@@ -599,9 +605,10 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     if (rc == 0 && n)
         rc = search_mem_reread(db, m, ids, n, err);
     db_rows_free(&rows);
-    if (rc == 0)
+    if (rc == 0) {
         m->read_at = now;
-    else
+        m->totals_stale |= rows_seen > 0;
+    } else
         search_mem_discard(m); /* the numbers read are past tools it could not re-read: start again */
     return rc;
 }
@@ -619,7 +626,7 @@ static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
             return NULL;
     if (!m->ix)
         return NULL;
-    if (search_mem_catch_up(db, m, err) < 0 || (m->ix && search_mem_totals(db, m, err) < 0))
+    if (search_mem_catch_up(db, m, err) < 0 || (m->ix && m->totals_stale && search_mem_totals(db, m, err) < 0))
         return NULL;
     return m->ix;
 }

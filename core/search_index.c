@@ -159,29 +159,70 @@ static void sidx_posting_drop(sidx_posting *p, uint32_t ord)
 
 /* ---- documents ---------------------------------------------------------------------------------- */
 
+/* What a query reads of every candidate, in 32 bytes (two documents a cache line): whether it is
+ * live, its category, pricing model and rating band (filters and facets), its price, and the parts
+ * of its relevance that do not depend on the query, so a query over tens of thousands of matches
+ * streams through this array. The prior weight and the freshness half-life are fixed per index
+ * (sidx_rank_setup recomputes every line when a query asks for others):
+ *   Bayesian rating = C * bayes_a + bayes_b, with C the global mean (it moves with every review)
+ *   freshness = min(1, fresh * 2^((epoch - now) / half-life)) = 2^(-age / half-life) */
 typedef struct {
-    int64_t id;
+    double fresh; /* 2^((published - epoch) / half-life) */
+    float bayes_a, bayes_b; /* m / (m + count), sum / (m + count); both 0 while unrated */
+    float downloads_term;   /* min(1, ln(1 + downloads) / ln(1000001)) */
+    uint32_t price_cents;   /* clamped: prices stop at 10^8 */
+    uint32_t meta;          /* SIDX_META_* */
+    uint16_t slug_hash, name_hash; /* only a document whose hash matches compares the strings */
+} sidx_rank;
+
+_Static_assert(sizeof(sidx_rank) == 32, "two documents per cache line");
+
+/* meta: category atom in bits 0-15, pricing atom 16-19, live 20, has a trend 21, rating band 22-24
+ * (the whole stars of the average that the rating facets count: 0 unrated) */
+#define SIDX_META_CATEGORY(m) ((m) & 0xFFFFu)
+#define SIDX_META_PRICING(m) (((m) >> 16) & 0xFu)
+#define SIDX_META_LIVE (1u << 20)
+#define SIDX_META_TREND (1u << 21)
+#define SIDX_META_BAND(m) (((m) >> 22) & 0x7u)
+#define SIDX_PRICING_MAX 15
+
+/* The rest a query may read (other sorts, the rating filter, suggestions), a cache line each. */
+typedef struct {
+    int64_t id, published_us, downloads;
+    double trend;
+    uint32_t rating_count, rating_sum; /* clamped: far below */
+    char name_head[24]; /* the first bytes of the normalized name, NUL-padded (suggestions) */
+} sidx_hot;
+
+_Static_assert(sizeof(sidx_hot) == 64, "one cache line per document");
+
+typedef struct {
     char *slug, *name_norm, *name; /* name: as written, for suggestions */
-    size_t slug_len, name_len; /* the exact-name test rejects most documents on these */
-    char name_head[16];        /* the first bytes of name_norm, NUL-padded: suggestions compare here */
-    double downloads_term;     /* min(1, ln(1 + downloads) / ln(1000001)), kept with downloads */
+    size_t slug_len, name_len;
     char *title; /* " normalized title " (spaces around) */
     uint32_t *terms; /* distinct words, for removal */
     uint32_t term_count;
     uint32_t *tags; /* tag atoms */
     uint32_t tag_count;
-    uint32_t category, pricing;
-    int64_t price_cents, rating_count, rating_sum, downloads, developer_id, published_us;
-    double trend;
-    int has_trend, live;
+    int64_t developer_id;
 } sidx_doc;
 
 struct search_index {
     sidx_doc *doc; /* by ordinal */
-    size_t slots, doc_cap, live;
-    sidx_atoms words, attrs;
+    sidx_hot *hot;   /* by ordinal, beside doc */
+    sidx_rank *rank; /* by ordinal, beside doc */
+    size_t slots, doc_cap, hot_cap, rank_cap, live;
+    /* what the rank lines were computed with: the prior weight, the freshness half-life (s) and the
+     * epoch (us) their fresh is relative to */
+    int64_t rank_m, rank_h, rank_epoch_us;
+    sidx_atoms words, cats, models, tags;
     sidx_term *term; /* by word id */
     size_t term_cap;
+    /* by tag id: the documents with the tag (tag filters intersect these), how many are live and
+     * the sum of their downloads (tag suggestions rank by it) */
+    sidx_posting *tag_post;
+    int64_t *tag_docs, *tag_downloads;
+    size_t tag_cap;
     uint32_t *sorted; /* word ids in byte order of the word, for prefix ranges */
     size_t sorted_count, sorted_cap, sorted_upto; /* sorted_upto: how many are in order */
     /* id -> ordinal + 1 (open addressing on the id) */
@@ -189,11 +230,18 @@ struct search_index {
     uint32_t *id_ord;
     size_t id_slots, id_used;
     size_t bytes;
+    /* a query's matches with their sort keys: kept between queries (a worker runs one at a time) so
+     * a large result costs no allocation */
+    struct sidx_key *keys;
+    size_t keys_cap;
 };
 
 search_index *search_index_new(void)
 {
-    return calloc(1, sizeof(search_index));
+    search_index *ix = calloc(1, sizeof(search_index));
+    if (ix)
+        ix->rank_m = 10; /* until the first query names its own */
+    return ix;
 }
 
 static void sidx_doc_clear(sidx_doc *d)
@@ -214,18 +262,30 @@ void search_index_free(search_index *ix)
     for (size_t i = 0; i < ix->slots; i++)
         sidx_doc_clear(&ix->doc[i]);
     free(ix->doc);
+    free(ix->hot);
+    free(ix->rank);
     for (size_t i = 0; i < ix->words.count; i++) {
         free(ix->term[i].all.ord);
         free(ix->term[i].all.tf);
         free(ix->term[i].title.ord);
         free(ix->term[i].title.tf);
     }
+    for (size_t i = 0; i < ix->tags.count; i++) {
+        free(ix->tag_post[i].ord);
+        free(ix->tag_post[i].tf);
+    }
     free(ix->term);
+    free(ix->tag_post);
+    free(ix->tag_docs);
+    free(ix->tag_downloads);
     free(ix->sorted);
     free(ix->id_key);
     free(ix->id_ord);
+    free(ix->keys);
     sidx_atoms_free(&ix->words);
-    sidx_atoms_free(&ix->attrs);
+    sidx_atoms_free(&ix->cats);
+    sidx_atoms_free(&ix->models);
+    sidx_atoms_free(&ix->tags);
     free(ix);
 }
 
@@ -234,17 +294,29 @@ size_t search_index_count(const search_index *ix)
     return ix->live;
 }
 
+static size_t sidx_atoms_bytes(const sidx_atoms *a)
+{
+    size_t b = a->slots * sizeof(uint32_t) + a->str_cap * sizeof(char *);
+    for (size_t i = 0; i < a->count; i++)
+        b += strlen(a->str[i]) + 1;
+    return b;
+}
+
 size_t search_index_bytes(const search_index *ix)
 {
-    size_t b = sizeof *ix + ix->doc_cap * sizeof(sidx_doc) + ix->term_cap * sizeof(sidx_term) +
+    size_t b = sizeof *ix + ix->doc_cap * sizeof(sidx_doc) + ix->hot_cap * sizeof(sidx_hot) +
+               ix->rank_cap * sizeof(sidx_rank) +
+               ix->term_cap * sizeof(sidx_term) + ix->tag_cap * (sizeof(sidx_posting) + 2 * sizeof(int64_t)) +
                ix->sorted_cap * sizeof(uint32_t) + ix->id_slots * (sizeof(uint64_t) + sizeof(uint32_t)) +
-               (ix->words.slots + ix->attrs.slots) * sizeof(uint32_t) +
-               (ix->words.str_cap + ix->attrs.str_cap) * sizeof(char *);
+               sidx_atoms_bytes(&ix->words) + sidx_atoms_bytes(&ix->cats) + sidx_atoms_bytes(&ix->models) +
+               sidx_atoms_bytes(&ix->tags);
     for (size_t i = 0; i < ix->words.count; i++)
-        b += strlen(ix->words.str[i]) + 1 + (ix->term[i].all.cap + ix->term[i].title.cap) * 6;
+        b += (ix->term[i].all.cap + ix->term[i].title.cap) * 6;
+    for (size_t i = 0; i < ix->tags.count; i++)
+        b += ix->tag_post[i].cap * 6;
     for (size_t i = 0; i < ix->slots; i++) {
         const sidx_doc *d = &ix->doc[i];
-        if (d->live)
+        if (ix->rank[i].meta & SIDX_META_LIVE)
             b += strlen(d->slug) + strlen(d->name) + strlen(d->name_norm) + strlen(d->title) + 4 +
                  (d->term_count + d->tag_count) * sizeof(uint32_t);
     }
@@ -271,6 +343,8 @@ void search_index_trim(search_index *ix)
         sidx_posting_trim(&ix->term[i].all);
         sidx_posting_trim(&ix->term[i].title);
     }
+    for (size_t i = 0; i < ix->tags.count; i++)
+        sidx_posting_trim(&ix->tag_post[i]);
 }
 
 /* ---- id -> ordinal ------------------------------------------------------------------------------ */
@@ -339,6 +413,16 @@ static int sidx_id_set(search_index *ix, int64_t id, int64_t ord)
 
 /* ---- put and remove ------------------------------------------------------------------------------ */
 
+/* A live document's share of its tags' downloads and counts: sign +1 adds it, -1 takes it back. */
+static void sidx_tag_totals(search_index *ix, uint32_t ord, int sign)
+{
+    const sidx_doc *d = &ix->doc[ord];
+    for (uint32_t i = 0; i < d->tag_count; i++) {
+        ix->tag_docs[d->tags[i]] += sign;
+        ix->tag_downloads[d->tags[i]] += sign * ix->hot[ord].downloads;
+    }
+}
+
 static void sidx_unlink(search_index *ix, uint32_t ord)
 {
     sidx_doc *d = &ix->doc[ord];
@@ -346,8 +430,14 @@ static void sidx_unlink(search_index *ix, uint32_t ord)
         sidx_posting_drop(&ix->term[d->terms[i]].all, ord);
         sidx_posting_drop(&ix->term[d->terms[i]].title, ord);
     }
-    sidx_doc_clear(d); /* live = 0: the slot stays dead until the next squeeze */
-    ix->live--;
+    if (ix->rank[ord].meta & SIDX_META_LIVE) {
+        sidx_tag_totals(ix, ord, -1);
+        ix->live--;
+    }
+    for (uint32_t i = 0; i < d->tag_count; i++)
+        sidx_posting_drop(&ix->tag_post[d->tags[i]], ord);
+    sidx_doc_clear(d);
+    ix->rank[ord].meta = 0; /* dead: the slot stays until the next squeeze */
 }
 
 void search_index_remove(search_index *ix, int64_t id)
@@ -435,6 +525,25 @@ static double sidx_downloads_term(int64_t downloads)
     return fmin(1, log1p((double)(downloads > 0 ? downloads : 0)) / log(1000001.0));
 }
 
+static int sidx_tag_slot(search_index *ix, int64_t tag)
+{
+    size_t had = ix->tag_cap, cap = had;
+    if (sidx_grow((void **)&ix->tag_post, &cap, (size_t)tag + 1, sizeof *ix->tag_post) < 0)
+        return -1;
+    memset(ix->tag_post + had, 0, (cap - had) * sizeof *ix->tag_post);
+    int64_t *docs = realloc(ix->tag_docs, cap * sizeof *docs);
+    if (docs)
+        ix->tag_docs = docs;
+    int64_t *downloads = docs ? realloc(ix->tag_downloads, cap * sizeof *downloads) : NULL;
+    if (!docs || !downloads)
+        return -1;
+    ix->tag_downloads = downloads;
+    memset(ix->tag_docs + had, 0, (cap - had) * sizeof *docs);
+    memset(ix->tag_downloads + had, 0, (cap - had) * sizeof *downloads);
+    ix->tag_cap = cap;
+    return 0;
+}
+
 static int sidx_tags(search_index *ix, const char *tags, sidx_doc *d)
 {
     size_t cap = 0;
@@ -446,11 +555,76 @@ static int sidx_tags(search_index *ix, const char *tags, sidx_doc *d)
             p++;
         if (p == start)
             break;
-        int64_t a = sidx_atoms_add(&ix->attrs, start, (size_t)(p - start));
-        if (a < 0 || sidx_grow((void **)&d->tags, &cap, d->tag_count + 1, sizeof *d->tags) < 0)
+        int64_t a = sidx_atoms_add(&ix->tags, start, (size_t)(p - start));
+        if (a < 0 || sidx_tag_slot(ix, a) < 0 ||
+            sidx_grow((void **)&d->tags, &cap, d->tag_count + 1, sizeof *d->tags) < 0)
             return -1;
         d->tags[d->tag_count++] = (uint32_t)a;
     }
+    return 0;
+}
+
+static uint16_t sidx_hash16(const char *s)
+{
+    uint32_t h = sidx_hash(s);
+    return (uint16_t)(h ^ (h >> 16));
+}
+
+static uint32_t sidx_clamp32(int64_t v)
+{
+    return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The rating band the facets count: the whole stars of the average, 0 unrated. */
+static uint32_t sidx_band(uint32_t count, uint32_t sum)
+{
+    uint32_t band = count ? (uint32_t)((uint64_t)sum / count) : 0;
+    return band > 5 ? 5 : band;
+}
+
+/* The rank line's parts that depend on the counters and on the index's ranking setup. */
+static void sidx_rank_scores(const search_index *ix, const sidx_hot *h, sidx_rank *r)
+{
+    double m = (double)ix->rank_m, count = h->rating_count;
+    r->bayes_a = count > 0 ? (float)(m / (m + count)) : 0;
+    r->bayes_b = count > 0 ? (float)((double)h->rating_sum / (m + count)) : 0;
+    r->downloads_term = (float)sidx_downloads_term(h->downloads);
+    r->fresh = ix->rank_h > 0 ? exp2((double)(h->published_us - ix->rank_epoch_us) / 1e6 / (double)ix->rank_h) : 0;
+    r->meta = (r->meta & ~(0x7u << 22)) | (sidx_band(h->rating_count, h->rating_sum) << 22);
+}
+
+static void sidx_counts(search_index *ix, uint32_t ord, int64_t rating_count, int64_t rating_sum, int64_t downloads,
+                        int has_trend, double trend)
+{
+    sidx_hot *h = &ix->hot[ord];
+    sidx_rank *r = &ix->rank[ord];
+    h->rating_count = sidx_clamp32(rating_count);
+    h->rating_sum = sidx_clamp32(rating_sum);
+    h->downloads = downloads;
+    h->trend = trend;
+    sidx_rank_scores(ix, h, r);
+    r->meta = has_trend ? r->meta | SIDX_META_TREND : r->meta & ~SIDX_META_TREND;
+}
+
+/* The hot and rank lines of a filled document; -1 when its category or pricing model is one too many. */
+static int sidx_lines_fill(search_index *ix, const search_index_doc *in, uint32_t ord)
+{
+    const sidx_doc *d = &ix->doc[ord];
+    sidx_hot *h = &ix->hot[ord];
+    sidx_rank *r = &ix->rank[ord];
+    const char *cat = in->category ? in->category : "", *model = in->pricing ? in->pricing : "";
+    int64_t category = sidx_atoms_add(&ix->cats, cat, strlen(cat));
+    int64_t pricing = sidx_atoms_add(&ix->models, model, strlen(model));
+    if (category < 0 || category > UINT16_MAX || pricing < 0 || pricing > SIDX_PRICING_MAX)
+        return -1;
+    h->id = in->id;
+    h->published_us = in->published_us;
+    memcpy(h->name_head, d->name_norm, d->name_len < sizeof h->name_head ? d->name_len : sizeof h->name_head);
+    r->price_cents = sidx_clamp32(in->price_cents);
+    r->meta = (uint32_t)category | (uint32_t)pricing << 16 | SIDX_META_LIVE;
+    r->slug_hash = sidx_hash16(d->slug);
+    r->name_hash = sidx_hash16(d->name_norm);
+    sidx_counts(ix, ord, in->rating_count, in->rating_sum, in->downloads, in->has_trend, in->trend);
     return 0;
 }
 
@@ -458,7 +632,6 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
 {
     const char *title_parts[] = {in->name, in->slug, in->tags};
     const char *body_parts[] = {in->summary, in->description, in->category};
-    d->id = in->id;
     d->slug = strdup(in->slug ? in->slug : "");
     d->name = strdup(in->name ? in->name : "");
     char *body;
@@ -473,11 +646,8 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
         d->title = search_text_normalize_parts(title_parts, 3, 1);
         body = search_text_normalize_parts(body_parts, 3, 0);
     }
-    const char *cat = in->category ? in->category : "", *model = in->pricing ? in->pricing : "";
-    int64_t category = sidx_atoms_add(&ix->attrs, cat, strlen(cat));
-    int64_t pricing = sidx_atoms_add(&ix->attrs, model, strlen(model));
     size_t cap = 0;
-    int rc = d->slug && d->name && d->name_norm && d->title && body && category >= 0 && pricing >= 0 ? 0 : -1;
+    int rc = d->slug && d->name && d->name_norm && d->title && body ? 0 : -1;
     if (rc == 0)
         rc = sidx_words(ix, d->title, 1, hits, n, &cap);
     if (rc == 0)
@@ -487,19 +657,7 @@ static int sidx_doc_fill(search_index *ix, const search_index_doc *in, sidx_doc 
     free(body);
     d->slug_len = d->slug ? strlen(d->slug) : 0;
     d->name_len = d->name_norm ? strlen(d->name_norm) : 0;
-    if (d->name_norm)
-        memcpy(d->name_head, d->name_norm, d->name_len < sizeof d->name_head ? d->name_len : sizeof d->name_head);
-    d->category = (uint32_t)category;
-    d->pricing = (uint32_t)pricing;
-    d->price_cents = in->price_cents;
-    d->rating_count = in->rating_count;
-    d->rating_sum = in->rating_sum;
-    d->downloads = in->downloads;
-    d->downloads_term = sidx_downloads_term(in->downloads);
     d->developer_id = in->developer_id;
-    d->published_us = in->published_us;
-    d->has_trend = in->has_trend;
-    d->trend = in->trend;
     return rc;
 }
 
@@ -516,6 +674,12 @@ static int sidx_link(search_index *ix, uint32_t ord, sidx_hit *hits, size_t n)
             (hits[i].in_title && sidx_posting_append(&t->title, ord, hits[i].tf) < 0))
             return -1;
     }
+    for (uint32_t i = 0; i < d->tag_count; i++) {
+        sidx_posting *p = &ix->tag_post[d->tags[i]];
+        /* a tag written twice is one posting */
+        if ((p->count == 0 || p->ord[p->count - 1] != ord) && sidx_posting_append(p, ord, 1) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -527,21 +691,27 @@ int search_index_put(search_index *ix, const search_index_doc *in)
     if (ix->slots > 1024 && ix->slots > 2 * ix->live && sidx_squeeze(ix) < 0)
         return -1;
     if (ix->slots >= UINT32_MAX - 1 ||
-        sidx_grow((void **)&ix->doc, &ix->doc_cap, ix->slots + 1, sizeof *ix->doc) < 0)
+        sidx_grow((void **)&ix->doc, &ix->doc_cap, ix->slots + 1, sizeof *ix->doc) < 0 ||
+        sidx_grow((void **)&ix->hot, &ix->hot_cap, ix->slots + 1, sizeof *ix->hot) < 0 ||
+        sidx_grow((void **)&ix->rank, &ix->rank_cap, ix->slots + 1, sizeof *ix->rank) < 0)
         return -1;
     uint32_t ord = (uint32_t)ix->slots;
     sidx_doc *d = &ix->doc[ord];
     memset(d, 0, sizeof *d);
+    memset(&ix->hot[ord], 0, sizeof ix->hot[ord]);
+    memset(&ix->rank[ord], 0, sizeof ix->rank[ord]);
     ix->slots++;
-    ix->live++;
-    d->live = 1;
     sidx_hit *hits = NULL;
     size_t n = 0;
     int rc = sidx_doc_fill(ix, in, d, &hits, &n);
     if (rc == 0)
+        rc = sidx_lines_fill(ix, in, ord);
+    if (rc == 0) {
+        ix->live++;
+        sidx_tag_totals(ix, ord, +1);
         n = sidx_hits_merge(hits, n);
-    if (rc == 0)
         rc = sidx_link(ix, ord, hits, n);
+    }
     if (rc == 0)
         rc = sidx_id_set(ix, in->id, ord);
     free(hits);
@@ -558,14 +728,16 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
     int64_t ord = sidx_id_get(ix, id);
     if (ord < 0)
         return 0;
-    sidx_doc *d = &ix->doc[ord];
-    d->rating_count = rating_count;
-    d->rating_sum = rating_sum;
-    d->downloads = downloads;
-    d->downloads_term = sidx_downloads_term(downloads);
-    d->has_trend = has_trend;
-    d->trend = trend;
+    sidx_tag_totals(ix, (uint32_t)ord, -1);
+    sidx_counts(ix, (uint32_t)ord, rating_count, rating_sum, downloads, has_trend, trend);
+    sidx_tag_totals(ix, (uint32_t)ord, +1);
     return 1;
+}
+
+static void sidx_posting_renumber(sidx_posting *p, const uint32_t *map)
+{
+    for (size_t i = 0; i < p->count; i++)
+        p->ord[i] = map[p->ord[i]];
 }
 
 /* Renumbers the live documents 0.. in order, so every posting keeps its order under the map. */
@@ -577,19 +749,21 @@ static int sidx_squeeze(search_index *ix)
     size_t next = 0;
     for (size_t i = 0; i < ix->slots; i++) {
         map[i] = (uint32_t)next;
-        if (ix->doc[i].live) {
+        if (ix->rank[i].meta & SIDX_META_LIVE) {
             ix->doc[next] = ix->doc[i];
-            sidx_id_set(ix, ix->doc[next].id, (int64_t)next);
+            ix->hot[next] = ix->hot[i];
+            ix->rank[next] = ix->rank[i];
+            sidx_id_set(ix, ix->hot[next].id, (int64_t)next);
             next++;
         }
     }
     ix->slots = next;
     for (size_t w = 0; w < ix->words.count; w++) {
-        sidx_posting *p[2] = {&ix->term[w].all, &ix->term[w].title};
-        for (int k = 0; k < 2; k++)
-            for (size_t i = 0; i < p[k]->count; i++)
-                p[k]->ord[i] = map[p[k]->ord[i]];
+        sidx_posting_renumber(&ix->term[w].all, map);
+        sidx_posting_renumber(&ix->term[w].title, map);
     }
+    for (size_t t = 0; t < ix->tags.count; t++)
+        sidx_posting_renumber(&ix->tag_post[t], map);
     free(map);
     return 0;
 }
@@ -652,9 +826,18 @@ static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only,
         total += title_only ? t->title.count : t->all.count;
     }
     memset(out, 0, sizeof *out);
-    out->owned = 1;
     if (total == 0)
         return 0;
+    if (end == lo + 1) { /* one word: its posting is the set, nothing to merge */
+        const sidx_term *t = &ix->term[ix->sorted[lo]];
+        const sidx_posting *p = title_only ? &t->title : &t->all;
+        out->ord = p->ord;
+        out->tf = p->tf;
+        out->count = p->count;
+        out->idf2 = sidx_idf2(ix, p->count);
+        return 0;
+    }
+    out->owned = 1;
     acc = calloc(ix->slots, sizeof *acc);
     if (!acc)
         return -1;
@@ -738,21 +921,29 @@ static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_s
 
 /* ---- the query: plan ------------------------------------------------------------------------------ */
 
+#define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX)
+
 typedef struct {
     search_text_words words;
-    sidx_set set[SEARCH_TEXT_WORDS_MAX];
+    /* the candidate sets every match is in: the query words' (scored) and the tags' (idf2 0) */
+    sidx_set set[SIDX_SETS_MAX];
     size_t sets;
     int text;
+    int none; /* a filter names a value no document has: nothing matches */
     char slug_form[SEARCH_TEXT_BOOLEAN_SIZE], name_form[SEARCH_TEXT_BOOLEAN_SIZE];
+    uint16_t slug_hash, name_hash;
     /* the first 4 words of 3+ characters: the documents with each as a title word (the last one as
      * a prefix), walked beside the matches, which come in the same order */
     sidx_set title_set[4];
     size_t title_at[4];
     size_t title_patterns;
     size_t slug_len, name_len;
-    int64_t category, pricing; /* -1: no filter; -2: a value no document has */
-    int64_t tags[SEARCH_INDEX_TAGS_MAX];
-    double best; /* largest text score among the matches */
+    int64_t category, pricing; /* -1: no filter */
+    double best;               /* largest text score among the matches */
+    double fresh_now;          /* 2^((epoch - now) / half-life): a rank line's fresh times this */
+    /* facet counts, gathered while matching: by category and pricing atom, and rating bands */
+    int64_t *by_category, *by_pricing;
+    int64_t rated[5];
 } sidx_plan;
 
 static int sidx_plan_text(search_index *ix, sidx_plan *p)
@@ -780,7 +971,23 @@ static int sidx_plan_text(search_index *ix, sidx_plan *p)
     search_text_join(w, ' ', p->name_form, sizeof p->name_form);
     p->slug_len = strlen(p->slug_form);
     p->name_len = strlen(p->name_form);
+    p->slug_hash = sidx_hash16(p->slug_form);
+    p->name_hash = sidx_hash16(p->name_form);
     return 0;
+}
+
+/* A tag filter is one more candidate set: its posting, scoring nothing. */
+static void sidx_plan_tags(search_index *ix, const search_index_query *q, sidx_plan *p)
+{
+    for (size_t i = 0; i < q->tag_count && i < SEARCH_INDEX_TAGS_MAX; i++) {
+        int64_t tag = sidx_atoms_find(&ix->tags, q->tags[i]);
+        if (tag < 0) {
+            p->none = 1;
+            return;
+        }
+        const sidx_posting *post = &ix->tag_post[tag];
+        p->set[p->sets++] = (sidx_set){.ord = post->ord, .tf = post->tf, .count = post->count};
+    }
 }
 
 static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_plan *p)
@@ -789,18 +996,13 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     search_text_split(q->q ? q->q : "", &p->words);
     if (sidx_plan_text(ix, p) < 0)
         return -1;
-    p->category = q->category ? sidx_atoms_find(&ix->attrs, q->category) : -1;
-    if (q->category && p->category < 0)
-        p->category = -2;
-    p->pricing = q->pricing ? sidx_atoms_find(&ix->attrs, q->pricing) : -1;
-    if (q->pricing && p->pricing < 0)
-        p->pricing = -2;
-    for (size_t i = 0; i < q->tag_count && i < SEARCH_INDEX_TAGS_MAX; i++) {
-        p->tags[i] = sidx_atoms_find(&ix->attrs, q->tags[i]);
-        if (p->tags[i] < 0)
-            p->tags[i] = -2;
-    }
-    return 0;
+    sidx_plan_tags(ix, q, p);
+    p->category = q->category ? sidx_atoms_find(&ix->cats, q->category) : -1;
+    p->pricing = q->pricing ? sidx_atoms_find(&ix->models, q->pricing) : -1;
+    p->none |= (q->category && p->category < 0) || (q->pricing && p->pricing < 0);
+    p->by_category = calloc(ix->cats.count + 1, sizeof *p->by_category);
+    p->by_pricing = calloc(ix->models.count + 1, sizeof *p->by_pricing);
+    return p->by_category && p->by_pricing ? 0 : -1;
 }
 
 static void sidx_plan_free(sidx_plan *p)
@@ -815,63 +1017,94 @@ static void sidx_plan_free(sidx_plan *p)
             free(p->title_set[i].ord);
             free(p->title_set[i].tf);
         }
+    free(p->by_category);
+    free(p->by_pricing);
 }
 
-static int sidx_has_tag(const sidx_doc *d, int64_t tag)
+/* The filters a candidate set does not already apply (tags are sets). */
+static int sidx_filters_pass(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord)
 {
-    for (uint32_t i = 0; i < d->tag_count; i++)
-        if (d->tags[i] == tag)
-            return 1;
-    return 0;
-}
-
-static int sidx_filters_pass(const search_index_query *q, const sidx_plan *p, const sidx_doc *d)
-{
-    if (!d->live || p->category == -2 || p->pricing == -2)
+    const sidx_rank *r = &ix->rank[ord];
+    if (!(r->meta & SIDX_META_LIVE))
         return 0;
-    if (p->category >= 0 && d->category != p->category)
+    if (p->category >= 0 && SIDX_META_CATEGORY(r->meta) != p->category)
         return 0;
-    if (p->pricing >= 0 && d->pricing != p->pricing)
+    if (p->pricing >= 0 && SIDX_META_PRICING(r->meta) != p->pricing)
         return 0;
-    if (q->min_rating_hundredths > 0 &&
-        !(d->rating_count > 0 && d->rating_sum * 100 >= d->rating_count * q->min_rating_hundredths))
+    if (q->max_price_cents >= 0 && r->price_cents > q->max_price_cents)
         return 0;
-    if (q->max_price_cents >= 0 && d->price_cents > q->max_price_cents)
-        return 0;
-    if (q->developer_id > 0 && d->developer_id != q->developer_id)
-        return 0;
-    for (size_t i = 0; i < q->tag_count && i < SEARCH_INDEX_TAGS_MAX; i++)
-        if (p->tags[i] < 0 || !sidx_has_tag(d, p->tags[i]))
+    if (q->min_rating_hundredths > 0) {
+        const sidx_hot *h = &ix->hot[ord];
+        if (!(h->rating_count > 0 &&
+              (int64_t)h->rating_sum * 100 >= (int64_t)h->rating_count * q->min_rating_hundredths))
             return 0;
+    }
+    if (q->developer_id > 0 && ix->doc[ord].developer_id != q->developer_id)
+        return 0;
     return 1;
 }
 
-/* A match: its ordinal and its text score. */
-typedef struct {
+/* A match and its sort key: k[0] first, then k[1], k[2], then the newer id; all highest first. Made
+ * while the match's rank line is at hand; relevance adds the text part once the best text score
+ * is known. */
+typedef struct sidx_key {
+    double k[3];
+    int64_t id; /* 0 until read: relevance needs it only to break a tie */
     uint32_t ord;
-    float match;
-} sidx_match;
+    float match; /* the text score */
+} sidx_key;
 
-/* Every document in all of p's sets (smallest first: each later set is only probed) that passes
- * the filters; without text, every live document that does. */
-static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_match **out, size_t *n)
+static void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
+                          double match, sidx_key *k);
+/* Room for n matches in ix->keys. */
+static sidx_key *sidx_keys_room(search_index *ix, size_t n)
 {
-    *n = 0;
-    if (!p->text) {
-        *out = malloc((ix->live ? ix->live : 1) * sizeof **out);
-        if (!*out)
-            return -1;
-        for (size_t o = 0; o < ix->slots; o++)
-            if (sidx_filters_pass(q, p, &ix->doc[o]))
-                (*out)[(*n)++] = (sidx_match){.ord = (uint32_t)o};
-        return 0;
-    }
-    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
-    const sidx_set *first = &p->set[0];
-    *out = malloc((first->count ? first->count : 1) * sizeof **out);
+    if (sidx_grow((void **)&ix->keys, &ix->keys_cap, n ? n : 1, sizeof *ix->keys) < 0)
+        return NULL;
+    return ix->keys;
+}
+
+/* Counts a match into the facets: while its rank line is at hand. */
+static void sidx_facet_count(const search_index *ix, sidx_plan *p, uint32_t ord)
+{
+    uint32_t meta = ix->rank[ord].meta, band = SIDX_META_BAND(meta);
+    p->by_category[SIDX_META_CATEGORY(meta)]++;
+    p->by_pricing[SIDX_META_PRICING(meta)]++;
+    for (uint32_t r = 2; r <= 4 && r <= band; r++)
+        p->rated[r]++;
+}
+
+/* Every live document that passes the filters (no candidate set: no text and no tag). */
+static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
+                            size_t *n)
+{
+    *out = sidx_keys_room(ix, ix->live);
     if (!*out)
         return -1;
-    size_t at[SEARCH_TEXT_WORDS_MAX] = {0};
+    for (size_t o = 0; o < ix->slots; o++)
+        if (sidx_filters_pass(ix, q, p, (uint32_t)o)) {
+            sidx_facet_count(ix, p, (uint32_t)o);
+            sidx_key_make(ix, q, p, (uint32_t)o, 0, &(*out)[(*n)++]);
+        }
+    return 0;
+}
+
+/* Every document in all of p's sets (smallest first: each later set is only probed) that passes
+ * the filters, counted into the facets as it is found. */
+static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out, size_t *n)
+{
+    *n = 0;
+    *out = NULL;
+    if (p->none)
+        return 0;
+    if (!p->sets)
+        return sidx_matches_all(ix, q, p, out, n);
+    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
+    const sidx_set *first = &p->set[0];
+    *out = sidx_keys_room(ix, first->count);
+    if (!*out)
+        return -1;
+    size_t at[SIDX_SETS_MAX] = {0};
     for (size_t i = 0; i < first->count; i++) {
         uint32_t ord = first->ord[i];
         double match = first->tf[i] * first->idf2;
@@ -882,11 +1115,12 @@ static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan
                 break;
             match += p->set[k].tf[at[k]] * p->set[k].idf2;
         }
-        if (k < p->sets || !sidx_filters_pass(q, p, &ix->doc[ord]))
+        if (k < p->sets || !sidx_filters_pass(ix, q, p, ord))
             continue;
+        sidx_facet_count(ix, p, ord);
         if (match > p->best)
             p->best = match;
-        (*out)[(*n)++] = (sidx_match){.ord = ord, .match = (float)match};
+        sidx_key_make(ix, q, p, ord, match, &(*out)[(*n)++]);
     }
     return 0;
 }
@@ -899,36 +1133,23 @@ static int sidx_facet_add(json_t *counts, const char *key, int64_t n)
     return json_object_set_new(counts, key, json_integer(had + n));
 }
 
-static json_t *sidx_facets(const search_index *ix, const sidx_match *m, size_t n)
+static json_t *sidx_facets(const search_index *ix, const sidx_plan *p)
 {
     json_t *facets = json_pack("{s:{}, s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i}}", "categories", "pricing", "free", 0,
                                "one_time", 0, "subscription", 0, "rating", "4+", 0, "3+", 0, "2+", 0);
-    int64_t *by_attr = calloc(ix->attrs.count + 1, 2 * sizeof *by_attr);
-    if (!facets || !by_attr) {
-        json_decref(facets);
-        free(by_attr);
+    if (!facets)
         return NULL;
-    }
-    int64_t rated[5] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const sidx_doc *d = &ix->doc[m[i].ord];
-        by_attr[2 * d->category]++;
-        by_attr[2 * d->pricing + 1]++;
-        for (int64_t r = 2; r <= 4 && d->rating_count > 0; r++)
-            rated[r] += d->rating_sum >= r * d->rating_count;
-    }
     json_t *categories = json_object_get(facets, "categories"), *pricing = json_object_get(facets, "pricing"),
            *rating = json_object_get(facets, "rating");
     int bad = 0;
-    for (size_t a = 0; a < ix->attrs.count; a++) {
-        if (by_attr[2 * a])
-            bad |= sidx_facet_add(categories, ix->attrs.str[a], by_attr[2 * a]);
-        if (by_attr[2 * a + 1])
-            bad |= sidx_facet_add(pricing, ix->attrs.str[a], by_attr[2 * a + 1]);
-    }
-    bad |= sidx_facet_add(rating, "4+", rated[4]) | sidx_facet_add(rating, "3+", rated[3]) |
-           sidx_facet_add(rating, "2+", rated[2]);
-    free(by_attr);
+    for (size_t a = 0; a < ix->cats.count; a++)
+        if (p->by_category[a])
+            bad |= sidx_facet_add(categories, ix->cats.str[a], p->by_category[a]);
+    for (size_t a = 0; a < ix->models.count; a++)
+        if (p->by_pricing[a])
+            bad |= sidx_facet_add(pricing, ix->models.str[a], p->by_pricing[a]);
+    bad |= sidx_facet_add(rating, "4+", p->rated[4]) | sidx_facet_add(rating, "3+", p->rated[3]) |
+           sidx_facet_add(rating, "2+", p->rated[2]);
     if (bad) {
         json_decref(facets);
         return NULL;
@@ -938,32 +1159,47 @@ static json_t *sidx_facets(const search_index *ix, const sidx_match *m, size_t n
 
 /* ---- ranking ---------------------------------------------------------------------------------------- */
 
-/* A match's sort key: k[0] first, then k[1], k[2], then the newer id; all highest first. */
-typedef struct {
-    double k[3];
-    int64_t id;
-} sidx_key;
+/* The Bayesian rating from the counters themselves. */
+static double sidx_bayesian_exact(const search_index_query *q, const sidx_hot *h)
+{
+    if (h->rating_count == 0)
+        return 0;
+    double mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
+    return (mean * (double)q->prior_weight + (double)h->rating_sum) / (double)(q->prior_weight + h->rating_count);
+}
 
-static int sidx_key_before(const sidx_key *a, const sidx_key *b)
+/* The key's tool id, read from the hot line the first time a tie needs it. */
+static int64_t sidx_key_id(const search_index *ix, sidx_key *k)
+{
+    if (!k->id)
+        k->id = ix->hot[k->ord].id;
+    return k->id;
+}
+
+static int sidx_key_before(const search_index *ix, sidx_key *a, sidx_key *b)
 {
     for (int i = 0; i < 3; i++)
         if (a->k[i] != b->k[i])
             return a->k[i] > b->k[i];
-    return a->id > b->id;
+    return sidx_key_id(ix, a) > sidx_key_id(ix, b);
 }
 
+/* qsort's order of keys whose ids are all read. */
 static int sidx_key_cmp(const void *a, const void *b)
 {
-    return sidx_key_before(a, b) ? -1 : sidx_key_before(b, a) ? 1 : 0;
+    const sidx_key *x = a, *y = b;
+    for (int i = 0; i < 3; i++)
+        if (x->k[i] != y->k[i])
+            return x->k[i] > y->k[i] ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
 }
 
-/* core/rating's Bayesian rating (0 while unrated), as core/tool_record computes it. */
-static double sidx_bayesian(const search_index_query *q, const sidx_doc *d)
+/* core/rating's Bayesian rating (0 while unrated), as core/tool_record computes it, from the rank
+ * line: (C m + sum) / (m + count) = C a + b. */
+static double sidx_bayesian(const search_index_query *q, const sidx_rank *r)
 {
-    if (d->rating_count == 0)
-        return 0;
     double mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
-    return (mean * (double)q->prior_weight + (double)d->rating_sum) / (double)(q->prior_weight + d->rating_count);
+    return mean * r->bayes_a + r->bayes_b;
 }
 
 /* The share of the title words asked for that ord has; ords must come in increasing order (the
@@ -980,66 +1216,91 @@ static double sidx_title_share(sidx_plan *p, uint32_t ord)
     return (double)found / (double)p->title_patterns;
 }
 
-/* README "Search": an exact slug or name first, then the blend of text and quality. */
-static void sidx_relevance(const search_index_query *q, sidx_plan *p, uint32_t ord, const sidx_doc *d,
-                           double match, sidx_key *k)
+/* The query's slug or name exactly: the hashes spare the strings of almost every document. */
+static int sidx_exact(const search_index *ix, const sidx_plan *p, uint32_t ord)
 {
-    int words = p->title_patterns > 0; /* else only a short last word: every match is as good */
-    double best = p->best > 0 ? p->best : 1;
-    double text = words ? 0.5 * fmin(1, match / best) + 0.5 * sidx_title_share(p, ord) : 1;
-    double age = (double)(q->now_us - d->published_us) / 1e6;
-    double fresh = q->freshness_seconds > 0 ? exp2(-fmax(0, age) / (double)q->freshness_seconds) : 0;
-    k->k[0] = (d->slug_len == p->slug_len && strcmp(d->slug, p->slug_form) == 0) ||
-              (d->name_len == p->name_len && strcmp(d->name_norm, p->name_form) == 0);
-    k->k[1] = (double)q->weight_text * text + (double)q->weight_rating * sidx_bayesian(q, d) / 5 +
-              (double)q->weight_downloads * d->downloads_term +
+    const sidx_rank *r = &ix->rank[ord];
+    if (r->slug_hash != p->slug_hash && r->name_hash != p->name_hash)
+        return 0;
+    const sidx_doc *d = &ix->doc[ord];
+    return (d->slug_len == p->slug_len && strcmp(d->slug, p->slug_form) == 0) ||
+           (d->name_len == p->name_len && strcmp(d->name_norm, p->name_form) == 0);
+}
+
+/* README "Search": an exact slug or name first, then the blend of text and quality. The quality
+ * part here, from the rank line (p->fresh_now: 2^((epoch - now) / half-life)); sidx_relevance_text
+ * adds the text part. */
+static void sidx_relevance(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
+                           sidx_key *k)
+{
+    const sidx_rank *r = &ix->rank[ord];
+    double fresh = fmin(1, r->fresh * p->fresh_now);
+    k->k[0] = sidx_exact(ix, p, ord);
+    k->k[1] = (double)q->weight_rating * sidx_bayesian(q, r) / 5 + (double)q->weight_downloads * r->downloads_term +
               (double)q->weight_freshness * fresh;
 }
 
-static void sidx_key_make(const search_index_query *q, sidx_plan *p, uint32_t ord, const sidx_doc *d, double match,
-                          sidx_key *k)
+/* The text part of relevance: the match's share of the best text score and of the title words;
+ * keys must come in increasing ordinal order (title sets are walked once). */
+static void sidx_relevance_text(const search_index_query *q, sidx_plan *p, sidx_key *k)
+{
+    int words = p->title_patterns > 0; /* else only a short last word: every match is as good */
+    double best = p->best > 0 ? p->best : 1;
+    double text = words ? 0.5 * fmin(1, k->match / best) + 0.5 * sidx_title_share(p, k->ord) : 1;
+    k->k[1] += (double)q->weight_text * text;
+}
+
+static int sidx_relevant(const search_index_query *q, const sidx_plan *p)
+{
+    return q->sort == SEARCH_INDEX_SORT_RELEVANCE && p->text;
+}
+
+static void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
+                          double match, sidx_key *k)
 {
     memset(k, 0, sizeof *k);
-    k->id = d->id;
+    k->ord = ord;
+    k->match = (float)match;
+    if (sidx_relevant(q, p)) {
+        sidx_relevance(ix, q, p, ord, k);
+        return;
+    }
+    const sidx_rank *r = &ix->rank[ord];
+    if (q->sort == SEARCH_INDEX_SORT_PRICE_ASC || q->sort == SEARCH_INDEX_SORT_PRICE_DESC) {
+        k->k[0] = q->sort == SEARCH_INDEX_SORT_PRICE_ASC ? -(double)r->price_cents : (double)r->price_cents;
+        return;
+    }
+    const sidx_hot *h = &ix->hot[ord];
+    k->id = h->id;
     switch (q->sort) {
     case SEARCH_INDEX_SORT_DOWNLOADS:
-        k->k[0] = (double)d->downloads;
+        k->k[0] = (double)h->downloads;
         break;
     case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, by downloads */
-        k->k[0] = d->has_trend;
-        k->k[1] = d->has_trend ? d->trend : 0;
-        k->k[2] = (double)d->downloads;
+        k->k[0] = (r->meta & SIDX_META_TREND) != 0;
+        k->k[1] = r->meta & SIDX_META_TREND ? h->trend : 0;
+        k->k[2] = (double)h->downloads;
         break;
     case SEARCH_INDEX_SORT_NEWEST:
-        k->k[0] = (double)d->published_us;
-        break;
-    case SEARCH_INDEX_SORT_PRICE_ASC:
-        k->k[0] = -(double)d->price_cents;
-        break;
-    case SEARCH_INDEX_SORT_PRICE_DESC:
-        k->k[0] = (double)d->price_cents;
+        k->k[0] = (double)h->published_us;
         break;
     default: /* rating, and relevance without text */
-        if (q->sort == SEARCH_INDEX_SORT_RELEVANCE && p->text) {
-            sidx_relevance(q, p, ord, d, match, k);
-            break;
-        }
-        k->k[0] = sidx_bayesian(q, d);
-        k->k[1] = (double)d->rating_count;
-        k->k[2] = (double)d->downloads;
+        k->k[0] = sidx_bayesian_exact(q, h); /* a sort by rating alone: the exact order of ties */
+        k->k[1] = (double)h->rating_count;
+        k->k[2] = (double)h->downloads;
         break;
     }
 }
 
 /* ---- top k: a heap whose root is the worst of the best k seen ------------------------------------- */
 
-static void sidx_heap_down(sidx_key *h, size_t n, size_t i)
+static void sidx_heap_down(const search_index *ix, sidx_key *h, size_t n, size_t i)
 {
     for (;;) {
         size_t worst = i, l = 2 * i + 1, r = l + 1;
-        if (l < n && sidx_key_before(&h[worst], &h[l]))
+        if (l < n && sidx_key_before(ix, &h[worst], &h[l]))
             worst = l;
-        if (r < n && sidx_key_before(&h[worst], &h[r]))
+        if (r < n && sidx_key_before(ix, &h[worst], &h[r]))
             worst = r;
         if (worst == i)
             return;
@@ -1050,9 +1311,9 @@ static void sidx_heap_down(sidx_key *h, size_t n, size_t i)
     }
 }
 
-static void sidx_heap_up(sidx_key *h, size_t i)
+static void sidx_heap_up(const search_index *ix, sidx_key *h, size_t i)
 {
-    while (i > 0 && sidx_key_before(&h[(i - 1) / 2], &h[i])) {
+    while (i > 0 && sidx_key_before(ix, &h[(i - 1) / 2], &h[i])) {
         sidx_key t = h[i];
         h[i] = h[(i - 1) / 2];
         h[(i - 1) / 2] = t;
@@ -1060,24 +1321,45 @@ static void sidx_heap_up(sidx_key *h, size_t i)
     }
 }
 
-/* The best k of the matches in order, into h (k entries); returns how many. */
-static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, const sidx_match *m,
-                       size_t n, sidx_key *h, size_t k)
+/* The best k of the n keys in order, into h (k entries); returns how many. */
+static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
+                       sidx_key *h, size_t k)
 {
+    int relevant = sidx_relevant(q, p);
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        sidx_key key;
-        sidx_key_make(q, p, m[i].ord, &ix->doc[m[i].ord], m[i].match, &key);
+        sidx_key *key = &keys[i];
+        if (relevant)
+            sidx_relevance_text(q, p, key);
         if (count < k) {
-            h[count] = key;
-            sidx_heap_up(h, count++);
-        } else if (sidx_key_before(&key, &h[0])) {
-            h[0] = key;
-            sidx_heap_down(h, count, 0);
+            h[count] = *key;
+            sidx_heap_up(ix, h, count++);
+        } else if (sidx_key_before(ix, key, &h[0])) {
+            h[0] = *key;
+            sidx_heap_down(ix, h, count, 0);
         }
     }
+    for (size_t i = 0; i < count; i++)
+        sidx_key_id(ix, &h[i]);
     qsort(h, count, sizeof *h, sidx_key_cmp);
     return count;
+}
+
+/* The rank lines for q's prior weight and half-life, computed again when they differ from the
+ * index's (a configuration change: once), or when now has moved so far from the epoch that
+ * fresh could leave a double's range. */
+static void sidx_rank_setup(search_index *ix, const search_index_query *q)
+{
+    int64_t h = q->freshness_seconds > 0 ? q->freshness_seconds : 0;
+    int64_t drift = q->now_us - ix->rank_epoch_us;
+    if (ix->rank_m == q->prior_weight && ix->rank_h == h && (h == 0 || llabs(drift) / 1000000 < 256 * h))
+        return;
+    ix->rank_m = q->prior_weight;
+    ix->rank_h = h;
+    ix->rank_epoch_us = q->now_us;
+    for (size_t o = 0; o < ix->slots; o++)
+        if (ix->rank[o].meta & SIDX_META_LIVE)
+            sidx_rank_scores(ix, &ix->hot[o], &ix->rank[o]);
 }
 
 int search_index_run(search_index *ix, const search_index_query *q, search_index_result *r)
@@ -1088,14 +1370,16 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     sidx_plan *p = malloc(sizeof *p);
     if (!p)
         return -1;
-    sidx_match *m = NULL;
+    sidx_rank_setup(ix, q);
+    sidx_key *keys = NULL;
     size_t n = 0;
     int rc = sidx_plan_make(ix, q, p);
+    p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
     if (rc == 0)
-        rc = sidx_matches(ix, q, p, &m, &n);
+        rc = sidx_matches(ix, q, p, &keys, &n);
     if (rc == 0) {
         r->total = (int64_t)n;
-        r->facets = sidx_facets(ix, m, n);
+        r->facets = sidx_facets(ix, p);
         rc = r->facets ? 0 : -1;
     }
     int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
@@ -1104,13 +1388,12 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         sidx_key *h = malloc(k * sizeof *h);
         rc = h ? 0 : -1;
         if (h) {
-            size_t got = sidx_top(ix, q, p, m, n, h, k);
+            size_t got = sidx_top(ix, q, p, keys, n, h, k);
             for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
                 r->ids[r->count++] = h[i].id;
         }
         free(h);
     }
-    free(m);
     sidx_plan_free(p);
     free(p);
     if (rc < 0) {
@@ -1159,66 +1442,77 @@ static void sidx_first_word(const char *prefix, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* Inserts ord among the best max tools in best (most downloaded, then newer id) by hot lines only:
+ * the text of a tool is read once it has a place. */
+static void sidx_best_tools(const search_index *ix, uint32_t *best, size_t *count, size_t max, uint32_t ord)
+{
+    const sidx_hot *h = &ix->hot[ord];
+    size_t at = *count;
+    while (at > 0) {
+        const sidx_hot *o = &ix->hot[best[at - 1]];
+        if (!(h->downloads > o->downloads || (h->downloads == o->downloads && h->id > o->id)))
+            break;
+        at--;
+    }
+    if (at >= max)
+        return;
+    size_t move = (*count < max ? *count : max - 1) - at;
+    memmove(best + at + 1, best + at, move * sizeof *best);
+    best[at] = ord;
+    if (*count < max)
+        (*count)++;
+}
+
+static int sidx_name_starts(const search_index *ix, uint32_t ord, const char *prefix, size_t len)
+{
+    const sidx_hot *h = &ix->hot[ord];
+    size_t head = len < sizeof h->name_head ? len : sizeof h->name_head;
+    return (ix->rank[ord].meta & SIDX_META_LIVE) && memcmp(h->name_head, prefix, head) == 0 &&
+           (len == head || strncmp(ix->doc[ord].name_norm, prefix, len) == 0);
+}
+
 static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
-                              size_t *count, int64_t *keys)
+                              size_t *count)
 {
     char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
     sidx_first_word(prefix, first, sizeof first);
     sidx_set set;
     if (!first[0] || sidx_prefix_set(ix, first, 1, &set) < 0)
         return first[0] ? -1 : 0;
-    size_t len = strlen(prefix);
-    for (size_t i = 0; i < set.count; i++) {
-        const sidx_doc *d = &ix->doc[set.ord[i]];
-        size_t head = len < sizeof d->name_head ? len : sizeof d->name_head;
-        if (d->live && memcmp(d->name_head, prefix, head) == 0 &&
-            (len == head || strncmp(d->name_norm, prefix, len) == 0))
-            sidx_hint_keep(out, keys, count, max,
-                           (search_index_hint){.text = d->name, .slug = d->slug, .downloads = d->downloads}, d->id, 0);
+    uint32_t *best = malloc(max * sizeof *best);
+    if (!best) {
+        if (set.owned) {
+            free(set.ord);
+            free(set.tf);
+        }
+        return -1;
     }
-    free(set.ord);
-    free(set.tf);
+    size_t len = strlen(prefix), found = 0;
+    for (size_t i = 0; i < set.count; i++)
+        if (sidx_name_starts(ix, set.ord[i], prefix, len))
+            sidx_best_tools(ix, best, &found, max, set.ord[i]);
+    for (size_t i = 0; i < found; i++) {
+        const sidx_doc *d = &ix->doc[best[i]];
+        out[(*count)++] = (search_index_hint){.text = d->name, .slug = d->slug, .downloads = ix->hot[best[i]].downloads};
+    }
+    free(best);
+    if (set.owned) {
+        free(set.ord);
+        free(set.tf);
+    }
     return 0;
 }
 
-static int sidx_suggest_tags(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
-                             size_t *count, int64_t *keys)
+/* Tags of published tools starting with prefix, by the downloads of their tools: both kept as
+ * documents come and go, so this reads the tag table only. */
+static void sidx_suggest_tags(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
+                              size_t *count, int64_t *keys)
 {
-    char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
-    sidx_first_word(prefix, first, sizeof first);
-    sidx_set set;
-    if (!first[0] || sidx_prefix_set(ix, first, 1, &set) < 0)
-        return first[0] ? -1 : 0;
-    int64_t *sum = calloc(ix->attrs.count + 1, sizeof *sum);
-    uint8_t *used = calloc(ix->attrs.count + 1, 1);
-    if (!sum || !used) {
-        free(used);
-        free(set.ord);
-        free(set.tf);
-        return -1;
-    }
-    /* the tags that start with prefix first (few strings), then only a flag per tag of a document */
-    size_t len = strlen(prefix), starting = 0;
-    for (size_t a = 0; a < ix->attrs.count; a++)
-        if (strncmp(ix->attrs.str[a], prefix, len) == 0)
-            starting += used[a] = 2;
-    for (size_t i = 0; starting && i < set.count; i++) {
-        const sidx_doc *d = &ix->doc[set.ord[i]];
-        for (uint32_t t = 0; d->live && t < d->tag_count; t++)
-            if (used[d->tags[t]]) {
-                sum[d->tags[t]] += d->downloads;
-                used[d->tags[t]] = 1; /* 1: a tag of a published tool (2: only a category or model) */
-            }
-    }
-    for (size_t a = 0; a < ix->attrs.count; a++)
-        if (used[a] == 1)
+    size_t len = strlen(prefix);
+    for (size_t a = 0; len && a < ix->tags.count; a++)
+        if (ix->tag_docs[a] > 0 && strncmp(ix->tags.str[a], prefix, len) == 0)
             sidx_hint_keep(out, keys, count, max,
-                           (search_index_hint){.text = ix->attrs.str[a], .downloads = sum[a]}, 0, 1);
-    free(sum);
-    free(used);
-    free(set.ord);
-    free(set.tf);
-    return 0;
+                           (search_index_hint){.text = ix->tags.str[a], .downloads = ix->tag_downloads[a]}, 0, 1);
 }
 
 int search_index_suggest(search_index *ix, const char *name_prefix, const char *tag_prefix, size_t max,
@@ -1230,9 +1524,9 @@ int search_index_suggest(search_index *ix, const char *name_prefix, const char *
     int64_t *keys = malloc(max * sizeof *keys);
     if (!keys)
         return -1;
-    int rc = sidx_suggest_tools(ix, name_prefix, max, tools, tool_count, keys);
+    int rc = sidx_suggest_tools(ix, name_prefix, max, tools, tool_count);
     if (rc == 0)
-        rc = sidx_suggest_tags(ix, tag_prefix, max, tags, tag_count, keys);
+        sidx_suggest_tags(ix, tag_prefix, max, tags, tag_count, keys);
     free(keys);
     return rc;
 }

@@ -204,7 +204,7 @@ static void test_sorts_paging(void)
             q.sort = sorts[s];
             q.offset = page * 7;
             q.limit = 7;
-            size_t n;
+            size_t n = 0;
             CHECK_INT(run(ix, &q, &n, NULL), 250);
             for (size_t i = 0; i < n && got < 250; i++)
                 all[got++] = ids[i];
