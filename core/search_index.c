@@ -223,6 +223,10 @@ struct search_index {
     sidx_posting *tag_post;
     int64_t *tag_docs, *tag_downloads;
     size_t tag_cap;
+    /* live ordinals by downloads (most first), then the newer id: suggestions walk it. Ordinals are
+     * appended unsorted and put in place by the next read, as sorted words are. */
+    uint32_t *pop;
+    size_t pop_count, pop_cap, pop_upto;
     uint32_t *sorted; /* word ids in byte order of the word, for prefix ranges */
     size_t sorted_count, sorted_cap, sorted_upto; /* sorted_upto: how many are in order */
     /* id -> ordinal + 1 (open addressing on the id) */
@@ -279,6 +283,7 @@ void search_index_free(search_index *ix)
     free(ix->tag_docs);
     free(ix->tag_downloads);
     free(ix->sorted);
+    free(ix->pop);
     free(ix->id_key);
     free(ix->id_ord);
     free(ix->keys);
@@ -307,7 +312,7 @@ size_t search_index_bytes(const search_index *ix)
     size_t b = sizeof *ix + ix->doc_cap * sizeof(sidx_doc) + ix->hot_cap * sizeof(sidx_hot) +
                ix->rank_cap * sizeof(sidx_rank) +
                ix->term_cap * sizeof(sidx_term) + ix->tag_cap * (sizeof(sidx_posting) + 2 * sizeof(int64_t)) +
-               ix->sorted_cap * sizeof(uint32_t) + ix->id_slots * (sizeof(uint64_t) + sizeof(uint32_t)) +
+               (ix->sorted_cap + ix->pop_cap) * sizeof(uint32_t) + ix->id_slots * (sizeof(uint64_t) + sizeof(uint32_t)) +
                sidx_atoms_bytes(&ix->words) + sidx_atoms_bytes(&ix->cats) + sidx_atoms_bytes(&ix->models) +
                sidx_atoms_bytes(&ix->tags);
     for (size_t i = 0; i < ix->words.count; i++)
@@ -337,8 +342,13 @@ static void sidx_posting_trim(sidx_posting *p)
         p->cap = p->count;
 }
 
+static void sidx_sorted_ready(search_index *ix);
+static void sidx_pop_ready(search_index *ix);
+
 void search_index_trim(search_index *ix)
 {
+    sidx_sorted_ready(ix); /* a bulk load's orders sorted now, not by the first query */
+    sidx_pop_ready(ix);
     for (size_t i = 0; i < ix->words.count; i++) {
         sidx_posting_trim(&ix->term[i].all);
         sidx_posting_trim(&ix->term[i].title);
@@ -411,6 +421,81 @@ static int sidx_id_set(search_index *ix, int64_t id, int64_t ord)
     return 0;
 }
 
+/* ---- popularity order --------------------------------------------------------------------------- */
+
+static const search_index *sidx_sort_ix; /* qsort's comparators have no context argument */
+
+static int sidx_pop_before(const search_index *ix, uint32_t a, uint32_t b)
+{
+    const sidx_hot *x = &ix->hot[a], *y = &ix->hot[b];
+    return x->downloads != y->downloads ? x->downloads > y->downloads : x->id > y->id;
+}
+
+static int sidx_pop_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return sidx_pop_before(sidx_sort_ix, x, y) ? -1 : sidx_pop_before(sidx_sort_ix, y, x) ? 1 : 0;
+}
+
+/* The first position in the ordered part whose ordinal does not rank before ord. */
+static size_t sidx_pop_lower(const search_index *ix, uint32_t ord)
+{
+    size_t lo = 0, hi = ix->pop_upto;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sidx_pop_before(ix, ix->pop[mid], ord))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int sidx_pop_add(search_index *ix, uint32_t ord)
+{
+    if (sidx_grow((void **)&ix->pop, &ix->pop_cap, ix->pop_count + 1, sizeof *ix->pop) < 0)
+        return -1;
+    ix->pop[ix->pop_count++] = ord;
+    return 0;
+}
+
+/* Takes ord out; its counters must still be the ones it was placed by. */
+static void sidx_pop_drop(search_index *ix, uint32_t ord)
+{
+    size_t at = sidx_pop_lower(ix, ord);
+    if (at == ix->pop_upto || ix->pop[at] != ord)
+        for (at = ix->pop_upto; at < ix->pop_count && ix->pop[at] != ord; at++)
+            ;
+    if (at == ix->pop_count)
+        return;
+    memmove(ix->pop + at, ix->pop + at + 1, (ix->pop_count - at - 1) * sizeof *ix->pop);
+    ix->pop_count--;
+    if (at < ix->pop_upto)
+        ix->pop_upto--;
+}
+
+#define SIDX_INSERT_MAX 64
+
+/* The order complete: a few new ordinals each by a binary search and a move, many by a sort. */
+static void sidx_pop_ready(search_index *ix)
+{
+    size_t tail = ix->pop_count - ix->pop_upto;
+    if (tail > SIDX_INSERT_MAX) {
+        sidx_sort_ix = ix;
+        qsort(ix->pop, ix->pop_count, sizeof *ix->pop, sidx_pop_cmp);
+        ix->pop_upto = ix->pop_count;
+        return;
+    }
+    uint32_t fresh[SIDX_INSERT_MAX];
+    memcpy(fresh, ix->pop + ix->pop_upto, tail * sizeof *fresh);
+    for (size_t i = 0; i < tail; i++) {
+        size_t at = sidx_pop_lower(ix, fresh[i]);
+        memmove(ix->pop + at + 1, ix->pop + at, (ix->pop_upto - at) * sizeof *ix->pop);
+        ix->pop[at] = fresh[i];
+        ix->pop_upto++;
+    }
+}
+
 /* ---- put and remove ------------------------------------------------------------------------------ */
 
 /* A live document's share of its tags' downloads and counts: sign +1 adds it, -1 takes it back. */
@@ -432,6 +517,7 @@ static void sidx_unlink(search_index *ix, uint32_t ord)
     }
     if (ix->rank[ord].meta & SIDX_META_LIVE) {
         sidx_tag_totals(ix, ord, -1);
+        sidx_pop_drop(ix, ord);
         ix->live--;
     }
     for (uint32_t i = 0; i < d->tag_count; i++)
@@ -710,6 +796,9 @@ int search_index_put(search_index *ix, const search_index_doc *in)
         ix->live++;
         sidx_tag_totals(ix, ord, +1);
         n = sidx_hits_merge(hits, n);
+        rc = sidx_pop_add(ix, ord);
+    }
+    if (rc == 0) {
         rc = sidx_link(ix, ord, hits, n);
     }
     if (rc == 0)
@@ -729,8 +818,13 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
     if (ord < 0)
         return 0;
     sidx_tag_totals(ix, (uint32_t)ord, -1);
+    int moves = ix->hot[ord].downloads != downloads;
+    if (moves)
+        sidx_pop_drop(ix, (uint32_t)ord); /* found by its old place */
     sidx_counts(ix, (uint32_t)ord, rating_count, rating_sum, downloads, has_trend, trend);
     sidx_tag_totals(ix, (uint32_t)ord, +1);
+    if (moves)
+        sidx_pop_add(ix, (uint32_t)ord); /* cannot fail: the drop left room */
     return 1;
 }
 
@@ -764,13 +858,13 @@ static int sidx_squeeze(search_index *ix)
     }
     for (size_t t = 0; t < ix->tags.count; t++)
         sidx_posting_renumber(&ix->tag_post[t], map);
+    for (size_t i = 0; i < ix->pop_count; i++) /* the order is by counters and ids: it stays */
+        ix->pop[i] = map[ix->pop[i]];
     free(map);
     return 0;
 }
 
 /* ---- the query: candidates ------------------------------------------------------------------------ */
-
-static const search_index *sidx_sort_ix;
 
 static int sidx_sorted_cmp(const void *a, const void *b)
 {
@@ -778,14 +872,36 @@ static int sidx_sorted_cmp(const void *a, const void *b)
     return strcmp(ix->words.str[*(const uint32_t *)a], ix->words.str[*(const uint32_t *)b]);
 }
 
-/* The word table in byte order (new words are appended unsorted; a prefix read sorts first). */
+
+/* The word table in byte order. New words are appended unsorted and put in place by the next
+ * prefix read: a few (a tool published between searches) each by a binary search and a move, many
+ * (a build) by sorting the whole table once. */
 static void sidx_sorted_ready(search_index *ix)
 {
-    if (ix->sorted_upto == ix->sorted_count)
+    size_t tail = ix->sorted_count - ix->sorted_upto;
+    if (tail == 0)
         return;
     sidx_sort_ix = ix;
-    qsort(ix->sorted, ix->sorted_count, sizeof *ix->sorted, sidx_sorted_cmp);
-    ix->sorted_upto = ix->sorted_count;
+    if (tail > SIDX_INSERT_MAX) {
+        qsort(ix->sorted, ix->sorted_count, sizeof *ix->sorted, sidx_sorted_cmp);
+        ix->sorted_upto = ix->sorted_count;
+        return;
+    }
+    uint32_t fresh[SIDX_INSERT_MAX];
+    memcpy(fresh, ix->sorted + ix->sorted_upto, tail * sizeof *fresh);
+    for (size_t i = 0; i < tail; i++) {
+        size_t lo = 0, hi = ix->sorted_upto;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (sidx_sorted_cmp(&ix->sorted[mid], &fresh[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memmove(ix->sorted + lo + 1, ix->sorted + lo, (ix->sorted_upto - lo) * sizeof *ix->sorted);
+        ix->sorted[lo] = fresh[i];
+        ix->sorted_upto++;
+    }
 }
 
 /* A set of candidate ordinals, sorted, with the text score each brings (occurrences x idf^2). */
@@ -805,9 +921,9 @@ static double sidx_idf2(const search_index *ix, size_t docs_with)
     return idf * idf;
 }
 
-/* The union of the postings of every word starting with prefix (title postings only when
- * title_only), occurrences summed per document. */
-static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only, sidx_set *out)
+/* The words starting with prefix: [*lo, *end) of the sorted table; returns their postings' total
+ * length (title postings only when title_only), an upper bound of the documents they name. */
+static size_t sidx_prefix_range(search_index *ix, const char *prefix, int title_only, size_t *lo_out, size_t *end_out)
 {
     sidx_sorted_ready(ix);
     size_t len = strlen(prefix), lo = 0, hi = ix->sorted_count;
@@ -818,13 +934,23 @@ static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only,
         else
             hi = mid;
     }
-    uint32_t *acc = NULL;
-    size_t total = 0;
-    size_t end = lo;
+    size_t total = 0, end = lo;
     for (; end < ix->sorted_count && strncmp(ix->words.str[ix->sorted[end]], prefix, len) == 0; end++) {
         const sidx_term *t = &ix->term[ix->sorted[end]];
         total += title_only ? t->title.count : t->all.count;
     }
+    *lo_out = lo;
+    *end_out = end;
+    return total;
+}
+
+/* The union of the postings of every word starting with prefix (title postings only when
+ * title_only), occurrences summed per document. */
+static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only, sidx_set *out)
+{
+    size_t lo, end;
+    size_t total = sidx_prefix_range(ix, prefix, title_only, &lo, &end);
+    uint32_t *acc = NULL;
     memset(out, 0, sizeof *out);
     if (total == 0)
         return 0;
@@ -1471,36 +1597,64 @@ static int sidx_name_starts(const search_index *ix, uint32_t ord, const char *pr
            (len == head || strncmp(ix->doc[ord].name_norm, prefix, len) == 0);
 }
 
-static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
-                              size_t *count)
+/* Up to max tools whose name starts with prefix, in popularity order: the first ones met there
+ * are the answer. Cheap when such names are common; bounded by SIDX_SUGGEST_WALK when they are
+ * not (0 found: the caller scans the candidates instead). */
+#define SIDX_SUGGEST_WALK 16384
+static size_t sidx_suggest_walk(search_index *ix, const char *prefix, size_t max, uint32_t *best)
+{
+    sidx_pop_ready(ix);
+    size_t len = strlen(prefix), found = 0;
+    for (size_t i = 0; i < ix->pop_count && i < SIDX_SUGGEST_WALK && found < max; i++)
+        if (sidx_name_starts(ix, ix->pop[i], prefix, len))
+            best[found++] = ix->pop[i];
+    return found == max || ix->pop_count <= SIDX_SUGGEST_WALK ? found : 0;
+}
+
+/* The same by scanning every document with a title word starting with prefix's first word. */
+static int sidx_suggest_scan(search_index *ix, const char *prefix, size_t max, uint32_t *best, size_t *found)
 {
     char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
     sidx_first_word(prefix, first, sizeof first);
     sidx_set set;
     if (!first[0] || sidx_prefix_set(ix, first, 1, &set) < 0)
         return first[0] ? -1 : 0;
-    uint32_t *best = malloc(max * sizeof *best);
-    if (!best) {
-        if (set.owned) {
-            free(set.ord);
-            free(set.tf);
-        }
-        return -1;
-    }
-    size_t len = strlen(prefix), found = 0;
+    size_t len = strlen(prefix);
     for (size_t i = 0; i < set.count; i++)
         if (sidx_name_starts(ix, set.ord[i], prefix, len))
-            sidx_best_tools(ix, best, &found, max, set.ord[i]);
-    for (size_t i = 0; i < found; i++) {
-        const sidx_doc *d = &ix->doc[best[i]];
-        out[(*count)++] = (search_index_hint){.text = d->name, .slug = d->slug, .downloads = ix->hot[best[i]].downloads};
-    }
-    free(best);
+            sidx_best_tools(ix, best, found, max, set.ord[i]);
     if (set.owned) {
         free(set.ord);
         free(set.tf);
     }
     return 0;
+}
+
+/* Few candidates (a rare first word): scanned; many: the popularity walk finds the answer early. */
+#define SIDX_SUGGEST_SCAN_MAX 2048
+static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
+                              size_t *count)
+{
+    char first[SEARCH_TEXT_WORD_MAX * 4 + 1];
+    sidx_first_word(prefix, first, sizeof first);
+    if (!first[0])
+        return 0;
+    uint32_t *best = malloc(max * sizeof *best);
+    if (!best)
+        return -1;
+    size_t lo, end, found = 0;
+    int rc = 0;
+    if (sidx_prefix_range(ix, first, 1, &lo, &end) > SIDX_SUGGEST_SCAN_MAX)
+        found = sidx_suggest_walk(ix, prefix, max, best);
+    if (!found)
+        rc = sidx_suggest_scan(ix, prefix, max, best, &found);
+    for (size_t i = 0; rc == 0 && i < found; i++) {
+        const sidx_doc *d = &ix->doc[best[i]];
+        out[(*count)++] =
+            (search_index_hint){.text = d->name, .slug = d->slug, .downloads = ix->hot[best[i]].downloads};
+    }
+    free(best);
+    return rc;
 }
 
 /* Tags of published tools starting with prefix, by the downloads of their tools: both kept as

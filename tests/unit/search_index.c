@@ -1,5 +1,7 @@
 /* core/search_index: matching (AND of words, the last by prefix, short-word rules), exact names
  * first, filters, facets over every match, the sorts, paging, and put/replace/remove. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,6 +330,91 @@ static void test_suggest(void)
     search_index_free(ix);
 }
 
+/* A catalogue large enough that suggestions walk the popularity order (thousands of candidates)
+ * and past the walk's bound (rare names among them are scanned): both give the most downloaded
+ * names first, and follow downloads that change and tools that go. */
+static void test_suggest_large(void)
+{
+    search_index *ix = search_index_new();
+    char slug[32], name[64];
+    for (int64_t i = 1; i <= 20000; i++) {
+        snprintf(slug, sizeof slug, "alpha-%" PRId64, i);
+        snprintf(name, sizeof name, i % 1000 == 0 ? "Alpine %" PRId64 : "Alpha %" PRId64, i);
+        search_index_doc d = doc(i, slug, name, "", "");
+        d.downloads = (i * 7919) % 20011; /* distinct, scattered */
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    search_index_trim(ix);
+    search_index_hint tools[10], tags[10];
+    size_t nt = 0, ng = 0;
+    CHECK_INT(search_index_suggest(ix, "alp", "alp", 10, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 10);
+    int64_t top = 0; /* the most downloaded of all: a brute-force look */
+    for (int64_t i = 1; i <= 20000; i++)
+        if ((i * 7919) % 20011 > (top * 7919) % 20011)
+            top = i;
+    snprintf(slug, sizeof slug, "alpha-%" PRId64, top);
+    CHECK_STR(tools[0].slug, slug);
+    for (size_t i = 1; i < nt; i++)
+        CHECK(tools[i - 1].downloads > tools[i].downloads);
+    /* the 20 Alpine tools: the walk meets too few of them, the scan answers */
+    CHECK_INT(search_index_suggest(ix, "alpine", "", 10, tools, &nt, tags, &ng), 0);
+    CHECK_INT(nt, 10);
+    for (size_t i = 0; i < nt; i++)
+        CHECK(strncmp(tools[i].text, "Alpine", 6) == 0);
+    for (size_t i = 1; i < nt; i++)
+        CHECK(tools[i - 1].downloads > tools[i].downloads);
+    /* a tool that becomes the most downloaded comes first; when it goes, the next does */
+    CHECK_INT(search_index_set_counts(ix, 5, 0, 0, 1000000, 0, 0), 1);
+    CHECK_INT(search_index_suggest(ix, "alp", "", 10, tools, &nt, tags, &ng), 0);
+    CHECK_STR(tools[0].slug, "alpha-5");
+    CHECK_INT(tools[0].downloads, 1000000);
+    snprintf(slug, sizeof slug, "alpha-%" PRId64, top);
+    CHECK_STR(tools[1].slug, slug);
+    CHECK_INT(search_index_set_counts(ix, 5, 0, 0, 999999, 0, 0), 1); /* moves again: once in the list */
+    CHECK_INT(search_index_suggest(ix, "alp", "", 10, tools, &nt, tags, &ng), 0);
+    CHECK_STR(tools[0].slug, "alpha-5");
+    CHECK_STR(tools[1].slug, slug);
+    search_index_remove(ix, 5);
+    search_index_remove(ix, top);
+    CHECK_INT(search_index_suggest(ix, "alp", "", 10, tools, &nt, tags, &ng), 0);
+    CHECK(strcmp(tools[0].slug, "alpha-5") != 0 && strcmp(tools[0].slug, slug) != 0);
+    CHECK_INT(nt, 10);
+    search_index_free(ix);
+}
+
+/* Words that arrive after prefix reads have sorted the vocabulary are found by prefix too, whether
+ * a few (put in place one by one) or many at once (sorted again), before, between and after the
+ * words already there. */
+static void test_prefix_after_new_words(void)
+{
+    search_index *ix = catalogue();
+    CHECK_INT(total_of(ix, "jso"), 3); /* sorts the vocabulary */
+    char slug[32], name[64];
+    int64_t id = 100;
+    const char *few[] = {"aardvark", "jsonnet", "zzyzx"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(slug, sizeof slug, "few-%zu", i);
+        snprintf(name, sizeof name, "%s tool", few[i]);
+        search_index_doc d = doc(id++, slug, name, "new words", "");
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    CHECK_INT(total_of(ix, "aard"), 1);
+    CHECK_INT(total_of(ix, "jso"), 4); /* jsonnet joins json and jsonl */
+    CHECK_INT(total_of(ix, "zzy"), 1);
+    for (int i = 0; i < 100; i++) { /* more than are put in place one by one */
+        snprintf(slug, sizeof slug, "many-%d", i);
+        snprintf(name, sizeof name, "m%03dword tool", i);
+        search_index_doc d = doc(id++, slug, name, "many new words", "");
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    CHECK_INT(total_of(ix, "m0"), 100);
+    CHECK_INT(total_of(ix, "m05"), 10);
+    CHECK_INT(total_of(ix, "jso"), 4);
+    CHECK_INT(total_of(ix, "aardv"), 1);
+    search_index_free(ix);
+}
+
 int main(void)
 {
     RUN(test_matching);
@@ -336,5 +423,7 @@ int main(void)
     RUN(test_sorts_paging);
     RUN(test_put_replace_remove);
     RUN(test_suggest);
+    RUN(test_prefix_after_new_words);
+    RUN(test_suggest_large);
     return check_finish();
 }
