@@ -10,6 +10,7 @@
 #include "core/day_count.h"
 #include "core/log.h"
 #include "core/paging.h"
+#include "core/search.h"
 #include "core/tool_record.h"
 #include "core/trending.h"
 
@@ -18,7 +19,8 @@
 static struct {
     int64_t weights[3]; /* by activity_kind */
     double half_life_s;
-} activity_cfg = {{1, 20, 10}, 72 * 3600.0};
+    const config *cfg; /* the process's, for the search engine's settings (NULL: SQL answers) */
+} activity_cfg = {{1, 20, 10}, 72 * 3600.0, NULL};
 
 void activity_configure(const config *cfg)
 {
@@ -26,6 +28,7 @@ void activity_configure(const config *cfg)
     activity_cfg.weights[ACTIVITY_PURCHASE] = cfg->activity_weight_purchase;
     activity_cfg.weights[ACTIVITY_REVIEW] = cfg->activity_weight_review;
     activity_cfg.half_life_s = (double)cfg->activity_half_life_hours * 3600.0;
+    activity_cfg.cfg = cfg;
 }
 
 /* ---- the trending score ----------------------------------------------------------------------- */
@@ -301,6 +304,21 @@ static int activity_trending_total(db *db, int64_t days, const char *category, i
     return 0;
 }
 
+/* The trending page from the worker's search index (none yet: 0, SQL answers). */
+static int activity_trending_memory(db *db, int64_t days, const char *category, int64_t page, int64_t per_page,
+                                    json_t **out, mkt_error *err)
+{
+    search_page found;
+    if (!activity_cfg.cfg)
+        return 0;
+    int rc = search_trending(db, activity_cfg.cfg, days, category, page, per_page, &found, err);
+    if (rc <= 0)
+        return rc;
+    json_t *items = tool_record_summaries(db, found.ids, found.count, err);
+    *out = items ? paging_list(items, found.total, page, per_page, err) : NULL;
+    return *out ? 1 : -1;
+}
+
 json_t *activity_trending(db *db, const char *window_days, const char *category, int64_t page, int64_t per_page,
                           mkt_error *err)
 {
@@ -308,8 +326,13 @@ json_t *activity_trending(db *db, const char *window_days, const char *category,
     if (category && !*category)
         category = NULL;
     if (paging_check(page, per_page, err) < 0 || activity_window_parse(window_days, &days, err) < 0 ||
-        (category && activity_category_check(db, category, err) < 0) ||
-        activity_trending_total(db, days, category, &total, err) < 0)
+        (category && activity_category_check(db, category, err) < 0))
+        return NULL;
+    json_t *listed = NULL;
+    int memory = activity_trending_memory(db, days, category, page, per_page, &listed, err);
+    if (memory != 0)
+        return memory > 0 ? listed : NULL;
+    if (activity_trending_total(db, days, category, &total, err) < 0)
         return NULL;
     db_rows rows = {0};
     int64_t offset = paging_offset(page, per_page);

@@ -377,13 +377,14 @@ static search_memory search_mem;
     "SELECT t.id, s.slug, s.name_norm, s.title, s.body, t.category, t.pricing_model, t.price_cents,"          \
     " t.rating_count, t.rating_sum, t.downloads, t.developer_id,"                                             \
     " CAST(UNIX_TIMESTAMP(t.published_at) * 1000000 AS SIGNED), a.score_log,"                                 \
-    " (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id), t.name"             \
+    " (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id), t.name,"            \
+    " CAST(UNIX_TIMESTAMP(a.last_at) * 1000000 AS SIGNED)"                                                    \
     " FROM search_documents s JOIN tools t ON t.id = s.tool_id LEFT JOIN tool_activity a ON a.tool_id = t.id" \
     " WHERE t.status = 'published'"
 
 enum { MCOL_ID, MCOL_SLUG, MCOL_NAME, MCOL_TITLE, MCOL_BODY, MCOL_CATEGORY, MCOL_PRICING, MCOL_PRICE,
        MCOL_RATING_COUNT, MCOL_RATING_SUM, MCOL_DOWNLOADS, MCOL_DEVELOPER, MCOL_PUBLISHED, MCOL_TREND, MCOL_TAGS,
-       MCOL_RAW_NAME };
+       MCOL_RAW_NAME, MCOL_TREND_AT };
 
 static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
 {
@@ -406,6 +407,7 @@ static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
         .published_us = db_rows_int(rows, i, MCOL_PUBLISHED),
         .has_trend = trend != NULL,
         .trend = trend ? strtod(trend, NULL) : 0,
+        .trend_at_us = trend ? db_rows_int(rows, i, MCOL_TREND_AT) : 0,
     };
     return search_index_put(ix, &d);
 }
@@ -645,7 +647,8 @@ static search_index_sort search_mem_sort(search_sort s)
 }
 
 /* 1 answered from memory, 0 no index yet (the caller asks SQL), -1 with err. */
-static int search_run_memory(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
+static int search_run_memory(db *db, const config *cfg, const search_query *q, int64_t trend_after_us,
+                             search_page *out, mkt_error *err)
 {
     /* one batch here: a small catalogue is built by its first search, a large one in the idle hook */
     search_index *ix = search_mem_ready(db, 1, err);
@@ -654,7 +657,7 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, s
     search_index_query iq = {
         .q = q->q, .category = q->category, .pricing = q->pricing, .tag_count = q->tag_count,
         .min_rating_hundredths = q->min_rating_hundredths, .max_price_cents = q->max_price_cents,
-        .developer_id = q->developer_id, .sort = search_mem_sort(q->sort),
+        .developer_id = q->developer_id, .trend_after_us = trend_after_us, .sort = search_mem_sort(q->sort),
         .offset = paging_offset(q->page, q->per_page), .limit = q->per_page,
         .weight_text = cfg->search_weight_text, .weight_rating = cfg->search_weight_rating,
         .weight_downloads = cfg->search_weight_downloads, .weight_freshness = cfg->search_weight_freshness,
@@ -681,7 +684,7 @@ int search_run(db *db, const config *cfg, const search_query *q, search_page *ou
 {
     memset(out, 0, sizeof *out);
     if (search_engine_memory(cfg)) {
-        int rc = search_run_memory(db, cfg, q, out, err);
+        int rc = search_run_memory(db, cfg, q, 0, out, err);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
     }
@@ -702,6 +705,20 @@ void search_page_free(search_page *p)
 {
     json_decref(p->facets);
     memset(p, 0, sizeof *p);
+}
+
+int search_trending(db *db, const config *cfg, int64_t days, const char *category, int64_t page, int64_t per_page,
+                    search_page *out, mkt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!search_engine_memory(cfg))
+        return 0;
+    search_query q = {.category = category, .max_price_cents = -1, .sort = SEARCH_SORT_TRENDING, .page = page,
+                      .per_page = per_page};
+    int rc = search_run_memory(db, cfg, &q, search_mem_now_us() - days * 86400 * INT64_C(1000000), out, err);
+    json_decref(out->facets); /* counted on the way: the list does not show them */
+    out->facets = NULL;
+    return rc;
 }
 
 /* ---- did you mean --------------------------------------------------------------------------------- */

@@ -63,6 +63,12 @@ typedef struct {
 int search_run(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err);
 void search_page_free(search_page *p);
 
+/* The trending page (core/activity's list: tools with an event in the last `days` days, by score)
+ * from the in-memory index when the engine is `memory` and this worker's index is built: 1 with out
+ * filled (facets NULL), 0 when the caller must ask SQL, -1 with err. */
+int search_trending(db *db, const config *cfg, int64_t days, const char *category, int64_t page, int64_t per_page,
+                    search_page *out, mkt_error *err);
+
 /* "Did you mean": up to max corrected spellings of text, best first (every word that names nothing
  * in the vocabulary of names, tags and categories replaced by its nearest word within edit
  * distance 2, ties to the more used word). A JSON array of strings, empty when nothing is near. */

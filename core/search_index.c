@@ -190,8 +190,9 @@ _Static_assert(sizeof(sidx_rank) == 32, "two documents per cache line");
 typedef struct {
     int64_t id, published_us, downloads;
     double trend;
+    int64_t trend_at_us;
     uint32_t rating_count, rating_sum; /* clamped: far below */
-    char name_head[24]; /* the first bytes of the normalized name, NUL-padded (suggestions) */
+    char name_head[16]; /* the first bytes of the normalized name, NUL-padded (suggestions) */
 } sidx_hot;
 
 _Static_assert(sizeof(sidx_hot) == 64, "one cache line per document");
@@ -705,6 +706,7 @@ static int sidx_lines_fill(search_index *ix, const search_index_doc *in, uint32_
         return -1;
     h->id = in->id;
     h->published_us = in->published_us;
+    h->trend_at_us = in->trend_at_us;
     memcpy(h->name_head, d->name_norm, d->name_len < sizeof h->name_head ? d->name_len : sizeof h->name_head);
     r->price_cents = sidx_clamp32(in->price_cents);
     r->meta = (uint32_t)category | (uint32_t)pricing << 16 | SIDX_META_LIVE;
@@ -1167,6 +1169,8 @@ static int sidx_filters_pass(const search_index *ix, const search_index_query *q
     }
     if (q->developer_id > 0 && ix->doc[ord].developer_id != q->developer_id)
         return 0;
+    if (q->trend_after_us && !((r->meta & SIDX_META_TREND) && ix->hot[ord].trend_at_us > q->trend_after_us))
+        return 0;
     return 1;
 }
 
@@ -1405,7 +1409,7 @@ static void sidx_key_make(const search_index *ix, const search_index_query *q, c
     case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, by downloads */
         k->k[0] = (r->meta & SIDX_META_TREND) != 0;
         k->k[1] = r->meta & SIDX_META_TREND ? h->trend : 0;
-        k->k[2] = (double)h->downloads;
+        k->k[2] = q->trend_after_us ? 0 : (double)h->downloads;
         break;
     case SEARCH_INDEX_SORT_NEWEST:
         k->k[0] = (double)h->published_us;

@@ -31,6 +31,7 @@ typedef struct {
     int64_t published_us; /* first published, microseconds since the epoch */
     int has_trend;        /* a trending score exists (sort=trending puts the others last) */
     double trend;
+    int64_t trend_at_us;  /* the newest event of that score, microseconds since the epoch */
     /* Text already in the normal form (core/search.c's documents): when title_norm is set, name_norm,
      * title_norm and body_norm are taken as they are and name, summary and description are unused. */
     const char *name_norm, *title_norm, *body_norm;
@@ -58,6 +59,8 @@ typedef struct {
     int64_t min_rating_hundredths;    /* 0: any */
     int64_t max_price_cents;          /* -1: any */
     int64_t developer_id;             /* 0: any */
+    int64_t trend_after_us;           /* 0: any; else only tools with a trending event after it (the
+                                       * trending list: ties in the score then go to the newer id) */
     search_index_sort sort;
     int64_t offset, limit;
     /* ranking (README "Search"): weights, the freshness half-life, the Bayesian prior (m and the
@@ -81,7 +84,8 @@ void search_index_free(search_index *ix);
 int search_index_put(search_index *ix, const search_index_doc *d);
 /* Removes id's document (none: nothing happens). */
 void search_index_remove(search_index *ix, int64_t id);
-/* Updates the counters of id's document in place (no text change): 1 done, 0 no such document. */
+/* Updates the counters of id's document in place (no text change; the trend's event time stays):
+ * 1 done, 0 no such document. */
 int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, int64_t rating_sum,
                             int64_t downloads, int has_trend, double trend);
 
