@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/paging.h"
 #include "core/search.h"
+#include "core/tool_library.h"
 #include "core/tool_record.h"
 #include "core/trending.h"
 
@@ -250,13 +251,9 @@ static int activity_window_parse(const char *text, int64_t *days, mkt_error *err
 
 static int activity_category_check(db *db, const char *category, mkt_error *err)
 {
-    db_rows rows = {0};
-    if (db_query(db, "SELECT 1 FROM categories WHERE name = ?", DB_PARAMS(db_text(category)), &rows, err) < 0)
-        return -1;
-    int found = rows.row_count > 0;
-    db_rows_free(&rows);
-    if (found)
-        return 0;
+    int found = tool_library_category_exists(db, category, err);
+    if (found != 0)
+        return found > 0 ? 0 : -1;
     error_set(err, ERROR_VALIDATION, "unknown category");
     return error_add_field(err, "category", "unknown category (see GET /categories)");
 }

@@ -12,6 +12,7 @@
 #include "core/paging.h"
 #include "core/search.h"
 #include "core/search_text.h"
+#include "core/tool_library.h"
 #include "core/tool_record.h"
 
 #define DISCOVERY_SUGGESTIONS_MAX 5
@@ -52,21 +53,18 @@ static void discovery_category(db *db, const char *v, search_query *q, mkt_error
 {
     if (!discovery_given(v))
         return;
-    db_rows rows = {0};
     mkt_error db_err = MKT_ERROR_INIT;
     if (strlen(v) > 32 || !error_text_valid(v)) {
         error_add_field(err, "category", "unknown category (see GET /categories)");
         return;
     }
-    if (db_query(db, "SELECT 1 FROM categories WHERE name = ?", DB_PARAMS(db_text(v)), &rows, &db_err) < 0) {
+    int known = tool_library_category_exists(db, v, &db_err);
+    if (known < 0)
         error_move(err, &db_err); /* the database failure, not a misleading field error */
-        return;
-    }
-    if (rows.row_count == 0)
+    else if (!known)
         error_add_field(err, "category", "unknown category \"%s\" (see GET /categories)", v);
     else
         q->category = v;
-    db_rows_free(&rows);
 }
 
 static int discovery_tag_ok(const char *tag, size_t len)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/schema.h"
+#include "core/tool_library.h"
 
 /* Literal segments under /tools/ (and a few kept for routes to come): a tool with one of these slugs
  * could never be reached by its slug, because the router prefers literals. */
@@ -176,20 +177,16 @@ static void tool_fields_category(db *db, const json_t *body, tool_fields *out, m
         error_add_field(err, "category", "must be a category name (see GET /categories)");
         return;
     }
-    db_rows rows = {0};
     mkt_error db_err = MKT_ERROR_INIT;
-    if (db_query(db, "SELECT 1 FROM categories WHERE name = ?", DB_PARAMS(db_text(name)), &rows, &db_err) < 0) {
-        /* the caller sees the database failure, not a misleading field error */
-        error_move(err, &db_err);
-        return;
-    }
+    int known = tool_library_category_exists(db, name, &db_err);
     char clipped[33];
-    if (rows.row_count == 0)
+    if (known < 0)
+        error_move(err, &db_err); /* the caller sees the database failure, not a misleading field error */
+    else if (!known)
         error_add_field(err, "category", "unknown category \"%s\" (see GET /categories)",
                         error_text_clip(clipped, sizeof clipped, name));
     else
         out->category = name;
-    db_rows_free(&rows);
 }
 
 static int tool_fields_int(const json_t *v, int64_t min, int64_t max, int64_t *out)

@@ -52,6 +52,45 @@ json_t *tool_library_categories(db *db, mkt_error *err)
     return out;
 }
 
+static struct {
+    char **names;
+    size_t count;
+    int loaded;
+} tool_library_category_names;
+
+static int tool_library_category_load(db *db, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT name FROM categories", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    char **names = calloc(rows.row_count + 1, sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; names && i < rows.row_count; i++)
+        if ((names[n] = strdup(db_rows_text(&rows, i, 0))))
+            n++;
+    db_rows_free(&rows);
+    if (!names || n < rows.row_count) {
+        for (size_t i = 0; names && i < n; i++)
+            free(names[i]);
+        free(names);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    tool_library_category_names.names = names;
+    tool_library_category_names.count = n;
+    tool_library_category_names.loaded = 1;
+    return 0;
+}
+
+int tool_library_category_exists(db *db, const char *name, mkt_error *err)
+{
+    if (!tool_library_category_names.loaded && tool_library_category_load(db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < tool_library_category_names.count; i++)
+        if (strcmp(tool_library_category_names.names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *err)
 {
     return tool_record_developer_tools(db, developer_id, err);

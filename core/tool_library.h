@@ -28,6 +28,9 @@ json_t *tool_library_get(db *db, const account_caller *caller, const char *ref, 
 
 /* GET /categories -> {categories[{name, label, count}]}, count = published tools, in the fixed order. */
 json_t *tool_library_categories(db *db, mkt_error *err);
+/* 1 when name is a category, 0 when not, -1 with err (the database). The names come from the
+ * migrations alone, so each process reads them once. */
+int tool_library_category_exists(db *db, const char *name, mkt_error *err);
 
 /* The developer's published tools as summaries (for GET /developers/{id}). */
 json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *err);

@@ -7,7 +7,8 @@
  * DOCS.tsv: one published tool per line, the columns of core/search.c's SEARCH_MEM_COLUMNS in
  * their order (tests/bench/search.sh exports them from a seeded stack with the mariadb client).
  * QUERY: `key=value&...` with q, category, pricing, tags (comma separated), sort (relevance,
- * rating, downloads, newest, trending, price_asc, price_desc), page (per_page 20); or `suggest=P`.
+ * rating, downloads, newest, trending, price_asc, price_desc), page (per_page 20), trend_days (the
+ * trending list: tools with activity in that many days, with sort=trending); or `suggest=P`.
  * Prints the build time and size, then per query its total and the p50 / p99 / max CPU time of
  * REPEAT runs (default 200). */
 #include <inttypes.h>
@@ -19,7 +20,8 @@
 #include "core/search_index.h"
 
 enum { COL_ID, COL_SLUG, COL_NAME, COL_TITLE, COL_BODY, COL_CATEGORY, COL_PRICING, COL_PRICE, COL_RATING_COUNT,
-       COL_RATING_SUM, COL_DOWNLOADS, COL_DEVELOPER, COL_PUBLISHED, COL_TREND, COL_TAGS, COL_RAW_NAME, COLS };
+       COL_RATING_SUM, COL_DOWNLOADS, COL_DEVELOPER, COL_PUBLISHED, COL_TREND, COL_TAGS, COL_RAW_NAME, COL_TREND_AT,
+       COLS };
 
 static double cpu_us(void)
 {
@@ -50,6 +52,7 @@ static int load_line(search_index *ix, char *line)
         .rating_sum = strtoll(col[COL_RATING_SUM], NULL, 10), .downloads = strtoll(col[COL_DOWNLOADS], NULL, 10),
         .developer_id = strtoll(col[COL_DEVELOPER], NULL, 10), .published_us = strtoll(col[COL_PUBLISHED], NULL, 10),
         .has_trend = trend != NULL, .trend = trend ? strtod(trend, NULL) : 0,
+        .trend_at_us = field(col, COL_TREND_AT) ? strtoll(col[COL_TREND_AT], NULL, 10) : 0,
     };
     return search_index_put(ix, &d);
 }
@@ -84,6 +87,8 @@ static const char *query_parse(char *buf, search_index_query *q)
             q->sort = sort_named(value);
         else if (strcmp(part, "page") == 0)
             q->offset = (strtoll(value, NULL, 10) - 1) * 20;
+        else if (strcmp(part, "trend_days") == 0) /* the trending list's window */
+            q->trend_after_us = q->now_us - strtoll(value, NULL, 10) * 86400 * INT64_C(1000000);
         else if (strcmp(part, "suggest") == 0)
             suggest = value;
         else if (strcmp(part, "tags") == 0)
