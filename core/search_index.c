@@ -147,6 +147,27 @@ static size_t sidx_posting_find(const sidx_posting *p, uint32_t ord)
     return lo < p->count && p->ord[lo] == ord ? lo : p->count;
 }
 
+/* ord into p in order (a no-op when there). */
+static int sidx_posting_insert(sidx_posting *p, uint32_t ord)
+{
+    size_t at = sidx_posting_find(p, ord);
+    if (at < p->count)
+        return 0;
+    if (sidx_posting_append(p, ord, 1) < 0)
+        return -1;
+    size_t lo = 0, hi = p->count - 1; /* where it belongs among the others */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->ord[mid] < ord)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(p->ord + lo + 1, p->ord + lo, (p->count - 1 - lo) * sizeof *p->ord);
+    p->ord[lo] = ord;
+    return 0;
+}
+
 static void sidx_posting_drop(sidx_posting *p, uint32_t ord)
 {
     size_t at = sidx_posting_find(p, ord);
@@ -224,6 +245,7 @@ struct search_index {
     sidx_posting *tag_post;
     int64_t *tag_docs, *tag_downloads;
     size_t tag_cap;
+    sidx_posting trend_post; /* the documents with a trending score: the trending list's candidates */
     /* live ordinals by downloads (most first), then the newer id: suggestions walk it. Ordinals are
      * appended unsorted and put in place by the next read, as sorted words are. */
     uint32_t *pop;
@@ -280,6 +302,8 @@ void search_index_free(search_index *ix)
         free(ix->tag_post[i].tf);
     }
     free(ix->term);
+    free(ix->trend_post.ord);
+    free(ix->trend_post.tf);
     free(ix->tag_post);
     free(ix->tag_docs);
     free(ix->tag_downloads);
@@ -320,6 +344,7 @@ size_t search_index_bytes(const search_index *ix)
         b += (ix->term[i].all.cap + ix->term[i].title.cap) * 6;
     for (size_t i = 0; i < ix->tags.count; i++)
         b += ix->tag_post[i].cap * 6;
+    b += ix->trend_post.cap * 6;
     for (size_t i = 0; i < ix->slots; i++) {
         const sidx_doc *d = &ix->doc[i];
         if (ix->rank[i].meta & SIDX_META_LIVE)
@@ -356,6 +381,7 @@ void search_index_trim(search_index *ix)
     }
     for (size_t i = 0; i < ix->tags.count; i++)
         sidx_posting_trim(&ix->tag_post[i]);
+    sidx_posting_trim(&ix->trend_post);
 }
 
 /* ---- id -> ordinal ------------------------------------------------------------------------------ */
@@ -523,6 +549,7 @@ static void sidx_unlink(search_index *ix, uint32_t ord)
     }
     for (uint32_t i = 0; i < d->tag_count; i++)
         sidx_posting_drop(&ix->tag_post[d->tags[i]], ord);
+    sidx_posting_drop(&ix->trend_post, ord);
     sidx_doc_clear(d);
     ix->rank[ord].meta = 0; /* dead: the slot stays until the next squeeze */
 }
@@ -768,6 +795,8 @@ static int sidx_link(search_index *ix, uint32_t ord, sidx_hit *hits, size_t n)
         if ((p->count == 0 || p->ord[p->count - 1] != ord) && sidx_posting_append(p, ord, 1) < 0)
             return -1;
     }
+    if ((ix->rank[ord].meta & SIDX_META_TREND) && sidx_posting_append(&ix->trend_post, ord, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -827,6 +856,10 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
     sidx_tag_totals(ix, (uint32_t)ord, +1);
     if (moves)
         sidx_pop_add(ix, (uint32_t)ord); /* cannot fail: the drop left room */
+    if (!has_trend)
+        sidx_posting_drop(&ix->trend_post, (uint32_t)ord);
+    else if (sidx_posting_insert(&ix->trend_post, (uint32_t)ord) < 0)
+        return -1;
     return 1;
 }
 
@@ -860,6 +893,7 @@ static int sidx_squeeze(search_index *ix)
     }
     for (size_t t = 0; t < ix->tags.count; t++)
         sidx_posting_renumber(&ix->tag_post[t], map);
+    sidx_posting_renumber(&ix->trend_post, map);
     for (size_t i = 0; i < ix->pop_count; i++) /* the order is by counters and ids: it stays */
         ix->pop[i] = map[ix->pop[i]];
     free(map);
@@ -1049,7 +1083,7 @@ static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_s
 
 /* ---- the query: plan ------------------------------------------------------------------------------ */
 
-#define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX)
+#define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX + 1)
 
 typedef struct {
     search_text_words words;
@@ -1125,6 +1159,8 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     if (sidx_plan_text(ix, p) < 0)
         return -1;
     sidx_plan_tags(ix, q, p);
+    if (q->trend_after_us) /* the trending list: only tools with a score are candidates */
+        p->set[p->sets++] = (sidx_set){.ord = ix->trend_post.ord, .tf = ix->trend_post.tf, .count = ix->trend_post.count};
     p->category = q->category ? sidx_atoms_find(&ix->cats, q->category) : -1;
     p->pricing = q->pricing ? sidx_atoms_find(&ix->models, q->pricing) : -1;
     p->none |= (q->category && p->category < 0) || (q->pricing && p->pricing < 0);

@@ -85,7 +85,7 @@ int search_index_put(search_index *ix, const search_index_doc *d);
 /* Removes id's document (none: nothing happens). */
 void search_index_remove(search_index *ix, int64_t id);
 /* Updates the counters of id's document in place (no text change; the trend's event time stays):
- * 1 done, 0 no such document. */
+ * 1 done, 0 no such document, -1 out of memory. */
 int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, int64_t rating_sum,
                             int64_t downloads, int has_trend, double trend);
 
