@@ -165,6 +165,22 @@ static int resolve_add_constraint(resolve_state *s, int node, int from, const ch
 
 /* ---- one round ------------------------------------------------------------------------------------- */
 
+/* The highest version of node satisfying every range on it; -1 when none does. */
+static int resolve_pick(const resolve_node *n)
+{
+    int best = -1;
+    for (size_t v = 0; v < n->plugin->version_count; v++) {
+        if (!n->parsed[v])
+            continue;
+        size_t c = 0;
+        while (c < n->constraint_count && semver_range_satisfies(n->constraints[c].range, &n->versions[v]))
+            c++;
+        if (c == n->constraint_count && (best < 0 || semver_compare(&n->versions[v], &n->versions[best]) > 0))
+            best = (int)v;
+    }
+    return best;
+}
+
 /* Marks the set reached from the requests through the current choices and gathers every range on each
  * node: a breadth-first walk over an explicit queue. */
 static int resolve_gather(resolve_state *s, const plugin_resolve_request *req, size_t n)
@@ -189,9 +205,14 @@ static int resolve_gather(resolve_state *s, const plugin_resolve_request *req, s
     }
     while (head < tail) {
         int from = queue[head++];
-        const resolve_node *f = &s->nodes[from];
+        resolve_node *f = &s->nodes[from];
+        /* reached for the first time: a provisional choice from the ranges seen so far lets its own
+         * dependencies join this round (a chain N deep would otherwise take N rounds); the choice
+         * counts as a change, so the next round checks it against every range */
         if (f->chosen < 0)
-            continue; /* chosen this round; its dependencies join next round */
+            f->chosen = resolve_pick(f);
+        if (f->chosen < 0)
+            continue;
         const plugin_resolve_version *v = &f->plugin->versions[f->chosen];
         for (size_t d = 0; d < v->dep_count; d++) {
             char dep_field[PLUGIN_NAME_MAX + 16];
@@ -206,22 +227,6 @@ static int resolve_gather(resolve_state *s, const plugin_resolve_request *req, s
         }
     }
     return 0;
-}
-
-/* The highest version of node satisfying every range on it; -1 when none does. */
-static int resolve_pick(const resolve_node *n)
-{
-    int best = -1;
-    for (size_t v = 0; v < n->plugin->version_count; v++) {
-        if (!n->parsed[v])
-            continue;
-        size_t c = 0;
-        while (c < n->constraint_count && semver_range_satisfies(n->constraints[c].range, &n->versions[v]))
-            c++;
-        if (c == n->constraint_count && (best < 0 || semver_compare(&n->versions[v], &n->versions[best]) > 0))
-            best = (int)v;
-    }
-    return best;
 }
 
 /* Chooses a version for every reached node; returns how many choices changed. */
@@ -318,9 +323,15 @@ static int resolve_report_cycle(resolve_state *s, const char *placed)
     if (!text)
         return error_set(s->err, ERROR_INTERNAL, "out of memory");
     text[0] = '\0';
-    for (size_t k = at >= 0 ? (size_t)seen_at[at] : 0; k < len; k++)
-        used += (size_t)snprintf(text + used, cap - used, "%s -> ", s->nodes[path[k]].plugin->name);
-    snprintf(text + used, cap - used, "%s", at >= 0 ? s->nodes[at].plugin->name : "?");
+    /* the loop is path[first..len); name it from its smallest name, so one cycle reads one way */
+    size_t first = at >= 0 ? (size_t)seen_at[at] : 0, least = first;
+    for (size_t k = first; k < len; k++)
+        if (strcmp(s->nodes[path[k]].plugin->name, s->nodes[path[least]].plugin->name) < 0)
+            least = k;
+    for (size_t k = 0; k < len - first; k++)
+        used += (size_t)snprintf(text + used, cap - used, "%s -> ",
+                                 s->nodes[path[first + (least - first + k) % (len - first)]].plugin->name);
+    snprintf(text + used, cap - used, "%s", s->nodes[path[least]].plugin->name);
     error_set(s->err, ERROR_VALIDATION, "dependency cycle: %s", text);
     error_add_field(s->err, "plugins", "dependency cycle: %s", text);
     free(text);
