@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/body.h"
+#include "core/hook_system.h"
 #include "core/paging.h"
 #include "core/sandbox.h"
 #include "core/semver.h"
@@ -139,19 +140,28 @@ static void plugin_read_dependencies(db *db, const json_t *body, plugin_body *b,
     b->dependencies = deps;
 }
 
-/* Each hook compiles, runs its top level within the caps and defines hook(value, context). */
+/* Each hook compiles, runs its top level within the caps and defines hook(value, context); the checks
+ * of one request share its sandbox budget, as a tool's publish does. */
 static void plugin_check_hooks(const config *cfg, const json_t *hooks, mkt_error *err)
 {
-    sandbox_limits lim = sandbox_limits_from_config(cfg);
+    tool_check_budget budget;
+    tool_check_budget_start(&budget, cfg);
     const char *key;
     const json_t *code;
     json_object_foreach((json_t *)hooks, key, code) {
-        mkt_error lua_err = MKT_ERROR_INIT;
-        if (sandbox_check_function(json_string_value(code), json_string_length(code), "hook", &lim, NULL, &lua_err) < 0) {
-            char field[64];
-            snprintf(field, sizeof field, "hooks.%s", key);
-            error_add_field(err, field, "%s", lua_err.message ? lua_err.message : "does not compile");
+        char field[64];
+        snprintf(field, sizeof field, "hooks.%s", key);
+        sandbox_limits lim;
+        if (hook_system_limits(cfg, &budget, &lim) < 0) {
+            error_add_field(err, field, "not checked: the request's sandbox budget is spent");
+            continue;
         }
+        mkt_error lua_err = MKT_ERROR_INIT;
+        sandbox_stats stats;
+        if (sandbox_check_function(json_string_value(code), json_string_length(code), "hook", &lim, &stats,
+                                   &lua_err) < 0)
+            error_add_field(err, field, "%s", lua_err.message ? lua_err.message : "does not compile");
+        budget.instructions_left -= stats.instructions;
         error_clear(&lua_err);
     }
 }

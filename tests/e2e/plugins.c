@@ -510,6 +510,36 @@ static void test_hostile_hooks(void)
         fprintf(stderr, "  (no /metrics from this host; crash counters not compared)\n");
 }
 
+/* The hooks of one execution share the request budget (sandbox_request_instructions, 50,000,000 in the
+ * test config): five hooks of 9,000,000 work units each pass, a sixth gets the 5,000,000 left and is
+ * stopped there, although its own cap (10,000,000) would have let it finish. */
+static void test_hooks_share_budget(void)
+{
+    char tool[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], set[1024], names[6][PLUGIN_NAME_BUF];
+    fixture_adder_tool(&g_owner, "free", 0, 0, tool, slug);
+    size_t len = 0;
+    for (int i = 0; i < 6; i++) {
+        snprintf(names[i], sizeof names[i], "%s", plugin_name("burn"));
+        must_publish(names[i], "1.0.0", "tool:beforeExecute",
+                     "function hook(v) for i = 1, 9000000 do end return v end", NULL, i);
+    }
+    len += (size_t)snprintf(set + len, sizeof set - len, "[");
+    for (int i = 0; i < 5; i++)
+        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"%s\", \"range\": \"*\"}", i ? "," : "",
+                                names[i]);
+    snprintf(set + len, sizeof set - len, "]");
+    must_attach(slug, set);
+    http_response *res = run(slug, &g_buyer, "", "{\"a\": 1, \"b\": 2}");
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(sum_of(res), 3);
+    http_response_free(res);
+    snprintf(set + len, sizeof set - len, ",{\"name\": \"%s\", \"range\": \"*\"}]", names[5]);
+    must_attach(slug, set);
+    char needle[160];
+    snprintf(needle, sizeof needle, "plugin %s 1.0.0, hook tool:beforeExecute: instruction limit exceeded", names[5]);
+    EXPECT_PROBLEM(run(slug, &g_buyer, "", "{\"a\": 1, \"b\": 2}"), 422, "plugins", needle);
+}
+
 static void setup(void)
 {
     fixture_developer(&g_author, "Plugin Author");
@@ -531,5 +561,6 @@ int main(void)
     RUN(test_attach_refuses);
     RUN(test_review_hook);
     RUN(test_hostile_hooks);
+    RUN(test_hooks_share_budget);
     return check_finish();
 }
