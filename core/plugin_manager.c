@@ -478,12 +478,7 @@ json_t *plugin_manager_update(db *db, const account_caller *caller, const char *
         return NULL;
     }
     body_unknown_fields(body, allowed, err);
-    const json_t *d = body_member(body, "deprecated", JSON_TRUE, err);
-    if (!d && json_is_false(json_object_get(body, "deprecated")) && err->field_count == 1 &&
-        strcmp(err->fields[0].field, "deprecated") == 0) {
-        error_clear(err); /* body_member asked for true; false is as good */
-        d = json_object_get(body, "deprecated");
-    }
+    const json_t *d = body_member(body, "deprecated", JSON_TRUE, err); /* either boolean */
     if (error_is_set(err)) {
         error_set(err, ERROR_VALIDATION, "invalid plugin update");
         return NULL;

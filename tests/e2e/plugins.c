@@ -197,11 +197,32 @@ static void test_publish_and_read(void)
     /* deprecation: the owner only; still listed, flagged */
     EXPECT_PROBLEM(send_json("PATCH", path, &g_other_dev, "{\"deprecated\": true}"), 403, NULL, NULL);
     EXPECT_PROBLEM(send_json("PATCH", path, &g_author, "{\"deprecated\": \"yes\"}"), 422, "deprecated", NULL);
+    res = send_json("PATCH", path, &g_author, "{\"deprecated\": false}");
+    EXPECT_STATUS(res, 200);
+    CHECK(json_is_false(json_object_get(res->json, "deprecated")));
+    http_response_free(res);
     res = send_json("PATCH", path, &g_author, "{\"deprecated\": true}");
     EXPECT_STATUS(res, 200);
     CHECK(json_is_true(json_object_get(res->json, "deprecated")));
     http_response_free(res);
+    EXPECT_PROBLEM(send_json("PATCH", path, &g_author, "{\"deprecated\": true, \"name\": \"x\"}"), 422, "name", NULL);
     EXPECT_PROBLEM(http_get("/plugins/No-Such", NULL), 404, NULL, NULL);
+
+    /* a deprecated plugin still resolves (1.1.0: ^1 does not take the 1.2.0 pre-release), flagged */
+    char tool[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], set[256];
+    fixture_adder_tool(&g_owner, "free", 0, 0, tool, slug);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"^1\"}]", name);
+    res = attach(slug, &g_owner, set);
+    EXPECT_STATUS(res, 200);
+    json_t *first = json_array_get(json_object_get(res->json, "plugins"), 0);
+    CHECK_STR(json_string_value(json_object_get(first, "version")), "1.1.0");
+    CHECK(json_is_true(json_object_get(first, "deprecated")));
+    http_response_free(res);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \">=1.2.0-beta.0\"}]", name);
+    res = attach(slug, &g_owner, set);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(res->json, "plugins"), 0), "version")),
+              "1.2.0-beta.1");
+    http_response_free(res);
 }
 
 static void test_publish_refuses(void)
