@@ -164,8 +164,10 @@ static void test_publish_and_read(void)
     must_add_version(name, "1.1.0", "tool:afterExecute", noop_code, NULL, 1);
     must_add_version(name, "1.2.0-beta.1", "tool:afterExecute", noop_code, NULL, 1);
     /* versions only grow */
-    EXPECT_PROBLEM(add_version(&g_author, name, "1.1.0", "tool:afterExecute", noop_code, NULL, 0), 409, "version", NULL);
-    EXPECT_PROBLEM(add_version(&g_author, name, "1.0.5", "tool:afterExecute", noop_code, NULL, 0), 409, "version", NULL);
+    EXPECT_PROBLEM(add_version(&g_author, name, "1.1.0", "tool:afterExecute", noop_code, NULL, 0), 409, "version",
+                   NULL);
+    EXPECT_PROBLEM(add_version(&g_author, name, "1.0.5", "tool:afterExecute", noop_code, NULL, 0), 409, "version",
+                   NULL);
     /* only the owner publishes versions */
     EXPECT_PROBLEM(add_version(&g_other_dev, name, "2.0.0", "tool:afterExecute", noop_code, NULL, 0), 403, NULL, NULL);
     EXPECT_PROBLEM(add_version(&g_author, "no-such-plugin-here", "2.0.0", "tool:afterExecute", noop_code, NULL, 0),
@@ -240,13 +242,15 @@ static void test_publish_refuses(void)
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:duringExecute", noop_code, NULL, 0), 422,
                    "hooks.tool:duringExecute", "unknown hook point");
     EXPECT_PROBLEM(publish(&g_author, name, "one", "tool:beforeExecute", noop_code, NULL, 0), 422, "version", NULL);
-    EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"ghost-plugin-x\": \"^1\"}", 0),
+    EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code,
+                           "{\"ghost-plugin-x\": \"^1\"}", 0),
                    422, "dependencies", "no plugin named ghost-plugin-x");
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"abc\": \">>1\"}", 0), 422,
                    "dependencies.abc", NULL);
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"abc\": 1}", 0), 422,
                    "dependencies.abc", NULL);
-    EXPECT_PROBLEM(publish(&g_author, "Upper-Case", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422, "name", NULL);
+    EXPECT_PROBLEM(publish(&g_author, "Upper-Case", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422, "name",
+                   NULL);
     EXPECT_PROBLEM(publish(&g_author, "caf\xc3\xa9-plugin", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422,
                    "name", NULL);
     char *huge = check_repeat("a", 5000);
@@ -268,7 +272,8 @@ static void test_publish_refuses(void)
 
 /* ---- chains ----------------------------------------------------------------------------------------- */
 
-static char g_add_one[PLUGIN_NAME_BUF], g_double[PLUGIN_NAME_BUF], g_base[PLUGIN_NAME_BUF], g_times_ten[PLUGIN_NAME_BUF];
+static char g_add_one[PLUGIN_NAME_BUF], g_double[PLUGIN_NAME_BUF], g_base[PLUGIN_NAME_BUF],
+    g_times_ten[PLUGIN_NAME_BUF];
 
 static void test_chain_filters_input_and_output(void)
 {
@@ -403,7 +408,8 @@ static void test_attach_refuses(void)
     size_t len = 1;
     strcpy(set, "[");
     for (int i = 0; i <= 50; i++)
-        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"p%03d\", \"range\": \"*\"}", i ? "," : "", i);
+        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"p%03d\", \"range\": \"*\"}",
+                                i ? "," : "", i);
     snprintf(set + len, sizeof set - len, "]");
     EXPECT_PROBLEM(attach(g_slug, &g_owner, set), 422, "plugins", "at most 50");
     snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"*\"}]", g_add_one);
@@ -464,8 +470,8 @@ static void test_review_hook(void)
     snprintf(body, sizeof body, "{\"tool_id\": \"%s\", \"rating\": 2, \"title\": \"Hmm\", \"content\": \"Darn slow\"}",
              tool);
     EXPECT_PROBLEM(http_post_text("/reviews", author.token, body), 422, "plugins", "please keep it civil");
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\", \"rating\": 3, \"title\": \"Ok\", \"content\": \"meh but fine\"}",
-             tool);
+    snprintf(body, sizeof body,
+             "{\"tool_id\": \"%s\", \"rating\": 3, \"title\": \"Ok\", \"content\": \"meh but fine\"}", tool);
     http_response *res = http_post_text("/reviews", author.token, body);
     EXPECT_STATUS(res, 201);
     CHECK_STR(http_json_string(res, "content"), "m*h but fine");
