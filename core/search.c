@@ -647,8 +647,7 @@ static search_index_sort search_mem_sort(search_sort s)
 }
 
 /* 1 answered from memory, 0 no index yet (the caller asks SQL), -1 with err. */
-static int search_run_memory(db *db, const config *cfg, const search_query *q, int64_t trend_after_us,
-                             search_page *out, mkt_error *err)
+static int search_run_memory(db *db, const config *cfg, const search_query *q, search_page *out, mkt_error *err)
 {
     /* one batch here: a small catalogue is built by its first search, a large one in the idle hook */
     search_index *ix = search_mem_ready(db, 1, err);
@@ -657,7 +656,7 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, i
     search_index_query iq = {
         .q = q->q, .category = q->category, .pricing = q->pricing, .tag_count = q->tag_count,
         .min_rating_hundredths = q->min_rating_hundredths, .max_price_cents = q->max_price_cents,
-        .developer_id = q->developer_id, .trend_after_us = trend_after_us, .sort = search_mem_sort(q->sort),
+        .developer_id = q->developer_id, .sort = search_mem_sort(q->sort),
         .offset = paging_offset(q->page, q->per_page), .limit = q->per_page,
         .weight_text = cfg->search_weight_text, .weight_rating = cfg->search_weight_rating,
         .weight_downloads = cfg->search_weight_downloads, .weight_freshness = cfg->search_weight_freshness,
@@ -684,7 +683,7 @@ int search_run(db *db, const config *cfg, const search_query *q, search_page *ou
 {
     memset(out, 0, sizeof *out);
     if (search_engine_memory(cfg)) {
-        int rc = search_run_memory(db, cfg, q, 0, out, err);
+        int rc = search_run_memory(db, cfg, q, out, err);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
     }
@@ -713,12 +712,16 @@ int search_trending(db *db, const config *cfg, int64_t days, const char *categor
     memset(out, 0, sizeof *out);
     if (!search_engine_memory(cfg))
         return 0;
-    search_query q = {.category = category, .max_price_cents = -1, .sort = SEARCH_SORT_TRENDING, .page = page,
-                      .per_page = per_page};
-    int rc = search_run_memory(db, cfg, &q, search_mem_now_us() - days * 86400 * INT64_C(1000000), out, err);
-    json_decref(out->facets); /* counted on the way: the list does not show them */
-    out->facets = NULL;
-    return rc;
+    search_index *ix = search_mem_ready(db, 1, err);
+    if (!ix)
+        return err->kind != ERROR_NONE ? -1 : 0;
+    search_index_result r = {.ids = out->ids, .cap = PAGING_PER_PAGE_MAX};
+    if (search_index_trending(ix, search_mem_now_us() - days * 86400 * INT64_C(1000000), category,
+                              paging_offset(page, per_page), per_page, &r) < 0)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    out->count = r.count;
+    out->total = r.total;
+    return 1;
 }
 
 /* ---- did you mean --------------------------------------------------------------------------------- */

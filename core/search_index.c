@@ -147,27 +147,6 @@ static size_t sidx_posting_find(const sidx_posting *p, uint32_t ord)
     return lo < p->count && p->ord[lo] == ord ? lo : p->count;
 }
 
-/* ord into p in order (a no-op when there). */
-static int sidx_posting_insert(sidx_posting *p, uint32_t ord)
-{
-    size_t at = sidx_posting_find(p, ord);
-    if (at < p->count)
-        return 0;
-    if (sidx_posting_append(p, ord, 1) < 0)
-        return -1;
-    size_t lo = 0, hi = p->count - 1; /* where it belongs among the others */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p->ord[mid] < ord)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    memmove(p->ord + lo + 1, p->ord + lo, (p->count - 1 - lo) * sizeof *p->ord);
-    p->ord[lo] = ord;
-    return 0;
-}
-
 static void sidx_posting_drop(sidx_posting *p, uint32_t ord)
 {
     size_t at = sidx_posting_find(p, ord);
@@ -229,6 +208,14 @@ typedef struct {
     int64_t developer_id;
 } sidx_doc;
 
+/* An entry of the trending list (search_index.trend). */
+typedef struct sidx_trend {
+    uint32_t ord;
+    uint16_t category;
+    int64_t id, at_us; /* at: the newest event */
+    double score;
+} sidx_trend;
+
 struct search_index {
     sidx_doc *doc; /* by ordinal */
     sidx_hot *hot;   /* by ordinal, beside doc */
@@ -245,7 +232,10 @@ struct search_index {
     sidx_posting *tag_post;
     int64_t *tag_docs, *tag_downloads;
     size_t tag_cap;
-    sidx_posting trend_post; /* the documents with a trending score: the trending list's candidates */
+    /* the documents with a trending score, by ordinal, with all the trending list reads of them, so
+     * the list is one sequential scan of this array */
+    sidx_trend *trend;
+    size_t trend_count, trend_cap;
     /* live ordinals by downloads (most first), then the newer id: suggestions walk it. Ordinals are
      * appended unsorted and put in place by the next read, as sorted words are. */
     uint32_t *pop;
@@ -302,8 +292,7 @@ void search_index_free(search_index *ix)
         free(ix->tag_post[i].tf);
     }
     free(ix->term);
-    free(ix->trend_post.ord);
-    free(ix->trend_post.tf);
+    free(ix->trend);
     free(ix->tag_post);
     free(ix->tag_docs);
     free(ix->tag_downloads);
@@ -344,7 +333,7 @@ size_t search_index_bytes(const search_index *ix)
         b += (ix->term[i].all.cap + ix->term[i].title.cap) * 6;
     for (size_t i = 0; i < ix->tags.count; i++)
         b += ix->tag_post[i].cap * 6;
-    b += ix->trend_post.cap * 6;
+    b += ix->trend_cap * sizeof *ix->trend;
     for (size_t i = 0; i < ix->slots; i++) {
         const sidx_doc *d = &ix->doc[i];
         if (ix->rank[i].meta & SIDX_META_LIVE)
@@ -381,7 +370,6 @@ void search_index_trim(search_index *ix)
     }
     for (size_t i = 0; i < ix->tags.count; i++)
         sidx_posting_trim(&ix->tag_post[i]);
-    sidx_posting_trim(&ix->trend_post);
 }
 
 /* ---- id -> ordinal ------------------------------------------------------------------------------ */
@@ -523,6 +511,48 @@ static void sidx_pop_ready(search_index *ix)
     }
 }
 
+/* ---- the trending list ------------------------------------------------------------------------- */
+
+
+/* The position of ord in the list, or where it belongs. */
+static size_t sidx_trend_find(const search_index *ix, uint32_t ord)
+{
+    size_t lo = 0, hi = ix->trend_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ix->trend[mid].ord < ord)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ord's entry from its lines, added or replaced. */
+static int sidx_trend_put(search_index *ix, uint32_t ord)
+{
+    size_t at = sidx_trend_find(ix, ord);
+    if (at == ix->trend_count || ix->trend[at].ord != ord) {
+        if (sidx_grow((void **)&ix->trend, &ix->trend_cap, ix->trend_count + 1, sizeof *ix->trend) < 0)
+            return -1;
+        memmove(ix->trend + at + 1, ix->trend + at, (ix->trend_count - at) * sizeof *ix->trend);
+        ix->trend_count++;
+    }
+    const sidx_hot *h = &ix->hot[ord];
+    ix->trend[at] = (sidx_trend){.ord = ord, .category = (uint16_t)SIDX_META_CATEGORY(ix->rank[ord].meta), .id = h->id,
+                                 .at_us = h->trend_at_us, .score = h->trend};
+    return 0;
+}
+
+static void sidx_trend_drop(search_index *ix, uint32_t ord)
+{
+    size_t at = sidx_trend_find(ix, ord);
+    if (at == ix->trend_count || ix->trend[at].ord != ord)
+        return;
+    memmove(ix->trend + at, ix->trend + at + 1, (ix->trend_count - at - 1) * sizeof *ix->trend);
+    ix->trend_count--;
+}
+
 /* ---- put and remove ------------------------------------------------------------------------------ */
 
 /* A live document's share of its tags' downloads and counts: sign +1 adds it, -1 takes it back. */
@@ -549,7 +579,7 @@ static void sidx_unlink(search_index *ix, uint32_t ord)
     }
     for (uint32_t i = 0; i < d->tag_count; i++)
         sidx_posting_drop(&ix->tag_post[d->tags[i]], ord);
-    sidx_posting_drop(&ix->trend_post, ord);
+    sidx_trend_drop(ix, ord);
     sidx_doc_clear(d);
     ix->rank[ord].meta = 0; /* dead: the slot stays until the next squeeze */
 }
@@ -795,9 +825,7 @@ static int sidx_link(search_index *ix, uint32_t ord, sidx_hit *hits, size_t n)
         if ((p->count == 0 || p->ord[p->count - 1] != ord) && sidx_posting_append(p, ord, 1) < 0)
             return -1;
     }
-    if ((ix->rank[ord].meta & SIDX_META_TREND) && sidx_posting_append(&ix->trend_post, ord, 1) < 0)
-        return -1;
-    return 0;
+    return ix->rank[ord].meta & SIDX_META_TREND ? sidx_trend_put(ix, ord) : 0;
 }
 
 static int sidx_squeeze(search_index *ix);
@@ -857,8 +885,8 @@ int search_index_set_counts(search_index *ix, int64_t id, int64_t rating_count, 
     if (moves)
         sidx_pop_add(ix, (uint32_t)ord); /* cannot fail: the drop left room */
     if (!has_trend)
-        sidx_posting_drop(&ix->trend_post, (uint32_t)ord);
-    else if (sidx_posting_insert(&ix->trend_post, (uint32_t)ord) < 0)
+        sidx_trend_drop(ix, (uint32_t)ord);
+    else if (sidx_trend_put(ix, (uint32_t)ord) < 0)
         return -1;
     return 1;
 }
@@ -893,7 +921,8 @@ static int sidx_squeeze(search_index *ix)
     }
     for (size_t t = 0; t < ix->tags.count; t++)
         sidx_posting_renumber(&ix->tag_post[t], map);
-    sidx_posting_renumber(&ix->trend_post, map);
+    for (size_t i = 0; i < ix->trend_count; i++)
+        ix->trend[i].ord = map[ix->trend[i].ord];
     for (size_t i = 0; i < ix->pop_count; i++) /* the order is by counters and ids: it stays */
         ix->pop[i] = map[ix->pop[i]];
     free(map);
@@ -1083,7 +1112,7 @@ static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_s
 
 /* ---- the query: plan ------------------------------------------------------------------------------ */
 
-#define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX + 1)
+#define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX)
 
 typedef struct {
     search_text_words words;
@@ -1159,8 +1188,6 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     if (sidx_plan_text(ix, p) < 0)
         return -1;
     sidx_plan_tags(ix, q, p);
-    if (q->trend_after_us) /* the trending list: only tools with a score are candidates */
-        p->set[p->sets++] = (sidx_set){.ord = ix->trend_post.ord, .tf = ix->trend_post.tf, .count = ix->trend_post.count};
     p->category = q->category ? sidx_atoms_find(&ix->cats, q->category) : -1;
     p->pricing = q->pricing ? sidx_atoms_find(&ix->models, q->pricing) : -1;
     p->none |= (q->category && p->category < 0) || (q->pricing && p->pricing < 0);
@@ -1204,8 +1231,6 @@ static int sidx_filters_pass(const search_index *ix, const search_index_query *q
             return 0;
     }
     if (q->developer_id > 0 && ix->doc[ord].developer_id != q->developer_id)
-        return 0;
-    if (q->trend_after_us && !((r->meta & SIDX_META_TREND) && ix->hot[ord].trend_at_us > q->trend_after_us))
         return 0;
     return 1;
 }
@@ -1445,7 +1470,7 @@ static void sidx_key_make(const search_index *ix, const search_index_query *q, c
     case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, by downloads */
         k->k[0] = (r->meta & SIDX_META_TREND) != 0;
         k->k[1] = r->meta & SIDX_META_TREND ? h->trend : 0;
-        k->k[2] = q->trend_after_us ? 0 : (double)h->downloads;
+        k->k[2] = (double)h->downloads;
         break;
     case SEARCH_INDEX_SORT_NEWEST:
         k->k[0] = (double)h->published_us;
@@ -1567,6 +1592,41 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         r->facets = NULL;
     }
     return rc;
+}
+
+int search_index_trending(search_index *ix, int64_t after_us, const char *category, int64_t offset, int64_t limit,
+                          search_index_result *r)
+{
+    r->count = 0;
+    r->total = 0;
+    r->facets = NULL;
+    int64_t want = category ? sidx_atoms_find(&ix->cats, category) : -1;
+    if (category && want < 0)
+        return 0;
+    offset = offset > 0 ? offset : 0;
+    size_t k = limit > 0 ? (size_t)(offset + limit) : 0, count = 0;
+    sidx_key *h = malloc((k ? k : 1) * sizeof *h);
+    if (!h)
+        return -1;
+    for (size_t i = 0; i < ix->trend_count; i++) {
+        const sidx_trend *t = &ix->trend[i];
+        if (t->at_us <= after_us || (want >= 0 && t->category != want))
+            continue;
+        r->total++;
+        sidx_key key = {.k = {t->score, 0, 0}, .id = t->id, .ord = t->ord};
+        if (count < k) {
+            h[count] = key;
+            sidx_heap_up(ix, h, count++);
+        } else if (k && sidx_key_before(ix, &key, &h[0])) {
+            h[0] = key;
+            sidx_heap_down(ix, h, count, 0);
+        }
+    }
+    qsort(h, count, sizeof *h, sidx_key_cmp);
+    for (size_t i = (size_t)offset; i < count && r->count < r->cap; i++)
+        r->ids[r->count++] = h[i].id;
+    free(h);
+    return 0;
 }
 
 /* ---- suggestions ------------------------------------------------------------------------------------ */

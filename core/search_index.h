@@ -59,8 +59,6 @@ typedef struct {
     int64_t min_rating_hundredths;    /* 0: any */
     int64_t max_price_cents;          /* -1: any */
     int64_t developer_id;             /* 0: any */
-    int64_t trend_after_us;           /* 0: any; else only tools with a trending event after it (the
-                                       * trending list: ties in the score then go to the newer id) */
     search_index_sort sort;
     int64_t offset, limit;
     /* ranking (README "Search"): weights, the freshness half-life, the Bayesian prior (m and the
@@ -109,5 +107,11 @@ int search_index_suggest(search_index *ix, const char *name_prefix, const char *
 
 /* Runs q: 0 with r filled (r->facets owned by the caller), -1 out of memory. */
 int search_index_run(search_index *ix, const search_index_query *q, search_index_result *r);
+
+/* The trending list: tools whose newest event is after after_us (in category when not NULL), by
+ * score, ties to the newer id; the page [offset, offset + limit) into r (no facets). 0, -1 out of
+ * memory. */
+int search_index_trending(search_index *ix, int64_t after_us, const char *category, int64_t offset, int64_t limit,
+                          search_index_result *r);
 
 #endif

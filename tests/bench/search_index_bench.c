@@ -7,8 +7,8 @@
  * DOCS.tsv: one published tool per line, the columns of core/search.c's SEARCH_MEM_COLUMNS in
  * their order (tests/bench/search.sh exports them from a seeded stack with the mariadb client).
  * QUERY: `key=value&...` with q, category, pricing, tags (comma separated), sort (relevance,
- * rating, downloads, newest, trending, price_asc, price_desc), page (per_page 20), trend_days (the
- * trending list: tools with activity in that many days, with sort=trending); or `suggest=P`.
+ * rating, downloads, newest, trending, price_asc, price_desc), page (per_page 20); or `suggest=P`;
+ * or `trend_days=N` (the trending list of tools with activity in N days; category and page apply).
  * Prints the build time and size, then per query its total and the p50 / p99 / max CPU time of
  * REPEAT runs (default 200). */
 #include <inttypes.h>
@@ -69,7 +69,7 @@ static search_index_sort sort_named(const char *s)
 }
 
 /* Fills q from "key=value&..." (text kept in buf); returns the suggest prefix or NULL. */
-static const char *query_parse(char *buf, search_index_query *q)
+static const char *query_parse(char *buf, search_index_query *q, int64_t *trend_after_us)
 {
     const char *suggest = NULL;
     for (char *part; (part = strsep(&buf, "&"));) {
@@ -88,7 +88,7 @@ static const char *query_parse(char *buf, search_index_query *q)
         else if (strcmp(part, "page") == 0)
             q->offset = (strtoll(value, NULL, 10) - 1) * 20;
         else if (strcmp(part, "trend_days") == 0) /* the trending list's window */
-            q->trend_after_us = q->now_us - strtoll(value, NULL, 10) * 86400 * INT64_C(1000000);
+            *trend_after_us = q->now_us - strtoll(value, NULL, 10) * 86400 * INT64_C(1000000);
         else if (strcmp(part, "suggest") == 0)
             suggest = value;
         else if (strcmp(part, "tags") == 0)
@@ -104,7 +104,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int64_t run_once(search_index *ix, const search_index_query *q, const char *suggest)
+static int64_t run_once(search_index *ix, const search_index_query *q, const char *suggest, int64_t trend_after_us)
 {
     if (suggest) {
         search_index_hint tools[10], tags[10];
@@ -115,6 +115,11 @@ static int64_t run_once(search_index *ix, const search_index_query *q, const cha
     }
     int64_t ids[20];
     search_index_result r = {.ids = ids, .cap = 20};
+    if (trend_after_us) {
+        if (search_index_trending(ix, trend_after_us, q->category, q->offset, q->limit, &r) < 0)
+            exit(1);
+        return r.total;
+    }
     if (search_index_run(ix, q, &r) < 0)
         exit(1);
     json_decref(r.facets);
@@ -127,12 +132,13 @@ static void bench_query(search_index *ix, const char *text, int repeat, int64_t 
     search_index_query q = {.limit = 20, .max_price_cents = -1, .weight_text = 60, .weight_rating = 25,
                             .weight_downloads = 10, .weight_freshness = 5, .freshness_seconds = 30 * 86400,
                             .prior_weight = 10, .all_count = 100000, .all_sum = 380000, .now_us = now_us};
-    const char *suggest = query_parse(buf, &q);
+    int64_t trend_after_us = 0;
+    const char *suggest = query_parse(buf, &q, &trend_after_us);
     double *t = malloc((size_t)repeat * sizeof *t);
     int64_t total = 0;
     for (int i = 0; i < repeat; i++) {
         double start = cpu_us();
-        total = run_once(ix, &q, suggest);
+        total = run_once(ix, &q, suggest, trend_after_us);
         t[i] = cpu_us() - start;
     }
     qsort(t, (size_t)repeat, sizeof *t, cmp_double);

@@ -383,6 +383,59 @@ static void test_suggest_large(void)
     search_index_free(ix);
 }
 
+/* The trending list: only tools whose newest event is inside the window, in a category when asked,
+ * by score with ties to the newer id, paged; it follows tools that change, lose their score or go. */
+static void test_trending_list(void)
+{
+    search_index *ix = search_index_new();
+    for (int64_t i = 1; i <= 60; i++) {
+        char slug[16];
+        snprintf(slug, sizeof slug, "t-%" PRId64, i);
+        search_index_doc d = doc(i, slug, "Trend", "", "");
+        d.category = i % 2 ? "data" : "math";
+        d.has_trend = i % 3 != 0;            /* 40 with a score */
+        d.trend = (double)(i % 7);           /* ties */
+        d.trend_at_us = NOW_US - (i % 10) * DAY_US; /* i % 10 days ago */
+        CHECK_INT(search_index_put(ix, &d), 0);
+    }
+    int64_t page[100];
+    search_index_result r = {.ids = page, .cap = 100};
+    int64_t after = NOW_US - 5 * DAY_US - 1; /* within 5 days: i % 10 <= 5 */
+    CHECK_INT(search_index_trending(ix, after, NULL, 0, 100, &r), 0);
+    int64_t want = 0;
+    for (int64_t i = 1; i <= 60; i++)
+        want += i % 3 != 0 && i % 10 <= 5;
+    CHECK_INT(r.total, want);
+    CHECK_INT((int64_t)r.count, want);
+    for (size_t i = 1; i < r.count; i++) {
+        int64_t a = page[i - 1], b = page[i];
+        CHECK(a % 7 > b % 7 || (a % 7 == b % 7 && a > b));
+    }
+    int64_t all_first = page[0], second = page[1];
+    CHECK_INT(search_index_trending(ix, after, NULL, 1, 1, &r), 0); /* a page of one, the second */
+    CHECK_INT((int64_t)r.count, 1);
+    CHECK_INT(page[0], second);
+    CHECK_INT(search_index_trending(ix, after, "math", 0, 100, &r), 0);
+    for (size_t i = 0; i < r.count; i++)
+        CHECK(page[i] % 2 == 0);
+    CHECK_INT(search_index_trending(ix, after, "nope", 0, 100, &r), 0);
+    CHECK_INT(r.total, 0);
+    /* the first loses its score, then comes back on top; a removed tool leaves */
+    CHECK_INT(search_index_set_counts(ix, all_first, 0, 0, 0, 0, 0), 1);
+    CHECK_INT(search_index_trending(ix, after, NULL, 0, 1, &r), 0);
+    CHECK_INT(r.total, want - 1);
+    CHECK(page[0] != all_first);
+    CHECK_INT(search_index_set_counts(ix, all_first, 0, 0, 0, 1, 100), 1);
+    CHECK_INT(search_index_trending(ix, after, NULL, 0, 1, &r), 0);
+    CHECK_INT(page[0], all_first);
+    search_index_remove(ix, all_first);
+    CHECK_INT(search_index_trending(ix, after, NULL, 0, 100, &r), 0);
+    CHECK_INT(r.total, want - 1);
+    for (size_t i = 0; i < r.count; i++)
+        CHECK(page[i] != all_first);
+    search_index_free(ix);
+}
+
 /* Words that arrive after prefix reads have sorted the vocabulary are found by prefix too, whether
  * a few (put in place one by one) or many at once (sorted again), before, between and after the
  * words already there. */
@@ -425,5 +478,6 @@ int main(void)
     RUN(test_suggest);
     RUN(test_prefix_after_new_words);
     RUN(test_suggest_large);
+    RUN(test_trending_list);
     return check_finish();
 }
