@@ -489,26 +489,34 @@ static void sidx_pop_drop(search_index *ix, uint32_t ord)
         ix->pop_upto--;
 }
 
-#define SIDX_INSERT_MAX 64
-
-/* The order complete: a few new ordinals each by a binary search and a move, many by a sort. */
-static void sidx_pop_ready(search_index *ix)
+/* An order kept as a sorted head [0, *upto) and an unsorted tail [*upto, count) of new entries:
+ * the tail is sorted and merged in from the back, in place, so the few entries a change feed
+ * brings after a build cost one pass over the order, not a sort of all of it. */
+static void sidx_order_ready(search_index *ix, uint32_t *a, size_t *upto, size_t count,
+                             int (*cmp)(const void *, const void *))
 {
-    size_t tail = ix->pop_count - ix->pop_upto;
-    if (tail > SIDX_INSERT_MAX) {
-        sidx_sort_ix = ix;
-        qsort(ix->pop, ix->pop_count, sizeof *ix->pop, sidx_pop_cmp);
-        ix->pop_upto = ix->pop_count;
+    size_t tail = count - *upto;
+    if (tail == 0)
+        return;
+    sidx_sort_ix = ix;
+    uint32_t *fresh = *upto ? malloc(tail * sizeof *fresh) : NULL;
+    if (!fresh) { /* nothing sorted yet, or no memory for the merge: one sort of everything */
+        qsort(a, count, sizeof *a, cmp);
+        *upto = count;
         return;
     }
-    uint32_t fresh[SIDX_INSERT_MAX];
-    memcpy(fresh, ix->pop + ix->pop_upto, tail * sizeof *fresh);
-    for (size_t i = 0; i < tail; i++) {
-        size_t at = sidx_pop_lower(ix, fresh[i]);
-        memmove(ix->pop + at + 1, ix->pop + at, (ix->pop_upto - at) * sizeof *ix->pop);
-        ix->pop[at] = fresh[i];
-        ix->pop_upto++;
-    }
+    memcpy(fresh, a + *upto, tail * sizeof *fresh);
+    qsort(fresh, tail, sizeof *fresh, cmp);
+    size_t i = *upto, j = tail, k = count;
+    while (j > 0)
+        a[--k] = i > 0 && cmp(&a[i - 1], &fresh[j - 1]) > 0 ? a[--i] : fresh[--j];
+    free(fresh);
+    *upto = count;
+}
+
+static void sidx_pop_ready(search_index *ix)
+{
+    sidx_order_ready(ix, ix->pop, &ix->pop_upto, ix->pop_count, sidx_pop_cmp);
 }
 
 /* ---- the trending list ------------------------------------------------------------------------- */
@@ -938,35 +946,10 @@ static int sidx_sorted_cmp(const void *a, const void *b)
 }
 
 
-/* The word table in byte order. New words are appended unsorted and put in place by the next
- * prefix read: a few (a tool published between searches) each by a binary search and a move, many
- * (a build) by sorting the whole table once. */
+/* The word table in byte order (new words are appended; a prefix read puts them in place). */
 static void sidx_sorted_ready(search_index *ix)
 {
-    size_t tail = ix->sorted_count - ix->sorted_upto;
-    if (tail == 0)
-        return;
-    sidx_sort_ix = ix;
-    if (tail > SIDX_INSERT_MAX) {
-        qsort(ix->sorted, ix->sorted_count, sizeof *ix->sorted, sidx_sorted_cmp);
-        ix->sorted_upto = ix->sorted_count;
-        return;
-    }
-    uint32_t fresh[SIDX_INSERT_MAX];
-    memcpy(fresh, ix->sorted + ix->sorted_upto, tail * sizeof *fresh);
-    for (size_t i = 0; i < tail; i++) {
-        size_t lo = 0, hi = ix->sorted_upto;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (sidx_sorted_cmp(&ix->sorted[mid], &fresh[i]) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        memmove(ix->sorted + lo + 1, ix->sorted + lo, (ix->sorted_upto - lo) * sizeof *ix->sorted);
-        ix->sorted[lo] = fresh[i];
-        ix->sorted_upto++;
-    }
+    sidx_order_ready(ix, ix->sorted, &ix->sorted_upto, ix->sorted_count, sidx_sorted_cmp);
 }
 
 /* A set of candidate ordinals, sorted, with the text score each brings (occurrences x idf^2). */
