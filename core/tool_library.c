@@ -10,6 +10,7 @@
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
+#include "core/tool_compose.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
 
@@ -129,10 +130,14 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
     json_t *input_schema = tool_record_parse(x->input_schema, err);
     json_t *output_schema = input_schema ? tool_record_parse(x->output_schema, err) : NULL;
     json_t *out = NULL;
-    if (output_schema) {
+    /* tools.call: the version's stored dependencies, loaded on its first call; each call is counted */
+    tool_compose_session *session = output_schema ? tool_compose_for_version(db, x->version_id, 1) : NULL;
+    if (output_schema && !session)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    if (session) {
         uint64_t duration = 0;
-        json_t *output = tool_check_execute(cfg, x->code, x->code_len, input_schema, output_schema, input, &duration,
-                                            err);
+        json_t *output = tool_check_execute_calls(cfg, x->code, x->code_len, input_schema, output_schema, input,
+                                                  tool_compose_calls(session), &duration, err);
         if (output) {
             tool_library_count(db, t, caller);
             out = json_pack("{s:o, s:s, s:I}", "output", output, "version", x->version, "duration_us",
@@ -141,6 +146,7 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
                 error_set(err, ERROR_INTERNAL, "out of memory");
         }
     }
+    tool_compose_session_free(session);
     json_decref(input_schema);
     json_decref(output_schema);
     return out;
