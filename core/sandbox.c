@@ -56,6 +56,8 @@ typedef struct {
     size_t len;
     const char *function;
     const json_t *input;
+    const json_t *context; /* the second argument when with_context (plugin hooks) */
+    int with_context;
     int call; /* 0: only check that the function exists */
     void *tool; /* the sandbox_calls handle of this code (the root's, or a callee's) */
     sandbox_phase phase;
@@ -330,8 +332,10 @@ static int sandbox_main(lua_State *L)
         return 0;
     job->phase = PHASE_INPUT;
     sandbox_push_json(L, job->input);
+    if (job->with_context)
+        sandbox_push_json(L, job->context);
     job->phase = PHASE_CALL;
-    lua_call(L, 1, 1);
+    lua_call(L, 1 + job->with_context, 1);
     job->phase = PHASE_DONE;
     /* sandbox_to_json runs unprotected and needs stack room; reserve it while errors are still caught */
     luaL_checkstack(L, 3 * SANDBOX_MAX_DEPTH + 8, "output conversion");
@@ -488,6 +492,12 @@ static json_t *sandbox_nested_run(sandbox_ctx *ctx, lua_State *caller, sandbox_j
     return out;
 }
 
+static sandbox_budget sandbox_budget_left(const sandbox_ctx *ctx)
+{
+    int64_t left = ctx->work_limit - ctx->work;
+    return (sandbox_budget){ctx->deadline_ns, left > 0 ? left : 0, 0};
+}
+
 /* The whole call but the Lua side: input conversion, resolve, before, the nested run, after. Returns the
  * output to push (a new reference) or NULL with msg set; *units gets the conversion work to charge. */
 static json_t *sandbox_call_tool(sandbox_ctx *ctx, lua_State *L, void *from, const char *slug, char *msg, size_t cap,
@@ -513,17 +523,25 @@ static json_t *sandbox_call_tool(sandbox_ctx *ctx, lua_State *L, void *from, con
     }
     *units = (int64_t)(json_dumpb(input, NULL, 0, JSON_COMPACT) / 16);
     sandbox_callee callee = {0};
-    json_t *out = NULL, *raw = NULL;
-    if (calls->resolve(calls->ud, from, slug, &callee, &e) < 0 || calls->before(calls->ud, callee.tool, input, &e) < 0) {
+    json_t *out = NULL, *raw = NULL, *filtered = NULL;
+    sandbox_budget budget = sandbox_budget_left(ctx);
+    if (calls->resolve(calls->ud, from, slug, &callee, &e) < 0 ||
+        !(filtered = calls->before(calls->ud, callee.tool, input, &budget, &e))) {
+        *units += budget.spent;
         sandbox_call_refused(ctx, &e, slug, msg, cap);
     } else {
-        sandbox_job job = {.code = callee.code, .len = callee.len, .function = "handler", .input = input, .call = 1,
-                           .tool = callee.tool};
+        *units += budget.spent;
+        sandbox_job job = {.code = callee.code, .len = callee.len, .function = "handler", .input = filtered,
+                           .call = 1, .tool = callee.tool};
         raw = sandbox_nested_run(ctx, L, &job, slug, msg, cap);
-        if (raw && !(out = calls->after(calls->ud, callee.tool, raw, &e)))
+        budget = sandbox_budget_left(ctx);
+        if (raw && ctx->trip == SANDBOX_TRIP_NONE &&
+            !(out = calls->after(calls->ud, callee.tool, raw, &budget, &e)))
             sandbox_call_refused(ctx, &e, slug, msg, cap);
+        *units += budget.spent;
     }
     json_decref(raw);
+    json_decref(filtered);
     json_decref(input);
     return out;
 }
@@ -653,6 +671,14 @@ json_t *sandbox_run_calls(const char *code, size_t len, const json_t *input, con
 {
     sandbox_job job = {.code = code, .len = len, .function = "handler", .input = input, .call = 1};
     return sandbox_execute(&job, lim, calls, stats, err);
+}
+
+json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
+                          const json_t *context, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
+{
+    sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .context = context,
+                       .with_context = 1, .call = 1};
+    return sandbox_execute(&job, lim, NULL, stats, err);
 }
 
 json_t *sandbox_run(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,

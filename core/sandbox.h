@@ -140,6 +140,11 @@ json_t *sandbox_run(const char *code, size_t len, const json_t *input, const san
 json_t *sandbox_call(const char *code, size_t len, const char *function, const json_t *input,
                      const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
 
+/* sandbox_call with a second argument: function(input, context) (plugin hooks get the value to filter
+ * and what it is about). context converts like input (NULL: nil). */
+json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
+                          const json_t *context, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
+
 /* ---- tools calling tools (see above) ---- */
 
 #define SANDBOX_CALL_DEPTH 4 /* tools live in one call tree, the root included */
@@ -152,15 +157,25 @@ typedef struct {
     void *tool;
 } sandbox_callee;
 
+/* What is left of the tree's budget when before/after run: work they do in sandboxes of their own (the
+ * callee's plugin hooks, each a separate run with its own memory cap) must fit in it, and they report
+ * the work units they used in `spent`, which the tree is charged (so it can trip the cap). */
+typedef struct {
+    int64_t deadline_ns;       /* CLOCK_MONOTONIC: the tree's deadline */
+    int64_t instructions_left; /* of the tree's work units */
+    int64_t spent;             /* set by the callback */
+} sandbox_budget;
+
 typedef struct {
     /* The tool `slug` as called from the tool `from`. -1 with err set: ERROR_INTERNAL stops the whole
      * run (a 500, not the script's fault), any other kind is the caller's Lua error. */
     int (*resolve)(void *ud, void *from, const char *slug, sandbox_callee *out, mkt_error *err);
-    /* Before the callee runs: its input schema (and hook chain). 0 or -1 with err set. */
-    int (*before)(void *ud, void *tool, const json_t *input, mkt_error *err);
-    /* After it ran: its output schema (and hook chain). Returns what the caller gets (a new reference,
+    /* Before the callee runs: its hook chain, then its input schema. Returns the input the callee gets
+     * (a new reference) or NULL with err set. */
+    json_t *(*before)(void *ud, void *tool, const json_t *input, sandbox_budget *budget, mkt_error *err);
+    /* After it ran: its output schema, then its hook chain. Returns what the caller gets (a new reference,
      * output itself increfed when unchanged) or NULL with err set. Does not take output. */
-    json_t *(*after)(void *ud, void *tool, json_t *output, mkt_error *err);
+    json_t *(*after)(void *ud, void *tool, json_t *output, sandbox_budget *budget, mkt_error *err);
     void *ud;
     void *root; /* the handle of the tool the run starts with */
 } sandbox_calls;

@@ -277,7 +277,7 @@ static json_t *tool_builder_on_draft(db *db, const config *cfg, const account_ca
     if (!resolved && (problems.kind != ERROR_VALIDATION || !list_problems))
         error_move(err, &problems);
     else if (tool_builder_draft_load(&t, &d, err) == 0) {
-        tool_compose_session *session = resolved ? tool_compose_for_draft(db, t.slug, &deps, &owner) : NULL;
+        tool_compose_session *session = resolved ? tool_compose_for_draft(db, cfg, t.slug, &deps, &owner) : NULL;
         d.draft.calls = tool_compose_calls(session);
         if (resolved && !session)
             error_set(err, ERROR_INTERNAL, "out of memory");

@@ -239,7 +239,7 @@ static json_t *tool_builder_publish_checked(db *db, const config *cfg, const too
     tool_compose_resolved deps;
     tool_compose_session *session = NULL;
     if (tests && tool_compose_resolve(db, t->draft_dependencies, owner, &deps, err) == 0 &&
-        !(session = tool_compose_for_draft(db, t->slug, &deps, owner)))
+        !(session = tool_compose_for_draft(db, cfg, t->slug, &deps, owner)))
         error_set(err, ERROR_INTERNAL, "out of memory");
     if (session) {
         tool_check_budget budget;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hook_system.h"
 #include "core/schema.h"
 #include "core/semver.h"
 #include "core/tool_library.h"
@@ -387,6 +388,7 @@ typedef struct {
     uint64_t stamp; /* last use, for eviction */
     int64_t version_id, tool_id, developer_id, developer_user_id;
     char slug[TOOL_FIELDS_SLUG_MAX + 1];
+    char version[SEMVER_MAX_LENGTH + 1];
     char *code;
     size_t code_len;
     json_t *input_schema, *output_schema;
@@ -442,10 +444,11 @@ static int tool_compose_entry_deps(db *db, tool_compose_entry *e, mkt_error *err
 /* Two queries: the version with its tool's slug and developer's account, then what it calls. */
 static tool_compose_entry *tool_compose_entry_load(db *db, int64_t version_id, mkt_error *err)
 {
-    enum { ECOL_TOOL, ECOL_SLUG, ECOL_DEVELOPER, ECOL_USER, ECOL_INPUT, ECOL_OUTPUT, ECOL_CODE };
+    enum { ECOL_TOOL, ECOL_SLUG, ECOL_DEVELOPER, ECOL_USER, ECOL_INPUT, ECOL_OUTPUT, ECOL_CODE, ECOL_VERSION };
     db_rows rows = {0};
     if (db_query(db,
-                 "SELECT v.tool_id, t.slug, t.developer_id, d.user_id, v.input_schema, v.output_schema, v.code"
+                 "SELECT v.tool_id, t.slug, t.developer_id, d.user_id, v.input_schema, v.output_schema, v.code,"
+                 " v.version"
                  " FROM tool_versions v JOIN tools t ON t.id = v.tool_id JOIN developers d ON d.id = t.developer_id"
                  " WHERE v.id = ?",
                  DB_PARAMS(db_int(version_id)), &rows, err) < 0)
@@ -464,6 +467,7 @@ static tool_compose_entry *tool_compose_entry_load(db *db, int64_t version_id, m
         e->developer_id = db_rows_int(&rows, 0, ECOL_DEVELOPER);
         e->developer_user_id = db_rows_int(&rows, 0, ECOL_USER);
         snprintf(e->slug, sizeof e->slug, "%s", db_rows_text(&rows, 0, ECOL_SLUG));
+        snprintf(e->version, sizeof e->version, "%s", db_rows_text(&rows, 0, ECOL_VERSION));
         e->code = malloc(code_len + 1);
         if (e->code) {
             memcpy(e->code, db_rows_text(&rows, 0, ECOL_CODE), code_len);
@@ -523,10 +527,13 @@ typedef struct tool_compose_node {
     size_t dep_count;
     int64_t developer_id, developer_user_id;
     const char *slug;
+    int64_t plugins_version; /* a callee's hook chain, as read when it was called */
+    const char *caller_slug; /* who called it, for its hooks' context */
 } tool_compose_node;
 
 struct tool_compose_session {
     db *db;
+    const config *cfg;
     int count;
     tool_compose_node *nodes;
     tool_compose_node *root;
@@ -553,12 +560,15 @@ static void tool_compose_node_take(tool_compose_node *n, tool_compose_entry *e)
     n->slug = e->slug;
 }
 
-/* Access now, by the developer of the calling tool (tool_library_can_execute's rule). */
-static int tool_compose_may_call(db *db, const tool_compose_node *from, const tool_compose_dep *dep, mkt_error *err)
+/* Access now, by the developer of the calling tool (tool_library_can_execute's rule). *plugins_version
+ * gets the callee's hook chain version from the same read. */
+static int tool_compose_may_call(db *db, const tool_compose_node *from, const tool_compose_dep *dep,
+                                 int64_t *plugins_version, mkt_error *err)
 {
     tool_record_call facts;
     if (tool_record_call_facts(db, dep->tool_id, &facts, err) < 0)
         return -1;
+    *plugins_version = facts.plugins_version;
     tool_library_tool t = {.id = facts.id, .developer_id = facts.developer_id, .status = facts.status,
                            .pricing_model = facts.pricing_model, .price_cents = facts.price_cents,
                            .currency = facts.currency};
@@ -593,51 +603,92 @@ static int tool_compose_resolve_call(void *ud, void *from_handle, const char *sl
             dep = &from->deps[i];
     if (!dep)
         return error_set(err, ERROR_VALIDATION, "\"%s\" is not among the dependencies of \"%s\"", slug, from->slug);
-    if (tool_compose_may_call(s->db, from, dep, err) < 0)
+    int64_t plugins_version = 0;
+    if (tool_compose_may_call(s->db, from, dep, &plugins_version, err) < 0)
         return -1;
     tool_compose_node *n = tool_compose_node_new(s);
     tool_compose_entry *e = n ? tool_compose_entry_get(s->db, dep->version_id, err) : NULL;
     if (!e)
         return error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");
     tool_compose_node_take(n, e);
+    n->plugins_version = plugins_version;
+    n->caller_slug = from->slug;
     *out = (sandbox_callee){e->code, e->code_len, n};
     return 0;
 }
 
-/* The callee's hook chain (plugins) around its nested run would be applied here and in
- * tool_compose_after: TOOL_COMPOSE_CALLEE_HOOKS is the one call point. */
-static int tool_compose_before(void *ud, void *tool, const json_t *input, mkt_error *err)
+/* The callee's hook chain at point over value, within what is left of the tree's budget (its work
+ * reported back in budget->spent). A new reference, or NULL with err set. */
+static json_t *tool_compose_chain(tool_compose_session *s, const tool_compose_node *n, plugin_hook point,
+                                  const json_t *value, sandbox_budget *budget, mkt_error *err)
 {
-    (void)ud;
+    if (n->plugins_version == 0)
+        return json_incref((json_t *)value); /* never had plugins: no query, no run */
+    tool_check_budget b;
+    tool_check_budget_start(&b, s->cfg);
+    b.deadline_ns = budget->deadline_ns;
+    b.instructions_left = budget->instructions_left;
+    json_t *context = json_pack("{s:s, s:s, s:s}", "tool", n->slug, "tool_version", n->entry->version, "called_by",
+                                n->caller_slug ? n->caller_slug : "");
+    json_t *out = context ? hook_system_run_chain(s->db, s->cfg, n->entry->tool_id, n->plugins_version, point, value,
+                                                  context, &b, NULL, err)
+                          : NULL;
+    if (!context)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    budget->spent += budget->instructions_left - b.instructions_left;
+    json_decref(context);
+    return out;
+}
+
+/* tool:beforeExecute, then the input schema (on what the chain produced). */
+static json_t *tool_compose_before(void *ud, void *tool, const json_t *input, sandbox_budget *budget, mkt_error *err)
+{
     const tool_compose_node *n = tool;
-    if (schema_validate(n->entry->input_schema, input, "input", err) < 0) {
+    json_t *in = tool_compose_chain(ud, n, PLUGIN_HOOK_TOOL_BEFORE_EXECUTE, input, budget, err);
+    if (in && schema_validate(n->entry->input_schema, in, "input", err) < 0) {
         if (err->kind == ERROR_VALIDATION)
             error_set(err, ERROR_VALIDATION, "the input does not match the input schema of \"%s\"", n->slug);
+        json_decref(in);
+        return NULL;
+    }
+    return in;
+}
+
+static int tool_compose_output_ok(const tool_compose_node *n, const json_t *output, mkt_error *err)
+{
+    if (schema_validate(n->entry->output_schema, output, "output", err) < 0) {
+        if (err->kind == ERROR_VALIDATION)
+            error_set(err, ERROR_VALIDATION, "the output of \"%s\" does not match its output schema", n->slug);
         return -1;
     }
     return 0;
 }
 
-static json_t *tool_compose_after(void *ud, void *tool, json_t *output, mkt_error *err)
+/* The output schema, tool:afterExecute, and the schema again when a hook changed the output; then the
+ * call counts as an execution of the callee. */
+static json_t *tool_compose_after(void *ud, void *tool, json_t *output, sandbox_budget *budget, mkt_error *err)
 {
     tool_compose_session *s = ud;
     const tool_compose_node *n = tool;
-    if (schema_validate(n->entry->output_schema, output, "output", err) < 0) {
-        if (err->kind == ERROR_VALIDATION)
-            error_set(err, ERROR_VALIDATION, "the output of \"%s\" does not match its output schema", n->slug);
+    if (tool_compose_output_ok(n, output, err) < 0)
+        return NULL;
+    json_t *out = tool_compose_chain(s, n, PLUGIN_HOOK_TOOL_AFTER_EXECUTE, output, budget, err);
+    if (out && out != output && tool_compose_output_ok(n, out, err) < 0) {
+        json_decref(out);
         return NULL;
     }
-    if (s->count)
+    if (out && s->count)
         tool_usage_count_call(n->entry->tool_id);
-    return json_incref(output);
+    return out;
 }
 
-static tool_compose_session *tool_compose_session_new(db *db, int count)
+static tool_compose_session *tool_compose_session_new(db *db, const config *cfg, int count)
 {
     tool_compose_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->db = db;
+    s->cfg = cfg;
     s->count = count;
     s->root = tool_compose_node_new(s);
     if (!s->root) {
@@ -648,9 +699,9 @@ static tool_compose_session *tool_compose_session_new(db *db, int count)
     return s;
 }
 
-tool_compose_session *tool_compose_for_version(db *db, int64_t version_id, int count)
+tool_compose_session *tool_compose_for_version(db *db, const config *cfg, int64_t version_id, int count)
 {
-    tool_compose_session *s = tool_compose_session_new(db, count);
+    tool_compose_session *s = tool_compose_session_new(db, cfg, count);
     if (s) {
         s->root->version_id = version_id;
         s->root->slug = "";
@@ -658,10 +709,10 @@ tool_compose_session *tool_compose_for_version(db *db, int64_t version_id, int c
     return s;
 }
 
-tool_compose_session *tool_compose_for_draft(db *db, const char *slug, const tool_compose_resolved *r,
-                                             const tool_compose_owner *owner)
+tool_compose_session *tool_compose_for_draft(db *db, const config *cfg, const char *slug,
+                                             const tool_compose_resolved *r, const tool_compose_owner *owner)
 {
-    tool_compose_session *s = tool_compose_session_new(db, 0);
+    tool_compose_session *s = tool_compose_session_new(db, cfg, 0);
     if (s) {
         s->root->deps = r->deps;
         s->root->dep_count = r->count;

@@ -16,8 +16,11 @@
  *     SANDBOX_CALL_DEPTH tools (422 naming the chain). Both are walked iteratively, under shared locks
  *     on the edges, so of two publishes that would close a cycle together one deadlocks, is retried by
  *     db_transaction and then sees the other's edge;
- *   - running: a version may call only the slugs it declared, and runs the stored callee version with
- *     its input schema checked before and its output schema after, in the caller's sandbox budget. Access
+ *   - running: a version may call only the slugs it declared, and runs the stored callee version as
+ *     POST /execute would: the callee's tool:beforeExecute hook chain (core/hook_system), its input
+ *     schema, its code, its output schema, its tool:afterExecute chain (and the output schema again when
+ *     a hook changed the output), all in the caller's one budget (the hooks' work units and wall clock
+ *     are the tree's; each hook has its own memory cap, as at the root). Access
  *     is checked again on every call (a purchase can be refunded, a free tool repriced): the developer of
  *     the CALLING tool must own a paid callee, by tool_library_can_execute's rule;
  *   - every successful call counts as an execution of the callee (core/tool_usage, batched) when the
@@ -34,6 +37,7 @@
 #include <stdint.h>
 
 #include "core/account.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/sandbox.h"
 #include "core/tool_fields.h"
@@ -81,11 +85,11 @@ typedef struct tool_compose_session tool_compose_session;
 
 /* For an execution of published version_id (its dependencies are loaded on the first tools.call, so a
  * tool that calls nothing costs nothing). count: each successful call counts as an execution. */
-tool_compose_session *tool_compose_for_version(db *db, int64_t version_id, int count);
+tool_compose_session *tool_compose_for_version(db *db, const config *cfg, int64_t version_id, int count);
 
 /* For a test run of a draft: the resolution (borrowed, must outlive the session) and its owner. */
-tool_compose_session *tool_compose_for_draft(db *db, const char *slug, const tool_compose_resolved *r,
-                                             const tool_compose_owner *owner);
+tool_compose_session *tool_compose_for_draft(db *db, const config *cfg, const char *slug,
+                                             const tool_compose_resolved *r, const tool_compose_owner *owner);
 
 /* The provider to hand to the sandbox (NULL for a NULL session). */
 const sandbox_calls *tool_compose_calls(tool_compose_session *s);

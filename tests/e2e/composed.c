@@ -316,6 +316,50 @@ static void test_depth_and_cycles(void)
     EXPECT_422(publish(&g_dev, p, "2.0.0"), "dependencies", text);
 }
 
+/* POST /plugins: a one-hook plugin (exits 2 when set-up fails); its name into name. */
+static void plugin(const char *tag, const char *hook, const char *code, char *name)
+{
+    snprintf(name, FIXTURE_SLUG_SIZE, "%s", fixture_slug(tag));
+    json_t *body = json_pack("{s:s, s:s, s:s, s:{s:s}, s:{}, s:i}", "name", name, "version", "1.0.0", "description",
+                             "a test plugin", "hooks", hook, code, "dependencies", "priority", 0);
+    http_response *res = http_post_json("/plugins", g_dev.token, body);
+    json_decref(body);
+    if (res->status != 201) {
+        http_dump("plugin", res);
+        exit(2);
+    }
+    http_response_free(res);
+}
+
+static void test_callee_hooks(void)
+{
+    char hooked[FIXTURE_SLUG_SIZE], caller[FIXTURE_SLUG_SIZE], before[FIXTURE_SLUG_SIZE], after[FIXTURE_SLUG_SIZE];
+    char code[1024], deps[1024], set[1024], path[192];
+    published_tool(&g_dev, slug_copy(hooked, "hooked"), DOUBLE_CODE, NULL, NULL);
+    published_tool(&g_caller_dev, slug_copy(caller, "calls-hooked"), calling_code(code, sizeof code, hooked),
+                   deps_of(deps, sizeof deps, hooked, "^1"), NULL);
+    plugin("plus-one", "tool:beforeExecute", "function hook(input, context) input.n = input.n + 1 return input end",
+           before);
+    snprintf(code, sizeof code,
+             "function hook(output, context) assert(context.called_by == '%s' and context.tool == '%s')"
+             " output.n = output.n * 10 return output end",
+             caller, hooked);
+    plugin("tenfold", "tool:afterExecute", code, after);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"^1\"}, {\"name\": \"%s\", \"range\": \"^1\"}]", before,
+             after);
+    snprintf(path, sizeof path, "/tools/%s/plugins", hooked);
+    EXPECT_STATUS_FREE(http_request("PUT", path, g_dev.token, NULL, set, strlen(set), NULL), 200);
+    /* the callee's chain applies around the nested call: (1 + 1) * 2 * 10 */
+    expect_output(&g_buyer, caller, 1, 40, __LINE__);
+    /* a hook that fails fails the call, naming the plugin */
+    char failing[FIXTURE_SLUG_SIZE];
+    plugin("refuses", "tool:beforeExecute", "function hook(input, context) error('no thanks', 0) end", failing);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"^1\"}]", failing);
+    EXPECT_STATUS_FREE(http_request("PUT", path, g_dev.token, NULL, set, strlen(set), NULL), 200);
+    http_response *res = execute(&g_buyer, caller, 1);
+    EXPECT_422(res, NULL, failing);
+}
+
 /* ---- abuse: contained, and the worker lives --------------------------------------------------- */
 
 static char g_normal[FIXTURE_SLUG_SIZE];
@@ -415,6 +459,7 @@ int main(void)
     RUN(test_free_callee);
     RUN(test_paid_callee);
     RUN(test_depth_and_cycles);
+    RUN(test_callee_hooks);
     RUN(test_abuse);
     fixture_close();
     return check_finish();

@@ -46,19 +46,25 @@ static int fake_resolve(void *ud, void *from, const char *slug, sandbox_callee *
     return error_set(err, ERROR_VALIDATION, "no tool \"%s\"", slug);
 }
 
-static int fake_before(void *ud, void *tool, const json_t *input, mkt_error *err)
+/* The provider's own work in sandboxes of its own is charged to the tree: "costly" reports 1.5M units. */
+static json_t *fake_before(void *ud, void *tool, const json_t *input, sandbox_budget *budget, mkt_error *err)
 {
     (void)ud;
     (void)tool;
-    if (json_object_get(input, "bad"))
-        return error_set(err, ERROR_VALIDATION, "the input does not match the tool's input schema");
-    return 0;
+    if (json_object_get(input, "bad")) {
+        error_set(err, ERROR_VALIDATION, "the input does not match the tool's input schema");
+        return NULL;
+    }
+    if (json_object_get(input, "costly"))
+        budget->spent = 1500000;
+    return json_deep_copy(input);
 }
 
-static json_t *fake_after(void *ud, void *tool, json_t *output, mkt_error *err)
+static json_t *fake_after(void *ud, void *tool, json_t *output, sandbox_budget *budget, mkt_error *err)
 {
     (void)ud;
     (void)tool;
+    (void)budget;
     if (json_object_get(output, "bad")) {
         error_set(err, ERROR_VALIDATION, "the tool's output does not match its output schema");
         return NULL;
@@ -203,6 +209,11 @@ static void test_shared_budget(void)
     expect_fail("function handler(input) for i = 1, 4 do tools.call('spin', {}) end return {n = 1} end",
                 ERROR_VALIDATION, "instruction limit exceeded", __LINE__);
     reset_limits();
+    /* work the provider did on the call's behalf (hook chains) is charged to the same counter */
+    expect_n("function handler(input) return tools.call('double', {n = 1, costly = true}) end", 2, __LINE__);
+    expect_fail("function handler(input) tools.call('double', {n = 1, costly = true})"
+                " return tools.call('double', {n = 1, costly = true}) end",
+                ERROR_VALIDATION, "instruction limit exceeded", __LINE__);
     /* one wall clock for the tree */
     limits.instructions = INT64_C(1) << 40;
     limits.timeout_ms = 200;
