@@ -10,6 +10,7 @@
 
 #include "core/hook_system.h"
 #include "core/schema.h"
+#include "core/tool_compose_graph.h"
 #include "core/semver.h"
 #include "core/tool_library.h"
 #include "core/tool_record.h"
@@ -137,101 +138,41 @@ int tool_compose_resolve(db *db, const char *declared, const tool_compose_owner 
 
 /* ---- publish: the graph checks and the rows ------------------------------------------------------ */
 
-/* One tool-level edge of the stored graph. */
-typedef struct {
-    int64_t from, to;
-    char from_slug[TOOL_FIELDS_SLUG_MAX + 1];
-} tool_compose_edge;
-
-/* A node the cycle search reached: a tool and the node it was reached from (-1: the new tool). */
-typedef struct {
-    int64_t tool;
-    const char *slug;
-    long parent;
-} tool_compose_seen;
-
-static long tool_compose_seen_index(const tool_compose_seen *seen, size_t n, int64_t tool)
+/* The cycle the new edges would close, as a 422 on err; 0 when none. */
+static int tool_compose_check_cycle(tool_graph_edge *edges, size_t edge_count, int64_t tool_id, const char *slug,
+                                    const tool_compose_resolved *r, mkt_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (seen[i].tool == tool)
-            return (long)i;
-    return -1;
-}
-
-/* "a -> b -> c -> a" from the node at i (whose edge closes the cycle) back to the new tool. */
-static void tool_compose_cycle_text(const tool_compose_seen *seen, long i, const char *slug, char *out, size_t cap)
-{
-    const char *path[TOOL_FIELDS_DEPENDENCIES_MAX + 1024];
-    size_t n = 0;
-    for (long k = i; k >= 0 && n < sizeof path / sizeof path[0]; k = seen[k].parent)
-        path[n++] = seen[k].slug;
-    size_t used = (size_t)snprintf(out, cap, "%s", slug);
-    for (size_t k = n; k-- > 0 && used < cap;)
-        used += (size_t)snprintf(out + used, cap - used, " -> %s", path[k]);
-    if (used < cap)
-        snprintf(out + used, cap - used, " -> %s", slug);
-}
-
-/* Breadth first from the new edges over every stored edge: reaching tool_id again is a cycle (the
- * shortest one is named). Iterative: the queue is the seen list itself. */
-static int tool_compose_check_cycle(const tool_compose_edge *edges, size_t edge_count, int64_t tool_id,
-                                    const char *slug, const tool_compose_resolved *r, mkt_error *err)
-{
-    size_t cap = r->count + edge_count + 1, n = 0;
-    tool_compose_seen *seen = calloc(cap, sizeof *seen);
-    if (!seen)
-        return error_set(err, ERROR_INTERNAL, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; i < r->count; i++)
-        if (tool_compose_seen_index(seen, n, r->deps[i].tool_id) < 0)
-            seen[n++] = (tool_compose_seen){r->deps[i].tool_id, r->deps[i].slug, -1};
-    for (size_t head = 0; head < n && rc == 0; head++) {
-        /* a node reached through the graph is named by an edge leaving it (dependencies are named) */
-        for (size_t e = 0; e < edge_count && seen[head].parent >= 0; e++)
-            if (edges[e].from == seen[head].tool) {
-                seen[head].slug = edges[e].from_slug;
-                break;
-            }
-        for (size_t e = 0; e < edge_count && rc == 0; e++) {
-            if (edges[e].from != seen[head].tool)
-                continue;
-            if (edges[e].to == tool_id) {
-                char text[1024];
-                tool_compose_cycle_text(seen, (long)head, slug, text, sizeof text);
-                error_add_field(err, "dependencies", "would make a cycle: %s", text);
-                rc = error_set(err, ERROR_VALIDATION, "tools may not call each other in a cycle: %s", text);
-            } else if (tool_compose_seen_index(seen, n, edges[e].to) < 0 && n < cap) {
-                seen[n++] = (tool_compose_seen){edges[e].to, "?", (long)head};
-            }
-        }
+    int64_t starts[TOOL_FIELDS_DEPENDENCIES_MAX];
+    const char *names[TOOL_FIELDS_DEPENDENCIES_MAX];
+    for (size_t i = 0; i < r->count; i++) {
+        starts[i] = r->deps[i].tool_id;
+        names[i] = r->deps[i].slug;
     }
-    free(seen);
-    return rc;
+    char text[1024];
+    int found = tool_graph_cycle(edges, edge_count, tool_id, slug, starts, names, r->count, text, sizeof text);
+    if (found < 0)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    if (found == 0)
+        return 0;
+    error_add_field(err, "dependencies", "would make a cycle: %s", text);
+    return error_set(err, ERROR_VALIDATION, "tools may not call each other in a cycle: %s", text);
 }
 
-/* Every stored tool-level edge, read with shared locks (see the header: concurrent publishes). */
-static int tool_compose_edges(db *db, tool_compose_edge **out, size_t *count, mkt_error *err)
+/* Every stored tool-level edge, read with shared locks (see the header: concurrent publishes). The
+ * slugs point into rows (free with db_rows_free after the edges). */
+static int tool_compose_edges(db *db, db_rows *rows, tool_graph_edge **out, mkt_error *err)
 {
-    db_rows rows = {0};
     *out = NULL;
-    *count = 0;
     if (db_query(db,
                  "SELECT x.tool_id, x.dep_tool_id, t.slug FROM tool_dependencies x JOIN tools t ON t.id = x.tool_id"
                  " LOCK IN SHARE MODE",
-                 DB_NO_PARAMS, &rows, err) < 0)
+                 DB_NO_PARAMS, rows, err) < 0)
         return -1;
-    *out = calloc(rows.row_count ? rows.row_count : 1, sizeof **out);
-    if (!*out) {
-        db_rows_free(&rows);
+    *out = calloc(rows->row_count ? rows->row_count : 1, sizeof **out);
+    if (!*out)
         return error_set(err, ERROR_INTERNAL, "out of memory");
-    }
-    for (size_t i = 0; i < rows.row_count; i++) {
-        (*out)[i].from = db_rows_int(&rows, i, 0);
-        (*out)[i].to = db_rows_int(&rows, i, 1);
-        snprintf((*out)[i].from_slug, sizeof (*out)[i].from_slug, "%s", db_rows_text(&rows, i, 2));
-    }
-    *count = rows.row_count;
-    db_rows_free(&rows);
+    for (size_t i = 0; i < rows->row_count; i++)
+        (*out)[i] = (tool_graph_edge){db_rows_int(rows, i, 0), db_rows_int(rows, i, 1), db_rows_text(rows, i, 2)};
     return 0;
 }
 
@@ -351,12 +292,13 @@ int tool_compose_publish(db *db, int64_t tool_id, const char *slug, int64_t vers
 {
     if (!r || r->count == 0)
         return 0; /* calling nothing closes no cycle and makes no chain longer */
-    tool_compose_edge *edges;
-    size_t edge_count;
-    if (tool_compose_edges(db, &edges, &edge_count, err) < 0)
-        return -1;
-    int rc = tool_compose_check_cycle(edges, edge_count, tool_id, slug, r, err);
+    db_rows rows = {0};
+    tool_graph_edge *edges;
+    int rc = tool_compose_edges(db, &rows, &edges, err);
+    if (rc == 0)
+        rc = tool_compose_check_cycle(edges, rows.row_count, tool_id, slug, r, err);
     free(edges);
+    db_rows_free(&rows);
     if (rc == 0)
         rc = tool_compose_check_depth(db, slug, r, err);
     if (rc == 0)
