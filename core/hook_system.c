@@ -89,16 +89,24 @@ static int hook_limits(const config *cfg, const tool_check_budget *budget, sandb
     return 0;
 }
 
-static json_t *hook_context(const json_t *base, plugin_hook point, const plugin_manager_chain_entry *e)
+/* The hooks' second argument: the caller's object plus {hook, plugin, plugin_version}; one copy per
+ * chain, its plugin fields rewritten before each hook (the sandbox converts it, never keeps it). */
+static json_t *hook_context_new(const json_t *base, plugin_hook point)
 {
     json_t *ctx = json_is_object(base) ? json_copy((json_t *)base) : json_object();
-    if (ctx && (json_object_set_new(ctx, "hook", json_string(plugin_hook_names[point])) < 0 ||
-                json_object_set_new(ctx, "plugin", json_string(e->name)) < 0 ||
-                json_object_set_new(ctx, "plugin_version", json_string(e->version)) < 0)) {
+    if (ctx && json_object_set_new(ctx, "hook", json_string(plugin_hook_names[point])) < 0) {
         json_decref(ctx);
         return NULL;
     }
     return ctx;
+}
+
+static int hook_context_for(json_t *ctx, const plugin_manager_chain_entry *e)
+{
+    return json_object_set_new(ctx, "plugin", json_string(e->name)) < 0 ||
+                   json_object_set_new(ctx, "plugin_version", json_string(e->version)) < 0
+               ? -1
+               : 0;
 }
 
 static int hook_trace_add(json_t *trace, const plugin_manager_chain_entry *e, plugin_hook point, int64_t us,
@@ -130,22 +138,19 @@ static void hook_fail(const plugin_manager_chain_entry *e, plugin_hook point, mk
 
 /* One hook over value: the new value, or NULL with err set (already naming the plugin). */
 static json_t *hook_run_one(const config *cfg, const plugin_manager_chain_entry *e, plugin_hook point,
-                            const json_t *value, const json_t *context, tool_check_budget *budget, json_t *trace,
-                            mkt_error *err)
+                            const json_t *value, json_t *ctx, tool_check_budget *budget, json_t *trace, mkt_error *err)
 {
     sandbox_limits lim;
     if (hook_limits(cfg, budget, &lim) < 0) {
         hook_fail(e, point, err, "not run: the request's sandbox budget is spent");
         return NULL;
     }
-    json_t *ctx = hook_context(context, point, e);
-    if (!ctx) {
+    if (hook_context_for(ctx, e) < 0) {
         error_set(err, ERROR_INTERNAL, "out of memory");
         return NULL;
     }
     sandbox_stats stats;
     json_t *out = sandbox_call_with(e->code[point], e->code_len[point], "hook", value, ctx, &lim, &stats, err);
-    json_decref(ctx);
     if (budget)
         budget->instructions_left -= stats.instructions;
     const char *why = NULL;
@@ -155,7 +160,8 @@ static json_t *hook_run_one(const config *cfg, const plugin_manager_chain_entry 
         json_decref(out);
         out = NULL;
     }
-    int changed = out && !json_equal(out, (json_t *)value);
+    /* only a trace tells whether the value changed: the comparison is not paid otherwise */
+    int changed = trace && out && !json_equal(out, (json_t *)value);
     if (hook_trace_add(trace, e, point, stats.duration_us, changed, err) < 0) {
         json_decref(out);
         return NULL;
@@ -165,31 +171,41 @@ static json_t *hook_run_one(const config *cfg, const plugin_manager_chain_entry 
     return out;
 }
 
-json_t *hook_system_run_chain(db *db, const config *cfg, int64_t tool_id, int64_t plugins_version,
-                              plugin_hook point, const json_t *value, const json_t *context,
-                              tool_check_budget *budget, json_t *trace, mkt_error *err)
+json_t *hook_system_run_loaded(const config *cfg, const plugin_manager_chain *chain, plugin_hook point,
+                               const json_t *value, const json_t *context, tool_check_budget *budget, json_t *trace,
+                               mkt_error *err)
 {
     if ((unsigned)point >= PLUGIN_HOOK_COUNT || !value) {
         error_set(err, ERROR_INTERNAL, "hook chain called without a hook point or a value");
         return NULL;
     }
-    json_t *current = json_incref((json_t *)value);
-    if (plugins_version == 0)
-        return current;
-    plugin_manager_chain owned = {0};
-    const plugin_manager_chain *chain = hook_chain_get(db, tool_id, plugins_version, &owned, err);
-    if (!chain) {
-        json_decref(current);
-        return NULL;
-    }
-    for (size_t i = 0; current && i < chain->count; i++) {
+    json_t *current = json_incref((json_t *)value), *ctx = NULL;
+    for (size_t i = 0; current && chain && i < chain->count; i++) {
         const plugin_manager_chain_entry *e = &chain->entries[i];
         if (!e->code[point])
             continue;
-        json_t *next = hook_run_one(cfg, e, point, current, context, budget, trace, err);
+        if (!ctx && !(ctx = hook_context_new(context, point))) {
+            error_set(err, ERROR_INTERNAL, "out of memory");
+            json_decref(current);
+            return NULL;
+        }
+        json_t *next = hook_run_one(cfg, e, point, current, ctx, budget, trace, err);
         json_decref(current);
         current = next;
     }
-    plugin_manager_chain_free(&owned);
+    json_decref(ctx);
     return current;
+}
+
+json_t *hook_system_run_chain(db *db, const config *cfg, int64_t tool_id, int64_t plugins_version,
+                              plugin_hook point, const json_t *value, const json_t *context,
+                              tool_check_budget *budget, json_t *trace, mkt_error *err)
+{
+    if (plugins_version == 0)
+        return hook_system_run_loaded(cfg, NULL, point, value, context, budget, trace, err);
+    plugin_manager_chain owned = {0};
+    const plugin_manager_chain *chain = hook_chain_get(db, tool_id, plugins_version, &owned, err);
+    json_t *out = chain ? hook_system_run_loaded(cfg, chain, point, value, context, budget, trace, err) : NULL;
+    plugin_manager_chain_free(&owned);
+    return out;
 }

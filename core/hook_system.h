@@ -28,6 +28,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/plugin_manager.h"
 #include "core/plugin_resolve.h"
 #include "core/tool_check.h"
 #include "sql/db.h"
@@ -45,6 +46,12 @@
 json_t *hook_system_run_chain(db *db, const config *cfg, int64_t tool_id, int64_t plugins_version,
                               plugin_hook point, const json_t *value, const json_t *context,
                               tool_check_budget *budget, json_t *trace, mkt_error *err);
+
+/* The same over a chain already in hand (what run_chain does once it has the chain; the in-process
+ * benchmark calls it). chain NULL: no plugins. */
+json_t *hook_system_run_loaded(const config *cfg, const plugin_manager_chain *chain, plugin_hook point,
+                               const json_t *value, const json_t *context, tool_check_budget *budget, json_t *trace,
+                               mkt_error *err);
 
 /* Drops the worker's cached chains (tests and benchmarks measuring the first run). */
 void hook_system_cache_clear(void);

@@ -30,17 +30,19 @@ int plugin_name_valid(const char *name)
 
 /* ---- the working set ------------------------------------------------------------------------------ */
 
-/* One range on a node, and who put it there (-1: the tool). */
+/* One range on a node, and who put it there (-1: the tool). The range is borrowed from the parse cache. */
 typedef struct {
     int from;
     const char *text;
-    semver_range *range;
+    const semver_range *range;
 } resolve_constraint;
 
 typedef struct {
     const plugin_resolve_plugin *plugin;
     semver *versions;    /* parsed versions[i] (zeroed when it did not parse) */
     char *parsed;        /* 1 where versions[i] parsed */
+    semver_range ***dep_ranges; /* [version][dependency], parsed the first time that version is chosen */
+    int *dep_nodes;      /* the chosen version's dependencies as node indices (for ordering) */
     int chosen;          /* index into plugin->versions, -1 none yet */
     int reached;         /* in this round's set */
     int conflict;        /* this round found no version for it */
@@ -51,6 +53,7 @@ typedef struct {
 typedef struct {
     plugin_resolve_find find;
     void *ctx;
+    semver_range *request_ranges[PLUGIN_SET_MAX];
     resolve_node nodes[PLUGIN_RESOLVED_MAX];
     size_t count;
     mkt_error *err;
@@ -58,23 +61,33 @@ typedef struct {
 
 static void resolve_constraints_clear(resolve_node *n)
 {
-    for (size_t i = 0; i < n->constraint_count; i++)
-        semver_range_free(n->constraints[i].range);
     n->constraint_count = 0;
+}
+
+static void resolve_node_free(resolve_node *n)
+{
+    free(n->constraints);
+    for (size_t v = 0; v < n->plugin->version_count; v++) {
+        if (n->versions)
+            semver_free(&n->versions[v]);
+        for (size_t d = 0; n->dep_ranges && n->dep_ranges[v] && d < n->plugin->versions[v].dep_count; d++)
+            semver_range_free(n->dep_ranges[v][d]);
+        if (n->dep_ranges)
+            free(n->dep_ranges[v]);
+    }
+    free(n->dep_ranges);
+    free(n->dep_nodes);
+    free(n->versions);
+    free(n->parsed);
 }
 
 static void resolve_state_free(resolve_state *s)
 {
-    for (size_t i = 0; i < s->count; i++) {
-        resolve_node *n = &s->nodes[i];
-        resolve_constraints_clear(n);
-        free(n->constraints);
-        for (size_t v = 0; n->versions && v < n->plugin->version_count; v++)
-            semver_free(&n->versions[v]);
-        free(n->versions);
-        free(n->parsed);
-    }
+    for (size_t i = 0; i < s->count; i++)
+        resolve_node_free(&s->nodes[i]);
     s->count = 0;
+    for (size_t i = 0; i < PLUGIN_SET_MAX; i++)
+        semver_range_free(s->request_ranges[i]);
 }
 
 static int resolve_find_node(const resolve_state *s, const char *name)
@@ -121,9 +134,11 @@ static int resolve_node_for(resolve_state *s, const char *name, int from, const 
     size_t vc = p->version_count ? p->version_count : 1;
     n->versions = calloc(vc, sizeof *n->versions);
     n->parsed = calloc(vc, 1);
-    if (!n->versions || !n->parsed) {
+    n->dep_ranges = calloc(vc, sizeof *n->dep_ranges);
+    if (!n->versions || !n->parsed || !n->dep_ranges) {
         free(n->versions);
         free(n->parsed);
+        free(n->dep_ranges);
         return error_set(s->err, ERROR_INTERNAL, "out of memory");
     }
     s->count++;
@@ -135,27 +150,51 @@ static int resolve_node_for(resolve_state *s, const char *name, int from, const 
     return (int)(s->count - 1);
 }
 
-static int resolve_add_constraint(resolve_state *s, int node, int from, const char *text, const char *field)
+/* The parsed range text (from: its dependent, -1 the tool), or NULL with err set naming field. */
+static semver_range *resolve_parse(resolve_state *s, const char *text, int node, int from, const char *field)
 {
-    resolve_node *n = &s->nodes[node];
     mkt_error parse_err = MKT_ERROR_INIT;
     semver_range *r = semver_range_parse(text ? text : "", &parse_err);
     if (!r) {
         char who[PLUGIN_NAME_MAX + SEMVER_MAX_LENGTH + 2];
         error_set(s->err, parse_err.kind == ERROR_INTERNAL ? ERROR_INTERNAL : ERROR_VALIDATION,
-                  "range \"%s\" on %s (from %s) does not parse", text ? text : "", n->plugin->name,
+                  "range \"%s\" on %s (from %s) does not parse", text ? text : "", s->nodes[node].plugin->name,
                   resolve_who(s, from, who, sizeof who));
         error_add_field(s->err, field, "%s", parse_err.message ? parse_err.message : "not a semver range");
         error_clear(&parse_err);
-        return -1;
     }
+    return r;
+}
+
+/* The ranges of the dependencies of node's chosen version, parsed once per version. */
+static semver_range **resolve_dep_ranges(resolve_state *s, int node, const char *field)
+{
+    resolve_node *n = &s->nodes[node];
+    const plugin_resolve_version *v = &n->plugin->versions[n->chosen];
+    if (n->dep_ranges[n->chosen])
+        return n->dep_ranges[n->chosen];
+    semver_range **ranges = calloc(v->dep_count ? v->dep_count : 1, sizeof *ranges);
+    if (!ranges) {
+        error_set(s->err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    n->dep_ranges[n->chosen] = ranges;
+    for (size_t d = 0; d < v->dep_count; d++) {
+        int target = resolve_find_node(s, v->deps[d].name);
+        if (!(ranges[d] = resolve_parse(s, v->deps[d].range, target >= 0 ? target : node, node, field)))
+            return NULL;
+    }
+    return ranges;
+}
+
+static int resolve_add_constraint(resolve_state *s, int node, int from, const char *text, const semver_range *r)
+{
+    resolve_node *n = &s->nodes[node];
     if (n->constraint_count == n->constraint_cap) {
         size_t cap = n->constraint_cap ? n->constraint_cap * 2 : 4;
         resolve_constraint *c = realloc(n->constraints, cap * sizeof *c);
-        if (!c) {
-            semver_range_free(r);
+        if (!c)
             return error_set(s->err, ERROR_INTERNAL, "out of memory");
-        }
         n->constraints = c;
         n->constraint_cap = cap;
     }
@@ -196,7 +235,11 @@ static int resolve_gather(resolve_state *s, const plugin_resolve_request *req, s
         snprintf(field, sizeof field, "plugins[%zu].name", i);
         int node = resolve_node_for(s, req[i].name, -1, field);
         snprintf(field, sizeof field, "plugins[%zu].range", i);
-        if (node < 0 || resolve_add_constraint(s, node, -1, req[i].range, field) < 0)
+        if (node < 0)
+            return -1;
+        if (!s->request_ranges[i] && !(s->request_ranges[i] = resolve_parse(s, req[i].range, node, -1, field)))
+            return -1;
+        if (resolve_add_constraint(s, node, -1, req[i].range, s->request_ranges[i]) < 0)
             return -1;
         if (!s->nodes[node].reached) {
             s->nodes[node].reached = 1;
@@ -214,11 +257,17 @@ static int resolve_gather(resolve_state *s, const plugin_resolve_request *req, s
         if (f->chosen < 0)
             continue;
         const plugin_resolve_version *v = &f->plugin->versions[f->chosen];
+        char dep_field[PLUGIN_NAME_MAX + 16];
+        snprintf(dep_field, sizeof dep_field, "plugins.%s", f->plugin->name);
+        for (size_t d = 0; d < v->dep_count; d++)
+            if (resolve_node_for(s, v->deps[d].name, from, dep_field) < 0)
+                return -1;
+        semver_range **ranges = resolve_dep_ranges(s, from, dep_field);
+        if (!ranges)
+            return -1;
         for (size_t d = 0; d < v->dep_count; d++) {
-            char dep_field[PLUGIN_NAME_MAX + 16];
-            snprintf(dep_field, sizeof dep_field, "plugins.%s", f->plugin->name);
-            int node = resolve_node_for(s, v->deps[d].name, from, dep_field);
-            if (node < 0 || resolve_add_constraint(s, node, from, v->deps[d].range, dep_field) < 0)
+            int node = resolve_find_node(s, v->deps[d].name);
+            if (resolve_add_constraint(s, node, from, v->deps[d].range, ranges[d]) < 0)
                 return -1;
             if (!s->nodes[node].reached) {
                 s->nodes[node].reached = 1;
@@ -291,7 +340,7 @@ static int resolve_waiting_dep(const resolve_state *s, int i, const char *placed
     const plugin_resolve_version *v = resolve_chosen(s, i);
     int best = -1;
     for (size_t d = 0; d < v->dep_count; d++) {
-        int j = resolve_find_node(s, v->deps[d].name);
+        int j = s->nodes[i].dep_nodes[d];
         if (j >= 0 && s->nodes[j].reached && !placed[j] &&
             (best < 0 || strcmp(s->nodes[j].plugin->name, s->nodes[best].plugin->name) < 0))
             best = j;
@@ -338,24 +387,51 @@ static int resolve_report_cycle(resolve_state *s, const char *placed)
     return -1;
 }
 
+/* Each reached node's dependencies as node indices, and how many of them are reached: Kahn's
+ * in-degrees. */
+static int resolve_link(resolve_state *s, int *waiting)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        resolve_node *n = &s->nodes[i];
+        waiting[i] = 0;
+        if (!n->reached)
+            continue;
+        const plugin_resolve_version *v = resolve_chosen(s, (int)i);
+        free(n->dep_nodes);
+        n->dep_nodes = calloc(v->dep_count ? v->dep_count : 1, sizeof *n->dep_nodes);
+        if (!n->dep_nodes)
+            return error_set(s->err, ERROR_INTERNAL, "out of memory");
+        for (size_t d = 0; d < v->dep_count; d++) {
+            n->dep_nodes[d] = resolve_find_node(s, v->deps[d].name);
+            waiting[i] += n->dep_nodes[d] >= 0 && s->nodes[n->dep_nodes[d]].reached;
+        }
+    }
+    return 0;
+}
+
 /* Kahn's algorithm: repeatedly place the first (priority, name) of the nodes whose dependencies are all
- * placed. O(n^2) comparisons for n <= PLUGIN_RESOLVED_MAX: a few microseconds, no heap needed. */
+ * placed. O(n^2) comparisons for n <= PLUGIN_RESOLVED_MAX: microseconds, no heap needed. */
 static int resolve_order(resolve_state *s, plugin_resolve_item *out, size_t *out_n)
 {
     char placed[PLUGIN_RESOLVED_MAX] = {0};
+    int waiting[PLUGIN_RESOLVED_MAX];
     size_t total = 0, done = 0;
+    if (resolve_link(s, waiting) < 0)
+        return -1;
     for (size_t i = 0; i < s->count; i++)
         total += s->nodes[i].reached;
     while (done < total) {
         int next = -1;
         for (size_t i = 0; i < s->count; i++)
-            if (s->nodes[i].reached && !placed[i] && resolve_waiting_dep(s, (int)i, placed) < 0 &&
-                (next < 0 || resolve_before(s, (int)i, next)))
+            if (s->nodes[i].reached && !placed[i] && waiting[i] == 0 && (next < 0 || resolve_before(s, (int)i, next)))
                 next = (int)i;
         if (next < 0)
             return resolve_report_cycle(s, placed);
         placed[next] = 1;
         out[done++] = (plugin_resolve_item){s->nodes[next].plugin, resolve_chosen(s, next)};
+        for (size_t i = 0; i < s->count; i++)
+            for (size_t d = 0; s->nodes[i].reached && !placed[i] && d < resolve_chosen(s, (int)i)->dep_count; d++)
+                waiting[i] -= s->nodes[i].dep_nodes[d] == next;
     }
     *out_n = done;
     return 0;
