@@ -492,6 +492,23 @@ static json_t *sandbox_nested_run(sandbox_ctx *ctx, lua_State *caller, sandbox_j
     return out;
 }
 
+/* The provider's callbacks talk to the database: the timer's signal is held back while they run (a
+ * client library's poll() is not restarted by SA_RESTART, and a query cut by EINTR would turn the
+ * script's time limit into our failure). A signal that came meanwhile is delivered on release, so the
+ * deadline still trips at the next instruction. */
+static void sandbox_hold_timer(sigset_t *saved)
+{
+    sigset_t timer_only;
+    sigemptyset(&timer_only);
+    sigaddset(&timer_only, SANDBOX_TIMER_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &timer_only, saved);
+}
+
+static void sandbox_release_timer(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 static sandbox_budget sandbox_budget_left(const sandbox_ctx *ctx)
 {
     int64_t left = ctx->work_limit - ctx->work;
@@ -525,19 +542,26 @@ static json_t *sandbox_call_tool(sandbox_ctx *ctx, lua_State *L, void *from, con
     sandbox_callee callee = {0};
     json_t *out = NULL, *raw = NULL, *filtered = NULL;
     sandbox_budget budget = sandbox_budget_left(ctx);
-    if (calls->resolve(calls->ud, from, slug, &callee, &e) < 0 ||
-        !(filtered = calls->before(calls->ud, callee.tool, input, &budget, &e))) {
-        *units += budget.spent;
+    sigset_t saved;
+    sandbox_hold_timer(&saved);
+    int ok = calls->resolve(calls->ud, from, slug, &callee, &e) == 0 &&
+             (filtered = calls->before(calls->ud, callee.tool, input, &budget, &e)) != NULL;
+    sandbox_release_timer(&saved);
+    *units += budget.spent;
+    if (!ok) {
         sandbox_call_refused(ctx, &e, slug, msg, cap);
     } else {
-        *units += budget.spent;
         sandbox_job job = {.code = callee.code, .len = callee.len, .function = "handler", .input = filtered,
                            .call = 1, .tool = callee.tool};
         raw = sandbox_nested_run(ctx, L, &job, slug, msg, cap);
         budget = sandbox_budget_left(ctx);
-        if (raw && ctx->trip == SANDBOX_TRIP_NONE &&
-            !(out = calls->after(calls->ud, callee.tool, raw, &budget, &e)))
-            sandbox_call_refused(ctx, &e, slug, msg, cap);
+        if (raw && ctx->trip == SANDBOX_TRIP_NONE) {
+            sandbox_hold_timer(&saved);
+            out = calls->after(calls->ud, callee.tool, raw, &budget, &e);
+            sandbox_release_timer(&saved);
+            if (!out)
+                sandbox_call_refused(ctx, &e, slug, msg, cap);
+        }
         *units += budget.spent;
     }
     json_decref(raw);

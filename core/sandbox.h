@@ -75,7 +75,9 @@
  * callee's trip re-raises in the caller, and the report names the call ("... in tools.call(\"x\")").
  * Any other failure of a callee (its own Lua error, a schema refusal, an undeclared slug, access) is a
  * Lua error raised in the caller at the tools.call ("tools.call(\"x\") failed: ..."), which the caller
- * may catch with pcall. At most SANDBOX_CALL_DEPTH tools are live in one tree (the root counts);
+ * may catch with pcall. The provider's callbacks run with the timer's signal held back (they query the
+ * database; the deadline trips at the next instruction after them). At most SANDBOX_CALL_DEPTH tools
+ * are live in one tree (the root counts);
  * input must be a table, converted like output and capped at limits.output_bytes.
  *
  * Errors: ERROR_VALIDATION for everything the code did (caps, Lua errors, escape attempts, bad output),

@@ -13,9 +13,10 @@
  *     own it (is not its developer and holds no access now: buy it first);
  *   - the graph of tools through all published versions stays acyclic: a publish that would close a
  *     cycle is refused with 422 naming it in order ("a -> b -> a"); no chain of calls may hold more than
- *     SANDBOX_CALL_DEPTH tools (422 naming the chain). Both are walked iteratively, under shared locks
- *     on the edges, so of two publishes that would close a cycle together one deadlocks, is retried by
- *     db_transaction and then sees the other's edge;
+ *     SANDBOX_CALL_DEPTH tools (422 naming the chain). Both are walked iteratively (the cycle check is
+ *     core/tool_compose_graph). The edges are read with shared locks inside the publish transaction,
+ *     after the tool's own row lock: of two publishes that would close a cycle together, one waits for
+ *     the other (or deadlocks and is retried by db_transaction) and then reads its edge;
  *   - running: a version may call only the slugs it declared, and runs the stored callee version as
  *     POST /execute would: the callee's tool:beforeExecute hook chain (core/hook_system), its input
  *     schema, its code, its output schema, its tool:afterExecute chain (and the output schema again when
