@@ -473,10 +473,21 @@ typedef struct tool_compose_node {
     const char *caller_slug; /* who called it, for its hooks' context */
 } tool_compose_node;
 
+/* A call the session already allowed: the developer calling, the tool called, its chain version. */
+typedef struct {
+    int64_t developer_id, tool_id, plugins_version;
+} tool_compose_allowed;
+
+#define TOOL_COMPOSE_ALLOWED_MAX 32
+
 struct tool_compose_session {
     db *db;
     const config *cfg;
     int count;
+    /* access is decided once per run for each (calling developer, callee): a loop of calls costs one
+     * query, and the next run (a refund, a new price) decides again */
+    tool_compose_allowed allowed[TOOL_COMPOSE_ALLOWED_MAX];
+    size_t allowed_count;
     tool_compose_node *nodes;
     tool_compose_node *root;
     sandbox_calls calls;
@@ -528,6 +539,17 @@ static int tool_compose_may_call(db *db, const tool_compose_node *from, const to
     return -1;
 }
 
+static int tool_compose_allowed_before(const tool_compose_session *s, const tool_compose_node *from,
+                                      const tool_compose_dep *dep, int64_t *plugins_version)
+{
+    for (size_t i = 0; i < s->allowed_count; i++)
+        if (s->allowed[i].developer_id == from->developer_id && s->allowed[i].tool_id == dep->tool_id) {
+            *plugins_version = s->allowed[i].plugins_version;
+            return 1;
+        }
+    return 0;
+}
+
 static int tool_compose_resolve_call(void *ud, void *from_handle, const char *slug, sandbox_callee *out,
                                      mkt_error *err)
 {
@@ -546,8 +568,13 @@ static int tool_compose_resolve_call(void *ud, void *from_handle, const char *sl
     if (!dep)
         return error_set(err, ERROR_VALIDATION, "\"%s\" is not among the dependencies of \"%s\"", slug, from->slug);
     int64_t plugins_version = 0;
-    if (tool_compose_may_call(s->db, from, dep, &plugins_version, err) < 0)
-        return -1;
+    if (tool_compose_allowed_before(s, from, dep, &plugins_version) == 0) {
+        if (tool_compose_may_call(s->db, from, dep, &plugins_version, err) < 0)
+            return -1;
+        if (s->allowed_count < TOOL_COMPOSE_ALLOWED_MAX)
+            s->allowed[s->allowed_count++] =
+                (tool_compose_allowed){from->developer_id, dep->tool_id, plugins_version};
+    }
     tool_compose_node *n = tool_compose_node_new(s);
     tool_compose_entry *e = n ? tool_compose_entry_get(s->db, dep->version_id, err) : NULL;
     if (!e)

@@ -28,9 +28,12 @@
  *     run is an execution (POST /execute), not for test runs of a draft.
  *
  * Caching: published versions are immutable, so each worker keeps the last TOOL_COMPOSE_CACHE versions
- * it ran as callees (code, parsed schemas, resolved dependencies, developer's account) and a call costs
- * one query in the steady state: the callee's current status and price, plus the access row when it is
- * paid. */
+ * it ran as callees (code, parsed schemas, resolved dependencies, developer's account; at most 64 x
+ * 256 KiB of code). Access is decided once per run for each (calling developer, callee): one query for
+ * the callee's current status, price and hook chain version, plus the access row when it is paid; the
+ * run's further calls of that callee cost no query. The next run decides again, so a refund or a new
+ * price takes effect from the next execution. Measured (e2e.composed, test_call_cost): about 30 us per
+ * call in the steady state, the nested state's creation. */
 #ifndef CORE_TOOL_COMPOSE_H
 #define CORE_TOOL_COMPOSE_H
 
