@@ -22,7 +22,7 @@
  *     schema, its code, its output schema, its tool:afterExecute chain (and the output schema again when
  *     a hook changed the output), all in the caller's one budget (the hooks' work units and wall clock
  *     are the tree's; each hook has its own memory cap, as at the root). Access
- *     is checked again on every call (a purchase can be refunded, a free tool repriced): the developer of
+ *     is checked again on every run (a purchase can be refunded, a free tool repriced): the developer of
  *     the CALLING tool must own a paid callee, by tool_library_can_execute's rule;
  *   - every successful call counts as an execution of the callee (core/tool_usage, batched) when the
  *     run is an execution (POST /execute), not for test runs of a draft.
