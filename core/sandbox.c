@@ -297,11 +297,11 @@ lua_State *sandbox_enter_thread(lua_State *L, lua_State *to)
 
 static int sandbox_tools_call(lua_State *L);
 
-/* tools = {call = <closure over this code's handle>} when the run has a sandbox_calls provider. */
+/* tools = {call = <closure over this code's handle>}. Without a provider (the code check behind
+ * /validate, plugin hooks) the table is there too, so a top-level `local call = tools.call` checks, but
+ * calling it is an error. */
 static void sandbox_tools_open(lua_State *L, const sandbox_job *job)
 {
-    if (!sandbox_ctx_of(L)->calls)
-        return;
     lua_createtable(L, 0, 1);
     lua_pushlightuserdata(L, job->tool);
     lua_pushcclosure(L, sandbox_tools_call, 1);
@@ -584,6 +584,9 @@ static int sandbox_tools_call(lua_State *L)
 {
     sandbox_ctx *ctx = sandbox_ctx_of(L);
     sandbox_charge(L, 1);
+    if (!ctx->calls)
+        return luaL_error(L, "tools.call is not available here: only a tool's code, when it runs, calls the "
+                             "tools it declares in dependencies");
     int n = lua_gettop(L);
     if (n != 2)
         return luaL_error(L, "tools.call(slug, input) takes 2 arguments, got %d", n);

@@ -41,6 +41,7 @@
  *   request_timeout is the last line of defence. Callers that run several sandboxes for one request
  *   (tool tests) share one budget between them (core/tool_check.h).
  *   json: json.null (see below) and json.array([t]) which marks a table as an array.
+ *   tools: tools.call(slug, input), tools calling tools (see below).
  *   setmetatable refuses metatables with a __gc field: Lua 5.4 runs finalizers with hooks disabled, so
  *   a looping finalizer could not be stopped by any cap (not even at lua_close). __close is fine (hooked).
  *
@@ -63,7 +64,7 @@
  *   Object key order follows Lua's table order; dump with JSON_SORT_KEYS when order matters.
  *
  * Tools calling tools (sandbox_run_calls): the run gets a global table `tools` with one function,
- * tools.call(slug, input) -> output. The caller answers which code `slug` names and checks the input
+ * tools.call(slug, input) -> output (every run has the table; without a provider calling it is an error). The caller answers which code `slug` names and checks the input
  * and output around it (sandbox_calls: the database, schemas and access rules live outside the
  * sandbox). The callee runs in a NESTED lua_State created with the same allocator and the same per-run
  * context: one memory cap (the allocator's byte count covers every state of the tree), one work counter
