@@ -10,8 +10,8 @@
 
 #include "core/hook_system.h"
 #include "core/schema.h"
-#include "core/tool_compose_graph.h"
 #include "core/semver.h"
+#include "core/tool_compose_graph.h"
 #include "core/tool_library.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
@@ -306,23 +306,6 @@ int tool_compose_publish(db *db, int64_t tool_id, const char *slug, int64_t vers
     return rc;
 }
 
-json_t *tool_compose_version_json(db *db, int64_t version_id, mkt_error *err)
-{
-    db_rows rows = {0};
-    if (db_query(db,
-                 "SELECT t.slug, v.version FROM tool_dependencies x JOIN tools t ON t.id = x.dep_tool_id"
-                 " JOIN tool_versions v ON v.id = x.dep_version_id WHERE x.version_id = ?",
-                 DB_PARAMS(db_int(version_id)), &rows, err) < 0)
-        return NULL;
-    json_t *out = json_object();
-    for (size_t i = 0; out && i < rows.row_count; i++)
-        json_object_set_new(out, db_rows_text(&rows, i, 0), json_string(db_rows_text(&rows, i, 1)));
-    db_rows_free(&rows);
-    if (!out)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
-}
-
 /* ---- the per-worker cache of callee versions --------------------------------------------------- */
 
 typedef struct {
@@ -350,14 +333,6 @@ static void tool_compose_entry_release(tool_compose_entry *e)
     json_decref(e->output_schema);
     free(e->deps);
     free(e);
-}
-
-void tool_compose_cache_clear(void)
-{
-    for (size_t i = 0; i < TOOL_COMPOSE_CACHE; i++) {
-        tool_compose_entry_release(tool_compose_cache[i]);
-        tool_compose_cache[i] = NULL;
-    }
 }
 
 static int tool_compose_entry_deps(db *db, tool_compose_entry *e, mkt_error *err)

@@ -80,9 +80,6 @@ void tool_compose_resolved_free(tool_compose_resolved *r);
 int tool_compose_publish(db *db, int64_t tool_id, const char *slug, int64_t version_id,
                          const tool_compose_resolved *r, mkt_error *err);
 
-/* {"slug": "resolved version", ...} of a published version, for its JSON (an empty object for none). */
-json_t *tool_compose_version_json(db *db, int64_t version_id, mkt_error *err);
-
 /* ---- running: the sandbox_calls provider of one run (request-local) ---- */
 
 typedef struct tool_compose_session tool_compose_session;
@@ -99,8 +96,5 @@ tool_compose_session *tool_compose_for_draft(db *db, const config *cfg, const ch
 const sandbox_calls *tool_compose_calls(tool_compose_session *s);
 
 void tool_compose_session_free(tool_compose_session *s);
-
-/* Empties this worker's cache (tests). */
-void tool_compose_cache_clear(void);
 
 #endif
