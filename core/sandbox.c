@@ -25,7 +25,8 @@ typedef enum {
     SANDBOX_TRIP_NONE = 0,
     SANDBOX_TRIP_INSTRUCTIONS,
     SANDBOX_TRIP_TIME,
-    SANDBOX_TRIP_CLOSING /* lua_close: finalizers may not run any code */
+    SANDBOX_TRIP_CLOSING, /* lua_close: finalizers may not run any code */
+    SANDBOX_TRIP_FAULT    /* our own failure inside a tools.call (ctx->fault): the run stops */
 } sandbox_trip;
 
 /* Per-call state, reached from Lua through the allocator's user data, and from the timer's signal
@@ -40,6 +41,12 @@ typedef struct {
     int64_t work, work_limit, work_at_clock;
     int64_t deadline_ns;
     sandbox_trip trip;
+    /* tools calling tools: shared by every state of the call tree (see core/sandbox.h) */
+    const sandbox_limits *lim;
+    const sandbox_calls *calls; /* NULL: no tools table */
+    int depth;                  /* tools live in the tree now, the root included */
+    char where[96];             /* the call a cap tripped in ("in tools.call(\"x\")"), "" at the root */
+    mkt_error fault;            /* the provider's ERROR_INTERNAL, reported instead of the script's error */
 } sandbox_ctx;
 
 typedef enum { PHASE_SETUP, PHASE_LOAD, PHASE_CHUNK, PHASE_INPUT, PHASE_CALL, PHASE_DONE } sandbox_phase;
@@ -52,6 +59,7 @@ typedef struct {
     const json_t *context; /* the second argument when with_context (plugin hooks) */
     int with_context;
     int call; /* 0: only check that the function exists */
+    void *tool; /* the sandbox_calls handle of this code (the root's, or a callee's) */
     sandbox_phase phase;
     int missing; /* the chunk did not define the function */
 } sandbox_job;
@@ -92,6 +100,7 @@ static const char *sandbox_trip_text(sandbox_trip trip)
     case SANDBOX_TRIP_INSTRUCTIONS: return "instruction limit exceeded";
     case SANDBOX_TRIP_TIME: return "time limit exceeded";
     case SANDBOX_TRIP_CLOSING: return "sandbox is closing";
+    case SANDBOX_TRIP_FAULT: return "internal error";
     default: return "sandbox error";
     }
 }
@@ -286,12 +295,27 @@ lua_State *sandbox_enter_thread(lua_State *L, lua_State *to)
     return was;
 }
 
+static int sandbox_tools_call(lua_State *L);
+
+/* tools = {call = <closure over this code's handle>}. Without a provider (the code check behind
+ * /validate, plugin hooks) the table is there too, so a top-level `local call = tools.call` checks, but
+ * calling it is an error. */
+static void sandbox_tools_open(lua_State *L, const sandbox_job *job)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, job->tool);
+    lua_pushcclosure(L, sandbox_tools_call, 1);
+    lua_setfield(L, -2, "call");
+    lua_setglobal(L, "tools");
+}
+
 /* Everything that can raise runs here, under lua_pcall: an unprotected error would abort the worker. */
 static int sandbox_main(lua_State *L)
 {
     sandbox_job *job = lua_touserdata(L, 1);
     lua_settop(L, 0);
     sandbox_env_open(L);
+    sandbox_tools_open(L, job);
     job->phase = PHASE_LOAD;
     if (luaL_loadbufferx(L, job->code, job->len, SANDBOX_CHUNKNAME, "t") != LUA_OK)
         return lua_error(L);
@@ -361,11 +385,12 @@ static void sandbox_report_failure(lua_State *L, const sandbox_ctx *ctx, const s
                                    const sandbox_limits *lim, int status, mkt_error *err)
 {
     if (ctx->trip == SANDBOX_TRIP_INSTRUCTIONS) {
-        error_set(err, ERROR_VALIDATION, "instruction limit exceeded (%" PRId64 " instructions)", lim->instructions);
+        error_set(err, ERROR_VALIDATION, "instruction limit exceeded (%" PRId64 " instructions)%s", lim->instructions,
+                  ctx->where);
         return;
     }
     if (ctx->trip == SANDBOX_TRIP_TIME) {
-        error_set(err, ERROR_VALIDATION, "time limit exceeded (%" PRId64 " ms)", lim->timeout_ms);
+        error_set(err, ERROR_VALIDATION, "time limit exceeded (%" PRId64 " ms)%s", lim->timeout_ms, ctx->where);
         return;
     }
     if (status == LUA_OK) {
@@ -393,9 +418,215 @@ static int sandbox_limits_valid(const sandbox_limits *lim)
            lim->timeout_ms > 0;
 }
 
+/* ---- tools.call: a callee in a nested state sharing the run's context ----------------------------- */
+
+/* A failed call as the caller's Lua error text: "tools.call("slug") failed: <why>". */
+static void sandbox_call_failed(char *msg, size_t cap, const char *slug, const char *why)
+{
+    snprintf(msg, cap, "tools.call(\"%s\") failed: %s", slug, why ? why : "error");
+}
+
+/* The provider's answer as the caller's error; ERROR_INTERNAL is kept on ctx->fault and stops the run. */
+static void sandbox_call_refused(sandbox_ctx *ctx, mkt_error *e, const char *slug, char *msg, size_t cap)
+{
+    if (e->kind == ERROR_INTERNAL) {
+        if (!error_is_set(&ctx->fault))
+            error_move(&ctx->fault, e);
+        ctx->trip = SANDBOX_TRIP_FAULT;
+        snprintf(msg, cap, "internal error");
+    } else {
+        char *text = NULL;
+        if (e->field_count > 0 && e->fields[0].message)
+            (void)!asprintf(&text, "%s (%s: %s)", e->message ? e->message : "refused", e->fields[0].field,
+                            e->fields[0].message);
+        sandbox_call_failed(msg, cap, slug, text ? text : e->message);
+        free(text);
+    }
+    error_clear(e);
+}
+
+/* Runs the callee's chunk and handler in a fresh state on ctx (same allocator, counters and deadline).
+ * Returns its output as JSON, or NULL with msg set. Never raises into the caller's state. */
+static json_t *sandbox_nested_run(sandbox_ctx *ctx, lua_State *caller, sandbox_job *job, const char *slug, char *msg,
+                                  size_t cap)
+{
+    lua_State *N = lua_newstate(sandbox_alloc, ctx);
+    if (!N) {
+        sandbox_call_failed(msg, cap, slug, "memory limit exceeded (no room for its state)");
+        return NULL;
+    }
+    lua_sethook(N, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    lua_State *was = sandbox_enter_thread(caller, N);
+    ctx->depth++;
+    lua_pushcfunction(N, sandbox_main);
+    lua_pushlightuserdata(N, job);
+    int status = lua_pcall(N, 1, 1, 0);
+    json_t *out = NULL;
+    mkt_error e = MKT_ERROR_INIT;
+    if (ctx->trip == SANDBOX_TRIP_FAULT) {
+        snprintf(msg, cap, "internal error");
+    } else if (status != LUA_OK || ctx->trip != SANDBOX_TRIP_NONE || job->missing) {
+        if (ctx->trip != SANDBOX_TRIP_NONE && !ctx->where[0]) /* the innermost call names the culprit */
+            snprintf(ctx->where, sizeof ctx->where, " in tools.call(\"%s\")", slug);
+        sandbox_report_failure(N, ctx, job, ctx->lim, status, &e);
+        sandbox_call_failed(msg, cap, slug, e.message);
+    } else if (!(out = sandbox_to_json(N, -1, (size_t)ctx->lim->output_bytes, "output", &e))) {
+        sandbox_call_failed(msg, cap, slug, e.message);
+    }
+    error_clear(&e);
+    ctx->depth--;
+    sandbox_enter_thread(caller, was); /* before lua_close: the timer must never reach a closed state */
+    /* nothing the callee wrote may run while its state closes (as at the root); the trip is shared, so
+     * it is put back, with the caller's hook period, unless a cap tripped meanwhile */
+    sandbox_trip trip = ctx->trip;
+    if (trip == SANDBOX_TRIP_NONE)
+        ctx->trip = SANDBOX_TRIP_CLOSING;
+    lua_sethook(N, sandbox_hook, LUA_MASKCOUNT, 1);
+    lua_close(N);
+    if (trip == SANDBOX_TRIP_NONE && ctx->trip == SANDBOX_TRIP_CLOSING) {
+        ctx->trip = SANDBOX_TRIP_NONE;
+        lua_sethook(caller, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+        if (caller != ctx->L)
+            lua_sethook(ctx->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+    }
+    return out;
+}
+
+/* The provider's callbacks talk to the database: the timer's signal is held back while they run (a
+ * client library's poll() is not restarted by SA_RESTART, and a query cut by EINTR would turn the
+ * script's time limit into our failure). A signal that came meanwhile is delivered on release, so the
+ * deadline still trips at the next instruction. */
+static void sandbox_hold_timer(sigset_t *saved)
+{
+    sigset_t timer_only;
+    sigemptyset(&timer_only);
+    sigaddset(&timer_only, SANDBOX_TIMER_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &timer_only, saved);
+}
+
+static void sandbox_release_timer(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+static sandbox_budget sandbox_budget_left(const sandbox_ctx *ctx)
+{
+    int64_t left = ctx->work_limit - ctx->work;
+    return (sandbox_budget){ctx->deadline_ns, left > 0 ? left : 0, 0};
+}
+
+/* The whole call but the Lua side: input conversion, resolve, before, the nested run, after. Returns the
+ * output to push (a new reference) or NULL with msg set; *units gets the conversion work to charge. */
+static json_t *sandbox_call_tool(sandbox_ctx *ctx, lua_State *L, void *from, const char *slug, char *msg, size_t cap,
+                                 int64_t *units)
+{
+    const sandbox_calls *calls = ctx->calls;
+    if (ctx->depth >= SANDBOX_CALL_DEPTH) {
+        char why[96];
+        snprintf(why, sizeof why, "call depth limit exceeded (at most %d tools deep)", SANDBOX_CALL_DEPTH);
+        sandbox_call_failed(msg, cap, slug, why);
+        return NULL;
+    }
+    mkt_error e = MKT_ERROR_INIT;
+    json_t *input = sandbox_to_json(L, 2, (size_t)ctx->lim->output_bytes, "input", &e);
+    if (!input) {
+        if (e.kind == ERROR_INTERNAL) {
+            sandbox_call_refused(ctx, &e, slug, msg, cap);
+            return NULL;
+        }
+        sandbox_call_failed(msg, cap, slug, e.message);
+        error_clear(&e);
+        return NULL;
+    }
+    *units = (int64_t)(json_dumpb(input, NULL, 0, JSON_COMPACT) / 16);
+    sandbox_callee callee = {0};
+    json_t *out = NULL, *raw = NULL, *filtered = NULL;
+    sandbox_budget budget = sandbox_budget_left(ctx);
+    sigset_t saved;
+    sandbox_hold_timer(&saved);
+    int ok = calls->resolve(calls->ud, from, slug, &callee, &e) == 0 &&
+             (filtered = calls->before(calls->ud, callee.tool, input, &budget, &e)) != NULL;
+    sandbox_release_timer(&saved);
+    *units += budget.spent;
+    if (!ok) {
+        sandbox_call_refused(ctx, &e, slug, msg, cap);
+    } else {
+        sandbox_job job = {.code = callee.code, .len = callee.len, .function = "handler", .input = filtered,
+                           .call = 1, .tool = callee.tool};
+        raw = sandbox_nested_run(ctx, L, &job, slug, msg, cap);
+        budget = sandbox_budget_left(ctx);
+        if (raw && ctx->trip == SANDBOX_TRIP_NONE) {
+            sandbox_hold_timer(&saved);
+            out = calls->after(calls->ud, callee.tool, raw, &budget, &e);
+            sandbox_release_timer(&saved);
+            if (!out)
+                sandbox_call_refused(ctx, &e, slug, msg, cap);
+        }
+        *units += budget.spent;
+    }
+    json_decref(raw);
+    json_decref(filtered);
+    json_decref(input);
+    return out;
+}
+
+/* Pushes the JSON in upvalue-free form under lua_pcall, so a memory error cannot leak the value. */
+static int sandbox_push_protected(lua_State *L)
+{
+    const json_t *value = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    sandbox_push_json(L, value);
+    return 1;
+}
+
+/* tools.call(slug, input): only slugs the running code's tool declared (the provider decides). */
+static int sandbox_tools_call(lua_State *L)
+{
+    sandbox_ctx *ctx = sandbox_ctx_of(L);
+    sandbox_charge(L, 1);
+    if (!ctx->calls)
+        return luaL_error(L, "tools.call is not available here: only a tool's code, when it runs, calls the "
+                             "tools it declares in dependencies");
+    int n = lua_gettop(L);
+    if (n != 2)
+        return luaL_error(L, "tools.call(slug, input) takes 2 arguments, got %d", n);
+    size_t slug_len = 0;
+    const char *text = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &slug_len) : NULL;
+    if (!text || slug_len == 0 || slug_len > 64 || strlen(text) != slug_len)
+        return luaL_error(L, "tools.call: the slug must be a tool's slug (a string of at most 64 characters)");
+    if (lua_type(L, 2) != LUA_TTABLE)
+        return luaL_error(L, "tools.call(\"%s\"): the input must be a table (a JSON object or array), got %s", text,
+                          luaL_typename(L, 2));
+    luaL_checkstack(L, 4, "tools.call");
+    /* The callee's emergency collections only see its own state: garbage the caller left would count
+     * against the shared cap and could fail the callee. A heap past a quarter of the cap is collected
+     * first, charged by its size (the collector's work is otherwise invisible to the counter). */
+    if (ctx->used > ctx->limit / 4) {
+        sandbox_charge(L, (int64_t)(ctx->used / 64));
+        lua_gc(L, LUA_GCCOLLECT);
+    }
+    char slug[65], msg[SANDBOX_MESSAGE_MAX];
+    memcpy(slug, text, slug_len + 1);
+    int64_t units = 0;
+    json_t *out = sandbox_call_tool(ctx, L, lua_touserdata(L, lua_upvalueindex(1)), slug, msg, sizeof msg, &units);
+    if (!out) {
+        sandbox_charge(L, units); /* a tripped cap (or a fault) re-raises as itself */
+        return luaL_error(L, "%s", msg);
+    }
+    lua_pushcfunction(L, sandbox_push_protected);
+    lua_pushlightuserdata(L, out);
+    int status = lua_pcall(L, 1, 1, 0);
+    json_decref(out);
+    if (status != LUA_OK)
+        return lua_error(L);
+    sandbox_charge(L, units);
+    return 1;
+}
+
 /* One sandboxed execution from fresh state to lua_close. Returns the JSON result when job->call is set,
  * json_null() as a success marker for a check, NULL on failure. */
-static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
+static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, const sandbox_calls *calls,
+                               sandbox_stats *stats, mkt_error *err)
 {
     int64_t start = sandbox_now_ns();
     if (stats)
@@ -408,6 +639,10 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
     ctx.limit = (size_t)lim->memory_bytes;
     ctx.work_limit = lim->instructions;
     ctx.deadline_ns = start + lim->timeout_ms * 1000000;
+    ctx.lim = lim;
+    ctx.calls = calls;
+    ctx.depth = 1;
+    job->tool = calls ? calls->root : NULL;
     lua_State *L = lua_newstate(sandbox_alloc, &ctx);
     if (!L) {
         error_set(err, ERROR_INTERNAL, "cannot create a Lua state");
@@ -423,7 +658,9 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
     lua_pushcfunction(L, sandbox_main); /* light C function: no allocation, cannot fail */
     lua_pushlightuserdata(L, job);
     int status = lua_pcall(L, 1, 1, 0);
-    if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing) {
+    if (error_is_set(&ctx.fault)) {
+        error_move(err, &ctx.fault);
+    } else if (status != LUA_OK || ctx.trip != SANDBOX_TRIP_NONE || job->missing) {
         sandbox_report_failure(L, &ctx, job, lim, status, err);
         if (stats)
             stats->cap_hit = sandbox_cap_of(L, &ctx, status);
@@ -443,6 +680,7 @@ static json_t *sandbox_execute(sandbox_job *job, const sandbox_limits *lim, sand
     ctx.trip = SANDBOX_TRIP_CLOSING;
     lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     lua_close(L);
+    error_clear(&ctx.fault);
     if (stats)
         stats->duration_us = (sandbox_now_ns() - start) / 1000;
     return result;
@@ -452,7 +690,14 @@ json_t *sandbox_call(const char *code, size_t len, const char *function, const j
                      const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .call = 1};
-    return sandbox_execute(&job, lim, stats, err);
+    return sandbox_execute(&job, lim, NULL, stats, err);
+}
+
+json_t *sandbox_run_calls(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,
+                          const sandbox_calls *calls, sandbox_stats *stats, mkt_error *err)
+{
+    sandbox_job job = {.code = code, .len = len, .function = "handler", .input = input, .call = 1};
+    return sandbox_execute(&job, lim, calls, stats, err);
 }
 
 json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
@@ -460,7 +705,7 @@ json_t *sandbox_call_with(const char *code, size_t len, const char *function, co
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .context = context,
                        .with_context = 1, .call = 1};
-    return sandbox_execute(&job, lim, stats, err);
+    return sandbox_execute(&job, lim, NULL, stats, err);
 }
 
 json_t *sandbox_run(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,
@@ -473,7 +718,7 @@ int sandbox_check_function(const char *code, size_t len, const char *function, c
                            sandbox_stats *stats, mkt_error *err)
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .call = 0};
-    json_t *ok = sandbox_execute(&job, lim, stats, err);
+    json_t *ok = sandbox_execute(&job, lim, NULL, stats, err);
     if (!ok)
         return -1;
     json_decref(ok);

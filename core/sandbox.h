@@ -41,6 +41,7 @@
  *   request_timeout is the last line of defence. Callers that run several sandboxes for one request
  *   (tool tests) share one budget between them (core/tool_check.h).
  *   json: json.null (see below) and json.array([t]) which marks a table as an array.
+ *   tools: tools.call(slug, input), tools calling tools (see below).
  *   setmetatable refuses metatables with a __gc field: Lua 5.4 runs finalizers with hooks disabled, so
  *   a looping finalizer could not be stopped by any cap (not even at lua_close). __close is fine (hooked).
  *
@@ -61,6 +62,24 @@
  *               all reads are raw, so no script code runs during conversion.
  *   The output is capped at limits.output_bytes of its compact JSON encoding ("output too large").
  *   Object key order follows Lua's table order; dump with JSON_SORT_KEYS when order matters.
+ *
+ * Tools calling tools (sandbox_run_calls): the run gets a global table `tools` with one function,
+ * tools.call(slug, input) -> output (every run has the table; without a provider calling it is an error). The caller answers which code `slug` names and checks the input
+ * and output around it (sandbox_calls: the database, schemas and access rules live outside the
+ * sandbox). The callee runs in a NESTED lua_State created with the same allocator and the same per-run
+ * context: one memory cap (the allocator's byte count covers every state of the tree), one work counter
+ * (the callee's hook charges the caller's counter: there is no budget reset per call) and one deadline
+ * (the timer's "running thread" is switched to the callee's state while it runs and back before it is
+ * closed). A separate state, not a second environment inside the caller's state, because the libraries'
+ * tables (string, table, the string metatable) are per state: a caller cannot monkeypatch what its
+ * callee sees, and the callee's globals start fresh. A tripped cap is sticky across the tree: the
+ * callee's trip re-raises in the caller, and the report names the call ("... in tools.call(\"x\")").
+ * Any other failure of a callee (its own Lua error, a schema refusal, an undeclared slug, access) is a
+ * Lua error raised in the caller at the tools.call ("tools.call(\"x\") failed: ..."), which the caller
+ * may catch with pcall. The provider's callbacks run with the timer's signal held back (they query the
+ * database; the deadline trips at the next instruction after them). At most SANDBOX_CALL_DEPTH tools
+ * are live in one tree (the root counts);
+ * input must be a table, converted like output and capped at limits.output_bytes.
  *
  * Errors: ERROR_VALIDATION for everything the code did (caps, Lua errors, escape attempts, bad output),
  * ERROR_INTERNAL only for our own failures (out of host memory). Messages:
@@ -128,5 +147,44 @@ json_t *sandbox_call(const char *code, size_t len, const char *function, const j
  * and what it is about). context converts like input (NULL: nil). */
 json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
                           const json_t *context, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
+
+/* ---- tools calling tools (see above) ---- */
+
+#define SANDBOX_CALL_DEPTH 4 /* tools live in one call tree, the root included */
+
+/* The code a tools.call runs; `tool` is the caller's handle for it, handed back to before/after and
+ * to resolve when the callee itself calls a tool. Owned by the sandbox_calls provider. */
+typedef struct {
+    const char *code;
+    size_t len;
+    void *tool;
+} sandbox_callee;
+
+/* What is left of the tree's budget when before/after run: work they do in sandboxes of their own (the
+ * callee's plugin hooks, each a separate run with its own memory cap) must fit in it, and they report
+ * the work units they used in `spent`, which the tree is charged (so it can trip the cap). */
+typedef struct {
+    int64_t deadline_ns;       /* CLOCK_MONOTONIC: the tree's deadline */
+    int64_t instructions_left; /* of the tree's work units */
+    int64_t spent;             /* set by the callback */
+} sandbox_budget;
+
+typedef struct {
+    /* The tool `slug` as called from the tool `from`. -1 with err set: ERROR_INTERNAL stops the whole
+     * run (a 500, not the script's fault), any other kind is the caller's Lua error. */
+    int (*resolve)(void *ud, void *from, const char *slug, sandbox_callee *out, mkt_error *err);
+    /* Before the callee runs: its hook chain, then its input schema. Returns the input the callee gets
+     * (a new reference) or NULL with err set. */
+    json_t *(*before)(void *ud, void *tool, const json_t *input, sandbox_budget *budget, mkt_error *err);
+    /* After it ran: its output schema, then its hook chain. Returns what the caller gets (a new reference,
+     * output itself increfed when unchanged) or NULL with err set. Does not take output. */
+    json_t *(*after)(void *ud, void *tool, json_t *output, sandbox_budget *budget, mkt_error *err);
+    void *ud;
+    void *root; /* the handle of the tool the run starts with */
+} sandbox_calls;
+
+/* sandbox_run with tools.call available (calls NULL: exactly sandbox_run). */
+json_t *sandbox_run_calls(const char *code, size_t len, const json_t *input, const sandbox_limits *lim,
+                          const sandbox_calls *calls, sandbox_stats *stats, mkt_error *err);
 
 #endif

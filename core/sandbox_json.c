@@ -228,7 +228,7 @@ static json_t *json_out_fail(json_out *o, const char *fmt, ...)
 static int json_out_add(json_out *o, size_t bytes)
 {
     if (bytes > o->max - o->size) {
-        error_set(o->err, ERROR_VALIDATION, "output too large (more than %zu bytes)", o->max);
+        error_set(o->err, ERROR_VALIDATION, "%s too large (more than %zu bytes)", o->root, o->max); /* output, input */
         return -1;
     }
     o->size += bytes;

@@ -7,6 +7,7 @@
 
 #include "core/search.h"
 #include "core/tool_check.h"
+#include "core/tool_compose.h"
 #include "core/tool_fields.h"
 #include "core/tool_record.h"
 
@@ -15,6 +16,7 @@ static void tool_builder_row_free(tool_record_draft *row)
     free(row->input_schema);
     free(row->output_schema);
     free(row->tests);
+    free(row->dependencies);
 }
 
 /* JSON text of a given field, else of a default (given as text). */
@@ -26,14 +28,30 @@ static char *tool_builder_json_text(const json_t *value, const char *fallback)
 }
 
 static int tool_builder_row_texts(tool_record_draft *row, const tool_fields *f, const char *input, const char *output,
-                                  const char *tests, mkt_error *err)
+                                  const char *tests, const char *dependencies, mkt_error *err)
 {
     row->input_schema = tool_builder_json_text(f->input_schema, input);
     row->output_schema = tool_builder_json_text(f->output_schema, output);
     row->tests = tool_builder_json_text(f->tests, tests);
-    if (!row->input_schema || !row->output_schema || !row->tests)
+    row->dependencies = tool_builder_json_text(f->dependencies, dependencies ? dependencies : "{}");
+    if (!row->input_schema || !row->output_schema || !row->tests || !row->dependencies)
         return error_set(err, ERROR_INTERNAL, "out of memory");
     return 0;
+}
+
+/* A draft may not call itself: checked against the slug the row ends up with (a PATCH may change the
+ * slug, or the dependencies, or both). */
+static int tool_builder_self_dependency(const tool_record_draft *row, mkt_error *err)
+{
+    json_t *deps = json_loads(row->dependencies, 0, NULL);
+    int self = json_object_get(deps, row->slug) != NULL;
+    json_decref(deps);
+    if (!self)
+        return 0;
+    char field[TOOL_FIELDS_SLUG_MAX + 16];
+    snprintf(field, sizeof field, "dependencies.%s", row->slug);
+    error_add_field(err, field, "a tool cannot depend on itself");
+    return error_set(err, ERROR_VALIDATION, "the tool has invalid fields");
 }
 
 /* ---- create ------------------------------------------------------------------------------------ */
@@ -77,7 +95,7 @@ json_t *tool_builder_create(db *db, const account_caller *caller, const json_t *
     else
         row.pricing = (tool_pricing){.model = "free", .price_cents = 0, .currency = "USD"};
     json_t *out = NULL;
-    if (tool_builder_row_texts(&row, &f, "{}", "{}", "[]", err) == 0) {
+    if (tool_builder_row_texts(&row, &f, "{}", "{}", "[]", "{}", err) == 0) {
         tool_builder_create_ctx ctx = {.caller = caller, .row = &row};
         if (db_transaction(db, tool_builder_create_tx, &ctx, err) == 0)
             out = tool_builder_reload(db, caller, ctx.id, err);
@@ -135,7 +153,10 @@ static int tool_builder_update_tx(db *db, void *arg, mkt_error *err)
     tool_record_draft row;
     memset(&row, 0, sizeof row);
     tool_builder_merge(&row, f, &t);
-    int rc = tool_builder_row_texts(&row, f, t.draft_input_schema, t.draft_output_schema, t.draft_tests, err);
+    int rc = tool_builder_row_texts(&row, f, t.draft_input_schema, t.draft_output_schema, t.draft_tests,
+                                    t.draft_dependencies, err);
+    if (rc == 0)
+        rc = tool_builder_self_dependency(&row, err);
     if (rc == 0)
         rc = tool_record_update_draft(db, ctx->id, &row, err);
     /* the listing fields of a published tool live in this row: its search document follows now */
@@ -225,18 +246,50 @@ static int tool_builder_draft_load(const tool_record *t, tool_builder_draft *d, 
 
 typedef json_t *(*tool_builder_check_fn)(const config *cfg, const tool_check_draft *d, mkt_error *err);
 
+/* validate lists dependencies that do not resolve with the other problems; its result is {valid, errors}. */
+static json_t *tool_builder_add_problems(json_t *out, mkt_error *problems, mkt_error *err)
+{
+    json_t *errors = json_object_get(out, "errors");
+    if (tool_check_append_errors(errors, problems, "dependencies") < 0 ||
+        json_object_set_new(out, "valid", json_false()) < 0) {
+        json_decref(out);
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return out;
+}
+
+/* Runs fn on the caller's draft with its dependencies resolved now (test runs call what publishing
+ * would store). Dependencies that do not resolve fail the request (422), except for validate
+ * (list_problems), which lists them. */
 static json_t *tool_builder_on_draft(db *db, const config *cfg, const account_caller *caller, const char *ref,
-                                     tool_builder_check_fn fn, mkt_error *err)
+                                     tool_builder_check_fn fn, int list_problems, mkt_error *err)
 {
     tool_record t;
     if (tool_record_find_owned(db, ref, caller, &t, err) < 0)
         return NULL;
+    tool_compose_owner owner = {.developer_id = t.developer_id, .user_id = caller->user_id};
+    tool_compose_resolved deps;
+    mkt_error problems = MKT_ERROR_INIT;
     tool_builder_draft d;
     json_t *out = NULL;
-    if (tool_builder_draft_load(&t, &d, err) == 0) {
-        out = fn(cfg, &d.draft, err);
+    int resolved = tool_compose_resolve(db, t.draft_dependencies, &owner, &deps, &problems) == 0;
+    if (!resolved && (problems.kind != ERROR_VALIDATION || !list_problems))
+        error_move(err, &problems);
+    else if (tool_builder_draft_load(&t, &d, err) == 0) {
+        tool_compose_session *session = resolved ? tool_compose_for_draft(db, cfg, t.slug, &deps, &owner) : NULL;
+        d.draft.calls = tool_compose_calls(session);
+        if (resolved && !session)
+            error_set(err, ERROR_INTERNAL, "out of memory");
+        else
+            out = fn(cfg, &d.draft, err);
+        if (out && !resolved)
+            out = tool_builder_add_problems(out, &problems, err);
+        tool_compose_session_free(session);
         tool_builder_draft_free(&d);
     }
+    error_clear(&problems);
+    tool_compose_resolved_free(&deps);
     tool_record_free(&t);
     return out;
 }
@@ -244,10 +297,10 @@ static json_t *tool_builder_on_draft(db *db, const config *cfg, const account_ca
 json_t *tool_builder_validate(db *db, const config *cfg, const account_caller *caller, const char *ref,
                               mkt_error *err)
 {
-    return tool_builder_on_draft(db, cfg, caller, ref, tool_check_validate, err);
+    return tool_builder_on_draft(db, cfg, caller, ref, tool_check_validate, 1, err);
 }
 
 json_t *tool_builder_test(db *db, const config *cfg, const account_caller *caller, const char *ref, mkt_error *err)
 {
-    return tool_builder_on_draft(db, cfg, caller, ref, tool_check_run_tests, err);
+    return tool_builder_on_draft(db, cfg, caller, ref, tool_check_run_tests, 0, err);
 }

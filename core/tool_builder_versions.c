@@ -15,14 +15,35 @@
 #include "core/search.h"
 #include "core/semver.h"
 #include "core/tool_check.h"
+#include "core/tool_compose.h"
 #include "core/tool_fields.h"
 #include "core/tool_record.h"
 
+/* The resolved dependencies come along as "slug@version,..." (neither contains '@' or ','). */
 #define TOOL_BUILDER_VERSION_COLUMNS                                                                        \
-    "SELECT tool_id, version, changelog, " TOOL_RECORD_TIME("created_at") ", input_schema, output_schema" \
+    "SELECT tool_id, version, changelog, " TOOL_RECORD_TIME("created_at") ", input_schema, output_schema," \
+    " (SELECT GROUP_CONCAT(CONCAT(dt.slug, '@', dv.version) ORDER BY dt.slug SEPARATOR ',')"              \
+    " FROM tool_dependencies x JOIN tools dt ON dt.id = x.dep_tool_id"                                    \
+    " JOIN tool_versions dv ON dv.id = x.dep_version_id WHERE x.version_id = tool_versions.id)"           \
     " FROM tool_versions"
 
-enum { VCOL_TOOL_ID, VCOL_VERSION, VCOL_CHANGELOG, VCOL_CREATED_AT, VCOL_INPUT, VCOL_OUTPUT };
+enum { VCOL_TOOL_ID, VCOL_VERSION, VCOL_CHANGELOG, VCOL_CREATED_AT, VCOL_INPUT, VCOL_OUTPUT, VCOL_DEPENDENCIES };
+
+/* {"slug": "version", ...} from the "slug@version,..." column (NULL: none). */
+static json_t *tool_builder_dependencies_json(const char *text)
+{
+    json_t *out = json_object();
+    char *copy = text ? strdup(text) : NULL, *save = NULL;
+    for (char *item = copy ? strtok_r(copy, ",", &save) : NULL; out && item; item = strtok_r(NULL, ",", &save)) {
+        char *at = strchr(item, '@');
+        if (at) {
+            *at = '\0';
+            json_object_set_new(out, item, json_string(at + 1));
+        }
+    }
+    free(copy);
+    return out;
+}
 
 /* Pre-release: a '-' before any build metadata ("1.0.0+build-5" is a release). */
 static int tool_builder_is_prerelease(const char *version)
@@ -33,11 +54,12 @@ static int tool_builder_is_prerelease(const char *version)
 static json_t *tool_builder_version_json(const db_rows *rows, size_t i)
 {
     const char *version = db_rows_text(rows, i, VCOL_VERSION);
-    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "tool_id", db_rows_text(rows, i, VCOL_TOOL_ID),
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o}", "tool_id", db_rows_text(rows, i, VCOL_TOOL_ID),
                      "version", version, "prerelease", tool_builder_is_prerelease(version), "changelog",
                      db_rows_text(rows, i, VCOL_CHANGELOG), "created_at", db_rows_text(rows, i, VCOL_CREATED_AT),
                      "input_schema", json_loads(db_rows_text(rows, i, VCOL_INPUT), JSON_DECODE_ANY, NULL),
-                     "output_schema", json_loads(db_rows_text(rows, i, VCOL_OUTPUT), JSON_DECODE_ANY, NULL));
+                     "output_schema", json_loads(db_rows_text(rows, i, VCOL_OUTPUT), JSON_DECODE_ANY, NULL),
+                     "dependencies", tool_builder_dependencies_json(db_rows_text(rows, i, VCOL_DEPENDENCIES)));
 }
 
 /* ---- publish ------------------------------------------------------------------------------------ */
@@ -141,6 +163,7 @@ typedef struct {
     const tool_record *t;
     const semver *v;
     const tool_builder_publish_body *body;
+    const tool_compose_resolved *deps;
     int64_t version_id;
 } tool_builder_publish_ctx;
 
@@ -177,6 +200,9 @@ static int tool_builder_publish_tx(db *db, void *arg, mkt_error *err)
         return -1;
     }
     ctx->version_id = (int64_t)res.insert_id;
+    /* the calls this version makes, stored with it once the graph checks pass */
+    if (tool_compose_publish(db, t->id, t->slug, ctx->version_id, ctx->deps, err) < 0)
+        return -1;
     if (tool_record_mark_published(db, t->id, ctx->body->version, err) < 0)
         return -1;
     return search_index_tool(db, t->id, err); /* searchable when the publish commits, not later */
@@ -195,7 +221,8 @@ static json_t *tool_builder_version_get(db *db, int64_t version_id, mkt_error *e
 }
 
 static json_t *tool_builder_publish_checked(db *db, const config *cfg, const tool_record *t, const semver *v,
-                                            const tool_builder_publish_body *body, mkt_error *err)
+                                            const tool_builder_publish_body *body, const tool_compose_owner *owner,
+                                            mkt_error *err)
 {
     if (strcmp(t->status, "delisted") == 0) {
         error_set(err, ERROR_CONFLICT, "the tool is delisted");
@@ -208,15 +235,24 @@ static json_t *tool_builder_publish_checked(db *db, const config *cfg, const too
     json_t *output = input ? tool_record_parse(t->draft_output_schema, err) : NULL;
     json_t *tests = output ? tool_record_parse(t->draft_tests, err) : NULL;
     json_t *out = NULL;
-    if (tests) {
+    /* resolved once: the tests run the callee versions the new version will store */
+    tool_compose_resolved deps;
+    tool_compose_session *session = NULL;
+    if (tests && tool_compose_resolve(db, t->draft_dependencies, owner, &deps, err) == 0 &&
+        !(session = tool_compose_for_draft(db, cfg, t->slug, &deps, owner)))
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    if (session) {
         tool_check_budget budget;
         tool_check_budget_start(&budget, cfg);
         tool_check_draft d = {.input_schema = input, .output_schema = output, .tests = tests, .code = t->code,
-                              .code_len = t->code_len, .budget = &budget};
-        tool_builder_publish_ctx ctx = {.t = t, .v = v, .body = body};
+                              .code_len = t->code_len, .budget = &budget, .calls = tool_compose_calls(session)};
+        tool_builder_publish_ctx ctx = {.t = t, .v = v, .body = body, .deps = &deps};
         if (tool_builder_publish_gate(cfg, &d, err) == 0 && db_transaction(db, tool_builder_publish_tx, &ctx, err) == 0)
             out = tool_builder_version_get(db, ctx.version_id, err);
     }
+    tool_compose_session_free(session);
+    if (tests)
+        tool_compose_resolved_free(&deps);
     json_decref(input);
     json_decref(output);
     json_decref(tests);
@@ -233,7 +269,8 @@ json_t *tool_builder_publish(db *db, const config *cfg, const account_caller *ca
     tool_builder_publish_body req;
     json_t *out = NULL;
     if (tool_builder_publish_read(body, &req, &v, err) == 0) {
-        out = tool_builder_publish_checked(db, cfg, &t, &v, &req, err);
+        tool_compose_owner owner = {.developer_id = t.developer_id, .user_id = caller->user_id};
+        out = tool_builder_publish_checked(db, cfg, &t, &v, &req, &owner, err);
         semver_free(&v);
     }
     tool_record_free(&t);

@@ -268,7 +268,7 @@ json_t *tool_check_validate(const config *cfg, const tool_check_draft *d, mkt_er
  * was refused). */
 static json_t *tool_check_execute_with(const sandbox_limits *limits, const char *code, size_t code_len,
                                        const json_t *input_schema, const json_t *output_schema, const json_t *input,
-                                       sandbox_stats *stats, mkt_error *err)
+                                       const sandbox_calls *calls, sandbox_stats *stats, mkt_error *err)
 {
     memset(stats, 0, sizeof *stats);
     if (schema_validate(input_schema, input, "input", err) < 0) {
@@ -277,7 +277,7 @@ static json_t *tool_check_execute_with(const sandbox_limits *limits, const char 
         return NULL;
     }
     mkt_error run_err = MKT_ERROR_INIT;
-    json_t *output = sandbox_run(code, code_len, input, limits, stats, &run_err);
+    json_t *output = sandbox_run_calls(code, code_len, input, limits, calls, stats, &run_err);
     if (!output) {
         if (run_err.kind == ERROR_INTERNAL) {
             error_move(err, &run_err);
@@ -301,9 +301,17 @@ static json_t *tool_check_execute_with(const sandbox_limits *limits, const char 
 json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
                            const json_t *output_schema, const json_t *input, uint64_t *duration_us, mkt_error *err)
 {
+    return tool_check_execute_calls(cfg, code, code_len, input_schema, output_schema, input, NULL, duration_us, err);
+}
+
+json_t *tool_check_execute_calls(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
+                                 const json_t *output_schema, const json_t *input, const sandbox_calls *calls,
+                                 uint64_t *duration_us, mkt_error *err)
+{
     sandbox_limits limits = tool_check_limits(cfg);
     sandbox_stats stats;
-    json_t *output = tool_check_execute_with(&limits, code, code_len, input_schema, output_schema, input, &stats, err);
+    json_t *output =
+        tool_check_execute_with(&limits, code, code_len, input_schema, output_schema, input, calls, &stats, err);
     *duration_us = stats.duration_us > 0 ? (uint64_t)stats.duration_us : 0;
     return output;
 }
@@ -410,7 +418,7 @@ static int tool_check_run_one(const config *cfg, const tool_check_draft *d, cons
     mkt_error e = MKT_ERROR_INIT;
     sandbox_stats stats;
     json_t *output = tool_check_execute_with(&limits, d->code ? d->code : "", d->code_len, d->input_schema,
-                                             d->output_schema, json_object_get(test, "input"), &stats, &e);
+                                             d->output_schema, json_object_get(test, "input"), d->calls, &stats, &e);
     tool_check_budget_spend(budget, &stats);
     o->duration_us = stats.duration_us;
     int rc;

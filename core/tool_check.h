@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/sandbox.h"
 
 /* How test results are reported (POST /test, and the publish gate that reads them). */
 #define TOOL_CHECK_PREVIEW_BYTES 4096 /* a larger output (compact JSON) is shown as a preview of this size */
@@ -37,6 +38,7 @@ typedef struct {
     const char *code;
     size_t code_len;
     tool_check_budget *budget; /* shared by every call made with this draft; NULL: each call starts one */
+    const sandbox_calls *calls; /* tools.call for the test runs (core/tool_compose); NULL: none */
 } tool_check_draft;
 
 /* Every problem of a draft as field errors on err (kind ERROR_VALIDATION): schemas well-formed, code
@@ -61,6 +63,12 @@ json_t *tool_check_run_tests(const config *cfg, const tool_check_draft *d, mkt_e
  * output_schema (422 naming "output…"). Returns the output; *duration_us gets the sandbox run time. */
 json_t *tool_check_execute(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
                            const json_t *output_schema, const json_t *input, uint64_t *duration_us, mkt_error *err);
+
+/* The same with tools.call answered by calls (NULL: tool_check_execute). The callees share the run's
+ * caps: one budget for the whole call tree. */
+json_t *tool_check_execute_calls(const config *cfg, const char *code, size_t code_len, const json_t *input_schema,
+                                 const json_t *output_schema, const json_t *input, const sandbox_calls *calls,
+                                 uint64_t *duration_us, mkt_error *err);
 
 /* JSON equality as JSON means it: numbers compare by value (2 equals 2.0), objects ignore key order. */
 int tool_check_json_same(const json_t *a, const json_t *b);

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "core/schema.h"
+#include "core/semver.h"
 #include "core/tool_library.h"
+#include "core/tool_record.h"
 
 /* Literal segments under /tools/ (and a few kept for routes to come): a tool with one of these slugs
  * could never be reached by its slug, because the router prefers literals. */
@@ -18,7 +20,8 @@ static const char *const tool_fields_currencies[] = {
 };
 
 static const char *const tool_fields_known[] = {"slug", "name", "summary", "description", "category", "tags",
-                                                "pricing", "input_schema", "output_schema", "code", "tests", NULL};
+                                                "pricing", "input_schema", "output_schema", "code", "tests",
+                                                "dependencies", NULL};
 
 static int tool_fields_in(const char *const *list, const char *s)
 {
@@ -333,6 +336,75 @@ static void tool_fields_tests(const json_t *body, tool_fields *out, mkt_error *e
         out->tests = tests;
 }
 
+/* "dependencies.<slug>" (the key clipped: it is what was sent). */
+static void tool_fields_dependency_field(char *field, size_t cap, const char *key)
+{
+    char clipped[80];
+    snprintf(field, cap, "dependencies.%s", error_text_clip(clipped, sizeof clipped, key));
+}
+
+/* One {slug: range} member: the slug's form, not the draft's own, the range parses. 1 when good. */
+static int tool_fields_dependency(const char *key, const json_t *range, const char *self, mkt_error *err)
+{
+    char field[100];
+    tool_fields_dependency_field(field, sizeof field, key);
+    const char *why;
+    if (!tool_fields_slug_ok(key, &why))
+        return error_add_field(err, field, "the key must be a tool's slug: %s", why), 0;
+    if (self && strcmp(key, self) == 0)
+        return error_add_field(err, field, "a tool cannot depend on itself"), 0;
+    if (!json_is_string(range) || strlen(json_string_value(range)) != json_string_length(range))
+        return error_add_field(err, field, "must be a semver range such as \"^1.2.0\""), 0;
+    mkt_error e = MKT_ERROR_INIT;
+    semver_range *r = semver_range_parse(json_string_value(range), &e);
+    if (!r)
+        error_add_field(err, field, "is not a semver range: %s", e.message ? e.message : "does not parse");
+    error_clear(&e);
+    semver_range_free(r);
+    return r != NULL;
+}
+
+/* dependencies: {"slug": "range", ...}, at most TOOL_FIELDS_DEPENDENCIES_MAX, each slug a published
+ * tool (asked of the db once, for all of them). */
+static void tool_fields_dependencies(db *db, const json_t *body, tool_fields *out, mkt_error *err)
+{
+    const json_t *deps = json_object_get(body, "dependencies");
+    if (!deps)
+        return;
+    if (!json_is_object(deps)) {
+        error_add_field(err, "dependencies", "must be an object {\"slug\": \"semver range\", ...}");
+        return;
+    }
+    if (json_object_size(deps) > TOOL_FIELDS_DEPENDENCIES_MAX) {
+        error_add_field(err, "dependencies", "at most %d tools (has %zu)", TOOL_FIELDS_DEPENDENCIES_MAX,
+                        json_object_size(deps));
+        return;
+    }
+    const char *slugs[TOOL_FIELDS_DEPENDENCIES_MAX];
+    size_t n = 0, good = 0;
+    const char *key;
+    const json_t *range;
+    json_object_foreach((json_t *)deps, key, range) {
+        int ok = tool_fields_dependency(key, range, json_string_value(json_object_get(body, "slug")), err);
+        good += ok;
+        slugs[n++] = ok ? key : NULL;
+    }
+    if (good == n && db) {
+        int found[TOOL_FIELDS_DEPENDENCIES_MAX] = {0};
+        if (tool_record_slugs_published(db, slugs, n, found, err) < 0)
+            return;
+        for (size_t i = 0; i < n; i++)
+            if (!found[i]) {
+                char field[100];
+                tool_fields_dependency_field(field, sizeof field, slugs[i]);
+                error_add_field(err, field, "no published tool \"%s\"", slugs[i]);
+                good--;
+            }
+    }
+    if (good == n)
+        out->dependencies = deps;
+}
+
 static void tool_fields_required(const json_t *body, unsigned required, mkt_error *err)
 {
     for (size_t i = 0; tool_fields_known[i]; i++)
@@ -344,7 +416,8 @@ static void tool_fields_mark(const json_t *body, tool_fields *out)
 {
     /* a present field counts only when it passed; pricing marks itself */
     const void *values[] = {out->slug, out->name, out->summary, out->description, out->category, out->tags,
-                            NULL, out->input_schema, out->output_schema, out->code, out->tests};
+                            NULL, out->input_schema, out->output_schema, out->code, out->tests,
+                            out->dependencies};
     for (size_t i = 0; tool_fields_known[i]; i++)
         if (values[i] && json_object_get(body, tool_fields_known[i]))
             out->present |= 1u << i;
@@ -368,6 +441,7 @@ int tool_fields_read(db *db, const json_t *body, unsigned required, tool_fields 
     tool_fields_code(body, out, err);
     tool_fields_tests(body, out, err);
     tool_fields_category(db, body, out, err);
+    tool_fields_dependencies(db, body, out, err);
     if (error_is_set(err)) {
         if (err->kind == ERROR_VALIDATION && !err->message)
             error_set(err, ERROR_VALIDATION, "the tool has invalid fields");

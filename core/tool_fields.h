@@ -22,6 +22,7 @@
 #define TOOL_FIELDS_PRICE_MAX 100000000 /* one million in major units: a typo guard, not a business rule */
 #define TOOL_FIELDS_PERIOD_DEFAULT 30
 #define TOOL_FIELDS_PERIOD_MAX 3650
+#define TOOL_FIELDS_DEPENDENCIES_MAX 16 /* tools one tool may call (core/tool_compose.h) */
 
 enum {
     TOOL_FIELD_SLUG = 1u << 0,
@@ -35,7 +36,8 @@ enum {
     TOOL_FIELD_OUTPUT_SCHEMA = 1u << 8,
     TOOL_FIELD_CODE = 1u << 9,
     TOOL_FIELD_TESTS = 1u << 10,
-    TOOL_FIELD_ALL = (1u << 11) - 1,
+    TOOL_FIELD_DEPENDENCIES = 1u << 11,
+    TOOL_FIELD_ALL = (1u << 12) - 1,
 };
 
 typedef struct {
@@ -51,11 +53,12 @@ typedef struct {
     const char *slug, *name, *summary, *description, *category, *code;
     size_t code_len;
     const json_t *tags, *input_schema, *output_schema, *tests;
+    const json_t *dependencies; /* {"slug": "semver range", ...}: each a published tool, not the draft's own slug */
     tool_pricing pricing;
 } tool_fields;
 
 /* Reads and checks body. `required` fields must be present (POST: slug, name, category); the db
- * is asked whether the category exists. 0, or -1 with every bad field on err (ERROR_VALIDATION). */
+ * is asked whether the category exists and whether each dependency names a published tool. 0, or -1 with every bad field on err (ERROR_VALIDATION). */
 int tool_fields_read(db *db, const json_t *body, unsigned required, tool_fields *out, mkt_error *err);
 
 /* 1 when slug has the form of a slug and may be taken (not all digits, not a literal route segment). */

@@ -12,6 +12,7 @@
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
+#include "core/tool_compose.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
 
@@ -180,7 +181,7 @@ static json_t *tool_library_output_checked(json_t *output, const json_t *output_
  * hooks share one request budget; the tool's own run keeps its caps. */
 static json_t *tool_library_run_chained(db *db, const config *cfg, const char *ref, const tool_record_target *x,
                                         const json_t *input_schema, const json_t *output_schema, const json_t *input,
-                                        json_t *trace, uint64_t *duration, mkt_error *err)
+                                        const sandbox_calls *calls, json_t *trace, uint64_t *duration, mkt_error *err)
 {
     tool_check_budget budget;
     tool_check_budget_start(&budget, cfg);
@@ -204,8 +205,8 @@ static json_t *tool_library_run_chained(db *db, const config *cfg, const char *r
         capped.sandbox_timeout_ms = left.timeout_ms;
         capped.sandbox_instructions = left.instructions;
     }
-    json_t *output = in ? tool_check_execute(&capped, x->code, x->code_len, input_schema, output_schema, in, duration,
-                                             err)
+    json_t *output = in ? tool_check_execute_calls(&capped, x->code, x->code_len, input_schema, output_schema, in,
+                                                   calls, duration, err)
                         : NULL;
     json_t *out = output ? hook_system_run_chain(db, cfg, x->id, x->plugins_version, PLUGIN_HOOK_TOOL_AFTER_EXECUTE,
                                                  output, context, &budget, trace, err)
@@ -225,10 +226,14 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
     json_t *input_schema = tool_record_parse(x->input_schema, err);
     json_t *output_schema = input_schema ? tool_record_parse(x->output_schema, err) : NULL;
     json_t *out = NULL;
-    if (output_schema) {
+    /* tools.call: the version's stored dependencies, loaded on its first call; each call is counted */
+    tool_compose_session *session = output_schema ? tool_compose_for_version(db, cfg, x->version_id, 1) : NULL;
+    if (output_schema && !session)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    if (session) {
         uint64_t duration = 0;
-        json_t *output = tool_library_run_chained(db, cfg, ref, x, input_schema, output_schema, input, trace,
-                                                  &duration, err);
+        json_t *output = tool_library_run_chained(db, cfg, ref, x, input_schema, output_schema, input,
+                                                  tool_compose_calls(session), trace, &duration, err);
         if (output) {
             tool_library_count(db, t, caller);
             out = json_pack("{s:o, s:s, s:I}", "output", output, "version", x->version, "duration_us",
@@ -237,6 +242,7 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
                 error_set(err, ERROR_INTERNAL, "out of memory");
         }
     }
+    tool_compose_session_free(session);
     json_decref(input_schema);
     json_decref(output_schema);
     return out;

@@ -22,7 +22,7 @@ static int64_t tool_record_weight = TOOL_RECORD_PRIOR_WEIGHT_DEFAULT;
     TOOL_RECORD_TIME("t.created_at") ", " TOOL_RECORD_TIME("t.updated_at") ","                             \
     " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ',') FROM tool_tags g WHERE g.tool_id = t.id),"  \
     " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema,"                  \
-    " g.rating_count, g.rating_sum"                                                                         \
+    " g.rating_count, g.rating_sum, t.dependencies"                                                         \
     " FROM tools t JOIN developers d ON d.id = t.developer_id " TOOL_RECORD_TOTALS_JOIN("g")                \
     " LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.latest_version"
 
@@ -32,7 +32,7 @@ enum {
     COL_LATEST_VERSION, COL_DOWNLOADS, COL_RATING_COUNT, COL_RATING_SUM, COL_RATING_1,
     COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_DRAFT_INPUT, COL_DRAFT_OUTPUT,
     COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT, COL_ALL_RATING_COUNT,
-    COL_ALL_RATING_SUM,
+    COL_ALL_RATING_SUM, COL_DRAFT_DEPENDENCIES,
 };
 
 const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
@@ -101,6 +101,7 @@ static const db_field tool_record_fields[] = {
     TOOL_RECORD_TEXT(published_output_schema, COL_PUBLISHED_OUTPUT),
     TOOL_RECORD_INT(all_rating_count, COL_ALL_RATING_COUNT),
     TOOL_RECORD_INT(all_rating_sum, COL_ALL_RATING_SUM),
+    TOOL_RECORD_TEXT(draft_dependencies, COL_DRAFT_DEPENDENCIES),
 };
 
 static void tool_record_fill(tool_record *t)
@@ -352,7 +353,8 @@ static int tool_record_add_draft(json_t *tool, const tool_record *t)
     return json_object_set_new(tool, "input_schema", tool_record_cell_json(t->draft_input_schema)) |
            json_object_set_new(tool, "output_schema", tool_record_cell_json(t->draft_output_schema)) |
            json_object_set_new(tool, "code", json_stringn(t->code ? t->code : "", t->code_len)) |
-           json_object_set_new(tool, "tests", tool_record_cell_json(t->draft_tests));
+           json_object_set_new(tool, "tests", tool_record_cell_json(t->draft_tests)) |
+           json_object_set_new(tool, "dependencies", tool_record_cell_json(t->draft_dependencies));
 }
 
 json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_error *err)
@@ -430,13 +432,13 @@ int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d,
     db_result res = {0};
     if (db_exec(db,
                 "INSERT INTO tools (slug, developer_id, name, summary, description, category, pricing_model,"
-                " price_cents, currency, period_days, input_schema, output_schema, code, tests)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " price_cents, currency, period_days, input_schema, output_schema, code, tests, dependencies)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 DB_PARAMS(db_text(d->slug), db_int(developer_id), db_text(d->name), db_text(d->summary),
                           db_text(d->description), db_text(d->category), db_text(d->pricing.model),
                           db_int(d->pricing.price_cents), db_text(d->pricing.currency), tool_record_period(&d->pricing),
                           db_text(d->input_schema), db_text(d->output_schema), db_bytes(d->code, d->code_len),
-                          db_text(d->tests)),
+                          db_text(d->tests), db_text(d->dependencies)),
                 &res, err) < 0)
         return tool_record_slug_conflict(db, d->slug, err);
     *id = (int64_t)res.insert_id;
@@ -448,11 +450,12 @@ int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt
     if (db_exec(db,
                 "UPDATE tools SET slug = ?, name = ?, summary = ?, description = ?, category = ?, pricing_model = ?,"
                 " price_cents = ?, currency = ?, period_days = ?, input_schema = ?, output_schema = ?, code = ?,"
-                " tests = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+                " tests = ?, dependencies = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
                 DB_PARAMS(db_text(d->slug), db_text(d->name), db_text(d->summary), db_text(d->description),
                           db_text(d->category), db_text(d->pricing.model), db_int(d->pricing.price_cents),
                           db_text(d->pricing.currency), tool_record_period(&d->pricing), db_text(d->input_schema),
-                          db_text(d->output_schema), db_bytes(d->code, d->code_len), db_text(d->tests), db_int(id)),
+                          db_text(d->output_schema), db_bytes(d->code, d->code_len), db_text(d->tests),
+                          db_text(d->dependencies), db_int(id)),
                 NULL, err) < 0)
         return tool_record_slug_conflict(db, d->slug, err);
     return d->tags ? tool_record_write_tags(db, id, d->tags, err) : 0;
@@ -622,11 +625,11 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
 /* One round trip: the tool's access facts and the version to run. */
 #define TOOL_RECORD_TARGET_COLUMNS                                                                         \
     "SELECT t.id, t.developer_id, t.status, t.pricing_model, t.price_cents, t.currency, t.latest_version," \
-    " v.version, v.input_schema, v.output_schema, v.code, t.plugins_version"                               \
+    " v.version, v.input_schema, v.output_schema, v.code, t.plugins_version, v.id"                         \
     " FROM tools t LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = COALESCE(?, t.latest_version)"
 
 enum { XCOL_ID, XCOL_DEVELOPER_ID, XCOL_STATUS, XCOL_PRICING, XCOL_PRICE, XCOL_CURRENCY, XCOL_LATEST,
-       XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE, XCOL_PLUGINS_VERSION };
+       XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE, XCOL_PLUGINS_VERSION, XCOL_VERSION_ID };
 
 #define TOOL_TARGET_INT(member, column) DB_FIELD(tool_record_target, member, column, DB_INT)
 #define TOOL_TARGET_TEXT(member, column) DB_FIELD(tool_record_target, member, column, DB_TEXT)
@@ -637,6 +640,7 @@ static const db_field tool_record_target_fields[] = {
     TOOL_TARGET_TEXT(latest_version, XCOL_LATEST), TOOL_TARGET_TEXT(version, XCOL_VERSION),
     TOOL_TARGET_TEXT(input_schema, XCOL_INPUT), TOOL_TARGET_TEXT(output_schema, XCOL_OUTPUT),
     TOOL_TARGET_TEXT(code, XCOL_CODE),      TOOL_TARGET_INT(plugins_version, XCOL_PLUGINS_VERSION),
+    TOOL_TARGET_INT(version_id, XCOL_VERSION_ID),
 };
 
 static void tool_record_target_fill(tool_record_target *t)
@@ -852,4 +856,54 @@ json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_erro
     if (!list)
         error_set(err, ERROR_INTERNAL, "out of memory");
     return list;
+}
+
+/* ---- for composed tools (core/tool_compose) ---------------------------------------------------- */
+
+int tool_record_slugs_published(db *db, const char *const *slugs, size_t n, int *found, mkt_error *err)
+{
+    size_t asked = 0;
+    db_value params[TOOL_FIELDS_DEPENDENCIES_MAX];
+    for (size_t i = 0; i < n && asked < TOOL_FIELDS_DEPENDENCIES_MAX; i++)
+        if (slugs[i])
+            params[asked++] = db_text(slugs[i]);
+    if (asked == 0)
+        return 0;
+    char *sql = db_sql_rows("SELECT slug FROM tools WHERE status = 'published' AND slug IN (", "?", ")", asked, err);
+    if (!sql)
+        return -1;
+    db_rows rows = {0};
+    int rc = db_query(db, sql, params, asked, &rows, err);
+    free(sql);
+    for (size_t r = 0; rc == 0 && r < rows.row_count; r++)
+        for (size_t i = 0; i < n; i++)
+            if (slugs[i] && strcmp(slugs[i], db_rows_text(&rows, r, 0)) == 0)
+                found[i] = 1;
+    db_rows_free(&rows);
+    return rc;
+}
+
+int tool_record_call_facts(db *db, int64_t id, tool_record_call *out, mkt_error *err)
+{
+    enum { FCOL_DEVELOPER, FCOL_STATUS, FCOL_MODEL, FCOL_PRICE, FCOL_CURRENCY, FCOL_PLUGINS };
+    db_rows rows = {0};
+    memset(out, 0, sizeof *out);
+    if (db_query(db,
+                 "SELECT developer_id, status, pricing_model, price_cents, currency, plugins_version FROM tools"
+                 " WHERE id = ?",
+                 DB_PARAMS(db_int(id)), &rows, err) < 0)
+        return -1;
+    if (rows.row_count == 0) {
+        db_rows_free(&rows);
+        return error_set(err, ERROR_NOT_FOUND, "the tool is gone");
+    }
+    out->id = id;
+    out->developer_id = db_rows_int(&rows, 0, FCOL_DEVELOPER);
+    snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, FCOL_STATUS));
+    snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, FCOL_MODEL));
+    out->price_cents = db_rows_int(&rows, 0, FCOL_PRICE);
+    snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, FCOL_CURRENCY));
+    out->plugins_version = db_rows_int(&rows, 0, FCOL_PLUGINS);
+    db_rows_free(&rows);
+    return 0;
 }

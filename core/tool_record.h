@@ -38,6 +38,7 @@ typedef struct {
     size_t code_len;
     /* the latest published version's schemas as JSON text, NULL before the first publish */
     const char *published_input_schema, *published_output_schema;
+    const char *draft_dependencies; /* JSON text {"slug": "range", ...} (core/tool_compose.h) */
 } tool_record;
 
 /* The few columns a check of a tool needs (who may see it, how many visible reviews it has, the
@@ -160,6 +161,7 @@ typedef struct {
     size_t code_len;
     tool_pricing pricing;
     char *input_schema, *output_schema, *tests; /* JSON text, owned by whoever fills it */
+    char *dependencies;                         /* JSON text {"slug": "range"}, owned likewise */
     const json_t *tags;                         /* an array of strings; NULL: leave the stored tags alone */
 } tool_record_draft;
 
@@ -233,6 +235,7 @@ typedef struct {
     const char *input_schema, *output_schema, *code;
     size_t code_len;
     int64_t plugins_version; /* the version of its plugin chain (core/hook_system) */
+    int64_t version_id; /* 0: no such version */
 } tool_record_target;
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
 void tool_record_target_free(tool_record_target *t);
@@ -272,5 +275,20 @@ int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, 
  * err on failure. count <= TOOL_RECORD_SUMMARIES_MAX. */
 #define TOOL_RECORD_SUMMARIES_MAX 100
 json_t *tool_record_summaries(db *db, const int64_t *ids, size_t count, mkt_error *err);
+
+/* ---- for composed tools (core/tool_compose) ---- */
+
+/* found[i] = 1 for each slugs[i] (NULL entries skipped; n <= TOOL_FIELDS_DEPENDENCIES_MAX) that names
+ * a published tool. 0, or -1 on a database error. */
+int tool_record_slugs_published(db *db, const char *const *slugs, size_t n, int *found, mkt_error *err);
+
+/* What deciding a call of tool id needs, read now (status and price change after publishing). 404
+ * when the tool is gone. */
+typedef struct {
+    int64_t id, developer_id, price_cents;
+    char status[16], pricing_model[16], currency[4];
+    int64_t plugins_version; /* its hook chain's (core/hook_system) */
+} tool_record_call;
+int tool_record_call_facts(db *db, int64_t id, tool_record_call *out, mkt_error *err);
 
 #endif

@@ -107,6 +107,11 @@ void tool_usage_record_run(db *db, const tool_usage_event *e)
     tool_usage_run_download(db, e);
 }
 
+void tool_usage_count_call(int64_t tool_id)
+{
+    day_count_add(&tool_usage_executions, NULL, tool_id);
+}
+
 static void tool_usage_flush_hook(service_worker *sw)
 {
     day_count_flush_hook(&tool_usage_executions, sw);

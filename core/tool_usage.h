@@ -39,6 +39,11 @@ int tool_usage_has_used(db *db, int64_t tool_id, int64_t user_id, mkt_error *err
  * download (in its own transaction). Never fails the run: counting problems are logged. */
 void tool_usage_record_run(db *db, const tool_usage_event *e);
 
+/* One successful tools.call of tool_id by another tool's code (core/tool_compose): an execution of the
+ * callee, counted like the others (batched, written back with them). No download: the user ran the
+ * calling tool, not this one. Never touches the database itself. */
+void tool_usage_count_call(int64_t tool_id);
+
 /* Successful executions are counted in the worker and written to tool_execution_days in batches
  * (core/day_count: one upsert per tool and day, at most TOOL_USAGE_FLUSH_MS after they happened), and
  * each batch row enters the tool's trending score as one weighted event. The worker writes back when

@@ -255,7 +255,7 @@ static void test_seed_families_pass(void)
         const catalogue_family *f = catalogue_family_get(i);
         json_t *in = json_loads(f->input_schema, 0, NULL), *out = json_loads(f->output_schema, 0, NULL),
                *tests = json_loads(f->tests, 0, NULL);
-        tool_check_draft d = {in, out, tests, f->code, strlen(f->code), NULL};
+        tool_check_draft d = {in, out, tests, f->code, strlen(f->code), NULL, NULL};
         mkt_error err = MKT_ERROR_INIT;
         CHECK_INT(tool_check_draft_errors(fixture_config(), &d, &err), 0);
         error_clear(&err);
