@@ -8,6 +8,7 @@
 
 #include "core/account_rules.h"
 #include "core/auth.h"
+#include "core/body.h"
 #include "core/ident.h"
 
 /* RFC 3339 UTC. DATETIME columns hold UTC because the connection's time_zone is +00:00. */
@@ -174,6 +175,31 @@ static auth_scrypt_params account_scrypt_params(const config *cfg)
     return (auth_scrypt_params){.n = (uint64_t)cfg->scrypt_n, .r = (uint32_t)cfg->scrypt_r, .p = (uint32_t)cfg->scrypt_p};
 }
 
+/* ---- session kind ---------------------------------------------------------------------------- */
+
+int account_session_kind_of(const json_t *body, account_session_kind *out, mkt_error *err)
+{
+    static const char *const kinds[] = {"token", "cookie", NULL};
+    *out = ACCOUNT_SESSION_TOKEN;
+    if (!json_object_get(body, "session"))
+        return 0;
+    int i = body_choice(body, "session", kinds, err);
+    if (i < 0)
+        return -1;
+    *out = i == 1 ? ACCOUNT_SESSION_COOKIE : ACCOUNT_SESSION_TOKEN;
+    return 0;
+}
+
+/* 1 when "session" is there but neither kind (the problem on err); a non-string is left to
+ * account_rules_check_fields, which reports it already. */
+static int account_session_check(const json_t *body, mkt_error *err)
+{
+    account_session_kind kind;
+    if (!json_is_string(json_object_get(body, "session")))
+        return 0;
+    return account_session_kind_of(body, &kind, err) < 0;
+}
+
 /* ---- register ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -203,8 +229,9 @@ static int account_register_tx(db *db, void *arg, mkt_error *err)
 
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err)
 {
-    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}, {"display_name", 1}};
+    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}, {"display_name", 1}, {"session", 0}};
     int problems = account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
+    problems += account_session_check(body, err);
     problems += account_rules_check_body_with(body, "email", account_rules_email_register_problem, err);
     problems += account_rules_check_body_text(body, "password", &account_rules_password, err);
     problems += account_rules_check_body_text(body, "display_name", &account_rules_display_name, err);
@@ -289,8 +316,9 @@ static int account_check_login(db *db, const config *cfg, const json_t *body, in
 
 json_t *account_login(db *db, const config *cfg, const json_t *body, mkt_error *err)
 {
-    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}};
-    if (account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err))
+    static const account_rules_field fields[] = {{"email", 1}, {"password", 1}, {"session", 0}};
+    int problems = account_rules_check_fields(body, fields, sizeof fields / sizeof fields[0], err);
+    if (problems + account_session_check(body, err))
         return NULL;
     int64_t user_id = 0, session_id = 0;
     char token[AUTH_TOKEN_TEXT_LEN + 1];

@@ -34,10 +34,18 @@ typedef struct {
     int64_t expires_at;   /* the session's expiry, Unix seconds */
 } account_caller;
 
-/* POST /auth/register {email, password, display_name} -> {user, token, expires_at}. 409 email taken (field "email").
+/* How a login or registration hands over its session: the optional body member "session" is
+ * "token" (the default: the token is in the JSON answer, for API clients) or "cookie" (the web UI:
+ * the transport sets an HttpOnly cookie and leaves the token out of the answer; fcgi/session_cookie.h). */
+typedef enum { ACCOUNT_SESSION_TOKEN, ACCOUNT_SESSION_COOKIE } account_session_kind;
+/* The kind body asks for; -1 with "must be one of token, cookie" (or "must be a string") on field
+ * "session" otherwise. An absent member is ACCOUNT_SESSION_TOKEN. */
+int account_session_kind_of(const json_t *body, account_session_kind *out, mkt_error *err);
+
+/* POST /auth/register {email, password, display_name, session?} -> {user, token, expires_at}. 409 email taken (field "email").
  * user: {id, email, display_name, roles: ["buyer", ...], created_at, developer?}. */
 json_t *account_register(db *db, const config *cfg, const json_t *body, mkt_error *err);
-/* POST /auth/login {email, password} -> {token, expires_at, user}. 401 on any mismatch, with the same
+/* POST /auth/login {email, password, session?} -> {token, expires_at, user}. 401 on any mismatch, with the same
  * message and the same scrypt work for an unknown email as for a wrong password. */
 json_t *account_login(db *db, const config *cfg, const json_t *body, mkt_error *err);
 /* POST /auth/logout: revokes the caller's session token. */

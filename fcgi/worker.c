@@ -21,6 +21,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
+#include "fcgi/session_cookie.h"
 #include "fcgi/routes/routes.h"
 
 struct worker {
@@ -125,15 +126,37 @@ static int worker_has_role(const account_caller *caller, route_access access)
     return 0;
 }
 
-/* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
- * is still resolved so handlers can tailor the answer (an owner sees drafts). */
-static int worker_authenticate(worker *w, request *req, const route *rt, mkt_error *err)
+/* The token that authenticates req: the Bearer header, else the session cookie (into cookie).
+ * A cookie on a state-changing request without the X-Requested-With header is refused with 403
+ * on a protected route (NULL, with err set) and ignored on a public one, which needs no caller
+ * (NULL). NULL also when there is no token at all. */
+static const char *worker_token(request *req, const route *rt, char cookie[SESSION_COOKIE_TOKEN_SIZE],
+                                int *from_cookie, mkt_error *err)
 {
     const char *token = request_bearer_token(req);
+    if (token || !session_cookie_read(req, cookie))
+        return token;
+    if (!session_cookie_request_allowed(req)) {
+        if (rt->access != ROUTE_PUBLIC)
+            session_cookie_refuse(err);
+        return NULL;
+    }
+    *from_cookie = 1;
+    return cookie;
+}
+
+/* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
+ * is still resolved so handlers can tailor the answer (an owner sees drafts). */
+static int worker_authenticate(worker *w, request *req, const route *rt, int *from_cookie, mkt_error *err)
+{
+    char cookie[SESSION_COOKIE_TOKEN_SIZE];
+    const char *token = worker_token(req, rt, cookie, from_cookie, err);
+    if (error_is_set(err))
+        return -1;
     if (!token) {
         if (rt->access == ROUTE_PUBLIC)
             return 0;
-        return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token");
+        return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token or session cookie");
     }
     uint64_t epoch = __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
@@ -173,11 +196,14 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
         return error_set(err, ERROR_NOT_FOUND, "no such resource");
     if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
         return -1;
-    if (worker_authenticate(w, req, rt, err) < 0) {
+    int from_cookie = 0;
+    if (worker_authenticate(w, req, rt, &from_cookie, err) < 0) {
         if (err->kind == ERROR_UNAUTHORIZED)  /* RFC 6750: say whether the token itself was the problem */
             response_header(res, "WWW-Authenticate",
                             request_bearer_token(req) ? "Bearer realm=\"marketplace\", error=\"invalid_token\""
                                                       : "Bearer realm=\"marketplace\"");
+        if (err->kind == ERROR_UNAUTHORIZED && from_cookie)
+            session_cookie_clear(req, res); /* expired or revoked: the browser may as well forget it */
         return -1;
     }
     if ((rt->flags & ROUTE_BODY) && request_parse_json(req, err) < 0)

@@ -4,16 +4,29 @@
 #include "core/account.h"
 #include "core/tool_library.h"
 #include "fcgi/routes/routes.h"
+#include "fcgi/session_cookie.h"
 #include "fcgi/worker.h"
+
+/* A new session's answer: as it is for "session": "token"; for "cookie" the token moves from the
+ * body into the HttpOnly cookie, so no page script ever sees it. */
+static int accounts_session_reply(request *req, response *res, int status, json_t *out)
+{
+    account_session_kind kind = ACCOUNT_SESSION_TOKEN;
+    if (out && account_session_kind_of(req->json, &kind, NULL) == 0 && kind == ACCOUNT_SESSION_COOKIE) {
+        session_cookie_set(req, res, json_string_value(json_object_get(out, "token")), req->cfg->token_ttl);
+        json_object_del(out, "token");
+    }
+    return routes_reply(res, status, out);
+}
 
 static int accounts_register(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 201, account_register(req->db, req->cfg, req->json, err));
+    return accounts_session_reply(req, res, 201, account_register(req->db, req->cfg, req->json, err));
 }
 
 static int accounts_login(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, account_login(req->db, req->cfg, req->json, err));
+    return accounts_session_reply(req, res, 200, account_login(req->db, req->cfg, req->json, err));
 }
 
 static int accounts_logout(request *req, response *res, mkt_error *err)
@@ -21,6 +34,7 @@ static int accounts_logout(request *req, response *res, mkt_error *err)
     if (account_logout(req->db, &req->caller, err) < 0)
         return -1;
     worker_auth_changed(req->worker);
+    session_cookie_clear(req, res); /* whichever way the session came, a browser drops its cookie */
     response_empty(res, 204);
     return 0;
 }
