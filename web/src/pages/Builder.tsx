@@ -544,8 +544,8 @@ function PublishForm({
       <p className="muted">Saves the draft, then publishes it if it validates and every test passes.</p>
       <div className="actions">
         {(['patch', 'minor', 'major'] as const).map((k) => (
-          <button type="button" key={k} onClick={() => setVersion(proposals[k])} aria-label={`Use next ${k} version ${proposals[k]}`}>
-            {k}: {proposals[k]}
+          <button type="button" key={k} onClick={() => setVersion(proposals[k])}>
+            Next {k}: {proposals[k]}
           </button>
         ))}
       </div>
