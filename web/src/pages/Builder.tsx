@@ -176,12 +176,14 @@ function BuilderForm({ tool: initial }: { tool?: Tool }) {
     setErrors({});
     setTool(t);
     setSaved(d);
-    if (!tool) {
-      // The new draft's own address; the saved state is clean, so the blocker lets it through.
-      setTimeout(() => navigate(`/builder/${t.slug}`, { replace: true }), 0);
-    }
     return t;
   };
+
+  // A new draft moves to its own address once saved. In an effect, after the render in which the
+  // saved state is clean, so the unsaved-changes blocker lets the move through.
+  useEffect(() => {
+    if (tool && !initial && !dirty) navigate(`/builder/${tool.slug}`, { replace: true });
+  }, [tool, initial, dirty, navigate]);
 
   const saveFirst = async (): Promise<Tool | null> => (dirty || !tool ? save() : tool);
 

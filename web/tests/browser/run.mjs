@@ -23,6 +23,7 @@ const results = [];
 let APP = BASE;
 let browser;
 let preview;
+let lastPage; // the page a failure is reported from
 
 /** One browser context per person: its own cookie jar. CSP refusals and page errors fail the test. */
 async function person(label) {
@@ -35,6 +36,7 @@ async function person(label) {
   page.on('pageerror', (e) => page.__cspErrors.push(`page error: ${e.message}`));
   page.__cspErrors = [];
   page.__label = label;
+  lastPage = page;
   return page;
 }
 
@@ -81,6 +83,11 @@ async function test(name, fn) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    if (lastPage && !lastPage.isClosed()) {
+      const alerts = await lastPage.locator('[role=alert]').allInnerTexts().catch(() => []);
+      console.log(`     at ${lastPage.url()}; alerts: ${JSON.stringify(alerts)}; console: ${JSON.stringify(lastPage.__cspErrors)}`);
+      await lastPage.screenshot({ path: `${SCREENSHOT_DIR}/failure-${results.length}.png`, fullPage: true }).catch(() => undefined);
+    }
   }
 }
 
@@ -208,9 +215,9 @@ async function buyerBuysRunsReviews() {
   await page.getByRole('button', { name: 'Write a review' }).click();
   await page.getByRole('button', { name: 'Submit review' }).click();
   await page.locator('.review-form .field-error').first().waitFor(); // the API's errors, by field
-  await page.getByLabel('5 stars').check();
-  await page.getByLabel(/^Title/).fill(shared.reviewTitle);
-  await page.getByLabel(/^Review/).fill('It shouts exactly as promised.');
+  await page.getByRole('radio', { name: '5 stars', exact: true }).check();
+  await page.locator('#rv-title').fill(shared.reviewTitle);
+  await page.locator('#rv-content').fill('It shouts exactly as promised.');
   await page.getByRole('button', { name: 'Submit review' }).click();
   await page.getByRole('heading', { name: new RegExp(shared.reviewTitle) }).waitFor();
   await page.getByRole('button', { name: 'Edit your review' }).waitFor();
@@ -229,7 +236,7 @@ async function otherBuyerVotesAndReports() {
   const page = await person('voter');
   await signIn(page, voter.email);
   await page.goto(`${APP}/tools/${shared.slug}`);
-  await page.getByRole('button', { name: `Helpful: ${shared.reviewTitle}` }).click();
+  await page.getByRole('button', { name: `Helpful: ${shared.reviewTitle}`, exact: true }).click();
   await page.getByText('1 found this helpful').waitFor();
   await page.getByRole('button', { name: `Report review: ${shared.reviewTitle}` }).click();
   await page.getByLabel('Reason').selectOption('spam');
@@ -241,6 +248,7 @@ async function otherBuyerVotesAndReports() {
 
 async function developerSeesSale() {
   const page = shared.devPage;
+  lastPage = page;
   await page.goto(`${APP}/dashboard`);
   const row = page.getByRole('row', { name: new RegExp(shared.name) });
   await row.waitFor();

@@ -24,7 +24,7 @@ describe('api client', () => {
         { field: 'email', message: 'second message is not kept' },
       ],
     });
-    const err = await api.post('/auth/register', {}).catch((e) => e);
+    const err = (await api.post('/auth/register', {}).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(422);
     expect(err.message).toBe('the request has invalid fields');
