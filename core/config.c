@@ -78,6 +78,8 @@ static const config_key config_keys[] = {
     INT(activity_half_life_hours, "72", 1, 8760),
     /* search engine */
     STR(search_engine, "memory"),
+    /* test-mode payment provider */
+    STR(checkout_url, ""),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

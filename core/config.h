@@ -72,6 +72,10 @@ typedef struct config {
     int64_t activity_half_life_hours;  /* an event counts half after this long */
     /* search engine: "memory" (each worker's in-memory index, core/search_index) or "sql" (InnoDB FULLTEXT) */
     char *search_engine;
+    /* test-mode payment provider: where a pending checkout sends the buyer to pay, as
+     * "<checkout_url>/<transaction id>?amount_cents=N&currency=C"; empty (production: the real
+     * provider hosts checkout) = the checkout answer has no checkout_url */
+    char *checkout_url;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

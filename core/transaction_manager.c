@@ -317,6 +317,21 @@ static json_t *transaction_answer(int64_t id, const char *status, int64_t tool_i
                      provider_ref);
 }
 
+/* Where the test-mode provider takes the buyer to pay a pending transaction t (config checkout_url;
+ * nothing when it is empty, as in production, where the real provider hosts checkout). */
+static int transaction_add_checkout_url(json_t *answer, const config *cfg, const transaction_row *t)
+{
+    if (!cfg->checkout_url || !*cfg->checkout_url)
+        return 0;
+    char *url = NULL;
+    if (asprintf(&url, "%s/%" PRId64 "?amount_cents=%" PRId64 "&currency=%s", cfg->checkout_url, t->id,
+                 t->amount_cents, t->currency) < 0)
+        return -1;
+    int rc = json_object_set_new(answer, "checkout_url", json_string(url));
+    free(url);
+    return rc;
+}
+
 static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
 {
     transaction_checkout_ctx *c = arg;
@@ -353,7 +368,7 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
     }
     c->row = t;
     c->answer = transaction_answer(t.id, status, t.tool_id, &t, ref);
-    if (!c->answer)
+    if (!c->answer || (t.amount_cents > 0 && transaction_add_checkout_url(c->answer, c->cfg, &t) < 0))
         return error_set(err, ERROR_INTERNAL, "out of memory");
     if (t.amount_cents == 0) {
         if (db_query(db, "SELECT receipt FROM transactions WHERE id = ?", DB_PARAMS(db_int(t.id)), &rows, err) < 0)

@@ -46,7 +46,8 @@ int transaction_idem_key_valid(const char *key);
  * still in progress → conflict. Tool: unknown or not published → not found; the caller's own tool
  * → conflict; a one_time tool the caller already owns → conflict.
  * Answer: {id, status, tool_id, amount_cents, currency, developer_cents, platform_cents, provider_ref}
- * plus receipt when the tool was free (completed at once). */
+ * plus receipt when the tool was free (completed at once), and checkout_url when it is pending and
+ * the config's checkout_url (the test-mode provider) is set. */
 json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys, const account_caller *caller,
                              const char *idem_key, const json_t *body, mkt_error *err);
 

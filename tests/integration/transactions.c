@@ -51,14 +51,19 @@ static int64_t priced_tool(const account_caller *dev, const char *model, int64_t
     return id;
 }
 
-static json_t *buy(const account_caller *buyer, int64_t tool, const char *key, mkt_error *err)
+static json_t *buy_with(const config *cfg, const account_caller *buyer, int64_t tool, const char *key, mkt_error *err)
 {
     char id[32];
     snprintf(id, sizeof id, "%" PRId64, tool);
     json_t *body = json_pack("{s:s}", "tool_id", id);
-    json_t *out = transaction_checkout(g_db, &g_cfg, g_keys, buyer, key, body, err);
+    json_t *out = transaction_checkout(g_db, cfg, g_keys, buyer, key, body, err);
     json_decref(body);
     return out;
+}
+
+static json_t *buy(const account_caller *buyer, int64_t tool, const char *key, mkt_error *err)
+{
+    return buy_with(&g_cfg, buyer, tool, key, err);
 }
 
 /* Delivers one event with the given id, signed with secret at now; returns 0 when it was acknowledged (or -1)
@@ -240,6 +245,36 @@ static void test_event_id_rule(void)
     error_clear(&err);
 }
 
+/* checkout_url: only with the config key set (the test-mode provider), only for a pending checkout. */
+static void test_checkout_url_only_when_configured(void)
+{
+    account_caller dev, buyer;
+    new_user(&dev, 1, NULL);
+    new_user(&buyer, 0, NULL);
+    config production = g_cfg, test_mode = g_cfg;
+    production.checkout_url = "";
+    test_mode.checkout_url = "/pay";
+    mkt_error err = MKT_ERROR_INIT;
+
+    json_t *t = buy_with(&production, &buyer, priced_tool(&dev, "one_time", 999, 0), unique("k", ""), &err);
+    CHECK(t && json_object_get(t, "checkout_url") == NULL);
+    json_decref(t);
+
+    t = buy_with(&test_mode, &buyer, priced_tool(&dev, "one_time", 999, 0), unique("k", ""), &err);
+    char expected[96];
+    snprintf(expected, sizeof expected, "/pay/%s?amount_cents=999&currency=EUR", t ? str(t, "id") : "?");
+    CHECK_STR(t ? str(t, "checkout_url") : NULL, expected);
+    json_decref(t);
+
+    t = buy_with(&test_mode, &buyer, priced_tool(&dev, "free", 0, 0), unique("k", ""), &err);
+    CHECK(t && strcmp(str(t, "status"), "completed") == 0 && json_object_get(t, "checkout_url") == NULL);
+    json_decref(t);
+    if (check_failures)
+        dump(&err);
+    error_clear(&err);
+    check_money();
+}
+
 int main(void)
 {
     if (tools_support_open() < 0)
@@ -253,6 +288,7 @@ int main(void)
     RUN(test_checkout_complete_receipt);
     RUN(test_idempotency_lifetimes);
     RUN(test_event_id_rule);
+    RUN(test_checkout_url_only_when_configured);
     jws_keyring_free(g_keys);
     tools_support_close();
     return check_finish();
