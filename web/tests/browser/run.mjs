@@ -190,9 +190,12 @@ async function buyerBuysRunsReviews() {
   await page.waitForURL((u) => !u.pathname.startsWith(`/tools/`) || u.searchParams.has('checkout'), { timeout: 10000 }).catch(() => undefined);
   if (!new URL(page.url()).pathname.startsWith('/tools/')) {
     // The test-mode provider's page.
+    await screen(page, 'testpay-checkout');
     await page.getByRole('button', { name: /^Pay/ }).click();
     await page.waitForURL(/checkout=/);
+    console.log('  paid on the test-mode provider page, back on the tool page');
   } else {
+    console.log('  no checkout_url (no test-mode provider): the test signs the webhook itself');
     const pending = await page.getByText('The payment is pending.').isVisible();
     assert.ok(pending, 'no checkout page and no pending purchase');
     const txns = await call('GET', '/transactions?as=buyer', buyer.token);
