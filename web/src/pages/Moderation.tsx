@@ -7,7 +7,7 @@ import { day, money } from '../lib/format';
 import { hasRole, useSession } from '../lib/session';
 import { useApi } from '../lib/useApi';
 import type { Page, Review, Transaction } from '../lib/types';
-import { ReasonForm } from './ToolPage';
+import { ReasonForm } from '../components/ReasonForm';
 
 interface Queue {
   reviews: (Review & { reports: { id: string; reason: string; detail?: string; counted: boolean }[] })[];

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { Async, ErrorBox, JsonView, Pager, Spinner, Stars, ToolList } from '../components/common';
+import { ReasonForm } from '../components/ReasonForm';
 import { ReviewForm } from '../components/ReviewForm';
 import { SchemaForm } from '../components/SchemaForm';
 import { api, ApiError, problemText } from '../lib/api';
@@ -49,7 +50,7 @@ function ToolView({ tool, reload }: { tool: Tool; reload: () => void }) {
         )}
         {owner && (
           <p>
-            <Link to={`/builder/${tool.slug}`}>Edit in the builder</Link> · <Link to={`/plugins?tool=${tool.slug}`}>Plugins</Link>
+            <Link to={`/builder/${tool.slug}`}>Edit in the builder</Link> · <Link to={`/plugins?tool=${tool.slug}`}>Manage plugins</Link>
           </p>
         )}
       </header>
@@ -501,65 +502,6 @@ function ReviewItem({ review: r, toolOwner, onChange }: { review: Review; toolOw
         />
       )}
     </li>
-  );
-}
-
-/** A choice and a note: reports (note optional) and moderation actions (note required). */
-export function ReasonForm({
-  id,
-  title,
-  reasons,
-  submitLabel,
-  optionalNote,
-  onSubmit,
-}: {
-  id: string;
-  title: string;
-  reasons: string[];
-  submitLabel: string;
-  optionalNote?: boolean;
-  onSubmit: (reason: string, note: string) => Promise<void>;
-}) {
-  const [reason, setReason] = useState(reasons[0]);
-  const [text, setText] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fieldErrors : {};
-  return (
-    <form
-      className="inline-form"
-      aria-label={title}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setError(null);
-        try {
-          await onSubmit(reason, text);
-        } catch (err) {
-          setError(err);
-        }
-      }}
-    >
-      <ErrorBox error={error} />
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>{optionalNote ? 'Reason' : 'Action'}</label>
-        <select id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)}>
-          {reasons.map((x) => (
-            <option key={x} value={x}>
-              {x.replace('_', ' ')}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-note`}>{optionalNote ? 'Details (optional)' : 'Note (required)'}</label>
-        <textarea id={`${id}-note`} rows={2} value={text} onChange={(e) => setText(e.target.value)} maxLength={1000} />
-        {(fields.note || fields.detail) && (
-          <small className="field-error" role="alert">
-            {fields.note || fields.detail}
-          </small>
-        )}
-      </div>
-      <button type="submit">{submitLabel}</button>
-    </form>
   );
 }
 

@@ -307,17 +307,48 @@ async function discoveryEmptyState() {
 
 async function pluginsScreen() {
   const page = shared.devPage;
+  lastPage = page;
   const res = await fetch(`${BASE}/api/marketplace/plugins`);
-  await page.goto(`${APP}/plugins`);
-  await page.getByRole('heading', { name: 'Plugins', level: 1 }).waitFor();
-  await screen(page, 'plugins');
   if (res.status === 404) {
-    console.log('  plugins: the API has no /plugins yet; the attach-and-trace scenario is skipped');
+    await page.goto(`${APP}/plugins`);
+    await page.getByRole('heading', { name: 'Plugins', level: 1 }).waitFor();
+    console.log('  plugins: the API has no /plugins; the attach-and-trace scenario is skipped');
     return;
   }
-  await page.goto(`${APP}/plugins?tool=${shared.slug}`);
+  // A plugin published by another developer through the API: it marks the output.
+  const author = await apiUser('Plugin author');
+  await call('POST', '/developers', author.token, { display_name: 'Plugin author' });
+  const plugin = unique('mark').replace(/[^a-z0-9-]/g, '').slice(0, 40);
+  await call('POST', '/plugins', author.token, {
+    name: plugin,
+    version: '1.0.0',
+    description: 'Marks the output',
+    hooks: { 'tool:afterExecute': 'function hook(value, context) value.marked = true return value end' },
+  });
+  await page.goto(`${APP}/plugins?q=${plugin.slice(0, 10)}`);
+  await page.getByRole('link', { name: plugin }).click();
+  await page.getByText('Hooks: tool:afterExecute').waitFor();
+  await screen(page, 'plugin');
+
+  await page.goto(`${APP}/tools/${shared.slug}`);
+  await page.getByRole('link', { name: 'Manage plugins' }).click();
   await page.getByRole('heading', { name: /Plugins of/ }).waitFor();
+  await page.getByRole('button', { name: 'Add plugin' }).click();
+  await page.getByLabel('Plugin 1 name').fill(plugin);
+  await page.getByLabel('Plugin 1 range').fill('^2.0.0');
+  await page.getByRole('button', { name: 'Save plugins' }).click();
+  await page.getByRole('list', { name: 'Why the set does not resolve' }).waitFor(); // the named conflict
+  await page.getByLabel('Plugin 1 range').fill('^1.0.0');
+  await page.getByRole('button', { name: 'Save plugins' }).click();
+  await page.getByRole('list', { name: 'Resolved order' }).getByText(`${plugin} 1.0.0`).waitFor();
+  await page.getByLabel('Input (JSON)').fill('{"text":"hey"}');
+  await page.getByRole('button', { name: 'Run with trace' }).click();
+  const row = page.getByRole('row', { name: new RegExp(plugin) });
+  await row.waitFor();
+  assert.match(await row.innerText(), /tool:afterExecute[\s\S]*yes/);
+  await page.getByLabel('Output').getByText('"marked": true').waitFor();
   await screen(page, 'tool-plugins');
+  assertClean(page);
 }
 
 async function main() {
@@ -334,7 +365,7 @@ async function main() {
   await test('the developer sees the sale in the dashboard and analytics', developerSeesSale);
   await test('a moderator hides the reported review and buyers no longer see it', moderatorHidesReview);
   await test('discovery: empty state, URL state and back button, not-found page', discoveryEmptyState);
-  await test('plugins screen', pluginsScreen);
+  await test('a tool owner attaches a plugin, sees a conflict named, the resolved order and a trace', pluginsScreen);
 }
 
 try {
