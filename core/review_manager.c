@@ -9,6 +9,7 @@
 
 #include "core/account_rules.h"
 #include "core/body.h"
+#include "core/hook_system.h"
 #include "core/ident.h"
 #include "core/paging.h"
 #include "core/activity.h"
@@ -246,6 +247,40 @@ static int review_create_tx(db *db, void *arg, mkt_error *err)
     return activity_record(db, in->tool_id, ACTIVITY_REVIEW, 1, err);
 }
 
+/* The tool's review:beforeCreate chain (core/hook_system) over {rating, title, content}, the tool's id
+ * in the hooks' context; the review rules apply again to what the chain returns, and in then points
+ * into *filtered (the caller frees it). A hook rejects a review by raising an error: 422 with its
+ * message. Nothing to do (and no query) for a tool without plugins. */
+static int review_filter(db *db, const config *cfg, const tool_record_glance *g, const json_t *body,
+                         review_input *in, json_t **filtered, mkt_error *err)
+{
+    *filtered = NULL;
+    if (g->plugins_version == 0)
+        return 0;
+    tool_check_budget budget;
+    tool_check_budget_start(&budget, cfg);
+    json_t *value = json_pack("{s:I, s:s, s:s}", "rating", (json_int_t)in->rating, "title", in->title, "content",
+                              in->content);
+    json_t *context = json_pack("{s:O}", "tool_id", json_object_get(body, "tool_id"));
+    json_t *out = value && context ? hook_system_run_chain(db, cfg, g->id, g->plugins_version,
+                                                           PLUGIN_HOOK_REVIEW_BEFORE_CREATE, value, context, &budget,
+                                                           NULL, err)
+                                   : NULL;
+    json_decref(value);
+    json_decref(context);
+    if (!out)
+        return error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");
+    *filtered = out;
+    if (!json_is_object(out)) {
+        error_set(err, ERROR_VALIDATION, "the review plugins did not return a review object");
+        return error_add_field(err, "plugins", "review:beforeCreate must return {rating, title, content}");
+    }
+    /* the tool is not the plugins' to change */
+    if (json_object_set(out, "tool_id", json_object_get(body, "tool_id")) < 0)
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    return review_read_body(out, 1, in, err);
+}
+
 json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err)
 {
     review_input in;
@@ -258,13 +293,16 @@ json_t *review_create(db *db, const config *cfg, const account_caller *caller, c
         error_set(err, ERROR_FORBIDDEN, "you cannot review your own tool");
         return NULL;
     }
+    json_t *filtered;
     review_create_ctx ctx = {.caller = caller, .in = &in,
                              .limit = {"review.create", cfg->review_rate_limit, 3600, "reviews"}};
-    if ((ctx.verified = review_verified(db, in.tool_id, caller->user_id, err)) < 0)
-        return NULL;
-    if (db_transaction(db, review_create_tx, &ctx, err) < 0)
-        return NULL;
-    return review_get_json(db, ctx.id, err);
+    json_t *out = NULL;
+    if (review_filter(db, cfg, &g, body, &in, &filtered, err) == 0 &&
+        (ctx.verified = review_verified(db, in.tool_id, caller->user_id, err)) >= 0 &&
+        db_transaction(db, review_create_tx, &ctx, err) == 0)
+        out = review_get_json(db, ctx.id, err);
+    json_decref(filtered);
+    return out;
 }
 
 /* ---- update and delete -------------------------------------------------------------------------- */

@@ -41,7 +41,9 @@
  * 422 naming each bad or unknown field; 404 no tool tool_id the caller may see; 403 the caller's own
  * tool; 409 the caller reviewed this tool already (the unique key decides); 429 (ERROR_RATE_LIMITED,
  * retry_after set) when the caller created cfg->review_rate_limit reviews within the last hour
- * (core/rate_limit, in the same transaction as the insert: deleted reviews still count). */
+ * (core/rate_limit, in the same transaction as the insert: deleted reviews still count). The tool's
+ * review:beforeCreate plugin hooks (core/hook_system) filter {rating, title, content} first: a failing
+ * hook is 422 naming the plugin (how a hook rejects a review), and the rules apply again to its result. */
 json_t *review_create(db *db, const config *cfg, const account_caller *caller, const json_t *body, mkt_error *err);
 
 /* PATCH /reviews/{id} {rating?, title?, content?} (at least one) -> the review. 404 no such review

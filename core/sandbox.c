@@ -49,6 +49,8 @@ typedef struct {
     size_t len;
     const char *function;
     const json_t *input;
+    const json_t *context; /* the second argument when with_context (plugin hooks) */
+    int with_context;
     int call; /* 0: only check that the function exists */
     sandbox_phase phase;
     int missing; /* the chunk did not define the function */
@@ -306,8 +308,10 @@ static int sandbox_main(lua_State *L)
         return 0;
     job->phase = PHASE_INPUT;
     sandbox_push_json(L, job->input);
+    if (job->with_context)
+        sandbox_push_json(L, job->context);
     job->phase = PHASE_CALL;
-    lua_call(L, 1, 1);
+    lua_call(L, 1 + job->with_context, 1);
     job->phase = PHASE_DONE;
     /* sandbox_to_json runs unprotected and needs stack room; reserve it while errors are still caught */
     luaL_checkstack(L, 3 * SANDBOX_MAX_DEPTH + 8, "output conversion");
@@ -448,6 +452,14 @@ json_t *sandbox_call(const char *code, size_t len, const char *function, const j
                      const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
 {
     sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .call = 1};
+    return sandbox_execute(&job, lim, stats, err);
+}
+
+json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
+                          const json_t *context, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err)
+{
+    sandbox_job job = {.code = code, .len = len, .function = function, .input = input, .context = context,
+                       .with_context = 1, .call = 1};
     return sandbox_execute(&job, lim, stats, err);
 }
 

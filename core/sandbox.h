@@ -124,4 +124,9 @@ json_t *sandbox_run(const char *code, size_t len, const json_t *input, const san
 json_t *sandbox_call(const char *code, size_t len, const char *function, const json_t *input,
                      const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
 
+/* sandbox_call with a second argument: function(input, context) (plugin hooks get the value to filter
+ * and what it is about). context converts like input (NULL: nil). */
+json_t *sandbox_call_with(const char *code, size_t len, const char *function, const json_t *input,
+                          const json_t *context, const sandbox_limits *lim, sandbox_stats *stats, mkt_error *err);
+
 #endif

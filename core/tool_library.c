@@ -7,6 +7,8 @@
 
 #include "core/activity.h"
 #include "core/body.h"
+#include "core/hook_system.h"
+#include "core/schema.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
@@ -123,21 +125,62 @@ static void tool_library_count(db *db, const tool_library_tool *t, const account
         activity_user_tool_run(db, caller->user_id, t->id);
 }
 
-static json_t *tool_library_run(db *db, const config *cfg, const account_caller *caller, const tool_library_tool *t,
-                                const tool_record_target *x, const json_t *input, mkt_error *err)
+/* The afterExecute chain's result still has to be a valid output. */
+static json_t *tool_library_output_checked(json_t *output, const json_t *output_schema, mkt_error *err)
+{
+    if (output && schema_validate(output_schema, output, "output", err) < 0) {
+        if (err->kind == ERROR_VALIDATION)
+            error_set(err, ERROR_VALIDATION, "the output the plugins produced does not match the tool's output schema");
+        json_decref(output);
+        return NULL;
+    }
+    return output;
+}
+
+/* input -> tool:beforeExecute chain -> the tool (schemas and sandbox) -> tool:afterExecute chain. The
+ * hooks share one request budget; the tool's own run keeps its caps. */
+static json_t *tool_library_run_chained(db *db, const config *cfg, const char *ref, const tool_record_target *x,
+                                        const json_t *input_schema, const json_t *output_schema, const json_t *input,
+                                        json_t *trace, uint64_t *duration, mkt_error *err)
+{
+    tool_check_budget budget;
+    tool_check_budget_start(&budget, cfg);
+    json_t *context = json_pack("{s:s, s:s}", "tool", ref, "tool_version", x->version);
+    if (!context) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    json_t *in = hook_system_run_chain(db, cfg, x->id, x->plugins_version, PLUGIN_HOOK_TOOL_BEFORE_EXECUTE, input,
+                                       context, &budget, trace, err);
+    json_t *output = in ? tool_check_execute(cfg, x->code, x->code_len, input_schema, output_schema, in, duration, err)
+                        : NULL;
+    json_t *out = output ? hook_system_run_chain(db, cfg, x->id, x->plugins_version, PLUGIN_HOOK_TOOL_AFTER_EXECUTE,
+                                                 output, context, &budget, trace, err)
+                         : NULL;
+    if (out && out != output)
+        out = tool_library_output_checked(out, output_schema, err);
+    json_decref(in);
+    json_decref(output);
+    json_decref(context);
+    return out;
+}
+
+static json_t *tool_library_run(db *db, const config *cfg, const account_caller *caller, const char *ref,
+                                const tool_library_tool *t, const tool_record_target *x, const json_t *input,
+                                json_t *trace, mkt_error *err)
 {
     json_t *input_schema = tool_record_parse(x->input_schema, err);
     json_t *output_schema = input_schema ? tool_record_parse(x->output_schema, err) : NULL;
     json_t *out = NULL;
     if (output_schema) {
         uint64_t duration = 0;
-        json_t *output = tool_check_execute(cfg, x->code, x->code_len, input_schema, output_schema, input, &duration,
-                                            err);
+        json_t *output = tool_library_run_chained(db, cfg, ref, x, input_schema, output_schema, input, trace,
+                                                  &duration, err);
         if (output) {
             tool_library_count(db, t, caller);
             out = json_pack("{s:o, s:s, s:I}", "output", output, "version", x->version, "duration_us",
                             (json_int_t)duration);
-            if (!out)
+            if (!out || (trace && json_object_set(out, "trace", trace) < 0))
                 error_set(err, ERROR_INTERNAL, "out of memory");
         }
     }
@@ -150,7 +193,7 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
  * (422), then the version (409 none published, 404 unknown). */
 static json_t *tool_library_execute_found(db *db, const config *cfg, const account_caller *caller, const char *ref,
                                           const tool_record_target *x, const tool_library_request *req,
-                                          mkt_error *body_err, mkt_error *err)
+                                          json_t *trace, mkt_error *body_err, mkt_error *err)
 {
     tool_library_tool t = {.id = x->id, .developer_id = x->developer_id, .status = x->status,
                            .pricing_model = x->pricing_model, .price_cents = x->price_cents, .currency = x->currency};
@@ -165,6 +208,11 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
     }
     if (tool_library_can_execute(db, caller, &t, err) < 0)
         return NULL;
+    /* a trace shows which plugins run and how: the tool's own business */
+    if (trace && caller->developer_id != t.developer_id) {
+        error_set(err, ERROR_FORBIDDEN, "only the tool's developer may ask for a trace");
+        return NULL;
+    }
     if (error_is_set(body_err)) {
         error_move(err, body_err);
         return NULL;
@@ -177,21 +225,29 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         error_set(err, ERROR_NOT_FOUND, "the tool has no version %s", req->version);
         return NULL;
     }
-    return tool_library_run(db, cfg, caller, &t, x, req->input, err);
+    return tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
 }
 
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,
                              const json_t *body, mkt_error *err)
 {
+    return tool_library_execute_traced(db, cfg, caller, ref, body, 0, err);
+}
+
+json_t *tool_library_execute_traced(db *db, const config *cfg, const account_caller *caller, const char *ref,
+                                    const json_t *body, int want_trace, mkt_error *err)
+{
+    json_t *trace = want_trace ? json_array() : NULL;
     tool_library_request req;
     mkt_error body_err = MKT_ERROR_INIT;
     tool_record_target x;
     tool_library_read_request(body, &req, &body_err);
     json_t *out = NULL;
     if (ref && tool_record_target_load(db, ref, req.version, &x, err) == 0) {
-        out = tool_library_execute_found(db, cfg, caller, ref, &x, &req, &body_err, err);
+        out = tool_library_execute_found(db, cfg, caller, ref, &x, &req, trace, &body_err, err);
         tool_record_target_free(&x);
     }
     error_clear(&body_err);
+    json_decref(trace);
     return out;
 }

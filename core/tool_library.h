@@ -45,4 +45,12 @@ int tool_library_can_execute(db *db, const account_caller *caller, const tool_li
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,
                              const json_t *body, mkt_error *err);
 
+/* tool_library_execute with the tool's plugin chain around the run (core/hook_system): tool:beforeExecute
+ * filters the input before the input schema, tool:afterExecute the output after the output schema, and
+ * the output schema is checked again on what the chain produced. want_trace (the tool's developer only,
+ * 403 otherwise) adds trace[{plugin, version, hook, duration_us, changed}]. A failing hook is 422 naming
+ * the plugin, version and hook. tool_library_execute is this without a trace. */
+json_t *tool_library_execute_traced(db *db, const config *cfg, const account_caller *caller, const char *ref,
+                                    const json_t *body, int want_trace, mkt_error *err);
+
 #endif

@@ -232,8 +232,8 @@ int tool_record_glance_find(db *db, const char *ref, const account_caller *calle
                             mkt_error *err)
 {
     static const tool_record_ref_sql q = {
-        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE slug = ?",
-        "SELECT id, developer_id, rating_count, reviews_version, status FROM tools WHERE id = ?"};
+        "SELECT id, developer_id, rating_count, reviews_version, status, plugins_version FROM tools WHERE slug = ?",
+        "SELECT id, developer_id, rating_count, reviews_version, status, plugins_version FROM tools WHERE id = ?"};
     db_rows rows = {0};
     memset(out, 0, sizeof *out);
     if (tool_record_query_ref(db, &q, NULL, 0, ref, &rows, err) < 0)
@@ -243,8 +243,15 @@ int tool_record_glance_find(db *db, const char *ref, const account_caller *calle
     out->rating_count = db_rows_int(&rows, 0, 2);
     out->reviews_version = db_rows_int(&rows, 0, 3);
     snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, 4));
+    out->plugins_version = db_rows_int(&rows, 0, 5);
     db_rows_free(&rows);
     return tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err);
+}
+
+int tool_record_plugins_touch(db *db, int64_t id, mkt_error *err)
+{
+    return db_exec(db, "UPDATE tools SET plugins_version = plugins_version + 1 WHERE id = ?", DB_PARAMS(db_int(id)),
+                   NULL, err);
 }
 
 int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err)
@@ -615,11 +622,11 @@ json_t *tool_record_developer_tools(db *db, int64_t developer_id, mkt_error *err
 /* One round trip: the tool's access facts and the version to run. */
 #define TOOL_RECORD_TARGET_COLUMNS                                                                         \
     "SELECT t.id, t.developer_id, t.status, t.pricing_model, t.price_cents, t.currency, t.latest_version," \
-    " v.version, v.input_schema, v.output_schema, v.code"                                                  \
+    " v.version, v.input_schema, v.output_schema, v.code, t.plugins_version"                               \
     " FROM tools t LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = COALESCE(?, t.latest_version)"
 
 enum { XCOL_ID, XCOL_DEVELOPER_ID, XCOL_STATUS, XCOL_PRICING, XCOL_PRICE, XCOL_CURRENCY, XCOL_LATEST,
-       XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE };
+       XCOL_VERSION, XCOL_INPUT, XCOL_OUTPUT, XCOL_CODE, XCOL_PLUGINS_VERSION };
 
 #define TOOL_TARGET_INT(member, column) DB_FIELD(tool_record_target, member, column, DB_INT)
 #define TOOL_TARGET_TEXT(member, column) DB_FIELD(tool_record_target, member, column, DB_TEXT)
@@ -629,7 +636,7 @@ static const db_field tool_record_target_fields[] = {
     TOOL_TARGET_INT(price_cents, XCOL_PRICE), TOOL_TARGET_TEXT(currency, XCOL_CURRENCY),
     TOOL_TARGET_TEXT(latest_version, XCOL_LATEST), TOOL_TARGET_TEXT(version, XCOL_VERSION),
     TOOL_TARGET_TEXT(input_schema, XCOL_INPUT), TOOL_TARGET_TEXT(output_schema, XCOL_OUTPUT),
-    TOOL_TARGET_TEXT(code, XCOL_CODE),
+    TOOL_TARGET_TEXT(code, XCOL_CODE),      TOOL_TARGET_INT(plugins_version, XCOL_PLUGINS_VERSION),
 };
 
 static void tool_record_target_fill(tool_record_target *t)

@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
     int64_t id, developer_id, rating_count, reviews_version;
     char status[16];
+    int64_t plugins_version; /* the version of its plugin chain (core/hook_system) */
 } tool_record_glance;
 
 /* tool_record_find's rule on the glance: the tool named by ref when the caller (NULL: anonymous) may
@@ -58,6 +59,10 @@ int tool_record_glance_owned(const tool_record_glance *g, const account_caller *
 /* Moves tool id's reviews_version inside the caller's transaction: every change to what its public
  * review list shows calls this (tool_record_rating_move does it as part of its own update). */
 int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err);
+
+/* Moves tool id's plugins_version inside the caller's transaction: core/plugin_manager calls this
+ * whenever the tool's stored plugin chain changes, so every worker's cached chain is dropped. */
+int tool_record_plugins_touch(db *db, int64_t id, mkt_error *err);
 
 /* Loads the tool named by ref (a decimal id or a slug). 404 when there is no such tool. */
 int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err);
@@ -227,6 +232,7 @@ typedef struct {
     const char *version;        /* NULL: no such version */
     const char *input_schema, *output_schema, *code;
     size_t code_len;
+    int64_t plugins_version; /* the version of its plugin chain (core/hook_system) */
 } tool_record_target;
 int tool_record_target_load(db *db, const char *ref, const char *version, tool_record_target *out, mkt_error *err);
 void tool_record_target_free(tool_record_target *t);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/ident.h"
+#include "core/plugin_resolve.h"
 #include "core/tool_record.h"
 
 const route *routes_all(size_t *count)
@@ -26,6 +27,7 @@ const route *routes_all(size_t *count)
             {routes_moderation, routes_moderation_count},
             {routes_search, routes_search_count},
             {routes_activity, routes_activity_count},
+            {routes_plugins, routes_plugins_count},
         };
         size_t total = 0;
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)
@@ -88,6 +90,7 @@ int routes_param_ok(const char *name, const char *value)
     } params[] = {
         {"tool", routes_tool_ok},
         {"id", routes_id_ok},
+        {"plugin", plugin_name_valid},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         if (strcmp(params[i].name, name) == 0)

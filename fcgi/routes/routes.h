@@ -26,12 +26,14 @@ extern const route routes_search[];
 extern const size_t routes_search_count;
 extern const route routes_activity[];
 extern const size_t routes_activity_count;
+extern const route routes_plugins[];
+extern const size_t routes_plugins_count;
 
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);
 
 /* Is value in the alphabet of path parameter `name` ({tool}: core/tool_record's reference; {id}:
- * core/ident's canonical id)? An unknown name is refused, so a new parameter must be added here. */
+ * core/ident's canonical id; {plugin}: a plugin name)? An unknown name is refused, so a new parameter must be added here. */
 int routes_param_ok(const char *name, const char *value);
 /* Every parameter router_match captured into req passes routes_param_ok. The worker checks this
  * before authentication and before any query: a path that cannot name a resource is 404 for

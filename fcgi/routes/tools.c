@@ -65,9 +65,21 @@ static int tools_versions(request *req, response *res, mkt_error *err)
                         tool_builder_versions(req->db, routes_caller(req), tools_ref(req), page, per_page, err));
 }
 
+/* ?trace=1 (or true) asks for the plugin chain's trace; 0, false or nothing does not. */
 static int tools_execute(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, tool_library_execute(req->db, req->cfg, &req->caller, tools_ref(req), req->json, err));
+    char *trace = request_query(req, "trace", err);
+    if (!trace && error_is_set(err))
+        return -1;
+    int want = trace && (strcmp(trace, "1") == 0 || strcmp(trace, "true") == 0);
+    int off = !trace || strcmp(trace, "0") == 0 || strcmp(trace, "false") == 0;
+    free(trace);
+    if (!want && !off) {
+        error_set(err, ERROR_BAD_REQUEST, "trace must be 1, true, 0 or false");
+        return error_add_field(err, "trace", "must be 1, true, 0 or false");
+    }
+    return routes_reply(res, 200, tool_library_execute_traced(req->db, req->cfg, &req->caller, tools_ref(req),
+                                                              req->json, want, err));
 }
 
 static int tools_categories(request *req, response *res, mkt_error *err)

@@ -200,6 +200,15 @@ static void test_tool_refs(void)
     }
 }
 
+/* A value each parameter accepts and one it refuses (ids and tool references: "1" and "01"; plugin
+ * names are 3 to 64 characters of a-z, 0-9 and '-'). */
+static void route_param_samples(const char *name, const char **good, const char **bad)
+{
+    int plugin = strcmp(name, "plugin") == 0;
+    *good = plugin ? "abc" : "1";
+    *bad = plugin ? "Abc" : "01";
+}
+
 /* Every {param} in the real route table has an alphabet; a name without one is refused. */
 static void test_route_params_checked(void)
 {
@@ -213,7 +222,9 @@ static void test_route_params_checked(void)
             size_t len = strcspn(p + 1, "}");
             snprintf(name, sizeof name, "%.*s", (int)len, p + 1);
             params++;
-            if (!routes_param_ok(name, "1") || routes_param_ok(name, "01") || routes_param_ok(name, E_ACUTE)) {
+            const char *good, *bad;
+            route_param_samples(name, &good, &bad);
+            if (!routes_param_ok(name, good) || routes_param_ok(name, bad) || routes_param_ok(name, E_ACUTE)) {
                 fprintf(stderr, "  %s %s: {%s} is not checked as it should be\n", routes[i].method,
                         routes[i].pattern, name);
                 check_failures++;
@@ -224,6 +235,8 @@ static void test_route_params_checked(void)
     CHECK(routes_param_ok("tool", "word-count"));
     CHECK(!routes_param_ok("id", "word-count"));
     CHECK(!routes_param_ok("no-such-param", "1"));
+    CHECK(routes_param_ok("plugin", "profanity-filter"));
+    CHECK(!routes_param_ok("plugin", "ab"));
 }
 
 int main(void)
