@@ -51,7 +51,7 @@ export async function call(method, path, token, body, headers = {}) {
 
 /** A fresh account through the API (token sessions: the test process, not the page, holds them). */
 export async function apiUser(name) {
-  const email = `${unique(name)}@example.com`;
+  const email = `${unique(name.toLowerCase().replace(/[^a-z0-9]+/g, '-'))}@example.com`;
   const r = await call('POST', '/auth/register', null, { email, password: PASSWORD, display_name: name });
   return { email, token: r.token, id: r.user.id, name };
 }

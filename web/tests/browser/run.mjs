@@ -343,7 +343,7 @@ async function pluginsScreen() {
   await page.getByRole('list', { name: 'Resolved order' }).getByText(`${plugin} 1.0.0`).waitFor();
   await page.getByLabel('Input (JSON)').fill('{"text":"hey"}');
   await page.getByRole('button', { name: 'Run with trace' }).click();
-  const row = page.getByRole('row', { name: new RegExp(plugin) });
+  const row = page.getByRole('table', { name: 'Trace' }).getByRole('row', { name: new RegExp(plugin) });
   await row.waitFor();
   assert.match(await row.innerText(), /tool:afterExecute[\s\S]*yes/);
   await page.getByLabel('Output').getByText('"marked": true').waitFor();
