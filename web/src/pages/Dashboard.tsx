@@ -6,7 +6,8 @@ import { api } from '../lib/api';
 import { day, money } from '../lib/format';
 import { useApi } from '../lib/useApi';
 import { useSubmit } from '../lib/useSubmit';
-import type { Page } from '../lib/types';
+import { useSession } from '../lib/session';
+import type { Page, ToolSummary } from '../lib/types';
 
 export interface AnalyticsTool {
   tool_id: string;
@@ -52,7 +53,15 @@ export default function Dashboard() {
 }
 
 function MyToolsTable() {
+  const { user } = useSession();
   const data = useApi<{ tools: AnalyticsTool[] }>('/developers/me/analytics');
+  // Latest versions of the published tools (analytics does not carry them); drafts have none.
+  const published = useApi<{ tools: ToolSummary[] }>(user?.developer ? '/search' : null, {
+    developer: user?.developer?.id,
+    sort: 'newest',
+    per_page: 100,
+  });
+  const latest = new Map((published.data?.tools ?? []).map((t) => [t.id, t.latest_version]));
   return (
     <section aria-labelledby="dt-h">
       <h2 id="dt-h">My tools</h2>
@@ -69,6 +78,7 @@ function MyToolsTable() {
                   <tr>
                     <th scope="col">Tool</th>
                     <th scope="col">Status</th>
+                    <th scope="col">Latest version</th>
                     <th scope="col">Rating</th>
                     <th scope="col">Sales</th>
                     <th scope="col">Revenue</th>
@@ -82,6 +92,7 @@ function MyToolsTable() {
                         <Link to={`/tools/${t.slug}`}>{t.name}</Link>
                       </td>
                       <td>{t.status}</td>
+                      <td>{latest.get(t.tool_id) ?? '—'}</td>
                       <td>
                         <Stars value={t.rating.average} /> ({t.rating.count})
                       </td>
