@@ -55,6 +55,11 @@ function ToolView({ tool, reload }: { tool: Tool; reload: () => void }) {
         )}
       </header>
       <div className="tool-grid">
+        {/* First in the page (on a phone the price and Buy come before the long text); beside it on a wide screen. */}
+        <aside>
+          <BuyPanel tool={tool} owner={owner} />
+          <RatingSummary tool={tool} />
+        </aside>
         <div>
           <section aria-labelledby="desc-h">
             <h2 id="desc-h">Description</h2>
@@ -64,10 +69,6 @@ function ToolView({ tool, reload }: { tool: Tool; reload: () => void }) {
           <Versions tool={tool} />
           <Reviews tool={tool} owner={owner} onChange={reload} />
         </div>
-        <aside>
-          <BuyPanel tool={tool} owner={owner} />
-          <RatingSummary tool={tool} />
-        </aside>
       </div>
       <Recommendations tool={tool} />
     </article>
