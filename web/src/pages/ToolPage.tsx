@@ -5,6 +5,7 @@ import { ReasonForm } from '../components/ReasonForm';
 import { ReviewForm } from '../components/ReviewForm';
 import { SchemaForm } from '../components/SchemaForm';
 import { api, ApiError, problemText } from '../lib/api';
+import { checkoutUrl } from '../lib/checkout';
 import { day, priceLabel } from '../lib/format';
 import { inputFieldOf } from '../lib/schemaForm';
 import { hasRole, useSession } from '../lib/session';
@@ -157,13 +158,6 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
         ))}
     </section>
   );
-}
-
-/** The provider's page is told where to come back to (a same-origin path). */
-export function checkoutUrl(url: string, returnTo: string): string {
-  const u = new URL(url, window.location.origin);
-  if (!u.searchParams.has('return_to')) u.searchParams.set('return_to', returnTo);
-  return u.origin === window.location.origin ? u.pathname + u.search + u.hash : u.toString();
 }
 
 interface RunResult {

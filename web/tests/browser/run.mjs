@@ -258,7 +258,18 @@ async function developerSeesSale() {
   const row = page.getByRole('row', { name: new RegExp(shared.name) });
   await row.waitFor();
   assert.match(await row.innerText(), /published\s+1\.0\.0[\s\S]*\b1\b/);
+  // A payout under the minimum: the API's message beside the amount.
+  await page.getByLabel('Amount').fill('1.00');
+  await page.getByRole('button', { name: 'Request payout' }).click();
+  await page.locator('#po-amount-error').waitFor();
   await screen(page, 'dashboard');
+  // The developer answers the review on the tool page.
+  await page.goto(`${APP}/tools/${shared.slug}`);
+  await page.getByRole('button', { name: 'Respond' }).click();
+  await page.getByLabel('Your response').fill('Thanks for the kind words!');
+  await page.getByRole('button', { name: 'Publish response' }).click();
+  await page.getByText('Response from the developer').waitFor();
+  await page.getByText('Thanks for the kind words!').waitFor();
   await page.goto(`${APP}/analytics`);
   await page.getByLabel('Tool').selectOption({ label: shared.name });
   const sales = page.locator('.stats div', { hasText: 'Sales' }).locator('dd');
@@ -340,7 +351,11 @@ async function pluginsScreen() {
     description: 'Marks the output',
     hooks: { 'tool:afterExecute': 'function hook(value, context) value.marked = true return value end' },
   });
-  await page.goto(`${APP}/plugins?q=${plugin.slice(0, 10)}`);
+  await page.goto(`${APP}/plugins`);
+  await page.getByLabel('Plugin name starts with').fill(plugin.slice(0, 12));
+  await page.getByRole('button', { name: 'Search plugins' }).click();
+  await page.getByRole('link', { name: plugin }).waitFor();
+  await screen(page, 'plugins');
   await page.getByRole('link', { name: plugin }).click();
   await page.getByText('Hooks: tool:afterExecute').waitFor();
   await screen(page, 'plugin');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkoutUrl } from '../../src/lib/checkout';
 import { rowsOf, withRows } from '../../src/lib/schemaEdit';
 import { subscriptionEnds } from '../../src/lib/subscriptions';
 import type { Transaction } from '../../src/lib/types';
@@ -35,5 +36,16 @@ describe('subscription ends', () => {
     ]);
     const byTool = Object.fromEntries(ends.map((e) => [e.tool_id, e.ends_at.toISOString().slice(0, 10)]));
     expect(byTool).toEqual({ '5': '2026-03-02', '6': '2026-03-11' });
+  });
+});
+
+describe('checkout url', () => {
+  it('adds return_to (encoded) and keeps a same-origin URL relative', () => {
+    expect(checkoutUrl('/testpay/checkout/7?amount_cents=500&currency=USD', '/tools/x?checkout=7', 'http://a.test')).toBe(
+      '/testpay/checkout/7?amount_cents=500&currency=USD&return_to=%2Ftools%2Fx%3Fcheckout%3D7',
+    );
+  });
+  it('leaves a provider-given return_to and another origin alone', () => {
+    expect(checkoutUrl('https://pay.test/c/1?return_to=%2Fx', '/y', 'http://a.test')).toBe('https://pay.test/c/1?return_to=%2Fx');
   });
 });
