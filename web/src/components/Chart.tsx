@@ -10,24 +10,45 @@ export interface Series {
 
 /** A line chart (uPlot) with the same figures in a table beside it: the table is what screen
  * readers and copy-paste use; the drawing is hidden from assistive technology. */
-export function ChartWithTable({ title, labels, series }: { title: string; labels: string[]; series: Series[] }) {
+export function ChartWithTable({
+  title,
+  labels,
+  series,
+  quietRows,
+}: {
+  title: string;
+  labels: string[];
+  series: Series[];
+  /** Leave rows whose values are all 0 out of the table (said under it); the chart keeps them. */
+  quietRows?: string;
+}) {
+  const rows = labels.map((l, i) => ({ l, i })).filter(({ i }) => !quietRows || series.some((s) => s.values[i] !== 0));
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el || labels.length === 0) return;
-    const width = Math.max(260, Math.min(560, el.clientWidth || 560));
+    const width = Math.max(200, el.clientWidth || 560);
     const plot = new uPlot(
       {
         width,
         height: 200,
         scales: { x: { time: false } },
         axes: [{ values: (_u, ticks) => ticks.map((i) => labels[Math.round(i)] ?? '') }, {}],
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))],
+        series: [{ label: 'Period', value: (_u, i) => (i == null ? '' : labels[i] ?? '') }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))],
       },
       [labels.map((_, i) => i), ...series.map((s) => s.values)],
       el,
     );
-    return () => plot.destroy();
+    // Follows its box (a phone turned, a window resized).
+    const resize = new ResizeObserver(() => {
+      const w = Math.max(200, el.clientWidth);
+      if (w !== plot.width) plot.setSize({ width: w, height: 200 });
+    });
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
   }, [labels, series]);
 
   return (
@@ -49,12 +70,12 @@ export function ChartWithTable({ title, labels, series }: { title: string; label
               </tr>
             </thead>
             <tbody>
-              {labels.length === 0 ? (
+              {rows.length === 0 ? (
                 <tr>
                   <td colSpan={series.length + 1}>No data yet</td>
                 </tr>
               ) : (
-                labels.map((l, i) => (
+                rows.map(({ l, i }) => (
                   <tr key={l}>
                     <th scope="row">{l}</th>
                     {series.map((s) => (
@@ -65,6 +86,7 @@ export function ChartWithTable({ title, labels, series }: { title: string; label
               )}
             </tbody>
           </table>
+          {quietRows && <small className="muted">{quietRows}</small>}
         </div>
       </div>
     </figure>

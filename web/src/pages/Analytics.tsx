@@ -38,18 +38,24 @@ function AnalyticsView() {
               ))}
             </select>
           </div>
-          <Report tools={pick === 'all' ? d.tools : d.tools.filter((t) => t.tool_id === pick)} earnings={earnings.data} all={pick === 'all'} />
+          <Report tools={pick === 'all' ? d.tools : d.tools.filter((t) => t.tool_id === pick)} earnings={earnings.data} all={pick === 'all'} span={d.days || 30} />
         </>
       )}
     </Async>
   );
 }
 
+/** The last n UTC days, oldest first, as YYYY-MM-DD. */
+function lastDays(n: number): string[] {
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  return Array.from({ length: n }, (_, i) => new Date(today - (n - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+}
+
 function sum(tools: AnalyticsTool[], k: 'views' | 'downloads' | 'executions' | 'sales'): number {
   return tools.reduce((n, t) => n + (t[k] ?? 0), 0);
 }
 
-function Report({ tools, earnings, all }: { tools: AnalyticsTool[]; earnings?: Earnings; all: boolean }) {
+function Report({ tools, earnings, all, span }: { tools: AnalyticsTool[]; earnings?: Earnings; all: boolean; span: number }) {
   const daily = useMemo(() => {
     const byDay = new Map<string, { views: number; executions: number; sales: number }>();
     for (const t of tools)
@@ -60,16 +66,18 @@ function Report({ tools, earnings, all }: { tools: AnalyticsTool[]; earnings?: E
         e.sales += d.sales;
         byDay.set(d.day, e);
       }
-    const days = [...byDay.keys()].sort();
+    const at = (x: string) => byDay.get(x) ?? { views: 0, executions: 0, sales: 0 };
+    // Every one of the last `days` UTC days, so the line shows the quiet days too.
+    const days = lastDays(span);
     return {
       labels: days,
       series: [
-        { label: 'Views', color: '#1f5fbf', values: days.map((x) => byDay.get(x)!.views) },
-        { label: 'Executions', color: '#0a7a3d', values: days.map((x) => byDay.get(x)!.executions) },
-        { label: 'Sales', color: '#a0410d', values: days.map((x) => byDay.get(x)!.sales) },
+        { label: 'Views', color: '#1f5fbf', values: days.map((x) => at(x).views) },
+        { label: 'Executions', color: '#0a7a3d', values: days.map((x) => at(x).executions) },
+        { label: 'Sales', color: '#a0410d', values: days.map((x) => at(x).sales) },
       ],
     };
-  }, [tools]);
+  }, [tools, span]);
 
   const rating = useMemo(() => {
     const months = new Map<string, { count: number; total: number }>();
@@ -132,7 +140,12 @@ function Report({ tools, earnings, all }: { tools: AnalyticsTool[]; earnings?: E
           </div>
         </dl>
       </section>
-      <ChartWithTable title="Last 30 days: views, executions, sales" labels={daily.labels} series={daily.series} />
+      <ChartWithTable
+        title={`Last ${span} days: views, executions, sales`}
+        labels={daily.labels}
+        series={daily.series}
+        quietRows="Days not listed had no views, executions or sales."
+      />
       {all && <ChartWithTable title="Revenue by month (all tools)" labels={revenue.labels} series={revenue.series} />}
       <ChartWithTable title="Rating over time" labels={rating.labels} series={rating.series} />
     </>

@@ -384,6 +384,7 @@ function SchemaEditor({ id, text, onChange, error }: { id: string; text: string;
   return (
     <>
       {rows ? (
+        <div className="table-wrap">
         <table className="rows">
           <caption className="sr-only">Fields</caption>
           <thead>
@@ -428,6 +429,7 @@ function SchemaEditor({ id, text, onChange, error }: { id: string; text: string;
             ))}
           </tbody>
         </table>
+        </div>
       ) : (
         <p className="muted">This schema is edited as JSON only.</p>
       )}

@@ -2,7 +2,7 @@
 // tests make their own data), staff promotion through the marketplace CLI, the axe check, the
 // screenshots and the layout checks.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,4 +147,10 @@ export async function shoot(page, screen) {
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${screen}-${width}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/** Failure screenshots of an earlier run would read as this run's. */
+export function clearFailureShots() {
+  if (!existsSync(SCREENSHOT_DIR)) return;
+  for (const f of readdirSync(SCREENSHOT_DIR)) if (f.startsWith('failure-')) rmSync(join(SCREENSHOT_DIR, f));
 }

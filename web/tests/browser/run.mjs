@@ -10,7 +10,7 @@
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import {
-  apiUser, axeCheck, BASE, call, CHROMIUM_PATH, grantRole, PASSWORD, SCREENSHOT_DIR, sendPaymentSucceeded,
+  apiUser, axeCheck, clearFailureShots, BASE, call, CHROMIUM_PATH, grantRole, PASSWORD, SCREENSHOT_DIR, sendPaymentSucceeded,
   servesApp, shoot, startPreview, unique,
 } from './lib.mjs';
 
@@ -382,6 +382,7 @@ async function pluginsScreen() {
 }
 
 async function main() {
+  clearFailureShots();
   if (!(await servesApp(BASE))) {
     preview = await startPreview();
     APP = preview.url;
