@@ -15,10 +15,19 @@ const router = createBrowserRouter([
       </SessionProvider>
     ),
   },
-]);
+], {
+  // React Router 7's behaviour now (every link in the app is absolute), without its console warnings.
+  future: {
+    v7_relativeSplatPath: true,
+    v7_fetcherPersist: true,
+    v7_normalizeFormMethod: true,
+    v7_partialHydration: true,
+    v7_skipActionErrorRevalidation: true,
+  },
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <RouterProvider router={router} />
+    <RouterProvider router={router} future={{ v7_startTransition: true }} />
   </StrictMode>,
 );
