@@ -60,6 +60,7 @@ function ToolView({ tool, reload }: { tool: Tool; reload: () => void }) {
         <aside>
           <BuyPanel tool={tool} owner={owner} />
           <RatingSummary tool={tool} />
+          {!owner && <ReportTool tool={tool} />}
         </aside>
         <div>
           <section aria-labelledby="desc-h">
@@ -237,6 +238,31 @@ function RunPanel({ tool }: { tool: Tool }) {
   );
 }
 
+function ReportTool({ tool }: { tool: Tool }) {
+  const { user } = useSession();
+  const [open, setOpen] = useState(false);
+  const [done, setDone] = useState(false);
+  if (!user) return null;
+  if (done) return <p role="status">Thanks. A moderator will look at this tool.</p>;
+  return open ? (
+    <ReasonForm
+      id="report-tool"
+      title="Report this tool"
+      reasons={['malware', 'broken', 'misleading', 'spam', 'other']}
+      submitLabel="Send tool report"
+      optionalNote
+      onSubmit={async (reason, detail) => {
+        await api.post(`/tools/${tool.id}/reports`, detail ? { reason, detail } : { reason });
+        setDone(true);
+      }}
+    />
+  ) : (
+    <button type="button" className="link" onClick={() => setOpen(true)}>
+      Report this tool
+    </button>
+  );
+}
+
 function Versions({ tool }: { tool: Tool }) {
   const [page, setPage] = useState(1);
   const versions = useApi<Page<Version>>(`/tools/${tool.id}/versions`, { page, per_page: 5 });
@@ -330,6 +356,7 @@ function Reviews({ tool, owner, onChange }: { tool: Tool; owner: boolean; onChan
             Write a review
           </button>
         )}
+        {!user && <Link to={`/signin?next=/tools/${tool.slug}`}>Sign in to write a review</Link>}
       </div>
       {writing && (
         <ReviewForm

@@ -232,8 +232,17 @@ async function buyerBuysRunsReviews() {
   await page.getByRole('button', { name: /^Verify receipt/ }).first().click();
   await page.getByText('Valid receipt').waitFor();
   await screen(page, 'my-tools');
+
+  // Report the tool (it then waits in the moderators' queue), and sign out.
+  await page.goto(`${APP}/tools/${shared.slug}`);
+  await page.getByRole('button', { name: 'Report this tool' }).click();
+  await page.locator('#report-tool-reason').selectOption('misleading');
+  await page.getByRole('button', { name: 'Send tool report' }).click();
+  await page.getByText('A moderator will look at this tool.').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+  assert.equal((await page.request.get(`${APP}/api/marketplace/me`)).status(), 401, 'still signed in after sign out');
   assertClean(page);
-  shared.buyerPage = page;
 }
 
 async function otherBuyerVotesAndReports() {
@@ -286,6 +295,7 @@ async function moderatorHidesReview() {
   await signIn(page, mod.email);
   await page.getByRole('link', { name: 'Moderation' }).click();
   await page.getByRole('heading', { name: 'Moderation', level: 1 }).waitFor();
+  await page.getByRole('link', { name: shared.name }).waitFor(); // the reported tool, in the queue
   await screen(page, 'moderation');
   await page.goto(`${APP}/tools/${shared.slug}`);
   await page.getByRole('button', { name: `Moderate review: ${shared.reviewTitle}` }).click();
