@@ -72,9 +72,7 @@ static int64_t hook_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The caps for one hook: config's, lowered to what is left of the request's budget. 0, or -1 when
- * the budget is spent. */
-static int hook_limits(const config *cfg, const tool_check_budget *budget, sandbox_limits *lim)
+int hook_system_limits(const config *cfg, const tool_check_budget *budget, sandbox_limits *lim)
 {
     *lim = sandbox_limits_from_config(cfg);
     if (!budget)
@@ -141,7 +139,7 @@ static json_t *hook_run_one(const config *cfg, const plugin_manager_chain_entry 
                             const json_t *value, json_t *ctx, tool_check_budget *budget, json_t *trace, mkt_error *err)
 {
     sandbox_limits lim;
-    if (hook_limits(cfg, budget, &lim) < 0) {
+    if (hook_system_limits(cfg, budget, &lim) < 0) {
         hook_fail(e, point, err, "not run: the request's sandbox budget is spent");
         return NULL;
     }

@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/plugin_manager.h"
 #include "core/plugin_resolve.h"
+#include "core/sandbox.h"
 #include "core/tool_check.h"
 #include "sql/db.h"
 
@@ -52,6 +53,11 @@ json_t *hook_system_run_chain(db *db, const config *cfg, int64_t tool_id, int64_
 json_t *hook_system_run_loaded(const config *cfg, const plugin_manager_chain *chain, plugin_hook point,
                                const json_t *value, const json_t *context, tool_check_budget *budget, json_t *trace,
                                mkt_error *err);
+
+/* The sandbox caps for one run: cfg's, lowered to what is left of budget (NULL: none). 0, or -1 when
+ * the budget is spent. Also for the other runs of a request that has hooks (publishing a plugin's
+ * hooks, the tool's own run between its chains), so the request's code never outlasts the budget. */
+int hook_system_limits(const config *cfg, const tool_check_budget *budget, sandbox_limits *lim);
 
 /* Drops the worker's cached chains (tests and benchmarks measuring the first run). */
 void hook_system_cache_clear(void);

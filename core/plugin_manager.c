@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/body.h"
+#include "core/hook_system.h"
 #include "core/paging.h"
 #include "core/sandbox.h"
 #include "core/semver.h"
@@ -62,11 +63,12 @@ static void plugin_read_version(const json_t *body, plugin_body *b, mkt_error *e
     else
         b->description = json_is_string(d) ? json_string_value(d) : "";
     const json_t *p = json_object_get(body, "priority");
+    int64_t priority = json_is_integer(p) ? json_integer_value(p) : 0;
     if (p && !json_is_null(p) &&
-        (!json_is_integer(p) || json_integer_value(p) < PLUGIN_PRIORITY_MIN || json_integer_value(p) > PLUGIN_PRIORITY_MAX))
+        (!json_is_integer(p) || priority < PLUGIN_PRIORITY_MIN || priority > PLUGIN_PRIORITY_MAX))
         error_add_field(err, "priority", "must be an integer from %d to %d", PLUGIN_PRIORITY_MIN, PLUGIN_PRIORITY_MAX);
     else
-        b->priority = json_is_integer(p) ? json_integer_value(p) : 0;
+        b->priority = priority;
 }
 
 static void plugin_read_hooks(const json_t *body, plugin_body *b, mkt_error *err)
@@ -139,19 +141,28 @@ static void plugin_read_dependencies(db *db, const json_t *body, plugin_body *b,
     b->dependencies = deps;
 }
 
-/* Each hook compiles, runs its top level within the caps and defines hook(value, context). */
+/* Each hook compiles, runs its top level within the caps and defines hook(value, context); the checks
+ * of one request share its sandbox budget, as a tool's publish does. */
 static void plugin_check_hooks(const config *cfg, const json_t *hooks, mkt_error *err)
 {
-    sandbox_limits lim = sandbox_limits_from_config(cfg);
+    tool_check_budget budget;
+    tool_check_budget_start(&budget, cfg);
     const char *key;
     const json_t *code;
     json_object_foreach((json_t *)hooks, key, code) {
-        mkt_error lua_err = MKT_ERROR_INIT;
-        if (sandbox_check_function(json_string_value(code), json_string_length(code), "hook", &lim, NULL, &lua_err) < 0) {
-            char field[64];
-            snprintf(field, sizeof field, "hooks.%s", key);
-            error_add_field(err, field, "%s", lua_err.message ? lua_err.message : "does not compile");
+        char field[64];
+        snprintf(field, sizeof field, "hooks.%s", key);
+        sandbox_limits lim;
+        if (hook_system_limits(cfg, &budget, &lim) < 0) {
+            error_add_field(err, field, "not checked: the request's sandbox budget is spent");
+            continue;
         }
+        mkt_error lua_err = MKT_ERROR_INIT;
+        sandbox_stats stats;
+        if (sandbox_check_function(json_string_value(code), json_string_length(code), "hook", &lim, &stats,
+                                   &lua_err) < 0)
+            error_add_field(err, field, "%s", lua_err.message ? lua_err.message : "does not compile");
+        budget.instructions_left -= stats.instructions;
         error_clear(&lua_err);
     }
 }
@@ -164,7 +175,8 @@ static int plugin_read_body(db *db, const config *cfg, const json_t *body, int c
         return error_set(err, ERROR_VALIDATION,
                          "the body must be a JSON object {%sversion, description?, hooks, dependencies?, priority?}",
                          creating ? "name, " : "");
-    static const char *const create_fields[] = {"name", "version", "description", "hooks", "dependencies", "priority", NULL};
+    static const char *const create_fields[] = {"name",  "version",      "description", "hooks",
+                                                "dependencies", "priority", NULL};
     body_unknown_fields(body, creating ? create_fields : create_fields + 1, err);
     if (creating) {
         const json_t *name = body_member(body, "name", JSON_STRING, err);
@@ -468,12 +480,7 @@ json_t *plugin_manager_update(db *db, const account_caller *caller, const char *
         return NULL;
     }
     body_unknown_fields(body, allowed, err);
-    const json_t *d = body_member(body, "deprecated", JSON_TRUE, err);
-    if (!d && json_is_false(json_object_get(body, "deprecated")) && err->field_count == 1 &&
-        strcmp(err->fields[0].field, "deprecated") == 0) {
-        error_clear(err); /* body_member asked for true; false is as good */
-        d = json_object_get(body, "deprecated");
-    }
+    const json_t *d = body_member(body, "deprecated", JSON_TRUE, err); /* either boolean */
     if (error_is_set(err)) {
         error_set(err, ERROR_VALIDATION, "invalid plugin update");
         return NULL;
@@ -486,10 +493,13 @@ json_t *plugin_manager_update(db *db, const account_caller *caller, const char *
 
 /* ---- a tool's plugin set ----------------------------------------------------------------------------- */
 
-/* What resolution reads of one plugin: its versions' ids, numbers, priorities and dependencies. */
+/* What resolution reads of one plugin: its versions' ids, numbers, priorities and dependencies, rows
+ * [first, first + n) of rows (its own query's, or the batch the requested plugins came in). */
 typedef struct {
     plugin_resolve_plugin p;
-    db_rows rows;
+    db_rows own;
+    const db_rows *rows;
+    size_t first, n;
     plugin_resolve_version *versions;
     plugin_resolve_dep *deps;
     json_t **deps_json;
@@ -497,32 +507,38 @@ typedef struct {
 
 typedef struct {
     db *db;
+    db_rows batch; /* the plugins the tool asked for, in one query */
     plugin_loaded items[PLUGIN_RESOLVED_MAX];
     size_t count;
 } plugin_find_ctx;
 
+#define PLUGIN_FIND_SQL                                                    \
+    "SELECT p.name, p.deprecated, v.id, v.version, v.priority, v.dependencies" \
+    " FROM plugins p JOIN plugin_versions v ON v.plugin_id = p.id WHERE p.name "
 enum { FCOL_NAME, FCOL_DEPRECATED, FCOL_VID, FCOL_VERSION, FCOL_PRIORITY, FCOL_DEPS };
 
 static void plugin_loaded_free(plugin_loaded *l)
 {
-    for (size_t i = 0; l->deps_json && i < l->rows.row_count; i++)
+    for (size_t i = 0; l->deps_json && i < l->n; i++)
         json_decref(l->deps_json[i]);
     free(l->deps_json);
     free(l->versions);
     free(l->deps);
-    db_rows_free(&l->rows);
+    db_rows_free(&l->own);
 }
 
 /* Fills l's versions from its rows: every dependency object becomes {name, range} pairs. */
 static int plugin_loaded_fill(plugin_loaded *l, mkt_error *err)
 {
-    size_t n = l->rows.row_count, dep_total = 0;
+    size_t n = l->n, dep_total = 0;
+    l->p.name = db_rows_text(l->rows, l->first, FCOL_NAME);
+    l->p.deprecated = (int)db_rows_int(l->rows, l->first, FCOL_DEPRECATED);
     l->versions = calloc(n, sizeof *l->versions);
     l->deps_json = calloc(n, sizeof *l->deps_json);
     if (!l->versions || !l->deps_json)
         return error_set(err, ERROR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        l->deps_json[i] = json_loads(db_rows_text(&l->rows, i, FCOL_DEPS), 0, NULL);
+        l->deps_json[i] = json_loads(db_rows_text(l->rows, l->first + i, FCOL_DEPS), 0, NULL);
         if (!json_is_object(l->deps_json[i]))
             return error_set(err, ERROR_INTERNAL, "stored dependencies of %s do not parse", l->p.name);
         dep_total += json_object_size(l->deps_json[i]);
@@ -532,9 +548,10 @@ static int plugin_loaded_fill(plugin_loaded *l, mkt_error *err)
         return error_set(err, ERROR_INTERNAL, "out of memory");
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
+        size_t row = l->first + i;
         plugin_resolve_version *v = &l->versions[i];
-        *v = (plugin_resolve_version){db_rows_int(&l->rows, i, FCOL_VID), db_rows_text(&l->rows, i, FCOL_VERSION),
-                                      db_rows_int(&l->rows, i, FCOL_PRIORITY), &l->deps[at], 0};
+        *v = (plugin_resolve_version){db_rows_int(l->rows, row, FCOL_VID), db_rows_text(l->rows, row, FCOL_VERSION),
+                                      db_rows_int(l->rows, row, FCOL_PRIORITY), &l->deps[at], 0};
         const char *key;
         json_t *range;
         json_object_foreach(l->deps_json[i], key, range) {
@@ -547,6 +564,34 @@ static int plugin_loaded_fill(plugin_loaded *l, mkt_error *err)
     return 0;
 }
 
+/* Loads the plugins the tool asked for in one query (ordered by name, so each plugin's rows are
+ * together); their dependencies are read one by one as resolution reaches them. */
+static int plugin_prefetch(plugin_find_ctx *ctx, const plugin_resolve_request *req, size_t n, mkt_error *err)
+{
+    db_value params[PLUGIN_SET_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (plugin_name_valid(req[i].name))
+            params[k++] = db_text(req[i].name);
+    if (k == 0)
+        return 0;
+    char *sql = db_sql_rows(PLUGIN_FIND_SQL "IN (", "?", ") ORDER BY p.name, v.id", k, err);
+    int rc = sql ? db_query(ctx->db, sql, params, k, &ctx->batch, err) : -1;
+    free(sql);
+    for (size_t row = 0; rc == 0 && row < ctx->batch.row_count; ctx->count++) {
+        plugin_loaded *l = &ctx->items[ctx->count];
+        memset(l, 0, sizeof *l);
+        l->rows = &ctx->batch;
+        l->first = row;
+        const char *name = db_rows_text(&ctx->batch, row, FCOL_NAME);
+        while (row < ctx->batch.row_count && strcmp(db_rows_text(&ctx->batch, row, FCOL_NAME), name) == 0)
+            row++;
+        l->n = row - l->first;
+        rc = plugin_loaded_fill(l, err);
+    }
+    return rc;
+}
+
 static const plugin_resolve_plugin *plugin_find(void *arg, const char *name, mkt_error *err)
 {
     plugin_find_ctx *ctx = arg;
@@ -557,18 +602,15 @@ static const plugin_resolve_plugin *plugin_find(void *arg, const char *name, mkt
         return NULL;
     plugin_loaded *l = &ctx->items[ctx->count];
     memset(l, 0, sizeof *l);
-    if (db_query(ctx->db,
-                 "SELECT p.name, p.deprecated, v.id, v.version, v.priority, v.dependencies"
-                 " FROM plugins p JOIN plugin_versions v ON v.plugin_id = p.id WHERE p.name = ?",
-                 DB_PARAMS(db_text(name)), &l->rows, err) < 0)
+    if (db_query(ctx->db, PLUGIN_FIND_SQL "= ? ORDER BY v.id", DB_PARAMS(db_text(name)), &l->own, err) < 0)
         return NULL;
-    if (l->rows.row_count == 0) {
-        db_rows_free(&l->rows);
+    if (l->own.row_count == 0) {
+        db_rows_free(&l->own);
         return NULL;
     }
     ctx->count++;
-    l->p.name = db_rows_text(&l->rows, 0, FCOL_NAME);
-    l->p.deprecated = (int)db_rows_int(&l->rows, 0, FCOL_DEPRECATED);
+    l->rows = &l->own;
+    l->n = l->own.row_count;
     return plugin_loaded_fill(l, err) < 0 ? NULL : &l->p;
 }
 
@@ -634,7 +676,8 @@ static int plugin_store_tx(db *db, void *arg, mkt_error *err)
 {
     plugin_store_ctx *ctx = arg;
     if (tool_record_lock(db, ctx->tool_id, err) < 0 ||
-        db_exec(db, "DELETE FROM tool_plugin_requests WHERE tool_id = ?", DB_PARAMS(db_int(ctx->tool_id)), NULL, err) < 0 ||
+        db_exec(db, "DELETE FROM tool_plugin_requests WHERE tool_id = ?", DB_PARAMS(db_int(ctx->tool_id)), NULL,
+                err) < 0 ||
         db_exec(db, "DELETE FROM tool_plugins WHERE tool_id = ?", DB_PARAMS(db_int(ctx->tool_id)), NULL, err) < 0)
         return -1;
     size_t rows = ctx->n > ctx->item_count ? ctx->n : ctx->item_count;
@@ -684,7 +727,8 @@ json_t *plugin_manager_tool_set(db *db, const account_caller *caller, const char
     plugin_resolve_item *items = NULL;
     size_t item_count = 0;
     json_t *out = NULL;
-    if (plugin_resolve(req, n, plugin_find, fctx, &items, &item_count, err) == 0) {
+    if (plugin_prefetch(fctx, req, n, err) == 0 &&
+        plugin_resolve(req, n, plugin_find, fctx, &items, &item_count, err) == 0) {
         plugin_store_ctx sctx = {g.id, req, n, items, item_count};
         if (db_transaction(db, plugin_store_tx, &sctx, err) == 0)
             out = plugin_manager_tool_get(db, caller, ref, err);
@@ -692,6 +736,7 @@ json_t *plugin_manager_tool_set(db *db, const account_caller *caller, const char
     free(items);
     for (size_t i = 0; i < fctx->count; i++)
         plugin_loaded_free(&fctx->items[i]);
+    db_rows_free(&fctx->batch);
     free(fctx);
     return out;
 }

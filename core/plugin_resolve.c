@@ -98,12 +98,14 @@ static int resolve_find_node(const resolve_state *s, const char *name)
     return -1;
 }
 
+/* Who put a range on a plugin, into buf: "the tool" or "<plugin> <version>". */
 static const char *resolve_who(const resolve_state *s, int from, char *buf, size_t cap)
 {
     if (from < 0)
-        return "the tool";
-    const resolve_node *n = &s->nodes[from];
-    snprintf(buf, cap, "%s %s", n->plugin->name, n->plugin->versions[n->chosen].version);
+        snprintf(buf, cap, "the tool");
+    else
+        snprintf(buf, cap, "%s %s", s->nodes[from].plugin->name,
+                 s->nodes[from].plugin->versions[s->nodes[from].chosen].version);
     return buf;
 }
 
@@ -118,8 +120,9 @@ static int resolve_node_for(resolve_state *s, const char *name, int from, const 
         if (error_is_set(s->err))
             return -1;
         char who[PLUGIN_NAME_MAX + SEMVER_MAX_LENGTH + 2];
-        error_set(s->err, ERROR_VALIDATION, "missing plugin %s, required by %s", name, resolve_who(s, from, who, sizeof who));
-        error_add_field(s->err, field, "no plugin named %s (required by %s)", name, resolve_who(s, from, who, sizeof who));
+        resolve_who(s, from, who, sizeof who);
+        error_set(s->err, ERROR_VALIDATION, "missing plugin %s, required by %s", name, who);
+        error_add_field(s->err, field, "no plugin named %s (required by %s)", name, who);
         return -1;
     }
     if (s->count == PLUGIN_RESOLVED_MAX) {
@@ -309,7 +312,8 @@ static int resolve_report_conflict(resolve_state *s, const resolve_node *n)
                                 resolve_who(s, n->constraints[c].from, who, sizeof who));
     }
     for (size_t v = 0; v < n->plugin->version_count && len < cap; v++)
-        len += (size_t)snprintf(text + len, cap - len, "%s%s", v ? ", " : "; versions: ", n->plugin->versions[v].version);
+        len += (size_t)snprintf(text + len, cap - len, "%s%s", v ? ", " : "; versions: ",
+                                n->plugin->versions[v].version);
     if (n->plugin->version_count == 0 && len < cap)
         snprintf(text + len, cap - len, "; it has no versions");
     error_set(s->err, ERROR_VALIDATION, "conflicting ranges on plugin %s", n->plugin->name);

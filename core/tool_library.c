@@ -152,7 +152,21 @@ static json_t *tool_library_run_chained(db *db, const config *cfg, const char *r
     }
     json_t *in = hook_system_run_chain(db, cfg, x->id, x->plugins_version, PLUGIN_HOOK_TOOL_BEFORE_EXECUTE, input,
                                        context, &budget, trace, err);
-    json_t *output = in ? tool_check_execute(cfg, x->code, x->code_len, input_schema, output_schema, in, duration, err)
+    /* behind plugins the tool's own run gets at most what the hooks left of the budget, so the whole
+     * request's code stays within sandbox_request_* (and so below the master's request_timeout) */
+    config capped = *cfg;
+    sandbox_limits left;
+    if (in && x->plugins_version && hook_system_limits(cfg, &budget, &left) < 0) {
+        error_set(err, ERROR_VALIDATION, "the plugins spent the request's sandbox budget before the tool ran");
+        error_add_field(err, "plugins", "request budget exhausted (%lld ms)", (long long)budget.ms);
+        json_decref(in);
+        in = NULL;
+    } else if (in && x->plugins_version) {
+        capped.sandbox_timeout_ms = left.timeout_ms;
+        capped.sandbox_instructions = left.instructions;
+    }
+    json_t *output = in ? tool_check_execute(&capped, x->code, x->code_len, input_schema, output_schema, in, duration,
+                                             err)
                         : NULL;
     json_t *out = output ? hook_system_run_chain(db, cfg, x->id, x->plugins_version, PLUGIN_HOOK_TOOL_AFTER_EXECUTE,
                                                  output, context, &budget, trace, err)

@@ -8,6 +8,8 @@
 # 50 tops each depending on two bases). Then, in one run:
 #   1. wrk through nginx on POST /tools/{tool}/execute of each copy (same threads, connections and
 #      duration), the added p50 against the copy without plugins, per execution and per plugin;
+#      "hooks ms" is the chain's own time as the server measured it (the trace's duration_us summed,
+#      median of 50 traced runs), free of the load on the machine between requests;
 #   2. PUT /tools/{tool}/plugins of the 50 diamond tops (60 plugins resolved and stored), timed with curl
 #      (median of BENCH_PUTS): the database reads of the registry, resolution, the transaction;
 #   3. build/tests/bench/bench_plugins: the same chains and a 50-plugin resolution in-process.
@@ -16,7 +18,8 @@
 #
 # Settings (environment): BENCH_DURATION (s per target, 10), BENCH_THREADS (1), BENCH_CONNECTIONS (1:
 # latency without queueing, so the p50 difference is the chain's cost), BENCH_WARMUP (s, 2),
-# BENCH_WORKERS (2 x CPUs), BENCH_PUTS (20). Needs: wrk, curl, jq, nginx, MariaDB.
+# BENCH_WORKERS (2 x CPUs), BENCH_PUTS (20), BENCH_ROUNDS (3: the four targets alternate, each keeps its
+# best p50). Needs: wrk, curl, jq, nginx, MariaDB.
 set -euo pipefail
 
 # shellcheck source=tests/bench/lib.sh
@@ -27,6 +30,7 @@ THREADS="${BENCH_THREADS:-1}"
 CONNECTIONS="${BENCH_CONNECTIONS:-1}"
 WARMUP="${BENCH_WARMUP:-2}"
 PUTS="${BENCH_PUTS:-20}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 
 BIN="$BUILD_DIR/marketplace"
 bench_build "$BUILD_DIR/tests/bench/bench_plugins"
@@ -110,8 +114,25 @@ wrk.body = '{"input":{"n":41}}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $BUYER"
 EOF
+# Rounds alternate the four tools and each keeps its best p50, so a burst of load from elsewhere on
+# the machine during one target does not pass for the chain's cost.
+declare -A BEST_P50 BEST_RPS BEST_P99 ALL_ERRS
+for round in $(seq "$ROUNDS"); do
+    for n in 0 1 10 50; do
+        bench_wrk "$n-$round" "$API/tools/${TOOL[$n]}/execute" -s "$TMP/execute.lua"
+        if [[ -z "${BEST_P50[$n]:-}" ]] || awk -v a="${P50[$n-$round]}" -v b="${BEST_P50[$n]}" 'BEGIN { exit !(a < b) }'; then
+            BEST_P50[$n]="${P50[$n-$round]}" BEST_RPS[$n]="${RPS[$n-$round]}" BEST_P99[$n]="${P99[$n-$round]}"
+        fi
+        ALL_ERRS[$n]=$(( ${ALL_ERRS[$n]:-0} + ${ERRS[$n-$round]} ))
+    done
+done
+
+# The chain's own time as the server measured it: the sum of the trace's duration_us (median of 50 runs).
+declare -A TRACE_MS
 for n in 0 1 10 50; do
-    bench_wrk "$n" "$API/tools/${TOOL[$n]}/execute" -s "$TMP/execute.lua"
+    TRACE_MS[$n]="$(for _ in $(seq 50); do
+        call POST "/tools/${TOOL[$n]}/execute?trace=1" "$DEV" '{"input":{"n":41}}' | jq '[.trace[].duration_us] | add // 0'
+    done | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] / 1000 }')"
 done
 
 # ---- 2. resolution over HTTP ---------------------------------------------------------------------------
@@ -130,14 +151,14 @@ PUT_MEDIAN="$(awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] * 10
 
 # ---- the table ---------------------------------------------------------------------------------------
 echo
-echo "plugins bench: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $WORKERS workers, $CPUS CPUs, build $BUILD_TYPE"
-printf '%-34s %10s %9s %9s %14s %14s %7s\n' "POST /tools/{tool}/execute" "req/s" "p50 ms" "p99 ms" "added p50 ms" \
-    "per plugin ms" errors
+echo "plugins bench: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s x $ROUNDS rounds (best p50 of each), $WORKERS workers, $CPUS CPUs, build $BUILD_TYPE"
+printf '%-34s %10s %9s %9s %14s %14s %12s %7s\n' "POST /tools/{tool}/execute" "req/s" "p50 ms" "p99 ms" \
+    "added p50 ms" "per plugin ms" "hooks ms" errors
 for n in 0 1 10 50; do
-    added="$(awk -v a="${P50[$n]}" -v b="${P50[0]}" 'BEGIN { printf "%.3f", a - b }')"
-    per="$(awk -v a="${P50[$n]}" -v b="${P50[0]}" -v n="$n" 'BEGIN { if (n) printf "%.3f", (a - b) / n; else print "-" }')"
-    printf '%-34s %10s %9s %9s %14s %14s %7s\n' "with $n trivial plugins" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" \
-        "$added" "$per" "${ERRS[$n]}"
+    added="$(awk -v a="${BEST_P50[$n]}" -v b="${BEST_P50[0]}" 'BEGIN { printf "%.3f", a - b }')"
+    per="$(awk -v a="${BEST_P50[$n]}" -v b="${BEST_P50[0]}" -v n="$n" 'BEGIN { if (n) printf "%.3f", (a - b) / n; else print "-" }')"
+    printf '%-34s %10s %9s %9s %14s %14s %12s %7s\n' "with $n trivial plugins" "${BEST_RPS[$n]}" "${BEST_P50[$n]}" \
+        "${BEST_P99[$n]}" "$added" "$per" "${TRACE_MS[$n]}" "${ALL_ERRS[$n]}"
 done
 printf '%-34s %10s %9s\n' "PUT 50 diamond tops (60 resolved)" "-" "$PUT_MEDIAN"
 echo

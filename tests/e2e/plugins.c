@@ -164,8 +164,10 @@ static void test_publish_and_read(void)
     must_add_version(name, "1.1.0", "tool:afterExecute", noop_code, NULL, 1);
     must_add_version(name, "1.2.0-beta.1", "tool:afterExecute", noop_code, NULL, 1);
     /* versions only grow */
-    EXPECT_PROBLEM(add_version(&g_author, name, "1.1.0", "tool:afterExecute", noop_code, NULL, 0), 409, "version", NULL);
-    EXPECT_PROBLEM(add_version(&g_author, name, "1.0.5", "tool:afterExecute", noop_code, NULL, 0), 409, "version", NULL);
+    EXPECT_PROBLEM(add_version(&g_author, name, "1.1.0", "tool:afterExecute", noop_code, NULL, 0), 409, "version",
+                   NULL);
+    EXPECT_PROBLEM(add_version(&g_author, name, "1.0.5", "tool:afterExecute", noop_code, NULL, 0), 409, "version",
+                   NULL);
     /* only the owner publishes versions */
     EXPECT_PROBLEM(add_version(&g_other_dev, name, "2.0.0", "tool:afterExecute", noop_code, NULL, 0), 403, NULL, NULL);
     EXPECT_PROBLEM(add_version(&g_author, "no-such-plugin-here", "2.0.0", "tool:afterExecute", noop_code, NULL, 0),
@@ -197,11 +199,32 @@ static void test_publish_and_read(void)
     /* deprecation: the owner only; still listed, flagged */
     EXPECT_PROBLEM(send_json("PATCH", path, &g_other_dev, "{\"deprecated\": true}"), 403, NULL, NULL);
     EXPECT_PROBLEM(send_json("PATCH", path, &g_author, "{\"deprecated\": \"yes\"}"), 422, "deprecated", NULL);
+    res = send_json("PATCH", path, &g_author, "{\"deprecated\": false}");
+    EXPECT_STATUS(res, 200);
+    CHECK(json_is_false(json_object_get(res->json, "deprecated")));
+    http_response_free(res);
     res = send_json("PATCH", path, &g_author, "{\"deprecated\": true}");
     EXPECT_STATUS(res, 200);
     CHECK(json_is_true(json_object_get(res->json, "deprecated")));
     http_response_free(res);
+    EXPECT_PROBLEM(send_json("PATCH", path, &g_author, "{\"deprecated\": true, \"name\": \"x\"}"), 422, "name", NULL);
     EXPECT_PROBLEM(http_get("/plugins/No-Such", NULL), 404, NULL, NULL);
+
+    /* a deprecated plugin still resolves (1.1.0: ^1 does not take the 1.2.0 pre-release), flagged */
+    char tool[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], set[256];
+    fixture_adder_tool(&g_owner, "free", 0, 0, tool, slug);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"^1\"}]", name);
+    res = attach(slug, &g_owner, set);
+    EXPECT_STATUS(res, 200);
+    json_t *first = json_array_get(json_object_get(res->json, "plugins"), 0);
+    CHECK_STR(json_string_value(json_object_get(first, "version")), "1.1.0");
+    CHECK(json_is_true(json_object_get(first, "deprecated")));
+    http_response_free(res);
+    snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \">=1.2.0-beta.0\"}]", name);
+    res = attach(slug, &g_owner, set);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(res->json, "plugins"), 0), "version")),
+              "1.2.0-beta.1");
+    http_response_free(res);
 }
 
 static void test_publish_refuses(void)
@@ -219,13 +242,15 @@ static void test_publish_refuses(void)
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:duringExecute", noop_code, NULL, 0), 422,
                    "hooks.tool:duringExecute", "unknown hook point");
     EXPECT_PROBLEM(publish(&g_author, name, "one", "tool:beforeExecute", noop_code, NULL, 0), 422, "version", NULL);
-    EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"ghost-plugin-x\": \"^1\"}", 0),
+    EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code,
+                           "{\"ghost-plugin-x\": \"^1\"}", 0),
                    422, "dependencies", "no plugin named ghost-plugin-x");
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"abc\": \">>1\"}", 0), 422,
                    "dependencies.abc", NULL);
     EXPECT_PROBLEM(publish(&g_author, name, "1.0.0", "tool:beforeExecute", noop_code, "{\"abc\": 1}", 0), 422,
                    "dependencies.abc", NULL);
-    EXPECT_PROBLEM(publish(&g_author, "Upper-Case", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422, "name", NULL);
+    EXPECT_PROBLEM(publish(&g_author, "Upper-Case", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422, "name",
+                   NULL);
     EXPECT_PROBLEM(publish(&g_author, "caf\xc3\xa9-plugin", "1.0.0", "tool:beforeExecute", noop_code, NULL, 0), 422,
                    "name", NULL);
     char *huge = check_repeat("a", 5000);
@@ -247,7 +272,8 @@ static void test_publish_refuses(void)
 
 /* ---- chains ----------------------------------------------------------------------------------------- */
 
-static char g_add_one[PLUGIN_NAME_BUF], g_double[PLUGIN_NAME_BUF], g_base[PLUGIN_NAME_BUF], g_times_ten[PLUGIN_NAME_BUF];
+static char g_add_one[PLUGIN_NAME_BUF], g_double[PLUGIN_NAME_BUF], g_base[PLUGIN_NAME_BUF],
+    g_times_ten[PLUGIN_NAME_BUF];
 
 static void test_chain_filters_input_and_output(void)
 {
@@ -382,7 +408,8 @@ static void test_attach_refuses(void)
     size_t len = 1;
     strcpy(set, "[");
     for (int i = 0; i <= 50; i++)
-        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"p%03d\", \"range\": \"*\"}", i ? "," : "", i);
+        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"p%03d\", \"range\": \"*\"}",
+                                i ? "," : "", i);
     snprintf(set + len, sizeof set - len, "]");
     EXPECT_PROBLEM(attach(g_slug, &g_owner, set), 422, "plugins", "at most 50");
     snprintf(set, sizeof set, "[{\"name\": \"%s\", \"range\": \"*\"}]", g_add_one);
@@ -443,8 +470,8 @@ static void test_review_hook(void)
     snprintf(body, sizeof body, "{\"tool_id\": \"%s\", \"rating\": 2, \"title\": \"Hmm\", \"content\": \"Darn slow\"}",
              tool);
     EXPECT_PROBLEM(http_post_text("/reviews", author.token, body), 422, "plugins", "please keep it civil");
-    snprintf(body, sizeof body, "{\"tool_id\": \"%s\", \"rating\": 3, \"title\": \"Ok\", \"content\": \"meh but fine\"}",
-             tool);
+    snprintf(body, sizeof body,
+             "{\"tool_id\": \"%s\", \"rating\": 3, \"title\": \"Ok\", \"content\": \"meh but fine\"}", tool);
     http_response *res = http_post_text("/reviews", author.token, body);
     EXPECT_STATUS(res, 201);
     CHECK_STR(http_json_string(res, "content"), "m*h but fine");
@@ -510,6 +537,36 @@ static void test_hostile_hooks(void)
         fprintf(stderr, "  (no /metrics from this host; crash counters not compared)\n");
 }
 
+/* The hooks of one execution share the request budget (sandbox_request_instructions, 50,000,000 in the
+ * test config): five hooks of 9,000,000 work units each pass, a sixth gets the 5,000,000 left and is
+ * stopped there, although its own cap (10,000,000) would have let it finish. */
+static void test_hooks_share_budget(void)
+{
+    char tool[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], set[1024], names[6][PLUGIN_NAME_BUF];
+    fixture_adder_tool(&g_owner, "free", 0, 0, tool, slug);
+    size_t len = 0;
+    for (int i = 0; i < 6; i++) {
+        snprintf(names[i], sizeof names[i], "%s", plugin_name("burn"));
+        must_publish(names[i], "1.0.0", "tool:beforeExecute",
+                     "function hook(v) for i = 1, 9000000 do end return v end", NULL, i);
+    }
+    len += (size_t)snprintf(set + len, sizeof set - len, "[");
+    for (int i = 0; i < 5; i++)
+        len += (size_t)snprintf(set + len, sizeof set - len, "%s{\"name\": \"%s\", \"range\": \"*\"}", i ? "," : "",
+                                names[i]);
+    snprintf(set + len, sizeof set - len, "]");
+    must_attach(slug, set);
+    http_response *res = run(slug, &g_buyer, "", "{\"a\": 1, \"b\": 2}");
+    EXPECT_STATUS(res, 200);
+    CHECK_INT(sum_of(res), 3);
+    http_response_free(res);
+    snprintf(set + len, sizeof set - len, ",{\"name\": \"%s\", \"range\": \"*\"}]", names[5]);
+    must_attach(slug, set);
+    char needle[160];
+    snprintf(needle, sizeof needle, "plugin %s 1.0.0, hook tool:beforeExecute: instruction limit exceeded", names[5]);
+    EXPECT_PROBLEM(run(slug, &g_buyer, "", "{\"a\": 1, \"b\": 2}"), 422, "plugins", needle);
+}
+
 static void setup(void)
 {
     fixture_developer(&g_author, "Plugin Author");
@@ -531,5 +588,6 @@ int main(void)
     RUN(test_attach_refuses);
     RUN(test_review_hook);
     RUN(test_hostile_hooks);
+    RUN(test_hooks_share_budget);
     return check_finish();
 }

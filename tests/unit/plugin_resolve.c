@@ -241,7 +241,8 @@ static void test_cycles(void)
     };
     registry r;
     reg_load(&r, rows, sizeof rows / sizeof rows[0]);
-    CHECK_RESOLVES(&r, "one:*", "ERR dependency cycle: one -> two -> one | plugins: dependency cycle: one -> two -> one");
+    CHECK_RESOLVES(&r, "one:*",
+                   "ERR dependency cycle: one -> two -> one | plugins: dependency cycle: one -> two -> one");
     CHECK_FAILS_WITH(&r, "two:*", "dependency cycle: one -> two -> one");
     CHECK_FAILS_WITH(&r, "cy-c:*", "dependency cycle: cy-a -> cy-b -> cy-c -> cy-a");
     CHECK_FAILS_WITH(&r, "feeds-cycle:*", "dependency cycle: cy-a -> cy-b -> cy-c -> cy-a");
