@@ -147,7 +147,7 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
       )}
       {returned && !done && !error && <Spinner label="Confirming your payment…" />}
       <ErrorBox error={error} />
-      {paid && !owner && tool.status === 'published' &&
+      {paid && !owner && tool.status === 'published' && !(done?.status === 'completed' && tool.pricing.model === 'one_time') &&
         (user ? (
           <button type="button" onClick={buy} disabled={busy}>
             {verb} {tool.name}

@@ -205,6 +205,7 @@ async function buyerBuysRunsReviews() {
     await page.goto(`${APP}/tools/${shared.slug}?checkout=${txns.items[0].id}`);
   }
   await page.getByText('Purchase complete.').waitFor();
+  assert.equal(await page.getByRole('button', { name: `Buy ${shared.name}` }).count(), 0, 'Buy offered again after a one-time purchase');
 
   // The schema-generated form: the API's error next to its field, then a run.
   await page.getByLabel(/^text/).fill('a');
