@@ -55,6 +55,10 @@ export function problemText(err: unknown): string {
 
 const SAFE = new Set(['GET', 'HEAD']);
 
+/** Fired on window for every 401: the session ended (expired, revoked, signed out elsewhere), so
+ * the session state forgets the user instead of showing screens that no longer work. */
+export const UNAUTHORIZED_EVENT = 'marketplace:unauthorized';
+
 export interface RequestOptions {
   method?: string;
   body?: unknown;
@@ -107,7 +111,10 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new ApiError({ status: 0, title: 'Network error', detail: 'The server could not be reached.' });
   }
-  if (!res.ok) throw new ApiError(await readProblem(res));
+  if (!res.ok) {
+    if (res.status === 401 && typeof window !== 'undefined') window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+    throw new ApiError(await readProblem(res));
+  }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;

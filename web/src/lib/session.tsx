@@ -1,7 +1,7 @@
 // Who is signed in, read from GET /me with the session cookie. Nothing about the session is kept
 // in page-readable storage: a reload asks /me again.
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError } from './api';
+import { api, ApiError, UNAUTHORIZED_EVENT } from './api';
 import type { User } from './types';
 
 interface SessionState {
@@ -47,6 +47,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void refresh();
   }, [refresh]);
+
+  useEffect(() => {
+    const forget = () => setUser(null);
+    window.addEventListener(UNAUTHORIZED_EVENT, forget);
+    return () => window.removeEventListener(UNAUTHORIZED_EVENT, forget);
+  }, []);
 
   return <SessionContext.Provider value={{ user, loading, refresh, signOut }}>{children}</SessionContext.Provider>;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, buildUrl, fieldErrorMap } from '../../src/lib/api';
+import { api, ApiError, buildUrl, fieldErrorMap, UNAUTHORIZED_EVENT } from '../../src/lib/api';
 
 function mockFetch(status: number, body: unknown, type = 'application/problem+json') {
   const fn = vi.fn(async () =>
@@ -66,6 +66,19 @@ describe('api client', () => {
     }
     expect(calls[1][0]).toBe('/api/marketplace/reviews');
     expect(calls[1][1].body).toBe('{"a":1}');
+  });
+
+  it('tells the session about a 401 (and only a 401)', async () => {
+    const seen = vi.fn();
+    window.addEventListener(UNAUTHORIZED_EVENT, seen);
+    mockFetch(403, { status: 403, detail: 'not yours' });
+    await api.get('/tools/x').catch(() => undefined);
+    expect(seen).not.toHaveBeenCalled();
+    mockFetch(401, { status: 401, detail: 'the session has ended' });
+    const err = (await api.get('/me').catch((e) => e)) as ApiError;
+    expect(err.message).toBe('the session has ended');
+    expect(seen).toHaveBeenCalledTimes(1);
+    window.removeEventListener(UNAUTHORIZED_EVENT, seen);
   });
 
   it('answers undefined for 204', async () => {
