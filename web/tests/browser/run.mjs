@@ -292,6 +292,7 @@ async function developerSeesSale() {
 async function moderatorHidesReview() {
   const mod = await apiUser('Moderator');
   if (!grantRole(mod.email, 'moderator')) throw new Error('cannot grant roles: set MARKETPLACE_STACK_DIR');
+  grantRole(mod.email, 'admin'); // the audit log is for admins
   const page = await person('moderator');
   await signIn(page, mod.email);
   await page.getByRole('link', { name: 'Moderation' }).click();
@@ -304,6 +305,9 @@ async function moderatorHidesReview() {
   await page.getByLabel('Note (required)').fill('Reported as spam; hidden while we check.');
   await page.getByRole('button', { name: 'Apply moderation' }).click();
   await page.getByRole('heading', { name: new RegExp(shared.reviewTitle) }).waitFor({ state: 'detached' });
+  await page.goto(`${APP}/moderation`);
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByRole('row', { name: /review\.hide.*Reported as spam/ }).first().waitFor();
 
   const buyer = shared.voterPage;
   await buyer.reload();
