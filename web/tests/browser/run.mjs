@@ -226,7 +226,11 @@ async function buyerBuysRunsReviews() {
   await page.locator('#rv-content').fill('It shouts exactly as promised.');
   await page.getByRole('button', { name: 'Submit review' }).click();
   await page.getByRole('heading', { name: new RegExp(shared.reviewTitle) }).waitFor();
-  await page.getByRole('button', { name: 'Edit your review' }).waitFor();
+  await page.getByRole('button', { name: 'Edit your review' }).click();
+  shared.reviewTitle = `Loud, clear and quick ${shared.word}`;
+  await page.locator('#rv-title').fill(shared.reviewTitle);
+  await page.getByRole('button', { name: 'Save review' }).click();
+  await page.getByRole('heading', { name: new RegExp(shared.reviewTitle) }).waitFor();
   await screen(page, 'tool');
 
   await page.getByRole('link', { name: 'My tools' }).click();
