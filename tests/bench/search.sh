@@ -39,6 +39,8 @@
 # largest size, suggest p99 < 5 ms, the smallest-to-largest ratio under 2. It prints figures; it is
 # not a test. The stack is stopped at the end (Ctrl-C included) by the PIDs it recorded.
 #
+# After each size's table: the same queries on the in-memory index in-process (bench_search_index,
+# the CPU time of one query over the exported documents).
 # Settings (environment): BENCH_SEARCH_SIZES ("10000 100000"), BENCH_DURATION (s per target, 10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_WARMUP (s, 2), BENCH_WORKERS (2 x CPUs),
 # BENCH_TIMEOUT (s, 30: wrk's per-request timeout), BENCH_SEARCH_BUFFER_POOL (1G), BENCH_SEARCH_EXPLAIN
@@ -63,8 +65,7 @@ SEED=1
 HALF_LIFE_S=$(( 72 * 3600 ))  # activity_half_life_hours' default, which the test config keeps
 
 BIN="$BUILD_DIR/marketplace"
-# shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
-bench_build
+bench_build "$BUILD_DIR/tests/bench/bench_search_index"
 
 bench_workdir search
 
@@ -125,6 +126,39 @@ SELECT a.id, LOG2(a.w) + UNIX_TIMESTAMP(a.at) / $HALF_LIFE_S, a.at
 ANALYZE TABLE tools, tool_tags, tool_activity, search_documents, search_terms, search_vocabulary;
 SQL
 } >/dev/null
+
+# Every worker builds its in-memory index in batches when idle, and builds it again after a burst of
+# changes (seed_activity writes one per active tool): until then SQL answers. The wrk runs wait for
+# every worker to log an index of all the published tools after the log's line $1.
+wait_indexes() {  # wait_indexes FROM_LINE N_PUBLISHED
+    local log="$STACK_DIR/log/marketplace.log" built
+    for _ in $(seq 1800); do
+        built="$(tail -n "+$1" "$log" | grep -c "in-memory index of $2 tools built" || true)"
+        (( built >= WORKERS )) && return 0
+        sleep 0.2
+    done
+    say "only $built of $WORKERS workers built their index within 6 minutes; measuring anyway"
+}
+
+# The in-memory index in-process (tests/bench/search_index_bench.c) on the same documents, exported
+# with the columns core/search.c reads (SEARCH_MEM_COLUMNS), and the same queries: CPU time per
+# query, without nginx, FastCGI, MariaDB or queueing.
+in_process() {  # in_process N
+    local docs="$TMP/docs-$1.tsv"
+    sql -e "SELECT t.id, s.slug, s.name_norm, s.title, s.body, t.category, t.pricing_model, t.price_cents,
+        t.rating_count, t.rating_sum, t.downloads, t.developer_id,
+        CAST(UNIX_TIMESTAMP(t.published_at) * 1000000 AS SIGNED), a.score_log,
+        (SELECT GROUP_CONCAT(g.tag SEPARATOR ' ') FROM tool_tags g WHERE g.tool_id = t.id), t.name,
+        CAST(UNIX_TIMESTAMP(a.last_at) * 1000000 AS SIGNED)
+        FROM search_documents s JOIN tools t ON t.id = s.tool_id LEFT JOIN tool_activity a ON a.tool_id = t.id
+        WHERE t.status = 'published' ORDER BY t.id" >"$docs"
+    echo
+    echo "-- the in-memory index in-process at $1 tools (bench_search_index: CPU time of one query, 200 runs)"
+    "$BUILD_DIR/tests/bench/bench_search_index" "$docs" 200 "q=$RARE" "q=$COMMON" "q=$COMMON $SECOND" \
+        "q=$COMMON&category=$CATEGORY" "tags=$TAG" "sort=rating" "q=$COMMON&page=50" "suggest=$PREFIX" \
+        "trend_days=7"
+    rm -f "$docs"
+}
 
 # ---- the query words, from the data ---------------------------------------------------------------
 WORD_RE='^[a-z]{3,}$'
@@ -309,9 +343,11 @@ failed=0
 for n in $SIZES; do
     stack_start "$n"
     seed_catalogue "$n"
+    from_line=$(( $(wc -l <"$STACK_DIR/log/marketplace.log") + 1 ))
     seed_activity
     [[ -n "${COMMON:-}" ]] || pick_words
     check_shares "$n"
+    wait_indexes "$from_line" "${PUBLISHED[$n]}"
     capture_all "$n"
     LOAD[$n]="$(cut -d' ' -f1-3 /proc/loadavg)"
     for name in "${NAMES[@]}"; do
@@ -319,6 +355,7 @@ for n in $SIZES; do
         [[ "${ERRS[$n:$name]}" == 0 ]] || failed=1
     done
     report_size "$n"
+    in_process "$n"
     [[ "$EXPLAIN" == 1 ]] && explain_size "$n"
     stack_stop
 done
