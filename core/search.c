@@ -457,6 +457,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
         /* the feed's position first: what changes while the documents are read is applied after */
         if (search_mem_max_seq(db, &m->build_seq, err) < 0)
             return -1;
+        log_info("search: building the in-memory index%s", m->ix ? " again" : "");
         m->building = search_index_new();
         if (!m->building)
             return error_set(err, ERROR_INTERNAL, "out of memory");
@@ -498,8 +499,10 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
 }
 
 /* The index can no longer follow the feed (too far behind): dropped, built again from scratch. */
-static void search_mem_discard(search_memory *m)
+static void search_mem_discard(search_memory *m, const char *why)
 {
+    if (m->ix)
+        log_info("search: in-memory index dropped (%s); SQL answers until it is built again", why);
     search_index_free(m->ix);
     m->ix = NULL;
 }
@@ -578,7 +581,7 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
         return -1;
     if (rows.row_count > SEARCH_MEM_REBUILD_CHANGES) {
         db_rows_free(&rows);
-        search_mem_discard(m);
+        search_mem_discard(m, "more changes waiting than are applied one by one");
         return 0;
     }
     time_t now = time(NULL);
@@ -611,7 +614,7 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
         m->read_at = now;
         m->totals_stale |= rows_seen > 0;
     } else
-        search_mem_discard(m); /* the numbers read are past tools it could not re-read: start again */
+        search_mem_discard(m, "a change could not be read"); /* the numbers read are past it: start again */
     return rc;
 }
 
@@ -622,7 +625,7 @@ static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
 {
     search_memory *m = &search_mem;
     if (m->ix && time(NULL) - m->read_at > SEARCH_MEM_STALE_S)
-        search_mem_discard(m); /* the feed may have been pruned past what it read */
+        search_mem_discard(m, "the change feed was not read for too long"); /* it may have been pruned */
     for (int i = 0; !m->ix && i < build_steps; i++)
         if (search_mem_build_step(db, m, err) < 0)
             return NULL;
