@@ -29,7 +29,7 @@ static const config_key config_keys[] = {
     {"listen_mode", CONFIG_OCTAL, offsetof(config, listen_mode), "0660", 0, 0777},
     INT(listen_backlog, "1024", 1, 65535),
     INT(workers, "0", 0, 1024),
-    INT(max_requests, "10000", 0, INT64_C(1) << 40),
+    INT(max_requests, "0", 0, INT64_C(1) << 40),
     INT(shutdown_timeout, "10", 1, 3600),
     INT(request_timeout, "30", 0, 3600),
     STR(base_path, "/api/marketplace"),

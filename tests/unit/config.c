@@ -56,7 +56,7 @@ static void test_defaults(void)
     CHECK_INT(cfg.listen_mode, 0660);
     CHECK_INT(cfg.listen_backlog, 1024);
     CHECK_INT(cfg.workers, 0);
-    CHECK_INT(cfg.max_requests, 10000);
+    CHECK_INT(cfg.max_requests, 0);
     CHECK_INT(cfg.shutdown_timeout, 10);
     CHECK_INT(cfg.request_timeout, 30);
     CHECK_STR(cfg.base_path, "/api/marketplace");
