@@ -345,7 +345,7 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
  * read: numbers skipped over are remembered as gaps and asked for again until they are old. */
 #define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
 #define SEARCH_MEM_IN_CHUNK 50          /* tools re-read per statement */
-#define SEARCH_MEM_REBUILD_CHANGES 2000 /* more waiting: rebuilt by the idle hook, SQL answering */
+#define SEARCH_MEM_FEED_READ 2000       /* feed rows applied per read; more waiting: the worker is behind */
 #define SEARCH_MEM_GAPS_MAX 64
 #define SEARCH_MEM_GAP_S 60             /* a transaction holding a number longer than this is not waited for */
 #define SEARCH_FEED_KEEP_S 3600         /* feed rows older than this are pruned ... */
@@ -363,6 +363,8 @@ typedef struct {
     search_gap gap[SEARCH_MEM_GAPS_MAX];
     size_t gaps;
     int64_t all_count, all_sum;    /* rating_totals, for the Bayesian rating ... */
+    int behind;                    /* more feed rows waiting than one read applies: SQL answers while
+                                    * searches and idle moments apply them a read at a time */
     int totals_stale;              /* ... read again after the feed brought a change: rating_totals
                                     * moves only in a transaction that changes a tool's ratings,
                                     * whose trigger writes a feed row */
@@ -570,7 +572,7 @@ static int search_mem_feed(db *db, search_memory *m, db_rows *rows, mkt_error *e
         params[1 + i] = db_int(m->gap[i].seq);
     }
     snprintf(sql + len, sizeof sql - (size_t)len, "%s ORDER BY seq LIMIT %d", m->gaps ? ")" : "",
-             SEARCH_MEM_REBUILD_CHANGES + 1);
+             SEARCH_MEM_FEED_READ + 1);
     return db_query(db, sql, params, 1 + m->gaps, rows, err);
 }
 
@@ -579,17 +581,21 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     db_rows rows = {0};
     if (search_mem_feed(db, m, &rows, err) < 0)
         return -1;
-    if (rows.row_count > SEARCH_MEM_REBUILD_CHANGES) {
-        db_rows_free(&rows);
-        search_mem_discard(m, "more changes waiting than are applied one by one");
-        return 0;
-    }
+    /* a burst (a bulk load) costs reads in proportion to its changes, not a build of the catalogue */
+    int was_behind = m->behind;
+    m->behind = rows.row_count > SEARCH_MEM_FEED_READ;
+    if (m->behind != was_behind)
+        log_info(m->behind ? "search: in-memory index behind the change feed: applying it %d changes at a time, "
+                             "SQL answering meanwhile"
+                           : "search: in-memory index caught up with the change feed (%d changes a read)",
+                 SEARCH_MEM_FEED_READ);
+    /* the first ones, in order; the rest next time */
+    size_t rows_seen = m->behind ? SEARCH_MEM_FEED_READ : rows.row_count;
     time_t now = time(NULL);
-    size_t rows_seen = rows.row_count;
     int64_t ids[SEARCH_MEM_IN_CHUNK];
     size_t n = 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < rows.row_count; i++) {
+    for (size_t i = 0; rc == 0 && i < rows_seen; i++) {
         int64_t seq = db_rows_int(&rows, i, 0), id = db_rows_int(&rows, i, 1);
         if (seq > m->seq) {
             search_mem_note_gaps(m, seq, now);
@@ -633,7 +639,7 @@ static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
         return NULL;
     if (search_mem_catch_up(db, m, err) < 0 || (m->ix && m->totals_stale && search_mem_totals(db, m, err) < 0))
         return NULL;
-    return m->ix;
+    return m->behind ? NULL : m->ix; /* behind: not current, SQL answers */
 }
 
 static search_index_sort search_mem_sort(search_sort s)
@@ -1266,7 +1272,7 @@ static int search_memory_due(const service_worker *sw, time_t now)
 {
     if (!search_engine_memory(sw->cfg) || now < search_tick.memory_at)
         return 0;
-    return !search_mem.ix || now - search_mem.read_at >= SEARCH_FEED_PRUNE_EVERY_S;
+    return !search_mem.ix || search_mem.behind || now - search_mem.read_at >= SEARCH_FEED_PRUNE_EVERY_S;
 }
 
 static void search_backfill_tick(db *db, time_t now)
@@ -1298,8 +1304,10 @@ static void search_memory_tick(db *db, time_t now)
     int rc = 0;
     while (rc == 0 && !search_mem.ix && search_now_ms() < until)
         rc = search_mem_build_step(db, &search_mem, &err) < 0 ? -1 : 0;
-    if (rc == 0 && search_mem.ix && !search_mem_ready(db, 0, &err) && err.kind != ERROR_NONE)
-        rc = -1;
+    do /* once to follow the feed; again while behind a burst and the tick has time */
+        if (rc == 0 && search_mem.ix && !search_mem_ready(db, 0, &err) && err.kind != ERROR_NONE)
+            rc = -1;
+    while (rc == 0 && search_mem.ix && search_mem.behind && search_now_ms() < until);
     if (rc < 0) {
         log_warn("search: the in-memory index: %s", err.message ? err.message : "?");
         search_tick.memory_at = now + SEARCH_FEED_PRUNE_EVERY_S;

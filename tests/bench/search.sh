@@ -127,24 +127,24 @@ ANALYZE TABLE tools, tool_tags, tool_activity, search_documents, search_terms, s
 SQL
 } >/dev/null
 
-# Every worker builds its in-memory index in batches when idle, and drops it and builds it again
-# after a burst of changes (seed_activity writes one per active tool): until then SQL answers. The
-# wrk runs wait until every worker's last word in the log after line $1 is an index of all the
-# published tools, twice in a row with searches in between (a search makes a worker read the feed,
-# which is when it finds the burst).
-workers_ready() {  # workers_ready FROM_LINE N_PUBLISHED
+# Every worker builds its in-memory index in batches when idle, and applies a burst of changes
+# (seed_activity writes one per active tool) a part at a time: until then SQL answers. The wrk runs
+# wait until every worker has built an index of all the published tools and its last word in the
+# log is a complete index ("built" or "caught up"), twice in a row with searches in between (a
+# search makes a worker read the feed, which is when it finds the burst).
+workers_ready() {  # workers_ready N_PUBLISHED
     local log="$STACK_DIR/log/marketplace.log" pid last
     for pid in $(pgrep -P "$(env_get MKT_MASTER_PID)"); do
-        last="$(tail -n "+$1" "$log" | grep -E "^marketplace\[$pid\] info: search: (building|in-memory index)" |
-            tail -n1)"
-        [[ "$last" == *"in-memory index of $2 tools built"* ]] || return 1
+        grep -q "^marketplace\[$pid\] info: search: in-memory index of $1 tools built" "$log" || return 1
+        last="$(grep -E "^marketplace\[$pid\] info: search: (building|in-memory index)" "$log" | tail -n1)"
+        [[ "$last" == *" built in "* || "$last" == *"caught up"* ]] || return 1
     done
 }
-wait_indexes() {  # wait_indexes FROM_LINE N_PUBLISHED
+wait_indexes() {  # wait_indexes N_PUBLISHED
     local ready=0
     for _ in $(seq 900); do
         for _ in $(seq $(( 2 * WORKERS ))); do curl -s -o /dev/null "$API/search/suggest?q=zz"; done
-        if workers_ready "$1" "$2"; then
+        if workers_ready "$1"; then
             ready=$(( ready + 1 ))
             (( ready >= 2 )) && return 0
         else
@@ -358,11 +358,10 @@ failed=0
 for n in $SIZES; do
     stack_start "$n"
     seed_catalogue "$n"
-    from_line=$(( $(wc -l <"$STACK_DIR/log/marketplace.log") + 1 ))
     seed_activity
     [[ -n "${COMMON:-}" ]] || pick_words
     check_shares "$n"
-    wait_indexes "$from_line" "${PUBLISHED[$n]}"
+    wait_indexes "${PUBLISHED[$n]}"
     capture_all "$n"
     LOAD[$n]="$(cut -d' ' -f1-3 /proc/loadavg)"
     for name in "${NAMES[@]}"; do

@@ -13,6 +13,7 @@
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http.h"
+#include "tests/support/server_log.h"
 
 /* More than the test stack's workers: nginx spreads them, so each worker answers at least once. */
 #define ROUNDS 24
@@ -133,6 +134,29 @@ static void test_trending_row_deleted(void)
     CHECK_INT(answers_sorted("trending", "alpha beta"), ROUNDS);
 }
 
+#define DIGITS "SELECT 0 UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4" \
+               " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9"
+
+/* A burst of more changes than one read of the feed applies (a bulk load: here 5000 rows written
+ * straight into the feed) is applied a part at a time, a part per search or idle moment, with SQL
+ * answering until the worker has caught up: no worker drops its index to build it again, and a
+ * change made after the burst is seen by every worker. */
+static void test_burst_applied_in_parts(void)
+{
+    set_downloads(fixture_db(), id_a, 1);
+    set_downloads(fixture_db(), id_b, 2);
+    CHECK_INT(answers_in_order("beta alpha"), ROUNDS); /* every worker current */
+    int dropped = server_log_count_unparsed("in-memory index dropped");
+    exec_id("INSERT INTO search_changes (tool_id) SELECT ? FROM"
+            " (SELECT 1 FROM (" DIGITS ") a, (" DIGITS ") b, (" DIGITS ") c, (" DIGITS ") d LIMIT 5000) n",
+            id_b);
+    set_downloads(fixture_db(), id_a, 500);
+    CHECK_INT(answers_in_order("alpha beta"), ROUNDS);
+    set_downloads(fixture_db(), id_b, 900);
+    CHECK_INT(answers_in_order("beta alpha"), ROUNDS);
+    CHECK_INT(server_log_count_unparsed("in-memory index dropped"), dropped);
+}
+
 int main(void)
 {
     make_token();
@@ -143,6 +167,7 @@ int main(void)
     RUN(test_every_worker_follows_the_feed);
     RUN(test_late_commit_not_lost);
     RUN(test_trending_row_deleted);
+    RUN(test_burst_applied_in_parts);
     fixture_close();
     return check_finish();
 }
