@@ -50,6 +50,59 @@ int activity_record_at(db *db, int64_t tool_id, double weight, double at, mkt_er
                    DB_PARAMS(db_int(tool_id), db_text(x), db_text(when)), NULL, err);
 }
 
+#define ACTIVITY_BULK_MAX 500 /* rows per INSERT of a bulk load */
+
+/* One tool's days (rows[0..n), all of it) into params: its L and newest event time. */
+static void activity_bulk_tool(const tool_usage_bulk_day *rows, size_t n, double now, char x[40], char when[40])
+{
+    double l = TRENDING_EMPTY, newest = 0;
+    double weight = (double)activity_cfg.weights[ACTIVITY_EXECUTION];
+    for (size_t i = 0; i < n; i++) {
+        double at = now - (double)rows[i].days_ago * 86400.0;
+        if (rows[i].executions > 0) {
+            l = trending_add(l, trending_event_log(weight * (double)rows[i].executions, at, activity_cfg.half_life_s));
+            newest = at > newest ? at : newest;
+        }
+    }
+    snprintf(x, 40, "%.17g", l);
+    snprintf(when, 40, "%.6f", newest);
+}
+
+int activity_bulk_executions(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err)
+{
+    if (n == 0 || !(activity_cfg.weights[ACTIVITY_EXECUTION] > 0))
+        return 0;
+    /* the texts the parameters point at, one pair per tool at most */
+    char (*text)[2][40] = calloc(n, sizeof *text);
+    db_value *params = calloc(3 * n, sizeof *params);
+    if (!text || !params) {
+        free(text);
+        free(params);
+        return error_set(err, ERROR_INTERNAL, "out of memory");
+    }
+    double now = (double)time(NULL);
+    size_t tools = 0;
+    for (size_t i = 0; i < n;) {
+        size_t end = i;
+        int any = 0;
+        for (; end < n && rows[end].tool_id == rows[i].tool_id; end++)
+            any |= rows[end].executions > 0;
+        if (any) {
+            activity_bulk_tool(rows + i, end - i, now, text[tools][0], text[tools][1]);
+            params[3 * tools] = db_int(rows[i].tool_id);
+            params[3 * tools + 1] = db_text(text[tools][0]);
+            params[3 * tools + 2] = db_text(text[tools][1]);
+            tools++;
+        }
+        i = end;
+    }
+    int rc = db_exec_row_batches(db, "INSERT INTO tool_activity (tool_id, score_log, last_at) VALUES ",
+                                 "(?, CAST(? AS DOUBLE), FROM_UNIXTIME(?))", params, 3, tools, ACTIVITY_BULK_MAX, err);
+    free(params);
+    free(text);
+    return rc;
+}
+
 int activity_review_deleted(db *db, int64_t tool_id, double at, mkt_error *err)
 {
     double weight = (double)activity_cfg.weights[ACTIVITY_REVIEW];

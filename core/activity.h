@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/service.h"
+#include "core/tool_usage.h"
 #include "sql/db.h"
 
 typedef enum {
@@ -43,6 +44,11 @@ int activity_record(db *db, int64_t tool_id, activity_kind kind, int64_t count, 
 
 /* The same with the event's weight and time (Unix seconds) given: the clock the tests inject. */
 int activity_record_at(db *db, int64_t tool_id, double weight, double at, mkt_error *err);
+
+/* A bulk load's executions (rows of tool_usage_bulk_day: a day's count days_ago days back, the rows
+ * of one tool next to each other) into trending scores, as if each day's executions had happened at
+ * that time of day: one new row per tool (tools without activity yet: a catalogue just written). */
+int activity_bulk_executions(db *db, const tool_usage_bulk_day *rows, size_t n, mkt_error *err);
 
 /* A review deleted by its author takes its event back: the event of weight w at `at` (Unix seconds,
  * when the review was written) leaves the sum, L' = L + log2(1 - 2^(x - L)); when nothing else

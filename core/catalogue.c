@@ -11,6 +11,7 @@
 
 #include "core/account.h"
 #include "core/account_rules.h"
+#include "core/activity.h"
 #include "core/catalogue_internal.h"
 #include "core/grow.h"
 #include "core/review_manager.h"
@@ -458,6 +459,7 @@ static int catalogue_batch_tx(db *db, void *arg, mkt_error *err)
         b->days[k].tool_id = b->ids[b->day_slots[k]];
     if (tool_builder_bulk_versions(db, b->versions, b->count, err) < 0 ||
         tool_usage_bulk_days(db, b->days, b->day_count, err) < 0 ||
+        activity_bulk_executions(db, b->days, b->day_count, err) < 0 ||
         review_bulk_insert(db, b->reviews, b->review_count, err) < 0)
         return -1;
     /* searchable when the batch commits, like a tool published through the API */
@@ -517,6 +519,7 @@ int catalogue_seed(db *db, const config *cfg, const catalogue_options *opt, cata
     memset(out, 0, sizeof *out);
     if (catalogue_options_check(opt, run.ns, err) < 0)
         return -1;
+    activity_configure(cfg); /* the executions' trending weight and half-life */
     snprintf(out->namespace, sizeof out->namespace, "%s", run.ns);
     run.developers = (run.tools + CATALOGUE_TOOLS_PER_DEVELOPER - 1) / CATALOGUE_TOOLS_PER_DEVELOPER;
     run.buyers = run.tools / CATALOGUE_TOOLS_PER_BUYER;

@@ -7,9 +7,9 @@
 # buffer pool at 128M and has no setting for it, so the bench resizes it on the running server
 # (innodb_buffer_pool_size is dynamic; BENCH_SEARCH_BUFFER_POOL, 1G: the 100,000-tool database is
 # about half of that) before loading `marketplace seed --tools N --seed 1`.
-# The catalogue has no trending activity (seed writes none), so the bench inserts tool_activity rows
-# straight into MariaDB (over the stack's socket, as the stack's admin user) for a long-tailed 15% of
-# the tools: weights 1 to 1000 with most near 1, the newest event spread over the last 10 days (so
+# The seed scores every tool that ran (its execution days); the bench replaces those scores with its
+# own long tail, inserting tool_activity rows straight into MariaDB (over the stack's socket, as the
+# stack's admin user) for 15% of the tools: weights 1 to 1000 with most near 1, the newest event spread over the last 10 days (so
 # about 70% fall in trending's default 7-day window), score_log = log2(weight) + t / 72 h as
 # core/trending writes it for one event. Direct SQL is the bench's shortcut, not how the product
 # writes activity (an execution, a purchase or a review does, one upsert each).
@@ -118,6 +118,7 @@ seed_catalogue() {  # seed_catalogue N
 # for k uniform in 1..1000 (most tools near 1, a few near 1000); CRC32 keeps it deterministic.
 seed_activity() {
     sql <<SQL
+DELETE FROM tool_activity;
 INSERT INTO tool_activity (tool_id, score_log, last_at)
 SELECT a.id, LOG2(a.w) + UNIX_TIMESTAMP(a.at) / $HALF_LIFE_S, a.at
   FROM (SELECT t.id, 1 + 1000 / (1 + CRC32(CONCAT('w', t.id)) % 1000) AS w,

@@ -346,6 +346,41 @@ static void test_seed_searchable(void)
     db_rows_free(&rows);
 }
 
+/* The catalogue's executions become trending scores: every tool that ran has one
+ * (with its newest run), none of the others, and the most run of them is on GET /tools/trending. */
+static void test_seed_trending(void)
+{
+    int64_t ran = seed_count("SELECT COUNT(DISTINCT t.id) FROM tool_execution_days e JOIN " SEED_TOOLS_OF
+                             " AND e.tool_id = t.id AND e.executions > 0", ns_a);
+    int64_t scored = seed_count("SELECT COUNT(*) FROM tool_activity a JOIN " SEED_TOOLS_OF " AND a.tool_id = t.id",
+                                ns_a);
+    CHECK(ran > 0);
+    CHECK_INT(scored, ran);
+    CHECK_INT(seed_count("SELECT COUNT(*) FROM tool_activity a JOIN " SEED_TOOLS_OF " AND a.tool_id = t.id"
+                         " AND DATE(a.last_at) <> (SELECT MAX(e.day) FROM tool_execution_days e"
+                         " WHERE e.tool_id = t.id AND e.executions > 0)", ns_a),
+              0);
+    const char *top = fixture_sql_text("SELECT t.id FROM tool_activity a JOIN " SEED_TOOLS_OF
+                                       " AND a.tool_id = t.id ORDER BY a.score_log DESC LIMIT 1",
+                                       db_text(seed_domain(ns_a)));
+    char want[32];
+    snprintf(want, sizeof want, "%s", top ? top : "?");
+    int found = 0;
+    for (int page = 1; page <= 20 && !found; page++) {
+        char path[96];
+        snprintf(path, sizeof path, "/tools/trending?per_page=100&page=%d", page);
+        http_response *res = http_get(path, NULL);
+        json_t *items = json_object_get(res->json, "items");
+        for (size_t i = 0; i < json_array_size(items) && !found; i++)
+            found = strcmp(json_string_value(json_object_get(json_array_get(items, i), "id")) ?: "", want) == 0;
+        int last = json_array_size(items) < 100;
+        http_response_free(res);
+        if (last)
+            break;
+    }
+    CHECK(found);
+}
+
 int main(void)
 {
     srand((unsigned)(time(NULL) ^ getpid()));
@@ -357,6 +392,7 @@ int main(void)
     RUN(test_seed_twice);
     RUN(test_seed_counts);
     RUN(test_seed_shape);
+    RUN(test_seed_trending);
     RUN(test_seed_rating_counters);
     RUN(test_seed_deterministic);
     RUN(test_seed_usage);
