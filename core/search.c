@@ -346,6 +346,7 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
 #define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
 #define SEARCH_MEM_IN_CHUNK 50          /* tools re-read per statement */
 #define SEARCH_MEM_FEED_READ 2000       /* feed rows applied per read; more waiting: the worker is behind */
+#define SEARCH_MEM_REBUILD_MIN 100000   /* ... and builds again when this many and more than its tools wait */
 #define SEARCH_MEM_GAPS_MAX 64
 #define SEARCH_MEM_GAP_S 60             /* a transaction holding a number longer than this is not waited for */
 #define SEARCH_FEED_KEEP_S 3600         /* feed rows older than this are pruned ... */
@@ -576,6 +577,17 @@ static int search_mem_feed(db *db, search_memory *m, db_rows *rows, mkt_error *e
     return db_query(db, sql, params, 1 + m->gaps, rows, err);
 }
 
+/* How many feed rows wait past what the worker read. */
+static int search_mem_backlog(db *db, const search_memory *m, int64_t *waiting, mkt_error *err)
+{
+    db_rows rows = {0};
+    if (db_query(db, "SELECT COUNT(*) FROM search_changes WHERE seq > ?", DB_PARAMS(db_int(m->seq)), &rows, err) < 0)
+        return -1;
+    *waiting = db_rows_int(&rows, 0, 0);
+    db_rows_free(&rows);
+    return 0;
+}
+
 static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
 {
     db_rows rows = {0};
@@ -584,11 +596,24 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     /* a burst (a bulk load) costs reads in proportion to its changes, not a build of the catalogue */
     int was_behind = m->behind;
     m->behind = rows.row_count > SEARCH_MEM_FEED_READ;
-    if (m->behind != was_behind)
-        log_info(m->behind ? "search: in-memory index behind the change feed: applying it %d changes at a time, "
-                             "SQL answering meanwhile"
-                           : "search: in-memory index caught up with the change feed (%d changes a read)",
-                 SEARCH_MEM_FEED_READ);
+    if (m->behind && !was_behind) {
+        int64_t waiting = 0;
+        if (search_mem_backlog(db, m, &waiting, err) < 0) {
+            db_rows_free(&rows);
+            return -1;
+        }
+        /* a catalogue's worth (a seed, a migration): one build reads it faster than the re-reads would */
+        if (waiting > SEARCH_MEM_REBUILD_MIN && waiting > (int64_t)search_index_count(m->ix)) {
+            db_rows_free(&rows);
+            m->behind = 0;
+            search_mem_discard(m, "more changes waiting than it holds tools");
+            return 0;
+        }
+        log_info("search: in-memory index behind the change feed by %" PRId64 " changes: applying %d at a time,"
+                 " SQL answering meanwhile", waiting, SEARCH_MEM_FEED_READ);
+    } else if (was_behind && !m->behind) {
+        log_info("search: in-memory index caught up with the change feed: %zu tools", search_index_count(m->ix));
+    }
     /* the first ones, in order; the rest next time */
     size_t rows_seen = m->behind ? SEARCH_MEM_FEED_READ : rows.row_count;
     time_t now = time(NULL);

@@ -128,17 +128,17 @@ ANALYZE TABLE tools, tool_tags, tool_activity, search_documents, search_terms, s
 SQL
 } >/dev/null
 
-# Every worker builds its in-memory index in batches when idle, and applies a burst of changes
-# (seed_activity writes one per active tool) a part at a time: until then SQL answers. The wrk runs
-# wait until every worker has built an index of all the published tools and its last word in the
-# log is a complete index ("built" or "caught up"), twice in a row with searches in between (a
-# search makes a worker read the feed, which is when it finds the burst).
+# Every worker builds its in-memory index in batches when idle (again when a catalogue's worth of
+# changes waits) and applies a smaller burst of changes (seed_activity writes one per active tool) a
+# part at a time: until then SQL answers. The wrk runs wait until every worker's last word in the log
+# is a complete index of all the published tools ("N tools built" or "caught up ...: N tools"), twice
+# in a row with searches in between (a search makes a worker read the feed and find a burst).
 workers_ready() {  # workers_ready N_PUBLISHED
     local log="$STACK_DIR/log/marketplace.log" pid last
     for pid in $(pgrep -P "$(env_get MKT_MASTER_PID)"); do
-        grep -q "^marketplace\[$pid\] info: search: in-memory index of $1 tools built" "$log" || return 1
         last="$(grep -E "^marketplace\[$pid\] info: search: (building|in-memory index)" "$log" | tail -n1)"
-        [[ "$last" == *" built in "* || "$last" == *"caught up"* ]] || return 1
+        [[ "$last" == *"index of $1 tools built"* || "$last" == *"caught up with the change feed: $1 tools" ]] ||
+            return 1
     done
 }
 wait_indexes() {  # wait_indexes N_PUBLISHED
