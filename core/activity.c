@@ -20,8 +20,7 @@
 static struct {
     int64_t weights[3]; /* by activity_kind */
     double half_life_s;
-    const config *cfg; /* the process's, for the search engine's settings (NULL: SQL answers) */
-} activity_cfg = {{1, 20, 10}, 72 * 3600.0, NULL};
+} activity_cfg = {{1, 20, 10}, 72 * 3600.0};
 
 void activity_configure(const config *cfg)
 {
@@ -29,7 +28,6 @@ void activity_configure(const config *cfg)
     activity_cfg.weights[ACTIVITY_PURCHASE] = cfg->activity_weight_purchase;
     activity_cfg.weights[ACTIVITY_REVIEW] = cfg->activity_weight_review;
     activity_cfg.half_life_s = (double)cfg->activity_half_life_hours * 3600.0;
-    activity_cfg.cfg = cfg;
 }
 
 /* ---- the trending score ----------------------------------------------------------------------- */
@@ -355,13 +353,11 @@ static int activity_trending_total(db *db, int64_t days, const char *category, i
 }
 
 /* The trending page from the worker's search index (none yet: 0, SQL answers). */
-static int activity_trending_memory(db *db, int64_t days, const char *category, int64_t page, int64_t per_page,
-                                    json_t **out, mkt_error *err)
+static int activity_trending_memory(db *db, const config *cfg, int64_t days, const char *category, int64_t page,
+                                    int64_t per_page, json_t **out, mkt_error *err)
 {
     search_page found;
-    if (!activity_cfg.cfg)
-        return 0;
-    int rc = search_trending(db, activity_cfg.cfg, days, category, page, per_page, &found, err);
+    int rc = search_trending(db, cfg, days, category, page, per_page, &found, err);
     if (rc <= 0)
         return rc;
     json_t *items = tool_record_summaries(db, found.ids, found.count, err);
@@ -369,8 +365,8 @@ static int activity_trending_memory(db *db, int64_t days, const char *category, 
     return *out ? 1 : -1;
 }
 
-json_t *activity_trending(db *db, const char *window_days, const char *category, int64_t page, int64_t per_page,
-                          mkt_error *err)
+json_t *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
+                          int64_t per_page, mkt_error *err)
 {
     int64_t days, total;
     if (category && !*category)
@@ -379,7 +375,7 @@ json_t *activity_trending(db *db, const char *window_days, const char *category,
         (category && activity_category_check(db, category, err) < 0))
         return NULL;
     json_t *listed = NULL;
-    int memory = activity_trending_memory(db, days, category, page, per_page, &listed, err);
+    int memory = activity_trending_memory(db, cfg, days, category, page, per_page, &listed, err);
     if (memory != 0)
         return memory > 0 ? listed : NULL;
     if (activity_trending_total(db, days, category, &total, err) < 0)

@@ -87,8 +87,9 @@ extern const service_hooks activity_service;
  * category), by the decayed score, then the newest id -> {items, total, page, per_page}. */
 #define ACTIVITY_WINDOW_DEFAULT 7
 #define ACTIVITY_WINDOW_MAX 90
-json_t *activity_trending(db *db, const char *window_days, const char *category, int64_t page, int64_t per_page,
-                          mkt_error *err);
+/* cfg: the search engine's settings (the in-memory index answers when it is built). */
+json_t *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
+                          int64_t per_page, mkt_error *err);
 
 /* At most this many tools in each recommendation list. */
 #define ACTIVITY_LIST_MAX 10

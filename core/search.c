@@ -952,6 +952,16 @@ typedef struct {
     int64_t downloads;
 } search_hint;
 
+/* One suggestion onto out: a tool (text = its name, with its slug) or a tag (slug NULL). */
+static void search_hint_add(search_hint *out, size_t *count, const char *text, const char *slug, int64_t downloads)
+{
+    out[*count].item = slug ? json_pack("{s:s, s:s, s:s}", "text", text, "kind", "tool", "slug", slug)
+                            : json_pack("{s:s, s:s}", "text", text, "kind", "tag");
+    out[*count].downloads = downloads;
+    if (out[*count].item)
+        ++*count;
+}
+
 static int search_hints_tools(db *db, const char *prefix, size_t max, search_hint *out, size_t *count,
                               mkt_error *err)
 {
@@ -966,13 +976,8 @@ static int search_hints_tools(db *db, const char *prefix, size_t max, search_hin
                  " JOIN tools t ON t.id = top.id ORDER BY top.downloads DESC, top.id DESC",
                  DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
         return -1;
-    for (size_t i = 0; i < rows.row_count; i++) {
-        out[*count].item = json_pack("{s:s, s:s, s:s}", "text", db_rows_text(&rows, i, 0), "kind", "tool", "slug",
-                                     db_rows_text(&rows, i, 1));
-        out[*count].downloads = db_rows_int(&rows, i, 2);
-        if (out[*count].item)
-            ++*count;
-    }
+    for (size_t i = 0; i < rows.row_count; i++)
+        search_hint_add(out, count, db_rows_text(&rows, i, 0), db_rows_text(&rows, i, 1), db_rows_int(&rows, i, 2));
     db_rows_free(&rows);
     return 0;
 }
@@ -991,12 +996,8 @@ static int search_hints_tags(db *db, const char *tag_prefix, size_t max, search_
                  " WHERE g.tag LIKE ? AND t.status = 'published' GROUP BY g.tag ORDER BY d DESC, g.tag LIMIT ?",
                  DB_PARAMS(db_text(like), db_int((int64_t)max)), &rows, err) < 0)
         return -1;
-    for (size_t i = 0; i < rows.row_count; i++) {
-        out[*count].item = json_pack("{s:s, s:s}", "text", db_rows_text(&rows, i, 0), "kind", "tag");
-        out[*count].downloads = db_rows_int(&rows, i, 1);
-        if (out[*count].item)
-            ++*count;
-    }
+    for (size_t i = 0; i < rows.row_count; i++)
+        search_hint_add(out, count, db_rows_text(&rows, i, 0), NULL, db_rows_int(&rows, i, 1));
     db_rows_free(&rows);
     return 0;
 }
@@ -1018,18 +1019,10 @@ static int search_hints_memory(db *db, const char *name_form, const char *tag_fo
         free(tools);
         return error_set(err, ERROR_INTERNAL, "out of memory");
     }
-    for (size_t i = 0; i < tool_count; i++) {
-        out[*count].item = json_pack("{s:s, s:s, s:s}", "text", tools[i].text, "kind", "tool", "slug", tools[i].slug);
-        out[*count].downloads = tools[i].downloads;
-        if (out[*count].item)
-            ++*count;
-    }
-    for (size_t i = 0; i < tag_count; i++) {
-        out[*count].item = json_pack("{s:s, s:s}", "text", tools[max + i].text, "kind", "tag");
-        out[*count].downloads = tools[max + i].downloads;
-        if (out[*count].item)
-            ++*count;
-    }
+    for (size_t i = 0; i < tool_count; i++)
+        search_hint_add(out, count, tools[i].text, tools[i].slug, tools[i].downloads);
+    for (size_t i = 0; i < tag_count; i++)
+        search_hint_add(out, count, tools[max + i].text, NULL, tools[max + i].downloads);
     free(tools);
     return 1;
 }

@@ -1614,28 +1614,25 @@ int search_index_trending(search_index *ix, int64_t after_us, const char *catego
 
 /* ---- suggestions ------------------------------------------------------------------------------------ */
 
-static int sidx_hint_before(const search_index_hint *a, int64_t a_key, const search_index_hint *b, int64_t b_key,
-                            int tags)
+/* A tag ranks before another by the downloads of its tools, then by its text. */
+static int sidx_tag_before(const search_index_hint *a, const search_index_hint *b)
 {
     if (a->downloads != b->downloads)
         return a->downloads > b->downloads;
-    return tags ? strcmp(a->text, b->text) < 0 : a_key > b_key;
+    return strcmp(a->text, b->text) < 0;
 }
 
-/* Keeps the best max in list (sorted), key breaking ties (the tool id; tags by text). */
-static void sidx_hint_keep(search_index_hint *list, int64_t *keys, size_t *count, size_t max,
-                           search_index_hint h, int64_t key, int tags)
+/* Keeps the best max tags in list, in order. */
+static void sidx_tag_keep(search_index_hint *list, size_t *count, size_t max, search_index_hint h)
 {
     size_t at = *count;
-    while (at > 0 && sidx_hint_before(&h, key, &list[at - 1], keys[at - 1], tags))
+    while (at > 0 && sidx_tag_before(&h, &list[at - 1]))
         at--;
     if (at >= max)
         return;
     size_t move = (*count < max ? *count : max - 1) - at;
     memmove(list + at + 1, list + at, move * sizeof *list);
-    memmove(keys + at + 1, keys + at, move * sizeof *keys);
     list[at] = h;
-    keys[at] = key;
     if (*count < max)
         (*count)++;
 }
@@ -1743,13 +1740,13 @@ static int sidx_suggest_tools(search_index *ix, const char *prefix, size_t max, 
 /* Tags of published tools starting with prefix, by the downloads of their tools: both kept as
  * documents come and go, so this reads the tag table only. */
 static void sidx_suggest_tags(search_index *ix, const char *prefix, size_t max, search_index_hint *out,
-                              size_t *count, int64_t *keys)
+                              size_t *count)
 {
     size_t len = strlen(prefix);
     for (size_t a = 0; len && a < ix->tags.count; a++)
         if (ix->tag_docs[a] > 0 && strncmp(ix->tags.str[a], prefix, len) == 0)
-            sidx_hint_keep(out, keys, count, max,
-                           (search_index_hint){.text = ix->tags.str[a], .downloads = ix->tag_downloads[a]}, 0, 1);
+            sidx_tag_keep(out, count, max,
+                          (search_index_hint){.text = ix->tags.str[a], .downloads = ix->tag_downloads[a]});
 }
 
 int search_index_suggest(search_index *ix, const char *name_prefix, const char *tag_prefix, size_t max,
@@ -1758,12 +1755,8 @@ int search_index_suggest(search_index *ix, const char *name_prefix, const char *
     *tool_count = *tag_count = 0;
     if (max == 0)
         return 0;
-    int64_t *keys = malloc(max * sizeof *keys);
-    if (!keys)
-        return -1;
     int rc = sidx_suggest_tools(ix, name_prefix, max, tools, tool_count);
     if (rc == 0)
-        sidx_suggest_tags(ix, tag_prefix, max, tags, tag_count, keys);
-    free(keys);
+        sidx_suggest_tags(ix, tag_prefix, max, tags, tag_count);
     return rc;
 }
