@@ -360,7 +360,7 @@ static int activity_trending_memory(db *db, const config *cfg, int64_t days, con
     int rc = search_trending(db, cfg, days, category, page, per_page, &found, err);
     if (rc <= 0)
         return rc;
-    json_t *items = tool_record_summaries(db, found.ids, found.count, err);
+    json_t *items = search_summaries(db, &found, err);
     *out = items ? paging_list(items, found.total, page, per_page, err) : NULL;
     return *out ? 1 : -1;
 }

@@ -190,7 +190,7 @@ static int discovery_correct(db *db, const config *cfg, search_query *q, search_
 static json_t *discovery_answer(db *db, const search_query *q, search_page *page, json_t *suggestions,
                                 const char *corrected, mkt_error *err)
 {
-    json_t *tools = tool_record_summaries(db, page->ids, page->count, err);
+    json_t *tools = search_summaries(db, page, err);
     if (!tools)
         return NULL;
     json_t *out = json_pack("{s:o, s:I, s:I, s:I, s:O, s:O}", "tools", tools, "total", (json_int_t)page->total,

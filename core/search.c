@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/search_index.h"
 #include "core/search_text.h"
+#include "core/summary_cache.h"
 #include "core/tool_record.h"
 
 /* ---- a statement assembled from constant fragments ---------------------------------------------- */
@@ -420,8 +421,11 @@ static int search_mem_totals(db *db, search_memory *m, mkt_error *err)
     db_rows rows = {0};
     if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
         return -1;
-    m->all_count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0;
-    m->all_sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    int64_t count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0, sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
+    if (count != m->all_count || sum != m->all_sum)
+        summary_cache_clear(); /* every summary's Bayesian rating leans on the global mean */
+    m->all_count = count;
+    m->all_sum = sum;
     m->totals_stale = 0;
     db_rows_free(&rows);
     return 0;
@@ -487,6 +491,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
     if (got == SEARCH_MEM_BUILD_BATCH)
         return 0;
     search_index_trim(m->building);
+    summary_cache_clear(); /* kept while the old index followed the feed; the new one starts afresh */
     search_index_free(m->ix);
     m->ix = m->building;
     m->building = NULL;
@@ -508,6 +513,7 @@ static void search_mem_discard(search_memory *m, const char *why)
         log_info("search: in-memory index dropped (%s); SQL answers until it is built again", why);
     search_index_free(m->ix);
     m->ix = NULL;
+    summary_cache_clear(); /* no index follows the feed any more, so nothing tells what changes */
 }
 
 /* Re-reads the tools ids[0..n) (every one that is not found is no longer searchable). */
@@ -522,6 +528,7 @@ static int search_mem_reread(db *db, search_memory *m, const int64_t *ids, size_
     for (size_t i = 0; i < n; i++) {
         params[i] = db_int(ids[i]);
         search_index_remove(m->ix, ids[i]);
+        summary_cache_forget(ids[i]);
     }
     db_rows rows = {0};
     if (db_query(db, sql, params, n, &rows, err) < 0)
@@ -705,6 +712,7 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, s
     out->count = r.count;
     out->total = r.total;
     out->facets = r.facets;
+    out->from_index = 1;
     return 1;
 }
 
@@ -755,7 +763,57 @@ int search_trending(db *db, const config *cfg, int64_t days, const char *categor
         return error_set(err, ERROR_INTERNAL, "out of memory");
     out->count = r.count;
     out->total = r.total;
+    out->from_index = 1;
     return 1;
+}
+
+/* ---- the tools of a page -------------------------------------------------------------------------- */
+
+static int64_t search_summary_id(json_t *summary)
+{
+    const char *id = json_string_value(json_object_get(summary, "id"));
+    return id ? strtoll(id, NULL, 10) : 0;
+}
+
+static json_t *search_summary_among(json_t *list, int64_t id)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s)
+        if (search_summary_id(s) == id)
+            return s;
+    return NULL;
+}
+
+json_t *search_summaries(db *db, const search_page *page, mkt_error *err)
+{
+    if (!page->from_index)
+        return tool_record_summaries(db, page->ids, page->count, err);
+    int64_t missing[PAGING_PER_PAGE_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < page->count; i++)
+        if (!summary_cache_get(page->ids[i]))
+            missing[n++] = page->ids[i];
+    json_t *read = n ? tool_record_summaries(db, missing, n, err) : json_array();
+    json_t *list = read ? json_array() : NULL;
+    for (size_t i = 0; list && i < page->count; i++) {
+        /* read first: two tools of one page may share a slot, so the cache may have lost one */
+        json_t *s = search_summary_among(read, page->ids[i]);
+        if (!s)
+            s = summary_cache_get(page->ids[i]);
+        if (s && json_array_append(list, s) < 0) { /* none: no longer published since the index read */
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(read, i, s)
+        summary_cache_put(search_summary_id(s), s);
+    json_decref(read);
+    if (!list && err->kind == ERROR_NONE)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return list;
 }
 
 /* ---- did you mean --------------------------------------------------------------------------------- */
@@ -1362,6 +1420,7 @@ static void search_exit_hook(service_worker *sw)
     search_index_free(search_mem.ix);
     search_mem.ix = NULL;
     search_mem_build_drop(&search_mem);
+    summary_cache_clear();
 }
 
 const service_hooks search_service = {.name = "search", .worker_idle = search_idle_hook,

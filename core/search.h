@@ -57,6 +57,7 @@ typedef struct {
     int64_t total;                      /* every match, all pages */
     /* {categories{name: count}, pricing{model: count}, rating{"4+", "3+", "2+"}} over every match */
     json_t *facets;
+    int from_index;                     /* answered by the worker's in-memory index */
 } search_page;
 
 /* Runs q. 0 with out filled (free with search_page_free), -1 with err. */
@@ -68,6 +69,13 @@ void search_page_free(search_page *p);
  * filled (facets NULL), 0 when the caller must ask SQL, -1 with err. */
 int search_trending(db *db, const config *cfg, int64_t days, const char *category, int64_t page, int64_t per_page,
                     search_page *out, mkt_error *err);
+
+/* The tools of page in its order, as core/tool_record's summaries (a JSON array; a tool no longer
+ * published is left out), or NULL with err. A page the worker's index answered reuses the summaries
+ * kept from earlier pages (core/summary_cache): the index's change feed names every write that
+ * alters one (a trigger on tools watches the columns a summary shows), so none is older than the
+ * feed read at the start of the request. */
+json_t *search_summaries(db *db, const search_page *page, mkt_error *err);
 
 /* "Did you mean": up to max corrected spellings of text, best first (every word that names nothing
  * in the vocabulary of names, tags and categories replaced by its nearest word within edit

@@ -534,7 +534,7 @@ static void test_delisted_tool_stays_with_buyers(void)
 
 int main(void)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     http_base_url();
     http_set_timeout_ms(10000);
     const char *master = stack_env("MKT_MASTER_PID");

@@ -574,7 +574,7 @@ static void test_subscription_extends(fixture_sale *sale)
 
 int main(void)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     http_set_timeout_ms(60000);
     RUN(test_buy_webhook_receipt_execute);
     RUN(test_free_tool_completes_at_once);

@@ -178,7 +178,7 @@ out:
 
 int main(void)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     http_set_timeout_ms(60000);
     if (system("openssl version >/dev/null 2>&1") != 0) {
         fprintf(stderr, "the openssl command-line tool is required\n");

@@ -31,7 +31,7 @@ typedef struct {
 
 static void make_token(void)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     token[0] = 'q'; /* a letter rarely first in words, so other vocabulary stays far */
     for (int i = 1; i < 10; i++)
         token[i] = (char)('a' + rand() % 26);

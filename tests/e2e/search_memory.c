@@ -4,6 +4,8 @@
  * searches are repeated so all the stack's workers answer), and a change whose feed number was
  * taken before a later, already-read one but committed after it is not lost. The rules of matching
  * and ranking are e2e.search's, run against both engines. */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@ static char id_a[FIXTURE_ID_SIZE], id_b[FIXTURE_ID_SIZE];
 
 static void make_token(void)
 {
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     token[0] = 'q';
     for (int i = 1; i < 10; i++)
         token[i] = (char)('a' + rand() % 26);
@@ -157,6 +159,120 @@ static void test_burst_applied_in_parts(void)
     CHECK_INT(server_log_count_unparsed("in-memory index dropped"), dropped);
 }
 
+/* Tool `word`'s value at path (keys separated by '/') in its summary in a search answer, or NULL. */
+static json_t *summary_value(const http_response *res, const char *word, const char *path)
+{
+    char slug[64], keys[64];
+    snprintf(slug, sizeof slug, "%s-%s", token, word);
+    snprintf(keys, sizeof keys, "%s", path);
+    json_t *tools = json_object_get(res->json, "tools"), *v = NULL;
+    for (size_t i = 0; i < json_array_size(tools); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(tools, i), "slug")) ?: "", slug) == 0)
+            v = json_array_get(tools, i);
+    char *save = NULL;
+    for (char *k = strtok_r(keys, "/", &save); v && k; k = strtok_r(NULL, "/", &save))
+        v = json_object_get(v, k);
+    return v;
+}
+
+/* q=<token>, ROUNDS times: how many answers showed tool `word` with want (a string or an integer
+ * printed) at path; when want is NULL, a number within tolerance of wanted (or, with a negative
+ * tolerance, at least -tolerance away from it). */
+static int answers_showing_near(const char *word, const char *path, const char *want, double wanted, double tolerance)
+{
+    char url[128];
+    snprintf(url, sizeof url, "/search?q=%s", token);
+    int good = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        http_response *res = http_get(url, NULL);
+        json_t *v = summary_value(res, word, path);
+        char got[64] = "?";
+        if (json_is_string(v))
+            snprintf(got, sizeof got, "%s", json_string_value(v));
+        else if (json_is_number(v))
+            snprintf(got, sizeof got, json_is_integer(v) ? "%.0f" : "%.4f", json_number_value(v));
+        double off = json_is_number(v) ? fabs(json_number_value(v) - wanted) : NAN;
+        int ok = want ? strcmp(got, want) == 0 : tolerance >= 0 ? off <= tolerance : off >= -tolerance;
+        if (res->status == 200 && ok)
+            good++;
+        else if (want)
+            fprintf(stderr, "  round %d: %s %s: want %s got %s\n", r, word, path, want, got);
+        else
+            fprintf(stderr, "  round %d: %s %s: want %s %.4f got %s\n", r, word, path,
+                    tolerance >= 0 ? "near" : "far from", wanted, got);
+        http_response_free(res);
+    }
+    return good;
+}
+
+static int answers_showing(const char *word, const char *path, const char *want)
+{
+    return answers_showing_near(word, path, want, 0, 0);
+}
+
+static double global_mean(int64_t *count, int64_t *sum)
+{
+    *count = fixture_sql_int("SELECT rating_count FROM rating_totals WHERE id = ?", db_int(1));
+    *sum = fixture_sql_int("SELECT rating_sum FROM rating_totals WHERE id = ?", db_int(1));
+    return *count ? (double)*sum / (double)*count : 0;
+}
+
+/* Ratings of one value written the way core/rating writes a review's: on the tool and on the global
+ * totals in one transaction (sign -1 takes them back). */
+static void add_ratings(const char *id, int64_t k, int value, int sign)
+{
+    char sql[256];
+    db *db = fixture_db();
+    exec_or_die(db, "START TRANSACTION");
+    snprintf(sql, sizeof sql,
+             "UPDATE tools SET rating_count = rating_count + %" PRId64 ", rating_sum = rating_sum + %" PRId64 ","
+             " rating_%d = rating_%d + %" PRId64 " WHERE id = ?", sign * k, sign * k * value, value, value, sign * k);
+    exec_id(sql, id);
+    snprintf(sql, sizeof sql,
+             "UPDATE rating_totals SET rating_count = rating_count + %" PRId64 ", rating_sum = rating_sum + %" PRId64
+             " WHERE id = 1", sign * k, sign * k * value);
+    exec_or_die(db, sql);
+    exec_or_die(db, "COMMIT");
+}
+
+/* The result summaries a worker keeps (core/summary_cache) follow every change to what they show,
+ * by any path: the columns only a summary shows (latest version, summary text, rating distribution)
+ * as well as counters, and the global rating mean that every tool's Bayesian rating leans on. */
+static void test_summaries_follow_every_change(void)
+{
+    CHECK_INT(answers_showing("alpha", "latest_version", "1.0.0"), ROUNDS); /* every worker keeps it */
+    exec_id("UPDATE tools SET latest_version = '1.0.1' WHERE id = ?", id_a);
+    CHECK_INT(answers_showing("alpha", "latest_version", "1.0.1"), ROUNDS);
+    exec_id("UPDATE tools SET summary = 'Now adds faster.' WHERE id = ?", id_a);
+    CHECK_INT(answers_showing("alpha", "summary", "Now adds faster."), ROUNDS);
+    set_downloads(fixture_db(), id_a, 4321);
+    CHECK_INT(answers_showing("alpha", "downloads", "4321"), ROUNDS);
+    /* beta's Bayesian rating leans on the global mean: enough ratings on alpha to move the mean by
+     * 0.05 or more must move beta's, which did not change itself (other tests may review meanwhile:
+     * the margins are well under the move) */
+    add_ratings(id_b, 1, 3, 1);
+    char url[128];
+    snprintf(url, sizeof url, "/search?q=%s", token);
+    http_response *res = http_get(url, NULL);
+    double beta_before = json_number_value(summary_value(res, "beta", "rating/bayesian"));
+    http_response_free(res);
+    CHECK(beta_before > 0);
+    CHECK_INT(answers_showing_near("beta", "rating/bayesian", NULL, beta_before, 0.015), ROUNDS);
+    int64_t n, sum;
+    double before = global_mean(&n, &sum);
+    int value = before < 4 ? 5 : 1;
+    int64_t k = (int64_t)ceil(0.05 * (double)n / (fabs(value - before) - 0.05)) + 1;
+    add_ratings(id_a, k, value, 1);
+    CHECK(fabs(global_mean(&n, &sum) - before) >= 0.05);
+    char want[32], path[32];
+    snprintf(want, sizeof want, "%" PRId64, k);
+    snprintf(path, sizeof path, "rating/distribution/%d", value);
+    CHECK_INT(answers_showing("alpha", path, want), ROUNDS);
+    CHECK_INT(answers_showing_near("beta", "rating/bayesian", NULL, beta_before, -0.015), ROUNDS);
+    add_ratings(id_b, 1, 3, -1);
+    add_ratings(id_a, k, value, -1);
+}
+
 int main(void)
 {
     make_token();
@@ -168,6 +284,7 @@ int main(void)
     RUN(test_late_commit_not_lost);
     RUN(test_trending_row_deleted);
     RUN(test_burst_applied_in_parts);
+    RUN(test_summaries_follow_every_change);
     fixture_close();
     return check_finish();
 }

@@ -383,7 +383,7 @@ static void test_seed_trending(void)
 
 int main(void)
 {
-    srand((unsigned)(time(NULL) ^ getpid()));
+    fixture_random_seed();
     unsigned tag = (unsigned)rand() % 1000000u;
     snprintf(ns_a, sizeof ns_a, "ta%uz%u", tag, (unsigned)getpid() % 1000u);
     snprintf(ns_b, sizeof ns_b, "tb%uz%u", tag, (unsigned)getpid() % 1000u);

@@ -10,6 +10,7 @@
 #include "core/account.h"
 #include "core/auth.h"
 #include "tests/support/check.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/stack_env.h"
 
 static db *g_db;
@@ -887,7 +888,7 @@ static void test_role_names(void)
 int main(void)
 {
     mkt_error err = MKT_ERROR_INIT;
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    fixture_random_seed();
     stack_env_config(&g_cfg);
     g_db = db_open(&g_cfg, &err);
     if (!g_db) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,14 @@ int64_t fixture_developer(http_user *u, const char *display_name)
 }
 
 /* ---- tools -------------------------------------------------------------------------------------- */
+
+void fixture_random_seed(void)
+{
+    unsigned seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    srand(seed);
+}
 
 const char *fixture_slug(const char *tag)
 {

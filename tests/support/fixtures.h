@@ -49,6 +49,10 @@ typedef struct {
     int64_t developer_id;
 } fixture_seller;
 
+/* Seeds rand() from the kernel's random source: tests started together must not draw the same
+ * words (time ^ pid can coincide across two processes started a second apart). */
+void fixture_random_seed(void);
+
 /* ---- tools -------------------------------------------------------------------------------------- */
 
 /* "<tag>-<pid>-<time>-<counter>": unique across tests and runs. Eight rotating static buffers, so a
