@@ -10,6 +10,7 @@
 #include "core/activity.h"
 #include "core/log.h"
 #include "core/search_index.h"
+#include "core/query_cache.h"
 #include "core/search_text.h"
 #include "core/summary_cache.h"
 #include "core/tool_record.h"
@@ -422,8 +423,10 @@ static int search_mem_totals(db *db, search_memory *m, mkt_error *err)
     if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
         return -1;
     int64_t count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0, sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
-    if (count != m->all_count || sum != m->all_sum)
+    if (count != m->all_count || sum != m->all_sum) {
         summary_cache_clear(); /* every summary's Bayesian rating leans on the global mean */
+        query_cache_clear();   /* and so does every ranking by rating or relevance */
+    }
     m->all_count = count;
     m->all_sum = sum;
     m->totals_stale = 0;
@@ -492,6 +495,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
         return 0;
     search_index_trim(m->building);
     summary_cache_clear(); /* kept while the old index followed the feed; the new one starts afresh */
+    query_cache_clear();
     search_index_free(m->ix);
     m->ix = m->building;
     m->building = NULL;
@@ -514,6 +518,7 @@ static void search_mem_discard(search_memory *m, const char *why)
     search_index_free(m->ix);
     m->ix = NULL;
     summary_cache_clear(); /* no index follows the feed any more, so nothing tells what changes */
+    query_cache_clear();
 }
 
 /* Re-reads the tools ids[0..n) (every one that is not found is no longer searchable). */
@@ -530,6 +535,7 @@ static int search_mem_reread(db *db, search_memory *m, const int64_t *ids, size_
         search_index_remove(m->ix, ids[i]);
         summary_cache_forget(ids[i]);
     }
+    query_cache_clear(); /* any change may move any answer: a match, a facet, a rank */
     db_rows rows = {0};
     if (db_query(db, sql, params, n, &rows, err) < 0)
         return -1;
@@ -707,8 +713,14 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, s
     for (size_t i = 0; i < q->tag_count && i < SEARCH_INDEX_TAGS_MAX; i++)
         iq.tags[i] = q->tags[i];
     search_index_result r = {.ids = out->ids, .cap = PAGING_PER_PAGE_MAX};
-    if (search_index_run(ix, &iq, &r) < 0)
-        return error_set(err, ERROR_INTERNAL, "out of memory");
+    char key[QUERY_CACHE_KEY_MAX];
+    size_t key_len = query_cache_key(&iq, key, sizeof key);
+    if (!key_len || !query_cache_get(key, iq.now_us / 1000, &r)) {
+        if (search_index_run(ix, &iq, &r) < 0)
+            return error_set(err, ERROR_INTERNAL, "out of memory");
+        if (key_len)
+            query_cache_put(key, iq.now_us / 1000, &r);
+    }
     out->count = r.count;
     out->total = r.total;
     out->facets = r.facets;
@@ -1421,6 +1433,7 @@ static void search_exit_hook(service_worker *sw)
     search_mem.ix = NULL;
     search_mem_build_drop(&search_mem);
     summary_cache_clear();
+    query_cache_clear();
 }
 
 const service_hooks search_service = {.name = "search", .worker_idle = search_idle_hook,
