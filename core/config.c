@@ -80,6 +80,8 @@ static const config_key config_keys[] = {
     STR(search_engine, "memory"),
     /* test-mode payment provider */
     STR(checkout_url, ""),
+    /* search answers */
+    INT(search_answer_cache_ms, "1000", 0, 10000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -76,6 +76,9 @@ typedef struct config {
      * "<checkout_url>/<transaction id>?amount_cents=N&currency=C"; empty (production: the real
      * provider hosts checkout) = the checkout answer has no checkout_url */
     char *checkout_url;
+    /* search answers: how long a worker reuses its answer to the same query (core/query_cache;
+     * 0: never). Writes clear it at once; this bounds only the drift of the freshness term. */
+    int64_t search_answer_cache_ms;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

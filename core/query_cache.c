@@ -63,12 +63,12 @@ static void query_cache_empty(query_cache_slot *s)
     memset(s, 0, sizeof *s);
 }
 
-int query_cache_get(const char *key, int64_t now_ms, search_index_result *r)
+int query_cache_get(const char *key, int64_t now_ms, int64_t ttl_ms, search_index_result *r)
 {
     query_cache_slot *s = query_cache_slot_of(key);
     if (!s->key || strcmp(s->key, key) != 0)
         return 0;
-    if (now_ms - s->at_ms >= QUERY_CACHE_TTL_MS || now_ms < s->at_ms) {
+    if (now_ms - s->at_ms >= ttl_ms || now_ms < s->at_ms) {
         query_cache_empty(s);
         return 0;
     }

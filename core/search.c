@@ -714,8 +714,8 @@ static int search_run_memory(db *db, const config *cfg, const search_query *q, s
         iq.tags[i] = q->tags[i];
     search_index_result r = {.ids = out->ids, .cap = PAGING_PER_PAGE_MAX};
     char key[QUERY_CACHE_KEY_MAX];
-    size_t key_len = query_cache_key(&iq, key, sizeof key);
-    if (!key_len || !query_cache_get(key, iq.now_us / 1000, &r)) {
+    size_t key_len = cfg->search_answer_cache_ms > 0 ? query_cache_key(&iq, key, sizeof key) : 0;
+    if (!key_len || !query_cache_get(key, iq.now_us / 1000, cfg->search_answer_cache_ms, &r)) {
         if (search_index_run(ix, &iq, &r) < 0)
             return error_set(err, ERROR_INTERNAL, "out of memory");
         if (key_len)

@@ -39,7 +39,10 @@
 # largest size, suggest p99 < 5 ms, the smallest-to-largest ratio under 2. It prints figures; it is
 # not a test. The stack is stopped at the end (Ctrl-C included) by the PIDs it recorded.
 #
-# After each size's table: the same queries on the in-memory index in-process (bench_search_index,
+# The table is what users see: a worker reuses its answer to the same query for up to a second
+# (search_answer_cache_ms) until a write changes its index. After it, the searches run again with
+# that cache off (a reload with search_answer_cache_ms = 0), every request running the index.
+# After each size's tables: the same queries on the in-memory index in-process (bench_search_index,
 # the CPU time of one query over the exported documents).
 # Settings (environment): BENCH_SEARCH_SIZES ("10000 100000"), BENCH_DURATION (s per target, 10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_WARMUP (s, 2), BENCH_WORKERS (2 x CPUs),
@@ -263,25 +266,50 @@ run_wrk() {  # run_wrk N NAME
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "-" }'; }
 
+report_rows() {  # report_rows KEY_PREFIX NAME...
+    local at="$1" name key
+    shift
+    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "target" "req/s" "done" "p50 ms" "p99 ms" "vs health" \
+        "non-2xx" "1-conn" "total"
+    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "------------------------------------------" "---------" "------" \
+        "--------" "--------" "---------" "-------" "--------" "-------"
+    for name in "$@"; do
+        key="$at:$name"
+        printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "${LABELS[$name]}" "${RPS[$key]}" "${ANSWERED[$key]}" \
+            "${P50[$key]}" "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[$at:health]}")" "${ERRS[$key]}" \
+            "${ONE[$key]}" "${TOTAL[$key]:-${TOTAL[${at%%-*}:$name]:-}}"
+    done
+    echo "   done: requests answered in the ${DURATION}s; 1-conn: ms for one request at a time (median of 5, idle server)"
+}
+
 report_size() {  # report_size N
-    local n="$1" name key
+    local n="$1"
     echo
     echo "== $n tools ($(( ${PUBLISHED[$n]} )) published; seeded in ${SEED_S[$n]}s; $(sql -e "SELECT ROUND(SUM(data_length +
         index_length) / 1048576) FROM information_schema.tables WHERE table_schema = 'marketplace'") MiB of data and indexes)"
     echo "   ${SHARES[$n]}"
     # the machine may be shared: a load well above the bench's own makes every figure pessimistic
     echo "   load average before the wrk runs: ${LOAD[$n]}, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "target" "req/s" "done" "p50 ms" "p99 ms" "vs health" \
-        "non-2xx" "1-conn" "total"
-    printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "------------------------------------------" "---------" "------" \
-        "--------" "--------" "---------" "-------" "--------" "-------"
-    for name in "${NAMES[@]}"; do
-        key="$n:$name"
-        printf '%-42s %9s %6s %8s %8s %9s %7s %8s %7s\n' "${LABELS[$name]}" "${RPS[$key]}" "${ANSWERED[$key]}" \
-            "${P50[$key]}" "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[$n:health]}")" "${ERRS[$key]}" \
-            "${ONE[$key]}" "${TOTAL[$key]}"
+    report_rows "$n" "${NAMES[@]}"
+}
+
+# The same searches with every request running the index: search_answer_cache_ms = 0 (a reload
+# replaces the workers, which build their indexes again). wrk repeats one query, which the workers'
+# answer cache (core/query_cache) would otherwise answer after the first time each second.
+UNCACHED=(health rare common two category tag rating page50)
+uncached_pass() {  # uncached_pass N
+    local n="$1" name
+    echo "search_answer_cache_ms = 0" >>"$STACK_DIR/marketplace.conf"
+    kill -HUP "$(env_get MKT_MASTER_PID)"
+    sleep 2
+    wait_indexes "${PUBLISHED[$n]}"
+    for name in "${UNCACHED[@]}"; do
+        run_wrk "$n-uncached" "$name"
+        [[ "${ERRS[$n-uncached:$name]}" == 0 ]] || failed=1
     done
-    echo "   done: requests answered in the ${DURATION}s; 1-conn: ms for one request at a time (median of 5, idle server)"
+    echo
+    echo "-- the same searches at $n tools without the answer cache (search_answer_cache_ms = 0)"
+    report_rows "$n-uncached" "${UNCACHED[@]}"
 }
 
 # ---- the statements, from the general log ---------------------------------------------------------
@@ -370,6 +398,7 @@ for n in $SIZES; do
         [[ "${ERRS[$n:$name]}" == 0 ]] || failed=1
     done
     report_size "$n"
+    uncached_pass "$n"
     in_process "$n"
     [[ "$EXPLAIN" == 1 ]] && explain_size "$n"
     stack_stop
@@ -395,5 +424,13 @@ for name in "${NAMES[@]}"; do
         "$(goal "${P99[$LAST:$name]}" "$limit") <$limit" "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" \
         "$([[ "$name" == health ]] && echo - || echo "${TOTAL[$FIRST:$name]}->${TOTAL[$LAST:$name]}")"
 done
+for name in "${UNCACHED[@]:1}"; do
+    p50r="$(cost "${P50[$LAST-uncached:$name]}" "${P50[$FIRST-uncached:$name]}")"
+    rpsr="$(cost "${RPS[$FIRST-uncached:$name]}" "${RPS[$LAST-uncached:$name]}")"
+    printf '%-46s %9s %9s %8s %8s %11s %11s\n' "${LABELS[$name]}, uncached" "$p50r" "$rpsr" \
+        "${P99[$LAST-uncached:$name]}" "$(goal "${P99[$LAST-uncached:$name]}" 20) <20" \
+        "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" "-"
+done
 echo "goals: p99 < 20 ms for every query at $LAST tools (suggest < 5 ms); the $FIRST -> $LAST ratio under 2 (p50/req/s)"
+echo "uncached: the same searches with search_answer_cache_ms = 0, every request running the index"
 (( failed == 0 )) || die "some answers were not 2xx (see non-2xx)"

@@ -1,10 +1,12 @@
 /* core/query_cache: a key names every field that shapes an answer (and strings cannot fake one
- * another's boundaries), an answer is found for QUERY_CACHE_TTL_MS and not after, clearing drops
+ * another's boundaries), an answer is found for its time to live and not after, clearing drops
  * it, and the facets are shared by reference. */
 #include <string.h>
 
 #include "core/query_cache.h"
 #include "tests/support/check.h"
+
+#define TTL 1000
 
 static search_index_query base_query(void)
 {
@@ -68,10 +70,10 @@ static void test_get_put_ttl_clear(void)
     json_t *facets = json_pack("{s:{}}", "categories");
     search_index_result r = {.ids = ids, .cap = 3, .count = 3, .total = 42, .facets = facets};
     search_index_result out = {.ids = got, .cap = 3};
-    CHECK_INT(query_cache_get(key, 1000, &out), 0);
+    CHECK_INT(query_cache_get(key, 1000, TTL, &out), 0);
     query_cache_put(key, 1000, &r);
     CHECK_INT(facets->refcount, 2);
-    CHECK_INT(query_cache_get(key, 1000 + QUERY_CACHE_TTL_MS - 1, &out), 1);
+    CHECK_INT(query_cache_get(key, 1000 + TTL - 1, TTL, &out), 1);
     CHECK_INT(out.count, 3);
     CHECK_INT(out.total, 42);
     CHECK_INT(got[0], 11);
@@ -81,16 +83,16 @@ static void test_get_put_ttl_clear(void)
     /* a smaller page array takes what fits */
     int64_t two[2];
     search_index_result small = {.ids = two, .cap = 2};
-    CHECK_INT(query_cache_get(key, 1500, &small), 1);
+    CHECK_INT(query_cache_get(key, 1500, TTL, &small), 1);
     CHECK_INT(small.count, 2);
     json_decref(small.facets);
     /* too old, or a clock that went back: gone */
-    CHECK_INT(query_cache_get(key, 1000 + QUERY_CACHE_TTL_MS, &out), 0);
+    CHECK_INT(query_cache_get(key, 1000 + TTL, TTL, &out), 0);
     query_cache_put(key, 1000, &r);
-    CHECK_INT(query_cache_get(key, 999, &out), 0);
+    CHECK_INT(query_cache_get(key, 999, TTL, &out), 0);
     query_cache_put(key, 1000, &r);
     query_cache_clear();
-    CHECK_INT(query_cache_get(key, 1001, &out), 0);
+    CHECK_INT(query_cache_get(key, 1001, TTL, &out), 0);
     CHECK_INT(facets->refcount, 1);
     json_decref(facets);
 }
