@@ -251,6 +251,7 @@ struct search_index {
      * a large result costs no allocation */
     struct sidx_key *keys;
     size_t keys_cap;
+    int key_third; /* the running query's sort breaks ties of its two keys by downloads */
 };
 
 search_index *search_index_new(void)
@@ -1218,12 +1219,13 @@ static int sidx_filters_pass(const search_index *ix, const search_index_query *q
     return 1;
 }
 
-/* A match and its sort key: k[0] first, then k[1], k[2], then the newer id; all highest first. Made
- * while the match's rank line is at hand; relevance adds the text part once the best text score
- * is known. */
+/* A match and its sort key: k[0] first, then k[1], then (the sorts that have one) a third key, then
+ * the newer id; all highest first. Made while the match's rank line is at hand; relevance adds the
+ * text part once the best text score is known. The third key and the id are read from the hot line
+ * only when a tie needs them: a query writes one key per match (tens of thousands), and the fewer
+ * bytes each takes, the less of the query is spent waiting for memory. */
 typedef struct sidx_key {
-    double k[3];
-    int64_t id; /* 0 until read: relevance needs it only to break a tie */
+    double k[2];
     uint32_t ord;
     float match; /* the text score */
 } sidx_key;
@@ -1342,30 +1344,32 @@ static double sidx_bayesian_exact(const search_index_query *q, const sidx_hot *h
     return (mean * (double)q->prior_weight + (double)h->rating_sum) / (double)(q->prior_weight + h->rating_count);
 }
 
-/* The key's tool id, read from the hot line the first time a tie needs it. */
-static int64_t sidx_key_id(const search_index *ix, sidx_key *k)
+/* The third key of the sorts that have one (rating, trending: the downloads), from the hot line. */
+static double sidx_key_third(const search_index *ix, const sidx_key *k)
 {
-    if (!k->id)
-        k->id = ix->hot[k->ord].id;
-    return k->id;
+    return ix->key_third ? (double)ix->hot[k->ord].downloads : 0;
 }
 
-static int sidx_key_before(const search_index *ix, sidx_key *a, sidx_key *b)
+static int64_t sidx_key_id(const search_index *ix, const sidx_key *k)
 {
-    for (int i = 0; i < 3; i++)
+    return ix->hot[k->ord].id;
+}
+
+static int sidx_key_before(const search_index *ix, const sidx_key *a, const sidx_key *b)
+{
+    for (int i = 0; i < 2; i++)
         if (a->k[i] != b->k[i])
             return a->k[i] > b->k[i];
+    double ta = sidx_key_third(ix, a), tb = sidx_key_third(ix, b);
+    if (ta != tb)
+        return ta > tb;
     return sidx_key_id(ix, a) > sidx_key_id(ix, b);
 }
 
-/* qsort's order of keys whose ids are all read. */
+/* qsort's order of keys (sidx_sort_ix set). */
 static int sidx_key_cmp(const void *a, const void *b)
 {
-    const sidx_key *x = a, *y = b;
-    for (int i = 0; i < 3; i++)
-        if (x->k[i] != y->k[i])
-            return x->k[i] > y->k[i] ? -1 : 1;
-    return x->id > y->id ? -1 : x->id < y->id;
+    return sidx_key_before(sidx_sort_ix, a, b) ? -1 : sidx_key_before(sidx_sort_ix, b, a) ? 1 : 0;
 }
 
 /* core/rating's Bayesian rating (0 while unrated), as core/tool_record computes it, from the rank
@@ -1445,23 +1449,20 @@ static void sidx_key_make(const search_index *ix, const search_index_query *q, c
         return;
     }
     const sidx_hot *h = &ix->hot[ord];
-    k->id = h->id;
     switch (q->sort) {
     case SEARCH_INDEX_SORT_DOWNLOADS:
         k->k[0] = (double)h->downloads;
         break;
-    case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, by downloads */
+    case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, then by downloads (the third key) */
         k->k[0] = (r->meta & SIDX_META_TREND) != 0;
         k->k[1] = r->meta & SIDX_META_TREND ? h->trend : 0;
-        k->k[2] = (double)h->downloads;
         break;
     case SEARCH_INDEX_SORT_NEWEST:
         k->k[0] = (double)h->published_us;
         break;
-    default: /* rating, and relevance without text */
+    default: /* rating, and relevance without text; then by downloads (the third key) */
         k->k[0] = sidx_bayesian_exact(q, h); /* a sort by rating alone: the exact order of ties */
         k->k[1] = (double)h->rating_count;
-        k->k[2] = (double)h->downloads;
         break;
     }
 }
@@ -1513,8 +1514,7 @@ static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx
             sidx_heap_down(ix, h, count, 0);
         }
     }
-    for (size_t i = 0; i < count; i++)
-        sidx_key_id(ix, &h[i]);
+    sidx_sort_ix = ix;
     qsort(h, count, sizeof *h, sidx_key_cmp);
     return count;
 }
@@ -1536,6 +1536,20 @@ static void sidx_rank_setup(search_index *ix, const search_index_query *q)
             sidx_rank_scores(ix, &ix->hot[o], &ix->rank[o]);
 }
 
+/* The sorts whose keys (sidx_key_make) go on to the downloads: trending, and rating (also the
+ * meaning of relevance without text). */
+static int sidx_sort_third(const search_index_query *q, const sidx_plan *p)
+{
+    switch (q->sort) {
+    case SEARCH_INDEX_SORT_TRENDING: return 1;
+    case SEARCH_INDEX_SORT_DOWNLOADS:
+    case SEARCH_INDEX_SORT_NEWEST:
+    case SEARCH_INDEX_SORT_PRICE_ASC:
+    case SEARCH_INDEX_SORT_PRICE_DESC: return 0;
+    default: return !sidx_relevant(q, p);
+    }
+}
+
 int search_index_run(search_index *ix, const search_index_query *q, search_index_result *r)
 {
     r->count = 0;
@@ -1549,6 +1563,7 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     size_t n = 0;
     int rc = sidx_plan_make(ix, q, p);
     p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
+    ix->key_third = rc == 0 && sidx_sort_third(q, p);
     if (rc == 0)
         rc = sidx_matches(ix, q, p, &keys, &n);
     if (rc == 0) {
@@ -1564,7 +1579,7 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         if (h) {
             size_t got = sidx_top(ix, q, p, keys, n, h, k);
             for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
-                r->ids[r->count++] = h[i].id;
+                r->ids[r->count++] = sidx_key_id(ix, &h[i]);
         }
         free(h);
     }
@@ -1587,6 +1602,7 @@ int search_index_trending(search_index *ix, int64_t after_us, const char *catego
     if (category && want < 0)
         return 0;
     offset = offset > 0 ? offset : 0;
+    ix->key_third = 0; /* the score, then the newer id */
     size_t k = limit > 0 ? (size_t)(offset + limit) : 0, count = 0;
     sidx_key *h = malloc((k ? k : 1) * sizeof *h);
     if (!h)
@@ -1596,7 +1612,7 @@ int search_index_trending(search_index *ix, int64_t after_us, const char *catego
         if (t->at_us <= after_us || (want >= 0 && t->category != want))
             continue;
         r->total++;
-        sidx_key key = {.k = {t->score, 0, 0}, .id = t->id, .ord = t->ord};
+        sidx_key key = {.k = {t->score, 0}, .ord = t->ord};
         if (count < k) {
             h[count] = key;
             sidx_heap_up(ix, h, count++);
@@ -1605,9 +1621,10 @@ int search_index_trending(search_index *ix, int64_t after_us, const char *catego
             sidx_heap_down(ix, h, count, 0);
         }
     }
+    sidx_sort_ix = ix;
     qsort(h, count, sizeof *h, sidx_key_cmp);
     for (size_t i = (size_t)offset; i < count && r->count < r->cap; i++)
-        r->ids[r->count++] = h[i].id;
+        r->ids[r->count++] = sidx_key_id(ix, &h[i]);
     free(h);
     return 0;
 }
