@@ -80,6 +80,8 @@ static const config_key config_keys[] = {
     STR(search_engine, "memory"),
     /* test-mode payment provider */
     STR(checkout_url, ""),
+    /* API keys: requests one key may make a minute (core/throttle), 0 = no limit */
+    INT(api_key_rate_per_minute, "600", 0, 1000000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -76,6 +76,8 @@ typedef struct config {
      * "<checkout_url>/<transaction id>?amount_cents=N&currency=C"; empty (production: the real
      * provider hosts checkout) = the checkout answer has no checkout_url */
     char *checkout_url;
+    /* API keys: requests one key may make a minute, counted in shared memory (core/throttle); 0 = no limit */
+    int64_t api_key_rate_per_minute;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for
