@@ -216,8 +216,10 @@ static json_t *api_key_get(db *db, const account_caller *caller, int64_t id, con
 
 json_t *api_key_create(db *db, const account_caller *caller, const json_t *body, mkt_error *err)
 {
-    if (!caller || caller->user_id <= 0 || caller->api_key_id != 0)
-        return error_set(err, ERROR_FORBIDDEN, "API keys are made by a signed-in user, not by a key"), NULL;
+    if (!caller || caller->user_id <= 0 || caller->api_key_id != 0) {
+        error_set(err, ERROR_FORBIDDEN, "API keys are made by a signed-in user, not by a key");
+        return NULL;
+    }
     api_key_request req;
     if (api_key_read_request(db, caller, body, &req, err) < 0)
         return NULL;
@@ -248,17 +250,23 @@ static json_t *api_key_nullable(const db_rows *rows, size_t i, size_t col)
     return db_rows_is_null(rows, i, col) ? json_null() : json_string(db_rows_text(rows, i, col));
 }
 
-/* "3,17" -> ["3", "17"] */
+/* A GROUP_CONCAT of tool ids ("3,17", NULL for none) into out; how many. */
+static unsigned api_key_parse_tools(const db_rows *rows, size_t row, size_t col, int64_t out[ACCOUNT_KEY_TOOLS_MAX])
+{
+    unsigned n = 0;
+    const char *p = db_rows_is_null(rows, row, col) ? "" : db_rows_text(rows, row, col);
+    while (*p && n < ACCOUNT_KEY_TOOLS_MAX) {
+        char *end;
+        out[n++] = strtoll(p, &end, 10);
+        p = end + (*end == ',');
+    }
+    return n;
+}
+
 static json_t *api_key_tool_list(const db_rows *rows, size_t i)
 {
     int64_t tools[ACCOUNT_KEY_TOOLS_MAX];
-    size_t n = 0;
-    const char *p = db_rows_is_null(rows, i, KCOL_TOOLS) ? "" : db_rows_text(rows, i, KCOL_TOOLS);
-    while (*p && n < ACCOUNT_KEY_TOOLS_MAX) {
-        tools[n++] = strtoll(p, (char **)&p, 10);
-        p += *p == ',';
-    }
-    return api_key_tools_json(tools, n);
+    return api_key_tools_json(tools, api_key_parse_tools(rows, i, KCOL_TOOLS, tools));
 }
 
 static json_t *api_key_row_json(const db_rows *rows, size_t i)
@@ -345,14 +353,10 @@ int api_key_authenticate(db *db, const char *key, account_caller *out, mkt_error
     if (rc == 0) {
         int64_t user_id = db_rows_int(&rows, 0, ACOL_USER);
         int64_t expires = db_rows_int(&rows, 0, ACOL_EXPIRES);
-        const char *p = db_rows_is_null(&rows, 0, ACOL_TOOLS) ? "" : db_rows_text(&rows, 0, ACOL_TOOLS);
         rc = account_caller_load(db, user_id, out, err);
         out->api_key_id = db_rows_int(&rows, 0, ACOL_ID);
         out->expires_at = expires > 0 ? expires : API_KEY_NO_EXPIRY;
-        while (*p && out->key_tool_count < ACCOUNT_KEY_TOOLS_MAX) {
-            out->key_tools[out->key_tool_count++] = strtoll(p, (char **)&p, 10);
-            p += *p == ',';
-        }
+        out->key_tool_count = api_key_parse_tools(&rows, 0, ACOL_TOOLS, out->key_tools);
     }
     db_rows_free(&rows);
     if (rc < 0 && err->kind == ERROR_UNAUTHORIZED)
