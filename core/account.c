@@ -362,6 +362,25 @@ int account_authenticate(db *db, const char *token, account_caller *out, mkt_err
     return rc;
 }
 
+int account_caller_load(db *db, int64_t user_id, account_caller *out, mkt_error *err)
+{
+    static const char sql[] = "SELECT (SELECT d.id FROM developers d WHERE d.user_id = u.id),"
+                              " (SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id)"
+                              " FROM users u WHERE u.id = ?";
+    enum { UCOL_DEVELOPER, UCOL_ROLES };
+    db_rows rows = {0};
+    int rc = db_query(db, sql, DB_PARAMS(db_int(user_id)), &rows, err);
+    if (rc == 0 && rows.row_count != 1)
+        rc = error_set(err, ERROR_UNAUTHORIZED, "%s", account_bad_token);
+    if (rc == 0) {
+        out->user_id = user_id;
+        out->developer_id = db_rows_int(&rows, 0, UCOL_DEVELOPER);
+        out->roles = account_roles_from_list(db_rows_text(&rows, 0, UCOL_ROLES));
+    }
+    db_rows_free(&rows);
+    return rc;
+}
+
 static int account_require_caller(const account_caller *caller, mkt_error *err)
 {
     if (!caller || caller->user_id <= 0 || caller->session_id <= 0)

@@ -26,12 +26,20 @@ enum {
     ACCOUNT_ROLE_ADMIN = 1u << 2,
 };
 
+/* Tools one API key may name (core/api_key.h). */
+#define ACCOUNT_KEY_TOOLS_MAX 20
+
 typedef struct {
     int64_t user_id;
     int64_t session_id;
     int64_t developer_id; /* 0 when the user has no developer profile */
     unsigned roles;       /* ACCOUNT_ROLE_* bits; every user is a buyer */
-    int64_t expires_at;   /* the session's expiry, Unix seconds */
+    int64_t expires_at;   /* the session's expiry, Unix seconds (an API key without one: far away) */
+    /* Set when an API key authenticated the request instead of a session (session_id is then 0):
+     * the key and the tools it may run (none listed: every tool its owner may run). */
+    int64_t api_key_id;
+    int64_t key_tools[ACCOUNT_KEY_TOOLS_MAX];
+    unsigned key_tool_count;
 } account_caller;
 
 /* How a login or registration hands over its session: the optional body member "session" is
@@ -53,6 +61,9 @@ int account_logout(db *db, const account_caller *caller, mkt_error *err);
 /* Resolves "Bearer <token>" text (the token part only) to a caller; 401 when unknown, expired or revoked.
  * A token that is not 43 base64url characters is refused without a query. out is zeroed first. */
 int account_authenticate(db *db, const char *token, account_caller *out, mkt_error *err);
+/* Fills developer_id and roles of out for user_id (what a session gives a caller), for credentials
+ * that are not sessions (core/api_key). 401 when the user is gone. */
+int account_caller_load(db *db, int64_t user_id, account_caller *out, mkt_error *err);
 /* GET /me -> {id, email, display_name, roles[], developer?} */
 json_t *account_me(db *db, const account_caller *caller, mkt_error *err);
 /* POST /developers {display_name, bio?, website?} -> developer profile; 409 when the caller already has one.

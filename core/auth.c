@@ -177,3 +177,23 @@ int auth_token_well_formed(const char *text)
     unsigned char raw[32];
     return codec_base64_decode(CODEC_BASE64URL, text, AUTH_TOKEN_TEXT_LEN, raw, sizeof raw) == (long)sizeof raw;
 }
+
+int auth_api_key_new(char text[AUTH_API_KEY_TEXT_LEN + 1], unsigned char hash[AUTH_TOKEN_HASH_LEN], mkt_error *err)
+{
+    unsigned char ignored[AUTH_TOKEN_HASH_LEN];
+    memcpy(text, AUTH_API_KEY_PREFIX, AUTH_API_KEY_PREFIX_LEN);
+    if (auth_token_new(text + AUTH_API_KEY_PREFIX_LEN, ignored, err) < 0)
+        return -1;
+    auth_token_hash(text, AUTH_API_KEY_TEXT_LEN, hash);
+    return 0;
+}
+
+int auth_is_api_key(const char *text)
+{
+    return text && strncmp(text, AUTH_API_KEY_PREFIX, AUTH_API_KEY_PREFIX_LEN) == 0;
+}
+
+int auth_api_key_well_formed(const char *text)
+{
+    return auth_is_api_key(text) && auth_token_well_formed(text + AUTH_API_KEY_PREFIX_LEN);
+}

@@ -38,4 +38,21 @@ void auth_token_hash(const char *text, size_t len, unsigned char hash[AUTH_TOKEN
  * is refused before it costs a database query. */
 int auth_token_well_formed(const char *text);
 
+/* API keys (core/api_key): "mk_" + a token's 43 characters (32 random bytes, base64url), stored as
+ * the SHA-256 of the whole text beside its first AUTH_API_KEY_SHOWN_LEN characters, which the owner
+ * sees to tell keys apart (11 characters: "mk_" + 48 bits, never enough to guess the rest). */
+#define AUTH_API_KEY_PREFIX "mk_"
+#define AUTH_API_KEY_PREFIX_LEN 3
+#define AUTH_API_KEY_TEXT_LEN (AUTH_API_KEY_PREFIX_LEN + AUTH_TOKEN_TEXT_LEN)
+#define AUTH_API_KEY_SHOWN_LEN 11
+
+/* A new random key: text gets AUTH_API_KEY_TEXT_LEN chars + NUL, hash its SHA-256. */
+int auth_api_key_new(char text[AUTH_API_KEY_TEXT_LEN + 1], unsigned char hash[AUTH_TOKEN_HASH_LEN], mkt_error *err);
+
+/* Does text claim to be an API key (it starts with "mk_")? Such a credential is never a session. */
+int auth_is_api_key(const char *text);
+
+/* 1 when text could have come from auth_api_key_new: "mk_" and a well-formed token. */
+int auth_api_key_well_formed(const char *text);
+
 #endif

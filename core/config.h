@@ -79,6 +79,8 @@ typedef struct config {
     /* search answers: how long a worker reuses its answer to the same query (core/query_cache;
      * 0: never). Writes clear it at once; this bounds only the drift of the freshness term. */
     int64_t search_answer_cache_ms;
+    /* API keys: requests one key may make a minute, counted in shared memory (core/throttle); 0 = no limit */
+    int64_t api_key_rate_per_minute;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "core/activity.h"
+#include "core/api_key.h"
 #include "core/payout.h"
 #include "core/rate_limit.h"
 #include "core/search.h"
@@ -19,6 +20,7 @@ static const service_hooks *const service_table[] = {
     &rate_limit_service,
     &search_service,
     &activity_service,
+    &api_key_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/activity.h"
+#include "core/api_key.h"
 #include "core/body.h"
 #include "core/hook_system.h"
 #include "core/schema.h"
@@ -14,6 +15,7 @@
 #include "core/tool_check.h"
 #include "core/tool_compose.h"
 #include "core/tool_record.h"
+#include "core/throttle.h"
 #include "core/tool_usage.h"
 
 /* ---- reading ------------------------------------------------------------------------------------ */
@@ -105,6 +107,8 @@ int tool_library_can_execute(db *db, const account_caller *caller, const tool_li
 {
     if (!caller)
         return error_set(err, ERROR_UNAUTHORIZED, "sign in to run tools");
+    if (api_key_allows_tool(caller, tool->id, err) < 0) /* a key that names tools runs those only */
+        return -1;
     if (caller->developer_id != 0 && caller->developer_id == tool->developer_id)
         return 0;
     int published = strcmp(tool->status, "published") == 0;
@@ -266,6 +270,10 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         }
     }
     if (tool_library_can_execute(db, caller, &t, err) < 0)
+        return NULL;
+    /* THE PLAN RATE CALL SITE: the buyer's plan rate_per_minute goes here in place of 0 (no limit), counted
+     * per buyer and tool in shared memory (core/throttle); over it, 429 with Retry-After. */
+    if (throttle_check(throttle_key(THROTTLE_KIND_PLAN, caller->user_id, t.id), 0, "plan", err) < 0)
         return NULL;
     /* a trace shows which plugins run and how: the tool's own business */
     if (trace && caller->developer_id != t.developer_id) {

@@ -25,11 +25,15 @@ static auth_cache_entry *auth_cache_slot(const unsigned char hash[AUTH_TOKEN_HAS
     return &auth_cache_entries[index];
 }
 
+/* Session tokens and API keys share the cache: both are keyed by the SHA-256 of their whole text. */
 static int auth_cache_hash(const char *token, unsigned char hash[AUTH_TOKEN_HASH_LEN])
 {
-    if (!auth_token_well_formed(token))
+    if (auth_token_well_formed(token))
+        auth_token_hash(token, AUTH_TOKEN_TEXT_LEN, hash);
+    else if (auth_api_key_well_formed(token))
+        auth_token_hash(token, AUTH_API_KEY_TEXT_LEN, hash);
+    else
         return -1;
-    auth_token_hash(token, AUTH_TOKEN_TEXT_LEN, hash);
     return 0;
 }
 

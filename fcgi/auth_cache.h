@@ -1,4 +1,4 @@
-/* A worker's memory of recently resolved bearer tokens, so a signed-in request does not pay a session
+/* A worker's memory of recently resolved bearer tokens (sessions and API keys), so a signed-in request does not pay a session
  * query every time. Entries are keyed by the token's SHA-256 (no token text is kept) and trusted only
  * while all of these hold:
  *   - the session has not expired (its expiry is cached with it);

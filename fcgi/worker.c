@@ -13,6 +13,8 @@
 #include <fcgiapp.h>
 
 #include "core/account.h"
+#include "core/api_key.h"
+#include "core/auth.h"
 #include "core/log.h"
 #include "core/service.h"
 #include "core/signing.h"
@@ -145,6 +147,17 @@ static const char *worker_token(request *req, const route *rt, char cookie[SESSI
     return cookie;
 }
 
+/* An API key authenticates only the routes marked ROUTE_API_KEY (running a tool) and public GETs;
+ * everything else (buying, payouts, account changes, reviews, its own keys) needs a signed-in user.
+ * A key that passes is throttled per minute and its use counted (core/api_key). */
+static int worker_key_allowed(worker *w, request *req, const route *rt, mkt_error *err)
+{
+    int public_read = rt->access == ROUTE_PUBLIC && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
+    if (!(rt->flags & ROUTE_API_KEY) && !public_read)
+        return error_set(err, ERROR_FORBIDDEN, "an API key may only run tools and read public data; sign in for this");
+    return api_key_use(req->db, w->cfg, &req->caller, err);
+}
+
 /* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
  * is still resolved so handlers can tailor the answer (an owner sees drafts). */
 static int worker_authenticate(worker *w, request *req, const route *rt, int *from_cookie, mkt_error *err)
@@ -159,10 +172,13 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
         return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token or session cookie");
     }
     uint64_t epoch = __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+    int is_key = auth_is_api_key(token);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
         if (!req->db && !(req->db = worker_db(w, err)))
             return -1;
-        if (account_authenticate(req->db, token, &req->caller, err) < 0) {
+        int rc = is_key ? api_key_authenticate(req->db, token, &req->caller, err)
+                        : account_authenticate(req->db, token, &req->caller, err);
+        if (rc < 0) {
             if (rt->access == ROUTE_PUBLIC && err->kind == ERROR_UNAUTHORIZED) {
                 error_clear(err);
                 return 0;
@@ -172,6 +188,8 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
         auth_cache_store(token, epoch, &req->caller);
     }
     req->authenticated = 1;
+    if (is_key && worker_key_allowed(w, req, rt, err) < 0)
+        return -1;
     if (!worker_has_role(&req->caller, rt->access))
         return error_set(err, ERROR_FORBIDDEN, "this action needs a role the caller does not have");
     return 0;

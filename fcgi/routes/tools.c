@@ -98,7 +98,7 @@ const route routes_tools[] = {
     {"POST", "/tools/{tool}/test", tools_test, ROUTE_USER, 0},
     {"POST", "/tools/{tool}/publish", tools_publish, ROUTE_USER, ROUTE_BODY},
     {"GET", "/tools/{tool}/versions", tools_versions, ROUTE_PUBLIC, 0},
-    {"POST", "/tools/{tool}/execute", tools_execute, ROUTE_USER, ROUTE_BODY},
+    {"POST", "/tools/{tool}/execute", tools_execute, ROUTE_USER, ROUTE_BODY | ROUTE_API_KEY},
     {"GET", "/categories", tools_categories, ROUTE_PUBLIC, 0},
 };
 const size_t routes_tools_count = sizeof routes_tools / sizeof routes_tools[0];

@@ -281,6 +281,39 @@ static void test_token_well_formed(void)
     CHECK_INT(auth_token_well_formed("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPR"), 0);
 }
 
+/* API keys: "mk_" + a token, hashed whole (so a key and a session token with the same 43 characters
+ * are different credentials), and the well-formed check refuses near misses. */
+static void test_api_keys(void)
+{
+    char a[AUTH_API_KEY_TEXT_LEN + 1], b[AUTH_API_KEY_TEXT_LEN + 1];
+    unsigned char ha[AUTH_TOKEN_HASH_LEN], hb[AUTH_TOKEN_HASH_LEN], again[AUTH_TOKEN_HASH_LEN];
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(auth_api_key_new(a, ha, &err), 0);
+    CHECK_INT(auth_api_key_new(b, hb, &err), 0);
+    CHECK_INT((long long)strlen(a), 46);
+    CHECK(strncmp(a, "mk_", 3) == 0);
+    CHECK(strcmp(a, b) != 0);
+    CHECK_INT(auth_api_key_well_formed(a), 1);
+    CHECK_INT(auth_is_api_key(a), 1);
+    CHECK_INT(auth_token_well_formed(a), 0); /* never taken for a session token */
+    auth_token_hash(a, strlen(a), again);
+    CHECK(memcmp(ha, again, sizeof again) == 0);
+    auth_token_hash(a + 3, strlen(a) - 3, again);
+    CHECK(memcmp(ha, again, sizeof again) != 0);
+    char bad[64];
+    snprintf(bad, sizeof bad, "mk_%s", a + 4); /* one character short */
+    CHECK_INT(auth_api_key_well_formed(bad), 0);
+    snprintf(bad, sizeof bad, "MK_%s", a + 3);
+    CHECK_INT(auth_api_key_well_formed(bad), 0);
+    CHECK_INT(auth_is_api_key(bad), 0);
+    snprintf(bad, sizeof bad, "%s", a);
+    bad[10] = '+'; /* base64, not base64url */
+    CHECK_INT(auth_api_key_well_formed(bad), 0);
+    CHECK_INT(auth_api_key_well_formed("mk_"), 0);
+    CHECK_INT(auth_api_key_well_formed(NULL), 0);
+    error_clear(&err);
+}
+
 int main(void)
 {
     RUN(test_round_trip);
@@ -295,5 +328,6 @@ int main(void)
     RUN(test_tokens);
     RUN(test_token_hash_vector);
     RUN(test_token_well_formed);
+    RUN(test_api_keys);
     return check_finish();
 }

@@ -15,6 +15,7 @@ const Dashboard = lazy(() => import('./pages/Dashboard'));
 const Analytics = lazy(() => import('./pages/Analytics'));
 const Plugins = lazy(() => import('./pages/Plugins'));
 const Moderation = lazy(() => import('./pages/Moderation'));
+const ApiKeys = lazy(() => import('./pages/ApiKeys'));
 
 function Header() {
   const { user, signOut } = useSession();
@@ -30,6 +31,7 @@ function Header() {
         <NavLink to="/search">Browse</NavLink>
         <NavLink to="/plugins">Plugins</NavLink>
         {user && <NavLink to="/me/tools">My tools</NavLink>}
+        {user && <NavLink to="/me/api-keys">API keys</NavLink>}
         {dev && <NavLink to="/dashboard">Dashboard</NavLink>}
         {dev && <NavLink to="/analytics">Analytics</NavLink>}
         {dev && <NavLink to="/builder/new">New tool</NavLink>}
@@ -91,6 +93,7 @@ export default function App() {
             <Route path="/register" element={<Register />} />
             <Route path="/become-developer" element={<BecomeDeveloper />} />
             <Route path="/me/tools" element={<MyTools />} />
+            <Route path="/me/api-keys" element={<ApiKeys />} />
             <Route path="/builder/new" element={<Builder />} />
             <Route path="/builder/:ref" element={<Builder />} />
             <Route path="/dashboard" element={<Dashboard />} />

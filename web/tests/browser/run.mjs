@@ -400,6 +400,51 @@ async function pluginsScreen() {
   assertClean(page);
 }
 
+/** The buyer makes an API key for the tool they bought, sees it once, runs the tool with it from
+ * outside the browser, sees it listed (prefix only) and revokes it: the key then gets 401. */
+async function buyerMakesApiKey() {
+  const page = await person('buyer keys');
+  await signIn(page, shared.buyer.email);
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+  await page.getByText('No API keys yet.').waitFor();
+  await screen(page, 'api-keys-empty');
+  const tool = await call('GET', `/tools/${shared.slug}`);
+  await page.getByLabel(/^Key name/).fill('nightly job');
+  await page.getByLabel(/^Tool ids/).fill(tool.id);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.getByLabel('New API key');
+  await shown.waitFor();
+  const key = (await shown.innerText()).trim();
+  assert.match(key, /^mk_[A-Za-z0-9_-]{43}$/);
+  await page.getByRole('button', { name: 'Copy key' }).waitFor();
+  await screen(page, 'api-key-created');
+
+  const run = await fetch(`${BASE}/api/marketplace/tools/${shared.slug}/execute`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ input: { text: 'from a script' } }),
+  });
+  assert.equal(run.status, 200, 'execute with the key');
+  assert.equal((await run.json()).output.shout, 'FROM A SCRIPT');
+
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert.equal(await page.getByText(key).count(), 0, 'the key is still on the page');
+  const row = page.getByRole('row', { name: /nightly job/ });
+  await row.waitFor();
+  assert.ok((await row.innerText()).includes(key.slice(0, 11)), 'the list shows the prefix');
+  await screen(page, 'api-keys');
+  await page.getByRole('button', { name: 'Revoke nightly job' }).click();
+  await page.getByText('No API keys yet.').waitFor();
+  const after = await fetch(`${BASE}/api/marketplace/tools/${shared.slug}/execute`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ input: { text: 'again' } }),
+  });
+  assert.equal(after.status, 401, 'a revoked key still runs');
+  assertClean(page);
+}
+
 async function main() {
   clearFailureShots();
   if (!(await servesApp(BASE))) {
@@ -416,6 +461,7 @@ async function main() {
   await test('a moderator hides the reported review and buyers no longer see it', moderatorHidesReview);
   await test('discovery: empty state, URL state and back button, not-found page', discoveryEmptyState);
   await test('a tool owner attaches a plugin, sees a conflict named, the resolved order and a trace', pluginsScreen);
+  await test('a buyer makes an API key, runs the tool with it from outside, sees it listed and revokes it', buyerMakesApiKey);
 }
 
 try {
