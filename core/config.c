@@ -80,6 +80,8 @@ static const config_key config_keys[] = {
     STR(search_engine, "memory"),
     /* test-mode payment provider */
     STR(checkout_url, ""),
+    /* plans and quotas */
+    INT(quota_lease_max, "100", 1, 1000000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

@@ -76,6 +76,9 @@ typedef struct config {
      * "<checkout_url>/<transaction id>?amount_cents=N&currency=C"; empty (production: the real
      * provider hosts checkout) = the checkout answer has no checkout_url */
     char *checkout_url;
+    /* plans and quotas: the most units of a buyer's quota one app host leases from MariaDB at once
+     * (core/quota: a host that crashes loses at most this many of one buyer's period) */
+    int64_t quota_lease_max;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -4,6 +4,7 @@
 
 #include "core/activity.h"
 #include "core/payout.h"
+#include "core/quota.h"
 #include "core/rate_limit.h"
 #include "core/search.h"
 #include "core/signing.h"
@@ -19,6 +20,7 @@ static const service_hooks *const service_table[] = {
     &rate_limit_service,
     &search_service,
     &activity_service,
+    &quota_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \

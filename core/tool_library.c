@@ -4,15 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/activity.h"
 #include "core/body.h"
 #include "core/hook_system.h"
+#include "core/quota.h"
 #include "core/schema.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
 #include "core/tool_compose.h"
+#include "core/tool_plans.h"
 #include "core/tool_record.h"
 #include "core/tool_usage.h"
 
@@ -101,25 +104,39 @@ json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *er
 
 /* ---- access ------------------------------------------------------------------------------------- */
 
-int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err)
+/* tool_library_can_execute, and the terms the caller runs on (plan_id 0 and no quota for the tool's
+ * developer and for a free tool that has no plan rows yet). */
+static int tool_library_access(db *db, const account_caller *caller, const tool_library_tool *tool,
+                               tool_plans_terms *terms, mkt_error *err)
 {
+    memset(terms, 0, sizeof *terms);
     if (!caller)
         return error_set(err, ERROR_UNAUTHORIZED, "sign in to run tools");
     if (caller->developer_id != 0 && caller->developer_id == tool->developer_id)
         return 0;
     int published = strcmp(tool->status, "published") == 0;
+    /* a purchase keeps working when the tool is delisted later: buyers keep what they paid for; a
+     * free plan serves anyone signed in while the tool is published */
+    if (strcmp(tool->status, "draft") != 0) {
+        int found = tool_plans_terms_for(db, caller->user_id, tool->id, time(NULL), terms, err);
+        if (found < 0)
+            return -1;
+        if (found && (terms->bought || published))
+            return 0;
+        memset(terms, 0, sizeof *terms);
+    }
     if (published && strcmp(tool->pricing_model, "free") == 0)
         return 0;
-    /* a purchase keeps working when the tool is delisted later: buyers keep what they paid for */
-    if (strcmp(tool->status, "draft") != 0) {
-        int access = tool_access_holds(db, caller->user_id, tool->id, TOOL_ACCESS_NOW, err);
-        if (access != 0)
-            return access > 0 ? 0 : -1;
-    }
     if (!published)
         return error_set(err, ERROR_FORBIDDEN, "the tool is not available");
     return error_set(err, ERROR_PAYMENT_REQUIRED, "this tool costs %" PRId64 " %s (minor units); buy it first",
                      tool->price_cents, tool->currency);
+}
+
+int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err)
+{
+    tool_plans_terms terms;
+    return tool_library_access(db, caller, tool, &terms, err);
 }
 
 /* ---- execute ------------------------------------------------------------------------------------ */
@@ -265,7 +282,8 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
             return NULL;
         }
     }
-    if (tool_library_can_execute(db, caller, &t, err) < 0)
+    tool_plans_terms terms;
+    if (tool_library_access(db, caller, &t, &terms, err) < 0)
         return NULL;
     /* a trace shows which plugins run and how: the tool's own business */
     if (trace && caller->developer_id != t.developer_id) {
@@ -284,7 +302,13 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         error_set(err, ERROR_NOT_FOUND, "the tool has no version %s", req->version);
         return NULL;
     }
-    return tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
+    /* the plan's quota: one unit taken before the run, kept when it succeeds (core/quota) */
+    quota_ticket ticket;
+    if (quota_take(db, cfg, caller->user_id, t.id, &terms, &ticket, err) < 0)
+        return NULL;
+    json_t *out = tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
+    quota_settle(db, &ticket, out != NULL);
+    return out;
 }
 
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,
