@@ -153,12 +153,14 @@ static int64_t quota_lease(db *db, const quota_ticket *k, int64_t quota, int64_t
     return db_transaction(db, quota_lease_tx, &c, err) < 0 ? -1 : c.granted;
 }
 
-/* used += used, leased -= used + returned: what a host used and what it gives back. */
+/* used += used, leased -= used + returned: what a host used and what it gives back. An upsert, as
+ * the executions on a plan without a quota are counted too and never leased. */
 static int quota_write_back(db *db, const quota_ticket *k, int64_t used, int64_t returned, mkt_error *err)
 {
     return db_exec(db,
-                   "UPDATE plan_usage SET used = used + ?, leased = GREATEST(CAST(leased AS SIGNED) - ?, 0)" QUOTA_KEY_WHERE,
-                   DB_PARAMS(db_int(used), db_int(used + returned), QUOTA_KEY_PARAMS(k)), NULL, err);
+                   "INSERT INTO plan_usage (user_id, tool_id, plan_id, period_start, used) VALUES (?, ?, ?, FROM_UNIXTIME(?), ?)"
+                   " ON DUPLICATE KEY UPDATE used = used + VALUES(used), leased = GREATEST(CAST(leased AS SIGNED) - ?, 0)",
+                   DB_PARAMS(QUOTA_KEY_PARAMS(k), db_int(used), db_int(used + returned)), NULL, err);
 }
 
 /* ---- take and settle ----------------------------------------------------------------------------- */
@@ -280,10 +282,30 @@ int quota_take(db *db, const config *cfg, int64_t user_id, int64_t tool_id, cons
     }
 }
 
+/* A successful execution on a plan without a quota: counted in the pool like a used unit, so the
+ * buyer's usage shows it, without a lease. */
+static void quota_count_unlimited(db *db, quota_ticket *t)
+{
+    quota_pool *p = quota_pool_get();
+    int at = -1;
+    if (p) {
+        quota_lock(p);
+        if ((at = quota_slot_find(p, t)) >= 0)
+            p->slots[at].consumed++;
+        quota_unlock(p);
+    }
+    mkt_error err = MKT_ERROR_INIT;
+    if (at < 0 && quota_write_back(db, t, 1, 0, &err) < 0)
+        log_warn("quota: an execution of tool %" PRId64 " not counted: %s", t->tool_id, err.message ? err.message : "?");
+    error_clear(&err);
+}
+
 void quota_settle(db *db, quota_ticket *t, int succeeded)
 {
     if (succeeded)
         quota_count_run(db, t->plan_id);
+    if (succeeded && !t->active && t->plan_id > 0 && t->user_id > 0)
+        quota_count_unlimited(db, t);
     if (!t->active)
         return;
     t->active = 0;
@@ -464,7 +486,7 @@ static int quota_usage_free_tools(db *db, int64_t user_id, int64_t tool_id, time
         int found = bought ? 0 : tool_plans_terms_for(db, user_id, id, time(NULL), &t, err);
         if (found < 0)
             rc = -1;
-        else if (found && t.quota > 0) {
+        else if (found) {
             json_t *item = quota_usage_item(db, user_id, id, &t, err);
             if (!item || json_array_append_new(items, item) < 0)
                 rc = error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "out of memory");

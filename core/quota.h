@@ -55,8 +55,9 @@ typedef struct {
 int quota_take(db *db, const config *cfg, int64_t user_id, int64_t tool_id, const tool_plans_terms *terms,
                quota_ticket *ticket, mkt_error *err);
 
-/* The execution ended: succeeded counts the unit as used (and the run in the plan's analytics, also
- * for unlimited terms), otherwise the unit goes back to the pool. */
+/* The execution ended: succeeded counts the unit as used (and the run in the plan's analytics; on a
+ * plan without a quota the run is counted as used too, through the pool, without a lease), otherwise
+ * the unit goes back to the pool. */
 void quota_settle(db *db, quota_ticket *ticket, int succeeded);
 
 /* A successful execution on plan_id, for the analytics per plan (batched). */

@@ -133,6 +133,12 @@ static void test_default_plan_from_pricing(void)
     http_response_free(res);
     CHECK_INT(buy_plan(&buyer, tool, NULL, 500, txn), 0);
     CHECK_INT(execute_status(&buyer, tool), 200);
+    /* a plan without a quota counts the buyer's executions too */
+    CHECK_INT(usage_used_eventually(&buyer, tool, 1), 1);
+    json_t *item = usage_of(&buyer, tool);
+    CHECK(json_is_null(json_object_get(item, "quota")));
+    CHECK_STR(json_string_value(json_object_get(json_object_get(item, "plan"), "id")), plan);
+    json_decref(item);
     /* buying the plan held for good again is refused as before */
     EXPECT_STATUS_FREE(checkout_plan(&buyer, tool, NULL), 409);
     /* a draft pricing edit moves the default plan with it */
