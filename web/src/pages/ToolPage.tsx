@@ -192,13 +192,8 @@ function PlanItem(props: {
       ) : (
         props.canBuy &&
         (props.signedIn ? (
-          <button
-            type="button"
-            onClick={() => props.onBuy(p)}
-            disabled={props.busy}
-            aria-label={props.single ? `${verb} ${tool.name}` : `${verb}${p.model === 'subscription' ? ' to' : ''} the ${p.name} plan`}
-          >
-            {props.single ? `${verb} ${tool.name}` : `${verb} ${p.name}`}
+          <button type="button" onClick={() => props.onBuy(p)} disabled={props.busy}>
+            {props.single ? `${verb} ${tool.name}` : `${verb}${p.model === 'subscription' ? ' to' : ''} the ${p.name} plan`}
           </button>
         ) : (
           <Link to={`/signin?next=/tools/${tool.slug}`}>Sign in to {verb.toLowerCase()}</Link>
