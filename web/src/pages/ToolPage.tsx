@@ -133,7 +133,8 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
   return (
     <section className="panel" aria-labelledby="price-h">
       <h2 id="price-h">Pricing</h2>
-      <p className="price">{priceLabel(tool.pricing)}</p>
+      {/* with several plans each shows its own price */}
+      {(plans.data?.plans.length ?? 1) <= 1 && <p className="price">{priceLabel(tool.pricing)}</p>}
       {done && (
         <p role="status" className={done.status === 'completed' ? 'ok' : 'error'}>
           {done.status === 'completed'
@@ -185,7 +186,8 @@ function PlanItem(props: {
   const verb = planVerb(p);
   return (
     <li className="plan">
-      <strong>{p.name}</strong> <span className="price">{priceLabel(p)}</span>
+      <strong>{p.name}</strong>{' '}
+      {!(p.model === 'free' && p.name === 'Free') && <span className="price">{priceLabel(p)}</span>}
       <span className="muted"> · {planLimits(p)}</span>
       {p.model === 'free' ? (
         <span className="muted"> · no purchase needed</span>
