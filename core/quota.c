@@ -78,9 +78,14 @@ static int quota_slot_is(const quota_slot *s, const quota_ticket *k)
            s->period_start == k->period_start;
 }
 
+/* An execution cannot outlive request_timeout (the master kills the worker): units still marked in
+ * flight after this long belong to workers that died mid-execution, and no longer pin the slot. */
+#define QUOTA_STALE_S 3600
+
 static int quota_slot_free(const quota_slot *s)
 {
-    return s->user_id == 0 || (s->units == 0 && s->consumed == 0 && s->inflight == 0 && s->refilling == 0);
+    return s->user_id == 0 || (s->units == 0 && s->consumed == 0 && s->refilling == 0 &&
+                               (s->inflight == 0 || quota_now_s() - s->last_use > QUOTA_STALE_S));
 }
 
 #define QUOTA_PROBE 32
@@ -282,6 +287,16 @@ int quota_take(db *db, const config *cfg, int64_t user_id, int64_t tool_id, cons
     }
 }
 
+/* A unit leased straight from MariaDB: used, or given back. */
+static void quota_settle_direct(db *db, const quota_ticket *t, int succeeded)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    if (quota_write_back(db, t, succeeded ? 1 : 0, succeeded ? 0 : 1, &err) < 0)
+        log_warn("quota: an execution of tool %" PRId64 " not written back: %s", t->tool_id,
+                 err.message ? err.message : "?");
+    error_clear(&err);
+}
+
 /* A successful execution on a plan without a quota: counted in the pool like a used unit, so the
  * buyer's usage shows it, without a lease. */
 static void quota_count_unlimited(db *db, quota_ticket *t)
@@ -310,22 +325,25 @@ void quota_settle(db *db, quota_ticket *t, int succeeded)
         return;
     t->active = 0;
     if (t->slot < 0) {
-        mkt_error err = MKT_ERROR_INIT;
-        if (quota_write_back(db, t, succeeded ? 1 : 0, succeeded ? 0 : 1, &err) < 0)
-            log_warn("quota: an execution of tool %" PRId64 " not written back: %s", t->tool_id,
-                     err.message ? err.message : "?");
-        error_clear(&err);
+        quota_settle_direct(db, t, succeeded);
         return;
     }
     quota_pool *p = quota_pool_get();
     quota_lock(p);
     quota_slot *s = &p->slots[t->slot];
-    s->inflight--;
-    if (succeeded)
-        s->consumed++;
-    else
-        s->units++;
+    int same = s->user_id != 0 && quota_slot_is(s, t);
+    if (same) {
+        s->inflight--;
+        if (succeeded)
+            s->consumed++;
+        else
+            s->units++;
+    }
     quota_unlock(p);
+    if (!same) {
+        /* the slot was taken for another key meanwhile (only after QUOTA_STALE_S): straight to MariaDB */
+        quota_settle_direct(db, t, succeeded);
+    }
 }
 
 /* ---- write-back ----------------------------------------------------------------------------------- */
@@ -349,7 +367,8 @@ static size_t quota_collect(quota_pool *p, int give_back_all)
         quota_slot *s = &p->slots[i];
         if (s->user_id == 0)
             continue;
-        int idle = s->inflight == 0 && s->refilling == 0 && (give_back_all || now - s->last_use >= QUOTA_IDLE_RETURN_S);
+        /* units not taken go back; the ones in flight stay with their executions */
+        int idle = s->refilling == 0 && (give_back_all || now - s->last_use >= QUOTA_IDLE_RETURN_S);
         int64_t returned = idle ? s->units : 0;
         if (s->consumed == 0 && returned == 0)
             continue;
