@@ -1,4 +1,5 @@
-/* Owns tool_access (see core/tool_access.h): every statement on that table is in this file. */
+/* Owns tool_access (see core/tool_access.h): every statement that writes that table is in this file
+ * (core/tool_plans reads the terms columns, read-only, on every execution). */
 #include "core/tool_access.h"
 
 #include <stdio.h>
@@ -53,12 +54,9 @@ int tool_access_holds(db *db, int64_t user_id, int64_t tool_id, int which, mkt_e
 
 /* ---- plans ------------------------------------------------------------------------------------- */
 
-#define TOOL_ACCESS_TERMS_COLUMNS                                                                          \
-    "COALESCE(plan_id, 0), COALESCE(plan_name, ''), COALESCE(model, ''), COALESCE(period_days, 0),"        \
-    " COALESCE(quota, 0), COALESCE(rate_per_minute, 0), UNIX_TIMESTAMP(period_anchor)"
-enum { TERMS_PLAN, TERMS_NAME, TERMS_MODEL, TERMS_PERIOD, TERMS_QUOTA, TERMS_RATE, TERMS_ANCHOR, TERMS_COUNT };
+enum { TERMS_PLAN, TERMS_NAME, TERMS_MODEL, TERMS_PERIOD, TERMS_QUOTA, TERMS_RATE, TERMS_ANCHOR };
 
-static void tool_access_terms_read(const db_rows *rows, size_t i, size_t first, tool_access_terms *out)
+void tool_access_terms_read(const db_rows *rows, size_t i, size_t first, tool_access_terms *out)
 {
     memset(out, 0, sizeof *out);
     out->plan_id = db_rows_int(rows, i, first + TERMS_PLAN);
@@ -109,21 +107,6 @@ int tool_access_revoke_plan(db *db, int64_t user_id, int64_t tool_id, int64_t pl
     size_t held = rows.row_count;
     db_rows_free(&rows);
     return held ? tool_access_revoke(db, user_id, tool_id, period_days, err) : 0;
-}
-
-int tool_access_terms_now(db *db, int64_t user_id, int64_t tool_id, tool_access_terms *out, mkt_error *err)
-{
-    db_rows rows = {0};
-    if (db_query(db,
-                 "SELECT " TOOL_ACCESS_TERMS_COLUMNS " FROM tool_access WHERE user_id = ? AND tool_id = ?"
-                 " AND (access_until IS NULL OR access_until > NOW(6))",
-                 DB_PARAMS(db_int(user_id), db_int(tool_id)), &rows, err) < 0)
-        return -1;
-    int found = rows.row_count > 0;
-    if (found)
-        tool_access_terms_read(&rows, 0, 0, out);
-    db_rows_free(&rows);
-    return found;
 }
 
 int tool_access_holds_plan_for_good(db *db, int64_t user_id, int64_t tool_id, int64_t plan_id, mkt_error *err)

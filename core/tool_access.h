@@ -1,4 +1,5 @@
-/* Who may run a paid tool: owns the tool_access table (the only file that writes or reads it).
+/* Who may run a paid tool: owns the tool_access table (the only file that writes it; core/tool_plans
+ * reads the plan terms, read-only).
  * One row per (user, tool) that was ever bought; access_until NULL is access for good (a one_time
  * or free purchase), otherwise access until that time (a subscription). Grants and revocations run
  * inside the caller's db_transaction (the purchase or refund that causes them). */
@@ -49,8 +50,16 @@ int tool_access_grant_plan(db *db, int64_t user_id, int64_t tool_id, const tool_
 int tool_access_revoke_plan(db *db, int64_t user_id, int64_t tool_id, int64_t plan_id, int64_t period_days,
                             mkt_error *err);
 
-/* The terms of the user's access to the tool that has not run out: 1 and *out, 0 when none, -1. */
-int tool_access_terms_now(db *db, int64_t user_id, int64_t tool_id, tool_access_terms *out, mkt_error *err);
+/* The terms columns of a tool_access row (TOOL_ACCESS_TERMS_COUNT of them), for a read-only query
+ * elsewhere that needs them with something else in one round trip (core/tool_plans: the caller's
+ * terms or the tool's free plan on every execution), and the reader of row i from column first. */
+#define TOOL_ACCESS_TERMS_COLUMNS                                                                          \
+    "COALESCE(plan_id, 0), COALESCE(plan_name, ''), COALESCE(model, ''), COALESCE(period_days, 0),"        \
+    " COALESCE(quota, 0), COALESCE(rate_per_minute, 0), UNIX_TIMESTAMP(period_anchor)"
+#define TOOL_ACCESS_TERMS_COUNT 7
+/* The condition of access that has not run out. */
+#define TOOL_ACCESS_NOW_SQL "(access_until IS NULL OR access_until > NOW(6))"
+void tool_access_terms_read(const db_rows *rows, size_t i, size_t first, tool_access_terms *out);
 
 /* Does the user hold plan_id for good (a one_time or free purchase of that plan, or a grant without
  * a plan)? 1, 0, -1. Checkout refuses buying it again. */

@@ -394,50 +394,37 @@ void tool_plans_period(const char *model, int64_t period_days, time_t anchor, ti
     *end = timegm(&tm);
 }
 
-/* The tool's first free plan, as it is now (the terms of a caller who bought nothing). */
-static int tool_plans_free_plan(db *db, int64_t tool_id, tool_plan *out, mkt_error *err)
-{
-    db_rows rows = {0};
-    if (db_query(db,
-                 TOOL_PLANS_COLUMNS " WHERE tool_id = ? AND retired_at IS NULL AND model = 'free'"
-                                    " ORDER BY default_for IS NULL, position, id LIMIT 1",
-                 DB_PARAMS(db_int(tool_id)), &rows, err) < 0)
-        return -1;
-    int found = rows.row_count == 1;
-    if (found)
-        tool_plans_read_row(&rows, 0, out);
-    db_rows_free(&rows);
-    return found;
-}
-
+/* In one round trip (this runs on every execution): the caller's access with its recorded terms
+ * (source 1), else the tool's first free plan as it is now (source 0), else no row. The access
+ * columns are core/tool_access's, read here read-only. */
 int tool_plans_terms_for(db *db, int64_t user_id, int64_t tool_id, time_t now, tool_plans_terms *out, mkt_error *err)
 {
     memset(out, 0, sizeof *out);
-    tool_access_terms a;
-    int held = tool_access_terms_now(db, user_id, tool_id, &a, err);
-    if (held < 0)
+    db_rows rows = {0};
+    if (db_query(db,
+                 "(SELECT 1, " TOOL_ACCESS_TERMS_COLUMNS " FROM tool_access WHERE user_id = ? AND tool_id = ?"
+                 "   AND " TOOL_ACCESS_NOW_SQL ")"
+                 " UNION ALL"
+                 " (SELECT 0, id, name, model, 0, COALESCE(quota, 0), COALESCE(rate_per_minute, 0), 0 FROM tool_plans"
+                 "   WHERE tool_id = ? AND retired_at IS NULL AND model = 'free'"
+                 "   ORDER BY default_for IS NULL, position, id LIMIT 1)"
+                 " ORDER BY 1 DESC LIMIT 1",
+                 DB_PARAMS(db_int(user_id), db_int(tool_id), db_int(tool_id)), &rows, err) < 0)
         return -1;
-    if (held) {
-        out->bought = 1;
+    int found = rows.row_count > 0;
+    if (found) {
+        tool_access_terms a;
+        tool_access_terms_read(&rows, 0, 1, &a);
+        out->bought = db_rows_int(&rows, 0, 0) == 1;
         out->plan_id = a.plan_id;
         snprintf(out->plan_name, sizeof out->plan_name, "%s", a.plan_name);
         snprintf(out->model, sizeof out->model, "%s", a.model);
         out->quota = a.quota;
         out->rate_per_minute = a.rate_per_minute;
         tool_plans_period(a.model, a.period_days, (time_t)a.anchor, now, &out->period_start, &out->period_end);
-        return 1;
     }
-    tool_plan p;
-    int found = tool_plans_free_plan(db, tool_id, &p, err);
-    if (found <= 0)
-        return found;
-    out->plan_id = p.id;
-    snprintf(out->plan_name, sizeof out->plan_name, "%s", p.name);
-    snprintf(out->model, sizeof out->model, "%s", p.pricing.model);
-    out->quota = p.quota;
-    out->rate_per_minute = p.rate_per_minute;
-    tool_plans_period(p.pricing.model, 0, 0, now, &out->period_start, &out->period_end);
-    return 1;
+    db_rows_free(&rows);
+    return found;
 }
 
 json_t *tool_plans_allowing_more(db *db, int64_t tool_id, int64_t plan_id, int64_t quota, mkt_error *err)
