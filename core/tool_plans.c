@@ -51,19 +51,27 @@ static int tool_plans_ensure_default(db *db, int64_t tool_id, mkt_error *err)
                    DB_PARAMS(db_int(tool_id)), NULL, err);
 }
 
-/* The tool's current plans, the default first then by position: *out malloc'd, *n of them. */
+static int tool_plans_select(db *db, int64_t tool_id, db_rows *rows, mkt_error *err)
+{
+    return db_query(db,
+                    TOOL_PLANS_COLUMNS " WHERE tool_id = ? AND retired_at IS NULL ORDER BY default_for IS NULL, position, id",
+                    DB_PARAMS(db_int(tool_id)), rows, err);
+}
+
+/* The tool's current plans, the default first then by position: *out malloc'd, *n of them. The
+ * default plan is made from the pricing only when the tool has none yet, so a read stays a read. */
 static int tool_plans_load(db *db, int64_t tool_id, tool_plan **out, size_t *n, mkt_error *err)
 {
     *out = NULL;
     *n = 0;
-    if (tool_plans_ensure_default(db, tool_id, err) < 0)
-        return -1;
     db_rows rows = {0};
-    if (db_query(db,
-                 TOOL_PLANS_COLUMNS " WHERE tool_id = ? AND retired_at IS NULL"
-                                    " ORDER BY default_for IS NULL, position, id",
-                 DB_PARAMS(db_int(tool_id)), &rows, err) < 0)
+    if (tool_plans_select(db, tool_id, &rows, err) < 0)
         return -1;
+    if (rows.row_count == 0) {
+        db_rows_free(&rows);
+        if (tool_plans_ensure_default(db, tool_id, err) < 0 || tool_plans_select(db, tool_id, &rows, err) < 0)
+            return -1;
+    }
     tool_plan *plans = calloc(rows.row_count + 1, sizeof *plans);
     if (!plans) {
         db_rows_free(&rows);
