@@ -79,6 +79,7 @@ LUA
 
 # ---- rounds ---------------------------------------------------------------------------------------------
 declare -A BEST_RPS BEST_P50 BEST_P99 TOTAL_ERRS
+ROUND_LINES=()
 keep() { # name key
     TOTAL_ERRS[$1]=$(( ${TOTAL_ERRS[$1]:-0} + ${ERRS[$2]} ))
     if awk -v a="${RPS[$2]}" -v b="${BEST_RPS[$1]:-0}" 'BEGIN { exit !(a > b) }'; then
@@ -93,6 +94,8 @@ for round in $(seq 1 "$ROUNDS"); do
     keep open "open-$round"
     bench_wrk "quota-$round" "$API/tools/$LIMITED/execute" -s "$TMP/execute.lua"
     keep quota "quota-$round"
+    ROUND_LINES+=("$(printf 'round %s: /health %s, without quota %s, with quota %s requests/s' "$round" \
+        "${RPS[health-$round]}" "${RPS[open-$round]}" "${RPS[quota-$round]}")")
 done
 
 sleep 2 # every worker writes back what it used (about once a second)
@@ -113,4 +116,5 @@ printf '%-36s %12s %10s %10s %8s\n' "execute, plan with quota" "${BEST_RPS[quota
 awk -v o="${BEST_RPS[open]}" -v q="${BEST_RPS[quota]}" -v h="${BEST_RPS[health]}" 'BEGIN {
     if (o > 0) printf "quota accounting costs %.1f %% of the unlimited execute rate (goal: under 10 %%)\n", 100 * (o - q) / o
     if (h > 0) printf "execute/health: %.1f %% without quota, %.1f %% with\n", 100 * o / h, 100 * q / h }'
+printf '%s\n' "${ROUND_LINES[@]}"
 printf 'quota-limited executions measured (plus warm-ups and the check): %s; GET /me/usage says %s\n' "$answered" "$usage"
