@@ -196,9 +196,31 @@ static void test_plan_rules(void)
     expect_plans_refused(&dev, tool, "[{\"name\":\"Free\",\"model\":\"gratis\"}]", "plans[0].model");
     /* only the owner */
     EXPECT_STATUS_FREE(put_plans(&other, tool, "[{\"name\":\"Free\",\"model\":\"free\"}]"), 403);
+    expect_plans_refused(&dev, tool,
+                         "[{\"name\":\"A\",\"model\":\"free\",\"default\":true},"
+                         "{\"name\":\"B\",\"model\":\"free\",\"default\":true}]",
+                         "plans");
     /* nothing changed: still the one default plan */
     http_response *res = get_plans(tool);
     CHECK_INT(json_array_size(json_object_get(res->json, "plans")), 1);
+    http_response_free(res);
+    /* the plan marked default leads the list and becomes the tool's pricing */
+    res = put_plans(&dev, tool,
+                    "[{\"name\":\"Free\",\"model\":\"free\",\"quota\":10},"
+                    "{\"name\":\"Pro\",\"model\":\"one_time\",\"price_cents\":300,\"currency\":\"EUR\","
+                    "\"default\":true}]");
+    EXPECT_STATUS(res, 200);
+    json_t *first = json_array_get(json_object_get(res->json, "plans"), 0);
+    CHECK_STR(json_string_value(json_object_get(first, "name")), "Pro");
+    CHECK(json_is_true(json_object_get(first, "default")));
+    http_response_free(res);
+    char path[64];
+    snprintf(path, sizeof path, "/tools/%s", tool);
+    res = http_get(path, NULL);
+    json_t *pricing = json_object_get(res->json, "pricing");
+    CHECK_STR(json_string_value(json_object_get(pricing, "model")), "one_time");
+    CHECK_INT(json_integer_value(json_object_get(pricing, "price_cents")), 300);
+    CHECK_STR(json_string_value(json_object_get(pricing, "currency")), "EUR");
     http_response_free(res);
 }
 
