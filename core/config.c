@@ -84,6 +84,8 @@ static const config_key config_keys[] = {
     INT(search_answer_cache_ms, "1000", 0, 10000),
     /* API keys: requests one key may make a minute (core/throttle), 0 = no limit */
     INT(api_key_rate_per_minute, "600", 0, 1000000),
+    /* plans and quotas */
+    INT(quota_lease_max, "100", 1, 1000000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

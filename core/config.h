@@ -81,6 +81,9 @@ typedef struct config {
     int64_t search_answer_cache_ms;
     /* API keys: requests one key may make a minute, counted in shared memory (core/throttle); 0 = no limit */
     int64_t api_key_rate_per_minute;
+    /* plans and quotas: the most units of a buyer's quota one app host leases from MariaDB at once
+     * (core/quota: a host that crashes loses at most this many of one buyer's period) */
+    int64_t quota_lease_max;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -181,6 +181,10 @@ static json_t *earnings_tools(db *db, int64_t developer_id, mkt_error *err)
                                  (json_int_t)db_rows_int(&rows, r, ACOL_SALES), "rating",
                                  earnings_rating(count, sum, all_count, all_sum), "review_count", (json_int_t)count,
                                  "revenue", "daily", "rating_over_time");
+        if (tool && json_object_set_new(tool, "plans", json_array()) < 0) {
+            json_decref(tool);
+            tool = NULL;
+        }
         if (!tool || json_array_append_new(tools, tool) < 0) {
             json_decref(tools);
             tools = NULL;
@@ -285,6 +289,24 @@ json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
         "   WHERE t.developer_id = ? AND t.status = 'completed' AND t.amount_cents > 0"
         "   AND t.completed_at > UTC_DATE() - INTERVAL ? DAY"
         " ) activity GROUP BY tool_id, day ORDER BY tool_id, day";
+    static const earnings_column plan_columns[] = {
+        {"plan_id", 's'}, {"plan_name", 's'}, {"month", 's'}, {"currency", 's'},
+        {"executions", 'i'}, {"sales", 'i'}, {"revenue_cents", 'i'}};
+    /* Executions per plan (core/quota's plan_execution_days) and completed sales of each plan, merged
+     * on (tool, plan, month, currency). */
+    static const char plans_sql[] =
+        "SELECT tool_id, plan_id, MAX(plan_name), month, currency, SUM(executions), SUM(sales), SUM(revenue)"
+        " FROM ("
+        "  SELECT p.tool_id, p.id AS plan_id, p.name AS plan_name, DATE_FORMAT(d.day, '%Y-%m') AS month,"
+        "   p.currency, d.executions, 0 AS sales, 0 AS revenue FROM plan_execution_days d"
+        "   JOIN tool_plans p ON p.id = d.plan_id JOIN tools tl ON tl.id = p.tool_id WHERE tl.developer_id = ?"
+        "   AND d.day >= DATE_FORMAT(UTC_DATE(), '%Y-%m-01') - INTERVAL ? MONTH"
+        "  UNION ALL"
+        "  SELECT t.tool_id, t.plan_id, COALESCE(p.name, t.plan_name), DATE_FORMAT(t.completed_at, '%Y-%m'),"
+        "   t.currency, 0, 1, t.amount_cents FROM transactions t LEFT JOIN tool_plans p ON p.id = t.plan_id"
+        "   WHERE t.developer_id = ? AND t.status = 'completed' AND t.plan_id IS NOT NULL"
+        "   AND t.completed_at >= DATE_FORMAT(UTC_DATE(), '%Y-%m-01') - INTERVAL ? MONTH"
+        " ) per_plan GROUP BY tool_id, plan_id, month, currency ORDER BY tool_id, month, plan_id";
     if (!caller || caller->developer_id <= 0) {
         error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
         return NULL;
@@ -300,6 +322,9 @@ json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err)
                                   db_int(EARNINGS_DAYS)),
                         "daily",
                         daily_columns, sizeof daily_columns / sizeof daily_columns[0], err) < 0 ||
+        earnings_attach(db, tools, plans_sql,
+                        DB_PARAMS(db_int(dev), db_int(EARNINGS_MONTHS - 1), db_int(dev), db_int(EARNINGS_MONTHS - 1)),
+                        "plans", plan_columns, sizeof plan_columns / sizeof plan_columns[0], err) < 0 ||
         earnings_attach_ratings(db, tools, dev, err) < 0) {
         json_decref(tools);
         return NULL;

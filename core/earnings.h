@@ -35,12 +35,16 @@ json_t *earnings_get(db *db, const account_caller *caller, mkt_error *err);
 /* GET /developers/me/analytics -> {tools: [{tool_id, slug, name, status, views, downloads, executions,
  *   sales, revenue: [{currency, revenue_cents, developer_cents}], rating: {average, count, bayesian},
  *   review_count, daily: [{day "YYYY-MM-DD", views, executions, sales}],
- *   rating_over_time: [{month "YYYY-MM", count, average}]}], days}
+ *   rating_over_time: [{month "YYYY-MM", count, average}],
+ *   plans: [{plan_id, plan_name, month "YYYY-MM", currency, executions, sales, revenue_cents}]}], days}
  * for every tool of the caller (drafts included), daily over the last EARNINGS_DAYS days (UTC),
  * only days with activity listed. rating and review_count count the visible reviews (as
  * GET /tools/{tool} does); rating_over_time the visible reviews by the month they were written, over
  * the last EARNINGS_MONTHS calendar months, oldest first, only months with reviews, average to two
- * decimals (from core/review_manager: earnings never reads reviews itself). views are the reads of
+ * decimals (from core/review_manager: earnings never reads reviews itself). plans: per plan and month
+ * over the last EARNINGS_MONTHS months, the successful executions on the plan (core/quota's
+ * plan_execution_days, the buyers' runs; the developer's own are not on a plan) and the completed
+ * purchases of it (sales, revenue_cents in the plan's currency). views are the reads of
  * the tool's page by others (core/activity's tool_view_days, written back in batches). 403 without
  * a developer profile. */
 json_t *earnings_analytics(db *db, const account_caller *caller, mkt_error *err);

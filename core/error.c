@@ -153,7 +153,17 @@ void error_clear(mkt_error *err)
     }
     free(err->fields);
     free(err->message);
+    free(err->extension);
     *err = (mkt_error)MKT_ERROR_INIT;
+}
+
+int error_set_extension(mkt_error *err, const char *json_object_text)
+{
+    if (!err)
+        return -1;
+    free(err->extension);
+    err->extension = json_object_text ? strdup(json_object_text) : NULL;
+    return -1;
 }
 
 void error_move(mkt_error *dst, mkt_error *src)

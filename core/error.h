@@ -21,7 +21,9 @@ typedef enum {
     ERROR_VALIDATION,         /* well-formed but invalid; fields say where */
     ERROR_UNAVAILABLE,        /* a dependency (the database, the signing keys) is missing now */
     ERROR_INTERNAL,           /* our own failure; the detail is logged, never sent */
-    ERROR_RATE_LIMITED        /* too many of these lately; retry_after says when one more is allowed */
+    ERROR_RATE_LIMITED,       /* too many of these lately; retry_after says when one more is allowed */
+    /* plans and quotas */
+    ERROR_QUOTA_EXCEEDED      /* the caller's plan allows no more executions this period (extension says more) */
 } error_kind;
 
 typedef struct {
@@ -36,9 +38,10 @@ typedef struct mkt_error {
     size_t field_count;
     size_t field_capacity;
     long retry_after;       /* seconds until a retry can succeed (the Retry-After header), 0 = unsaid */
+    char *extension;        /* a JSON object's text whose members the problem document adds, or NULL */
 } mkt_error;
 
-#define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0, 0}
+#define MKT_ERROR_INIT {ERROR_NONE, NULL, NULL, 0, 0, 0, NULL}
 
 /* Text from outside echoed into messages and field names must stay valid UTF-8: jansson refuses
  * anything else, and a problem document would lose its detail or its errors. error_set and
@@ -68,6 +71,10 @@ int error_add_field(mkt_error *err, const char *field, const char *fmt, ...)
  * Retry-After of 0 would invite an immediate retry that fails again). Returns -1. */
 int error_set_rate_limited(mkt_error *err, long retry_after, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Sets the problem document's extension members (a JSON object's text, copied; NULL clears them).
+ * Returns -1 (out of memory leaves none). */
+int error_set_extension(mkt_error *err, const char *json_object_text);
 
 /* Frees everything and resets to ERROR_NONE. Safe to call twice. */
 void error_clear(mkt_error *err);

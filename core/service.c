@@ -5,6 +5,7 @@
 #include "core/activity.h"
 #include "core/api_key.h"
 #include "core/payout.h"
+#include "core/quota.h"
 #include "core/rate_limit.h"
 #include "core/search.h"
 #include "core/signing.h"
@@ -21,6 +22,7 @@ static const service_hooks *const service_table[] = {
     &search_service,
     &activity_service,
     &api_key_service,
+    &quota_service,
 };
 
 #define SERVICE_EACH(hook, ...)                                                           \

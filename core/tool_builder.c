@@ -9,6 +9,7 @@
 #include "core/tool_check.h"
 #include "core/tool_compose.h"
 #include "core/tool_fields.h"
+#include "core/tool_plans.h"
 #include "core/tool_record.h"
 
 static void tool_builder_row_free(tool_record_draft *row)
@@ -159,6 +160,9 @@ static int tool_builder_update_tx(db *db, void *arg, mkt_error *err)
         rc = tool_builder_self_dependency(&row, err);
     if (rc == 0)
         rc = tool_record_update_draft(db, ctx->id, &row, err);
+    /* the pricing is the default plan's: the plan follows (core/tool_plans) */
+    if (rc == 0 && (f->present & TOOL_FIELD_PRICING))
+        rc = tool_plans_follow_pricing(db, ctx->id, &row.pricing, err);
     /* the listing fields of a published tool live in this row: its search document follows now */
     if (rc == 0)
         rc = search_index_tool(db, ctx->id, err);

@@ -200,9 +200,72 @@ static int tool_fields_int(const json_t *v, int64_t min, int64_t max, int64_t *o
     return 1;
 }
 
+/* A field error named prefix + name ("pricing." + "model"). */
+static void tool_fields_bad(mkt_error *err, const char *prefix, const char *name, const char *message)
+{
+    char field[64];
+    snprintf(field, sizeof field, "%s%s", prefix, name);
+    error_add_field(err, field, "%s", message);
+}
+
+int tool_fields_read_pricing(const json_t *p, const char *prefix, const char *const *extra, tool_pricing *pr,
+                             mkt_error *err)
+{
+    static const char *const base[] = {"model", "price_cents", "currency", "period_days"};
+    const char *known[16];
+    size_t k = 0;
+    for (; k < sizeof base / sizeof base[0]; k++)
+        known[k] = base[k];
+    for (size_t i = 0; extra && extra[i] && k < sizeof known / sizeof known[0] - 1; i++)
+        known[k++] = extra[i];
+    known[k] = NULL;
+    size_t before = err ? err->field_count : 0;
+    tool_fields_unknown(p, known, prefix, err);
+    memset(pr, 0, sizeof *pr);
+    const char *model = json_string_value(json_object_get(p, "model"));
+    int is_free = model && strcmp(model, "free") == 0, is_sub = model && strcmp(model, "subscription") == 0;
+    if (!model || !(is_free || is_sub || strcmp(model, "one_time") == 0))
+        tool_fields_bad(err, prefix, "model", "must be one of free, one_time, subscription");
+    else
+        snprintf(pr->model, sizeof pr->model, "%s", model);
+
+    char message[80];
+    const json_t *price = json_object_get(p, "price_cents");
+    if (is_free) {
+        if (price && !tool_fields_int(price, 0, 0, &pr->price_cents))
+            tool_fields_bad(err, prefix, "price_cents", "must be 0 for a free plan");
+    } else if (!price) {
+        tool_fields_bad(err, prefix, "price_cents", "is required for a paid plan");
+    } else if (!tool_fields_int(price, 1, TOOL_FIELDS_PRICE_MAX, &pr->price_cents)) {
+        snprintf(message, sizeof message, "must be an integer from 1 to %d", TOOL_FIELDS_PRICE_MAX);
+        tool_fields_bad(err, prefix, "price_cents", message);
+    }
+
+    const json_t *currency = json_object_get(p, "currency");
+    if (!currency && is_free)
+        snprintf(pr->currency, sizeof pr->currency, "USD");
+    else if (!currency)
+        tool_fields_bad(err, prefix, "currency", "is required for a paid plan");
+    else if (!tool_fields_currency_ok(json_string_value(currency)))
+        tool_fields_bad(err, prefix, "currency", "must be an upper-case ISO 4217 code such as USD or EUR");
+    else
+        snprintf(pr->currency, sizeof pr->currency, "%s", json_string_value(currency));
+
+    const json_t *period = json_object_get(p, "period_days");
+    if (is_sub) {
+        pr->period_days = TOOL_FIELDS_PERIOD_DEFAULT;
+        if (period && !tool_fields_int(period, 1, TOOL_FIELDS_PERIOD_MAX, &pr->period_days)) {
+            snprintf(message, sizeof message, "must be an integer from 1 to %d", TOOL_FIELDS_PERIOD_MAX);
+            tool_fields_bad(err, prefix, "period_days", message);
+        }
+    } else if (period && !json_is_null(period) && model) {
+        tool_fields_bad(err, prefix, "period_days", "is only for subscriptions");
+    }
+    return err && err->field_count != before ? -1 : 0;
+}
+
 static void tool_fields_pricing(const json_t *body, tool_fields *out, mkt_error *err)
 {
-    static const char *const known[] = {"model", "price_cents", "currency", "period_days", NULL};
     const json_t *p = json_object_get(body, "pricing");
     if (!p)
         return;
@@ -210,46 +273,7 @@ static void tool_fields_pricing(const json_t *body, tool_fields *out, mkt_error 
         error_add_field(err, "pricing", "must be an object {model, price_cents, currency, period_days}");
         return;
     }
-    size_t before = err ? err->field_count : 0;
-    tool_fields_unknown(p, known, "pricing.", err);
-    tool_pricing *pr = &out->pricing;
-    memset(pr, 0, sizeof *pr);
-    const char *model = json_string_value(json_object_get(p, "model"));
-    int is_free = model && strcmp(model, "free") == 0, is_sub = model && strcmp(model, "subscription") == 0;
-    if (!model || !(is_free || is_sub || strcmp(model, "one_time") == 0))
-        error_add_field(err, "pricing.model", "must be one of free, one_time, subscription");
-    else
-        snprintf(pr->model, sizeof pr->model, "%s", model);
-
-    const json_t *price = json_object_get(p, "price_cents");
-    if (is_free) {
-        if (price && !tool_fields_int(price, 0, 0, &pr->price_cents))
-            error_add_field(err, "pricing.price_cents", "must be 0 for a free tool");
-    } else if (!price) {
-        error_add_field(err, "pricing.price_cents", "is required for a paid tool");
-    } else if (!tool_fields_int(price, 1, TOOL_FIELDS_PRICE_MAX, &pr->price_cents)) {
-        error_add_field(err, "pricing.price_cents", "must be an integer from 1 to %d", TOOL_FIELDS_PRICE_MAX);
-    }
-
-    const json_t *currency = json_object_get(p, "currency");
-    if (!currency && is_free)
-        snprintf(pr->currency, sizeof pr->currency, "USD");
-    else if (!currency)
-        error_add_field(err, "pricing.currency", "is required for a paid tool");
-    else if (!tool_fields_currency_ok(json_string_value(currency)))
-        error_add_field(err, "pricing.currency", "must be an upper-case ISO 4217 code such as USD or EUR");
-    else
-        snprintf(pr->currency, sizeof pr->currency, "%s", json_string_value(currency));
-
-    const json_t *period = json_object_get(p, "period_days");
-    if (is_sub) {
-        pr->period_days = TOOL_FIELDS_PERIOD_DEFAULT;
-        if (period && !tool_fields_int(period, 1, TOOL_FIELDS_PERIOD_MAX, &pr->period_days))
-            error_add_field(err, "pricing.period_days", "must be an integer from 1 to %d", TOOL_FIELDS_PERIOD_MAX);
-    } else if (period && model) {
-        error_add_field(err, "pricing.period_days", "is only for subscriptions");
-    }
-    if (!err || err->field_count == before)
+    if (tool_fields_read_pricing(p, "pricing.", NULL, &out->pricing, err) == 0)
         out->present |= TOOL_FIELD_PRICING;
 }
 

@@ -67,6 +67,13 @@ int tool_fields_slug_ok(const char *slug, const char **why);
 /* Number of Unicode code points in a UTF-8 string (jansson guarantees valid UTF-8). */
 size_t tool_fields_utf8_length(const char *s);
 
+/* The pricing rules of one {model, price_cents, currency, period_days} object p (a draft's pricing,
+ * one of core/tool_plans' plans), each bad field named prefix + member ("pricing.model",
+ * "plans[2].price_cents"); extra names further members p may have (NULL-terminated, may be NULL),
+ * any other member is refused. 0, or -1 with the fields added to err. */
+int tool_fields_read_pricing(const json_t *p, const char *prefix, const char *const *extra, tool_pricing *pr,
+                             mkt_error *err);
+
 /* 1 when code is a supported ISO 4217 code. */
 int tool_fields_currency_ok(const char *code);
 

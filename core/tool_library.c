@@ -4,16 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/activity.h"
 #include "core/api_key.h"
 #include "core/body.h"
 #include "core/hook_system.h"
+#include "core/quota.h"
 #include "core/schema.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
 #include "core/tool_check.h"
 #include "core/tool_compose.h"
+#include "core/tool_plans.h"
 #include "core/tool_record.h"
 #include "core/throttle.h"
 #include "core/tool_usage.h"
@@ -103,8 +106,12 @@ json_t *tool_library_developer_tools(db *db, int64_t developer_id, mkt_error *er
 
 /* ---- access ------------------------------------------------------------------------------------- */
 
-int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err)
+/* tool_library_can_execute, and the terms the caller runs on (plan_id 0 and no quota for the tool's
+ * developer and for a free tool that has no plan rows yet). */
+static int tool_library_access(db *db, const account_caller *caller, const tool_library_tool *tool,
+                               tool_plans_terms *terms, mkt_error *err)
 {
+    memset(terms, 0, sizeof *terms);
     if (!caller)
         return error_set(err, ERROR_UNAUTHORIZED, "sign in to run tools");
     if (api_key_allows_tool(caller, tool->id, err) < 0) /* a key that names tools runs those only */
@@ -112,18 +119,28 @@ int tool_library_can_execute(db *db, const account_caller *caller, const tool_li
     if (caller->developer_id != 0 && caller->developer_id == tool->developer_id)
         return 0;
     int published = strcmp(tool->status, "published") == 0;
+    /* a purchase keeps working when the tool is delisted later: buyers keep what they paid for; a
+     * free plan serves anyone signed in while the tool is published */
+    if (strcmp(tool->status, "draft") != 0) {
+        int found = tool_plans_terms_for(db, caller->user_id, tool->id, time(NULL), terms, err);
+        if (found < 0)
+            return -1;
+        if (found && (terms->bought || published))
+            return 0;
+        memset(terms, 0, sizeof *terms);
+    }
     if (published && strcmp(tool->pricing_model, "free") == 0)
         return 0;
-    /* a purchase keeps working when the tool is delisted later: buyers keep what they paid for */
-    if (strcmp(tool->status, "draft") != 0) {
-        int access = tool_access_holds(db, caller->user_id, tool->id, TOOL_ACCESS_NOW, err);
-        if (access != 0)
-            return access > 0 ? 0 : -1;
-    }
     if (!published)
         return error_set(err, ERROR_FORBIDDEN, "the tool is not available");
     return error_set(err, ERROR_PAYMENT_REQUIRED, "this tool costs %" PRId64 " %s (minor units); buy it first",
                      tool->price_cents, tool->currency);
+}
+
+int tool_library_can_execute(db *db, const account_caller *caller, const tool_library_tool *tool, mkt_error *err)
+{
+    tool_plans_terms terms;
+    return tool_library_access(db, caller, tool, &terms, err);
 }
 
 /* ---- execute ------------------------------------------------------------------------------------ */
@@ -269,11 +286,12 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
             return NULL;
         }
     }
-    if (tool_library_can_execute(db, caller, &t, err) < 0)
+    tool_plans_terms terms;
+    if (tool_library_access(db, caller, &t, &terms, err) < 0)
         return NULL;
-    /* THE PLAN RATE CALL SITE: the buyer's plan rate_per_minute goes here in place of 0 (no limit), counted
-     * per buyer and tool in shared memory (core/throttle); over it, 429 with Retry-After. */
-    if (throttle_check(throttle_key(THROTTLE_KIND_PLAN, caller->user_id, t.id), 0, "plan", err) < 0)
+    /* the plan's rate_per_minute (0: none), counted per buyer and tool in shared memory
+     * (core/throttle); over it, 429 with Retry-After — before the quota, so a refused run uses none */
+    if (throttle_check(throttle_key(THROTTLE_KIND_PLAN, caller->user_id, t.id), terms.rate_per_minute, "plan", err) < 0)
         return NULL;
     /* a trace shows which plugins run and how: the tool's own business */
     if (trace && caller->developer_id != t.developer_id) {
@@ -292,7 +310,13 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
         error_set(err, ERROR_NOT_FOUND, "the tool has no version %s", req->version);
         return NULL;
     }
-    return tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
+    /* the plan's quota: one unit taken before the run, kept when it succeeds (core/quota) */
+    quota_ticket ticket;
+    if (quota_take(db, cfg, caller->user_id, t.id, &terms, &ticket, err) < 0)
+        return NULL;
+    json_t *out = tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
+    quota_settle(db, &ticket, out != NULL);
+    return out;
 }
 
 json_t *tool_library_execute(db *db, const config *cfg, const account_caller *caller, const char *ref,

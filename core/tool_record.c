@@ -461,6 +461,18 @@ int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt
     return d->tags ? tool_record_write_tags(db, id, d->tags, err) : 0;
 }
 
+int tool_record_set_pricing(db *db, int64_t id, const tool_pricing *p, mkt_error *err)
+{
+    if (!p)
+        return error_set(err, ERROR_INTERNAL, "tool_record_set_pricing: no pricing");
+    return db_exec(db,
+                   "UPDATE tools SET pricing_model = ?, price_cents = ?, currency = ?, period_days = ?,"
+                   " updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
+                   DB_PARAMS(db_text(p->model), db_int(p->price_cents), db_text(p->currency), tool_record_period(p),
+                             db_int(id)),
+                   NULL, err);
+}
+
 int tool_record_delist(db *db, int64_t id, mkt_error *err)
 {
     return db_exec(db,

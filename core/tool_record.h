@@ -170,6 +170,9 @@ typedef struct {
 int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d, int64_t *id, mkt_error *err);
 /* Rewrites every draft field of tool id (tags only when d->tags is set); 409 slug taken. In a transaction. */
 int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt_error *err);
+/* The tool's pricing columns become p: they mirror its default plan, which core/tool_plans owns and
+ * sets (PUT /tools/{tool}/plans). Inside the caller's transaction. */
+int tool_record_set_pricing(db *db, int64_t id, const tool_pricing *p, mkt_error *err);
 /* Delists the tool (a no-op when it is delisted already). */
 int tool_record_delist(db *db, int64_t id, mkt_error *err);
 /* Publishes a delisted tool again (a moderator's restore). Changes nothing unless the tool is

@@ -45,6 +45,21 @@ static int transaction_count_download(db *db, const transaction_row *t, mkt_erro
     return tool_usage_count_download(db, &e, err) < 0 ? -1 : 0;
 }
 
+/* The plan in a receipt's claims: which plan, and the terms it was bought on. */
+static int transaction_receipt_plan(json_t *claims, const transaction_row *t)
+{
+    char plan[24];
+    snprintf(plan, sizeof plan, "%" PRId64, t->plan_id);
+    json_t *terms = json_pack("{s:s, s:s, s:s}", "id", plan, "name", t->plan_name, "model", t->pricing_model);
+    if (terms && t->period_days > 0 && strcmp(t->pricing_model, "subscription") == 0)
+        json_object_set_new(terms, "period_days", json_integer(t->period_days));
+    if (terms && t->quota > 0)
+        json_object_set_new(terms, "quota", json_integer(t->quota));
+    if (terms && t->rate_per_minute > 0)
+        json_object_set_new(terms, "rate_per_minute", json_integer(t->rate_per_minute));
+    return terms ? json_object_set_new(claims, "plan", terms) : -1;
+}
+
 static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                      mkt_error *err)
 {
@@ -57,6 +72,10 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
                                "jti", jti, "iat", (json_int_t)time(NULL), "txn", txn, "tool", tool, "amount_cents",
                                (json_int_t)t->amount_cents, "currency", t->currency, "developer_cents",
                                (json_int_t)t->developer_cents, "platform_cents", (json_int_t)t->platform_cents);
+    if (claims && t->plan_id > 0 && transaction_receipt_plan(claims, t) < 0) {
+        json_decref(claims);
+        claims = NULL;
+    }
     if (!claims)
         return error_set(err, ERROR_INTERNAL, "out of memory");
     char *token = jws_sign(keys, claims, err);
@@ -68,6 +87,18 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
     return rc;
 }
 
+/* Access on the terms bought: a purchase that names its plan records them on the access. */
+static int transaction_grant(db *db, const transaction_row *t, mkt_error *err)
+{
+    if (t->plan_id <= 0)
+        return tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err);
+    tool_access_terms terms = {.plan_id = t->plan_id, .period_days = t->period_days, .quota = t->quota,
+                               .rate_per_minute = t->rate_per_minute};
+    snprintf(terms.plan_name, sizeof terms.plan_name, "%s", t->plan_name);
+    snprintf(terms.model, sizeof terms.model, "%s", t->pricing_model);
+    return tool_access_grant_plan(db, t->buyer_user_id, t->tool_id, &terms, err);
+}
+
 int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                 mkt_error *err)
 {
@@ -77,7 +108,7 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
     if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
                              t->platform_cents, err) < 0)
         return -1;
-    if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 ||
+    if (transaction_grant(db, t, err) < 0 ||
         transaction_count_download(db, t, err) < 0 || activity_purchase(db, t->buyer_user_id, t->tool_id, err) < 0)
         return -1;
     return transaction_issue_receipt(db, cfg, keys, t, err);
@@ -273,7 +304,9 @@ static int transaction_on_refunded(db *db, transaction_event *ev, const transact
     if (transaction_store_status(db, t->id, "refunded", err) < 0 ||
         ledger_post_refund(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
                            t->platform_cents, err) < 0 ||
-        tool_access_revoke(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0)
+        (t->plan_id > 0 ? tool_access_revoke_plan(db, t->buyer_user_id, t->tool_id, t->plan_id,
+                                                  transaction_access_days(t), err)
+                        : tool_access_revoke(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err)) < 0)
         return -1;
     ev->changed = 1;
     snprintf(ev->applied, sizeof ev->applied, "refunded");

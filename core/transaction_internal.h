@@ -18,6 +18,9 @@ typedef struct {
     char currency[4];
     char status[16];
     char pricing_model[16];
+    /* the plan bought and its terms as they were at checkout (edits apply to new purchases only) */
+    int64_t plan_id, quota, rate_per_minute; /* 0: none (unlimited; no plan for old rows) */
+    char plan_name[321];
 } transaction_row;
 
 /* ---- the transactions table: core/transaction_manager.c owns it, every statement on it is there ---- */

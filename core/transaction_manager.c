@@ -23,6 +23,7 @@
 #include "core/paging.h"
 #include "core/text.h"
 #include "core/tool_access.h"
+#include "core/tool_plans.h"
 #include "core/tool_record.h"
 #include "core/transaction_internal.h"
 
@@ -37,14 +38,15 @@ int transaction_idem_key_valid(const char *key)
 /* ---- the transactions table (this file owns it) ---------------------------------------------- */
 
 enum { LCOL_ID, LCOL_BUYER, LCOL_TOOL, LCOL_DEVELOPER, LCOL_AMOUNT, LCOL_DEV_CENTS, LCOL_PLAT_CENTS, LCOL_PERIOD,
-       LCOL_FLAGGED, LCOL_CURRENCY, LCOL_STATUS, LCOL_MODEL };
+       LCOL_FLAGGED, LCOL_CURRENCY, LCOL_STATUS, LCOL_MODEL, LCOL_PLAN, LCOL_PLAN_NAME, LCOL_QUOTA, LCOL_RATE };
 
 int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err)
 {
     db_rows rows = {0};
     if (db_query(db,
                  "SELECT id, buyer_user_id, tool_id, developer_id, amount_cents, developer_cents, platform_cents,"
-                 " COALESCE(period_days, 0), flagged_for_review, currency, status, pricing_model"
+                 " COALESCE(period_days, 0), flagged_for_review, currency, status, pricing_model,"
+                 " COALESCE(plan_id, 0), COALESCE(plan_name, ''), COALESCE(quota, 0), COALESCE(rate_per_minute, 0)"
                  " FROM transactions WHERE id = ? FOR UPDATE",
                  DB_PARAMS(db_int(id)), &rows, err) < 0)
         return -1;
@@ -65,6 +67,10 @@ int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *er
     snprintf(out->currency, sizeof out->currency, "%s", db_rows_text(&rows, 0, LCOL_CURRENCY));
     snprintf(out->status, sizeof out->status, "%s", db_rows_text(&rows, 0, LCOL_STATUS));
     snprintf(out->pricing_model, sizeof out->pricing_model, "%s", db_rows_text(&rows, 0, LCOL_MODEL));
+    out->plan_id = db_rows_int(&rows, 0, LCOL_PLAN);
+    snprintf(out->plan_name, sizeof out->plan_name, "%s", db_rows_text(&rows, 0, LCOL_PLAN_NAME));
+    out->quota = db_rows_int(&rows, 0, LCOL_QUOTA);
+    out->rate_per_minute = db_rows_int(&rows, 0, LCOL_RATE);
     db_rows_free(&rows);
     return 0;
 }
@@ -74,12 +80,16 @@ int transaction_store_insert(db *db, transaction_row *t, const char *provider_re
     db_result res = {0};
     if (db_exec(db,
                 "INSERT INTO transactions (buyer_user_id, tool_id, developer_id, amount_cents, currency,"
-                " developer_cents, platform_cents, pricing_model, period_days, status, provider_ref)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                " developer_cents, platform_cents, pricing_model, period_days, status, provider_ref, plan_id,"
+                " plan_name, quota, rate_per_minute)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 DB_PARAMS(db_int(t->buyer_user_id), db_int(t->tool_id), db_int(t->developer_id),
                           db_int(t->amount_cents), db_text(t->currency), db_int(t->developer_cents),
                           db_int(t->platform_cents), db_text(t->pricing_model),
-                          t->period_days > 0 ? db_int(t->period_days) : db_null(), db_text(provider_ref)),
+                          t->period_days > 0 ? db_int(t->period_days) : db_null(), db_text(provider_ref),
+                          t->plan_id > 0 ? db_int(t->plan_id) : db_null(), t->plan_id > 0 ? db_text(t->plan_name) : db_null(),
+                          t->quota > 0 ? db_int(t->quota) : db_null(),
+                          t->rate_per_minute > 0 ? db_int(t->rate_per_minute) : db_null()),
                 &res, err) < 0)
         return -1;
     t->id = (int64_t)res.insert_id;
@@ -273,21 +283,26 @@ typedef struct {
     const config *cfg;
     const jws_keyring *keys;
     const account_caller *caller;
-    int64_t tool_id;
+    int64_t tool_id, plan_id; /* plan_id 0: the default plan */
     const transaction_idem *ik;
     json_t *answer;
     transaction_row row; /* what was created, for the money log after the commit */
 } transaction_checkout_ctx;
 
-static int transaction_read_checkout(const json_t *body, int64_t *tool_id, mkt_error *err)
+static int transaction_read_checkout(const json_t *body, int64_t *tool_id, int64_t *plan_id, mkt_error *err)
 {
     if (!json_is_object(body))
-        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {tool_id}");
-    static const char *const allowed[] = {"tool_id", NULL};
+        return error_set(err, ERROR_VALIDATION, "the body must be a JSON object {tool_id, plan_id?}");
+    static const char *const allowed[] = {"tool_id", "plan_id", NULL};
     body_unknown_fields(body, allowed, err);
     const char *problem = tool_record_id_problem(json_object_get(body, "tool_id"), tool_id);
     if (problem)
         error_add_field(err, "tool_id", "%s", problem);
+    /* a plan id is an id like a tool's (a string of digits); absent or null: the default plan */
+    const json_t *plan = json_object_get(body, "plan_id");
+    *plan_id = 0;
+    if (plan && !json_is_null(plan) && (problem = tool_record_id_problem(plan, plan_id)))
+        error_add_field(err, "plan_id", "%s", problem);
     if (error_is_set(err))
         return error_set(err, ERROR_VALIDATION, "invalid purchase request");
     return 0;
@@ -332,6 +347,19 @@ static int transaction_add_checkout_url(json_t *answer, const config *cfg, const
     return rc;
 }
 
+/* plan_id and plan_name of a transaction that names its plan (all but rows older than plans). */
+static int transaction_add_plan(json_t *answer, int64_t plan_id, const char *plan_name)
+{
+    if (plan_id <= 0)
+        return 0;
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, plan_id);
+    return json_object_set_new(answer, "plan_id", json_string(id)) < 0 ||
+                   json_object_set_new(answer, "plan_name", json_string(plan_name)) < 0
+               ? -1
+               : 0;
+}
+
 static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
 {
     transaction_checkout_ctx *c = arg;
@@ -339,17 +367,23 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
     c->answer = NULL;
     db_rows rows = {0};
     tool_record_offer offer;
-    if (tool_record_offer_locked(db, c->tool_id, &offer, err) < 0)
+    tool_plan plan;
+    /* the tool row's shared lock first (published, its developer), then the plan bought */
+    if (tool_record_offer_locked(db, c->tool_id, &offer, err) < 0 ||
+        tool_plans_offer(db, c->tool_id, c->plan_id, &plan, err) < 0)
         return -1;
     transaction_row t = {.buyer_user_id = c->caller->user_id, .tool_id = c->tool_id,
-                         .developer_id = offer.developer_id, .amount_cents = offer.price_cents,
-                         .period_days = offer.period_days};
-    snprintf(t.pricing_model, sizeof t.pricing_model, "%s", offer.pricing_model);
-    snprintf(t.currency, sizeof t.currency, "%s", offer.currency);
+                         .developer_id = offer.developer_id, .amount_cents = plan.pricing.price_cents,
+                         .period_days = plan.pricing.period_days, .plan_id = plan.id, .quota = plan.quota,
+                         .rate_per_minute = plan.rate_per_minute};
+    snprintf(t.pricing_model, sizeof t.pricing_model, "%s", plan.pricing.model);
+    snprintf(t.currency, sizeof t.currency, "%s", plan.pricing.currency);
+    snprintf(t.plan_name, sizeof t.plan_name, "%s", plan.name);
     if (c->caller->developer_id != 0 && c->caller->developer_id == t.developer_id)
         return error_set(err, ERROR_CONFLICT, "you cannot buy your own tool");
     if (strcmp(t.pricing_model, "subscription") != 0) {
-        int owned = tool_access_holds(db, t.buyer_user_id, t.tool_id, TOOL_ACCESS_FOR_GOOD, err);
+        /* another plan is a move (it replaces the access on completion); the same one is owned */
+        int owned = tool_access_holds_plan_for_good(db, t.buyer_user_id, t.tool_id, t.plan_id, err);
         if (owned != 0)
             return owned < 0 ? -1 : error_set(err, ERROR_CONFLICT, "you already own this tool");
     }
@@ -368,7 +402,8 @@ static int transaction_checkout_tx(db *db, void *arg, mkt_error *err)
     }
     c->row = t;
     c->answer = transaction_answer(t.id, status, t.tool_id, &t, ref);
-    if (!c->answer || (t.amount_cents > 0 && transaction_add_checkout_url(c->answer, c->cfg, &t) < 0))
+    if (!c->answer || (t.amount_cents > 0 && transaction_add_checkout_url(c->answer, c->cfg, &t) < 0) ||
+        transaction_add_plan(c->answer, t.plan_id, t.plan_name) < 0)
         return error_set(err, ERROR_INTERNAL, "out of memory");
     if (t.amount_cents == 0) {
         if (db_query(db, "SELECT receipt FROM transactions WHERE id = ?", DB_PARAMS(db_int(t.id)), &rows, err) < 0)
@@ -400,7 +435,7 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
         return NULL;
     }
     transaction_checkout_ctx c = {.cfg = cfg, .keys = keys, .caller = caller};
-    if (transaction_read_checkout(body, &c.tool_id, err) < 0)
+    if (transaction_read_checkout(body, &c.tool_id, &c.plan_id, err) < 0)
         return NULL;
     transaction_idem ik = {.user_id = caller->user_id, .key = idem_key};
     if (transaction_idem_hash(body, ik.hash, err) < 0)
@@ -428,11 +463,13 @@ json_t *transaction_checkout(db *db, const config *cfg, const jws_keyring *keys,
 #define TRANSACTION_COLUMNS                                                                                     \
     "SELECT x.id, x.status, x.tool_id, x.buyer_user_id, x.developer_id, x.amount_cents, x.currency,"            \
     " x.developer_cents, x.platform_cents, x.pricing_model, x.period_days, x.provider_ref, x.flagged_for_review," \
-    " " TOOL_RECORD_TIME("x.created_at") ", " TOOL_RECORD_TIME("x.completed_at") ", x.receipt"                   \
+    " " TOOL_RECORD_TIME("x.created_at") ", " TOOL_RECORD_TIME("x.completed_at") ", x.receipt,"                  \
+    " COALESCE(x.plan_id, 0), COALESCE(x.plan_name, '')"                                                       \
     " FROM transactions x"
 
 enum { TCOL_ID, TCOL_STATUS, TCOL_TOOL, TCOL_BUYER, TCOL_DEVELOPER, TCOL_AMOUNT, TCOL_CURRENCY, TCOL_DEV_CENTS,
-       TCOL_PLAT_CENTS, TCOL_MODEL, TCOL_PERIOD, TCOL_REF, TCOL_FLAGGED, TCOL_CREATED, TCOL_COMPLETED, TCOL_RECEIPT };
+       TCOL_PLAT_CENTS, TCOL_MODEL, TCOL_PERIOD, TCOL_REF, TCOL_FLAGGED, TCOL_CREATED, TCOL_COMPLETED, TCOL_RECEIPT,
+       TCOL_PLAN, TCOL_PLAN_NAME };
 
 static json_t *transaction_row_json(const db_rows *rows, size_t i, int with_receipt)
 {
@@ -447,6 +484,10 @@ static json_t *transaction_row_json(const db_rows *rows, size_t i, int with_rece
         "created_at", db_rows_text(rows, i, TCOL_CREATED), "completed_at", db_rows_text(rows, i, TCOL_COMPLETED));
     if (out && !db_rows_is_null(rows, i, TCOL_PERIOD))
         json_object_set_new(out, "period_days", json_integer(db_rows_int(rows, i, TCOL_PERIOD)));
+    if (out && transaction_add_plan(out, db_rows_int(rows, i, TCOL_PLAN), db_rows_text(rows, i, TCOL_PLAN_NAME)) < 0) {
+        json_decref(out);
+        return NULL;
+    }
     if (out && with_receipt && db_rows_text(rows, i, TCOL_RECEIPT))
         json_object_set_new(out, "receipt", json_string(db_rows_text(rows, i, TCOL_RECEIPT)));
     return out;

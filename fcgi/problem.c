@@ -21,6 +21,8 @@ static const struct {
     [ERROR_INTERNAL] = {500, "Internal Server Error", "internal"},
     /* the same type nginx's own rate limits answer with (nginx/marketplace.conf, @too_many) */
     [ERROR_RATE_LIMITED] = {429, "Too Many Requests", "too-many-requests"},
+    /* plans and quotas: paying more (another plan) or waiting for the next period helps */
+    [ERROR_QUOTA_EXCEEDED] = {402, "Payment Required", "quota-exceeded"},
 };
 
 static int problem_kind_known(error_kind kind)

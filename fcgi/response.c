@@ -100,6 +100,12 @@ static json_t *response_problem_build(const mkt_error *err, error_kind kind, con
     if (err->field_count > 0 && kind != ERROR_INTERNAL &&
         json_object_set_new(problem, "errors", response_problem_errors(err)) < 0)
         goto fail;
+    /* members a kind adds (quota-exceeded: the period end and the plans allowing more); the
+     * standard members above win over any of the same name */
+    json_t *extension = err->extension && kind != ERROR_INTERNAL ? json_loads(err->extension, 0, NULL) : NULL;
+    if (json_is_object(extension))
+        json_object_update_missing(problem, extension);
+    json_decref(extension);
     return problem;
 fail:
     json_decref(problem);

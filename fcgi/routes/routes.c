@@ -29,6 +29,7 @@ const route *routes_all(size_t *count)
             {routes_activity, routes_activity_count},
             {routes_plugins, routes_plugins_count},
             {routes_api_keys, routes_api_keys_count},
+            {routes_plans, routes_plans_count},
         };
         size_t total = 0;
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++)

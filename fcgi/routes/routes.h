@@ -30,6 +30,8 @@ extern const route routes_plugins[];
 extern const size_t routes_plugins_count;
 extern const route routes_api_keys[];
 extern const size_t routes_api_keys_count;
+extern const route routes_plans[];
+extern const size_t routes_plans_count;
 
 /* All routes in one array (built once per process). */
 const route *routes_all(size_t *count);

@@ -71,7 +71,7 @@ static void problem_fuzz_setters(error_kind kind, char **parts, size_t n)
 static void problem_fuzz_raw(error_kind kind, char **parts, size_t n)
 {
     error_field fields[PROBLEM_FUZZ_MAX_PARTS];
-    mkt_error err = {kind, n > 1 ? parts[1] : NULL, fields, 0, PROBLEM_FUZZ_MAX_PARTS, 0};
+    mkt_error err = {kind, n > 1 ? parts[1] : NULL, fields, 0, PROBLEM_FUZZ_MAX_PARTS, 0, NULL};
     for (size_t i = 2; i + 1 < n; i += 2) {
         fields[err.field_count].field = parts[i];
         fields[err.field_count].message = parts[i + 1];
@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    error_kind kind = (error_kind)(data[0] % (ERROR_RATE_LIMITED + 2)); /* one past the table: unknown kinds too */
+    error_kind kind = (error_kind)(data[0] % (ERROR_QUOTA_EXCEEDED + 2)); /* one past the table: unknown kinds too */
     size_t room = data[1];
     char *copy = malloc(size - 1);
     memcpy(copy, data + 2, size - 2);

@@ -94,7 +94,7 @@ static void test_problem_with_invalid_utf8(void)
 {
     error_field fields[2] = {{(char *)"a" E_ACUTE "\xc3", (char *)"unknown field"},
                              {(char *)"type", (char *)"unsupported \"\xff\xfe\""}};
-    mkt_error err = {ERROR_VALIDATION, (char *)"bad \xc3", fields, 2, 2, 0};
+    mkt_error err = {ERROR_VALIDATION, (char *)"bad \xc3", fields, 2, 2, 0, NULL};
     response res;
     json_t *doc = problem_of(&err, "/tools/\xff", &res);
     CHECK_INT(json_integer_value(json_object_get(doc, "status")), 422);

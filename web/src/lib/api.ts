@@ -17,6 +17,8 @@ export interface Problem {
   detail?: string;
   errors?: FieldError[];
   request_id?: string;
+  /** quota-exceeded: when the next period starts */
+  period_end?: string;
 }
 
 /** A failed request: the problem document (or one made up for a network failure). */

@@ -101,4 +101,30 @@ export interface Transaction {
   created_at: string;
   completed_at?: string;
   receipt?: string;
+  plan_id?: string;
+  plan_name?: string;
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  model: Pricing['model'];
+  price_cents: number;
+  currency: string;
+  period_days?: number;
+  quota?: number;
+  rate_per_minute?: number;
+  default: boolean;
+}
+
+export interface UsageItem {
+  tool_id: string;
+  slug: string;
+  name: string;
+  plan: { id: string; name: string; model: Pricing['model'] };
+  period_start: string;
+  period_end: string;
+  used: number;
+  quota: number | null;
+  remaining: number | null;
 }

@@ -4,17 +4,63 @@ import { Async, ErrorBox, JsonView, Pager } from '../components/common';
 import { RequireUser } from '../components/RequireUser';
 import { api } from '../lib/api';
 import { day, money } from '../lib/format';
+import { usageLabel } from '../lib/plans';
 import { subscriptionEnds } from '../lib/subscriptions';
 import { useApi } from '../lib/useApi';
-import type { Page, Transaction } from '../lib/types';
+import type { Page, Transaction, UsageItem } from '../lib/types';
 
 export default function MyTools() {
   return (
     <RequireUser>
       <h1>My tools</h1>
+      <Usage />
       <Purchases />
       <Subscriptions />
     </RequireUser>
+  );
+}
+
+/** What the buyer used of each tool's plan in the current period. */
+function Usage() {
+  const usage = useApi<{ items: UsageItem[] }>('/me/usage');
+  return (
+    <section aria-labelledby="usage-h">
+      <h2 id="usage-h">Usage</h2>
+      <Async state={usage}>
+        {(d) =>
+          d.items.length === 0 ? (
+            <p className="muted">No runs on a plan yet.</p>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Tool</th>
+                    <th scope="col">Plan</th>
+                    <th scope="col">Period</th>
+                    <th scope="col">Runs</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.items.map((u) => (
+                    <tr key={u.tool_id}>
+                      <td>
+                        <Link to={`/tools/${u.slug}`}>{u.name}</Link>
+                      </td>
+                      <td>{u.plan.name}</td>
+                      <td>
+                        {day(u.period_start)} – {day(u.period_end)}
+                      </td>
+                      <td>{usageLabel(u)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+    </section>
   );
 }
 

@@ -7,10 +7,11 @@ import { SchemaForm } from '../components/SchemaForm';
 import { api, ApiError, problemText } from '../lib/api';
 import { checkoutUrl } from '../lib/checkout';
 import { day, priceLabel } from '../lib/format';
+import { planLimits, planVerb } from '../lib/plans';
 import { inputFieldOf } from '../lib/schemaForm';
 import { hasRole, useSession } from '../lib/session';
 import { useApi } from '../lib/useApi';
-import type { Page, Review, Tool, ToolSummary, Transaction, Version } from '../lib/types';
+import type { Page, Plan, Review, Tool, ToolSummary, Transaction, Version } from '../lib/types';
 
 export default function ToolPage() {
   const { ref = '' } = useParams();
@@ -106,16 +107,15 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
     };
   }, [returned]);
 
-  const paid = tool.pricing.model !== 'free';
-  const verb = tool.pricing.model === 'subscription' ? 'Subscribe' : 'Buy';
-  const buy = async () => {
+  const plans = useApi<{ plans: Plan[] }>(`/tools/${tool.id}/plans`);
+  const buy = async (plan: Plan) => {
     setBusy(true);
     setError(null);
     try {
       const key = crypto.randomUUID();
       const t = await api.post<Transaction & { checkout_url?: string }>(
         '/transactions',
-        { tool_id: tool.id },
+        { tool_id: tool.id, plan_id: plan.id },
         { 'Idempotency-Key': key },
       );
       if (t.status === 'completed' || !t.checkout_url) {
@@ -133,7 +133,8 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
   return (
     <section className="panel" aria-labelledby="price-h">
       <h2 id="price-h">Pricing</h2>
-      <p className="price">{priceLabel(tool.pricing)}</p>
+      {/* with several plans each shows its own price */}
+      {(plans.data?.plans.length ?? 1) <= 1 && <p className="price">{priceLabel(tool.pricing)}</p>}
       {done && (
         <p role="status" className={done.status === 'completed' ? 'ok' : 'error'}>
           {done.status === 'completed'
@@ -147,17 +148,60 @@ function BuyPanel({ tool, owner }: { tool: Tool; owner: boolean }) {
       )}
       {returned && !done && !error && <Spinner label="Confirming your payment…" />}
       <ErrorBox error={error} />
-      {paid && !owner && tool.status === 'published' && !(done?.status === 'completed' && tool.pricing.model === 'one_time') &&
-        (user ? (
-          <button type="button" onClick={buy} disabled={busy}>
-            {verb} {tool.name}
+      <Async state={plans}>
+        {(d) => (
+          <ul className="plans" aria-label="Plans">
+            {d.plans.map((p) => (
+              <PlanItem
+                key={p.id}
+                plan={p}
+                tool={tool}
+                single={d.plans.length === 1}
+                canBuy={!owner && tool.status === 'published' && !(done?.status === 'completed' && done.plan_id === p.id && p.model === 'one_time')}
+                signedIn={Boolean(user)}
+                busy={busy}
+                onBuy={buy}
+              />
+            ))}
+          </ul>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+/** One plan: its price and limits, and Buy (or Subscribe) for a paid plan. A tool that sells one plan
+ * keeps the button's old name, "Buy <tool>"; with several, each names its plan. Free plans need no
+ * purchase: anyone signed in runs the tool on its free plan. */
+function PlanItem(props: {
+  plan: Plan;
+  tool: Tool;
+  single: boolean;
+  canBuy: boolean;
+  signedIn: boolean;
+  busy: boolean;
+  onBuy: (p: Plan) => void;
+}) {
+  const { plan: p, tool } = props;
+  const verb = planVerb(p);
+  return (
+    <li className="plan">
+      <strong>{p.name}</strong>{' '}
+      {!(p.model === 'free' && p.name === 'Free') && <span className="price">{priceLabel(p)}</span>}
+      <span className="muted"> · {planLimits(p)}</span>
+      {p.model === 'free' ? (
+        <span className="muted"> · no purchase needed</span>
+      ) : (
+        props.canBuy &&
+        (props.signedIn ? (
+          <button type="button" onClick={() => props.onBuy(p)} disabled={props.busy}>
+            {props.single ? `${verb} ${tool.name}` : `${verb}${p.model === 'subscription' ? ' to' : ''} the ${p.name} plan`}
           </button>
         ) : (
-          <p>
-            <Link to={`/signin?next=/tools/${tool.slug}`}>Sign in to {verb.toLowerCase()}</Link>
-          </p>
-        ))}
-    </section>
+          <Link to={`/signin?next=/tools/${tool.slug}`}>Sign in to {verb.toLowerCase()}</Link>
+        ))
+      )}
+    </li>
   );
 }
 
@@ -206,7 +250,9 @@ function RunPanel({ tool }: { tool: Tool }) {
           {error && (
             <div role="alert" className="error">
               {error.message}
-              {error.status === 402 && ' Buy the tool to run it.'}
+              {error.status === 402 && error.problem.type?.endsWith(':quota-exceeded')
+                ? ` Your plan's runs are used up until ${String(error.problem.period_end ?? '').slice(0, 10)}; another plan allows more.`
+                : error.status === 402 && ' Buy the tool to run it.'}
               {other.length > 0 && (
                 <ul>
                   {other.map((o) => (

@@ -445,6 +445,53 @@ async function buyerMakesApiKey() {
   assertClean(page);
 }
 
+async function plansAndUsage() {
+  const dev = await apiUser('Tiers');
+  await call('POST', '/developers', dev.token, { display_name: 'Tier Lab' });
+  const slug = unique('tiers');
+  const name = `Tiered ${slug}`;
+  const category = (await call('GET', '/categories')).categories[0].name;
+  await call('POST', '/tools', dev.token, {
+    slug, name, category, summary: 'Adds one, sold in tiers',
+    input_schema: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+    output_schema: { type: 'object', properties: { n: { type: 'integer' } } },
+    code: 'function handler(input) return {n = input.n + 1} end',
+    tests: [{ name: 'inc', input: { n: 1 }, expected: { n: 2 } }],
+  });
+  await call('POST', `/tools/${slug}/publish`, dev.token, { version: '1.0.0' });
+  await call('PUT', `/tools/${slug}/plans`, dev.token, [
+    { name: 'Free', model: 'free', quota: 2 },
+    { name: 'Pro', model: 'one_time', price_cents: 900, currency: 'USD', quota: 1000, rate_per_minute: 60 },
+    { name: 'Team', model: 'subscription', price_cents: 2900, currency: 'USD', period_days: 30 },
+  ]);
+  const buyer = await apiUser('Tier buyer');
+  const page = await person('tiers');
+  await signIn(page, buyer.email);
+  await page.goto(`${APP}/tools/${slug}`);
+  const plans = page.getByRole('list', { name: 'Plans' });
+  await plans.getByText('2 runs a month').waitFor();
+  await plans.getByText('1,000 runs a month · 60 a minute').waitFor();
+  await page.getByRole('button', { name: 'Buy the Pro plan' }).waitFor();
+  await page.getByRole('button', { name: 'Subscribe to the Team plan' }).waitFor();
+  await screen(page, 'tool-plans');
+
+  // The free plan's two runs, then the quota's answer.
+  for (let i = 0; i < 2; i++) {
+    await page.getByLabel(/^n/).fill(String(i));
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByLabel('Output').getByText(`"n": ${i + 1}`).waitFor();
+  }
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByText(/runs are used up until \d{4}-\d\d-\d\d; another plan allows more/).waitFor();
+
+  await page.getByRole('link', { name: 'My tools' }).click();
+  const row = page.getByRole('row', { name: new RegExp(name) });
+  await row.getByText('2 of 2 (0 left)').waitFor();
+  assert.match(await row.innerText(), /Free/);
+  await screen(page, 'my-tools-usage');
+  assertClean(page);
+}
+
 async function main() {
   clearFailureShots();
   if (!(await servesApp(BASE))) {
@@ -462,6 +509,7 @@ async function main() {
   await test('discovery: empty state, URL state and back button, not-found page', discoveryEmptyState);
   await test('a tool owner attaches a plugin, sees a conflict named, the resolved order and a trace', pluginsScreen);
   await test('a buyer makes an API key, runs the tool with it from outside, sees it listed and revokes it', buyerMakesApiKey);
+  await test('a buyer sees a tool\'s plans with Buy per plan, runs out of the free quota, and sees the usage', plansAndUsage);
 }
 
 try {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkoutUrl } from '../../src/lib/checkout';
+import { planLimits, planVerb, usageLabel } from '../../src/lib/plans';
 import { rowsOf, withRows } from '../../src/lib/schemaEdit';
 import { subscriptionEnds } from '../../src/lib/subscriptions';
-import type { Transaction } from '../../src/lib/types';
+import type { Plan, Transaction } from '../../src/lib/types';
 
 describe('builder schema rows', () => {
   it('reads properties as rows and writes them back, keeping other keywords', () => {
@@ -47,5 +48,22 @@ describe('checkout url', () => {
   });
   it('leaves a provider-given return_to and another origin alone', () => {
     expect(checkoutUrl('https://pay.test/c/1?return_to=%2Fx', '/y', 'http://a.test')).toBe('https://pay.test/c/1?return_to=%2Fx');
+  });
+});
+
+describe('plans', () => {
+  const plan = (over: Partial<Plan>): Plan => ({ id: '1', name: 'Free', model: 'free', price_cents: 0, currency: 'USD', default: true, ...over });
+  it('says a plan\'s limits in words', () => {
+    expect(planLimits(plan({}))).toBe('Unlimited runs');
+    expect(planLimits(plan({ quota: 1000, rate_per_minute: 60 }))).toBe('1,000 runs a month · 60 a minute');
+    expect(planLimits(plan({ model: 'subscription', period_days: 7, quota: 5 }))).toBe('5 runs every 7 days');
+  });
+  it('says what was used of a quota', () => {
+    expect(usageLabel({ used: 3, quota: 100, remaining: 97 })).toBe('3 of 100 (97 left)');
+    expect(usageLabel({ used: 1234, quota: null, remaining: null })).toBe('1,234 (unlimited)');
+  });
+  it('subscribes to subscriptions and buys the rest', () => {
+    expect(planVerb({ model: 'subscription' })).toBe('Subscribe');
+    expect(planVerb({ model: 'one_time' })).toBe('Buy');
   });
 });
