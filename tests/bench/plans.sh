@@ -34,6 +34,7 @@ port="$(bench_free_port)"
 STACK_DIR="$TMP/stack"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers)"
 "$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" \
+    --set api_key_rate_per_minute=1000000 \
     >"$TMP/stack.log" 2>&1 || { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
 URL="$(sed -n 's/^MKT_URL=//p' "$STACK_DIR/stack.env" | tail -n1)"
 API="$URL/api/marketplace"
@@ -53,6 +54,7 @@ BUYER="$(call POST /auth/register "" \
     "{\"email\":\"bench-buyer-$run_id@example.test\",\"password\":\"benchmark password\",\"display_name\":\"Buyer\"}" |
     jq -er .token)"
 call POST /developers "$DEV" '{"display_name":"Bench Plans"}' >/dev/null
+KEY="$(call POST /me/api-keys "$BUYER" '{"name":"bench"}' | jq -er .key)"
 
 tool() { # slug plans-json
     call POST /tools "$DEV" "$(jq -cn --arg s "$1" '{slug: $s, name: "Bench counter", category: "developer-tools",
@@ -74,7 +76,7 @@ cat >"$TMP/execute.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"input":{"n":41}}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $BUYER"
+wrk.headers["Authorization"] = "Bearer $KEY"
 LUA
 
 # ---- rounds ---------------------------------------------------------------------------------------------
