@@ -80,6 +80,8 @@ static const config_key config_keys[] = {
     STR(search_engine, "memory"),
     /* test-mode payment provider */
     STR(checkout_url, ""),
+    /* several app hosts */
+    STR(host_id, ""),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

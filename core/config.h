@@ -76,6 +76,9 @@ typedef struct config {
      * "<checkout_url>/<transaction id>?amount_cents=N&currency=C"; empty (production: the real
      * provider hosts checkout) = the checkout answer has no checkout_url */
     char *checkout_url;
+    /* several app hosts (docs/scaling.md): this host's name in the cluster's job leases and logs;
+     * empty = the machine's host name */
+    char *host_id;
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for
