@@ -82,6 +82,7 @@ static const config_key config_keys[] = {
     STR(checkout_url, ""),
     /* several app hosts */
     STR(host_id, ""),
+    INT(cluster_poll_ms, "200", 0, 60000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
