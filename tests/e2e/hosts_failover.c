@@ -78,8 +78,13 @@ static int64_t check_job_once_per_period(double seconds, const char *only_holder
             seconds);
     CHECK_INT(runs, periods);
     CHECK(runs >= (int64_t)seconds - 2);
-    if (only_holder)
+    if (only_holder && job_runs(since, "runs", only_holder) != runs) {
         CHECK_INT(job_runs(since, "runs", only_holder), runs);
+        fprintf(stderr, "  holders: %s\n",
+                fixture_sql_text("SELECT GROUP_CONCAT(CONCAT(period, ' ', holder, ' ', started_at) SEPARATOR ', ')"
+                                 " FROM cluster_job_runs WHERE name = 'payout_expiry' AND started_at >= ?",
+                                 db_text(since)));
+    }
     return runs;
 }
 
@@ -174,10 +179,12 @@ static int buy_once(load_arg *a, int n)
     json_t *data = json_pack("{s:s, s:I, s:s}", "transaction_id", a->txn[n], "amount_cents", (json_int_t)PRICE_CENTS,
                              "currency", "USD");
     char *event = provider_event(event_id, "payment.succeeded", data);
+    /* as a provider does: a 5xx or no answer is delivered again (README "Payment provider
+     * integration"); a 500 is also what three deadlocks in a row answer */
     for (int attempt = 0; attempt <= CLIENT_RETRIES; attempt++) {
         res = provider_deliver(event, NULL, 0);
         ok = res->status == 200;
-        if (res->status != 502 && res->status != 0)
+        if (res->status < 500 && res->status != 0)
             break;
         a->retried++;
         http_response_free(res);
