@@ -86,6 +86,9 @@ static const config_key config_keys[] = {
     INT(api_key_rate_per_minute, "600", 0, 1000000),
     /* plans and quotas */
     INT(quota_lease_max, "100", 1, 1000000),
+    /* several app hosts */
+    STR(host_id, ""),
+    INT(cluster_poll_ms, "200", 0, 60000),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

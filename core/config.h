@@ -84,6 +84,10 @@ typedef struct config {
     /* plans and quotas: the most units of a buyer's quota one app host leases from MariaDB at once
      * (core/quota: a host that crashes loses at most this many of one buyer's period) */
     int64_t quota_lease_max;
+    /* several app hosts (docs/scaling.md): this host's name in the cluster's job leases and logs;
+     * empty = the machine's host name */
+    char *host_id;
+    int64_t cluster_poll_ms;       /* how often the master reads other hosts' changes (core/cluster.h); 0 = never */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

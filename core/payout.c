@@ -8,6 +8,7 @@
 
 #include "core/body.h"
 #include "core/ident.h"
+#include "core/cluster.h"
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -593,26 +594,18 @@ int payout_check_invariants(db *db, mkt_error *err)
     return rc;
 }
 
-static uint64_t payout_now_ms(void)
+static int payout_expire_job(db *db, const config *cfg, mkt_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    (void)cfg;
+    return payout_expire_due(db, err) < 0 ? -1 : 0;
 }
 
-/* The money of an expired token must come back without any request having to arrive. */
+/* The money of an expired token must come back without any request having to arrive; once per
+ * payout_sweep_interval across every worker of every host (core/cluster.h). */
 static void payout_sweep_hook(service_worker *sw)
 {
-    static uint64_t last_sweep_ms; /* per process: each worker keeps its own rhythm */
-    uint64_t now = payout_now_ms();
-    if (last_sweep_ms && now - last_sweep_ms < (uint64_t)sw->cfg->payout_sweep_interval * 1000u)
-        return;
-    last_sweep_ms = now;
-    mkt_error err = MKT_ERROR_INIT;
-    db *db = sw->db(sw, &err);
-    if (db && payout_expire_due(db, &err) < 0)
-        log_warn("payout expiry sweep: %s", err.message ? err.message : "failed");
-    error_clear(&err);
+    static cluster_job job = {.name = "payout_expiry"};
+    cluster_job_every(sw, &job, sw->cfg->payout_sweep_interval, payout_expire_job);
 }
 
 const service_hooks payout_service = {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/cluster.h"
 #include "core/log.h"
 
 #define RATE_LIMIT_WINDOW_MAX 86400
@@ -74,26 +75,17 @@ int rate_limit_sweep(db *db, int64_t max_rows, int64_t *deleted, mkt_error *err)
     return 0;
 }
 
-static uint64_t rate_limit_now_ms(void)
+static int rate_limit_sweep_job(db *db, const config *cfg, mkt_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    (void)cfg;
+    return rate_limit_sweep(db, RATE_LIMIT_SWEEP_ROWS, NULL, err);
 }
 
-/* Every worker sweeps on its own rhythm; several sweeping at once delete disjoint or no rows. */
+/* Once per RATE_LIMIT_SWEEP_SECONDS across every worker of every host (core/cluster.h). */
 static void rate_limit_sweep_hook(service_worker *sw)
 {
-    static uint64_t last_sweep_ms; /* per process */
-    uint64_t now = rate_limit_now_ms();
-    if (last_sweep_ms && now - last_sweep_ms < RATE_LIMIT_SWEEP_SECONDS * 1000u)
-        return;
-    last_sweep_ms = now;
-    mkt_error err = MKT_ERROR_INIT;
-    db *db = sw->db(sw, &err);
-    if (!db || rate_limit_sweep(db, RATE_LIMIT_SWEEP_ROWS, NULL, &err) < 0)
-        log_warn("rate limit sweep: %s", err.message ? err.message : "failed");
-    error_clear(&err);
+    static cluster_job job = {.name = "rate_limit_sweep"};
+    cluster_job_every(sw, &job, RATE_LIMIT_SWEEP_SECONDS, rate_limit_sweep_job);
 }
 
 const service_hooks rate_limit_service = {

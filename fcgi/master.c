@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "core/cluster.h"
 #include "core/service.h"
 #include "core/log.h"
 #include "fcgi/listen.h"
@@ -34,7 +35,18 @@ typedef struct {
     uint64_t next_spawn_ms;    /* back-off: no spawns before this */
     uint64_t watchdog_interval_ms;
     uint64_t last_watchdog_ms;
+    /* several app hosts: the master's own connection, only for polling the change epochs */
+    db *cluster_db;
+    cluster_poller *poller;
+    uint64_t next_poll_ms;
+    uint64_t poll_warned_ms;   /* last "poll failed" line: one per 10 s at most */
+    int poll_lost;             /* a poll failed: the next good one empties the caches again */
 } master;
+
+/* While the master's tick sleeps nothing polls: short enough for cluster_poll_ms. */
+#define MASTER_TICK_MS 100
+#define MASTER_POLL_RETRY_MS 1000
+#define MASTER_POLL_WARN_EVERY_MS 10000
 
 static void master_block_signals(sigset_t *set)
 {
@@ -245,6 +257,70 @@ static void master_watchdog(master *m)
     }
 }
 
+/* ---- change epochs of other hosts (core/cluster.h) ---- */
+
+/* Which counter of this host's shared memory each channel moves. A channel without a counter here
+ * (today "tool": nothing in this server caches a tool across requests without checking its
+ * version) is only counted. (NULL, -1) means "everything may have changed". */
+static void master_cluster_apply(void *ctx, const char *channel, int64_t item)
+{
+    master *m = ctx;
+    (void)item;
+    __atomic_add_fetch(&m->sb->cluster_changes, 1, __ATOMIC_RELAXED);
+    if (!channel || strcmp(channel, "auth") == 0)
+        __atomic_add_fetch(&m->sb->auth_epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+static void master_cluster_failed(master *m, mkt_error *err)
+{
+    __atomic_add_fetch(&m->sb->cluster_poll_failures, 1, __ATOMIC_RELAXED);
+    uint64_t now = scoreboard_now_ms();
+    if (!m->poll_warned_ms || now - m->poll_warned_ms >= MASTER_POLL_WARN_EVERY_MS) {
+        log_warn("cluster: polling the change epochs failed: %s", err->message ? err->message : "?");
+        m->poll_warned_ms = now;
+    }
+    error_clear(err);
+    /* the next poll starts afresh */
+    cluster_poller_free(m->poller);
+    m->poller = NULL;
+    m->poll_lost = 1;
+    m->next_poll_ms = now + MASTER_POLL_RETRY_MS;
+}
+
+/* Polls with the database's own timeouts (db_timeout): a hung MariaDB delays the master's other
+ * duties by that much at most, and the workers are stuck on it as well. */
+static void master_cluster_poll(master *m)
+{
+    if (m->cfg.cluster_poll_ms <= 0 || scoreboard_now_ms() < m->next_poll_ms)
+        return;
+    m->next_poll_ms = scoreboard_now_ms() + (uint64_t)m->cfg.cluster_poll_ms;
+    mkt_error err = MKT_ERROR_INIT;
+    if (!m->cluster_db && !(m->cluster_db = db_open(&m->cfg, &err))) {
+        master_cluster_failed(m, &err);
+        return;
+    }
+    if (!m->poller && !(m->poller = cluster_poller_new())) {
+        log_error("cluster: out of memory");
+        return;
+    }
+    if (cluster_poll(m->cluster_db, m->poller, master_cluster_apply, m, &err) < 0) {
+        master_cluster_failed(m, &err);
+        return;
+    }
+    /* what changed while polls failed is unknown: once polling works again, assume everything did */
+    if (m->poll_lost)
+        master_cluster_apply(m, NULL, -1);
+    m->poll_lost = 0;
+}
+
+static void master_cluster_close(master *m)
+{
+    cluster_poller_free(m->poller);
+    m->poller = NULL;
+    db_close(m->cluster_db);
+    m->cluster_db = NULL;
+}
+
 static void master_shutdown(master *m, const sigset_t *set)
 {
     sd_notify(0, "STOPPING=1");
@@ -298,7 +374,7 @@ int master_run(const char *config_path, int config_required, config *cfg)
     sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=%d workers", (int)getpid(), m.target_workers);
 
     for (;;) {
-        struct timespec tick = {0, 250 * 1000 * 1000};
+        struct timespec tick = {0, MASTER_TICK_MS * 1000 * 1000};
         siginfo_t info;
         int sig = sigtimedwait(&set, &info, &tick);
         if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
@@ -309,8 +385,10 @@ int master_run(const char *config_path, int config_required, config *cfg)
         master_kill_stuck(&m);
         master_fill_workers(&m);
         master_watchdog(&m);
+        master_cluster_poll(&m);
     }
     master_shutdown(&m, &set);
+    master_cluster_close(&m);
     listen_close(&m.ls);
     scoreboard_destroy(m.sb);
     service_master_exit();

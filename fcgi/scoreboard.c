@@ -106,6 +106,12 @@ char *scoreboard_render(const scoreboard *sb)
             (unsigned long long)scoreboard_load(&sb->worker_starts),
             (unsigned long long)scoreboard_load(&sb->worker_crashes),
             (unsigned long long)scoreboard_load(&sb->workers_killed_timeout));
+    fprintf(out, "# HELP marketplace_cluster_changes_total Change epochs of any host applied to this host's memory.\n"
+                 "# TYPE marketplace_cluster_changes_total counter\nmarketplace_cluster_changes_total %llu\n"
+                 "# HELP marketplace_cluster_poll_failures_total Polls of the change epochs that failed.\n"
+                 "# TYPE marketplace_cluster_poll_failures_total counter\nmarketplace_cluster_poll_failures_total %llu\n",
+            (unsigned long long)scoreboard_load(&sb->cluster_changes),
+            (unsigned long long)scoreboard_load(&sb->cluster_poll_failures));
     fclose(out);
     return text;
 }

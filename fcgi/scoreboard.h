@@ -31,6 +31,9 @@ typedef struct {
     uint64_t worker_crashes;         /* died by a signal or a non-zero exit */
     uint64_t workers_killed_timeout;
     uint64_t auth_epoch;             /* bumped on logout and role changes: empties every auth cache */
+    /* several app hosts (core/cluster.h): change epochs the master's poll applied, polls that failed */
+    uint64_t cluster_changes;
+    uint64_t cluster_poll_failures;
     scoreboard_slot slots[SCOREBOARD_SLOTS];
 } scoreboard;
 

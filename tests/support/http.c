@@ -32,8 +32,27 @@ static void http_init(void)
     }
 }
 
+static _Thread_local char http_host_base[128]; /* http_use_host: empty = the upstream */
+
+void http_use_host(int host)
+{
+    http_host_base[0] = '\0';
+    if (host == 0)
+        return;
+    char key[32];
+    snprintf(key, sizeof key, "MKT_HOST%d_URL", host);
+    const char *url = stack_env(key);
+    if (!url || !*url) {
+        fprintf(stderr, "the test stack has no app host %d (%s); start it with --hosts\n", host, key);
+        exit(2);
+    }
+    snprintf(http_host_base, sizeof http_host_base, "%s", url);
+}
+
 const char *http_base_url(void)
 {
+    if (http_host_base[0])
+        return http_host_base;
     pthread_once(&http_once, http_init);
     if (!http_base[0]) {
         fprintf(stderr, "no test stack: set MKT_TEST_STACK to a directory with stack.env (or MKT_URL)\n");

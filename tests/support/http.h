@@ -79,6 +79,11 @@ void http_response_free(http_response *res);
  * matters only by its status. */
 long http_status_free(http_response *res);
 
+/* Pins the calling thread's requests to app host `host` (1, 2, ...) of a stack started with
+ * `scripts/stack --hosts N` (stack.env MKT_HOST<host>_URL: nginx's port that reaches that host only);
+ * 0 goes back through the upstream of all hosts (MKT_URL). Exits 2 when the stack has no such host. */
+void http_use_host(int host);
+
 /* Per-request timeout in milliseconds for calls made after this (default 30000). Process-wide. */
 void http_set_timeout_ms(long ms);
 

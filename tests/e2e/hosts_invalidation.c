@@ -1,0 +1,219 @@
+/* Several app hosts (scripts/stack --hosts 2): what one host keeps in memory follows a change made
+ * on the other within a second (docs/scaling.md, "Several app hosts"). Each test warms host B (its
+ * workers cache the caller or the tool), changes something through host A, and then asks B every
+ * 50 ms until it answers the new state, which must happen within HOSTS_BOUND_S:
+ *   - a logout on A: B refuses the token (401) — before the cross-host epochs B's auth caches kept the
+ *     token for up to their 10 s TTL;
+ *   - an API key revoked on A: B refuses the key (401);
+ *   - a role gained on A (POST /developers): B lets the caller into a developer route;
+ *   - a delisting on A: B's tool view answers 404;
+ *   - a review written on A: B's tool view counts it and B's review list shows it.
+ * (The last two were already seen at once before the epochs: nothing in this server keeps a tool
+ * between requests without checking its version; they guard per-host caches to come.) */
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/support/check.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/http.h"
+#include "tests/support/procs.h"
+
+#define HOST_A 1
+#define HOST_B 2
+#define HOSTS_BOUND_S 1.0
+/* Enough requests that every worker of host B (3 in the test stack) has served the caller. */
+#define HOSTS_WARM_REQUESTS 12
+
+typedef int (*hosts_seen_fn)(const void *arg);
+
+/* Asks host B until seen() holds for HOSTS_STREAK asks in a row (one worker that never cached the
+ * caller would answer right at once; the streak reaches the others); the seconds until the streak
+ * began, or -1 when it did not within 5 s. */
+#define HOSTS_STREAK 6
+static double hosts_wait_on_b(hosts_seen_fn seen, const void *arg, double since)
+{
+    http_use_host(HOST_B);
+    double took = -1, streak_from = 0;
+    int streak = 0;
+    while (procs_now() - since < 5.0) {
+        double now = procs_now();
+        if (!seen(arg)) {
+            streak = 0;
+            procs_sleep(0.05);
+            continue;
+        }
+        if (streak++ == 0)
+            streak_from = now;
+        if (streak == HOSTS_STREAK) {
+            took = streak_from - since;
+            break;
+        }
+    }
+    http_use_host(0);
+    return took;
+}
+
+/* Every worker of B must have moved, not just one: a few more asks must all see the change. */
+static int hosts_all_see(hosts_seen_fn seen, const void *arg)
+{
+    http_use_host(HOST_B);
+    int all = 1;
+    for (int i = 0; i < HOSTS_WARM_REQUESTS; i++)
+        all &= seen(arg) != 0;
+    http_use_host(0);
+    return all;
+}
+
+static void hosts_check_bound(const char *what, double took, hosts_seen_fn seen, const void *arg)
+{
+    fprintf(stderr, "  %s: seen on host B after %.3f s\n", what, took);
+    CHECK(took >= 0 && took <= HOSTS_BOUND_S);
+    CHECK(hosts_all_see(seen, arg));
+}
+
+static void hosts_warm_b(const char *path, const char *token, long status)
+{
+    http_use_host(HOST_B);
+    for (int i = 0; i < HOSTS_WARM_REQUESTS; i++)
+        CHECK_INT(http_status_free(http_get(path, token)), status);
+    http_use_host(0);
+}
+
+/* ---- auth ------------------------------------------------------------------------------------- */
+
+static int hosts_me_refused(const void *arg)
+{
+    return http_status_free(http_get("/me", arg)) == 401;
+}
+
+static void test_logout_on_a_refused_on_b(void)
+{
+    http_user u;
+    fixture_user(&u);
+    hosts_warm_b("/me", u.token, 200);
+    http_use_host(HOST_A);
+    double since = procs_now();
+    CHECK_INT(http_status_free(http_request("POST", "/auth/logout", u.token, NULL, NULL, 0, NULL)), 204);
+    http_use_host(0);
+    hosts_check_bound("logout", hosts_wait_on_b(hosts_me_refused, u.token, since), hosts_me_refused, u.token);
+}
+
+/* An API key revoked on A: B refuses it (a valid key on /me is a 403 — keys do not reach account
+ * routes — and a revoked one a 401, as the logout). */
+static void test_api_key_revoked_on_a_refused_on_b(void)
+{
+    http_user u;
+    fixture_user(&u);
+    http_use_host(HOST_A);
+    http_response *made = http_post_text("/me/api-keys", u.token, "{\"name\": \"across hosts\"}");
+    http_use_host(0);
+    CHECK_INT(made->status, 201);
+    char key[96], path[64];
+    snprintf(key, sizeof key, "%s", json_string_value(json_object_get(made->json, "key")) ?: "");
+    snprintf(path, sizeof path, "/me/api-keys/%s", json_string_value(json_object_get(made->json, "id")) ?: "0");
+    http_response_free(made);
+    hosts_warm_b("/me", key, 403);
+    http_use_host(HOST_A);
+    double since = procs_now();
+    CHECK_INT(http_status_free(http_request("DELETE", path, u.token, NULL, NULL, 0, NULL)), 204);
+    http_use_host(0);
+    hosts_check_bound("API key revoked", hosts_wait_on_b(hosts_me_refused, key, since), hosts_me_refused, key);
+}
+
+static int hosts_is_developer(const void *arg)
+{
+    return http_status_free(http_get("/developers/me/earnings", arg)) == 200;
+}
+
+static void test_role_on_a_seen_on_b(void)
+{
+    http_user u;
+    fixture_user(&u);
+    hosts_warm_b("/developers/me/earnings", u.token, 403);
+    http_use_host(HOST_A);
+    double since = procs_now();
+    json_t *body = json_pack("{s:s}", "display_name", "Cross-host Tools");
+    CHECK_INT(http_status_free(http_post_json("/developers", u.token, body)), 201);
+    json_decref(body);
+    http_use_host(0);
+    hosts_check_bound("role", hosts_wait_on_b(hosts_is_developer, u.token, since), hosts_is_developer, u.token);
+}
+
+/* ---- tools -------------------------------------------------------------------------------------- */
+
+typedef struct {
+    char path[160];
+    char reviews_path[192];
+    char review_title[64];
+} hosts_tool;
+
+static int hosts_tool_gone(const void *arg)
+{
+    const hosts_tool *t = arg;
+    return http_status_free(http_get(t->path, NULL)) == 404;
+}
+
+static void test_delisting_on_a_seen_on_b(void)
+{
+    http_user dev;
+    fixture_developer(&dev, "Delisting Shop");
+    char id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE];
+    fixture_adder_tool(&dev, "free", 0, 0, id, slug);
+    hosts_tool t;
+    snprintf(t.path, sizeof t.path, "/tools/%s", slug);
+    hosts_warm_b(t.path, NULL, 200);
+    http_use_host(HOST_A);
+    double since = procs_now();
+    CHECK_INT(http_status_free(http_request("DELETE", t.path, dev.token, NULL, NULL, 0, NULL)), 204);
+    http_use_host(0);
+    hosts_check_bound("delisting", hosts_wait_on_b(hosts_tool_gone, &t, since), hosts_tool_gone, &t);
+}
+
+/* The tool view counts the review and the review list shows it. */
+static int hosts_review_seen(const void *arg)
+{
+    const hosts_tool *t = arg;
+    http_response *tool = http_get(t->path, NULL);
+    json_t *count = json_object_get(json_object_get(tool->json, "rating"), "count");
+    int counted = tool->status == 200 && json_integer_value(count) == 1;
+    http_response_free(tool);
+    http_response *list = http_get(t->reviews_path, NULL);
+    int listed = list->status == 200 && strstr(list->body, t->review_title) != NULL;
+    http_response_free(list);
+    return counted && listed;
+}
+
+static void test_review_on_a_seen_on_b(void)
+{
+    http_user dev, buyer;
+    fixture_developer(&dev, "Review Shop");
+    fixture_user(&buyer);
+    char id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE];
+    fixture_adder_tool(&dev, "free", 0, 0, id, slug);
+    hosts_tool t;
+    snprintf(t.path, sizeof t.path, "/tools/%s", slug);
+    snprintf(t.reviews_path, sizeof t.reviews_path, "/tools/%s/reviews", slug);
+    snprintf(t.review_title, sizeof t.review_title, "Cross host %s", id);
+    hosts_warm_b(t.path, NULL, 200);
+    hosts_warm_b(t.reviews_path, NULL, 200);
+    CHECK(!hosts_review_seen(&t));
+    http_use_host(HOST_A);
+    double since = procs_now();
+    json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "tool_id", id, "rating", 4, "title", t.review_title, "content",
+                             "Seen from the other host.");
+    CHECK_INT(http_status_free(http_post_json("/reviews", buyer.token, body)), 201);
+    json_decref(body);
+    http_use_host(0);
+    hosts_check_bound("review", hosts_wait_on_b(hosts_review_seen, &t, since), hosts_review_seen, &t);
+}
+
+int main(void)
+{
+    RUN(test_logout_on_a_refused_on_b);
+    RUN(test_api_key_revoked_on_a_refused_on_b);
+    RUN(test_role_on_a_seen_on_b);
+    RUN(test_delisting_on_a_seen_on_b);
+    RUN(test_review_on_a_seen_on_b);
+    fixture_close();
+    return check_finish();
+}
