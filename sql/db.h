@@ -18,7 +18,7 @@
 #define DB_ER_LOCK_DEADLOCK 1213
 /* Tries of a transaction that keeps deadlocking (a Galera cluster's certification failure is a
  * deadlock too, docs/scaling.md); a lock-wait timeout gets 3. */
-#define DB_DEADLOCK_TRIES 8
+#define DB_DEADLOCK_TRIES 12
 
 typedef struct db db;
 

@@ -639,12 +639,12 @@ static void test_certification_failure_retry(void)
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(db, sqlf("cert", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
 
-    /* Refused five times in a row, then committed on the sixth try. */
-    refused_ctx ctx = {.refusals = 5};
+    /* Refused nine times in a row, then committed on the tenth try. */
+    refused_ctx ctx = {.refusals = 9};
     CHECK_INT(db_transaction(db, refused_try, &ctx, &err), 0);
-    CHECK_INT(ctx.tries, 6);
+    CHECK_INT(ctx.tries, 10);
     CHECK_INT(db_last_errno(db), 0);
-    CHECK_INT(fixture_query_int(db, sqlf("cert", "SELECT COUNT(*) FROM %T WHERE id = 6"), DB_NO_PARAMS), 1);
+    CHECK_INT(fixture_query_int(db, sqlf("cert", "SELECT COUNT(*) FROM %T WHERE id = 10"), DB_NO_PARAMS), 1);
 
     /* Refused every time: DB_DEADLOCK_TRIES tries, then the error, and nothing written. */
     ctx = (refused_ctx){.refusals = 1000};
