@@ -579,6 +579,21 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
     return rc;
 }
 
+int db_transaction_open(db *db, mkt_error *err)
+{
+    db_rows rows;
+    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int open = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
+    db_rows_free(&rows);
+    if (open || !db->in_transaction)
+        return open;
+    db_failure f;
+    db_failure_set(&f, DB_ER_LOCK_DEADLOCK, "40001",
+                   "the server rolled the transaction back (a Galera brute-force abort?)");
+    return db_fail(db, &f, "transaction check", err);
+}
+
 /* Spreads the retries of transactions that deadlocked each other so they do not collide again: a
  * pause that doubles with each try (5, 10, 20 ... 320 ms at most), half of it random. On a Galera
  * cluster the loser of a certification conflict on a hot row (a seller's balance under a burst of

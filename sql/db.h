@@ -98,6 +98,13 @@ void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fi
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
 
+/* 1 when a transaction is open on the server (@@in_transaction), 0 when none is, -1 on error. A
+ * transaction db_transaction began that the server no longer has was rolled back under us: on a
+ * Galera cluster a replicated write set aborts a conflicting local transaction between two
+ * statements, and a statement that reads no table (this check) may get no error for it. That is
+ * answered -1 as a deadlock, so db_transaction runs the whole transaction again. */
+int db_transaction_open(db *db, mkt_error *err);
+
 /* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
 unsigned db_last_errno(const db *db);
 
