@@ -555,6 +555,29 @@ static void db_rollback(db *db)
     }
 }
 
+/* The transaction db_transaction began is gone from the server: rolled back under us (on a Galera
+ * cluster, by a replicated write set that conflicted with it). A deadlock: the whole transaction
+ * runs again. */
+static int db_fail_vanished(db *db, const char *what, mkt_error *err)
+{
+    db_failure f;
+    db_failure_set(&f, DB_ER_LOCK_DEADLOCK, "40001",
+                   "the server rolled the transaction back (a Galera brute-force abort?)");
+    return db_fail(db, &f, what, err);
+}
+
+int db_transaction_open(db *db, mkt_error *err)
+{
+    db_rows rows;
+    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int open = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
+    db_rows_free(&rows);
+    if (open || !db->in_transaction)
+        return open;
+    return db_fail_vanished(db, "transaction check", err);
+}
+
 static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
 {
     db->txn_retry = 0;
@@ -568,6 +591,10 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
         rc = error_set(err, ERROR_UNAVAILABLE, "database unavailable");
     else if (rc == 0 && db->txn_retry)
         rc = error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "internal error");
+    /* COMMIT with no transaction open succeeds and commits nothing: the last answer's status flags
+     * must still show ours open, or the work is done again rather than reported done. */
+    if (rc == 0 && db->conn && !(db->conn->server_status & SERVER_STATUS_IN_TRANS))
+        rc = db_fail_vanished(db, "COMMIT", err);
     if (rc == 0) {
         db_failure f;
         if (db_simple(db, "COMMIT", &f) < 0)
@@ -577,21 +604,6 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
         db_rollback(db);
     db->in_transaction = 0;
     return rc;
-}
-
-int db_transaction_open(db *db, mkt_error *err)
-{
-    db_rows rows;
-    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
-        return -1;
-    int open = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
-    db_rows_free(&rows);
-    if (open || !db->in_transaction)
-        return open;
-    db_failure f;
-    db_failure_set(&f, DB_ER_LOCK_DEADLOCK, "40001",
-                   "the server rolled the transaction back (a Galera brute-force abort?)");
-    return db_fail(db, &f, "transaction check", err);
 }
 
 /* Spreads the retries of transactions that deadlocked each other so they do not collide again: a
