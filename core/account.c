@@ -493,15 +493,23 @@ int account_grant_role(db *db, const char *email, const char *role, mkt_error *e
     return rc < 0 ? -1 : 0;
 }
 
+/* Locks by writing the row, not by SELECT ... FOR UPDATE: on a Galera cluster a read lock stays on
+ * the node that took it, so two payout requests of one developer on two nodes would both pass the
+ * balance check (each node locked its own copy) and pay out more than the balance. A written row is
+ * in the transaction's write set: the second of the two fails certification at COMMIT (a 1213),
+ * db_transaction runs it again, and the new try sees the balance the first one left. On one server
+ * the UPDATE takes the same exclusive row lock FOR UPDATE took. The two updates cancel out
+ * (created_at ends as it was); one that changed nothing would not be in the write set. */
 int account_developer_lock(db *db, int64_t developer_id, mkt_error *err)
 {
-    db_rows rows = {0};
-    if (db_query(db, "SELECT id FROM developers WHERE id = ? FOR UPDATE", DB_PARAMS(db_int(developer_id)), &rows,
-                 err) < 0)
+    db_result result;
+    if (db_exec(db, "UPDATE developers SET created_at = created_at + INTERVAL 1 MICROSECOND WHERE id = ?",
+                DB_PARAMS(db_int(developer_id)), &result, err) < 0)
         return -1;
-    size_t found = rows.row_count;
-    db_rows_free(&rows);
-    return found ? 0 : error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+    if (result.affected_rows == 0)
+        return error_set(err, ERROR_FORBIDDEN, "a developer profile is required");
+    return db_exec(db, "UPDATE developers SET created_at = created_at - INTERVAL 1 MICROSECOND WHERE id = ?",
+                   DB_PARAMS(db_int(developer_id)), NULL, err);
 }
 
 int account_age_seconds(db *db, int64_t user_id, int64_t *age, mkt_error *err)

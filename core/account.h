@@ -73,7 +73,9 @@ json_t *account_developer_create(db *db, const account_caller *caller, const jso
 /* GET /developers/{id} -> public profile and published tools. 404 when unknown or id malformed. */
 json_t *account_developer_get(db *db, const char *id, mkt_error *err);
 /* Takes the row lock of developer profile developer_id inside the caller's transaction, so one
- * developer's money requests are serialised (core/payout). 403 when there is no such profile. */
+ * developer's money requests are serialised (core/payout), also across the nodes of a Galera
+ * cluster: it writes the row (and puts it back), since a cluster certifies written rows only.
+ * 403 when there is no such profile. */
 int account_developer_lock(db *db, int64_t developer_id, mkt_error *err);
 
 /* CLI: marketplace user grant EMAIL ROLE (developer|moderator|admin). ERROR_VALIDATION for another role,

@@ -194,14 +194,13 @@ static int ledger_validate(const char *kind, const char *ref_type, int64_t ref_i
 /* ---- posting ---- */
 
 /* A posting written outside a transaction could leave the posting row without its entries if a
- * later INSERT failed, so refuse before writing anything. */
+ * later INSERT failed, so refuse before writing anything. (A transaction of ours that the server
+ * rolled back meanwhile, a Galera abort, is a deadlock db_transaction retries: db_transaction_open.) */
 static int ledger_require_transaction(db *db, mkt_error *err)
 {
-    db_rows rows;
-    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
+    int in = db_transaction_open(db, err);
+    if (in < 0)
         return -1;
-    int in = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
-    db_rows_free(&rows);
     if (!in)
         return error_set(err, ERROR_INTERNAL, "ledger: ledger_post called outside a transaction");
     return 0;

@@ -30,6 +30,7 @@ static void main_usage(FILE *out)
             "                        load the demo accounts (idempotent); with --tools also a generated\n"
             "                        catalogue of N published tools (same N and S: same catalogue)\n"
             "  help                  this text\n"
+            "  version               the version of this build (also --version)\n"
             "\n"
             "The config file defaults to " CONFIG_DEFAULT_PATH "; MARKETPLACE_<KEY> environment\n"
             "variables override it. See README.md for every key.\n");
@@ -78,6 +79,8 @@ static int main_parse(int argc, char **argv, main_options *opt)
             opt->namespace = value;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             opt->command = "help";
+        } else if (strcmp(argv[i], "--version") == 0) {
+            opt->command = "version";
         } else if (argv[i][0] == '-' || opt->arg_count == 4) {
             fprintf(stderr, "marketplace: unexpected argument '%s'\n", argv[i]);
             return -1;
@@ -248,6 +251,10 @@ int main(int argc, char **argv)
     if (!opt.command || strcmp(opt.command, "help") == 0) {
         main_usage(opt.command ? stdout : stderr);
         return opt.command ? 0 : 2;
+    }
+    if (strcmp(opt.command, "version") == 0) {
+        printf("marketplace %s\n", MKT_VERSION);
+        return 0;
     }
     config cfg;
     mkt_error err = MKT_ERROR_INIT;

@@ -555,6 +555,29 @@ static void db_rollback(db *db)
     }
 }
 
+/* The transaction db_transaction began is gone from the server: rolled back under us (on a Galera
+ * cluster, by a replicated write set that conflicted with it). A deadlock: the whole transaction
+ * runs again. */
+static int db_fail_vanished(db *db, const char *what, mkt_error *err)
+{
+    db_failure f;
+    db_failure_set(&f, DB_ER_LOCK_DEADLOCK, "40001",
+                   "the server rolled the transaction back (a Galera brute-force abort?)");
+    return db_fail(db, &f, what, err);
+}
+
+int db_transaction_open(db *db, mkt_error *err)
+{
+    db_rows rows;
+    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
+        return -1;
+    int open = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
+    db_rows_free(&rows);
+    if (open || !db->in_transaction)
+        return open;
+    return db_fail_vanished(db, "transaction check", err);
+}
+
 static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
 {
     db->txn_retry = 0;
@@ -568,6 +591,10 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
         rc = error_set(err, ERROR_UNAVAILABLE, "database unavailable");
     else if (rc == 0 && db->txn_retry)
         rc = error_is_set(err) ? -1 : error_set(err, ERROR_INTERNAL, "internal error");
+    /* COMMIT with no transaction open succeeds and commits nothing: the last answer's status flags
+     * must still show ours open, or the work is done again rather than reported done. */
+    if (rc == 0 && db->conn && !(db->conn->server_status & SERVER_STATUS_IN_TRANS))
+        rc = db_fail_vanished(db, "COMMIT", err);
     if (rc == 0) {
         db_failure f;
         if (db_simple(db, "COMMIT", &f) < 0)
@@ -579,12 +606,16 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
     return rc;
 }
 
-/* Spreads the retries of transactions that deadlocked each other so they do not collide again. */
+/* Spreads the retries of transactions that deadlocked each other so they do not collide again: a
+ * pause that doubles with each try (5, 10, 20 ... 320 ms at most), half of it random. On a Galera
+ * cluster the loser of a certification conflict on a hot row (a seller's balance under a burst of
+ * sales) may lose again at once if it comes straight back. */
 static void db_backoff(int attempt)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = 5L * attempt + now.tv_nsec % 10;
+    long cap = 5L << (attempt < 7 ? attempt - 1 : 6);
+    long ms = cap / 2 + (now.tv_nsec / 1000) % (cap / 2 + 1);
     struct timespec pause = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
     while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
         ;
@@ -601,12 +632,14 @@ int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
             return db_ok(db);
         if (!db->txn_retry || db->txn_lost)
             return -1;
-        if (attempt == DB_TRANSACTION_TRIES) {
+        /* A lock-wait timeout has already waited innodb_lock_wait_timeout; a deadlock or a
+         * certification failure was refused at once and gets more tries. */
+        int tries = db->txn_retry == DB_ER_LOCK_DEADLOCK ? DB_DEADLOCK_TRIES : DB_TRANSACTION_TRIES;
+        if (attempt >= tries) {
             log_error("db: transaction still failing with %u after %d tries", db->txn_retry, attempt);
             return -1;
         }
-        log_warn("db: transaction failed with %u, retrying (%d of %d)", db->txn_retry, attempt + 1,
-                 DB_TRANSACTION_TRIES);
+        log_warn("db: transaction failed with %u, retrying (%d of %d)", db->txn_retry, attempt + 1, tries);
         error_clear(err);
         db_backoff(attempt);
     }

@@ -16,6 +16,9 @@
 #define DB_ER_DUP_ENTRY 1062
 #define DB_ER_LOCK_WAIT_TIMEOUT 1205
 #define DB_ER_LOCK_DEADLOCK 1213
+/* Tries of a transaction that keeps deadlocking (a Galera cluster's certification failure is a
+ * deadlock too, docs/scaling.md); a lock-wait timeout gets 3. */
+#define DB_DEADLOCK_TRIES 12
 
 typedef struct db db;
 
@@ -88,10 +91,19 @@ typedef struct {
 /* Reads row's columns into out as the table of count fields says. */
 void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fields, size_t count);
 
-/* Runs fn inside BEGIN … COMMIT; rolls back when fn returns -1. A deadlock or lock-wait timeout
- * anywhere inside retries the whole transaction (3 tries in all). */
+/* Runs fn inside BEGIN … COMMIT; rolls back when fn returns -1. A deadlock (a Galera certification
+ * failure included) or lock-wait timeout anywhere inside, COMMIT included, retries the whole
+ * transaction after a growing pause (DB_DEADLOCK_TRIES tries in all for a deadlock, 3 for a
+ * lock-wait timeout). */
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
+
+/* 1 when a transaction is open on the server (@@in_transaction), 0 when none is, -1 on error. A
+ * transaction db_transaction began that the server no longer has was rolled back under us: on a
+ * Galera cluster a replicated write set aborts a conflicting local transaction between two
+ * statements, and a statement that reads no table (this check) may get no error for it. That is
+ * answered -1 as a deadlock, so db_transaction runs the whole transaction again. */
+int db_transaction_open(db *db, mkt_error *err);
 
 /* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
 unsigned db_last_errno(const db *db);

@@ -616,6 +616,80 @@ static void test_lock_wait_retry(void)
     db_close(holder);
 }
 
+/* A transaction refused with 1213 again and again: what a Galera node answers at COMMIT when another
+ * node committed a write to the same rows first (a certification failure). On a cluster a hot row can
+ * lose several rounds in a row, so a deadlock gets DB_DEADLOCK_TRIES tries, not the three a lock-wait
+ * timeout (which has already waited) gets. SIGNAL makes the server raise a real 1213. */
+typedef struct {
+    int tries, refusals;
+} refused_ctx;
+
+static int refused_try(db *db, void *p, mkt_error *err)
+{
+    refused_ctx *ctx = p;
+    if (++ctx->tries <= ctx->refusals)
+        return db_exec(db, "SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'certification failure'",
+                       DB_NO_PARAMS, NULL, err);
+    return db_exec(db, sqlf("cert", "INSERT INTO %T (id) VALUES (?)"), DB_PARAMS(db_int(ctx->tries)), NULL, err);
+}
+
+static void test_certification_failure_retry(void)
+{
+    db *db = fixture_db_open();
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(run(db, sqlf("cert", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
+
+    /* Refused nine times in a row, then committed on the tenth try. */
+    refused_ctx ctx = {.refusals = 9};
+    CHECK_INT(db_transaction(db, refused_try, &ctx, &err), 0);
+    CHECK_INT(ctx.tries, 10);
+    CHECK_INT(db_last_errno(db), 0);
+    CHECK_INT(fixture_query_int(db, sqlf("cert", "SELECT COUNT(*) FROM %T WHERE id = 10"), DB_NO_PARAMS), 1);
+
+    /* Refused every time: DB_DEADLOCK_TRIES tries, then the error, and nothing written. */
+    ctx = (refused_ctx){.refusals = 1000};
+    CHECK_INT(db_transaction(db, refused_try, &ctx, &err), -1);
+    CHECK_INT(ctx.tries, DB_DEADLOCK_TRIES);
+    CHECK_INT(err.kind, ERROR_INTERNAL);
+    CHECK_INT(db_last_errno(db), DB_ER_LOCK_DEADLOCK);
+    CHECK_INT(fixture_query_int(db, sqlf("cert", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 1);
+    error_clear(&err);
+    CHECK_INT(run(db, sqlf("cert", "DROP TABLE %T")), 0);
+    db_close(db);
+}
+
+/* A transaction the server rolled back under us and that then asks for COMMIT must not count as
+ * committed: on a Galera cluster a replicated write set aborts a conflicting local transaction
+ * between two statements, and a COMMIT with no transaction open succeeds as a no-op. The server's
+ * status flags say whether a transaction is open; db_transaction retries it as a deadlock. A
+ * ROLLBACK sent by the transaction function stands in for the abort. */
+typedef struct {
+    int tries;
+} vanished_ctx;
+
+static int vanished_try(db *db, void *p, mkt_error *err)
+{
+    vanished_ctx *ctx = p;
+    if (db_exec(db, sqlf("vanish", "INSERT INTO %T (id) VALUES (?)"), DB_PARAMS(db_int(++ctx->tries)), NULL, err) < 0)
+        return -1;
+    return ctx->tries == 1 ? db_exec_script(db, "ROLLBACK", err) : 0;
+}
+
+static void test_vanished_transaction_retry(void)
+{
+    db *db = fixture_db_open();
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(run(db, sqlf("vanish", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
+    vanished_ctx ctx = {0};
+    CHECK_INT(db_transaction(db, vanished_try, &ctx, &err), 0);
+    CHECK_INT(ctx.tries, 2);
+    CHECK_INT(fixture_query_int(db, sqlf("vanish", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 1);
+    CHECK_INT(fixture_query_int(db, sqlf("vanish", "SELECT COUNT(*) FROM %T WHERE id = 2"), DB_NO_PARAMS), 1);
+    error_clear(&err);
+    CHECK_INT(run(db, sqlf("vanish", "DROP TABLE %T")), 0);
+    db_close(db);
+}
+
 /* ---- lost connections ----
  * Chosen semantics: a read outside a transaction reconnects and runs again, invisibly. A write
  * that finds the connection gone fails with ERROR_UNAVAILABLE (it may or may not have happened, so
@@ -763,6 +837,8 @@ int main(void)
     RUN(test_transaction_commit_rollback);
     RUN(test_deadlock_retry);
     RUN(test_lock_wait_retry);
+    RUN(test_certification_failure_retry);
+    RUN(test_vanished_transaction_retry);
     RUN(test_reconnect_after_kill);
     RUN(test_kill_inside_transaction);
     RUN(test_exec_script);

@@ -437,6 +437,40 @@ static void test_duplicate(void)
     check_invariants();
 }
 
+/* A transaction the server rolled back under us is a deadlock, tried again, not a ledger_post
+ * "outside a transaction": on a Galera cluster a replicated write set aborts a conflicting local
+ * transaction (a brute-force abort) between two statements, and the @@in_transaction check, which
+ * reads no table, can be the first statement after it and get no error. A ROLLBACK sent inside the
+ * transaction function stands in for the abort. */
+typedef struct {
+    int tries;
+    raw_post post;
+} aborted_ctx;
+
+static int aborted_txn(db *d, void *p, mkt_error *err)
+{
+    aborted_ctx *ctx = p;
+    if (++ctx->tries == 1 && db_exec_script(d, "ROLLBACK", err) < 0)
+        return -1;
+    return raw_txn(d, &ctx->post, err);
+}
+
+static void test_rolled_back_under_us(void)
+{
+    int64_t developer = next_id(), ref = next_id();
+    char avail[LEDGER_ACCOUNT_MAX];
+    ledger_account_developer(avail, developer, LEDGER_BUCKET_AVAILABLE);
+    const ledger_entry good[] = {{LEDGER_ACCOUNT_PAYMENTS, "USD", -1000}, {avail, "USD", 1000}};
+    aborted_ctx ctx = {.post = {LEDGER_KIND_PURCHASE, ref_type, ref, good, 2}};
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(db_transaction(test_db, aborted_txn, &ctx, &err), 0);
+    CHECK_INT(ctx.tries, 2);
+    CHECK_INT(posting_count(LEDGER_KIND_PURCHASE, ref_type, ref), 1);
+    CHECK_INT(balance(developer, LEDGER_BUCKET_AVAILABLE, "USD"), 1000);
+    error_clear(&err);
+    check_invariants();
+}
+
 static void test_rolled_back(void)
 {
     int64_t developer = next_id(), txn = next_id(), payout = next_id();
@@ -578,6 +612,7 @@ int main(void)
     RUN(test_refused_postings);
     RUN(test_duplicate);
     RUN(test_rolled_back);
+    RUN(test_rolled_back_under_us);
     RUN(test_invariant_check_catches);
     RUN(test_concurrent_purchases);
     db_close(test_db);
