@@ -11,8 +11,9 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "core/service.h"
 #include "core/log.h"
+#include "core/service.h"
+#include "core/view_epoch.h"
 #include "fcgi/listen.h"
 #include "fcgi/scoreboard.h"
 #include "fcgi/worker.h"
@@ -285,6 +286,8 @@ int master_run(const char *config_path, int config_required, config *cfg)
         config_free(&m.cfg);
         return 1;
     }
+    if (view_epoch_init() < 0)
+        log_warn("cannot map the cache change counters (%s): workers' caches would go stale", strerror(errno));
     sigset_t set;
     master_block_signals(&set);
     uint64_t watchdog_usec = 0;

@@ -25,12 +25,15 @@ typedef struct {
     const char *pattern;
     route_handler handler;
     route_access access;
-    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB */
+    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB | ROUTE_NO_STORE */
 } route;
 
 enum {
     ROUTE_BODY = 1u << 0,  /* parse the body as JSON (req->json) before calling the handler */
     ROUTE_NO_DB = 1u << 1, /* the handler works without a database connection (req->db may be NULL) */
+    /* a public GET no cache may keep (health, metrics: each answer must be the current one); every
+     * other public GET gets an ETag and may be kept (fcgi/response.h, response_cache) */
+    ROUTE_NO_STORE = 1u << 2,
 };
 
 typedef enum { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED } router_result;

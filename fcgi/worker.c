@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/signing.h"
+#include "core/view_epoch.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
@@ -95,6 +96,11 @@ void worker_auth_changed(worker *w)
     __atomic_add_fetch(&w->sb->auth_epoch, 1, __ATOMIC_ACQ_REL);
 }
 
+uint64_t worker_auth_epoch(const worker *w)
+{
+    return __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+}
+
 const scoreboard *worker_scoreboard(const worker *w)
 {
     return w->sb;
@@ -158,7 +164,7 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
             return 0;
         return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token or session cookie");
     }
-    uint64_t epoch = __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+    uint64_t epoch = worker_auth_epoch(w);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
         if (!req->db && !(req->db = worker_db(w, err)))
             return -1;
@@ -175,6 +181,19 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
     if (!worker_has_role(&req->caller, rt->access))
         return error_set(err, ERROR_FORBIDDEN, "this action needs a role the caller does not have");
     return 0;
+}
+
+/* A GET of a public route may be kept by caches (fcgi/response.h): by anyone when the request
+ * carries no credentials at all (no Authorization, no cookie, no API key: what nginx's microcache
+ * also requires), else only by the caller's own browser. */
+static void worker_cache_policy(const request *req, const route *rt, response *res)
+{
+    if (strcmp(req->method, "GET") != 0 || rt->access != ROUTE_PUBLIC || (rt->flags & ROUTE_NO_STORE))
+        return;
+    int anonymous = !request_header(req, "HTTP_AUTHORIZATION") && !request_header(req, "HTTP_COOKIE") &&
+                    !request_header(req, "HTTP_X_API_KEY");
+    res->cache = anonymous ? RESPONSE_PUBLIC : RESPONSE_PRIVATE;
+    res->if_none_match = request_header(req, "HTTP_IF_NONE_MATCH");
 }
 
 static int worker_dispatch(worker *w, request *req, response *res, mkt_error *err)
@@ -194,6 +213,7 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     }
     if (!routes_params_ok(req))
         return error_set(err, ERROR_NOT_FOUND, "no such resource");
+    worker_cache_policy(req, rt, res);
     if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
         return -1;
     int from_cookie = 0;
@@ -230,6 +250,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
                       err.message ? err.message : "(no detail)");
         response_problem(&res, &err, req.path, req.request_id);
     }
+    view_epoch_flush(); /* what this request changed is committed: drop every worker's copy before answering */
     response_send(&res, fcgi->out, req.request_id);
     uint64_t duration = worker_now_us() - started;
     access_log_write(&req, res.status, duration, &err);

@@ -12,6 +12,7 @@
 #include <mysqld_error.h>
 
 #include "core/log.h"
+#include "core/view_epoch.h"
 #include "sql/db_internal.h"
 
 #define DB_TRANSACTION_TRIES 3
@@ -576,6 +577,7 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
     if (rc < 0)
         db_rollback(db);
     db->in_transaction = 0;
+    view_epoch_flush(); /* the second bump of what the transaction changed, now that it is visible */
     return rc;
 }
 
