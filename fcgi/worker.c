@@ -193,7 +193,12 @@ static void worker_cache_policy(const request *req, const route *rt, response *r
     int anonymous = !request_header(req, "HTTP_AUTHORIZATION") && !request_header(req, "HTTP_COOKIE") &&
                     !request_header(req, "HTTP_X_API_KEY");
     res->cache = anonymous ? RESPONSE_PUBLIC : RESPONSE_PRIVATE;
+    /* nginx clears HTTP_IF_NONE_MATCH where its microcache is on and passes the header as
+     * IF_NONE_MATCH (both nginx configurations); only a private answer may use that copy, so a 304 never lands in
+     * the shared cache */
     res->if_none_match = request_header(req, "HTTP_IF_NONE_MATCH");
+    if (!res->if_none_match && !anonymous)
+        res->if_none_match = request_header(req, "IF_NONE_MATCH");
 }
 
 static int worker_dispatch(worker *w, request *req, response *res, mkt_error *err)
