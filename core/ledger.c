@@ -194,17 +194,30 @@ static int ledger_validate(const char *kind, const char *ref_type, int64_t ref_i
 /* ---- posting ---- */
 
 /* A posting written outside a transaction could leave the posting row without its entries if a
- * later INSERT failed, so refuse before writing anything. */
+ * later INSERT failed, so refuse before writing anything. The connection knows whether it is inside
+ * db_transaction, so this costs no round trip. */
 static int ledger_require_transaction(db *db, mkt_error *err)
 {
-    db_rows rows;
-    if (db_query(db, "SELECT @@in_transaction", DB_NO_PARAMS, &rows, err) < 0)
-        return -1;
-    int in = rows.row_count == 1 && db_rows_int(&rows, 0, 0) == 1;
-    db_rows_free(&rows);
-    if (!in)
+    if (!db_in_transaction(db))
         return error_set(err, ERROR_INTERNAL, "ledger: ledger_post called outside a transaction");
     return 0;
+}
+
+/* Every entry of a posting in one multi-row INSERT (one round trip, not one per entry). */
+#define LEDGER_ENTRIES_MAX 8
+static int ledger_insert_entries(db *db, int64_t posting_id, const ledger_entry *entries, size_t n, mkt_error *err)
+{
+    db_value params[LEDGER_ENTRIES_MAX * 4];
+    if (n > LEDGER_ENTRIES_MAX)
+        return error_set(err, ERROR_INTERNAL, "ledger: more than %d entries in one posting", LEDGER_ENTRIES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        params[4 * i] = db_int(posting_id);
+        params[4 * i + 1] = db_text(entries[i].account);
+        params[4 * i + 2] = db_text(entries[i].currency);
+        params[4 * i + 3] = db_int(entries[i].amount_cents);
+    }
+    return db_exec_rows(db, "INSERT INTO ledger_entries (posting_id, account, currency, amount_cents) VALUES ",
+                        "(?, ?, ?, ?)", NULL, params, 4, n, NULL, err);
 }
 
 int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, const ledger_entry *entries,
@@ -227,14 +240,9 @@ int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, 
         return -1;
     }
     int64_t id = (int64_t)res.insert_id;
-    for (size_t i = 0; i < n; i++) {
-        /* On failure the caller's transaction rolls the posting row back with everything else. */
-        if (db_exec(db, "INSERT INTO ledger_entries (posting_id, account, currency, amount_cents) VALUES (?, ?, ?, ?)",
-                    DB_PARAMS(db_int(id), db_text(entries[i].account), db_text(entries[i].currency),
-                              db_int(entries[i].amount_cents)),
-                    NULL, err) < 0)
-            return -1;
-    }
+    /* On failure the caller's transaction rolls the posting row back with everything else. */
+    if (ledger_insert_entries(db, id, entries, n, err) < 0)
+        return -1;
     if (posting_id)
         *posting_id = id;
     return 0;

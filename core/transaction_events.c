@@ -45,8 +45,10 @@ static int transaction_count_download(db *db, const transaction_row *t, mkt_erro
     return tool_usage_count_download(db, &e, err) < 0 ? -1 : 0;
 }
 
-static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
-                                     mkt_error *err)
+/* The purchase's receipt (malloc'd JWS), signed before the row is written so the completion and
+ * the receipt are one UPDATE. NULL with err. */
+static char *transaction_sign_receipt(const config *cfg, const jws_keyring *keys, const transaction_row *t,
+                                      mkt_error *err)
 {
     char jti[40], txn[24], tool[24], sub[24];
     snprintf(jti, sizeof jti, "rcpt_%" PRId64, t->id);
@@ -57,21 +59,22 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
                                "jti", jti, "iat", (json_int_t)time(NULL), "txn", txn, "tool", tool, "amount_cents",
                                (json_int_t)t->amount_cents, "currency", t->currency, "developer_cents",
                                (json_int_t)t->developer_cents, "platform_cents", (json_int_t)t->platform_cents);
-    if (!claims)
-        return error_set(err, ERROR_INTERNAL, "out of memory");
+    if (!claims) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
     char *token = jws_sign(keys, claims, err);
     json_decref(claims);
-    if (!token)
-        return -1;
-    int rc = transaction_store_receipt(db, t->id, token, err);
-    free(token);
-    return rc;
+    return token;
 }
 
 int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                 mkt_error *err)
 {
-    if (transaction_store_completed(db, t, err) < 0)
+    char *receipt = transaction_sign_receipt(cfg, keys, t, err);
+    int rc = receipt ? transaction_store_completed(db, t, receipt, err) : -1;
+    free(receipt);
+    if (rc < 0)
         return -1;
     /* the ledger skips a zero amount itself; the call stays so the rule lives in one place */
     if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
@@ -80,7 +83,7 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
     if (tool_access_grant(db, t->buyer_user_id, t->tool_id, transaction_access_days(t), err) < 0 ||
         transaction_count_download(db, t, err) < 0 || activity_purchase(db, t->buyer_user_id, t->tool_id, err) < 0)
         return -1;
-    return transaction_issue_receipt(db, cfg, keys, t, err);
+    return 0;
 }
 
 void transaction_log(const char *event, const transaction_row *t, json_t *extra)

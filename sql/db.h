@@ -92,6 +92,8 @@ void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fi
  * anywhere inside retries the whole transaction (3 tries in all). */
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
+/* 1 inside db_transaction's fn (known without asking the server), else 0. */
+int db_in_transaction(const db *db);
 
 /* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
 unsigned db_last_errno(const db *db);

@@ -92,6 +92,12 @@ sql() {
     pw="$(sed -n 's/^db_password = //p' "$CONF")"
     mariadb --socket="$(env_get MKT_DB_SOCKET)" -umarketplace -p"$pw" marketplace -N -B -e "$1"
 }
+# every worker indexes the new catalogue for search in the background: let that finish before measuring
+for _ in $(seq 60); do
+    (( $(grep -c 'caught up' "$(env_get MKT_SERVER_LOG)" 2>/dev/null || echo 0) >= WORKERS )) && break
+    curl -s -o /dev/null "$API/search?q=json" || true
+    sleep 1
+done
 sql "SELECT slug FROM tools WHERE status = 'published' ORDER BY id" >"$TMP/slugs"
 REVIEWED="$(sql "SELECT slug FROM tools WHERE status = 'published' ORDER BY rating_count DESC, id LIMIT 1")"
 
