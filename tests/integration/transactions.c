@@ -275,6 +275,52 @@ static void test_checkout_url_only_when_configured(void)
     check_money();
 }
 
+/* Statements this connection has sent to the server so far (its session's Questions counter). */
+static int64_t statements_sent(void)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    int64_t n = -1;
+    if (db_query(g_db, "SHOW SESSION STATUS LIKE 'Questions'", DB_NO_PARAMS, &rows, &err) == 0 && rows.row_count == 1)
+        n = strtoll(db_rows_text(&rows, 0, 1), NULL, 10);
+    db_rows_free(&rows);
+    error_clear(&err);
+    return n;
+}
+
+/* A completed purchase's webhook is one transaction of few round trips: the event row, the locked
+ * transaction, its completion with the receipt (one UPDATE), the posting and all its entries (one
+ * multi-row INSERT), access, the download and the event's result. Measured on a second purchase, so
+ * every statement is prepared already. */
+static void test_completion_round_trips(void)
+{
+    account_caller dev, buyer;
+    new_user(&dev, 1, NULL);
+    int64_t tool = priced_tool(&dev, "one_time", 500, 0);
+    int64_t used = 0;
+    for (int i = 0; i < 2; i++) {
+        new_user(&buyer, 0, NULL);
+        mkt_error err = MKT_ERROR_INIT;
+        json_t *t = buy(&buyer, tool, unique("rt", ""), &err);
+        CHECK(t != NULL);
+        if (!t) {
+            dump(&err);
+            return;
+        }
+        char id[32];
+        snprintf(id, sizeof id, "%s", str(t, "id"));
+        json_decref(t);
+        int64_t before = statements_sent();
+        CHECK_INT(deliver(g_cfg.webhook_secret, g_cfg.webhook_secret, "payment.succeeded", succeeded(id, 500, "EUR"), &err),
+                  0);
+        used = statements_sent() - before - 1; /* the SHOW itself counts */
+        error_clear(&err);
+    }
+    fprintf(stderr, "  a completion took %" PRId64 " statements\n", used);
+    CHECK(used > 0 && used <= 13); /* 17 before the entries were one INSERT and the receipt one UPDATE */
+    check_money();
+}
+
 int main(void)
 {
     if (tools_support_open() < 0)
@@ -289,6 +335,7 @@ int main(void)
     RUN(test_idempotency_lifetimes);
     RUN(test_event_id_rule);
     RUN(test_checkout_url_only_when_configured);
+    RUN(test_completion_round_trips);
     jws_keyring_free(g_keys);
     tools_support_close();
     return check_finish();
