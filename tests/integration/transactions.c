@@ -275,19 +275,6 @@ static void test_checkout_url_only_when_configured(void)
     check_money();
 }
 
-/* Statements this connection has sent to the server so far (its session's Questions counter). */
-static int64_t statements_sent(void)
-{
-    db_rows rows = {0};
-    mkt_error err = MKT_ERROR_INIT;
-    int64_t n = -1;
-    if (db_query(g_db, "SHOW SESSION STATUS LIKE 'Questions'", DB_NO_PARAMS, &rows, &err) == 0 && rows.row_count == 1)
-        n = strtoll(db_rows_text(&rows, 0, 1), NULL, 10);
-    db_rows_free(&rows);
-    error_clear(&err);
-    return n;
-}
-
 /* A completed purchase's webhook is one transaction of few round trips: the event row, the locked
  * transaction, its completion with the receipt (one UPDATE), the posting and all its entries (one
  * multi-row INSERT), access, the download and the event's result. Measured on a second purchase, so
