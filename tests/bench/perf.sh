@@ -24,7 +24,8 @@
 #
 # Settings (environment): BENCH_DURATION (s, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
 # BENCH_WORKERS (2 x CPUs), BENCH_WARMUP (s, 2), BENCH_TOOLS (2000), BENCH_SESSIONS (2000),
-# BENCH_ONLY (space-separated keys from the list above; bare and health always run).
+# BENCH_ONLY (space-separated keys from the list above; bare and health always run), BENCH_PERF (1: perf
+# record the workers during each route and print its five hottest symbols; needs perf, run as root).
 set -euo pipefail
 
 # shellcheck source=tests/bench/lib.sh
@@ -164,11 +165,31 @@ EOF
 
 # ---- measuring --------------------------------------------------------------------------------------
 AUTH=(-H "Authorization: Bearer $BUYER_TOKEN")
+children_of() { cat "/proc/$1/task/$1/children" 2>/dev/null || ps -o pid= --ppid "$1" 2>/dev/null || true; }
+# BENCH_PERF=1: perf record (flat, user and kernel) of the marketplace workers during each route's run;
+# the five hottest symbols per route are printed after the table.
+perf_start() {
+    [[ "${BENCH_PERF:-0}" == 1 && "$1" != bare ]] || return 0
+    local pids
+    pids="$(children_of "$MASTER_PID" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')"
+    perf record -q -F 499 -o "$TMP/perf-$1.data" -p "$pids" >/dev/null 2>&1 &
+    PERF_PID=$!
+}
+perf_stop() {
+    [[ -n "${PERF_PID:-}" ]] || return 0
+    kill -INT "$PERF_PID" 2>/dev/null || true
+    wait "$PERF_PID" 2>/dev/null || true
+    PERF_PID=""
+    perf report -q -i "$TMP/perf-$1.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+        awk 'NF && $1 ~ /%$/ { $1 = sprintf("%7s", $1); print }' | head -n 5 >"$TMP/perf-$1.top" || true
+}
 run() {
     local key="$1"
     shift
     [[ "$key" == bare || "$key" == health || " $ONLY " == *" $key "* ]] || return 0
+    perf_start "$key"
     bench_wrk "$key" "$@"
+    perf_stop "$key"
 }
 run bare "$URL/bare/"
 run health "$API/health"
@@ -181,7 +202,6 @@ run tool-cold "$URL" -s "$TMP/tool-cold.lua" "${AUTH[@]}"
 run reviews "$API/tools/$REVIEWED/reviews"
 run execute "$API/tools/$SLUG/execute" -s "$TMP/execute.lua" "${AUTH[@]}"
 
-children_of() { cat "/proc/$1/task/$1/children" 2>/dev/null || ps -o pid= --ppid "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 max_rss=0
 for w in $(children_of "$MASTER_PID"); do
@@ -218,3 +238,9 @@ for key in bare health me me-cold tool-anon tool tool-304 tool-cold reviews exec
 done
 echo
 echo "largest worker RSS after the runs (VmRSS): $(awk -v k="$max_rss" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
+for key in health me me-cold tool-anon tool tool-304 tool-cold reviews execute; do
+    [[ -s "$TMP/perf-$key.top" ]] || continue
+    echo
+    echo "perf: the five hottest symbols in the workers during $key ($(describe "$key"))"
+    cat "$TMP/perf-$key.top"
+done
