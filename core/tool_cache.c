@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/view_epoch.h"
 
@@ -14,6 +15,7 @@ typedef struct {
     uint64_t epoch;
     char *text; /* NULL: only the id is known yet */
     size_t len;
+    uint64_t stored_ms;
 } tool_cache_view_entry;
 
 typedef struct {
@@ -22,6 +24,7 @@ typedef struct {
     uint64_t epoch;
     int valid;    /* 0: holds the last answer but may not be reused (the id was not known before) */
     size_t bytes;
+    uint64_t stored_ms;
     tool_cache_target t;
 } tool_cache_target_entry;
 
@@ -58,6 +61,19 @@ static int64_t tool_cache_known_id(const char *ref, int same_ref, int64_t entry_
     return tool_record_ref_parse(ref, &parsed) == 0 ? parsed.id : 0;
 }
 
+static uint64_t tool_cache_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Is an entry stored at stored_ms under epoch still good for tool_id? */
+static int tool_cache_fresh(int64_t tool_id, uint64_t epoch, uint64_t stored_ms)
+{
+    return epoch == view_epoch_read(tool_id) && tool_cache_now_ms() - stored_ms <= TOOL_CACHE_TTL_MS;
+}
+
 size_t tool_cache_bytes(void)
 {
     return tool_cache_held;
@@ -77,6 +93,7 @@ static void tool_cache_view_store(tool_cache_view_entry *e, const char *ref, int
     e->tool_id = tool_id;
     e->developer_id = developer_id;
     e->epoch = epoch;
+    e->stored_ms = tool_cache_now_ms();
     if (text && len <= TOOL_CACHE_VIEW_BYTES && (e->text = malloc(len + 1))) {
         memcpy(e->text, text, len + 1);
         e->len = len;
@@ -119,7 +136,7 @@ char *tool_cache_view(db *db, const account_caller *caller, const char *ref, int
     tool_cache_view_entry *e = &tool_cache_views[tool_cache_hash(ref, "") % TOOL_CACHE_VIEWS];
     int same = e->tool_id > 0 && strcmp(e->ref, ref) == 0;
     int owned = caller && caller->developer_id != 0 && caller->developer_id == e->developer_id;
-    if (same && e->text && !owned && e->epoch == view_epoch_read(e->tool_id)) {
+    if (same && e->text && !owned && tool_cache_fresh(e->tool_id, e->epoch, e->stored_ms)) {
         *tool_id = e->tool_id;
         *owner = 0;
         return tool_cache_copy(e->text, e->len, err);
@@ -181,7 +198,7 @@ const tool_cache_target *tool_cache_target_get(db *db, const char *ref, const ch
     const char *v = version ? version : "";
     tool_cache_target_entry *e = &tool_cache_targets[tool_cache_hash(ref, v) % TOOL_CACHE_TARGETS];
     int same = e->tool_id > 0 && strcmp(e->ref, ref) == 0 && strcmp(e->version, v) == 0;
-    if (same && e->valid && e->epoch == view_epoch_read(e->tool_id))
+    if (same && e->valid && tool_cache_fresh(e->tool_id, e->epoch, e->stored_ms))
         return &e->t;
     int64_t known = tool_cache_known_id(ref, same, e->tool_id);
     uint64_t epoch = known ? view_epoch_read(known) : 0; /* before the read: see the header */
@@ -195,6 +212,7 @@ const tool_cache_target *tool_cache_target_get(db *db, const char *ref, const ch
     slot->t = loaded;
     slot->tool_id = loaded.target.id;
     slot->epoch = epoch;
+    slot->stored_ms = tool_cache_now_ms();
     slot->valid = slot != &tool_cache_scratch && known == loaded.target.id;
     if (slot != &tool_cache_scratch) {
         strcpy(slot->ref, ref);

@@ -9,7 +9,9 @@
  * delisting, restoring, plugin sets) calls view_epoch_bump in core/tool_record.c, so a change made
  * in any worker is seen by the next read in every worker. The counter of a tool is only known once
  * its id is: a reference the worker has never resolved is read from the database, remembered with
- * its id, and cached from its second read on (a numeric reference from the first).
+ * its id, and cached from its second read on (a numeric reference from the first). Writes no worker
+ * sees (another process such as `marketplace seed`, or SQL by hand) are bounded by TOOL_CACHE_TTL_MS:
+ * an entry older than that is read again.
  *
  * Bounded: TOOL_CACHE_VIEWS views of at most TOOL_CACHE_VIEW_BYTES each and TOOL_CACHE_TARGETS
  * versions of at most TOOL_CACHE_TARGET_BYTES (code and schemas) each; bigger ones are not kept. */
@@ -29,6 +31,7 @@
 #define TOOL_CACHE_VIEW_BYTES 8192
 #define TOOL_CACHE_TARGETS 32
 #define TOOL_CACHE_TARGET_BYTES 65536
+#define TOOL_CACHE_TTL_MS 10000
 
 /* The public view of the tool named by ref as JSON text (malloc'd, ending in a newline) for caller
  * (NULL: anonymous). *tool_id and *owner tell whose it is (the owner's view has the draft and is
