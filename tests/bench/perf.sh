@@ -95,7 +95,8 @@ sql() {
 }
 # every worker indexes the new catalogue for search in the background: let that finish before measuring
 for _ in $(seq 60); do
-    (( $(grep -c 'caught up' "$(env_get MKT_SERVER_LOG)" 2>/dev/null || echo 0) >= WORKERS )) && break
+    caught="$(grep -c 'caught up' "$(env_get MKT_SERVER_LOG)" 2>/dev/null || true)"
+    (( ${caught:-0} >= WORKERS )) && break
     curl -s -o /dev/null "$API/search?q=json" || true
     sleep 1
 done
@@ -134,7 +135,9 @@ if [[ " $ONLY " == *" me-cold "* ]]; then
         -d "{\"email\":\"$BUYER_EMAIL\",\"password\":\"$PASSWORD\"}" -o "$TMP/login-{}.json"
     sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$TMP"/login-*.json >"$TMP/tokens"
     rm -f "$TMP"/login-*.json
-    (( $(wc -l <"$TMP/tokens") >= SESSIONS * 9 / 10 )) || die "only $(wc -l <"$TMP/tokens") of $SESSIONS logins worked"
+    # a loaded machine may refuse some logins (nginx's rate limit on /auth/): half are plenty, far
+    # more than a worker's AUTH_CACHE_SLOTS
+    (( $(wc -l <"$TMP/tokens") >= SESSIONS / 2 )) || die "only $(wc -l <"$TMP/tokens") of $SESSIONS logins worked"
 fi
 
 # ---- wrk scripts ------------------------------------------------------------------------------------
@@ -222,7 +225,7 @@ describe() {
         bare) echo "bare libfcgi handler (the ceiling)" ;;
         health) echo "GET /health (one ping)" ;;
         me) echo "GET /me (one token: cached)" ;;
-        me-cold) echo "GET /me ($SESSIONS tokens: mostly not cached)" ;;
+        me-cold) echo "GET /me ($(wc -l <"$TMP/tokens") tokens: mostly not cached)" ;;
         tool-anon) echo "GET /tools/{slug} anonymous" ;;
         tool) echo "GET /tools/{slug} signed in" ;;
         tool-304) echo "GET /tools/{slug} signed in, If-None-Match" ;;
