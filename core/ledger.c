@@ -206,6 +206,23 @@ static int ledger_require_transaction(db *db, mkt_error *err)
     return 0;
 }
 
+/* Every entry of a posting in one multi-row INSERT (one round trip, not one per entry). */
+#define LEDGER_ENTRIES_MAX 8
+static int ledger_insert_entries(db *db, int64_t posting_id, const ledger_entry *entries, size_t n, mkt_error *err)
+{
+    db_value params[LEDGER_ENTRIES_MAX * 4];
+    if (n > LEDGER_ENTRIES_MAX)
+        return error_set(err, ERROR_INTERNAL, "ledger: more than %d entries in one posting", LEDGER_ENTRIES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        params[4 * i] = db_int(posting_id);
+        params[4 * i + 1] = db_text(entries[i].account);
+        params[4 * i + 2] = db_text(entries[i].currency);
+        params[4 * i + 3] = db_int(entries[i].amount_cents);
+    }
+    return db_exec_rows(db, "INSERT INTO ledger_entries (posting_id, account, currency, amount_cents) VALUES ",
+                        "(?, ?, ?, ?)", NULL, params, 4, n, NULL, err);
+}
+
 int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, const ledger_entry *entries,
                 size_t n, int64_t *posting_id, mkt_error *err)
 {
@@ -226,14 +243,9 @@ int ledger_post(db *db, const char *kind, const char *ref_type, int64_t ref_id, 
         return -1;
     }
     int64_t id = (int64_t)res.insert_id;
-    for (size_t i = 0; i < n; i++) {
-        /* On failure the caller's transaction rolls the posting row back with everything else. */
-        if (db_exec(db, "INSERT INTO ledger_entries (posting_id, account, currency, amount_cents) VALUES (?, ?, ?, ?)",
-                    DB_PARAMS(db_int(id), db_text(entries[i].account), db_text(entries[i].currency),
-                              db_int(entries[i].amount_cents)),
-                    NULL, err) < 0)
-            return -1;
-    }
+    /* On failure the caller's transaction rolls the posting row back with everything else. */
+    if (ledger_insert_entries(db, id, entries, n, err) < 0)
+        return -1;
     if (posting_id)
         *posting_id = id;
     return 0;

@@ -14,6 +14,7 @@
 #include "core/schema.h"
 #include "core/semver.h"
 #include "core/tool_access.h"
+#include "core/tool_cache.h"
 #include "core/tool_check.h"
 #include "core/tool_compose.h"
 #include "core/tool_plans.h"
@@ -23,15 +24,25 @@
 
 /* ---- reading ------------------------------------------------------------------------------------ */
 
+char *tool_library_get_text(db *db, const account_caller *caller, const char *ref, mkt_error *err)
+{
+    int64_t tool_id = 0;
+    int owner = 0;
+    char *text = tool_cache_view(db, caller, ref, &tool_id, &owner, err);
+    /* a view is someone else reading the tool's page: the developer's own reads are not audience */
+    if (text && !owner)
+        activity_count_view(db, tool_id);
+    return text;
+}
+
 json_t *tool_library_get(db *db, const account_caller *caller, const char *ref, mkt_error *err)
 {
-    tool_record t;
-    if (tool_record_find(db, ref, caller, &t, err) < 0)
-        return NULL;
-    /* a view is someone else reading the tool's page: the developer's own reads are not audience */
-    if (!tool_record_is_owner(&t, caller))
-        activity_count_view(db, t.id);
-    return tool_record_json_take(&t, caller, err);
+    char *text = tool_library_get_text(db, caller, ref, err);
+    json_t *out = text ? json_loads(text, 0, NULL) : NULL;
+    if (text && !out)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    free(text);
+    return out;
 }
 
 json_t *tool_library_categories(db *db, mkt_error *err)
@@ -241,15 +252,15 @@ static json_t *tool_library_run_chained(db *db, const config *cfg, const char *r
 }
 
 static json_t *tool_library_run(db *db, const config *cfg, const account_caller *caller, const char *ref,
-                                const tool_library_tool *t, const tool_record_target *x, const json_t *input,
+                                const tool_library_tool *t, const tool_cache_target *c, const json_t *input,
                                 json_t *trace, mkt_error *err)
 {
-    json_t *input_schema = tool_record_parse(x->input_schema, err);
-    json_t *output_schema = input_schema ? tool_record_parse(x->output_schema, err) : NULL;
+    const tool_record_target *x = &c->target;
+    const json_t *input_schema = c->input_schema, *output_schema = c->output_schema;
     json_t *out = NULL;
     /* tools.call: the version's stored dependencies, loaded on its first call; each call is counted */
-    tool_compose_session *session = output_schema ? tool_compose_for_version(db, cfg, x->version_id, 1) : NULL;
-    if (output_schema && !session)
+    tool_compose_session *session = tool_compose_for_version(db, cfg, x->version_id, 1);
+    if (!session)
         error_set(err, ERROR_INTERNAL, "out of memory");
     if (session) {
         uint64_t duration = 0;
@@ -264,17 +275,16 @@ static json_t *tool_library_run(db *db, const config *cfg, const account_caller 
         }
     }
     tool_compose_session_free(session);
-    json_decref(input_schema);
-    json_decref(output_schema);
     return out;
 }
 
 /* Which answer wins: an unknown or invisible tool (404), then access (401/402/403), then a bad body
  * (422), then the version (409 none published, 404 unknown). */
 static json_t *tool_library_execute_found(db *db, const config *cfg, const account_caller *caller, const char *ref,
-                                          const tool_record_target *x, const tool_library_request *req,
+                                          const tool_cache_target *c, const tool_library_request *req,
                                           json_t *trace, mkt_error *body_err, mkt_error *err)
 {
+    const tool_record_target *x = &c->target;
     tool_library_tool t = {.id = x->id, .developer_id = x->developer_id, .status = x->status,
                            .pricing_model = x->pricing_model, .price_cents = x->price_cents, .currency = x->currency};
     if (!tool_record_visible_to(t.status, t.developer_id, caller)) {
@@ -314,7 +324,7 @@ static json_t *tool_library_execute_found(db *db, const config *cfg, const accou
     quota_ticket ticket;
     if (quota_take(db, cfg, caller->user_id, t.id, &terms, &ticket, err) < 0)
         return NULL;
-    json_t *out = tool_library_run(db, cfg, caller, ref, &t, x, req->input, trace, err);
+    json_t *out = tool_library_run(db, cfg, caller, ref, &t, c, req->input, trace, err);
     quota_settle(db, &ticket, out != NULL);
     return out;
 }
@@ -331,13 +341,12 @@ json_t *tool_library_execute_traced(db *db, const config *cfg, const account_cal
     json_t *trace = want_trace ? json_array() : NULL;
     tool_library_request req;
     mkt_error body_err = MKT_ERROR_INIT;
-    tool_record_target x;
     tool_library_read_request(body, &req, &body_err);
     json_t *out = NULL;
-    if (ref && tool_record_target_load(db, ref, req.version, &x, err) == 0) {
-        out = tool_library_execute_found(db, cfg, caller, ref, &x, &req, trace, &body_err, err);
-        tool_record_target_free(&x);
-    }
+    /* the version to run comes from this worker's cache while the tool is unchanged (core/tool_cache) */
+    const tool_cache_target *c = ref ? tool_cache_target_get(db, ref, req.version, err) : NULL;
+    if (c)
+        out = tool_library_execute_found(db, cfg, caller, ref, c, &req, trace, &body_err, err);
     error_clear(&body_err);
     json_decref(trace);
     return out;

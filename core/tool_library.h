@@ -23,7 +23,10 @@ typedef struct {
     const char *currency;
 } tool_library_tool;
 
-/* GET /tools/{tool}: the tool with rating stats; the owner also sees the draft. caller may be NULL. */
+/* GET /tools/{tool}: the tool with rating stats; the owner also sees the draft. caller may be NULL.
+ * The JSON text (malloc'd, ending in a newline), from this worker's cache of public views while the
+ * tool is unchanged (core/tool_cache.h); tool_library_get is the same document parsed. */
+char *tool_library_get_text(db *db, const account_caller *caller, const char *ref, mkt_error *err);
 json_t *tool_library_get(db *db, const account_caller *caller, const char *ref, mkt_error *err);
 
 /* GET /categories -> {categories[{name, label, count}]}, count = published tools, in the fixed order. */

@@ -9,30 +9,34 @@
 #include "core/rating.h"
 #include "core/tool_access.h"
 #include "core/tool_fields.h"
+#include "core/view_epoch.h"
 
 /* m of the Bayesian rating (core/rating.h), from the config key rating_prior_weight. Set by the
  * master before it forks (tool_record_service), so every worker inherits the value of the config
  * it was started with, and a reload (SIGHUP) replaces the workers with ones that have the new one. */
 static int64_t tool_record_weight = TOOL_RECORD_PRIOR_WEIGHT_DEFAULT;
 
-#define TOOL_RECORD_COLUMNS                                                                                 \
+/* The row of a tool; DRAFT is the draft's columns (schemas, tests, code, dependencies), or NULLs in
+ * their place for a reader who gets no draft, so the public read does not fetch them to drop them. */
+#define TOOL_RECORD_SELECT(draft)                                                                           \
     "SELECT t.id, t.slug, t.developer_id, d.display_name, t.name, t.summary, t.description, t.category,"   \
     " t.pricing_model, t.price_cents, t.currency, t.period_days, t.status, t.latest_version, t.downloads,"  \
     " t.rating_count, t.rating_sum, t.rating_1, t.rating_2, t.rating_3, t.rating_4, t.rating_5, "          \
     TOOL_RECORD_TIME("t.created_at") ", " TOOL_RECORD_TIME("t.updated_at") ","                             \
     " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ',') FROM tool_tags g WHERE g.tool_id = t.id),"  \
-    " t.input_schema, t.output_schema, t.tests, t.code, v.input_schema, v.output_schema,"                  \
-    " g.rating_count, g.rating_sum, t.dependencies"                                                         \
+    draft " v.input_schema, v.output_schema, g.rating_count, g.rating_sum"                                  \
     " FROM tools t JOIN developers d ON d.id = t.developer_id " TOOL_RECORD_TOTALS_JOIN("g")                \
     " LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.latest_version"
+#define TOOL_RECORD_COLUMNS TOOL_RECORD_SELECT(" t.input_schema, t.output_schema, t.tests, t.code, t.dependencies,")
+#define TOOL_RECORD_PUBLIC_COLUMNS TOOL_RECORD_SELECT(" NULL, NULL, NULL, NULL, NULL,")
 
 enum {
     COL_ID, COL_SLUG, COL_DEVELOPER_ID, COL_DEVELOPER_NAME, COL_NAME, COL_SUMMARY, COL_DESCRIPTION,
     COL_CATEGORY, COL_PRICING_MODEL, COL_PRICE_CENTS, COL_CURRENCY, COL_PERIOD_DAYS, COL_STATUS,
     COL_LATEST_VERSION, COL_DOWNLOADS, COL_RATING_COUNT, COL_RATING_SUM, COL_RATING_1,
     COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_DRAFT_INPUT, COL_DRAFT_OUTPUT,
-    COL_DRAFT_TESTS, COL_CODE, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT, COL_ALL_RATING_COUNT,
-    COL_ALL_RATING_SUM, COL_DRAFT_DEPENDENCIES,
+    COL_DRAFT_TESTS, COL_CODE, COL_DRAFT_DEPENDENCIES, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
+    COL_ALL_RATING_COUNT, COL_ALL_RATING_SUM,
 };
 
 const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
@@ -136,14 +140,20 @@ static int tool_record_query_ref(db *db, const tool_record_ref_sql *q, const db_
     return 0;
 }
 
-int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err)
+static int tool_record_load_with(db *db, const tool_record_ref_sql *q, const char *ref, tool_record *out,
+                                 mkt_error *err)
 {
-    static const tool_record_ref_sql q = {TOOL_RECORD_COLUMNS " WHERE t.slug = ?", TOOL_RECORD_COLUMNS " WHERE t.id = ?"};
     memset(out, 0, sizeof *out);
-    if (tool_record_query_ref(db, &q, NULL, 0, ref, &out->rows, err) < 0)
+    if (tool_record_query_ref(db, q, NULL, 0, ref, &out->rows, err) < 0)
         return -1;
     tool_record_fill(out);
     return 0;
+}
+
+int tool_record_load(db *db, const char *ref, tool_record *out, mkt_error *err)
+{
+    static const tool_record_ref_sql q = {TOOL_RECORD_COLUMNS " WHERE t.slug = ?", TOOL_RECORD_COLUMNS " WHERE t.id = ?"};
+    return tool_record_load_with(db, &q, ref, out, err);
 }
 
 void tool_record_free(tool_record *t)
@@ -229,6 +239,23 @@ int tool_record_find(db *db, const char *ref, const account_caller *caller, tool
     return 0;
 }
 
+int tool_record_find_view(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err)
+{
+    static const tool_record_ref_sql q = {TOOL_RECORD_PUBLIC_COLUMNS " WHERE t.slug = ?",
+                                          TOOL_RECORD_PUBLIC_COLUMNS " WHERE t.id = ?"};
+    if (tool_record_load_with(db, &q, ref, out, err) < 0)
+        return -1;
+    if (tool_record_is_owner(out, caller)) { /* the owner's view has the draft: the whole row */
+        tool_record_free(out);
+        return tool_record_find(db, ref, caller, out, err);
+    }
+    if (tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err) < 0) {
+        tool_record_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 int tool_record_glance_find(db *db, const char *ref, const account_caller *caller, tool_record_glance *out,
                             mkt_error *err)
 {
@@ -249,10 +276,20 @@ int tool_record_glance_find(db *db, const char *ref, const account_caller *calle
     return tool_record_may_see(db, out->id, out->status, out->developer_id, caller, ref, err);
 }
 
+/* Every write below that changes what a worker may cache of tool id (its public view, the version an
+ * execute runs: core/tool_library) goes through this, so each worker's copy is dropped (0: every
+ * tool). Passes rc through. */
+static int tool_record_changed(int64_t id, int rc)
+{
+    if (rc >= 0)
+        view_epoch_bump(id);
+    return rc;
+}
+
 int tool_record_plugins_touch(db *db, int64_t id, mkt_error *err)
 {
-    return db_exec(db, "UPDATE tools SET plugins_version = plugins_version + 1 WHERE id = ?", DB_PARAMS(db_int(id)),
-                   NULL, err);
+    return tool_record_changed(id, db_exec(db, "UPDATE tools SET plugins_version = plugins_version + 1 WHERE id = ?", DB_PARAMS(db_int(id)),
+                   NULL, err));
 }
 
 int tool_record_reviews_touch(db *db, int64_t id, mkt_error *err)
@@ -442,7 +479,7 @@ int tool_record_insert(db *db, int64_t developer_id, const tool_record_draft *d,
                 &res, err) < 0)
         return tool_record_slug_conflict(db, d->slug, err);
     *id = (int64_t)res.insert_id;
-    return d->tags ? tool_record_write_tags(db, *id, d->tags, err) : 0;
+    return tool_record_changed(*id, d->tags ? tool_record_write_tags(db, *id, d->tags, err) : 0);
 }
 
 int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt_error *err)
@@ -458,7 +495,7 @@ int tool_record_update_draft(db *db, int64_t id, const tool_record_draft *d, mkt
                           db_text(d->dependencies), db_int(id)),
                 NULL, err) < 0)
         return tool_record_slug_conflict(db, d->slug, err);
-    return d->tags ? tool_record_write_tags(db, id, d->tags, err) : 0;
+    return tool_record_changed(id, d->tags ? tool_record_write_tags(db, id, d->tags, err) : 0);
 }
 
 int tool_record_set_pricing(db *db, int64_t id, const tool_pricing *p, mkt_error *err)
@@ -475,18 +512,18 @@ int tool_record_set_pricing(db *db, int64_t id, const tool_pricing *p, mkt_error
 
 int tool_record_delist(db *db, int64_t id, mkt_error *err)
 {
-    return db_exec(db,
+    return tool_record_changed(id, db_exec(db,
                    "UPDATE tools SET status = 'delisted', updated_at = CURRENT_TIMESTAMP(6)"
                    " WHERE id = ? AND status <> 'delisted'",
-                   DB_PARAMS(db_int(id)), NULL, err);
+                   DB_PARAMS(db_int(id)), NULL, err));
 }
 
 int tool_record_restore(db *db, int64_t id, mkt_error *err)
 {
-    return db_exec(db,
+    return tool_record_changed(id, db_exec(db,
                    "UPDATE tools SET status = 'published', updated_at = CURRENT_TIMESTAMP(6)"
                    " WHERE id = ? AND status = 'delisted' AND latest_version IS NOT NULL",
-                   DB_PARAMS(db_int(id)), NULL, err);
+                   DB_PARAMS(db_int(id)), NULL, err));
 }
 
 int tool_record_publish_state_read(db *db, int64_t id, tool_record_publish_state *out, mkt_error *err)
@@ -517,16 +554,17 @@ void tool_record_publish_state_free(tool_record_publish_state *s)
 
 int tool_record_mark_published(db *db, int64_t id, const char *version, mkt_error *err)
 {
-    return db_exec(db,
+    return tool_record_changed(id, db_exec(db,
                    "UPDATE tools SET status = 'published', latest_version = ?,"
                    " published_at = COALESCE(published_at, CURRENT_TIMESTAMP(6)), updated_at = CURRENT_TIMESTAMP(6)"
                    " WHERE id = ?",
-                   DB_PARAMS(db_text(version), db_int(id)), NULL, err);
+                   DB_PARAMS(db_text(version), db_int(id)), NULL, err));
 }
 
 int tool_record_add_download(db *db, int64_t id, mkt_error *err)
 {
-    return db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(id)), NULL, err);
+    return tool_record_changed(
+        id, db_exec(db, "UPDATE tools SET downloads = downloads + 1 WHERE id = ?", DB_PARAMS(db_int(id)), NULL, err));
 }
 
 int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, mkt_error *err)
@@ -546,10 +584,11 @@ int tool_record_rating_move(db *db, int64_t id, int old_rating, int new_rating, 
                              db_int(old_rating), db_int(id)),
                    NULL, err) < 0)
         return -1;
-    return db_exec(db,
+    /* the totals are in every tool's Bayesian rating: every tool's view changes (0) */
+    return tool_record_changed(0, db_exec(db,
                    "UPDATE rating_totals SET rating_count = rating_count + ? - ?, rating_sum = rating_sum + ? - ?"
                    " WHERE id = 1",
-                   DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating)), NULL, err);
+                   DB_PARAMS(db_int(has), db_int(had), db_int(new_rating), db_int(old_rating)), NULL, err));
 }
 
 int tool_record_rating_totals(db *db, int64_t *count, int64_t *sum, mkt_error *err)
@@ -789,8 +828,9 @@ static int tool_record_bulk_totals(db *db, const tool_record_bulk_row *rows, siz
         }
     if (count == 0)
         return 0;
-    return db_exec(db, "UPDATE rating_totals SET rating_count = rating_count + ?, rating_sum = rating_sum + ? WHERE id = 1",
-                   DB_PARAMS(db_int(count), db_int(sum)), NULL, err);
+    return tool_record_changed(
+        0, db_exec(db, "UPDATE rating_totals SET rating_count = rating_count + ?, rating_sum = rating_sum + ? WHERE id = 1",
+                   DB_PARAMS(db_int(count), db_int(sum)), NULL, err));
 }
 
 int tool_record_bulk_insert(db *db, const tool_record_bulk_row *rows, size_t n, int64_t *ids, mkt_error *err)

@@ -105,6 +105,9 @@ int tool_record_bought(db *db, int64_t tool_id, const account_caller *caller, mk
 
 /* Loads and applies visibility: 404 (the same answer as a missing tool) when the caller may not see it. */
 int tool_record_find(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);
+/* tool_record_find for tool_record_json: without the draft's columns (NULL in *out) unless the caller
+ * owns the tool, the only reader tool_record_json shows them to. */
+int tool_record_find_view(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);
 /* As tool_record_find, then 403 when the caller sees the tool but does not own it. */
 int tool_record_find_owned(db *db, const char *ref, const account_caller *caller, tool_record *out, mkt_error *err);
 

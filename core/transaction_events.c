@@ -60,8 +60,10 @@ static int transaction_receipt_plan(json_t *claims, const transaction_row *t)
     return terms ? json_object_set_new(claims, "plan", terms) : -1;
 }
 
-static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
-                                     mkt_error *err)
+/* The purchase's receipt (malloc'd JWS), signed before the row is written so the completion and
+ * the receipt are one UPDATE. NULL with err. */
+static char *transaction_sign_receipt(const config *cfg, const jws_keyring *keys, const transaction_row *t,
+                                      mkt_error *err)
 {
     char jti[40], txn[24], tool[24], sub[24];
     snprintf(jti, sizeof jti, "rcpt_%" PRId64, t->id);
@@ -76,15 +78,13 @@ static int transaction_issue_receipt(db *db, const config *cfg, const jws_keyrin
         json_decref(claims);
         claims = NULL;
     }
-    if (!claims)
-        return error_set(err, ERROR_INTERNAL, "out of memory");
+    if (!claims) {
+        error_set(err, ERROR_INTERNAL, "out of memory");
+        return NULL;
+    }
     char *token = jws_sign(keys, claims, err);
     json_decref(claims);
-    if (!token)
-        return -1;
-    int rc = transaction_store_receipt(db, t->id, token, err);
-    free(token);
-    return rc;
+    return token;
 }
 
 /* Access on the terms bought: a purchase that names its plan records them on the access. */
@@ -102,7 +102,10 @@ static int transaction_grant(db *db, const transaction_row *t, mkt_error *err)
 int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *keys, const transaction_row *t,
                                 mkt_error *err)
 {
-    if (transaction_store_completed(db, t, err) < 0)
+    char *receipt = transaction_sign_receipt(cfg, keys, t, err);
+    int rc = receipt ? transaction_store_completed(db, t, receipt, err) : -1;
+    free(receipt);
+    if (rc < 0)
         return -1;
     /* the ledger skips a zero amount itself; the call stays so the rule lives in one place */
     if (ledger_post_purchase(db, t->id, t->developer_id, t->currency, t->amount_cents, t->developer_cents,
@@ -111,7 +114,7 @@ int transaction_complete_locked(db *db, const config *cfg, const jws_keyring *ke
     if (transaction_grant(db, t, err) < 0 ||
         transaction_count_download(db, t, err) < 0 || activity_purchase(db, t->buyer_user_id, t->tool_id, err) < 0)
         return -1;
-    return transaction_issue_receipt(db, cfg, keys, t, err);
+    return 0;
 }
 
 void transaction_log(const char *event, const transaction_row *t, json_t *extra)

@@ -29,11 +29,11 @@ typedef struct {
 int transaction_lock_row(db *db, int64_t id, transaction_row *out, mkt_error *err);
 /* A new pending row from t (buyer, tool, developer, amounts, model, period); t->id gets its id. */
 int transaction_store_insert(db *db, transaction_row *t, const char *provider_ref, mkt_error *err);
-/* pending|failed -> completed (completed_at now); 409 naming t->status when the row is neither. */
-int transaction_store_completed(db *db, const transaction_row *t, mkt_error *err);
+/* pending|failed -> completed (completed_at now) with its receipt, in one UPDATE; 409 naming t->status
+ * when the row is neither. */
+int transaction_store_completed(db *db, const transaction_row *t, const char *receipt, mkt_error *err);
 /* The status a provider event sets: "failed" or "refunded" (the caller holds the row lock). */
 int transaction_store_status(db *db, int64_t id, const char *status, mkt_error *err);
-int transaction_store_receipt(db *db, int64_t id, const char *receipt, mkt_error *err);
 /* flagged_for_review = 1: an event that contradicts the row, for an operator to look at. */
 int transaction_store_flag(db *db, int64_t id, mkt_error *err);
 

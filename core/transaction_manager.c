@@ -97,13 +97,13 @@ int transaction_store_insert(db *db, transaction_row *t, const char *provider_re
     return 0;
 }
 
-int transaction_store_completed(db *db, const transaction_row *t, mkt_error *err)
+int transaction_store_completed(db *db, const transaction_row *t, const char *receipt, mkt_error *err)
 {
     db_result res = {0};
     if (db_exec(db,
-                "UPDATE transactions SET status = 'completed', completed_at = NOW(6)"
+                "UPDATE transactions SET status = 'completed', completed_at = NOW(6), receipt = ?"
                 " WHERE id = ? AND status IN ('pending', 'failed')",
-                DB_PARAMS(db_int(t->id)), &res, err) < 0)
+                DB_PARAMS(db_text(receipt), db_int(t->id)), &res, err) < 0)
         return -1;
     if (res.affected_rows != 1)
         return error_set(err, ERROR_CONFLICT, "transaction %" PRId64 " is %s", t->id, t->status);
@@ -114,12 +114,6 @@ int transaction_store_status(db *db, int64_t id, const char *status, mkt_error *
 {
     return db_exec(db, "UPDATE transactions SET status = ? WHERE id = ?", DB_PARAMS(db_text(status), db_int(id)), NULL,
                    err);
-}
-
-int transaction_store_receipt(db *db, int64_t id, const char *receipt, mkt_error *err)
-{
-    return db_exec(db, "UPDATE transactions SET receipt = ? WHERE id = ?", DB_PARAMS(db_text(receipt), db_int(id)),
-                   NULL, err);
 }
 
 int transaction_store_flag(db *db, int64_t id, mkt_error *err)

@@ -1,5 +1,6 @@
 #include "fcgi/auth_cache.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,4 +65,46 @@ void auth_cache_store(const char *token, uint64_t epoch, const account_caller *c
     e->epoch = epoch;
     e->stored_ms = scoreboard_now_ms();
     e->used = 1;
+}
+
+/* ---- profiles ----------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t user_id; /* 0: empty */
+    uint64_t epoch;
+    uint64_t stored_ms;
+    size_t len;
+    char text[AUTH_CACHE_PROFILE_BYTES];
+} auth_cache_profile;
+
+static auth_cache_profile auth_cache_profiles[AUTH_CACHE_SLOTS];
+
+static auth_cache_profile *auth_cache_profile_slot(int64_t user_id)
+{
+    return &auth_cache_profiles[((uint64_t)user_id * 0x9E3779B97F4A7C15u >> 32) % AUTH_CACHE_SLOTS];
+}
+
+char *auth_cache_profile_lookup(int64_t user_id, uint64_t epoch)
+{
+    auth_cache_profile *p = auth_cache_profile_slot(user_id);
+    if (user_id <= 0 || p->user_id != user_id || p->epoch != epoch ||
+        scoreboard_now_ms() - p->stored_ms > AUTH_CACHE_TTL_MS)
+        return NULL;
+    char *copy = malloc(p->len + 1);
+    if (copy)
+        memcpy(copy, p->text, p->len + 1);
+    return copy;
+}
+
+void auth_cache_profile_store(int64_t user_id, uint64_t epoch, const char *text)
+{
+    size_t len = strlen(text);
+    auth_cache_profile *p = auth_cache_profile_slot(user_id);
+    if (user_id <= 0 || len >= sizeof p->text)
+        return;
+    p->user_id = user_id;
+    p->epoch = epoch;
+    p->stored_ms = scoreboard_now_ms();
+    p->len = len;
+    memcpy(p->text, text, len + 1);
 }

@@ -12,8 +12,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "core/cluster.h"
-#include "core/service.h"
 #include "core/log.h"
+#include "core/service.h"
+#include "core/view_epoch.h"
 #include "fcgi/listen.h"
 #include "fcgi/scoreboard.h"
 #include "fcgi/worker.h"
@@ -265,10 +266,14 @@ static void master_watchdog(master *m)
 static void master_cluster_apply(void *ctx, const char *channel, int64_t item)
 {
     master *m = ctx;
-    (void)item;
     __atomic_add_fetch(&m->sb->cluster_changes, 1, __ATOMIC_RELAXED);
     if (!channel || strcmp(channel, "auth") == 0)
         __atomic_add_fetch(&m->sb->auth_epoch, 1, __ATOMIC_ACQ_REL);
+    if (!channel || strcmp(channel, "tool") == 0) {
+        /* another host changed the tool (already committed): every worker's cached copy goes */
+        view_epoch_bump(channel ? item : 0);
+        view_epoch_flush();
+    }
 }
 
 static void master_cluster_failed(master *m, mkt_error *err)
@@ -361,6 +366,8 @@ int master_run(const char *config_path, int config_required, config *cfg)
         config_free(&m.cfg);
         return 1;
     }
+    if (view_epoch_init() < 0)
+        log_warn("cannot map the cache change counters (%s): workers' caches would go stale", strerror(errno));
     sigset_t set;
     master_block_signals(&set);
     uint64_t watchdog_usec = 0;

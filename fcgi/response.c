@@ -1,6 +1,7 @@
 #include "fcgi/response.h"
 #include "fcgi/problem.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,7 @@ const char *response_reason(int status)
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 402: return "Payment Required";
@@ -178,6 +180,45 @@ static void response_head_append(char *head, size_t size, size_t *used, const ch
         head[*used] = '\0';
 }
 
+/* A strong validator of the body: FNV-1a 64 of its bytes, quoted. Equal bodies, equal tags, in
+ * every worker and across restarts. */
+static void response_etag(const char *bytes, size_t len, char out[20])
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)bytes[i]) * 1099511628211u;
+    snprintf(out, 20, "\"%016" PRIx64 "\"", h);
+}
+
+/* Does If-None-Match (a list of entity tags, or "*") name etag? The weak comparison RFC 9110 asks
+ * for: a W/ prefix is ignored. */
+static int response_etag_matches(const char *if_none_match, const char *etag)
+{
+    size_t etag_len = strlen(etag);
+    for (const char *p = if_none_match; *p;) {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        size_t n = strcspn(p, ", \t");
+        if (n == etag_len && memcmp(p, etag, n) == 0)
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+static const char *response_cache_control(response_cache cache)
+{
+    switch (cache) {
+    case RESPONSE_PUBLIC: return "public, max-age=1";
+    case RESPONSE_PRIVATE: return "private, no-cache";
+    case RESPONSE_NO_STORE: break;
+    }
+    return "no-store";
+}
+
 /* Headers are formatted with snprintf: libfcgi's own FCGX_FPrintF does not know %zu or %lld. */
 size_t response_send(const response *res, FCGX_Stream *out, const char *request_id)
 {
@@ -190,15 +231,29 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     size_t bytes_len = bytes ? strlen(bytes) : 0;
     /* a JSON body ends with a newline, as text on a terminal (curl) should: sent after it, not copied */
     size_t payload_len = bytes_len + (payload ? 1 : 0);
+    int status = res->status;
+    response_cache cache = status == 200 && bytes ? res->cache : RESPONSE_NO_STORE;
+    char etag[20] = "";
+    if (cache != RESPONSE_NO_STORE) {
+        response_etag(bytes, bytes_len, etag);
+        if (res->if_none_match && response_etag_matches(res->if_none_match, etag)) {
+            status = 304;
+            bytes_len = payload_len = 0;
+        }
+    }
     char head[2048];
     const size_t lines_room = sizeof head - 2; /* the blank line that ends the block always fits */
     size_t used = 0;
-    response_head_append(head, lines_room, &used, "Status: %d %s\r\n", res->status, response_reason(res->status));
+    response_head_append(head, lines_room, &used, "Status: %d %s\r\n", status, response_reason(status));
     if (payload_len > 0)
         response_head_append(head, lines_room, &used, "Content-Type: %s\r\n",
                              res->content_type ? res->content_type : "application/json");
-    response_head_append(head, lines_room, &used, "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n",
-                         payload_len, request_id ? request_id : "");
+    if (status != 304)
+        response_head_append(head, lines_room, &used, "Content-Length: %zu\r\n", payload_len);
+    if (etag[0])
+        response_head_append(head, lines_room, &used, "ETag: %s\r\n", etag);
+    response_head_append(head, lines_room, &used, "Cache-Control: %s\r\nX-Request-Id: %s\r\n",
+                         response_cache_control(cache), request_id ? request_id : "");
     for (int i = 0; i < res->header_count; i++)
         response_head_append(head, lines_room, &used, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
     head[used++] = '\r';
@@ -206,7 +261,7 @@ size_t response_send(const response *res, FCGX_Stream *out, const char *request_
     FCGX_PutStr(head, (int)used, out);
     if (bytes_len > 0)
         FCGX_PutStr(bytes, (int)bytes_len, out);
-    if (payload)
+    if (payload && payload_len > 0)
         FCGX_PutStr("\n", 1, out);
     free(payload);
     return payload_len;

@@ -10,6 +10,14 @@
 
 #define RESPONSE_MAX_HEADERS 8
 
+/* What caches may keep of an answer. Only a 200 is ever cacheable; every other answer is no-store. */
+typedef enum {
+    RESPONSE_NO_STORE = 0, /* Cache-Control: no-store (the default: money, accounts, anything private) */
+    RESPONSE_PRIVATE,      /* a public resource read signed in: private, no-cache, with an ETag */
+    RESPONSE_PUBLIC,       /* a public resource read anonymously: public, max-age=1 (nginx's microcache
+                            * and browsers keep it a second), with an ETag */
+} response_cache;
+
 typedef struct {
     int status;
     json_t *body;            /* owned; NULL for no body (204) */
@@ -23,6 +31,9 @@ typedef struct {
     /* A fixed problem document written by response_problem without allocating, sent when the
      * real one cannot be built or serialised: a problem answer never goes out without a body. */
     char problem_fallback[256];
+    /* HTTP caching (the worker sets both for GETs of public routes; see response_send) */
+    response_cache cache;
+    const char *if_none_match; /* the request's If-None-Match, or NULL */
 } response;
 
 /* Takes ownership of body. */
@@ -38,7 +49,9 @@ void response_header(response *res, const char *name, const char *value);
  * (out of memory), problem_fallback ({type, title, status, detail}) is sent instead. */
 void response_problem(response *res, const mkt_error *err, const char *instance, const char *request_id);
 
-/* Writes status line, headers and body. Returns the number of body bytes written. */
+/* Writes status line, headers and body. Returns the number of body bytes written. A 200 whose
+ * cache is not RESPONSE_NO_STORE gets an ETag (a hash of the body) and Cache-Control as above, and
+ * goes out as 304 Not Modified without a body when if_none_match names that ETag (or is "*"). */
 size_t response_send(const response *res, FCGX_Stream *out, const char *request_id);
 void response_free(response *res);
 

@@ -25,7 +25,7 @@ typedef struct {
     const char *pattern;
     route_handler handler;
     route_access access;
-    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB | ROUTE_API_KEY */
+    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB | ROUTE_API_KEY | ROUTE_NO_STORE */
 } route;
 
 enum {
@@ -34,6 +34,9 @@ enum {
     /* an API key (core/api_key.h) may call it; besides these only public GETs take a key, every other
      * route answers a key with 403 */
     ROUTE_API_KEY = 1u << 2,
+    /* a public GET no cache may keep (health, metrics: each answer must be the current one); every
+     * other public GET gets an ETag and may be kept (fcgi/response.h, response_cache) */
+    ROUTE_NO_STORE = 1u << 3,
 };
 
 typedef enum { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED } router_result;

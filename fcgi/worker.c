@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/signing.h"
+#include "core/view_epoch.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
 #include "fcgi/request.h"
@@ -97,6 +98,11 @@ void worker_auth_changed(worker *w)
     __atomic_add_fetch(&w->sb->auth_epoch, 1, __ATOMIC_ACQ_REL);
 }
 
+uint64_t worker_auth_epoch(const worker *w)
+{
+    return __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+}
+
 const scoreboard *worker_scoreboard(const worker *w)
 {
     return w->sb;
@@ -171,7 +177,7 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
             return 0;
         return error_set(err, ERROR_UNAUTHORIZED, "missing bearer token or session cookie");
     }
-    uint64_t epoch = __atomic_load_n(&w->sb->auth_epoch, __ATOMIC_ACQUIRE);
+    uint64_t epoch = worker_auth_epoch(w);
     int is_key = auth_is_api_key(token);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
         if (!req->db && !(req->db = worker_db(w, err)))
@@ -195,6 +201,24 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
     return 0;
 }
 
+/* A GET of a public route may be kept by caches (fcgi/response.h): by anyone when the request
+ * carries no credentials at all (no Authorization, no cookie, no API key: what nginx's microcache
+ * also requires), else only by the caller's own browser. */
+static void worker_cache_policy(const request *req, const route *rt, response *res)
+{
+    if (strcmp(req->method, "GET") != 0 || rt->access != ROUTE_PUBLIC || (rt->flags & ROUTE_NO_STORE))
+        return;
+    int anonymous = !request_header(req, "HTTP_AUTHORIZATION") && !request_header(req, "HTTP_COOKIE") &&
+                    !request_header(req, "HTTP_X_API_KEY");
+    res->cache = anonymous ? RESPONSE_PUBLIC : RESPONSE_PRIVATE;
+    /* nginx clears HTTP_IF_NONE_MATCH where its microcache is on and passes the header as
+     * IF_NONE_MATCH (both nginx configurations); only a private answer may use that copy, so a 304 never lands in
+     * the shared cache */
+    res->if_none_match = request_header(req, "HTTP_IF_NONE_MATCH");
+    if (!res->if_none_match && !anonymous)
+        res->if_none_match = request_header(req, "IF_NONE_MATCH");
+}
+
 static int worker_dispatch(worker *w, request *req, response *res, mkt_error *err)
 {
     size_t route_count;
@@ -212,6 +236,7 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     }
     if (!routes_params_ok(req))
         return error_set(err, ERROR_NOT_FOUND, "no such resource");
+    worker_cache_policy(req, rt, res);
     if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
         return -1;
     int from_cookie = 0;
@@ -248,6 +273,7 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
                       err.message ? err.message : "(no detail)");
         response_problem(&res, &err, req.path, req.request_id);
     }
+    view_epoch_flush(); /* what this request changed is committed: drop every worker's copy before answering */
     response_send(&res, fcgi->out, req.request_id);
     uint64_t duration = worker_now_us() - started;
     access_log_write(&req, res.status, duration, &err);

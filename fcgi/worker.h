@@ -22,6 +22,8 @@ db *worker_db(worker *w, mkt_error *err);
 /* Call after a request changed who a token belongs to or what it may do (logout, a new role): every
  * worker forgets the tokens it had resolved. */
 void worker_auth_changed(worker *w);
+/* The shared auth epoch now (read before a query whose answer is cached under it). */
+uint64_t worker_auth_epoch(const worker *w);
 
 /* The scoreboard, for /metrics. */
 const scoreboard *worker_scoreboard(const worker *w);

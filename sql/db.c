@@ -12,6 +12,7 @@
 #include <mysqld_error.h>
 
 #include "core/log.h"
+#include "core/view_epoch.h"
 #include "sql/db_internal.h"
 
 #define DB_TRANSACTION_TRIES 3
@@ -603,6 +604,7 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
     if (rc < 0)
         db_rollback(db);
     db->in_transaction = 0;
+    view_epoch_flush(); /* the second bump of what the transaction changed, now that it is visible */
     return rc;
 }
 
@@ -619,6 +621,11 @@ static void db_backoff(int attempt)
     struct timespec pause = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
     while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
         ;
+}
+
+int db_in_transaction(const db *db)
+{
+    return db && db->in_transaction;
 }
 
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)

@@ -1,8 +1,10 @@
 /* Accounts and developers: thin adapters from HTTP to core/account. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/account.h"
 #include "core/tool_library.h"
+#include "fcgi/auth_cache.h"
 #include "fcgi/routes/routes.h"
 #include "fcgi/session_cookie.h"
 #include "fcgi/worker.h"
@@ -39,9 +41,26 @@ static int accounts_logout(request *req, response *res, mkt_error *err)
     return 0;
 }
 
+/* From this worker's profile cache while the auth epoch stands (fcgi/auth_cache.h). */
 static int accounts_me(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, account_me(req->db, &req->caller, err));
+    uint64_t epoch = worker_auth_epoch(req->worker); /* before the read, so a bump after it wins */
+    char *text = auth_cache_profile_lookup(req->caller.user_id, epoch);
+    if (text)
+        return routes_reply_text(res, 200, text);
+    json_t *me = account_me(req->db, &req->caller, err);
+    if (!me)
+        return -1;
+    char *body = json_dumps(me, JSON_COMPACT);
+    size_t n = body ? strlen(body) : 0;
+    if (body && n + 2 <= AUTH_CACHE_PROFILE_BYTES && (text = malloc(n + 2))) {
+        memcpy(text, body, n);
+        memcpy(text + n, "\n", 2);
+        auth_cache_profile_store(req->caller.user_id, epoch, text);
+    }
+    free(text);
+    free(body);
+    return routes_reply(res, 200, me);
 }
 
 static int accounts_developer_create(request *req, response *res, mkt_error *err)

@@ -26,7 +26,7 @@ static int operations_metrics(request *req, response *res, mkt_error *err)
 }
 
 const route routes_operations[] = {
-    {"GET", "/health", operations_health, ROUTE_PUBLIC, ROUTE_NO_DB},
-    {"GET", "/metrics", operations_metrics, ROUTE_PUBLIC, ROUTE_NO_DB},
+    {"GET", "/health", operations_health, ROUTE_PUBLIC, ROUTE_NO_DB | ROUTE_NO_STORE},
+    {"GET", "/metrics", operations_metrics, ROUTE_PUBLIC, ROUTE_NO_DB | ROUTE_NO_STORE},
 };
 const size_t routes_operations_count = sizeof routes_operations / sizeof routes_operations[0];

@@ -67,6 +67,14 @@ int routes_reply(response *res, int status, json_t *body)
     return 0;
 }
 
+int routes_reply_text(response *res, int status, char *json_text)
+{
+    if (!json_text)
+        return -1;
+    response_text(res, status, "application/json; charset=utf-8", json_text);
+    return 0;
+}
+
 const account_caller *routes_caller(const request *req)
 {
     return req->authenticated ? &req->caller : NULL;

@@ -47,6 +47,8 @@ int routes_params_ok(const request *req);
 /* Helpers shared by the area files. */
 /* Answers status with body; -1 when body is NULL (the core call failed and set err). */
 int routes_reply(response *res, int status, json_t *body);
+/* The same for a JSON document already serialised (malloc'd, taken; a trailing newline included). */
+int routes_reply_text(response *res, int status, char *json_text);
 /* The caller of a public route that may also be called signed in (an owner sees more): NULL when
  * the request carried no valid token. */
 const account_caller *routes_caller(const request *req);

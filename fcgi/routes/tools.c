@@ -24,7 +24,7 @@ static int tools_create(request *req, response *res, mkt_error *err)
 
 static int tools_get(request *req, response *res, mkt_error *err)
 {
-    return routes_reply(res, 200, tool_library_get(req->db, routes_caller(req), tools_ref(req), err));
+    return routes_reply_text(res, 200, tool_library_get_text(req->db, routes_caller(req), tools_ref(req), err));
 }
 
 static int tools_update(request *req, response *res, mkt_error *err)

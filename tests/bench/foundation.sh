@@ -89,21 +89,7 @@ for _ in $(seq 50); do [[ -S "$BARE_SOCKET" ]] && break; sleep 0.1; done
 
 CONF_BACKUP="$TMP/nginx.conf.orig"
 cp -f "$NGINX_CONF" "$CONF_BACKUP"
-# Same server block, same headers and fastcgi parameters as /api/marketplace/, another socket.
-awk -v sock="$BARE_SOCKET" '
-    !done && /^[[:space:]]*location \/ \{/ {
-        print "        location = /bare/ {"
-        print "            fastcgi_pass unix:" sock ";"
-        print "            include fastcgi_params;"
-        print "            fastcgi_param HTTP_X_REQUEST_ID $request_id;"
-        print "            fastcgi_param HTTP_PROXY \"\";"
-        print "        }"
-        print ""
-        done = 1
-    }
-    { print }
-    END { if (!done) exit 1 }
-' "$CONF_BACKUP" >"$TMP/nginx.conf" || die "could not find 'location / {' in $NGINX_CONF"
+bench_nginx_add_bare "$CONF_BACKUP" "$BARE_SOCKET" >"$TMP/nginx.conf" || die "could not find 'location / {' in $NGINX_CONF"
 cp -f "$TMP/nginx.conf" "$NGINX_CONF"
 nginx -t -q -p "$STACK_DIR/nginx" -e "$STACK_DIR/log/nginx-error.log" -c "$NGINX_CONF" \
     || die "nginx rejected the configuration with /bare/"

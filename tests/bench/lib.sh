@@ -13,6 +13,7 @@
 #                         first, not measured) and DURATION; the measured output in TMP/wrk-KEY.txt; fills
 #                         RPS[KEY], P50[KEY] and P99[KEY] (ms), ANSWERED[KEY] (requests completed) and
 #                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails
+#   bench_nginx_add_bare CONF SOCKET   CONF with `location = /bare/` (bench_bare_fcgi on SOCKET), on stdout
 #   bench_to_ms LATENCY   wrk's "812.00us", "1.23ms", "2.01s" -> milliseconds
 #   bench_workdir NAME    makes TMP (/tmp/mkt-bench-NAME.XXXXXX) and sets STACK_DIR empty; on exit (Ctrl-C
 #                         included) the stack in STACK_DIR, once a script sets it, is stopped by the PIDs
@@ -99,4 +100,24 @@ bench_wrk() {
     non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
     socket="$(awk '/Socket errors:/ { gsub(/[^0-9]+/, " "); n = 0; for (i = 1; i <= NF; i++) n += $i; print n }' "$out")"
     ERRS[$key]=$(( ${non2xx:-0} + ${socket:-0} ))
+}
+
+# bench_nginx_add_bare CONF SOCKET: prints nginx config CONF with `location = /bare/` (the bare libfcgi
+# responder of tests/bench/bare_fcgi.c on SOCKET) added before `location / {`: the same server block,
+# headers and fastcgi parameters as /api/marketplace/, another socket. Fails when there is no such line.
+bench_nginx_add_bare() {
+    awk -v sock="$2" '
+        !done && /^[[:space:]]*location \/ \{/ {
+            print "        location = /bare/ {"
+            print "            fastcgi_pass unix:" sock ";"
+            print "            include fastcgi_params;"
+            print "            fastcgi_param HTTP_X_REQUEST_ID $request_id;"
+            print "            fastcgi_param HTTP_PROXY \"\";"
+            print "        }"
+            print ""
+            done = 1
+        }
+        { print }
+        END { if (!done) exit 1 }
+    ' "$1"
 }

@@ -112,6 +112,42 @@ static void test_execute_output_schema_and_paid(void)
     error_clear(&err);
 }
 
+/* A run of a version this process has cached asks the database one thing, the caller's terms (the
+ * plan they run on, its quota and rate): the tool, the version and its parsed schemas come from
+ * core/tool_cache while the tool is unchanged, the quota is counted in the host's lease pool, and the
+ * counters are batched. After a change to the tool it reads it once again. */
+static void test_cached_execute_needs_no_query(void)
+{
+    account_caller dev, buyer;
+    new_user(&dev, 1, NULL);
+    new_user(&buyer, 0, NULL);
+    const char *slug = unique("fast", "");
+    json_decref(create(&dev, fixture_adder_draft(slug)));
+    mkt_error err = MKT_ERROR_INIT;
+    json_decref(publish(&dev, slug, "1.0.0", &err));
+    for (int i = 0; i < 3; i++) /* the first run learns the id, the second caches, the third counts */
+        json_decref(execute(&buyer, slug, "{\"input\": {\"a\": 1, \"b\": 2}}", &err));
+    int64_t before = statements_sent();
+    json_t *out = execute(&buyer, slug, "{\"input\": {\"a\": 20, \"b\": 22}}", &err);
+    CHECK_INT(statements_sent() - before - 1, 1);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(out, "output"), "sum")), 42);
+    json_decref(out);
+
+    /* a new version: the next run reads the tool again and runs it */
+    json_t *edit = fixture_json("{\"code\": \"function handler(input) return {sum = input.a * input.b} end\","
+                                " \"tests\": [{\"name\": \"p\", \"input\": {\"a\": 2, \"b\": 3}, \"expected\": {\"sum\": 6}}]}");
+    json_decref(tool_builder_update(g_db, &dev, slug, edit, &err));
+    json_decref(edit);
+    json_decref(publish(&dev, slug, "1.1.0", &err));
+    out = execute(&buyer, slug, "{\"input\": {\"a\": 20, \"b\": 22}}", &err);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(out, "output"), "sum")), 440);
+    CHECK_STR(str(out, "version"), "1.1.0");
+    json_decref(out);
+    if (check_failures)
+        dump(&err);
+    error_clear(&err);
+}
+
 static void test_categories(void)
 {
     mkt_error err = MKT_ERROR_INIT;
@@ -150,6 +186,7 @@ int main(void)
         return 2;
     RUN(test_execute_and_counters);
     RUN(test_execute_output_schema_and_paid);
+    RUN(test_cached_execute_needs_no_query);
     RUN(test_categories);
     tools_support_close();
     return check_finish();

@@ -130,6 +130,20 @@ static inline int64_t query_int(const char *sql, int64_t id)
     return n;
 }
 
+/* Statements this connection has sent to the server so far (its session's Questions counter; the
+ * SHOW itself is one more). */
+static inline int64_t statements_sent(void)
+{
+    db_rows rows = {0};
+    mkt_error err = MKT_ERROR_INIT;
+    int64_t n = -1;
+    if (db_query(g_db, "SHOW SESSION STATUS LIKE 'Questions'", DB_NO_PARAMS, &rows, &err) == 0 && rows.row_count == 1)
+        n = strtoll(db_rows_text(&rows, 0, 1), NULL, 10);
+    db_rows_free(&rows);
+    error_clear(&err);
+    return n;
+}
+
 static inline int tools_support_open(void)
 {
     stack_env_config(&g_cfg);
