@@ -202,14 +202,13 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
 }
 
 /* A GET of a public route may be kept by caches (fcgi/response.h): by anyone when the request
- * carries no credentials at all (no Authorization, no cookie, no API key: what nginx's microcache
- * also requires), else only by the caller's own browser. */
+ * carries no credentials at all (no Authorization — a session token or an API key — and no cookie:
+ * what nginx's microcache also requires), else only by the caller's own browser. */
 static void worker_cache_policy(const request *req, const route *rt, response *res)
 {
     if (strcmp(req->method, "GET") != 0 || rt->access != ROUTE_PUBLIC || (rt->flags & ROUTE_NO_STORE))
         return;
-    int anonymous = !request_header(req, "HTTP_AUTHORIZATION") && !request_header(req, "HTTP_COOKIE") &&
-                    !request_header(req, "HTTP_X_API_KEY");
+    int anonymous = !request_header(req, "HTTP_AUTHORIZATION") && !request_header(req, "HTTP_COOKIE");
     res->cache = anonymous ? RESPONSE_PUBLIC : RESPONSE_PRIVATE;
     /* nginx clears HTTP_IF_NONE_MATCH where its microcache is on and passes the header as
      * IF_NONE_MATCH (both nginx configurations); only a private answer may use that copy, so a 304 never lands in
