@@ -8,6 +8,8 @@
  * transaction as every write that must empty what any host keeps in memory about it:
  *   "auth", 0          a session revoked or deleted, a role granted or taken
  *   "tool", <tool id>  any change of the tool's row (delisting, edit, version, a review's counters)
+ *   "tool", 0          the global rating totals moved (every tool's Bayesian rating)
+ *   "auth", 0          also: an API key revoked, expired by hand or deleted (migration 0022)
  * Triggers do it for these two; a write the triggers cannot see calls cluster_bump in its own
  * transaction. Each host's master calls cluster_poll every `cluster_poll_ms` (200 ms) on a
  * connection of its own; every (channel, item) whose epoch moved since the last poll is handed to

@@ -207,6 +207,81 @@ static void test_review_on_a_seen_on_b(void)
     hosts_check_bound("review", hosts_wait_on_b(hosts_review_seen, &t, since), hosts_review_seen, &t);
 }
 
+/* Another tool's reviews move the global rating totals, which every tool's Bayesian rating leans
+ * on: B's cached view of a tool that itself did not change must follow them. */
+typedef struct {
+    char path[FIXTURE_SLUG_SIZE + 16];
+    double before;
+} hosts_bayesian;
+
+static double hosts_bayesian_of(const char *path)
+{
+    http_response *r = http_get(path, NULL);
+    double v = json_number_value(json_object_get(json_object_get(r->json, "rating"), "bayesian"));
+    http_response_free(r);
+    return v;
+}
+
+static int hosts_bayesian_moved(const void *arg)
+{
+    const hosts_bayesian *b = arg;
+    double now = hosts_bayesian_of(b->path);
+    return now > 0 && (now - b->before > 0.015 || b->before - now > 0.015);
+}
+
+static void hosts_sql(const char *sql)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    if (db_exec(fixture_db(), sql, DB_NO_PARAMS, NULL, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", sql, err.message ? err.message : "?");
+        CHECK(0);
+    }
+    error_clear(&err);
+}
+
+static void test_global_rating_on_a_seen_on_b(void)
+{
+    http_user dev, buyer;
+    fixture_developer(&dev, "Bayes Shop");
+    fixture_user(&buyer);
+    char id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], other[FIXTURE_ID_SIZE];
+    fixture_adder_tool(&dev, "free", 0, 0, id, slug);
+    fixture_adder_tool(&dev, "free", 0, 0, other, NULL);
+    json_t *body = json_pack("{s:s, s:i, s:s, s:s}", "tool_id", id, "rating", 3, "title", "Middling", "content",
+                             "Its Bayesian rating leans on the mean.");
+    CHECK_INT(http_status_free(http_post_json("/reviews", buyer.token, body)), 201);
+    json_decref(body);
+    hosts_bayesian b;
+    snprintf(b.path, sizeof b.path, "/tools/%s", slug);
+    hosts_warm_b(b.path, NULL, 200);
+    http_use_host(HOST_B);
+    b.before = hosts_bayesian_of(b.path);
+    http_use_host(0);
+    CHECK(b.before > 0);
+    /* enough ones on the other tool to pull the mean down by well over 0.05, as core/rating writes them */
+    int64_t n = fixture_sql_int("SELECT rating_count FROM rating_totals WHERE id = ?", db_int(1));
+    int64_t k = n + 10;
+    char sql[256];
+    double since = procs_now();
+    hosts_sql("START TRANSACTION");
+    snprintf(sql, sizeof sql, "UPDATE tools SET rating_count = rating_count + %lld, rating_sum = rating_sum + %lld,"
+             " rating_1 = rating_1 + %lld WHERE id = %s", (long long)k, (long long)k, (long long)k, other);
+    hosts_sql(sql);
+    snprintf(sql, sizeof sql, "UPDATE rating_totals SET rating_count = rating_count + %lld,"
+             " rating_sum = rating_sum + %lld WHERE id = 1", (long long)k, (long long)k);
+    hosts_sql(sql);
+    hosts_sql("COMMIT");
+    hosts_check_bound("global rating", hosts_wait_on_b(hosts_bayesian_moved, &b, since), hosts_bayesian_moved, &b);
+    hosts_sql("START TRANSACTION");
+    snprintf(sql, sizeof sql, "UPDATE tools SET rating_count = rating_count - %lld, rating_sum = rating_sum - %lld,"
+             " rating_1 = rating_1 - %lld WHERE id = %s", (long long)k, (long long)k, (long long)k, other);
+    hosts_sql(sql);
+    snprintf(sql, sizeof sql, "UPDATE rating_totals SET rating_count = rating_count - %lld,"
+             " rating_sum = rating_sum - %lld WHERE id = 1", (long long)k, (long long)k);
+    hosts_sql(sql);
+    hosts_sql("COMMIT");
+}
+
 int main(void)
 {
     RUN(test_logout_on_a_refused_on_b);
@@ -214,6 +289,7 @@ int main(void)
     RUN(test_role_on_a_seen_on_b);
     RUN(test_delisting_on_a_seen_on_b);
     RUN(test_review_on_a_seen_on_b);
+    RUN(test_global_rating_on_a_seen_on_b);
     fixture_close();
     return check_finish();
 }
