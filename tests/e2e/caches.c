@@ -54,35 +54,41 @@ static void burst_free(http_response **res)
 }
 
 /* How many distinct workers answered res[] with at least `times` answers each. */
-static int workers_seen(http_response **res, int times)
+/* Counts the workers that answered res into pids/counts (distinct so far, grown). */
+static void workers_count(http_response **res, long *pids, int *counts, int *distinct, int cap)
 {
-    long pids[BURST];
-    int counts[BURST], distinct = 0, enough = 0;
     for (int i = 0; i < BURST; i++) {
         long pid = fixture_worker_pid_of(res[i]->request_id);
+        if (pid <= 0)
+            continue;
         int k = 0;
-        while (k < distinct && pids[k] != pid)
+        while (k < *distinct && pids[k] != pid)
             k++;
-        if (k == distinct) {
-            pids[distinct] = pid;
-            counts[distinct++] = 0;
+        if (k == *distinct) {
+            if (*distinct == cap)
+                continue;
+            pids[k] = pid;
+            counts[(*distinct)++] = 0;
         }
         counts[k]++;
     }
-    for (int k = 0; k < distinct; k++)
-        enough += pids[k] > 0 && counts[k] >= times;
-    return enough;
 }
 
-/* Repeats bursts until every worker answered at least twice (the second read of a slug is the one a
- * worker caches) or twenty bursts went by (a loaded machine). 1 when every worker is warm. */
+/* Repeats bursts until every worker answered at least twice in all (the second read of a slug is the
+ * one a worker keeps); the bursts add up, so a worker busy with another test's long request for a
+ * while is still reached. */
 static int warm_every_worker(const char *method, const char *path, const char *token, const char *body)
 {
-    for (int round = 0; round < 20; round++) {
+    long pids[WORKERS * 4];
+    int counts[WORKERS * 4], distinct = 0;
+    for (int round = 0; round < 60; round++) {
         http_response *res[BURST];
         burst(method, path, token, body, res);
-        int warm = workers_seen(res, 2);
+        workers_count(res, pids, counts, &distinct, WORKERS * 4);
         burst_free(res);
+        int warm = 0;
+        for (int k = 0; k < distinct; k++)
+            warm += counts[k] >= 2;
         if (warm >= WORKERS)
             return 1;
     }
@@ -101,14 +107,14 @@ static int answer_is(const http_response *res, long status, const char *key, con
                                                    : json_is_integer(v) && json_integer_value(v) == want_int));
 }
 
-/* Bursts after a write, until every worker has answered (at most twenty): every answer must be the
+/* Bursts after a write, until every worker has answered (at most sixty): every answer must be the
  * new one. */
 static void check_every_worker_at(const char *method, const char *path, const char *token, const char *body,
                                   long status, const char *key, const char *want, long long want_int, int line)
 {
     long pids[WORKERS * 4];
     int distinct = 0, stale = 0;
-    for (int round = 0; round < 20 && distinct < WORKERS && !stale; round++) {
+    for (int round = 0; round < 60 && distinct < WORKERS && !stale; round++) {
         http_response *res[BURST];
         burst(method, path, token, body, res);
         for (int i = 0; i < BURST; i++) {
