@@ -502,12 +502,13 @@ int tool_record_set_pricing(db *db, int64_t id, const tool_pricing *p, mkt_error
 {
     if (!p)
         return error_set(err, ERROR_INTERNAL, "tool_record_set_pricing: no pricing");
-    return db_exec(db,
+    /* the public view and the access facts a cached execute checks show the pricing */
+    return tool_record_changed(id, db_exec(db,
                    "UPDATE tools SET pricing_model = ?, price_cents = ?, currency = ?, period_days = ?,"
                    " updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?",
                    DB_PARAMS(db_text(p->model), db_int(p->price_cents), db_text(p->currency), tool_record_period(p),
                              db_int(id)),
-                   NULL, err);
+                   NULL, err));
 }
 
 int tool_record_delist(db *db, int64_t id, mkt_error *err)

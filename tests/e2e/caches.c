@@ -240,6 +240,31 @@ static void test_execute_changes_reach_every_worker(void)
     CHECK_EVERY_WORKER("POST", run, buyer.token, input, 402, NULL, NULL, 0);
 }
 
+/* The plans a tool sells set its pricing (the default plan): a change of them reaches every worker's
+ * cached view and the access facts a cached execute checks. */
+static void test_plans_change_reaches_every_worker(void)
+{
+    http_user dev, buyer;
+    fixture_developer(&dev, "Cache Plans");
+    fixture_user(&buyer);
+    char id[FIXTURE_ID_SIZE], slug[FIXTURE_SLUG_SIZE], run[160], path[160], plans[160];
+    fixture_adder_tool(&dev, "free", 0, 0, id, slug);
+    tool_path(run, sizeof run, slug, "/execute");
+    tool_path(path, sizeof path, slug, "");
+    tool_path(plans, sizeof plans, slug, "/plans");
+    const char *input = "{\"input\": {\"a\": 2, \"b\": 3}}";
+    CHECK(warm_every_worker("POST", run, buyer.token, input));
+    CHECK(warm_every_worker("GET", path, buyer.token, NULL));
+    const char *paid = "[{\"name\": \"Pro\", \"model\": \"one_time\", \"price_cents\": 700, \"currency\": \"USD\"}]";
+    CHECK_INT(http_status_free(http_request("PUT", plans, dev.token, "application/json", paid, strlen(paid), NULL)),
+              200);
+    CHECK_EVERY_WORKER("POST", run, buyer.token, input, 402, NULL, NULL, 0);
+    CHECK_EVERY_WORKER("GET", path, buyer.token, NULL, 200, "pricing", "*", 0);
+    http_response *view = http_get(path, buyer.token);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(view->json, "pricing"), "model")), "one_time");
+    http_response_free(view);
+}
+
 /* ---- the caller's profile --------------------------------------------------------------------- */
 
 static void test_profile_changes_reach_every_worker(void)
@@ -388,6 +413,7 @@ int main(void)
     RUN(test_view_changes_reach_every_worker);
     RUN(test_owner_sees_the_draft);
     RUN(test_execute_changes_reach_every_worker);
+    RUN(test_plans_change_reaches_every_worker);
     RUN(test_profile_changes_reach_every_worker);
     RUN(test_etag_and_304);
     RUN(test_microcache);
