@@ -420,6 +420,7 @@ static void test_plan_rate_per_minute(void)
     EXPECT_STATUS(res, 200);
     http_response_free(res);
     int ok = 0, limited = 0;
+    time_t minute = time(NULL) / 60;
     for (int i = 0; i < 8; i++) { /* more than the workers: several of them answer */
         char path[96];
         snprintf(path, sizeof path, "/tools/%s/execute", tool);
@@ -432,8 +433,13 @@ static void test_plan_rate_per_minute(void)
         }
         http_response_free(r);
     }
-    /* a minute boundary inside the loop may let one more through (the window slides) */
-    CHECK(ok >= 3 && ok <= 4);
+    /* within one minute exactly the rate; across a minute boundary the sliding window lets part of
+     * the new minute's allowance through, depending on how far into it the last runs came */
+    fprintf(stderr, "  8 runs: %d succeeded, %d got 429\n", ok, limited);
+    if (time(NULL) / 60 == minute)
+        CHECK_INT(ok, 3);
+    else
+        CHECK(ok >= 3 && limited >= 1);
     CHECK_INT(ok + limited, 8);
     CHECK_INT(usage_used_eventually(&buyer, tool, ok), ok);
 }
