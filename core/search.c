@@ -417,16 +417,23 @@ static int search_mem_put_row(search_index *ix, const db_rows *rows, size_t i)
     return search_index_put(ix, &d);
 }
 
+/* Drops what the worker keeps beside its index (result summaries, answers): both are valid only
+ * while the index follows the feed and the rating totals hold still. */
+static void search_mem_kept_clear(void)
+{
+    summary_cache_clear();
+    query_cache_clear();
+}
+
 static int search_mem_totals(db *db, search_memory *m, mkt_error *err)
 {
     db_rows rows = {0};
     if (db_query(db, "SELECT rating_count, rating_sum FROM rating_totals WHERE id = 1", DB_NO_PARAMS, &rows, err) < 0)
         return -1;
     int64_t count = rows.row_count ? db_rows_int(&rows, 0, 0) : 0, sum = rows.row_count ? db_rows_int(&rows, 0, 1) : 0;
-    if (count != m->all_count || sum != m->all_sum) {
-        summary_cache_clear(); /* every summary's Bayesian rating leans on the global mean */
-        query_cache_clear();   /* and so does every ranking by rating or relevance */
-    }
+    if (count != m->all_count || sum != m->all_sum)
+        search_mem_kept_clear(); /* every summary's Bayesian rating, and every ranking by rating or
+                                  * relevance, leans on the global mean */
     m->all_count = count;
     m->all_sum = sum;
     m->totals_stale = 0;
@@ -494,8 +501,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
     if (got == SEARCH_MEM_BUILD_BATCH)
         return 0;
     search_index_trim(m->building);
-    summary_cache_clear(); /* kept while the old index followed the feed; the new one starts afresh */
-    query_cache_clear();
+    search_mem_kept_clear(); /* kept while the old index followed the feed; the new one starts afresh */
     search_index_free(m->ix);
     m->ix = m->building;
     m->building = NULL;
@@ -517,8 +523,7 @@ static void search_mem_discard(search_memory *m, const char *why)
         log_info("search: in-memory index dropped (%s); SQL answers until it is built again", why);
     search_index_free(m->ix);
     m->ix = NULL;
-    summary_cache_clear(); /* no index follows the feed any more, so nothing tells what changes */
-    query_cache_clear();
+    search_mem_kept_clear(); /* no index follows the feed any more, so nothing tells what changes */
 }
 
 /* Re-reads the tools ids[0..n) (every one that is not found is no longer searchable). */
@@ -1432,8 +1437,7 @@ static void search_exit_hook(service_worker *sw)
     search_index_free(search_mem.ix);
     search_mem.ix = NULL;
     search_mem_build_drop(&search_mem);
-    summary_cache_clear();
-    query_cache_clear();
+    search_mem_kept_clear();
 }
 
 const service_hooks search_service = {.name = "search", .worker_idle = search_idle_hook,

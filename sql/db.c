@@ -623,11 +623,6 @@ static void db_backoff(int attempt)
         ;
 }
 
-int db_in_transaction(const db *db)
-{
-    return db && db->in_transaction;
-}
-
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
 {
     if (!db || !fn)

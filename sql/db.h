@@ -97,9 +97,6 @@ void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fi
  * lock-wait timeout). */
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
-/* 1 inside db_transaction's fn (known without asking the server), else 0. */
-int db_in_transaction(const db *db);
-
 /* 1 when a transaction is open on the server (@@in_transaction), 0 when none is, -1 on error. A
  * transaction db_transaction began that the server no longer has was rolled back under us: on a
  * Galera cluster a replicated write set aborts a conflicting local transaction between two
