@@ -30,36 +30,43 @@ static db *replica_open(const config *cfg)
     return conn;
 }
 
-/* 1 when the replica applies the primary's changes and is at most max_lag seconds behind. */
-static int replica_lag_ok(db *conn, int64_t max_lag)
+/* REPLICA_FRESH when the replica applies the primary's changes and is at most max_lag seconds behind;
+ * REPLICA_CUT_OFF when it applies what it received but is not connected to the primary (the primary
+ * is down or unreachable: its lag is unknown); else REPLICA_DOWN. */
+static int replica_state_now(db *conn, int64_t max_lag)
 {
     db_rows rows = {0};
     mkt_error err = MKT_ERROR_INIT;
-    int ok = 0;
+    int state = REPLICA_DOWN;
     if (db_query(conn, "SHOW REPLICA STATUS", DB_NO_PARAMS, &rows, &err) == 0 && rows.row_count == 1 &&
         rows.column_count > REPLICA_COL_SECONDS_BEHIND) {
         const char *io = db_rows_text(&rows, 0, REPLICA_COL_IO_RUNNING);
         const char *sql = db_rows_text(&rows, 0, REPLICA_COL_SQL_RUNNING);
-        ok = io && sql && strcmp(io, "Yes") == 0 && strcmp(sql, "Yes") == 0 &&
-             !db_rows_is_null(&rows, 0, REPLICA_COL_SECONDS_BEHIND) &&
-             db_rows_int(&rows, 0, REPLICA_COL_SECONDS_BEHIND) <= max_lag;
+        if (sql && strcmp(sql, "Yes") == 0)
+            state = io && strcmp(io, "Yes") == 0 && !db_rows_is_null(&rows, 0, REPLICA_COL_SECONDS_BEHIND) &&
+                            db_rows_int(&rows, 0, REPLICA_COL_SECONDS_BEHIND) <= max_lag
+                        ? REPLICA_FRESH
+                        : REPLICA_CUT_OFF;
     }
     db_rows_free(&rows);
     error_clear(&err);
-    return ok;
+    return state;
 }
 
 static void replica_check(replica *r, const config *cfg)
 {
-    int was = r->usable;
+    static const char *const said[] = {"fall back to the primary", "go to the replica",
+                                       "go to the primary (the replica is cut off from it)"};
+    int was = r->state;
     if (!r->conn)
         r->conn = replica_open(cfg);
-    r->usable = r->conn && replica_lag_ok(r->conn, cfg->replica_max_lag);
-    if (was != r->usable)
-        log_info("replica: reads %s", r->usable ? "go to the replica" : "fall back to the primary");
+    r->state = r->conn ? replica_state_now(r->conn, cfg->replica_max_lag) : REPLICA_DOWN;
+    if (was != r->state)
+        log_info("replica: reads %s", said[r->state]);
 }
 
-db *replica_pick(replica *r, const config *cfg)
+/* The replica in a state at least `least`, checked when the last check is a second old. */
+static db *replica_at_least(replica *r, const config *cfg, int least)
 {
     if (!replica_configured(cfg))
         return NULL;
@@ -68,12 +75,22 @@ db *replica_pick(replica *r, const config *cfg)
         r->checked_ms = now;
         replica_check(r, cfg);
     }
-    return r->usable ? r->conn : NULL;
+    return r->state >= least ? r->conn : NULL;
+}
+
+db *replica_pick(replica *r, const config *cfg)
+{
+    return replica_at_least(r, cfg, REPLICA_FRESH);
+}
+
+db *replica_fallback(replica *r, const config *cfg)
+{
+    return replica_at_least(r, cfg, REPLICA_CUT_OFF);
 }
 
 void replica_failed(replica *r)
 {
-    r->usable = 0;
+    r->state = REPLICA_DOWN;
     log_info("replica: a read lost the replica; it runs on the primary");
 }
 

@@ -43,6 +43,8 @@ struct worker {
 /* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
  * connection before the first statement, so an unretried write does not meet a dead socket. */
 #define WORKER_IDLE_PING_MS 60000
+/* Retry-After of a 503 for want of the database (a restart of MariaDB takes a few seconds) */
+#define WORKER_UNAVAILABLE_RETRY_AFTER 5
 
 /* Set from the signal handler; the accept loop checks it between requests, so a request in hand is
  * always answered before the worker leaves. */
@@ -168,6 +170,21 @@ static int worker_key_allowed(worker *w, request *req, const route *rt, mkt_erro
     return api_key_use(req->db, w->cfg, &req->caller, err);
 }
 
+static int worker_replica_route(const worker *w, const request *req, const route *rt);
+
+/* The connection that resolves an uncached token: the primary; for a replica route whose primary is
+ * unreachable the replica (a session there is at most replica_max_lag old, and the route is a public
+ * read), so replica reads continue through a primary outage for signed-in callers too. */
+static db *worker_auth_db(worker *w, request *req, const route *rt, mkt_error *err)
+{
+    if (req->db || (req->db = worker_db(w, err)))
+        return req->db;
+    db *replica_db = err->kind == ERROR_UNAVAILABLE && worker_replica_route(w, req, rt) ? replica_fallback(&w->replica, w->cfg) : NULL;
+    if (replica_db)
+        error_clear(err);
+    return req->db = replica_db;
+}
+
 /* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
  * is still resolved so handlers can tailor the answer (an owner sees drafts). */
 static int worker_authenticate(worker *w, request *req, const route *rt, int *from_cookie, mkt_error *err)
@@ -184,7 +201,7 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
     uint64_t epoch = worker_auth_epoch(w);
     int is_key = auth_is_api_key(token);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
-        if (!req->db && !(req->db = worker_db(w, err)))
+        if (!worker_auth_db(w, req, rt, err))
             return -1;
         int rc = is_key ? api_key_authenticate(req->db, token, &req->caller, err)
                         : account_authenticate(req->db, token, &req->caller, err);
@@ -243,24 +260,39 @@ static int worker_choose_db(worker *w, request *req, mkt_error *err)
         __atomic_add_fetch(&w->sb->replica_reads, 1, __ATOMIC_RELAXED);
         return 0;
     }
-    if (!req->db && !(req->db = worker_db(w, err)))
-        return -1;
-    return 0;
+    if (req->db && req->db != w->replica.conn)
+        return 0;
+    if ((req->db = worker_db(w, err)))
+        return 0;
+    if ((req->db = replica_fallback(&w->replica, w->cfg)))
+        error_clear(err);
+    return req->db ? 0 : -1;
 }
 
-/* A replica read that lost its connection runs again on the primary, from a fresh response (keeping
- * the cache policy the worker set), so a replica going away fails no read. */
-static int worker_retry_on_primary(worker *w, const route *rt, request *req, response *res, mkt_error *err)
+/* A replica-route read that lost its database runs once more on the other one, from a fresh response
+ * (keeping the cache policy the worker set): a replica read on the primary, a primary read on the
+ * replica even when cut off from the primary. So neither going away fails a read that the other can
+ * serve. */
+static int worker_retry_elsewhere(worker *w, const route *rt, request *req, response *res, mkt_error *err)
 {
-    replica_failed(&w->replica);
+    db *other;
+    mkt_error other_err = MKT_ERROR_INIT;
+    if (req->db == w->replica.conn) {
+        replica_failed(&w->replica);
+        other = worker_db(w, &other_err);
+    } else {
+        other = replica_fallback(&w->replica, w->cfg);
+    }
+    error_clear(&other_err);
+    if (!other)
+        return -1; /* err still says why the first try failed */
     error_clear(err);
     response_cache cache = res->cache;
     const char *if_none_match = res->if_none_match;
     response_free(res);
     res->cache = cache;
     res->if_none_match = if_none_match;
-    if (!(req->db = worker_db(w, err)))
-        return -1;
+    req->db = other;
     return rt->handler(req, res, err);
 }
 
@@ -300,8 +332,8 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     if (to_replica && worker_choose_db(w, req, err) < 0)
         return -1;
     int rc = rt->handler(req, res, err);
-    if (rc < 0 && err->kind == ERROR_UNAVAILABLE && req->db && req->db == w->replica.conn)
-        rc = worker_retry_on_primary(w, rt, req, res, err);
+    if (rc < 0 && err->kind == ERROR_UNAVAILABLE && to_replica && req->db)
+        rc = worker_retry_elsewhere(w, rt, req, res, err);
     return rc;
 }
 
@@ -329,6 +361,8 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
     if (rc == 0)
         rc = worker_dispatch(w, &req, &res, &err);
     if (rc < 0) {
+        if (err.kind == ERROR_UNAVAILABLE && err.retry_after == 0)
+            err.retry_after = WORKER_UNAVAILABLE_RETRY_AFTER;
         if (err.kind == ERROR_INTERNAL || err.kind == ERROR_NONE)
             log_error("request %s %s failed: %s", req.request_id, req.path ? req.path : "?",
                       err.message ? err.message : "(no detail)");
