@@ -27,6 +27,8 @@ static db *replica_open(const config *cfg)
     mkt_error err = MKT_ERROR_INIT;
     db *conn = db_open(&c, &err);
     error_clear(&err);
+    if (conn)
+        db_mark_replica(conn);
     return conn;
 }
 
