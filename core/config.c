@@ -89,6 +89,12 @@ static const config_key config_keys[] = {
     /* several app hosts */
     STR(host_id, ""),
     INT(cluster_poll_ms, "200", 0, 60000),
+    /* read replica */
+    STR(db_replica_socket, ""),
+    STR(db_replica_host, ""),
+    INT(db_replica_port, "3306", 1, 65535),
+    INT(replica_max_lag, "2", 0, 86400),
+    INT(replica_ryw_window, "5", 0, 86400),
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])

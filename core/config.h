@@ -88,6 +88,13 @@ typedef struct config {
      * empty = the machine's host name */
     char *host_id;
     int64_t cluster_poll_ms;       /* how often the master reads other hosts' changes (core/cluster.h); 0 = never */
+    /* read replica (docs/scaling.md "Replica"): a MariaDB replica of db_* that takes the reads that
+     * tolerate lag (routes marked ROUTE_REPLICA). Neither socket nor host set = no replica. */
+    char *db_replica_socket;
+    char *db_replica_host;
+    int64_t db_replica_port;
+    int64_t replica_max_lag;      /* seconds behind the primary past which its reads go to the primary */
+    int64_t replica_ryw_window;   /* seconds a signed-in caller's reads go to the primary after their write */
 } config;
 
 /* Fills cfg with defaults, then the file (when path is non-NULL and exists or was asked for

@@ -37,6 +37,10 @@ int day_count_flush(day_count *c, db *db)
 
 void day_count_add(day_count *c, db *db, int64_t tool_id)
 {
+    /* a request answered from the read replica holds a connection that cannot write: its counts wait
+     * for the worker's hook, which writes them back on the primary (sw->db) */
+    if (db_is_replica(db))
+        db = NULL;
     char day[11];
     time_t now = time(NULL);
     struct tm tm;
@@ -46,7 +50,7 @@ void day_count_add(day_count *c, db *db, int64_t tool_id)
     while (i < c->used && !(c->pending[i].tool_id == tool_id && strcmp(c->pending[i].day, day) == 0))
         i++;
     if (i == c->used) {
-        if (i == DAY_COUNT_PENDING_MAX) {
+        if (i == DAY_COUNT_PENDING_MAX && db) {
             day_count_flush(c, db);
             i = c->used;
         }
@@ -57,7 +61,7 @@ void day_count_add(day_count *c, db *db, int64_t tool_id)
         c->used++;
     }
     c->pending[i].count++;
-    if (day_count_now_ms() - c->last_flush_ms >= c->flush_ms)
+    if (db && day_count_now_ms() - c->last_flush_ms >= c->flush_ms)
         day_count_flush(c, db);
 }
 

@@ -81,8 +81,16 @@ size_t tool_cache_bytes(void)
 
 /* ---- views --------------------------------------------------------------------------------------- */
 
+/* When an entry filled from db counts as stored: now, or for a replica's read backdated so that it
+ * expires TOOL_CACHE_REPLICA_TTL_MS from now. */
+static uint64_t tool_cache_stored_ms(const db *db)
+{
+    uint64_t now = tool_cache_now_ms();
+    return db_is_replica(db) ? now - (TOOL_CACHE_TTL_MS - TOOL_CACHE_REPLICA_TTL_MS) : now;
+}
+
 static void tool_cache_view_store(tool_cache_view_entry *e, const char *ref, int64_t tool_id, int64_t developer_id,
-                                  const char *text, size_t len, uint64_t epoch)
+                                  const char *text, size_t len, uint64_t epoch, uint64_t stored_ms)
 {
     tool_cache_held -= e->len;
     free(e->text);
@@ -93,7 +101,7 @@ static void tool_cache_view_store(tool_cache_view_entry *e, const char *ref, int
     e->tool_id = tool_id;
     e->developer_id = developer_id;
     e->epoch = epoch;
-    e->stored_ms = tool_cache_now_ms();
+    e->stored_ms = stored_ms;
     if (text && len <= TOOL_CACHE_VIEW_BYTES && (e->text = malloc(len + 1))) {
         memcpy(e->text, text, len + 1);
         e->len = len;
@@ -154,7 +162,8 @@ char *tool_cache_view(db *db, const account_caller *caller, const char *ref, int
     size_t len = 0;
     char *text = view ? tool_cache_view_text(view, &len, err) : NULL;
     if (text && keep)
-        tool_cache_view_store(e, ref, *tool_id, developer_id, known == *tool_id ? text : NULL, len, epoch);
+        tool_cache_view_store(e, ref, *tool_id, developer_id, known == *tool_id ? text : NULL, len, epoch,
+                              tool_cache_stored_ms(db));
     return text;
 }
 

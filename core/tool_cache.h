@@ -32,6 +32,9 @@
 #define TOOL_CACHE_TARGETS 32
 #define TOOL_CACHE_TARGET_BYTES 65536
 #define TOOL_CACHE_TTL_MS 10000
+/* A view read from a read replica (db_is_replica) may predate a change whose counter it was stored
+ * under (the replica lags): it is kept this long instead, so it outlives the lag by at most this. */
+#define TOOL_CACHE_REPLICA_TTL_MS 1000
 
 /* The public view of the tool named by ref as JSON text (malloc'd, ending in a newline) for caller
  * (NULL: anonymous). *tool_id and *owner tell whose it is (the owner's view has the draft and is

@@ -25,7 +25,7 @@ typedef struct {
     const char *pattern;
     route_handler handler;
     route_access access;
-    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB | ROUTE_API_KEY | ROUTE_NO_STORE */
+    unsigned flags; /* ROUTE_BODY | ROUTE_NO_DB | ROUTE_API_KEY | ROUTE_NO_STORE | ROUTE_REPLICA[_SQL] */
 } route;
 
 enum {
@@ -37,6 +37,11 @@ enum {
     /* a public GET no cache may keep (health, metrics: each answer must be the current one); every
      * other public GET gets an ETag and may be kept (fcgi/response.h, response_cache) */
     ROUTE_NO_STORE = 1u << 3,
+    /* a GET whose read tolerates a few seconds of lag: served from the read replica when one is
+     * configured and fresh (fcgi/replica.h) */
+    ROUTE_REPLICA = 1u << 4,
+    /* with ROUTE_REPLICA: only when search_engine = sql (the in-memory index follows the primary) */
+    ROUTE_REPLICA_SQL = 1u << 5,
 };
 
 typedef enum { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED } router_result;

@@ -112,6 +112,9 @@ char *scoreboard_render(const scoreboard *sb)
                  "# TYPE marketplace_cluster_poll_failures_total counter\nmarketplace_cluster_poll_failures_total %llu\n",
             (unsigned long long)scoreboard_load(&sb->cluster_changes),
             (unsigned long long)scoreboard_load(&sb->cluster_poll_failures));
+    fprintf(out, "# HELP marketplace_replica_reads_total Requests answered from the read replica.\n"
+                 "# TYPE marketplace_replica_reads_total counter\nmarketplace_replica_reads_total %llu\n",
+            (unsigned long long)scoreboard_load(&sb->replica_reads));
     fclose(out);
     return text;
 }

@@ -10,6 +10,8 @@
 #define SCOREBOARD_SLOTS 512
 /* Latency histogram upper bounds in microseconds (the last bucket is +Inf). */
 #define SCOREBOARD_BUCKETS 12
+/* Read-your-writes buckets of user ids (fcgi/replica.h) */
+#define SCOREBOARD_RYW_BUCKETS 4096
 extern const uint64_t scoreboard_bucket_bounds_us[SCOREBOARD_BUCKETS - 1];
 
 typedef enum { SLOT_FREE = 0, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY, SLOT_EXITING } slot_state;
@@ -34,6 +36,10 @@ typedef struct {
     /* several app hosts (core/cluster.h): change epochs the master's poll applied, polls that failed */
     uint64_t cluster_changes;
     uint64_t cluster_poll_failures;
+    /* read replica (fcgi/replica.h): each bucket's last state-changing request, CLOCK_MONOTONIC s + 1;
+     * reads served by the replica */
+    uint32_t replica_recent_write[SCOREBOARD_RYW_BUCKETS];
+    uint64_t replica_reads;
     scoreboard_slot slots[SCOREBOARD_SLOTS];
 } scoreboard;
 

@@ -21,6 +21,7 @@
 #include "core/view_epoch.h"
 #include "fcgi/access_log.h"
 #include "fcgi/auth_cache.h"
+#include "fcgi/replica.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -34,6 +35,7 @@ struct worker {
     scoreboard *sb;
     scoreboard_slot *slot;
     db *db;
+    replica replica; /* the read replica's connection (fcgi/replica.h); unused without one */
     pid_t master_pid;
     uint64_t last_request_ms;
 };
@@ -41,6 +43,8 @@ struct worker {
 /* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
  * connection before the first statement, so an unretried write does not meet a dead socket. */
 #define WORKER_IDLE_PING_MS 60000
+/* Retry-After of a 503 for want of the database (a restart of MariaDB takes a few seconds) */
+#define WORKER_UNAVAILABLE_RETRY_AFTER 5
 
 /* Set from the signal handler; the accept loop checks it between requests, so a request in hand is
  * always answered before the worker leaves. */
@@ -161,7 +165,24 @@ static int worker_key_allowed(worker *w, request *req, const route *rt, mkt_erro
     int public_read = rt->access == ROUTE_PUBLIC && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
     if (!(rt->flags & ROUTE_API_KEY) && !public_read)
         return error_set(err, ERROR_FORBIDDEN, "an API key may only run tools and read public data; sign in for this");
+    if (!req->db && !(req->db = worker_db(w, err))) /* a replica route has none yet; key use is a write */
+        return -1;
     return api_key_use(req->db, w->cfg, &req->caller, err);
+}
+
+static int worker_replica_route(const worker *w, const request *req, const route *rt);
+
+/* The connection that resolves an uncached token: the primary; for a replica route whose primary is
+ * unreachable the replica (a session there is at most replica_max_lag old, and the route is a public
+ * read), so replica reads continue through a primary outage for signed-in callers too. */
+static db *worker_auth_db(worker *w, request *req, const route *rt, mkt_error *err)
+{
+    if (req->db || (req->db = worker_db(w, err)))
+        return req->db;
+    db *replica_db = err->kind == ERROR_UNAVAILABLE && worker_replica_route(w, req, rt) ? replica_fallback(&w->replica, w->cfg) : NULL;
+    if (replica_db)
+        error_clear(err);
+    return req->db = replica_db;
 }
 
 /* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
@@ -180,7 +201,7 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
     uint64_t epoch = worker_auth_epoch(w);
     int is_key = auth_is_api_key(token);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
-        if (!req->db && !(req->db = worker_db(w, err)))
+        if (!worker_auth_db(w, req, rt, err))
             return -1;
         int rc = is_key ? api_key_authenticate(req->db, token, &req->caller, err)
                         : account_authenticate(req->db, token, &req->caller, err);
@@ -218,6 +239,63 @@ static void worker_cache_policy(const request *req, const route *rt, response *r
         res->if_none_match = request_header(req, "IF_NONE_MATCH");
 }
 
+/* May this request's read go to the replica? Only GETs of routes marked for it; a search only with
+ * the SQL engine (the in-memory index follows the primary's search feed, which must not lag). */
+static int worker_replica_route(const worker *w, const request *req, const route *rt)
+{
+    if (!(rt->flags & ROUTE_REPLICA) || strcmp(req->method, "GET") != 0 || !replica_configured(w->cfg))
+        return 0;
+    return !(rt->flags & ROUTE_REPLICA_SQL) || (w->cfg->search_engine && strcmp(w->cfg->search_engine, "sql") == 0);
+}
+
+/* Chooses the connection of a replica route once the caller is known: a caller who wrote on this host
+ * within the read-your-writes window, a lagging or unreachable replica -> the primary. */
+static int worker_choose_db(worker *w, request *req, mkt_error *err)
+{
+    db *replica_db = NULL;
+    if (!req->authenticated || !replica_wrote_recently(w->sb, req->caller.user_id, w->cfg->replica_ryw_window))
+        replica_db = replica_pick(&w->replica, w->cfg);
+    if (replica_db) {
+        req->db = replica_db;
+        __atomic_add_fetch(&w->sb->replica_reads, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    if (req->db && req->db != w->replica.conn)
+        return 0;
+    if ((req->db = worker_db(w, err)))
+        return 0;
+    if ((req->db = replica_fallback(&w->replica, w->cfg)))
+        error_clear(err);
+    return req->db ? 0 : -1;
+}
+
+/* A replica-route read that lost its database runs once more on the other one, from a fresh response
+ * (keeping the cache policy the worker set): a replica read on the primary, a primary read on the
+ * replica even when cut off from the primary. So neither going away fails a read that the other can
+ * serve. */
+static int worker_retry_elsewhere(worker *w, const route *rt, request *req, response *res, mkt_error *err)
+{
+    db *other;
+    mkt_error other_err = MKT_ERROR_INIT;
+    if (req->db == w->replica.conn) {
+        replica_failed(&w->replica);
+        other = worker_db(w, &other_err);
+    } else {
+        other = replica_fallback(&w->replica, w->cfg);
+    }
+    error_clear(&other_err);
+    if (!other)
+        return -1; /* err still says why the first try failed */
+    error_clear(err);
+    response_cache cache = res->cache;
+    const char *if_none_match = res->if_none_match;
+    response_free(res);
+    res->cache = cache;
+    res->if_none_match = if_none_match;
+    req->db = other;
+    return rt->handler(req, res, err);
+}
+
 static int worker_dispatch(worker *w, request *req, response *res, mkt_error *err)
 {
     size_t route_count;
@@ -236,7 +314,8 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     if (!routes_params_ok(req))
         return error_set(err, ERROR_NOT_FOUND, "no such resource");
     worker_cache_policy(req, rt, res);
-    if (!(rt->flags & ROUTE_NO_DB) && !(req->db = worker_db(w, err)))
+    int to_replica = worker_replica_route(w, req, rt);
+    if (!(rt->flags & ROUTE_NO_DB) && !to_replica && !(req->db = worker_db(w, err)))
         return -1;
     int from_cookie = 0;
     if (worker_authenticate(w, req, rt, &from_cookie, err) < 0) {
@@ -250,7 +329,22 @@ static int worker_dispatch(worker *w, request *req, response *res, mkt_error *er
     }
     if ((rt->flags & ROUTE_BODY) && request_parse_json(req, err) < 0)
         return -1;
-    return rt->handler(req, res, err);
+    if (to_replica && worker_choose_db(w, req, err) < 0)
+        return -1;
+    int rc = rt->handler(req, res, err);
+    if (rc < 0 && err->kind == ERROR_UNAVAILABLE && to_replica && req->db)
+        rc = worker_retry_elsewhere(w, rt, req, res, err);
+    return rc;
+}
+
+/* Read-your-writes (fcgi/replica.h): a signed-in caller's state-changing request, answered or not,
+ * keeps their reads on the primary for replica_ryw_window seconds. Noted before the answer leaves, so
+ * the caller's next request already sees it. */
+static void worker_note_write(worker *w, const request *req)
+{
+    if (req->authenticated && req->method && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        replica_configured(w->cfg))
+        replica_note_write(w->sb, req->caller.user_id);
 }
 
 static void worker_handle(worker *w, FCGX_Request *fcgi)
@@ -267,11 +361,14 @@ static void worker_handle(worker *w, FCGX_Request *fcgi)
     if (rc == 0)
         rc = worker_dispatch(w, &req, &res, &err);
     if (rc < 0) {
+        if (err.kind == ERROR_UNAVAILABLE && err.retry_after == 0)
+            err.retry_after = WORKER_UNAVAILABLE_RETRY_AFTER;
         if (err.kind == ERROR_INTERNAL || err.kind == ERROR_NONE)
             log_error("request %s %s failed: %s", req.request_id, req.path ? req.path : "?",
                       err.message ? err.message : "(no detail)");
         response_problem(&res, &err, req.path, req.request_id);
     }
+    worker_note_write(w, &req);
     view_epoch_flush(); /* what this request changed is committed: drop every worker's copy before answering */
     response_send(&res, fcgi->out, req.request_id);
     uint64_t duration = worker_now_us() - started;
@@ -345,5 +442,6 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
     service_worker_exit(&hooks);
     FCGX_Free(&fcgi, 0);
     db_close(w.db);
+    replica_close(&w.replica);
     return 0;
 }

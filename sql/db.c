@@ -43,6 +43,7 @@ struct db {
     unsigned txn_retry; /* the deadlock or lock-wait timeout that hit the current try, or 0 */
     int txn_lost;       /* the connection died inside the current transaction */
     unsigned last_errno;
+    int replica;        /* db_mark_replica */
 };
 
 int db_failure_set(db_failure *f, unsigned code, const char *sqlstate, const char *message)
@@ -697,4 +698,14 @@ int db_exec_row_batches(db *db, const char *head, const char *row_sql, const db_
         done += chunk;
     }
     return 0;
+}
+
+void db_mark_replica(db *db)
+{
+    db->replica = 1;
+}
+
+int db_is_replica(const db *db)
+{
+    return db && db->replica;
 }

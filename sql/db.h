@@ -104,6 +104,11 @@ int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
  * answered -1 as a deadlock, so db_transaction runs the whole transaction again. */
 int db_transaction_open(db *db, mkt_error *err);
 
+/* A connection to a read replica (fcgi/replica.h): what it reads may be behind the primary by up to
+ * replica_max_lag seconds, even after a change counter moved, so caches keep it only briefly. */
+void db_mark_replica(db *db);
+int db_is_replica(const db *db);
+
 /* The server error number of the last failed call (e.g. DB_ER_DUP_ENTRY), 0 when it succeeded. */
 unsigned db_last_errno(const db *db);
 

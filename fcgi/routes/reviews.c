@@ -64,7 +64,7 @@ const route routes_reviews[] = {
     {"POST", "/reviews", reviews_create, ROUTE_USER, ROUTE_BODY},
     {"PATCH", "/reviews/{id}", reviews_update, ROUTE_USER, ROUTE_BODY},
     {"DELETE", "/reviews/{id}", reviews_delete, ROUTE_USER, 0},
-    {"GET", "/tools/{tool}/reviews", reviews_list, ROUTE_PUBLIC, 0},
+    {"GET", "/tools/{tool}/reviews", reviews_list, ROUTE_PUBLIC, ROUTE_REPLICA},
     {"POST", "/reviews/{id}/votes", reviews_vote, ROUTE_USER, ROUTE_BODY},
     {"DELETE", "/reviews/{id}/votes", reviews_unvote, ROUTE_USER, 0},
     {"POST", "/reviews/{id}/response", reviews_respond, ROUTE_USER, ROUTE_BODY},

@@ -41,7 +41,7 @@ static int search_suggest_route(request *req, response *res, mkt_error *err)
 }
 
 const route routes_search[] = {
-    {"GET", "/search", search_run_route, ROUTE_PUBLIC, 0},
+    {"GET", "/search", search_run_route, ROUTE_PUBLIC, ROUTE_REPLICA | ROUTE_REPLICA_SQL},
     {"GET", "/search/suggest", search_suggest_route, ROUTE_PUBLIC, 0},
 };
 const size_t routes_search_count = sizeof routes_search / sizeof routes_search[0];

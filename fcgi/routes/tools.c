@@ -91,7 +91,7 @@ static int tools_categories(request *req, response *res, mkt_error *err)
  * /tools/{tool} in the router, and tool_fields refuses them as slugs. */
 const route routes_tools[] = {
     {"POST", "/tools", tools_create, ROUTE_DEVELOPER, ROUTE_BODY},
-    {"GET", "/tools/{tool}", tools_get, ROUTE_PUBLIC, 0},
+    {"GET", "/tools/{tool}", tools_get, ROUTE_PUBLIC, ROUTE_REPLICA},
     {"PATCH", "/tools/{tool}", tools_update, ROUTE_USER, ROUTE_BODY},
     {"DELETE", "/tools/{tool}", tools_delete, ROUTE_USER, 0},
     {"POST", "/tools/{tool}/validate", tools_validate, ROUTE_USER, 0},
@@ -99,6 +99,6 @@ const route routes_tools[] = {
     {"POST", "/tools/{tool}/publish", tools_publish, ROUTE_USER, ROUTE_BODY},
     {"GET", "/tools/{tool}/versions", tools_versions, ROUTE_PUBLIC, 0},
     {"POST", "/tools/{tool}/execute", tools_execute, ROUTE_USER, ROUTE_BODY | ROUTE_API_KEY},
-    {"GET", "/categories", tools_categories, ROUTE_PUBLIC, 0},
+    {"GET", "/categories", tools_categories, ROUTE_PUBLIC, ROUTE_REPLICA},
 };
 const size_t routes_tools_count = sizeof routes_tools / sizeof routes_tools[0];

@@ -10,6 +10,10 @@
 #   2. the read-heavy mix through host 1's own port            (one app host)
 #   3. the same mix through the upstream of both hosts         (two app hosts)
 #   4. each route of the mix alone through the upstream        (the per-route figures of the model)
+#   5. with BENCH_REPLICA=1 (the default) the stack also runs a read replica (scripts/stack --replica)
+#      and the mix runs once more through host 1 with the replica stopped (every read on the primary)
+#      and started again (tool views, review lists and categories on the replica); it prints the
+#      requests the replica served (marketplace_replica_reads_total)
 # The mix, per 10 requests: 4 tool views (GET /tools/{slug}, slugs of the catalogue in turn),
 # 2 searches (GET /search?q=<word>), 2 review lists, 1 GET /categories, 1 signed-in GET /me.
 # It prints requests/s, p50, p99 and errors of each, and the cluster poll's cost: the polls and
@@ -19,7 +23,7 @@
 #
 # Settings (environment): BENCH_DURATION (s per target, 10), BENCH_THREADS (2), BENCH_CONNECTIONS
 # (16), BENCH_WARMUP (s, 2), BENCH_WORKERS (per host, 2 x CPUs), BENCH_TOOLS (2000), BENCH_WARM_ALL
-# (s of unmeasured mix through both hosts before the first figure, 15).
+# (s of unmeasured mix through both hosts before the first figure, 15), BENCH_REPLICA (1: with a replica).
 # Needs: wrk, curl, jq, nginx, MariaDB (scripts/install-deps); builds the marketplace when missing.
 set -euo pipefail
 
@@ -32,6 +36,7 @@ CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 WARMUP="${BENCH_WARMUP:-2}"
 TOOLS="${BENCH_TOOLS:-2000}"
 WARM_ALL="${BENCH_WARM_ALL:-15}"
+REPLICA_RUN="${BENCH_REPLICA:-1}"
 
 BIN="$BUILD_DIR/marketplace"
 # shellcheck disable=SC2119  # no extra targets: the marketplace is all this bench runs
@@ -43,7 +48,9 @@ bench_workdir hosts
 port="$(bench_free_port)"
 STACK_DIR="$TMP/stack"
 say "starting a stack with two app hosts in $STACK_DIR (port $port, $WORKERS workers per host)"
-"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --hosts 2 --set "workers=$WORKERS" \
+replica_opt=()
+(( REPLICA_RUN )) && replica_opt=(--replica)
+"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --hosts 2 --set "workers=$WORKERS" "${replica_opt[@]}" \
     >"$TMP/stack.log" 2>&1 || { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
 env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }
 URL="$(env_get MKT_URL)"
@@ -102,6 +109,16 @@ for r in tool search reviews categories me; do
     bench_wrk "route_$r" "$URL/" -s "$TMP/mix.lua"
 done
 unset BENCH_ROUTE
+if (( REPLICA_RUN )); then
+    "$STACK" replica-stop --dir "$STACK_DIR" >>"$TMP/stack.log" 2>&1
+    sleep 2
+    bench_wrk no_replica "$HOST1/" -s "$TMP/mix.lua"
+    "$STACK" replica-start --dir "$STACK_DIR" >>"$TMP/stack.log" 2>&1
+    sleep 3
+    replica_before=$(( $(metrics "$HOST1" marketplace_replica_reads_total) ))
+    bench_wrk with_replica "$HOST1/" -s "$TMP/mix.lua"
+    replica_served=$(( $(metrics "$HOST1" marketplace_replica_reads_total) - replica_before ))
+fi
 
 # ---- the figures ----------------------------------------------------------------------------------
 printf '\n%-34s %10s %9s %9s %7s\n' "target ($WORKERS workers/host, $CPUS cores)" "req/s" "p50 ms" "p99 ms" "errors"
@@ -110,6 +127,11 @@ row "GET /health, host 1" health
 row "read mix, 1 app host" one_host
 row "read mix, 2 app hosts (upstream)" two_hosts
 for r in tool search reviews categories me; do row "  route $r alone, 2 hosts" "route_$r"; done
+if (( REPLICA_RUN )); then
+    row "read mix, 1 host, replica stopped" no_replica
+    row "read mix, 1 host, with the replica" with_replica
+    printf 'requests the replica served during the last run: %s\n' "$replica_served"
+fi
 printf '\ncluster poll: host 1 applied %s changes, host 2 %s; poll failures on host 1 during the run: %s\n' \
     "$(metrics "$HOST1" marketplace_cluster_changes_total)" "$(metrics "$HOST2" marketplace_cluster_changes_total)" \
     "$(( $(metrics "$HOST1" marketplace_cluster_poll_failures_total) - polls_before ))"
