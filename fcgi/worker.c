@@ -172,17 +172,29 @@ static int worker_key_allowed(worker *w, request *req, const route *rt, mkt_erro
 
 static int worker_replica_route(const worker *w, const request *req, const route *rt);
 
-/* The connection that resolves an uncached token: the primary; for a replica route whose primary is
- * unreachable the replica (a session there is at most replica_max_lag old, and the route is a public
- * read), so replica reads continue through a primary outage for signed-in callers too. */
-static db *worker_auth_db(worker *w, request *req, const route *rt, mkt_error *err)
+static int worker_auth_resolve(request *req, const char *token, mkt_error *err)
 {
-    if (req->db || (req->db = worker_db(w, err)))
-        return req->db;
+    return auth_is_api_key(token) ? api_key_authenticate(req->db, token, &req->caller, err)
+                                  : account_authenticate(req->db, token, &req->caller, err);
+}
+
+/* Resolves an uncached token on the primary; for a replica route whose primary is unreachable (no
+ * connection, or one lost during the lookup) on the replica (a session there is at most
+ * replica_max_lag old, and the route is a public read), so replica reads continue through a primary
+ * outage for signed-in callers too. */
+static int worker_auth_lookup(worker *w, request *req, const route *rt, const char *token, mkt_error *err)
+{
+    if (req->db || (req->db = worker_db(w, err))) {
+        int rc = worker_auth_resolve(req, token, err);
+        if (rc == 0 || err->kind != ERROR_UNAVAILABLE || req->db == w->replica.conn)
+            return rc;
+    }
     db *replica_db = err->kind == ERROR_UNAVAILABLE && worker_replica_route(w, req, rt) ? replica_fallback(&w->replica, w->cfg) : NULL;
-    if (replica_db)
-        error_clear(err);
-    return req->db = replica_db;
+    if (!replica_db)
+        return -1;
+    error_clear(err);
+    req->db = replica_db;
+    return worker_auth_resolve(req, token, err);
 }
 
 /* Resolves the caller. Protected routes need a valid token; on public routes a token, when given,
@@ -201,11 +213,7 @@ static int worker_authenticate(worker *w, request *req, const route *rt, int *fr
     uint64_t epoch = worker_auth_epoch(w);
     int is_key = auth_is_api_key(token);
     if (!auth_cache_lookup(token, epoch, &req->caller)) {
-        if (!worker_auth_db(w, req, rt, err))
-            return -1;
-        int rc = is_key ? api_key_authenticate(req->db, token, &req->caller, err)
-                        : account_authenticate(req->db, token, &req->caller, err);
-        if (rc < 0) {
+        if (worker_auth_lookup(w, req, rt, token, err) < 0) {
             if (rt->access == ROUTE_PUBLIC && err->kind == ERROR_UNAUTHORIZED) {
                 error_clear(err);
                 return 0;
