@@ -11,6 +11,7 @@
  * (The last two were already seen at once before the epochs: nothing in this server keeps a tool
  * between requests without checking its version; they guard per-host caches to come.) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/support/check.h"
@@ -282,6 +283,46 @@ static void test_global_rating_on_a_seen_on_b(void)
     hosts_sql("COMMIT");
 }
 
+
+/* Requests a host has answered (its /metrics, every status class), for telling which host served. */
+static unsigned long long hosts_requests(int host)
+{
+    http_use_host(host);
+    http_response *res = http_get("/metrics", NULL);
+    http_use_host(0);
+    unsigned long long total = 0;
+    const char *p = res->body;
+    while ((p = strstr(p, "\nmarketplace_requests_total{"))) {
+        p = strchr(p, '}');
+        total += p ? strtoull(p + 1, NULL, 10) : 0;
+        if (!p)
+            break;
+    }
+    http_response_free(res);
+    return total;
+}
+
+/* nginx hashes a signed-in caller's credentials onto one host (so that host's read-your-writes
+ * memory, fcgi/replica.h, sees every write of theirs), and spreads anonymous requests by their
+ * random request id. Each /metrics read adds one request to its own host. */
+static void test_signed_in_caller_sticks_to_one_host(void)
+{
+    http_user u;
+    fixture_user(&u);
+    unsigned long long a0 = hosts_requests(HOST_A), b0 = hosts_requests(HOST_B);
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(http_status_free(http_get("/me", u.token)), 200);
+    unsigned long long a1 = hosts_requests(HOST_A), b1 = hosts_requests(HOST_B);
+    unsigned long long da = a1 - a0, db = b1 - b0;
+    fprintf(stderr, "  one signed-in caller: host A served %llu, host B %llu\n", da, db);
+    CHECK((da >= 20 && db <= 2) || (db >= 20 && da <= 2));
+    for (int i = 0; i < 40; i++)
+        CHECK_INT(http_status_free(http_get("/categories", NULL)), 200);
+    unsigned long long a2 = hosts_requests(HOST_A), b2 = hosts_requests(HOST_B);
+    fprintf(stderr, "  anonymous: host A served %llu, host B %llu\n", a2 - a1, b2 - b1);
+    CHECK(a2 - a1 >= 5 && b2 - b1 >= 5);
+}
+
 int main(void)
 {
     RUN(test_logout_on_a_refused_on_b);
@@ -290,6 +331,7 @@ int main(void)
     RUN(test_delisting_on_a_seen_on_b);
     RUN(test_review_on_a_seen_on_b);
     RUN(test_global_rating_on_a_seen_on_b);
+    RUN(test_signed_in_caller_sticks_to_one_host);
     fixture_close();
     return check_finish();
 }
