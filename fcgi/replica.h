@@ -5,7 +5,8 @@
  *   - its last check (at most one a second per worker: SHOW REPLICA STATUS) found both replication
  *     threads running and Seconds_Behind_Master at most replica_max_lag;
  *   - the caller is anonymous, or made no state-changing request on this host within the last
- *     replica_ryw_window seconds (read-your-writes; remembered host-wide in the scoreboard).
+ *     replica_ryw_window seconds (read-your-writes; remembered host-wide in the scoreboard, and nginx
+ *     keeps a signed-in caller on one host, so it holds with several hosts too).
  * A replica read that loses its connection is run again on the primary (replica_failed, then the
  * worker retries), so a replica going away fails no read; a replica-route read the primary cannot
  * serve runs on the replica even when it is cut off from the primary (replica_fallback), so reads
