@@ -16,6 +16,7 @@
 #include "sql/db_internal.h"
 
 #define DB_TRANSACTION_TRIES 3
+#define DB_LOST_TRIES 2 /* tries of a transaction whose connection died before COMMIT */
 #define DB_STMT_CACHE_MAX 256
 /* A ping that took this long means the server is hanging rather than gone: reconnecting right
  * away would double the wait, so the reconnect is left to the next call. */
@@ -42,6 +43,7 @@ struct db {
     int in_transaction;
     unsigned txn_retry; /* the deadlock or lock-wait timeout that hit the current try, or 0 */
     int txn_lost;       /* the connection died inside the current transaction */
+    int txn_committing; /* COMMIT of the current try was sent: its outcome is the server's */
     unsigned last_errno;
     int replica;        /* db_mark_replica */
 };
@@ -584,6 +586,7 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
 {
     db->txn_retry = 0;
     db->txn_lost = 0;
+    db->txn_committing = 0;
     if (db_begin(db, err) < 0)
         return -1;
     int rc = fn(db, ctx, err);
@@ -599,6 +602,7 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
         rc = db_fail_vanished(db, "COMMIT", err);
     if (rc == 0) {
         db_failure f;
+        db->txn_committing = 1;
         if (db_simple(db, "COMMIT", &f) < 0)
             rc = db_fail(db, &f, "COMMIT", err);
     }
@@ -630,10 +634,22 @@ int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err)
         return error_set(err, ERROR_INTERNAL, "internal error");
     if (db->in_transaction)
         return db_fail_internal(db, "db_transaction", "nested transaction", err);
+    int lost_tries = 0;
     for (int attempt = 1;; attempt++) {
         if (db_transaction_try(db, fn, ctx, err) == 0)
             return db_ok(db);
-        if (!db->txn_retry || db->txn_lost)
+        if (db->txn_lost) {
+            /* Lost before COMMIT was sent: the server rolls the transaction back when it sees the
+             * connection gone, so it is run again, once, on a new connection, as after a deadlock
+             * (a Galera node can stall one statement of a transaction past the read timeout). Lost
+             * during COMMIT, it may have committed: only the caller can decide. */
+            if (db->txn_committing || ++lost_tries >= DB_LOST_TRIES)
+                return -1;
+            log_warn("db: connection lost inside a transaction before COMMIT, running it again");
+            error_clear(err);
+            continue;
+        }
+        if (!db->txn_retry)
             return -1;
         /* A lock-wait timeout has already waited innodb_lock_wait_timeout; a deadlock or a
          * certification failure was refused at once and gets more tries. */

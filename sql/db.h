@@ -94,7 +94,9 @@ void db_rows_into(const db_rows *rows, size_t row, void *out, const db_field *fi
 /* Runs fn inside BEGIN … COMMIT; rolls back when fn returns -1. A deadlock (a Galera certification
  * failure included) or lock-wait timeout anywhere inside, COMMIT included, retries the whole
  * transaction after a growing pause (DB_DEADLOCK_TRIES tries in all for a deadlock, 3 for a
- * lock-wait timeout). */
+ * lock-wait timeout). A connection lost before COMMIT was sent runs it once more on a new
+ * connection; lost again, or lost during COMMIT (it may have committed), is ERROR_UNAVAILABLE.
+ * So fn may run several times and must do nothing outside the transaction that a rerun repeats. */
 typedef int (*db_transaction_fn)(db *db, void *ctx, mkt_error *err);
 int db_transaction(db *db, db_transaction_fn fn, void *ctx, mkt_error *err);
 /* 1 when a transaction is open on the server (@@in_transaction), 0 when none is, -1 on error. A

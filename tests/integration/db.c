@@ -692,8 +692,10 @@ static void test_vanished_transaction_retry(void)
 
 /* ---- lost connections ----
  * Chosen semantics: a read outside a transaction reconnects and runs again, invisibly. A write
- * that finds the connection gone fails with ERROR_UNAVAILABLE (it may or may not have happened, so
- * only the caller can decide), and the next call of any kind reconnects first. */
+ * outside a transaction that finds the connection gone fails with ERROR_UNAVAILABLE (it may or may
+ * not have happened, so only the caller can decide), and the next call of any kind reconnects
+ * first. A transaction that loses its connection before COMMIT was rolled back by the server, so
+ * it runs once more on a new connection. */
 
 static void test_reconnect_after_kill(void)
 {
@@ -738,6 +740,7 @@ typedef struct {
     const char *insert;
     int calls;
     int swallow;
+    int kills; /* calls that have their connection killed; the rest insert and return */
 } killed_txn_ctx;
 
 static int killed_txn(db *db, void *p, mkt_error *err)
@@ -746,6 +749,8 @@ static int killed_txn(db *db, void *p, mkt_error *err)
     ctx->calls++;
     if (db_exec(db, ctx->insert, DB_PARAMS(db_int(100 + ctx->swallow)), NULL, err) < 0)
         return -1;
+    if (ctx->calls > ctx->kills)
+        return 0;
     kill_connection(ctx->killer, connection_id(db));
     int rc = db_exec(db, ctx->insert, DB_PARAMS(db_int(200 + ctx->swallow)), NULL, err);
     CHECK_INT(rc, -1);
@@ -766,15 +771,24 @@ static void test_kill_inside_transaction(void)
     db *victim = fixture_db_open(), *killer = fixture_db_open();
     mkt_error err = MKT_ERROR_INIT;
     CHECK_INT(run(victim, sqlf("killtx", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
-    killed_txn_ctx ctx = {.killer = killer, .insert = sqlf("killtx", "INSERT INTO %T (id) VALUES (?)")};
+    killed_txn_ctx ctx = {.killer = killer, .insert = sqlf("killtx", "INSERT INTO %T (id) VALUES (?)"), .kills = 99};
+    /* Killed on every try: run twice (the second on a new connection), then unavailable, nothing
+     * written, whether fn reports the failure or swallows it. */
     for (ctx.swallow = 0; ctx.swallow < 2; ctx.swallow++) {
         ctx.calls = 0;
         CHECK_INT(db_transaction(victim, killed_txn, &ctx, &err), -1);
         CHECK_INT(err.kind, ERROR_UNAVAILABLE);
-        CHECK_INT(ctx.calls, 1);
+        CHECK_INT(ctx.calls, 2);
         error_clear(&err);
     }
     CHECK_INT(fixture_query_int(victim, sqlf("killtx", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 0);
+    /* Killed on the first try only: the second commits, and only its row is there (the first try's
+     * insert was rolled back with its connection). */
+    ctx = (killed_txn_ctx){.killer = killer, .insert = ctx.insert, .kills = 1};
+    CHECK_INT(db_transaction(victim, killed_txn, &ctx, &err), 0);
+    CHECK_INT(ctx.calls, 2);
+    CHECK_INT(fixture_query_int(victim, sqlf("killtx", "SELECT COUNT(*) FROM %T"), DB_NO_PARAMS), 1);
+    CHECK_INT(fixture_query_int(victim, sqlf("killtx", "SELECT COUNT(*) FROM %T WHERE id = 100"), DB_NO_PARAMS), 1);
     CHECK_INT(run(victim, sqlf("killtx", "DROP TABLE %T")), 0);
     db_close(killer);
     db_close(victim);
