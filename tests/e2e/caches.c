@@ -18,6 +18,16 @@
 #define BURST_THREADS 4
 #define BURST_EACH 6
 #define BURST (BURST_THREADS * BURST_EACH)
+/* How long bursts go on before a worker counts as unreachable: longer than another test may hold one
+ * (a draft's tests run up to 8 s, e2e.tool_budget holds two workers so), with room for a loaded machine. */
+#define REACH_S 30.0
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 typedef struct {
     const char *method, *path, *token, *body;
@@ -81,7 +91,7 @@ static int warm_every_worker(const char *method, const char *path, const char *t
 {
     long pids[WORKERS * 4];
     int counts[WORKERS * 4], distinct = 0;
-    for (int round = 0; round < 60; round++) {
+    for (double end = now_seconds() + REACH_S; now_seconds() < end;) {
         http_response *res[BURST];
         burst(method, path, token, body, res);
         workers_count(res, pids, counts, &distinct, WORKERS * 4);
@@ -107,14 +117,14 @@ static int answer_is(const http_response *res, long status, const char *key, con
                                                    : json_is_integer(v) && json_integer_value(v) == want_int));
 }
 
-/* Bursts after a write, until every worker has answered (at most sixty): every answer must be the
- * new one. */
+/* Bursts after a write, until every worker has answered (for at most REACH_S): every answer must be
+ * the new one. */
 static void check_every_worker_at(const char *method, const char *path, const char *token, const char *body,
                                   long status, const char *key, const char *want, long long want_int, int line)
 {
     long pids[WORKERS * 4];
     int distinct = 0, stale = 0;
-    for (int round = 0; round < 60 && distinct < WORKERS && !stale; round++) {
+    for (double end = now_seconds() + REACH_S; now_seconds() < end && distinct < WORKERS && !stale;) {
         http_response *res[BURST];
         burst(method, path, token, body, res);
         for (int i = 0; i < BURST; i++) {
@@ -342,11 +352,20 @@ static http_response *plain_get(const char *path, const char *header)
     return http_raw("GET", url, headers, NULL, 0);
 }
 
-static double now_seconds(void)
+/* An anonymous read of path that nginx answered from its microcache, or the last of a few tries: the
+ * copy lives one second, so on a loaded machine the read after the one that stored it may already
+ * find it expired (and refresh it). */
+static http_response *anonymous_hit(const char *path)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    http_response *res = plain_get(path, NULL);
+    for (int i = 0; i < 5; i++) {
+        const char *cache = http_header(res, "X-Cache");
+        if (cache && strcmp(cache, "HIT") == 0)
+            break;
+        http_response_free(res);
+        res = plain_get(path, NULL);
+    }
+    return res;
 }
 
 static void test_microcache(void)
@@ -360,7 +379,7 @@ static void test_microcache(void)
 
     /* anonymous reads: the second comes from nginx */
     http_response_free(plain_get(path, NULL));
-    http_response *res = plain_get(path, NULL);
+    http_response *res = anonymous_hit(path);
     CHECK_STR(http_header(res, "X-Cache"), "HIT");
     CHECK(json_object_get(res->json, "code") == NULL);
     http_response_free(res);
@@ -374,12 +393,13 @@ static void test_microcache(void)
     CHECK_STR(http_header(res, "X-Cache"), "BYPASS");
     http_response_free(res);
 
-    /* a change reaches anonymous readers within the promise (max-age=1 plus one refresh: 2 s) */
-    res = plain_get(path, NULL);
+    /* a change reaches anonymous readers within the promise: max-age=1, which nginx counts in whole
+     * clock seconds (up to 2 s), plus one refresh: 3 s */
+    res = anonymous_hit(path);
     CHECK_STR(http_header(res, "X-Cache"), "HIT");
     http_response_free(res);
-    double changed = now_seconds();
     CHECK_INT(patch_tool(&dev, slug, "{\"name\": \"Adder Seen Soon\"}"), 200);
+    double changed = now_seconds(); /* the promise runs from the write's answer */
     double seen = 0;
     while (!seen && now_seconds() - changed < 5) {
         res = plain_get(path, NULL);
@@ -391,8 +411,8 @@ static void test_microcache(void)
             procs_sleep(0.05);
     }
     CHECK(seen > 0);
-    if (seen > 0 && seen - changed > 2.0) {
-        fprintf(stderr, "  the change took %.2f s to reach anonymous readers (promise: 2 s)\n", seen - changed);
+    if (seen > 0 && seen - changed > 3.0) {
+        fprintf(stderr, "  the change took %.2f s to reach anonymous readers (promise: 3 s)\n", seen - changed);
         check_failures++;
     }
 
