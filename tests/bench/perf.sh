@@ -19,13 +19,19 @@
 #                   than a worker caches, so most requests read the tool from MariaDB
 #   reviews         GET /tools/{slug}/reviews of the seeded tool with the most reviews, anonymous
 #   execute         POST /tools/{slug}/execute of a trivial free tool (bearer)
+# BENCH_KEEPALIVE=compare measures FastCGI connection reuse instead: bare, health, me and tool, each at
+# every count of BENCH_CONNECTIONS (default "32 64": more clients than workers) with nginx keeping
+# connections (scripts/stack --keepalive on, and the same pool for the bare handler) and without,
+# back to back on the same stack and data (nginx reloaded between them; the order alternates), and
+# prints the two side by side. BENCH_KEEPALIVE=on runs the usual table with reuse on.
 # Everything it started is stopped by PID when it ends (Ctrl-C included). A completed purchase is
 # measured by tests/bench/money.sh (it needs its own stack settings).
 #
 # Settings (environment): BENCH_DURATION (s, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
 # BENCH_WORKERS (2 x CPUs), BENCH_WARMUP (s, 2), BENCH_TOOLS (2000), BENCH_SESSIONS (2000),
 # BENCH_ONLY (space-separated keys from the list above; bare and health always run), BENCH_PERF (1: perf
-# record the workers during each route and print its five hottest symbols; needs perf, run as root).
+# record the workers during each route and print its five hottest symbols; needs perf, run as root),
+# BENCH_KEEPALIVE (off, on or compare; off).
 set -euo pipefail
 
 # shellcheck source=tests/bench/lib.sh
@@ -33,11 +39,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build_dir "${1:-}"
 
 THREADS="${BENCH_THREADS:-2}"
-CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+KEEPALIVE="${BENCH_KEEPALIVE:-off}"
+[[ "$KEEPALIVE" =~ ^(off|on|compare)$ ]] || die "BENCH_KEEPALIVE must be off, on or compare"
+if [[ "$KEEPALIVE" == compare ]]; then CONNECTION_COUNTS="${BENCH_CONNECTIONS:-32 64}"; else CONNECTION_COUNTS="${BENCH_CONNECTIONS:-32}"; fi
+CONNECTIONS="${CONNECTION_COUNTS%% *}"
 WARMUP="${BENCH_WARMUP:-2}"
 TOOLS="${BENCH_TOOLS:-2000}"
 SESSIONS="${BENCH_SESSIONS:-2000}"
 ONLY="${BENCH_ONLY:-me me-cold tool-anon tool tool-304 tool-cold reviews execute}"
+[[ "$KEEPALIVE" == compare ]] && ONLY="${BENCH_ONLY:-me tool}"
 
 bench_need wrk curl nginx mariadb xargs
 BIN="$BUILD_DIR/marketplace"
@@ -59,7 +69,8 @@ trap perf_cleanup EXIT
 port="$(bench_free_port)"
 STACK_DIR="$TMP/stack"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers)"
-"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" >"$TMP/stack.log" 2>&1 ||
+"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" \
+    --keepalive "$([[ "$KEEPALIVE" == on ]] && echo on || echo off)" >"$TMP/stack.log" 2>&1 ||
     { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
 env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }
 URL="$(env_get MKT_URL)"
@@ -76,14 +87,24 @@ BARE_SOCKET="$(dirname "$FCGI_SOCKET")/bare-$$.sock"
 BARE_PID=$!
 for _ in $(seq 50); do [[ -S "$BARE_SOCKET" ]] && break; sleep 0.1; done
 [[ -S "$BARE_SOCKET" ]] || { cat "$TMP/bare.log" >&2; die "bench_bare_fcgi did not create $BARE_SOCKET"; }
-bench_nginx_add_bare "$NGINX_CONF" "$BARE_SOCKET" >"$TMP/nginx.conf" || die "no 'location / {' in $NGINX_CONF"
-cp -f "$TMP/nginx.conf" "$NGINX_CONF"
-kill -HUP "$NGINX_PID"
-for _ in $(seq 50); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/" || true)" == 200 ]] && break
-    sleep 0.1
-done
-[[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/")" == 200 ]] || die "$URL/bare/ does not answer 200"
+# nginx_mode on|off: the stack's nginx with FastCGI connection reuse on or off (scripts/stack
+# nginx-conf), the bare location added with the same pool per nginx process, reloaded.
+BARE_POOL=$(( WORKERS / 2 > 0 ? WORKERS / 2 : 1 ))
+nginx_mode() {
+    "$STACK" nginx-conf --dir "$STACK_DIR" --port "$port" --test --keepalive "$1" >"$TMP/nginx-conf.log" 2>&1 ||
+        { cat "$TMP/nginx-conf.log" >&2; die "scripts/stack nginx-conf failed"; }
+    bench_nginx_add_bare "$NGINX_CONF" "$BARE_SOCKET" "$([[ "$1" == on ]] && echo "$BARE_POOL" || echo 0)" \
+        >"$TMP/nginx.conf" || die "no 'location / {' or 'upstream marketplace {' in $NGINX_CONF"
+    cp -f "$TMP/nginx.conf" "$NGINX_CONF"
+    kill -HUP "$NGINX_PID"
+    sleep 1 # the old nginx processes finish their requests and leave
+    for _ in $(seq 50); do
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/" || true)" == 200 ]] && break
+        sleep 0.1
+    done
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/")" == 200 ]] || die "$URL/bare/ does not answer 200"
+}
+nginx_mode "$([[ "$KEEPALIVE" == on ]] && echo on || echo off)"
 
 # ---- data -------------------------------------------------------------------------------------------
 say "seeding $TOOLS tools"
@@ -194,6 +215,45 @@ run() {
     bench_wrk "$key" "$@"
     perf_stop "$key"
 }
+if [[ "$KEEPALIVE" == compare ]]; then
+    compare_key() { printf '%s@%s/%s' "$1" "$2" "$3"; }
+    flip=0
+    for CONNECTIONS in $CONNECTION_COUNTS; do
+        for target in "bare $URL/bare/" "health $API/health" "me $API/me" "tool $API/tools/$SLUG"; do
+            read -r key url <<<"$target"
+            [[ "$key" == bare || "$key" == health || " $ONLY " == *" $key "* ]] || continue
+            auth=()
+            [[ "$key" == me || "$key" == tool ]] && auth=("${AUTH[@]}")
+            if (( flip )); then modes="on off"; else modes="off on"; fi
+            flip=$(( 1 - flip ))
+            for mode in $modes; do
+                nginx_mode "$mode"
+                bench_wrk "$(compare_key "$key" "$CONNECTIONS" "$mode")" "$url" "${auth[@]}"
+            done
+        done
+    done
+    nginx_mode off
+    echo
+    echo "FastCGI connection reuse — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "  machine: $CPUS CPUs; build $BUILD_DIR (${BUILD_TYPE:-?}); $WORKERS workers (bare: $WORKERS processes); pool $BARE_POOL per nginx process"
+    echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, through nginx; off and on back to back"
+    echo
+    printf '%-7s %5s | %9s %8s %8s %6s | %9s %8s %8s %6s | %7s %7s\n' key conns "off req/s" "p50 ms" "p99 ms" errors \
+        "on req/s" "p50 ms" "p99 ms" errors "rps on÷off" "p99 on÷off"
+    for c in $CONNECTION_COUNTS; do
+        for key in bare health me tool; do
+            off="$(compare_key "$key" "$c" off)" on="$(compare_key "$key" "$c" on)"
+            [[ -n "${RPS[$off]:-}" && -n "${RPS[$on]:-}" ]] || continue
+            printf '%-7s %5s | %9s %8s %8s %6s | %9s %8s %8s %6s | %7s %7s\n' "$key" "$c" \
+                "${RPS[$off]}" "${P50[$off]}" "${P99[$off]}" "${ERRS[$off]}" \
+                "${RPS[$on]}" "${P50[$on]}" "${P99[$on]}" "${ERRS[$on]}" \
+                "$(awk -v a="${RPS[$on]}" -v b="${RPS[$off]}" 'BEGIN { printf "%.2f", a / b }')" \
+                "$(awk -v a="${P99[$on]}" -v b="${P99[$off]}" 'BEGIN { printf "%.2f", a / b }')"
+        done
+    done
+    exit 0
+fi
+
 run bare "$URL/bare/"
 run health "$API/health"
 run me "$API/me" "${AUTH[@]}"
