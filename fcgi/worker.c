@@ -407,14 +407,16 @@ static int worker_wait_readable(worker *w)
 }
 
 /* libfcgi leaves a connection nginx asked to keep open after FCGX_Finish_r, and FCGX_Accept_r would
- * block reading it. Returns 1 when the next request is there within WORKER_KEPT_IDLE_MS (or nginx
- * closed it: FCGX_Accept_r then reads the end and goes back to the listen socket); otherwise closes
- * it and returns 0. nginx sees the close and drops the connection from its pool. */
-static int worker_wait_kept(FCGX_Request *fcgi)
+ * block reading it. Returns 1 when the next request is on it (or nginx closed it: FCGX_Accept_r then
+ * reads the end and goes back to the listen socket). Otherwise, as soon as a new connection waits on
+ * the listen socket or after WORKER_KEPT_IDLE_MS, closes it and returns 0: a connection that
+ * another nginx process opened must not wait behind one kept by this worker. nginx sees the close
+ * and drops the connection from its pool. */
+static int worker_wait_kept(worker *w, FCGX_Request *fcgi)
 {
-    struct pollfd pfd = {.fd = fcgi->ipcFd, .events = POLLIN};
+    struct pollfd pfd[2] = {{.fd = fcgi->ipcFd, .events = POLLIN}, {.fd = w->listen_fd, .events = POLLIN}};
     struct timespec idle = {0, WORKER_KEPT_IDLE_MS * 1000000L};
-    if (ppoll(&pfd, 1, &idle, &worker_wait_mask) > 0 && !worker_stop_requested)
+    if (ppoll(pfd, 2, &idle, &worker_wait_mask) > 0 && (pfd[0].revents & (POLLIN | POLLHUP)) && !worker_stop_requested)
         return 1;
     FCGX_Free(fcgi, 1);
     return 0;
@@ -452,7 +454,7 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
         if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
             break;
         if (fcgi.ipcFd >= 0) {
-            if (!worker_wait_kept(&fcgi))
+            if (!worker_wait_kept(&w, &fcgi))
                 continue;
         } else {
             if (!worker_wait_readable(&w)) {

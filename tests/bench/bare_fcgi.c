@@ -23,8 +23,8 @@
 
 static const char bare_body[] = "{\"status\":\"ok\",\"db\":\"up\"}";
 
-/* A connection nginx keeps (fastcgi_keep_conn) is given up after this long idle, as the server's
- * workers do (fcgi/worker.c), so the ceiling pays what they pay. */
+/* A connection nginx keeps (fastcgi_keep_conn) is given up when a new connection waits or after
+ * this long idle, as the server's workers do (fcgi/worker.c), so the ceiling pays what they pay. */
 #define BARE_KEPT_IDLE_MS 2
 
 static int bare_child(int listen_fd)
@@ -46,8 +46,8 @@ static int bare_child(int listen_fd)
         FCGX_PutStr(bare_body, (int)sizeof bare_body - 1, req.out);
         FCGX_Finish_r(&req);
         if (req.ipcFd >= 0) {
-            struct pollfd pfd = {.fd = req.ipcFd, .events = POLLIN};
-            if (poll(&pfd, 1, BARE_KEPT_IDLE_MS) <= 0)
+            struct pollfd pfd[2] = {{.fd = req.ipcFd, .events = POLLIN}, {.fd = listen_fd, .events = POLLIN}};
+            if (poll(pfd, 2, BARE_KEPT_IDLE_MS) <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP)))
                 FCGX_Free(&req, 1);
         }
     }

@@ -216,7 +216,7 @@ run() {
     perf_stop "$key"
 }
 if [[ "$KEEPALIVE" == compare ]]; then
-    compare_key() { printf '%s@%s/%s' "$1" "$2" "$3"; }
+    compare_key() { printf '%s-c%s-%s' "$1" "$2" "$3"; }
     flip=0
     for CONNECTIONS in $CONNECTION_COUNTS; do
         for target in "bare $URL/bare/" "health $API/health" "me $API/me" "tool $API/tools/$SLUG"; do
