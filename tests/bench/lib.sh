@@ -12,7 +12,9 @@
 #                         wrk through nginx with the script's THREADS, CONNECTIONS, WARMUP (a warm-up run
 #                         first, not measured) and DURATION; the measured output in TMP/wrk-KEY.txt; fills
 #                         RPS[KEY], P50[KEY] and P99[KEY] (ms), ANSWERED[KEY] (requests completed) and
-#                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails
+#                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails; calls
+#                         bench_measure_start KEY and bench_measure_end KEY around the measured run when
+#                         the script defines them
 #   bench_nginx_add_bare CONF SOCKET [POOL]
 #                         CONF with `location = /bare/` (bench_bare_fcgi on SOCKET), on stdout; with a
 #                         POOL > 0 through an upstream keeping POOL connections (fastcgi_keep_conn on)
@@ -93,8 +95,10 @@ bench_wrk() {
     shift 2
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
     say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: $key"
+    if declare -F bench_measure_start >/dev/null; then bench_measure_start "$key"; fi
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed on $url"; }
+    if declare -F bench_measure_end >/dev/null; then bench_measure_end "$key"; fi
     ANSWERED[$key]="$(awk '/ requests in / { print $1 }' "$out")"
     RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
     P50[$key]="$(bench_to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"

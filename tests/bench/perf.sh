@@ -19,6 +19,9 @@
 #                   than a worker caches, so most requests read the tool from MariaDB
 #   reviews         GET /tools/{slug}/reviews of the seeded tool with the most reviews, anonymous
 #   execute         POST /tools/{slug}/execute of a trivial free tool (bearer)
+# Besides the rates it prints the CPU time the workers ("wrk µs/rq": all of them, user + system) and
+# MariaDB ("db µs/rq") spent per answered request during each measured run: a figure the other jobs
+# on a shared machine move far less than the rates (for bare, the workers are the server's, idle).
 # BENCH_KEEPALIVE=compare measures FastCGI connection reuse instead: bare, health, me and tool, each at
 # every count of BENCH_CONNECTIONS (default "32 64": more clients than workers) with nginx keeping
 # connections (scripts/stack --keepalive on, and the same pool for the bare handler) and without,
@@ -78,6 +81,7 @@ API="$URL/api/marketplace"
 CONF="$(env_get MKT_CONFIG)"
 MASTER_PID="$(env_get MKT_MASTER_PID)"
 NGINX_PID="$(env_get MKT_NGINX_PID)"
+DB_PID="$(env_get MKT_DB_PID)"
 FCGI_SOCKET="$(env_get MKT_FCGI_SOCKET)"
 NGINX_CONF="$STACK_DIR/nginx/nginx.conf"
 
@@ -207,6 +211,30 @@ perf_stop() {
     perf report -q -i "$TMP/perf-$1.data" --no-children --sort dso,sym --stdio 2>/dev/null |
         awk 'NF && $1 ~ /%$/ { $1 = sprintf("%7s", $1); print }' | head -n 5 >"$TMP/perf-$1.top" || true
 }
+# CPU time per answered request, which other jobs on the machine move far less than rates: the
+# workers' (user + system, /proc/PID/stat) and MariaDB's, sampled around each measured run.
+cpu_ticks() { # PID... -> summed utime + stime in clock ticks
+    local pid sum=0 fields
+    for pid in "$@"; do
+        fields="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+        sum=$(( sum + $(awk '{ print $12 + $13 }' <<<"$fields") ))
+    done
+    echo "$sum"
+}
+declare -A CPU_W CPU_DB
+bench_measure_start() {
+    # shellcheck disable=SC2046  # one PID per word
+    CPU_W[$1]="$(cpu_ticks $(children_of "$MASTER_PID"))"
+    CPU_DB[$1]="$(cpu_ticks "$DB_PID")"
+}
+bench_measure_end() {
+    # shellcheck disable=SC2046
+    CPU_W[$1]=$(( $(cpu_ticks $(children_of "$MASTER_PID")) - CPU_W[$1] ))
+    CPU_DB[$1]=$(( $(cpu_ticks "$DB_PID") - CPU_DB[$1] ))
+}
+per_request_us() { # TICKS KEY
+    awk -v t="$1" -v n="${ANSWERED[$2]:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "-" }'
+}
 run() {
     local key="$1"
     shift
@@ -279,7 +307,8 @@ echo "perf benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_
 echo "  machine: $CPUS CPUs; build $BUILD_DIR (${BUILD_TYPE:-?}); $WORKERS workers; $TOOLS seeded tools"
 echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, $CONNECTIONS connections, through nginx"
 echo
-printf '%-12s %-52s %10s %8s %8s %7s %7s %6s\n' key target "req/s" "p50 ms" "p99 ms" "÷bare" "÷health" errors
+printf '%-12s %-52s %10s %8s %8s %7s %7s %6s %9s %9s\n' key target "req/s" "p50 ms" "p99 ms" "÷bare" "÷health" errors \
+    "wrk µs/rq" "db µs/rq"
 describe() {
     case "$1" in
         bare) echo "bare libfcgi handler (the ceiling)" ;;
@@ -296,8 +325,9 @@ describe() {
 }
 for key in bare health me me-cold tool-anon tool tool-304 tool-cold reviews execute; do
     [[ -n "${RPS[$key]:-}" ]] || continue
-    printf '%-12s %-52s %10s %8s %8s %7s %7s %6s\n' "$key" "$(describe "$key")" "${RPS[$key]}" "${P50[$key]}" \
-        "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[bare]}")" "$(ratio "${RPS[$key]}" "${RPS[health]}")" "${ERRS[$key]}"
+    printf '%-12s %-52s %10s %8s %8s %7s %7s %6s %9s %9s\n' "$key" "$(describe "$key")" "${RPS[$key]}" "${P50[$key]}" \
+        "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[bare]}")" "$(ratio "${RPS[$key]}" "${RPS[health]}")" "${ERRS[$key]}" \
+        "$(per_request_us "${CPU_W[$key]:-0}" "$key")" "$(per_request_us "${CPU_DB[$key]:-0}" "$key")"
 done
 echo
 echo "largest worker RSS after the runs (VmRSS): $(awk -v k="$max_rss" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
