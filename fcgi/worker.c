@@ -418,7 +418,11 @@ static int worker_wait_kept(worker *w, FCGX_Request *fcgi)
     struct timespec idle = {0, WORKER_KEPT_IDLE_MS * 1000000L};
     if (ppoll(pfd, 2, &idle, &worker_wait_mask) > 0 && (pfd[0].revents & (POLLIN | POLLHUP)) && !worker_stop_requested)
         return 1;
-    FCGX_Free(fcgi, 1);
+    /* A plain close: libfcgi's own (FCGX_Free(fcgi, 1)) would wait up to 2 s for nginx to close its
+     * end first, and the worker would serve nobody meanwhile. Nothing is unread on it. */
+    FCGX_Free(fcgi, 0);
+    close(fcgi->ipcFd);
+    fcgi->ipcFd = -1;
     return 0;
 }
 

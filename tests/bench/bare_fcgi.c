@@ -47,8 +47,10 @@ static int bare_child(int listen_fd)
         FCGX_Finish_r(&req);
         if (req.ipcFd >= 0) {
             struct pollfd pfd[2] = {{.fd = req.ipcFd, .events = POLLIN}, {.fd = listen_fd, .events = POLLIN}};
-            if (poll(pfd, 2, BARE_KEPT_IDLE_MS) <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP)))
-                FCGX_Free(&req, 1);
+            if (poll(pfd, 2, BARE_KEPT_IDLE_MS) <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP))) {
+                close(req.ipcFd); /* at once, as the server's workers do */
+                req.ipcFd = -1;
+            }
         }
     }
     return 0;
