@@ -158,9 +158,15 @@ char *tool_cache_view(db *db, const account_caller *caller, const char *ref, int
     *owner = tool_record_is_owner(&t, caller);
     int64_t developer_id = t.developer_id;
     int keep = !*owner && strcmp(t.status, "published") == 0;
-    json_t *view = tool_record_json_take(&t, caller, err);
     size_t len = 0;
-    char *text = view ? tool_cache_view_text(view, &len, err) : NULL;
+    char *text;
+    if (*owner) { /* the developer's view has the draft: rare, built as a document */
+        json_t *view = tool_record_json_take(&t, caller, err);
+        text = view ? tool_cache_view_text(view, &len, err) : NULL;
+    } else {
+        text = tool_record_view_text(&t, &len, err);
+        tool_record_free(&t);
+    }
     if (text && keep)
         tool_cache_view_store(e, ref, *tool_id, developer_id, known == *tool_id ? text : NULL, len, epoch,
                               tool_cache_stored_ms(db));

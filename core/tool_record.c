@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/ident.h"
+#include "core/json_text.h"
 #include "core/rating.h"
 #include "core/tool_access.h"
 #include "core/tool_fields.h"
@@ -16,27 +17,29 @@
  * it was started with, and a reload (SIGHUP) replaces the workers with ones that have the new one. */
 static int64_t tool_record_weight = TOOL_RECORD_PRIOR_WEIGHT_DEFAULT;
 
-/* The row of a tool; DRAFT is the draft's columns (schemas, tests, code, dependencies), or NULLs in
- * their place for a reader who gets no draft, so the public read does not fetch them to drop them. */
+/* The row of a tool. The draft's columns (schemas, tests, code, dependencies) come last, and only
+ * the full read selects them: the public read (TOOL_RECORD_PUBLIC_COLUMNS) stops before them, so it
+ * neither fetches nor binds what it would drop. */
 #define TOOL_RECORD_SELECT(draft)                                                                           \
     "SELECT t.id, t.slug, t.developer_id, d.display_name, t.name, t.summary, t.description, t.category,"   \
     " t.pricing_model, t.price_cents, t.currency, t.period_days, t.status, t.latest_version, t.downloads,"  \
     " t.rating_count, t.rating_sum, t.rating_1, t.rating_2, t.rating_3, t.rating_4, t.rating_5, "          \
     TOOL_RECORD_TIME("t.created_at") ", " TOOL_RECORD_TIME("t.updated_at") ","                             \
     " (SELECT GROUP_CONCAT(g.tag ORDER BY g.tag SEPARATOR ',') FROM tool_tags g WHERE g.tool_id = t.id),"  \
-    draft " v.input_schema, v.output_schema, g.rating_count, g.rating_sum"                                  \
+    " v.input_schema, v.output_schema, g.rating_count, g.rating_sum" draft                                  \
     " FROM tools t JOIN developers d ON d.id = t.developer_id " TOOL_RECORD_TOTALS_JOIN("g")                \
     " LEFT JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.latest_version"
-#define TOOL_RECORD_COLUMNS TOOL_RECORD_SELECT(" t.input_schema, t.output_schema, t.tests, t.code, t.dependencies,")
-#define TOOL_RECORD_PUBLIC_COLUMNS TOOL_RECORD_SELECT(" NULL, NULL, NULL, NULL, NULL,")
+#define TOOL_RECORD_COLUMNS TOOL_RECORD_SELECT(", t.input_schema, t.output_schema, t.tests, t.code, t.dependencies")
+#define TOOL_RECORD_PUBLIC_COLUMNS TOOL_RECORD_SELECT("")
 
 enum {
     COL_ID, COL_SLUG, COL_DEVELOPER_ID, COL_DEVELOPER_NAME, COL_NAME, COL_SUMMARY, COL_DESCRIPTION,
     COL_CATEGORY, COL_PRICING_MODEL, COL_PRICE_CENTS, COL_CURRENCY, COL_PERIOD_DAYS, COL_STATUS,
     COL_LATEST_VERSION, COL_DOWNLOADS, COL_RATING_COUNT, COL_RATING_SUM, COL_RATING_1,
-    COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_DRAFT_INPUT, COL_DRAFT_OUTPUT,
-    COL_DRAFT_TESTS, COL_CODE, COL_DRAFT_DEPENDENCIES, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
+    COL_CREATED_AT = COL_RATING_1 + 5, COL_UPDATED_AT, COL_TAGS, COL_PUBLISHED_INPUT, COL_PUBLISHED_OUTPUT,
     COL_ALL_RATING_COUNT, COL_ALL_RATING_SUM,
+    /* the full read only: a public row ends before these (db_rows_text answers NULL past the end) */
+    COL_DRAFT_INPUT, COL_DRAFT_OUTPUT, COL_DRAFT_TESTS, COL_CODE, COL_DRAFT_DEPENDENCIES,
 };
 
 const char *tool_record_id_problem(const json_t *id, int64_t *tool_id)
@@ -111,7 +114,7 @@ static const db_field tool_record_fields[] = {
 static void tool_record_fill(tool_record *t)
 {
     db_rows_into(&t->rows, 0, t, tool_record_fields, sizeof tool_record_fields / sizeof tool_record_fields[0]);
-    t->code_len = t->rows.cells[COL_CODE].len;
+    t->code_len = t->rows.column_count > COL_CODE ? t->rows.cells[COL_CODE].len : 0;
 }
 
 /* One query written twice, by slug and by id; the ref's parameter comes last. */
@@ -431,6 +434,110 @@ json_t *tool_record_json(const tool_record *t, const account_caller *caller)
 fail:
     json_decref(tool);
     return NULL;
+}
+
+/* tool_record_json's pricing, rating and tags, written as text in the same order. */
+static void tool_record_text_pricing(json_text *b, const tool_record *t)
+{
+    json_text_lit(b, "{\"model\":");
+    json_text_string(b, t->pricing_model);
+    json_text_lit(b, ",\"price_cents\":");
+    json_text_int(b, t->price_cents);
+    json_text_lit(b, ",\"currency\":");
+    json_text_string(b, t->currency);
+    if (t->pricing_model && strcmp(t->pricing_model, "subscription") == 0) {
+        json_text_lit(b, ",\"period_days\":");
+        json_text_int(b, t->period_days);
+    }
+    json_text_lit(b, "}");
+}
+
+static void tool_record_text_rating(json_text *b, const tool_record *t)
+{
+    double average = rating_round2(t->rating_count > 0 ? (double)t->rating_sum / (double)t->rating_count : 0.0);
+    double bayesian =
+        rating_round2(tool_record_bayesian(t->rating_count, t->rating_sum, t->all_rating_count, t->all_rating_sum));
+    json_text_lit(b, "{\"average\":");
+    json_text_real(b, average);
+    json_text_lit(b, ",\"count\":");
+    json_text_int(b, t->rating_count);
+    json_text_lit(b, ",\"distribution\":{");
+    for (int i = 0; i < 5; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "%s\"%d\":", i ? "," : "", i + 1);
+        json_text_lit(b, key);
+        json_text_int(b, t->ratings[i]);
+    }
+    json_text_lit(b, "},\"bayesian\":");
+    json_text_real(b, bayesian);
+    json_text_lit(b, "}");
+}
+
+static void tool_record_text_tags(json_text *b, const char *list)
+{
+    json_text_lit(b, "[");
+    for (int first = 1; list && *list; first = 0) {
+        size_t len = strcspn(list, ",");
+        if (!first)
+            json_text_lit(b, ",");
+        json_text_stringn(b, list, len);
+        list += len + (list[len] == ',');
+    }
+    json_text_lit(b, "]");
+}
+
+/* A stored JSON cell as tool_record_cell_json gives it: parsed and written compact, null when NULL
+ * or corrupt. */
+static void tool_record_text_cell(json_text *b, const char *text)
+{
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    json_text_value(b, v);
+    json_decref(v);
+}
+
+char *tool_record_view_text(const tool_record *t, size_t *len, mkt_error *err)
+{
+    json_text b = {0};
+    char id[24];
+    snprintf(id, sizeof id, "{\"id\":\"%" PRId64 "\"", t->id);
+    json_text_lit(&b, id);
+    static const char *const keys[] = {",\"slug\":", ",\"name\":", ",\"summary\":", ",\"description\":",
+                                       ",\"category\":"};
+    const char *values[] = {t->slug, t->name, t->summary, t->description, t->category};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_text_lit(&b, keys[i]);
+        json_text_string(&b, values[i]);
+    }
+    json_text_lit(&b, ",\"tags\":");
+    tool_record_text_tags(&b, t->tags);
+    snprintf(id, sizeof id, "\"%" PRId64 "\"", t->developer_id);
+    json_text_lit(&b, ",\"developer\":{\"id\":");
+    json_text_lit(&b, id);
+    json_text_lit(&b, ",\"display_name\":");
+    json_text_string(&b, t->developer_name);
+    json_text_lit(&b, "},\"pricing\":");
+    tool_record_text_pricing(&b, t);
+    json_text_lit(&b, ",\"status\":");
+    json_text_string(&b, t->status);
+    json_text_lit(&b, ",\"latest_version\":");
+    json_text_string(&b, t->latest_version);
+    json_text_lit(&b, ",\"rating\":");
+    tool_record_text_rating(&b, t);
+    json_text_lit(&b, ",\"downloads\":");
+    json_text_int(&b, t->downloads);
+    json_text_lit(&b, ",\"created_at\":");
+    json_text_string(&b, t->created_at);
+    json_text_lit(&b, ",\"updated_at\":");
+    json_text_string(&b, t->updated_at);
+    json_text_lit(&b, ",\"input_schema\":");
+    tool_record_text_cell(&b, t->published_input_schema);
+    json_text_lit(&b, ",\"output_schema\":");
+    tool_record_text_cell(&b, t->published_output_schema);
+    json_text_lit(&b, "}\n");
+    char *text = json_text_finish(&b, len);
+    if (!text)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return text;
 }
 
 /* ---- writes: tools and tool_tags -------------------------------------------------------------- */

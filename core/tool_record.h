@@ -118,6 +118,11 @@ json_t *tool_record_json(const tool_record *t, const account_caller *caller);
 /* tool_record_json of t, then frees t (it is consumed, success or not); NULL with err set
  * (ERROR_INTERNAL) only when out of memory. */
 json_t *tool_record_json_take(tool_record *t, const account_caller *caller, mkt_error *err);
+/* The JSON text of tool_record_json for a caller who is not the developer, ending in a newline:
+ * byte for byte json_dumps(..., JSON_COMPACT) of that document, written without building it (the
+ * uncached public view; tests/unit/tool_view_text.c holds the two equal). NULL with ERROR_INTERNAL
+ * when out of memory. */
+char *tool_record_view_text(const tool_record *t, size_t *len, mkt_error *err);
 
 /* Parses stored JSON text (any value); NULL on a corrupt cell, which is an internal error. */
 json_t *tool_record_parse(const char *text, mkt_error *err);

@@ -43,6 +43,10 @@ struct worker {
 /* MariaDB drops connections idle past wait_timeout; a worker that sat idle this long checks its
  * connection before the first statement, so an unretried write does not meet a dead socket. */
 #define WORKER_IDLE_PING_MS 60000
+/* A connection nginx keeps (fastcgi_keep_conn, docs/performance.md) is given up after this long
+ * without a request on it: while the worker waits on it, it accepts nothing else, so connections
+ * other nginx processes opened wait behind one idle in nginx's pool. */
+#define WORKER_KEPT_IDLE_MS 2
 /* Retry-After of a 503 for want of the database (a restart of MariaDB takes a few seconds) */
 #define WORKER_UNAVAILABLE_RETRY_AFTER 5
 
@@ -402,6 +406,26 @@ static int worker_wait_readable(worker *w)
     return n > 0;
 }
 
+/* libfcgi leaves a connection nginx asked to keep open after FCGX_Finish_r, and FCGX_Accept_r would
+ * block reading it. Returns 1 when the next request is on it (or nginx closed it: FCGX_Accept_r then
+ * reads the end and goes back to the listen socket). Otherwise, as soon as a new connection waits on
+ * the listen socket or after WORKER_KEPT_IDLE_MS, closes it and returns 0: a connection that
+ * another nginx process opened must not wait behind one kept by this worker. nginx sees the close
+ * and drops the connection from its pool. */
+static int worker_wait_kept(worker *w, FCGX_Request *fcgi)
+{
+    struct pollfd pfd[2] = {{.fd = fcgi->ipcFd, .events = POLLIN}, {.fd = w->listen_fd, .events = POLLIN}};
+    struct timespec idle = {0, WORKER_KEPT_IDLE_MS * 1000000L};
+    if (ppoll(pfd, 2, &idle, &worker_wait_mask) > 0 && (pfd[0].revents & (POLLIN | POLLHUP)) && !worker_stop_requested)
+        return 1;
+    /* A plain close: libfcgi's own (FCGX_Free(fcgi, 1)) would wait up to 2 s for nginx to close its
+     * end first, and the worker would serve nobody meanwhile. Nothing is unread on it. */
+    FCGX_Free(fcgi, 0);
+    close(fcgi->ipcFd);
+    fcgi->ipcFd = -1;
+    return 0;
+}
+
 /* The worker's side of the lifecycle seam: hooks reach the connection through worker_db. */
 static db *worker_service_db(service_worker *sw, mkt_error *err)
 {
@@ -433,12 +457,17 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
     while (!worker_stop_requested) {
         if (cfg->max_requests > 0 && served >= (uint64_t)cfg->max_requests)
             break;
-        if (!worker_wait_readable(&w)) {
-            service_worker_idle(&hooks);
-            continue;
+        if (fcgi.ipcFd >= 0) {
+            if (!worker_wait_kept(&w, &fcgi))
+                continue;
+        } else {
+            if (!worker_wait_readable(&w)) {
+                service_worker_idle(&hooks);
+                continue;
+            }
+            if (worker_stop_requested)
+                continue;
         }
-        if (worker_stop_requested)
-            continue;
         if (FCGX_Accept_r(&fcgi) < 0)
             continue;
         worker_handle(&w, &fcgi);
@@ -448,7 +477,7 @@ int worker_run(const config *cfg, int listen_fd, scoreboard *sb, int slot_index)
     }
     scoreboard_set_state(w.slot, SLOT_EXITING);
     service_worker_exit(&hooks);
-    FCGX_Free(&fcgi, 0);
+    FCGX_Free(&fcgi, 1); /* a kept connection too */
     db_close(w.db);
     replica_close(&w.replica);
     return 0;

@@ -1,12 +1,14 @@
 /* The ceiling for the foundation benchmark: the least a libfcgi responder can do. A few forked
  * processes accept on one unix socket and answer every request with a fixed small JSON body (and
  * the X-Request-Id nginx passed, as the real server does). No routing, no database, no logging.
+ * A connection nginx keeps open is served again while requests keep coming on it.
  *
  *   bench_bare_fcgi SOCKET_PATH [PROCESSES]     (PROCESSES defaults to 2 x online CPUs)
  *
  * Creates the socket (mode 0666), prints "ready" once the children run, and on SIGTERM or SIGINT
  * stops its children, removes the socket and exits. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,10 @@
 #define BARE_MAX_CHILDREN 1024
 
 static const char bare_body[] = "{\"status\":\"ok\",\"db\":\"up\"}";
+
+/* A connection nginx keeps (fastcgi_keep_conn) is given up when a new connection waits or after
+ * this long idle, as the server's workers do (fcgi/worker.c), so the ceiling pays what they pay. */
+#define BARE_KEPT_IDLE_MS 2
 
 static int bare_child(int listen_fd)
 {
@@ -39,6 +45,13 @@ static int bare_child(int listen_fd)
         FCGX_PutStr(head, len, req.out);
         FCGX_PutStr(bare_body, (int)sizeof bare_body - 1, req.out);
         FCGX_Finish_r(&req);
+        if (req.ipcFd >= 0) {
+            struct pollfd pfd[2] = {{.fd = req.ipcFd, .events = POLLIN}, {.fd = listen_fd, .events = POLLIN}};
+            if (poll(pfd, 2, BARE_KEPT_IDLE_MS) <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP))) {
+                close(req.ipcFd); /* at once, as the server's workers do */
+                req.ipcFd = -1;
+            }
+        }
     }
     return 0;
 }

@@ -12,8 +12,12 @@
 #                         wrk through nginx with the script's THREADS, CONNECTIONS, WARMUP (a warm-up run
 #                         first, not measured) and DURATION; the measured output in TMP/wrk-KEY.txt; fills
 #                         RPS[KEY], P50[KEY] and P99[KEY] (ms), ANSWERED[KEY] (requests completed) and
-#                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails
-#   bench_nginx_add_bare CONF SOCKET   CONF with `location = /bare/` (bench_bare_fcgi on SOCKET), on stdout
+#                         ERRS[KEY] (non-2xx answers + socket errors); dies when wrk itself fails; calls
+#                         bench_measure_start KEY and bench_measure_end KEY around the measured run when
+#                         the script defines them
+#   bench_nginx_add_bare CONF SOCKET [POOL]
+#                         CONF with `location = /bare/` (bench_bare_fcgi on SOCKET), on stdout; with a
+#                         POOL > 0 through an upstream keeping POOL connections (fastcgi_keep_conn on)
 #   bench_to_ms LATENCY   wrk's "812.00us", "1.23ms", "2.01s" -> milliseconds
 #   bench_workdir NAME    makes TMP (/tmp/mkt-bench-NAME.XXXXXX) and sets STACK_DIR empty; on exit (Ctrl-C
 #                         included) the stack in STACK_DIR, once a script sets it, is stopped by the PIDs
@@ -91,8 +95,10 @@ bench_wrk() {
     shift 2
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
     say "wrk ${DURATION}s, $THREADS threads, $CONNECTIONS connections: $key"
+    if declare -F bench_measure_start >/dev/null; then bench_measure_start "$key"; fi
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed on $url"; }
+    if declare -F bench_measure_end >/dev/null; then bench_measure_end "$key"; fi
     ANSWERED[$key]="$(awk '/ requests in / { print $1 }' "$out")"
     RPS[$key]="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
     P50[$key]="$(bench_to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
@@ -102,14 +108,30 @@ bench_wrk() {
     ERRS[$key]=$(( ${non2xx:-0} + ${socket:-0} ))
 }
 
-# bench_nginx_add_bare CONF SOCKET: prints nginx config CONF with `location = /bare/` (the bare libfcgi
-# responder of tests/bench/bare_fcgi.c on SOCKET) added before `location / {`: the same server block,
-# headers and fastcgi parameters as /api/marketplace/, another socket. Fails when there is no such line.
+# bench_nginx_add_bare CONF SOCKET [POOL]: prints nginx config CONF with `location = /bare/` (the bare
+# libfcgi responder of tests/bench/bare_fcgi.c on SOCKET) added before `location / {`: the same server
+# block, headers and fastcgi parameters as /api/marketplace/, another socket. With POOL > 0 the
+# location passes to an upstream `bench_bare` (added before `upstream marketplace {`) that keeps POOL
+# idle connections per nginx process, as the stack's --keepalive on does for the server. Fails when
+# either line is missing.
 bench_nginx_add_bare() {
-    awk -v sock="$2" '
+    awk -v sock="$2" -v pool="${3:-0}" '
+        pool > 0 && !up && /^[[:space:]]*upstream marketplace \{/ {
+            print "    upstream bench_bare {"
+            print "        server unix:" sock ";"
+            print "        keepalive " pool ";"
+            print "    }"
+            print ""
+            up = 1
+        }
         !done && /^[[:space:]]*location \/ \{/ {
             print "        location = /bare/ {"
-            print "            fastcgi_pass unix:" sock ";"
+            if (pool > 0) {
+                print "            fastcgi_pass bench_bare;"
+                print "            fastcgi_keep_conn on;"
+            } else {
+                print "            fastcgi_pass unix:" sock ";"
+            }
             print "            include fastcgi_params;"
             print "            fastcgi_param HTTP_X_REQUEST_ID $request_id;"
             print "            fastcgi_param HTTP_PROXY \"\";"
@@ -118,6 +140,6 @@ bench_nginx_add_bare() {
             done = 1
         }
         { print }
-        END { if (!done) exit 1 }
+        END { if (!done || (pool > 0 && !up)) exit 1 }
     ' "$1"
 }

@@ -19,13 +19,22 @@
 #                   than a worker caches, so most requests read the tool from MariaDB
 #   reviews         GET /tools/{slug}/reviews of the seeded tool with the most reviews, anonymous
 #   execute         POST /tools/{slug}/execute of a trivial free tool (bearer)
+# Besides the rates it prints the CPU time the workers ("wrk µs/rq": all of them, user + system) and
+# MariaDB ("db µs/rq") spent per answered request during each measured run: a figure the other jobs
+# on a shared machine move far less than the rates (for bare, the workers are the server's, idle).
+# BENCH_KEEPALIVE=compare measures FastCGI connection reuse instead: bare, health, me and tool, each at
+# every count of BENCH_CONNECTIONS (default "32 64": more clients than workers) with nginx keeping
+# connections (scripts/stack --keepalive on, and the same pool for the bare handler) and without,
+# back to back on the same stack and data (nginx reloaded between them; the order alternates), and
+# prints the two side by side. BENCH_KEEPALIVE=on runs the usual table with reuse on.
 # Everything it started is stopped by PID when it ends (Ctrl-C included). A completed purchase is
 # measured by tests/bench/money.sh (it needs its own stack settings).
 #
 # Settings (environment): BENCH_DURATION (s, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
 # BENCH_WORKERS (2 x CPUs), BENCH_WARMUP (s, 2), BENCH_TOOLS (2000), BENCH_SESSIONS (2000),
 # BENCH_ONLY (space-separated keys from the list above; bare and health always run), BENCH_PERF (1: perf
-# record the workers during each route and print its five hottest symbols; needs perf, run as root).
+# record the workers during each route and print its five hottest symbols; needs perf, run as root),
+# BENCH_KEEPALIVE (off, on or compare; off).
 set -euo pipefail
 
 # shellcheck source=tests/bench/lib.sh
@@ -33,11 +42,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build_dir "${1:-}"
 
 THREADS="${BENCH_THREADS:-2}"
-CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+KEEPALIVE="${BENCH_KEEPALIVE:-off}"
+[[ "$KEEPALIVE" =~ ^(off|on|compare)$ ]] || die "BENCH_KEEPALIVE must be off, on or compare"
+if [[ "$KEEPALIVE" == compare ]]; then CONNECTION_COUNTS="${BENCH_CONNECTIONS:-32 64}"; else CONNECTION_COUNTS="${BENCH_CONNECTIONS:-32}"; fi
+CONNECTIONS="${CONNECTION_COUNTS%% *}"
 WARMUP="${BENCH_WARMUP:-2}"
 TOOLS="${BENCH_TOOLS:-2000}"
 SESSIONS="${BENCH_SESSIONS:-2000}"
 ONLY="${BENCH_ONLY:-me me-cold tool-anon tool tool-304 tool-cold reviews execute}"
+[[ "$KEEPALIVE" == compare ]] && ONLY="${BENCH_ONLY:-me tool}"
 
 bench_need wrk curl nginx mariadb xargs
 BIN="$BUILD_DIR/marketplace"
@@ -59,7 +72,8 @@ trap perf_cleanup EXIT
 port="$(bench_free_port)"
 STACK_DIR="$TMP/stack"
 say "starting a stack (test config) in $STACK_DIR (port $port, $WORKERS workers)"
-"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" >"$TMP/stack.log" 2>&1 ||
+"$STACK" start --dir "$STACK_DIR" --bin "$BIN" --port "$port" --test --set "workers=$WORKERS" \
+    --keepalive "$([[ "$KEEPALIVE" == on ]] && echo on || echo off)" >"$TMP/stack.log" 2>&1 ||
     { cat "$TMP/stack.log" >&2; die "the stack did not start"; }
 env_get() { sed -n "s/^$1=//p" "$STACK_DIR/stack.env" | tail -n1; }
 URL="$(env_get MKT_URL)"
@@ -67,6 +81,7 @@ API="$URL/api/marketplace"
 CONF="$(env_get MKT_CONFIG)"
 MASTER_PID="$(env_get MKT_MASTER_PID)"
 NGINX_PID="$(env_get MKT_NGINX_PID)"
+DB_PID="$(env_get MKT_DB_PID)"
 FCGI_SOCKET="$(env_get MKT_FCGI_SOCKET)"
 NGINX_CONF="$STACK_DIR/nginx/nginx.conf"
 
@@ -76,14 +91,24 @@ BARE_SOCKET="$(dirname "$FCGI_SOCKET")/bare-$$.sock"
 BARE_PID=$!
 for _ in $(seq 50); do [[ -S "$BARE_SOCKET" ]] && break; sleep 0.1; done
 [[ -S "$BARE_SOCKET" ]] || { cat "$TMP/bare.log" >&2; die "bench_bare_fcgi did not create $BARE_SOCKET"; }
-bench_nginx_add_bare "$NGINX_CONF" "$BARE_SOCKET" >"$TMP/nginx.conf" || die "no 'location / {' in $NGINX_CONF"
-cp -f "$TMP/nginx.conf" "$NGINX_CONF"
-kill -HUP "$NGINX_PID"
-for _ in $(seq 50); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/" || true)" == 200 ]] && break
-    sleep 0.1
-done
-[[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/")" == 200 ]] || die "$URL/bare/ does not answer 200"
+# nginx_mode on|off: the stack's nginx with FastCGI connection reuse on or off (scripts/stack
+# nginx-conf), the bare location added with the same pool per nginx process, reloaded.
+BARE_POOL=$(( WORKERS / 2 > 0 ? WORKERS / 2 : 1 ))
+nginx_mode() {
+    "$STACK" nginx-conf --dir "$STACK_DIR" --port "$port" --test --keepalive "$1" >"$TMP/nginx-conf.log" 2>&1 ||
+        { cat "$TMP/nginx-conf.log" >&2; die "scripts/stack nginx-conf failed"; }
+    bench_nginx_add_bare "$NGINX_CONF" "$BARE_SOCKET" "$([[ "$1" == on ]] && echo "$BARE_POOL" || echo 0)" \
+        >"$TMP/nginx.conf" || die "no 'location / {' or 'upstream marketplace {' in $NGINX_CONF"
+    cp -f "$TMP/nginx.conf" "$NGINX_CONF"
+    kill -HUP "$NGINX_PID"
+    sleep 1 # the old nginx processes finish their requests and leave
+    for _ in $(seq 50); do
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/" || true)" == 200 ]] && break
+        sleep 0.1
+    done
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/bare/")" == 200 ]] || die "$URL/bare/ does not answer 200"
+}
+nginx_mode "$([[ "$KEEPALIVE" == on ]] && echo on || echo off)"
 
 # ---- data -------------------------------------------------------------------------------------------
 say "seeding $TOOLS tools"
@@ -186,6 +211,30 @@ perf_stop() {
     perf report -q -i "$TMP/perf-$1.data" --no-children --sort dso,sym --stdio 2>/dev/null |
         awk 'NF && $1 ~ /%$/ { $1 = sprintf("%7s", $1); print }' | head -n 5 >"$TMP/perf-$1.top" || true
 }
+# CPU time per answered request, which other jobs on the machine move far less than rates: the
+# workers' (user + system, /proc/PID/stat) and MariaDB's, sampled around each measured run.
+cpu_ticks() { # PID... -> summed utime + stime in clock ticks
+    local pid sum=0 fields
+    for pid in "$@"; do
+        fields="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+        sum=$(( sum + $(awk '{ print $12 + $13 }' <<<"$fields") ))
+    done
+    echo "$sum"
+}
+declare -A CPU_W CPU_DB
+bench_measure_start() {
+    # shellcheck disable=SC2046  # one PID per word
+    CPU_W[$1]="$(cpu_ticks $(children_of "$MASTER_PID"))"
+    CPU_DB[$1]="$(cpu_ticks "$DB_PID")"
+}
+bench_measure_end() {
+    # shellcheck disable=SC2046
+    CPU_W[$1]=$(( $(cpu_ticks $(children_of "$MASTER_PID")) - CPU_W[$1] ))
+    CPU_DB[$1]=$(( $(cpu_ticks "$DB_PID") - CPU_DB[$1] ))
+}
+per_request_us() { # TICKS KEY
+    awk -v t="$1" -v n="${ANSWERED[$2]:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "-" }'
+}
 run() {
     local key="$1"
     shift
@@ -194,6 +243,45 @@ run() {
     bench_wrk "$key" "$@"
     perf_stop "$key"
 }
+if [[ "$KEEPALIVE" == compare ]]; then
+    compare_key() { printf '%s-c%s-%s' "$1" "$2" "$3"; }
+    flip=0
+    for CONNECTIONS in $CONNECTION_COUNTS; do
+        for target in "bare $URL/bare/" "health $API/health" "me $API/me" "tool $API/tools/$SLUG"; do
+            read -r key url <<<"$target"
+            [[ "$key" == bare || "$key" == health || " $ONLY " == *" $key "* ]] || continue
+            auth=()
+            [[ "$key" == me || "$key" == tool ]] && auth=("${AUTH[@]}")
+            if (( flip )); then modes="on off"; else modes="off on"; fi
+            flip=$(( 1 - flip ))
+            for mode in $modes; do
+                nginx_mode "$mode"
+                bench_wrk "$(compare_key "$key" "$CONNECTIONS" "$mode")" "$url" "${auth[@]}"
+            done
+        done
+    done
+    nginx_mode off
+    echo
+    echo "FastCGI connection reuse — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "  machine: $CPUS CPUs; build $BUILD_DIR (${BUILD_TYPE:-?}); $WORKERS workers (bare: $WORKERS processes); pool $BARE_POOL per nginx process"
+    echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, through nginx; off and on back to back"
+    echo
+    printf '%-7s %5s | %9s %8s %8s %6s | %9s %8s %8s %6s | %7s %7s\n' key conns "off req/s" "p50 ms" "p99 ms" errors \
+        "on req/s" "p50 ms" "p99 ms" errors "rps on÷off" "p99 on÷off"
+    for c in $CONNECTION_COUNTS; do
+        for key in bare health me tool; do
+            off="$(compare_key "$key" "$c" off)" on="$(compare_key "$key" "$c" on)"
+            [[ -n "${RPS[$off]:-}" && -n "${RPS[$on]:-}" ]] || continue
+            printf '%-7s %5s | %9s %8s %8s %6s | %9s %8s %8s %6s | %7s %7s\n' "$key" "$c" \
+                "${RPS[$off]}" "${P50[$off]}" "${P99[$off]}" "${ERRS[$off]}" \
+                "${RPS[$on]}" "${P50[$on]}" "${P99[$on]}" "${ERRS[$on]}" \
+                "$(awk -v a="${RPS[$on]}" -v b="${RPS[$off]}" 'BEGIN { printf "%.2f", a / b }')" \
+                "$(awk -v a="${P99[$on]}" -v b="${P99[$off]}" 'BEGIN { printf "%.2f", a / b }')"
+        done
+    done
+    exit 0
+fi
+
 run bare "$URL/bare/"
 run health "$API/health"
 run me "$API/me" "${AUTH[@]}"
@@ -219,7 +307,8 @@ echo "perf benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_
 echo "  machine: $CPUS CPUs; build $BUILD_DIR (${BUILD_TYPE:-?}); $WORKERS workers; $TOOLS seeded tools"
 echo "  wrk:     ${DURATION}s per target after ${WARMUP}s warm-up, $THREADS threads, $CONNECTIONS connections, through nginx"
 echo
-printf '%-12s %-52s %10s %8s %8s %7s %7s %6s\n' key target "req/s" "p50 ms" "p99 ms" "÷bare" "÷health" errors
+printf '%-12s %-52s %10s %8s %8s %7s %7s %6s %9s %9s\n' key target "req/s" "p50 ms" "p99 ms" "÷bare" "÷health" errors \
+    "wrk µs/rq" "db µs/rq"
 describe() {
     case "$1" in
         bare) echo "bare libfcgi handler (the ceiling)" ;;
@@ -236,8 +325,9 @@ describe() {
 }
 for key in bare health me me-cold tool-anon tool tool-304 tool-cold reviews execute; do
     [[ -n "${RPS[$key]:-}" ]] || continue
-    printf '%-12s %-52s %10s %8s %8s %7s %7s %6s\n' "$key" "$(describe "$key")" "${RPS[$key]}" "${P50[$key]}" \
-        "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[bare]}")" "$(ratio "${RPS[$key]}" "${RPS[health]}")" "${ERRS[$key]}"
+    printf '%-12s %-52s %10s %8s %8s %7s %7s %6s %9s %9s\n' "$key" "$(describe "$key")" "${RPS[$key]}" "${P50[$key]}" \
+        "${P99[$key]}" "$(ratio "${RPS[$key]}" "${RPS[bare]}")" "$(ratio "${RPS[$key]}" "${RPS[health]}")" "${ERRS[$key]}" \
+        "$(per_request_us "${CPU_W[$key]:-0}" "$key")" "$(per_request_us "${CPU_DB[$key]:-0}" "$key")"
 done
 echo
 echo "largest worker RSS after the runs (VmRSS): $(awk -v k="$max_rss" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
