@@ -1293,22 +1293,36 @@ static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_
     return 0;
 }
 
-/* Every document in all of p's sets (smallest first: each later set is only probed) that passes
- * the filters, counted into the facets as it is found. */
-static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out, size_t *n)
+/* How far ahead a loop over matches asks for the rank line (and the vote counters) it will read:
+ * the matches are sparse in the ordinals, so each of those lines is a miss the hardware does not see
+ * coming, and waiting for them is most of a large query. */
+#define SIDX_AHEAD 8
+
+static inline void sidx_ahead(const search_index *ix, const sidx_plan *p, uint32_t ord)
 {
-    *n = 0;
-    *out = NULL;
-    if (p->none)
-        return 0;
-    if (!p->sets)
-        return sidx_matches_all(ix, q, p, out, n);
-    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
+    __builtin_prefetch(&ix->rank[ord]);
+    if (!p->text)
+        __builtin_prefetch(&ix->votes[ord]);
+}
+
+/* A document in every set: kept when it passes the filters, counted into the facets. */
+static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
+                                   double match, sidx_key *out, size_t *n)
+{
+    if (!sidx_filters_pass(ix, q, p, ord))
+        return;
+    sidx_facet_count(ix, p, ord);
+    if (match > p->best)
+        p->best = match;
+    sidx_key_make(ix, q, p, ord, match, &out[(*n)++]);
+}
+
+/* The documents of the first (smallest) set that are in every other set, into out with their text
+ * score in k[0] (only probing each later set); their count. */
+static size_t sidx_intersect(const sidx_plan *p, sidx_key *out)
+{
     const sidx_set *first = &p->set[0];
-    *out = sidx_keys_room(ix, first->count);
-    if (!*out)
-        return -1;
-    size_t at[SIDX_SETS_MAX] = {0};
+    size_t at[SIDX_SETS_MAX] = {0}, n = 0;
     for (size_t i = 0; i < first->count; i++) {
         uint32_t ord = first->ord[i];
         double match = first->tf[i] * first->idf2;
@@ -1319,12 +1333,43 @@ static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan
                 break;
             match += p->set[k].tf[at[k]] * p->set[k].idf2;
         }
-        if (k < p->sets || !sidx_filters_pass(ix, q, p, ord))
-            continue;
-        sidx_facet_count(ix, p, ord);
-        if (match > p->best)
-            p->best = match;
-        sidx_key_make(ix, q, p, ord, match, &(*out)[(*n)++]);
+        if (k == p->sets)
+            out[n++] = (sidx_key){.k = {match, 0}, .ord = ord};
+    }
+    return n;
+}
+
+/* Every document in all of p's sets (smallest first) that passes the filters, counted into the
+ * facets as it is found. */
+static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out, size_t *n)
+{
+    *n = 0;
+    *out = NULL;
+    if (p->none)
+        return 0;
+    if (!p->sets)
+        return sidx_matches_all(ix, q, p, out, n);
+    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
+    const sidx_set *first = &p->set[0];
+    sidx_key *keys = *out = sidx_keys_room(ix, first->count);
+    if (!keys)
+        return -1;
+    if (p->sets == 1) {
+        for (size_t i = 0; i < first->count; i++) {
+            if (i + SIDX_AHEAD < first->count)
+                sidx_ahead(ix, p, first->ord[i + SIDX_AHEAD]);
+            sidx_match_keep(ix, q, p, first->ord[i], first->tf[i] * first->idf2, keys, n);
+        }
+        return 0;
+    }
+    /* the documents in every set first, then the filters over those alone: they are known ahead */
+    size_t both = sidx_intersect(p, keys);
+    for (size_t i = 0; i < both; i++) {
+        if (i + SIDX_AHEAD < both)
+            sidx_ahead(ix, p, keys[i + SIDX_AHEAD].ord);
+        uint32_t ord = keys[i].ord;
+        double match = keys[i].k[0];
+        sidx_match_keep(ix, q, p, ord, match, keys, n); /* writes at *n <= i */
     }
     return 0;
 }
