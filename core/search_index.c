@@ -258,6 +258,11 @@ struct search_index {
      * a large result costs no allocation */
     struct sidx_key *keys;
     size_t keys_cap;
+    /* likewise a query's plan (some KiB) and the best keys of its page: allocations this large would
+     * make malloc merge its small free chunks on every query */
+    struct sidx_plan *plan;
+    struct sidx_key *top;
+    size_t top_cap;
     int key_third; /* the running query's sort breaks ties of its two keys by downloads */
 };
 
@@ -310,6 +315,8 @@ void search_index_free(search_index *ix)
     free(ix->id_key);
     free(ix->id_ord);
     free(ix->keys);
+    free(ix->plan);
+    free(ix->top);
     sidx_atoms_free(&ix->words);
     sidx_atoms_free(&ix->cats);
     sidx_atoms_free(&ix->models);
@@ -1113,7 +1120,7 @@ static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_s
 
 #define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX)
 
-typedef struct {
+typedef struct sidx_plan {
     search_text_words words;
     /* the candidate sets every match is in: the query words' (scored) and the tags' (idf2 0) */
     sidx_set set[SIDX_SETS_MAX];
@@ -1647,9 +1654,9 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     r->count = 0;
     r->total = 0;
     r->facets = NULL;
-    sidx_plan *p = malloc(sizeof *p);
-    if (!p)
+    if (!ix->plan && !(ix->plan = malloc(sizeof *ix->plan)))
         return -1;
+    sidx_plan *p = ix->plan;
     sidx_rank_setup(ix, q);
     sidx_key *keys = NULL;
     size_t n = 0;
@@ -1666,17 +1673,15 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
     if (rc == 0 && offset < (int64_t)n && limit > 0) {
         size_t k = (size_t)(offset + limit < (int64_t)n ? offset + limit : (int64_t)n);
-        sidx_key *h = malloc(k * sizeof *h);
-        rc = h ? 0 : -1;
-        if (h) {
+        rc = sidx_grow((void **)&ix->top, &ix->top_cap, k, sizeof *ix->top);
+        if (rc == 0) {
+            sidx_key *h = ix->top;
             size_t got = sidx_top(ix, q, p, keys, n, h, k);
             for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
                 r->ids[r->count++] = sidx_key_id(ix, &h[i]);
         }
-        free(h);
     }
     sidx_plan_free(p);
-    free(p);
     if (rc < 0) {
         json_decref(r->facets);
         r->facets = NULL;
