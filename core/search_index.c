@@ -1146,6 +1146,11 @@ typedef struct sidx_plan {
      * (the rating facets' 4+, 3+ and 2+ are sums of bands, sidx_facets) */
     int64_t *by_category, *by_pricing;
     int64_t by_band[8];
+    /* a sort whose keys need nothing from the other matches (all but relevance with text): the
+     * best `direct` keys are kept in a heap (direct_keys, direct_count of them) as matches are
+     * found, so no key is written for the others; 0: the matches' keys go to ix->keys */
+    size_t direct, direct_count;
+    struct sidx_key *direct_keys;
 } sidx_plan;
 
 static int sidx_plan_text(search_index *ix, sidx_plan *p)
@@ -1285,20 +1290,6 @@ static inline void sidx_facet_count(const search_index *ix, sidx_plan *p, uint32
     p->by_band[SIDX_META_BAND(meta)]++;
 }
 
-/* Every live document that passes the filters (no candidate set: no text and no tag). */
-static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
-                            size_t *n)
-{
-    *out = sidx_keys_room(ix, ix->live);
-    if (!*out)
-        return -1;
-    for (size_t o = 0; o < ix->slots; o++)
-        if (sidx_filters_pass(ix, q, p, (uint32_t)o)) {
-            sidx_facet_count(ix, p, (uint32_t)o);
-            sidx_key_make(ix, q, p, (uint32_t)o, 0, &(*out)[(*n)++]);
-        }
-    return 0;
-}
 
 /* How far ahead a loop over matches asks for the rank line (and the vote counters) it will read:
  * the matches are sparse in the ordinals, so each of those lines is a miss the hardware does not see
@@ -1312,7 +1303,11 @@ static inline void sidx_ahead(const search_index *ix, const sidx_plan *p, uint32
         __builtin_prefetch(&ix->votes[ord]);
 }
 
-/* A document in every set: kept when it passes the filters, counted into the facets. */
+static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
+                                   const sidx_key *key);
+
+/* A document in every set: when it passes the filters, counted into the facets and its key kept
+ * (out[*n], or offered to the plan's heap). */
 static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
                                    double match, sidx_key *out, size_t *n)
 {
@@ -1321,7 +1316,25 @@ static inline void sidx_match_keep(search_index *ix, const search_index_query *q
     sidx_facet_count(ix, p, ord);
     if (match > p->best)
         p->best = match;
-    sidx_key_make(ix, q, p, ord, match, &out[(*n)++]);
+    if (p->direct) {
+        sidx_key key;
+        sidx_key_make(ix, q, p, ord, match, &key);
+        sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
+        (*n)++;
+    } else {
+        sidx_key_make(ix, q, p, ord, match, &out[(*n)++]);
+    }
+}
+
+/* Every live document that passes the filters (no candidate set: no text and no tag). */
+static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
+                            size_t *n)
+{
+    if (!p->direct && !(*out = sidx_keys_room(ix, ix->live)))
+        return -1;
+    for (size_t o = 0; o < ix->slots; o++)
+        sidx_match_keep(ix, q, p, (uint32_t)o, 0, *out, n);
+    return 0;
 }
 
 /* The documents of the first (smallest) set that are in every other set, into out with their text
@@ -1358,8 +1371,9 @@ static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan
         return sidx_matches_all(ix, q, p, out, n);
     qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
     const sidx_set *first = &p->set[0];
-    sidx_key *keys = *out = sidx_keys_room(ix, first->count);
-    if (!keys)
+    /* the keys, or (a heap takes them) room for the documents in every set */
+    sidx_key *keys = p->direct && p->sets == 1 ? NULL : (*out = sidx_keys_room(ix, first->count));
+    if (!keys && !(p->direct && p->sets == 1))
         return -1;
     if (p->sets == 1) {
         for (size_t i = 0; i < first->count; i++) {
@@ -1595,6 +1609,19 @@ static void sidx_heap_up(const search_index *ix, sidx_key *h, size_t i)
     }
 }
 
+/* Keeps key among the best k in the heap h of *count keys. */
+static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
+                                   const sidx_key *key)
+{
+    if (*count < k) {
+        h[*count] = *key;
+        sidx_heap_up(ix, h, (*count)++);
+    } else if (k && sidx_key_before(ix, key, &h[0])) {
+        h[0] = *key;
+        sidx_heap_down(ix, h, *count, 0);
+    }
+}
+
 /* The best k of the n keys in order, into h (k entries); returns how many. */
 static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
                        sidx_key *h, size_t k)
@@ -1605,13 +1632,7 @@ static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx
         sidx_key *key = &keys[i];
         if (relevant)
             sidx_relevance_text(q, p, key);
-        if (count < k) {
-            h[count] = *key;
-            sidx_heap_up(ix, h, count++);
-        } else if (sidx_key_before(ix, key, &h[0])) {
-            h[0] = *key;
-            sidx_heap_down(ix, h, count, 0);
-        }
+        sidx_heap_offer(ix, h, &count, k, key);
     }
     sidx_sort_ix = ix;
     qsort(h, count, sizeof *h, sidx_key_cmp);
@@ -1663,6 +1684,15 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     int rc = sidx_plan_make(ix, q, p);
     p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
     ix->key_third = rc == 0 && sidx_sort_third(q, p);
+    int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
+    if (rc == 0 && limit > 0 && !sidx_relevant(q, p)) {
+        /* the page's end, and never more than the documents: the matches' best in a heap */
+        uint64_t end = (uint64_t)offset + (uint64_t)limit;
+        p->direct = end < ix->slots ? (size_t)end : ix->slots;
+        if (p->direct && sidx_grow((void **)&ix->top, &ix->top_cap, p->direct, sizeof *ix->top) < 0)
+            rc = -1;
+        p->direct_keys = ix->top;
+    }
     if (rc == 0)
         rc = sidx_matches(ix, q, p, &keys, &n);
     if (rc == 0) {
@@ -1670,8 +1700,12 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         r->facets = sidx_facets(ix, p);
         rc = r->facets ? 0 : -1;
     }
-    int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
-    if (rc == 0 && offset < (int64_t)n && limit > 0) {
+    if (rc == 0 && p->direct) {
+        sidx_sort_ix = ix;
+        qsort(p->direct_keys, p->direct_count, sizeof *p->direct_keys, sidx_key_cmp);
+        for (size_t i = (size_t)offset; i < p->direct_count && r->count < r->cap; i++)
+            r->ids[r->count++] = sidx_key_id(ix, &p->direct_keys[i]);
+    } else if (rc == 0 && offset < (int64_t)n && limit > 0) {
         size_t k = (size_t)(offset + limit < (int64_t)n ? offset + limit : (int64_t)n);
         rc = sidx_grow((void **)&ix->top, &ix->top_cap, k, sizeof *ix->top);
         if (rc == 0) {
