@@ -186,7 +186,7 @@ _Static_assert(sizeof(sidx_rank) == 32, "two documents per cache line");
 #define SIDX_META_BAND(m) (((m) >> 22) & 0x7u)
 #define SIDX_PRICING_MAX 15
 
-/* The rest a query may read (other sorts, the rating filter, suggestions), a cache line each. */
+/* The rest a query may read (other sorts, ties, suggestions), a cache line each. */
 typedef struct {
     int64_t id, published_us, downloads;
     double trend;
@@ -198,7 +198,7 @@ typedef struct {
 _Static_assert(sizeof(sidx_hot) == 64, "one cache line per document");
 
 /* The rating counters again, 8 bytes a document: a sort by rating (and relevance without text)
- * reads them for every match, 8 documents a cache line instead of one. */
+ * and the rating filter read them for every match, 8 documents a cache line instead of one. */
 typedef struct {
     uint32_t count, sum; /* as in sidx_hot */
 } sidx_votes;
