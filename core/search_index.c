@@ -186,7 +186,7 @@ _Static_assert(sizeof(sidx_rank) == 32, "two documents per cache line");
 #define SIDX_META_BAND(m) (((m) >> 22) & 0x7u)
 #define SIDX_PRICING_MAX 15
 
-/* The rest a query may read (other sorts, the rating filter, suggestions), a cache line each. */
+/* The rest a query may read (other sorts, ties, suggestions), a cache line each. */
 typedef struct {
     int64_t id, published_us, downloads;
     double trend;
@@ -196,6 +196,12 @@ typedef struct {
 } sidx_hot;
 
 _Static_assert(sizeof(sidx_hot) == 64, "one cache line per document");
+
+/* The rating counters again, 8 bytes a document: a sort by rating (and relevance without text)
+ * and the rating filter read them for every match, 8 documents a cache line instead of one. */
+typedef struct {
+    uint32_t count, sum; /* as in sidx_hot */
+} sidx_votes;
 
 typedef struct {
     char *slug, *name_norm, *name; /* name: as written, for suggestions */
@@ -220,7 +226,8 @@ struct search_index {
     sidx_doc *doc; /* by ordinal */
     sidx_hot *hot;   /* by ordinal, beside doc */
     sidx_rank *rank; /* by ordinal, beside doc */
-    size_t slots, doc_cap, hot_cap, rank_cap, live;
+    sidx_votes *votes; /* by ordinal, beside doc */
+    size_t slots, doc_cap, hot_cap, rank_cap, votes_cap, live;
     /* what the rank lines were computed with: the prior weight, the freshness half-life (s) and the
      * epoch (us) their fresh is relative to */
     int64_t rank_m, rank_h, rank_epoch_us;
@@ -251,6 +258,11 @@ struct search_index {
      * a large result costs no allocation */
     struct sidx_key *keys;
     size_t keys_cap;
+    /* likewise a query's plan (some KiB) and the best keys of its page: allocations this large would
+     * make malloc merge its small free chunks on every query */
+    struct sidx_plan *plan;
+    struct sidx_key *top;
+    size_t top_cap;
     int key_third; /* the running query's sort breaks ties of its two keys by downloads */
 };
 
@@ -282,6 +294,7 @@ void search_index_free(search_index *ix)
     free(ix->doc);
     free(ix->hot);
     free(ix->rank);
+    free(ix->votes);
     for (size_t i = 0; i < ix->words.count; i++) {
         free(ix->term[i].all.ord);
         free(ix->term[i].all.tf);
@@ -302,6 +315,8 @@ void search_index_free(search_index *ix)
     free(ix->id_key);
     free(ix->id_ord);
     free(ix->keys);
+    free(ix->plan);
+    free(ix->top);
     sidx_atoms_free(&ix->words);
     sidx_atoms_free(&ix->cats);
     sidx_atoms_free(&ix->models);
@@ -325,7 +340,7 @@ static size_t sidx_atoms_bytes(const sidx_atoms *a)
 size_t search_index_bytes(const search_index *ix)
 {
     size_t b = sizeof *ix + ix->doc_cap * sizeof(sidx_doc) + ix->hot_cap * sizeof(sidx_hot) +
-               ix->rank_cap * sizeof(sidx_rank) +
+               ix->rank_cap * sizeof(sidx_rank) + ix->votes_cap * sizeof(sidx_votes) +
                ix->term_cap * sizeof(sidx_term) + ix->tag_cap * (sizeof(sidx_posting) + 2 * sizeof(int64_t)) +
                (ix->sorted_cap + ix->pop_cap) * sizeof(uint32_t) + ix->id_slots * (sizeof(uint64_t) + sizeof(uint32_t)) +
                sidx_atoms_bytes(&ix->words) + sidx_atoms_bytes(&ix->cats) + sidx_atoms_bytes(&ix->models) +
@@ -753,6 +768,7 @@ static void sidx_counts(search_index *ix, uint32_t ord, int64_t rating_count, in
     sidx_rank *r = &ix->rank[ord];
     h->rating_count = sidx_clamp32(rating_count);
     h->rating_sum = sidx_clamp32(rating_sum);
+    ix->votes[ord] = (sidx_votes){.count = h->rating_count, .sum = h->rating_sum};
     h->downloads = downloads;
     h->trend = trend;
     sidx_rank_scores(ix, h, r);
@@ -847,13 +863,15 @@ int search_index_put(search_index *ix, const search_index_doc *in)
     if (ix->slots >= UINT32_MAX - 1 ||
         sidx_grow((void **)&ix->doc, &ix->doc_cap, ix->slots + 1, sizeof *ix->doc) < 0 ||
         sidx_grow((void **)&ix->hot, &ix->hot_cap, ix->slots + 1, sizeof *ix->hot) < 0 ||
-        sidx_grow((void **)&ix->rank, &ix->rank_cap, ix->slots + 1, sizeof *ix->rank) < 0)
+        sidx_grow((void **)&ix->rank, &ix->rank_cap, ix->slots + 1, sizeof *ix->rank) < 0 ||
+        sidx_grow((void **)&ix->votes, &ix->votes_cap, ix->slots + 1, sizeof *ix->votes) < 0)
         return -1;
     uint32_t ord = (uint32_t)ix->slots;
     sidx_doc *d = &ix->doc[ord];
     memset(d, 0, sizeof *d);
     memset(&ix->hot[ord], 0, sizeof ix->hot[ord]);
     memset(&ix->rank[ord], 0, sizeof ix->rank[ord]);
+    memset(&ix->votes[ord], 0, sizeof ix->votes[ord]);
     ix->slots++;
     sidx_hit *hits = NULL;
     size_t n = 0;
@@ -919,6 +937,7 @@ static int sidx_squeeze(search_index *ix)
             ix->doc[next] = ix->doc[i];
             ix->hot[next] = ix->hot[i];
             ix->rank[next] = ix->rank[i];
+            ix->votes[next] = ix->votes[i];
             sidx_id_set(ix, ix->hot[next].id, (int64_t)next);
             next++;
         }
@@ -1059,9 +1078,12 @@ static int sidx_set_size_cmp(const void *a, const void *b)
     return x->count < y->count ? -1 : x->count > y->count;
 }
 
-/* The first position at or after from where s->ord >= ord (galloping, then binary search). */
-static size_t sidx_seek(const sidx_set *s, size_t from, uint32_t ord)
+/* The first position at or after from where s->ord >= ord (galloping, then binary search). Matches
+ * come in increasing order and mostly land on the next entry: that case costs one compare. */
+static inline size_t sidx_seek(const sidx_set *s, size_t from, uint32_t ord)
 {
+    if (from < s->count && s->ord[from] >= ord)
+        return from;
     size_t step = 1, hi = from;
     while (hi < s->count && s->ord[hi] < ord) {
         from = hi + 1;
@@ -1098,7 +1120,7 @@ static int sidx_title_set(search_index *ix, const char *word, int prefix, sidx_s
 
 #define SIDX_SETS_MAX (SEARCH_TEXT_WORDS_MAX + SEARCH_INDEX_TAGS_MAX)
 
-typedef struct {
+typedef struct sidx_plan {
     search_text_words words;
     /* the candidate sets every match is in: the query words' (scored) and the tags' (idf2 0) */
     sidx_set set[SIDX_SETS_MAX];
@@ -1114,11 +1136,21 @@ typedef struct {
     size_t title_patterns;
     size_t slug_len, name_len;
     int64_t category, pricing; /* -1: no filter */
+    /* the live, category and pricing tests as one compare of a rank line's meta: (meta & mask) == want */
+    uint32_t meta_mask, meta_want;
+    int rest;                  /* a price, rating or developer filter: sidx_filters_rest */
+    double mean;               /* the global mean rating the Bayesian ratings lean on */
     double best;               /* largest text score among the matches */
     double fresh_now;          /* 2^((epoch - now) / half-life): a rank line's fresh times this */
-    /* facet counts, gathered while matching: by category and pricing atom, and rating bands */
+    /* facet counts, gathered while matching: by category and pricing atom, and by rating band
+     * (the rating facets' 4+, 3+ and 2+ are sums of bands, sidx_facets) */
     int64_t *by_category, *by_pricing;
-    int64_t rated[5];
+    int64_t by_band[8];
+    /* a sort whose keys need nothing from the other matches (all but relevance with text): the
+     * best `direct` keys are kept in a heap (direct_keys, direct_count of them) as matches are
+     * found, so no key is written for the others; 0: the matches' keys go to ix->keys */
+    size_t direct, direct_count;
+    struct sidx_key *direct_keys;
 } sidx_plan;
 
 static int sidx_plan_text(search_index *ix, sidx_plan *p)
@@ -1174,7 +1206,14 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     sidx_plan_tags(ix, q, p);
     p->category = q->category ? sidx_atoms_find(&ix->cats, q->category) : -1;
     p->pricing = q->pricing ? sidx_atoms_find(&ix->models, q->pricing) : -1;
-    p->none |= (q->category && p->category < 0) || (q->pricing && p->pricing < 0);
+    /* an atom the meta bits cannot hold names no document (sidx_lines_fill refuses those) */
+    p->none |= (q->category && (p->category < 0 || p->category > 0xFFFF)) ||
+               (q->pricing && (p->pricing < 0 || p->pricing > SIDX_PRICING_MAX));
+    p->meta_mask = SIDX_META_LIVE | (p->category >= 0 ? 0xFFFFu : 0) | (p->pricing >= 0 ? 0xFu << 16 : 0);
+    p->meta_want = SIDX_META_LIVE | (p->category >= 0 ? (uint32_t)p->category : 0) |
+                   (p->pricing >= 0 ? (uint32_t)p->pricing << 16 : 0);
+    p->rest = q->max_price_cents >= 0 || q->min_rating_hundredths > 0 || q->developer_id > 0;
+    p->mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
     p->by_category = calloc(ix->cats.count + 1, sizeof *p->by_category);
     p->by_pricing = calloc(ix->models.count + 1, sizeof *p->by_pricing);
     return p->by_category && p->by_pricing ? 0 : -1;
@@ -1196,27 +1235,29 @@ static void sidx_plan_free(sidx_plan *p)
     free(p->by_pricing);
 }
 
-/* The filters a candidate set does not already apply (tags are sets). */
-static int sidx_filters_pass(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord)
+/* The filters the meta compare leaves: price, rating, developer. */
+static int sidx_filters_rest(const search_index *ix, const search_index_query *q, uint32_t ord)
 {
-    const sidx_rank *r = &ix->rank[ord];
-    if (!(r->meta & SIDX_META_LIVE))
-        return 0;
-    if (p->category >= 0 && SIDX_META_CATEGORY(r->meta) != p->category)
-        return 0;
-    if (p->pricing >= 0 && SIDX_META_PRICING(r->meta) != p->pricing)
-        return 0;
-    if (q->max_price_cents >= 0 && r->price_cents > q->max_price_cents)
+    if (q->max_price_cents >= 0 && ix->rank[ord].price_cents > q->max_price_cents)
         return 0;
     if (q->min_rating_hundredths > 0) {
-        const sidx_hot *h = &ix->hot[ord];
-        if (!(h->rating_count > 0 &&
-              (int64_t)h->rating_sum * 100 >= (int64_t)h->rating_count * q->min_rating_hundredths))
+        const sidx_votes *v = &ix->votes[ord];
+        if (!(v->count > 0 && (int64_t)v->sum * 100 >= (int64_t)v->count * q->min_rating_hundredths))
             return 0;
     }
     if (q->developer_id > 0 && ix->doc[ord].developer_id != q->developer_id)
         return 0;
     return 1;
+}
+
+/* The filters a candidate set does not already apply (tags are sets): live, category and pricing
+ * in one compare, the others when the query has any. */
+static inline int sidx_filters_pass(const search_index *ix, const search_index_query *q, const sidx_plan *p,
+                                    uint32_t ord)
+{
+    if ((ix->rank[ord].meta & p->meta_mask) != p->meta_want)
+        return 0;
+    return !p->rest || sidx_filters_rest(ix, q, ord);
 }
 
 /* A match and its sort key: k[0] first, then k[1], then (the sorts that have one) a third key, then
@@ -1230,8 +1271,8 @@ typedef struct sidx_key {
     float match; /* the text score */
 } sidx_key;
 
-static void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
-                          double match, sidx_key *k);
+static inline void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p,
+                                 uint32_t ord, double match, sidx_key *k);
 /* Room for n matches in ix->keys. */
 static sidx_key *sidx_keys_room(search_index *ix, size_t n)
 {
@@ -1241,46 +1282,67 @@ static sidx_key *sidx_keys_room(search_index *ix, size_t n)
 }
 
 /* Counts a match into the facets: while its rank line is at hand. */
-static void sidx_facet_count(const search_index *ix, sidx_plan *p, uint32_t ord)
+static inline void sidx_facet_count(const search_index *ix, sidx_plan *p, uint32_t ord)
 {
-    uint32_t meta = ix->rank[ord].meta, band = SIDX_META_BAND(meta);
+    uint32_t meta = ix->rank[ord].meta;
     p->by_category[SIDX_META_CATEGORY(meta)]++;
     p->by_pricing[SIDX_META_PRICING(meta)]++;
-    for (uint32_t r = 2; r <= 4 && r <= band; r++)
-        p->rated[r]++;
+    p->by_band[SIDX_META_BAND(meta)]++;
+}
+
+
+/* How far ahead a loop over matches asks for the rank line (and the vote counters) it will read:
+ * the matches are sparse in the ordinals, so each of those lines is a miss the hardware does not see
+ * coming, and waiting for them is most of a large query. */
+#define SIDX_AHEAD 8
+
+static inline void sidx_ahead(const search_index *ix, const sidx_plan *p, uint32_t ord)
+{
+    __builtin_prefetch(&ix->rank[ord]);
+    if (!p->text)
+        __builtin_prefetch(&ix->votes[ord]);
+}
+
+static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
+                                   const sidx_key *key);
+
+/* A document in every set: when it passes the filters, counted into the facets and its key kept
+ * (out[*n], or offered to the plan's heap). */
+static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
+                                   double match, sidx_key *out, size_t *n)
+{
+    if (!sidx_filters_pass(ix, q, p, ord))
+        return;
+    sidx_facet_count(ix, p, ord);
+    if (match > p->best)
+        p->best = match;
+    if (p->direct) {
+        sidx_key key;
+        sidx_key_make(ix, q, p, ord, match, &key);
+        sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
+        (*n)++;
+    } else {
+        sidx_key_make(ix, q, p, ord, match, &out[(*n)++]);
+    }
 }
 
 /* Every live document that passes the filters (no candidate set: no text and no tag). */
 static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
                             size_t *n)
 {
-    *out = sidx_keys_room(ix, ix->live);
-    if (!*out)
+    if (!p->direct && !(*out = sidx_keys_room(ix, ix->live)))
         return -1;
     for (size_t o = 0; o < ix->slots; o++)
-        if (sidx_filters_pass(ix, q, p, (uint32_t)o)) {
-            sidx_facet_count(ix, p, (uint32_t)o);
-            sidx_key_make(ix, q, p, (uint32_t)o, 0, &(*out)[(*n)++]);
-        }
+        sidx_match_keep(ix, q, p, (uint32_t)o, 0, *out, n);
     return 0;
 }
 
-/* Every document in all of p's sets (smallest first: each later set is only probed) that passes
- * the filters, counted into the facets as it is found. */
-static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out, size_t *n)
+/* The documents of the first (smallest) set that are in every other set, into out with their text
+ * score in k[0] (only probing each later set); their count. */
+static size_t sidx_intersect(const sidx_plan *p, sidx_key *out)
 {
-    *n = 0;
-    *out = NULL;
-    if (p->none)
-        return 0;
-    if (!p->sets)
-        return sidx_matches_all(ix, q, p, out, n);
-    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
     const sidx_set *first = &p->set[0];
-    *out = sidx_keys_room(ix, first->count);
-    if (!*out)
-        return -1;
-    size_t at[SIDX_SETS_MAX] = {0};
+    size_t at[SIDX_SETS_MAX] = {0}, n = 0;
     for (size_t i = 0; i < first->count; i++) {
         uint32_t ord = first->ord[i];
         double match = first->tf[i] * first->idf2;
@@ -1291,12 +1353,44 @@ static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan
                 break;
             match += p->set[k].tf[at[k]] * p->set[k].idf2;
         }
-        if (k < p->sets || !sidx_filters_pass(ix, q, p, ord))
-            continue;
-        sidx_facet_count(ix, p, ord);
-        if (match > p->best)
-            p->best = match;
-        sidx_key_make(ix, q, p, ord, match, &(*out)[(*n)++]);
+        if (k == p->sets)
+            out[n++] = (sidx_key){.k = {match, 0}, .ord = ord};
+    }
+    return n;
+}
+
+/* Every document in all of p's sets (smallest first) that passes the filters, counted into the
+ * facets as it is found. */
+static int sidx_matches(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out, size_t *n)
+{
+    *n = 0;
+    *out = NULL;
+    if (p->none)
+        return 0;
+    if (!p->sets)
+        return sidx_matches_all(ix, q, p, out, n);
+    qsort(p->set, p->sets, sizeof p->set[0], sidx_set_size_cmp);
+    const sidx_set *first = &p->set[0];
+    /* the keys, or (a heap takes them) room for the documents in every set */
+    sidx_key *keys = p->direct && p->sets == 1 ? NULL : (*out = sidx_keys_room(ix, first->count));
+    if (!keys && !(p->direct && p->sets == 1))
+        return -1;
+    if (p->sets == 1) {
+        for (size_t i = 0; i < first->count; i++) {
+            if (i + SIDX_AHEAD < first->count)
+                sidx_ahead(ix, p, first->ord[i + SIDX_AHEAD]);
+            sidx_match_keep(ix, q, p, first->ord[i], first->tf[i] * first->idf2, keys, n);
+        }
+        return 0;
+    }
+    /* the documents in every set first, then the filters over those alone: they are known ahead */
+    size_t both = sidx_intersect(p, keys);
+    for (size_t i = 0; i < both; i++) {
+        if (i + SIDX_AHEAD < both)
+            sidx_ahead(ix, p, keys[i + SIDX_AHEAD].ord);
+        uint32_t ord = keys[i].ord;
+        double match = keys[i].k[0];
+        sidx_match_keep(ix, q, p, ord, match, keys, n); /* writes at *n <= i */
     }
     return 0;
 }
@@ -1324,8 +1418,11 @@ static json_t *sidx_facets(const search_index *ix, const sidx_plan *p)
     for (size_t a = 0; a < ix->models.count; a++)
         if (p->by_pricing[a])
             bad |= sidx_facet_add(pricing, ix->models.str[a], p->by_pricing[a]);
-    bad |= sidx_facet_add(rating, "4+", p->rated[4]) | sidx_facet_add(rating, "3+", p->rated[3]) |
-           sidx_facet_add(rating, "2+", p->rated[2]);
+    int64_t rated[8] = {0}; /* rated[r]: the matches of band r or above */
+    for (int band = 7; band >= 2; band--)
+        rated[band] = p->by_band[band] + (band < 7 ? rated[band + 1] : 0);
+    bad |= sidx_facet_add(rating, "4+", rated[4]) | sidx_facet_add(rating, "3+", rated[3]) |
+           sidx_facet_add(rating, "2+", rated[2]);
     if (bad) {
         json_decref(facets);
         return NULL;
@@ -1335,19 +1432,28 @@ static json_t *sidx_facets(const search_index *ix, const sidx_plan *p)
 
 /* ---- ranking ---------------------------------------------------------------------------------------- */
 
-/* The Bayesian rating from the counters themselves. */
-static double sidx_bayesian_exact(const search_index_query *q, const sidx_hot *h)
+/* fmin(1, x) without the library call: the same value for every x, NaN included (1). */
+static inline double sidx_min1(double x)
 {
-    if (h->rating_count == 0)
-        return 0;
-    double mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
-    return (mean * (double)q->prior_weight + (double)h->rating_sum) / (double)(q->prior_weight + h->rating_count);
+    return x < 1 ? x : 1;
 }
 
-/* The third key of the sorts that have one (rating, trending: the downloads), from the hot line. */
-static double sidx_key_third(const search_index *ix, const sidx_key *k)
+/* The Bayesian rating from the counters themselves (p->mean: the global mean). */
+static inline double sidx_bayesian_exact(const search_index_query *q, const sidx_plan *p, const sidx_votes *v)
 {
-    return ix->key_third ? (double)ix->hot[k->ord].downloads : 0;
+    if (v->count == 0)
+        return 0;
+    return (p->mean * (double)q->prior_weight + (double)v->sum) / (double)(q->prior_weight + v->count);
+}
+
+/* What breaks a tie of both keys: the third key of the sorts that have one (rating, trending: the
+ * downloads), then the newer id; both from the hot line, read only here. */
+static int sidx_key_tie(const search_index *ix, const sidx_key *a, const sidx_key *b)
+{
+    const sidx_hot *x = &ix->hot[a->ord], *y = &ix->hot[b->ord];
+    if (ix->key_third && (double)x->downloads != (double)y->downloads)
+        return (double)x->downloads > (double)y->downloads;
+    return x->id > y->id;
 }
 
 static int64_t sidx_key_id(const search_index *ix, const sidx_key *k)
@@ -1355,15 +1461,13 @@ static int64_t sidx_key_id(const search_index *ix, const sidx_key *k)
     return ix->hot[k->ord].id;
 }
 
-static int sidx_key_before(const search_index *ix, const sidx_key *a, const sidx_key *b)
+static inline int sidx_key_before(const search_index *ix, const sidx_key *a, const sidx_key *b)
 {
-    for (int i = 0; i < 2; i++)
-        if (a->k[i] != b->k[i])
-            return a->k[i] > b->k[i];
-    double ta = sidx_key_third(ix, a), tb = sidx_key_third(ix, b);
-    if (ta != tb)
-        return ta > tb;
-    return sidx_key_id(ix, a) > sidx_key_id(ix, b);
+    if (a->k[0] != b->k[0])
+        return a->k[0] > b->k[0];
+    if (a->k[1] != b->k[1])
+        return a->k[1] > b->k[1];
+    return sidx_key_tie(ix, a, b);
 }
 
 /* qsort's order of keys (sidx_sort_ix set). */
@@ -1374,15 +1478,14 @@ static int sidx_key_cmp(const void *a, const void *b)
 
 /* core/rating's Bayesian rating (0 while unrated), as core/tool_record computes it, from the rank
  * line: (C m + sum) / (m + count) = C a + b. */
-static double sidx_bayesian(const search_index_query *q, const sidx_rank *r)
+static inline double sidx_bayesian(const sidx_plan *p, const sidx_rank *r)
 {
-    double mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
-    return mean * r->bayes_a + r->bayes_b;
+    return p->mean * r->bayes_a + r->bayes_b;
 }
 
 /* The share of the title words asked for that ord has; ords must come in increasing order (the
  * matches do), so each title set is walked once. */
-static double sidx_title_share(sidx_plan *p, uint32_t ord)
+static inline double sidx_title_share(sidx_plan *p, uint32_t ord)
 {
     if (!p->title_patterns)
         return 0;
@@ -1395,36 +1498,41 @@ static double sidx_title_share(sidx_plan *p, uint32_t ord)
 }
 
 /* The query's slug or name exactly: the hashes spare the strings of almost every document. */
-static int sidx_exact(const search_index *ix, const sidx_plan *p, uint32_t ord)
+static int sidx_exact_strings(const search_index *ix, const sidx_plan *p, uint32_t ord)
 {
-    const sidx_rank *r = &ix->rank[ord];
-    if (r->slug_hash != p->slug_hash && r->name_hash != p->name_hash)
-        return 0;
     const sidx_doc *d = &ix->doc[ord];
     return (d->slug_len == p->slug_len && strcmp(d->slug, p->slug_form) == 0) ||
            (d->name_len == p->name_len && strcmp(d->name_norm, p->name_form) == 0);
 }
 
+static inline int sidx_exact(const search_index *ix, const sidx_plan *p, uint32_t ord)
+{
+    const sidx_rank *r = &ix->rank[ord];
+    if (r->slug_hash != p->slug_hash && r->name_hash != p->name_hash)
+        return 0;
+    return sidx_exact_strings(ix, p, ord);
+}
+
 /* README "Search": an exact slug or name first, then the blend of text and quality. The quality
  * part here, from the rank line (p->fresh_now: 2^((epoch - now) / half-life)); sidx_relevance_text
  * adds the text part. */
-static void sidx_relevance(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
-                           sidx_key *k)
+static inline void sidx_relevance(const search_index *ix, const search_index_query *q, const sidx_plan *p,
+                                  uint32_t ord, sidx_key *k)
 {
     const sidx_rank *r = &ix->rank[ord];
-    double fresh = fmin(1, r->fresh * p->fresh_now);
+    double fresh = sidx_min1(r->fresh * p->fresh_now);
     k->k[0] = sidx_exact(ix, p, ord);
-    k->k[1] = (double)q->weight_rating * sidx_bayesian(q, r) / 5 + (double)q->weight_downloads * r->downloads_term +
+    k->k[1] = (double)q->weight_rating * sidx_bayesian(p, r) / 5 + (double)q->weight_downloads * r->downloads_term +
               (double)q->weight_freshness * fresh;
 }
 
 /* The text part of relevance: the match's share of the best text score and of the title words;
  * keys must come in increasing ordinal order (title sets are walked once). */
-static void sidx_relevance_text(const search_index_query *q, sidx_plan *p, sidx_key *k)
+static inline void sidx_relevance_text(const search_index_query *q, sidx_plan *p, sidx_key *k)
 {
     int words = p->title_patterns > 0; /* else only a short last word: every match is as good */
     double best = p->best > 0 ? p->best : 1;
-    double text = words ? 0.5 * fmin(1, k->match / best) + 0.5 * sidx_title_share(p, k->ord) : 1;
+    double text = words ? 0.5 * sidx_min1(k->match / best) + 0.5 * sidx_title_share(p, k->ord) : 1;
     k->k[1] += (double)q->weight_text * text;
 }
 
@@ -1433,38 +1541,43 @@ static int sidx_relevant(const search_index_query *q, const sidx_plan *p)
     return q->sort == SEARCH_INDEX_SORT_RELEVANCE && p->text;
 }
 
-static void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
-                          double match, sidx_key *k)
+/* The keys of every sort but relevance with text. */
+static void sidx_key_other(const search_index *ix, const search_index_query *q, const sidx_plan *p, uint32_t ord,
+                           sidx_key *k)
 {
-    memset(k, 0, sizeof *k);
-    k->ord = ord;
-    k->match = (float)match;
-    if (sidx_relevant(q, p)) {
-        sidx_relevance(ix, q, p, ord, k);
-        return;
-    }
     const sidx_rank *r = &ix->rank[ord];
     if (q->sort == SEARCH_INDEX_SORT_PRICE_ASC || q->sort == SEARCH_INDEX_SORT_PRICE_DESC) {
         k->k[0] = q->sort == SEARCH_INDEX_SORT_PRICE_ASC ? -(double)r->price_cents : (double)r->price_cents;
         return;
     }
-    const sidx_hot *h = &ix->hot[ord];
     switch (q->sort) {
     case SEARCH_INDEX_SORT_DOWNLOADS:
-        k->k[0] = (double)h->downloads;
+        k->k[0] = (double)ix->hot[ord].downloads;
         break;
     case SEARCH_INDEX_SORT_TRENDING: /* tools without activity last, then by downloads (the third key) */
         k->k[0] = (r->meta & SIDX_META_TREND) != 0;
-        k->k[1] = r->meta & SIDX_META_TREND ? h->trend : 0;
+        k->k[1] = r->meta & SIDX_META_TREND ? ix->hot[ord].trend : 0;
         break;
     case SEARCH_INDEX_SORT_NEWEST:
-        k->k[0] = (double)h->published_us;
+        k->k[0] = (double)ix->hot[ord].published_us;
         break;
     default: /* rating, and relevance without text; then by downloads (the third key) */
-        k->k[0] = sidx_bayesian_exact(q, h); /* a sort by rating alone: the exact order of ties */
-        k->k[1] = (double)h->rating_count;
+        k->k[0] = sidx_bayesian_exact(q, p, &ix->votes[ord]); /* a sort by rating alone: the exact order of ties */
+        k->k[1] = (double)ix->votes[ord].count;
         break;
     }
+}
+
+static inline void sidx_key_make(const search_index *ix, const search_index_query *q, const sidx_plan *p,
+                                 uint32_t ord, double match, sidx_key *k)
+{
+    k->k[0] = k->k[1] = 0;
+    k->ord = ord;
+    k->match = (float)match;
+    if (sidx_relevant(q, p))
+        sidx_relevance(ix, q, p, ord, k);
+    else
+        sidx_key_other(ix, q, p, ord, k);
 }
 
 /* ---- top k: a heap whose root is the worst of the best k seen ------------------------------------- */
@@ -1496,6 +1609,19 @@ static void sidx_heap_up(const search_index *ix, sidx_key *h, size_t i)
     }
 }
 
+/* Keeps key among the best k in the heap h of *count keys. */
+static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
+                                   const sidx_key *key)
+{
+    if (*count < k) {
+        h[*count] = *key;
+        sidx_heap_up(ix, h, (*count)++);
+    } else if (k && sidx_key_before(ix, key, &h[0])) {
+        h[0] = *key;
+        sidx_heap_down(ix, h, *count, 0);
+    }
+}
+
 /* The best k of the n keys in order, into h (k entries); returns how many. */
 static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
                        sidx_key *h, size_t k)
@@ -1506,13 +1632,7 @@ static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx
         sidx_key *key = &keys[i];
         if (relevant)
             sidx_relevance_text(q, p, key);
-        if (count < k) {
-            h[count] = *key;
-            sidx_heap_up(ix, h, count++);
-        } else if (sidx_key_before(ix, key, &h[0])) {
-            h[0] = *key;
-            sidx_heap_down(ix, h, count, 0);
-        }
+        sidx_heap_offer(ix, h, &count, k, key);
     }
     sidx_sort_ix = ix;
     qsort(h, count, sizeof *h, sidx_key_cmp);
@@ -1555,15 +1675,24 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     r->count = 0;
     r->total = 0;
     r->facets = NULL;
-    sidx_plan *p = malloc(sizeof *p);
-    if (!p)
+    if (!ix->plan && !(ix->plan = malloc(sizeof *ix->plan)))
         return -1;
+    sidx_plan *p = ix->plan;
     sidx_rank_setup(ix, q);
     sidx_key *keys = NULL;
     size_t n = 0;
     int rc = sidx_plan_make(ix, q, p);
     p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
     ix->key_third = rc == 0 && sidx_sort_third(q, p);
+    int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
+    if (rc == 0 && limit > 0 && !sidx_relevant(q, p)) {
+        /* the page's end, and never more than the documents: the matches' best in a heap */
+        uint64_t end = (uint64_t)offset + (uint64_t)limit;
+        p->direct = end < ix->slots ? (size_t)end : ix->slots;
+        if (p->direct && sidx_grow((void **)&ix->top, &ix->top_cap, p->direct, sizeof *ix->top) < 0)
+            rc = -1;
+        p->direct_keys = ix->top;
+    }
     if (rc == 0)
         rc = sidx_matches(ix, q, p, &keys, &n);
     if (rc == 0) {
@@ -1571,20 +1700,22 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
         r->facets = sidx_facets(ix, p);
         rc = r->facets ? 0 : -1;
     }
-    int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
-    if (rc == 0 && offset < (int64_t)n && limit > 0) {
+    if (rc == 0 && p->direct) {
+        sidx_sort_ix = ix;
+        qsort(p->direct_keys, p->direct_count, sizeof *p->direct_keys, sidx_key_cmp);
+        for (size_t i = (size_t)offset; i < p->direct_count && r->count < r->cap; i++)
+            r->ids[r->count++] = sidx_key_id(ix, &p->direct_keys[i]);
+    } else if (rc == 0 && offset < (int64_t)n && limit > 0) {
         size_t k = (size_t)(offset + limit < (int64_t)n ? offset + limit : (int64_t)n);
-        sidx_key *h = malloc(k * sizeof *h);
-        rc = h ? 0 : -1;
-        if (h) {
+        rc = sidx_grow((void **)&ix->top, &ix->top_cap, k, sizeof *ix->top);
+        if (rc == 0) {
+            sidx_key *h = ix->top;
             size_t got = sidx_top(ix, q, p, keys, n, h, k);
             for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
                 r->ids[r->count++] = sidx_key_id(ix, &h[i]);
         }
-        free(h);
     }
     sidx_plan_free(p);
-    free(p);
     if (rc < 0) {
         json_decref(r->facets);
         r->facets = NULL;

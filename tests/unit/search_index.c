@@ -252,6 +252,124 @@ static void test_sorts_paging(void)
     search_index_free(ix);
 }
 
+/* The order of test_top_ties' catalogue under sort=rating: every tool has 2 votes, the sum 10 ones
+ * (i % 3 == 0) first, then by downloads (i % 4), then the newer id. */
+static int tie_before(int64_t a, int64_t b)
+{
+    int ra = a % 3 == 0, rb = b % 3 == 0;
+    if (ra != rb)
+        return ra > rb;
+    if (a % 4 != b % 4)
+        return a % 4 > b % 4;
+    return a > b;
+}
+
+static int tie_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return tie_before(a, b) ? -1 : tie_before(b, a) ? 1 : 0;
+}
+
+/* Pages of sort=rating walked with limit, from offset 0 to past the end, against want. */
+static void tie_walk(search_index *ix, const int64_t *want, size_t total, int64_t limit)
+{
+    size_t got = 0;
+    for (int64_t offset = 0; offset <= (int64_t)total + limit; offset += limit) {
+        search_index_query q = query(NULL);
+        q.sort = SEARCH_INDEX_SORT_RATING;
+        q.offset = offset;
+        q.limit = limit;
+        size_t n = 99;
+        CHECK_INT(run(ix, &q, &n, NULL), total);
+        CHECK_INT(n, offset >= (int64_t)total ? 0 : (size_t)(total - (size_t)offset) < (size_t)limit
+                                                        ? total - (size_t)offset : (size_t)limit);
+        for (size_t i = 0; i < n && got < total; i++, got++)
+            if (ids[i] != want[got]) {
+                CHECK_INT(ids[i], want[got]);
+                return;
+            }
+    }
+    CHECK_INT(got, total);
+}
+
+/* The best k of the matches (a heap of the page's end) with ties on both sort keys, pages past the
+ * end and across it, and the vote counters a rating sort reads kept through counter changes and
+ * squeezes. */
+static void test_top_ties(void)
+{
+    search_index *ix = search_index_new();
+    int64_t want[300];
+    for (int64_t i = 1; i <= 300; i++) {
+        char slug[16];
+        snprintf(slug, sizeof slug, "tie-%d", (int)i);
+        search_index_doc d = doc(i, slug, "Tie Tool", "tie tool", "");
+        d.rating_count = 2;
+        d.rating_sum = i % 3 == 0 ? 10 : 8;
+        d.downloads = i % 4;
+        CHECK_INT(search_index_put(ix, &d), 0);
+        want[i - 1] = i;
+    }
+    qsort(want, 300, sizeof want[0], tie_cmp);
+    tie_walk(ix, want, 300, 20);
+    tie_walk(ix, want, 300, 100);
+    tie_walk(ix, want, 300, 7);
+    /* a page across the end: its part; one past it: none, the total still */
+    search_index_query q = query(NULL);
+    q.sort = SEARCH_INDEX_SORT_RATING;
+    q.offset = 290;
+    size_t n = 0;
+    CHECK_INT(run(ix, &q, &n, NULL), 300);
+    CHECK_INT(n, 10);
+    CHECK_INT(ids[9], want[299]);
+    q.offset = 300;
+    CHECK_INT(run(ix, &q, &n, NULL), 300);
+    CHECK_INT(n, 0);
+    /* relevance with every text equal: the quality decides (the higher rating, then more downloads),
+     * then the newer id; an exact name before all */
+    q = query("tie");
+    q.offset = 0;
+    CHECK_INT(run(ix, &q, &n, NULL), 300);
+    CHECK_INT(ids[0], 291); /* i % 3 == 0 and i % 4 == 3: 291, 279, ... */
+    CHECK_INT(ids[1], 279);
+    search_index_doc exact = doc(1000, "tie", "Tie", "tie tool", "");
+    CHECK_INT(search_index_put(ix, &exact), 0);
+    CHECK_INT(run(ix, &q, &n, NULL), 301);
+    CHECK_INT(ids[0], 1000);
+    search_index_remove(ix, 1000);
+    /* new counters move a tool to the top; replacing others squeezes dead ordinals out, and its
+     * counters move with it */
+    CHECK_INT(search_index_set_counts(ix, 5, 10, 50, 0, 0, 0), 1);
+    for (int round = 0; round < 4; round++)
+        for (int64_t i = 100; i <= 300; i++) {
+            char slug[16];
+            snprintf(slug, sizeof slug, "tie-%d", (int)i);
+            search_index_doc d = doc(i, slug, "Tie Tool", "tie tool", "");
+            d.rating_count = 2;
+            d.rating_sum = i % 3 == 0 ? 10 : 8;
+            d.downloads = i % 4;
+            CHECK_INT(search_index_put(ix, &d), 0);
+        }
+    q = query(NULL);
+    q.sort = SEARCH_INDEX_SORT_RATING;
+    q.min_rating_hundredths = 450;
+    CHECK_INT(run(ix, &q, &n, NULL), 101); /* 5, and the 100 with 10 of 2 votes */
+    CHECK_INT(ids[0], 5);
+    q.min_rating_hundredths = 0;
+    q.category = "data";
+    q.pricing = "free";
+    CHECK_INT(run(ix, &q, &n, NULL), 300);
+    CHECK_INT(ids[0], 5);
+    size_t k = 0;
+    for (size_t i = 0; i < 300; i++)
+        if (want[i] != 5)
+            want[k++] = want[i];
+    for (size_t i = 1; i < n; i++)
+        CHECK_INT(ids[i], want[i - 1]);
+    q.pricing = "one_time";
+    CHECK_INT(run(ix, &q, &n, NULL), 0);
+    search_index_free(ix);
+}
+
 static void test_put_replace_remove(void)
 {
     search_index *ix = catalogue();
@@ -474,6 +592,7 @@ int main(void)
     RUN(test_relevance);
     RUN(test_filters_facets);
     RUN(test_sorts_paging);
+    RUN(test_top_ties);
     RUN(test_put_replace_remove);
     RUN(test_suggest);
     RUN(test_prefix_after_new_words);
