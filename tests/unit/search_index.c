@@ -295,18 +295,24 @@ static void tie_walk(search_index *ix, const int64_t *want, size_t total, int64_
 /* The best k of the matches (a heap of the page's end) with ties on both sort keys, pages past the
  * end and across it, and the vote counters a rating sort reads kept through counter changes and
  * squeezes. */
+/* Tool i of the ties: the same texts for all, ratings 5.0 or 4.0 (every third), downloads i % 4. */
+static void put_tie(search_index *ix, int64_t i)
+{
+    char slug[16];
+    snprintf(slug, sizeof slug, "tie-%d", (int)i);
+    search_index_doc d = doc(i, slug, "Tie Tool", "tie tool", "");
+    d.rating_count = 2;
+    d.rating_sum = i % 3 == 0 ? 10 : 8;
+    d.downloads = i % 4;
+    CHECK_INT(search_index_put(ix, &d), 0);
+}
+
 static void test_top_ties(void)
 {
     search_index *ix = search_index_new();
     int64_t want[300];
     for (int64_t i = 1; i <= 300; i++) {
-        char slug[16];
-        snprintf(slug, sizeof slug, "tie-%d", (int)i);
-        search_index_doc d = doc(i, slug, "Tie Tool", "tie tool", "");
-        d.rating_count = 2;
-        d.rating_sum = i % 3 == 0 ? 10 : 8;
-        d.downloads = i % 4;
-        CHECK_INT(search_index_put(ix, &d), 0);
+        put_tie(ix, i);
         want[i - 1] = i;
     }
     qsort(want, 300, sizeof want[0], tie_cmp);
@@ -340,15 +346,8 @@ static void test_top_ties(void)
      * counters move with it */
     CHECK_INT(search_index_set_counts(ix, 5, 10, 50, 0, 0, 0), 1);
     for (int round = 0; round < 4; round++)
-        for (int64_t i = 100; i <= 300; i++) {
-            char slug[16];
-            snprintf(slug, sizeof slug, "tie-%d", (int)i);
-            search_index_doc d = doc(i, slug, "Tie Tool", "tie tool", "");
-            d.rating_count = 2;
-            d.rating_sum = i % 3 == 0 ? 10 : 8;
-            d.downloads = i % 4;
-            CHECK_INT(search_index_put(ix, &d), 0);
-        }
+        for (int64_t i = 100; i <= 300; i++)
+            put_tie(ix, i);
     q = query(NULL);
     q.sort = SEARCH_INDEX_SORT_RATING;
     q.min_rating_hundredths = 450;
