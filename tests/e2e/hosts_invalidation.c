@@ -27,9 +27,21 @@
 
 typedef int (*hosts_seen_fn)(const void *arg);
 
-/* Asks host B until seen() holds for HOSTS_STREAK asks in a row (one worker that never cached the
- * caller would answer right at once; the streak reaches the others); the seconds until the streak
- * began, or -1 when it did not within 5 s. */
+/* Every worker of B must have moved, not just one: a few more asks must all see the change. */
+static int hosts_all_see(hosts_seen_fn seen, const void *arg)
+{
+    http_use_host(HOST_B);
+    int all = 1;
+    for (int i = 0; i < HOSTS_WARM_REQUESTS; i++)
+        all &= seen(arg) != 0;
+    http_use_host(0);
+    return all;
+}
+
+/* Asks host B until seen() holds for HOSTS_STREAK asks in a row and then for hosts_all_see too: a
+ * worker that never cached the thing answers the new state at once, so a short streak may come from
+ * such workers alone while a worker that did cache it still answers the old one. The seconds until
+ * the streak that lasted began, or -1 when none did within 5 s. */
 #define HOSTS_STREAK 6
 static double hosts_wait_on_b(hosts_seen_fn seen, const void *arg, double since)
 {
@@ -45,24 +57,17 @@ static double hosts_wait_on_b(hosts_seen_fn seen, const void *arg, double since)
         }
         if (streak++ == 0)
             streak_from = now;
-        if (streak == HOSTS_STREAK) {
+        if (streak < HOSTS_STREAK)
+            continue;
+        if (hosts_all_see(seen, arg)) {
             took = streak_from - since;
             break;
         }
+        streak = 0;
+        http_use_host(HOST_B); /* hosts_all_see went back to the upstream */
     }
     http_use_host(0);
     return took;
-}
-
-/* Every worker of B must have moved, not just one: a few more asks must all see the change. */
-static int hosts_all_see(hosts_seen_fn seen, const void *arg)
-{
-    http_use_host(HOST_B);
-    int all = 1;
-    for (int i = 0; i < HOSTS_WARM_REQUESTS; i++)
-        all &= seen(arg) != 0;
-    http_use_host(0);
-    return all;
 }
 
 static void hosts_check_bound(const char *what, double took, hosts_seen_fn seen, const void *arg)
