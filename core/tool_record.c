@@ -436,6 +436,13 @@ fail:
     return NULL;
 }
 
+/* A string member: key is its punctuation and name (",\"slug\":"); NULL writes null. */
+static void tool_record_text_member(json_text *b, const char *key, const char *value)
+{
+    json_text_lit(b, key);
+    json_text_string(b, value);
+}
+
 /* tool_record_json's pricing, rating and tags, written as text in the same order. */
 static void tool_record_text_pricing(json_text *b, const tool_record *t)
 {
@@ -501,34 +508,27 @@ char *tool_record_view_text(const tool_record *t, size_t *len, mkt_error *err)
     char id[24];
     snprintf(id, sizeof id, "{\"id\":\"%" PRId64 "\"", t->id);
     json_text_lit(&b, id);
-    static const char *const keys[] = {",\"slug\":", ",\"name\":", ",\"summary\":", ",\"description\":",
-                                       ",\"category\":"};
-    const char *values[] = {t->slug, t->name, t->summary, t->description, t->category};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_text_lit(&b, keys[i]);
-        json_text_string(&b, values[i]);
-    }
+    tool_record_text_member(&b, ",\"slug\":", t->slug);
+    tool_record_text_member(&b, ",\"name\":", t->name);
+    tool_record_text_member(&b, ",\"summary\":", t->summary);
+    tool_record_text_member(&b, ",\"description\":", t->description);
+    tool_record_text_member(&b, ",\"category\":", t->category);
     json_text_lit(&b, ",\"tags\":");
     tool_record_text_tags(&b, t->tags);
     snprintf(id, sizeof id, "\"%" PRId64 "\"", t->developer_id);
     json_text_lit(&b, ",\"developer\":{\"id\":");
     json_text_lit(&b, id);
-    json_text_lit(&b, ",\"display_name\":");
-    json_text_string(&b, t->developer_name);
+    tool_record_text_member(&b, ",\"display_name\":", t->developer_name);
     json_text_lit(&b, "},\"pricing\":");
     tool_record_text_pricing(&b, t);
-    json_text_lit(&b, ",\"status\":");
-    json_text_string(&b, t->status);
-    json_text_lit(&b, ",\"latest_version\":");
-    json_text_string(&b, t->latest_version);
+    tool_record_text_member(&b, ",\"status\":", t->status);
+    tool_record_text_member(&b, ",\"latest_version\":", t->latest_version);
     json_text_lit(&b, ",\"rating\":");
     tool_record_text_rating(&b, t);
     json_text_lit(&b, ",\"downloads\":");
     json_text_int(&b, t->downloads);
-    json_text_lit(&b, ",\"created_at\":");
-    json_text_string(&b, t->created_at);
-    json_text_lit(&b, ",\"updated_at\":");
-    json_text_string(&b, t->updated_at);
+    tool_record_text_member(&b, ",\"created_at\":", t->created_at);
+    tool_record_text_member(&b, ",\"updated_at\":", t->updated_at);
     json_text_lit(&b, ",\"input_schema\":");
     tool_record_text_cell(&b, t->published_input_schema);
     json_text_lit(&b, ",\"output_schema\":");
