@@ -187,25 +187,40 @@ static int discovery_correct(db *db, const config *cfg, search_query *q, search_
     return 0;
 }
 
-static json_t *discovery_answer(db *db, const search_query *q, search_page *page, json_t *suggestions,
-                                const char *corrected, mkt_error *err)
+/* The answer written as text (json_dumps' bytes for the same document, so ETags are unchanged): a
+ * page's summaries are copied from the text the worker keeps of each, not serialised again. */
+static char *discovery_answer(db *db, const search_query *q, search_page *page, json_t *suggestions,
+                              const char *corrected, mkt_error *err)
 {
-    json_t *tools = search_summaries(db, page, err);
-    if (!tools)
+    json_text b = {0};
+    json_text_lit(&b, "{\"tools\":");
+    if (search_summaries_write(db, page, &b, err) < 0) {
+        free(b.data);
         return NULL;
-    json_t *out = json_pack("{s:o, s:I, s:I, s:I, s:O, s:O}", "tools", tools, "total", (json_int_t)page->total,
-                            "page", (json_int_t)q->page, "per_page", (json_int_t)q->per_page, "facets", page->facets,
-                            "suggestions", suggestions);
-    if (out && corrected && json_object_set_new(out, "corrected_to", json_string(corrected)) < 0) {
-        json_decref(out);
-        out = NULL;
     }
-    if (!out)
+    json_text_lit(&b, ",\"total\":");
+    json_text_int(&b, page->total);
+    json_text_lit(&b, ",\"page\":");
+    json_text_int(&b, q->page);
+    json_text_lit(&b, ",\"per_page\":");
+    json_text_int(&b, q->per_page);
+    json_text_lit(&b, ",\"facets\":");
+    json_text_value(&b, page->facets);
+    json_text_lit(&b, ",\"suggestions\":");
+    json_text_value(&b, suggestions);
+    if (corrected) {
+        json_text_lit(&b, ",\"corrected_to\":");
+        json_text_string(&b, corrected);
+    }
+    json_text_lit(&b, "}\n");
+    size_t len;
+    char *text = json_text_finish(&b, &len);
+    if (!text)
         error_set(err, ERROR_INTERNAL, "out of memory");
-    return out;
+    return text;
 }
 
-json_t *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err)
+char *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err)
 {
     char *tags = discovery_given(p->tags) ? strdup(p->tags) : NULL;
     if (discovery_given(p->tags) && !tags) {
@@ -214,7 +229,8 @@ json_t *discovery_search(db *db, const config *cfg, const discovery_params *p, m
     }
     search_query q;
     search_page page = {0};
-    json_t *suggestions = NULL, *out = NULL;
+    json_t *suggestions = NULL;
+    char *out = NULL;
     const char *corrected = NULL;
     if (discovery_query(db, p, tags, &q, err) < 0 || search_run(db, cfg, &q, &page, err) < 0)
         goto done;

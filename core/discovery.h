@@ -21,8 +21,9 @@ typedef struct {
  * corrected_to?}. 422 naming each bad parameter: q over 200 characters or not UTF-8, an unknown
  * category, a tag outside [a-z0-9-]{2,32} or more than 10 tags, min_rating not a number in 0..5,
  * max_price_cents not a whole number >= 0, an unknown pricing model or sort, a developer that is not
- * an id, page outside 1..1000000, per_page outside 1..100. */
-json_t *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err);
+ * an id, page outside 1..1000000, per_page outside 1..100. The answer is JSON text ending with a
+ * newline (the caller frees it), or NULL with err. */
+char *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err);
 
 /* GET /search/suggest?q= -> {suggestions[{text, kind, slug?}]}: at most 10 names and tags starting
  * with q (2 characters at least, else none), most downloaded first. 422 naming q when it is over 200 characters or not UTF-8. */

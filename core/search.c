@@ -833,6 +833,31 @@ json_t *search_summaries(db *db, const search_page *page, mkt_error *err)
     return list;
 }
 
+int search_summaries_write(db *db, const search_page *page, json_text *out, mkt_error *err)
+{
+    json_t *list = search_summaries(db, page, err);
+    if (!list)
+        return -1;
+    json_text_lit(out, "[");
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s) {
+        int64_t id = search_summary_id(s);
+        size_t len = 0;
+        /* the cache's own object has its text kept; another (a page not from the index) is dumped */
+        const char *text = summary_cache_get(id) == s ? summary_cache_text(id, &len) : NULL;
+        if (i)
+            json_text_lit(out, ",");
+        if (text)
+            json_text_raw(out, text, len);
+        else
+            json_text_value(out, s);
+    }
+    json_text_lit(out, "]");
+    json_decref(list);
+    return 0;
+}
+
 /* ---- did you mean --------------------------------------------------------------------------------- */
 
 #define SEARCH_CANDIDATES_MAX 8

@@ -19,6 +19,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/paging.h"
 #include "core/service.h"
 #include "sql/db.h"
@@ -76,6 +77,11 @@ int search_trending(db *db, const config *cfg, int64_t days, const char *categor
  * alters one (a trigger on tools watches the columns a summary shows), so none is older than the
  * feed read at the start of the request. */
 json_t *search_summaries(db *db, const search_page *page, mkt_error *err);
+
+/* search_summaries written into out as a JSON array, byte for byte what json_dumps (JSON_COMPACT)
+ * writes for it: a summary kept by the worker is copied as the text kept with it. 0, or -1 with
+ * err (out may hold part of the array: the caller drops it). */
+int search_summaries_write(db *db, const search_page *page, json_text *out, mkt_error *err);
 
 /* "Did you mean": up to max corrected spellings of text, best first (every word that names nothing
  * in the vocabulary of names, tags and categories replaced by its nearest word within edit

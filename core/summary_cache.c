@@ -1,8 +1,13 @@
 #include "core/summary_cache.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 typedef struct {
     int64_t id; /* 0: empty (tool ids start at 1) */
     json_t *summary;
+    char *text; /* the summary as compact JSON text, made on the first summary_cache_text; NULL before */
+    size_t text_len;
 } summary_cache_slot;
 
 static summary_cache_slot summary_cache_slots[SUMMARY_CACHE_SLOTS];
@@ -20,8 +25,11 @@ static void summary_cache_empty(summary_cache_slot *s)
     if (!s->id)
         return;
     json_decref(s->summary);
+    free(s->text);
     s->id = 0;
     s->summary = NULL;
+    s->text = NULL;
+    s->text_len = 0;
     summary_cache_used--;
 }
 
@@ -29,6 +37,19 @@ json_t *summary_cache_get(int64_t id)
 {
     summary_cache_slot *s = summary_cache_slot_of(id);
     return id > 0 && s->id == id ? s->summary : NULL;
+}
+
+const char *summary_cache_text(int64_t id, size_t *len)
+{
+    summary_cache_slot *s = summary_cache_slot_of(id);
+    if (id <= 0 || s->id != id)
+        return NULL;
+    if (!s->text && !(s->text = json_dumps(s->summary, JSON_COMPACT)))
+        return NULL;
+    if (!s->text_len)
+        s->text_len = strlen(s->text);
+    *len = s->text_len;
+    return s->text;
 }
 
 void summary_cache_put(int64_t id, json_t *summary)

@@ -23,7 +23,7 @@ static int search_run_route(request *req, response *res, mkt_error *err)
         discovery_params p = {.q = v[0], .category = v[1], .tags = v[2], .min_rating = v[3],
                               .max_price_cents = v[4], .pricing = v[5], .developer = v[6], .sort = v[7],
                               .page = v[8], .per_page = v[9]};
-        rc = routes_reply(res, 200, discovery_search(req->db, req->cfg, &p, err));
+        rc = routes_reply_text(res, 200, discovery_search(req->db, req->cfg, &p, err));
     }
     for (size_t i = 0; i < SEARCH_PARAM_COUNT; i++)
         free(v[i]);

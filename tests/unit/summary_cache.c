@@ -1,6 +1,10 @@
 /* core/summary_cache: what is put is found until forgotten or cleared, a slot's new tool replaces
- * the old one, references are counted (a hit is the object put, and clearing releases it). */
+ * the old one, references are counted (a hit is the object put, and clearing releases it), and a
+ * summary's text is json_dumps' compact text of the summary kept at the time. */
 #include "core/summary_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "tests/support/check.h"
 
 static json_t *summary_of(int64_t id)
@@ -50,6 +54,44 @@ static void test_replace_and_same_object(void)
     summary_cache_clear();
 }
 
+/* The text of the summary in the slot now, byte for byte json_dumps' compact text. */
+static void check_text_is(int64_t id, const json_t *summary)
+{
+    char *want = json_dumps(summary, JSON_COMPACT);
+    size_t len = 0;
+    const char *text = summary_cache_text(id, &len);
+    CHECK(text != NULL);
+    if (text && want) {
+        CHECK_INT(len, strlen(want));
+        CHECK_STR(text, want);
+    }
+    free(want);
+}
+
+static void test_text(void)
+{
+    summary_cache_clear();
+    size_t len = 99;
+    CHECK(summary_cache_text(9, &len) == NULL); /* nothing kept */
+    CHECK_INT(len, 99);
+    json_t *a = json_pack("{s:s, s:s, s:f, s:{s:i}}", "id", "9", "name", "q\"uote \\ \u00e9\n", "bayesian", 4.01,
+                          "pricing", "price_cents", 0);
+    summary_cache_put(9, a);
+    check_text_is(9, a);
+    const char *first = summary_cache_text(9, &len);
+    CHECK(summary_cache_text(9, &len) == first); /* made once, then kept */
+    /* a new summary for the tool: its own text, not the old one */
+    json_t *b = json_pack("{s:s, s:s}", "id", "9", "name", "renamed");
+    summary_cache_put(9, b);
+    check_text_is(9, b);
+    summary_cache_forget(9);
+    CHECK(summary_cache_text(9, &len) == NULL);
+    CHECK(summary_cache_text(0, &len) == NULL);
+    json_decref(a);
+    json_decref(b);
+    summary_cache_clear();
+}
+
 static void test_bounded(void)
 {
     summary_cache_clear();
@@ -78,6 +120,7 @@ static void test_bounded(void)
 int main(void)
 {
     RUN(test_put_get_forget);
+    RUN(test_text);
     RUN(test_replace_and_same_object);
     RUN(test_bounded);
     return check_finish();
