@@ -14,6 +14,7 @@
 #include "core/search_text.h"
 #include "core/summary_cache.h"
 #include "core/tool_record.h"
+#include "core/write_epoch.h"
 
 /* ---- a statement assembled from constant fragments ---------------------------------------------- */
 
@@ -341,8 +342,12 @@ static int search_facets(db *db, search_plan *p, search_page *out, mkt_error *er
 
 /* Each worker builds its index from the documents on first use and then applies search_changes
  * (migration 0014: rows written by triggers in the transaction of every change a search reads)
- * past the last row it applied before it answers: one range read of the feed per search, and the
- * next search of any worker sees a committed change. A sequence number is taken when a row is
+ * past the last row it applied before it answers. It reads the feed only when it may hold
+ * something new: when this host committed a write since its last read (core/write_epoch: so the
+ * next search of any worker of the host sees a change made through it, and a caller, whom nginx
+ * keeps on one host, sees their own), or SEARCH_FEED_EVERY_MS after its last read (a change made on
+ * another host, by the command line or in SQL). A read of the feed per search cost MariaDB and the
+ * worker more than a small search itself. A sequence number is taken when a row is
  * written, not when its transaction commits, so a lower number may appear after a higher one was
  * read: numbers skipped over are remembered as gaps and asked for again until they are old. */
 #define SEARCH_MEM_BUILD_BATCH 2000     /* about 50-100 ms of a worker's time per batch */
@@ -372,6 +377,8 @@ typedef struct {
                                     * moves only in a transaction that changes a tool's ratings,
                                     * whose trigger writes a feed row */
     time_t read_at;                /* the last read of the feed */
+    int64_t read_ms;               /* ... in ms (0: read it before the next search) */
+    uint64_t read_writes;          /* the host's write count taken before that read */
     search_index *building;        /* the next index while it is read, a batch at a time */
     int64_t build_after, build_seq, build_started;
 } search_memory;
@@ -509,6 +516,7 @@ static int search_mem_build_step(db *db, search_memory *m, mkt_error *err)
     m->seq = m->build_seq > SEARCH_MEM_BUILD_REWIND ? m->build_seq - SEARCH_MEM_BUILD_REWIND : 0;
     m->gaps = 0;
     m->read_at = time(NULL);
+    m->read_ms = 0; /* the feed from the rewound number, before the first search */
     m->totals_stale = 1;
     log_info("search: in-memory index of %zu tools built in %" PRId64 " ms, about %zu KiB",
              search_index_count(m->ix), (search_mem_now_us() - m->build_started) / 1000,
@@ -608,6 +616,7 @@ static int search_mem_backlog(db *db, const search_memory *m, int64_t *waiting, 
 
 static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
 {
+    uint64_t writes = write_epoch_read(); /* before the read: a commit during it moves the count past this */
     db_rows rows = {0};
     if (search_mem_feed(db, m, &rows, err) < 0)
         return -1;
@@ -661,10 +670,19 @@ static int search_mem_catch_up(db *db, search_memory *m, mkt_error *err)
     db_rows_free(&rows);
     if (rc == 0) {
         m->read_at = now;
+        m->read_ms = search_mem_now_us() / 1000;
+        m->read_writes = writes;
         m->totals_stale |= rows_seen > 0;
     } else
         search_mem_discard(m, "a change could not be read"); /* the numbers read are past it: start again */
     return rc;
+}
+
+/* Whether the feed may hold what this worker has not applied (see above); behind a burst, always. */
+static int search_mem_feed_due(const search_memory *m)
+{
+    return m->behind || write_epoch_read() != m->read_writes ||
+           search_mem_now_us() / 1000 - m->read_ms >= SEARCH_FEED_EVERY_MS;
 }
 
 /* The worker's index, current with every committed change; NULL with err set on failure, NULL with
@@ -680,7 +698,9 @@ static search_index *search_mem_ready(db *db, int build_steps, mkt_error *err)
             return NULL;
     if (!m->ix)
         return NULL;
-    if (search_mem_catch_up(db, m, err) < 0 || (m->ix && m->totals_stale && search_mem_totals(db, m, err) < 0))
+    if (search_mem_feed_due(m) && search_mem_catch_up(db, m, err) < 0)
+        return NULL;
+    if (m->ix && m->totals_stale && search_mem_totals(db, m, err) < 0)
         return NULL;
     return m->behind ? NULL : m->ix; /* behind: not current, SQL answers */
 }

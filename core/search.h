@@ -38,6 +38,9 @@ typedef enum {
 /* The shortest prefix that selects anything by itself (a last word of q, a suggestion's q): one
  * character would read a large share of the catalogue and mean little. */
 #define SEARCH_PREFIX_MIN 2
+/* With the in-memory engine, a change committed through this host is seen by its next search; one
+ * made elsewhere (another host, the command line, plain SQL) within this many ms. */
+#define SEARCH_FEED_EVERY_MS 100
 
 typedef struct {
     const char *q;                      /* NULL or "": no text (then relevance means rating) */

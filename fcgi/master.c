@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/view_epoch.h"
+#include "core/write_epoch.h"
 #include "fcgi/listen.h"
 #include "fcgi/scoreboard.h"
 #include "fcgi/worker.h"
@@ -368,6 +369,9 @@ int master_run(const char *config_path, int config_required, config *cfg)
     }
     if (view_epoch_init() < 0)
         log_warn("cannot map the cache change counters (%s): workers' caches would go stale", strerror(errno));
+    if (write_epoch_init() < 0)
+        log_warn("cannot map the write count (%s): a search may miss a write made through another worker for 0.1 s",
+                 strerror(errno));
     sigset_t set;
     master_block_signals(&set);
     uint64_t watchdog_usec = 0;

@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/view_epoch.h"
+#include "core/write_epoch.h"
 #include "sql/db_internal.h"
 
 #define DB_TRANSACTION_TRIES 3
@@ -44,6 +45,7 @@ struct db {
     unsigned txn_retry; /* the deadlock or lock-wait timeout that hit the current try, or 0 */
     int txn_lost;       /* the connection died inside the current transaction */
     int txn_committing; /* COMMIT of the current try was sent: its outcome is the server's */
+    int txn_wrote;      /* the current try ran a write: its COMMIT moves the host's write count */
     unsigned last_errno;
     int replica;        /* db_mark_replica */
 };
@@ -470,6 +472,10 @@ int db_exec(db *db, const char *sql, const db_value *params, size_t param_count,
     /* Never retried: a lost connection may have lost the reply, not the write. */
     if (db_run(db, sql, params, param_count, NULL, out ? out : &ignored, &f) < 0)
         return db_fail(db, &f, sql, err);
+    if (db->in_transaction)
+        db->txn_wrote = 1;
+    else
+        write_epoch_bump(); /* committed already (autocommit) */
     return db_ok(db);
 }
 
@@ -521,6 +527,7 @@ int db_exec_script(db *db, const char *sql, mkt_error *err)
         snprintf(what, sizeof what, "script statement %d", failed);
         return db_fail(db, &f, what, err);
     }
+    write_epoch_bump(); /* a migration, committed statement by statement */
     return db_ok(db);
 }
 
@@ -587,6 +594,7 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
     db->txn_retry = 0;
     db->txn_lost = 0;
     db->txn_committing = 0;
+    db->txn_wrote = 0;
     if (db_begin(db, err) < 0)
         return -1;
     int rc = fn(db, ctx, err);
@@ -605,6 +613,8 @@ static int db_transaction_try(db *db, db_transaction_fn fn, void *ctx, mkt_error
         db->txn_committing = 1;
         if (db_simple(db, "COMMIT", &f) < 0)
             rc = db_fail(db, &f, "COMMIT", err);
+        else if (db->txn_wrote)
+            write_epoch_bump();
     }
     if (rc < 0)
         db_rollback(db);

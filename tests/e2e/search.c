@@ -331,6 +331,7 @@ static void test_sorts(void)
     CHECK(activity_record_at(fixture_db(), atoll(csv.id), 50, (double)time(NULL), &err) == 0);
     CHECK(activity_record_at(fixture_db(), atoll(sorter.id), 5, (double)time(NULL), &err) == 0);
     error_clear(&err);
+    fixture_search_settle(); /* written here, not through the server */
     EXPECT(qs("q=%s&sort=trending"), "csv sorter mega zeta");
     EXPECT(qs("q=%s&sort=rating"), "sorter zeta mega csv");   /* Bayesian: 5.0 x2 > 4.5 x2 > 3 x1 > none */
     EXPECT(qs("q=%s&sort=newest"), "zeta csv mega sorter");
@@ -516,11 +517,13 @@ static void test_index_missing(void)
     mkt_error err = MKT_ERROR_INIT;
     CHECK(db_exec(fixture_db(), "DELETE FROM search_documents WHERE tool_id = ?", DB_PARAMS(db_text(t.id)), NULL,
                   &err) == 0);
+    fixture_search_settle();
     EXPECT(qs("q=%s+backfilled"), "");
     int rounds = 0, done;
     while ((done = search_index_missing(fixture_db(), 0, &err)) > 0 && rounds < 1000)
         rounds++;
     CHECK_INT(done, 0);
+    fixture_search_settle();
     EXPECT(qs("q=%s+backfilled"), "backfill");
     error_clear(&err);
     CHECK_INT(http_status_free(http_request("DELETE", tool_path(&t), dev.token, NULL, NULL, 0, NULL)), 204);

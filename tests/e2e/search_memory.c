@@ -1,9 +1,11 @@
 /* The in-memory search engine (search_engine = memory, the test stack's default) end to end: every
  * worker's index follows the change feed of migration 0014. A change written by any path — here
- * straight SQL, which no C writer announces — is seen by the next search in every worker (the
- * searches are repeated so all the stack's workers answer), and a change whose feed number was
- * taken before a later, already-read one but committed after it is not lost. The rules of matching
- * and ranking are e2e.search's, run against both engines. */
+ * straight SQL from the test's own connection, which no server process announces — is seen by
+ * every worker's searches within SEARCH_FEED_EVERY_MS (fixture_search_settle waits that long; the
+ * searches are repeated so all the stack's workers answer); one made through the server is seen by
+ * the very next search of every worker; a change whose feed number was taken before a later,
+ * already-read one but committed after it is not lost. The rules of matching and ranking are
+ * e2e.search's, run against both engines. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 
 static char token[16];
 static char id_a[FIXTURE_ID_SIZE], id_b[FIXTURE_ID_SIZE];
+static http_user dev;
 
 static void make_token(void)
 {
@@ -97,8 +100,10 @@ static void test_every_worker_follows_the_feed(void)
     CHECK_INT(answers_in_order("beta alpha"), ROUNDS); /* equal downloads: the newer first */
     CHECK(fixture_sql_int("SELECT COUNT(*) FROM search_changes WHERE tool_id = ?", db_text(id_a)) > 0);
     set_downloads(fixture_db(), id_a, 7);
+    fixture_search_settle();
     CHECK_INT(answers_in_order("alpha beta"), ROUNDS);
     set_downloads(fixture_db(), id_b, 9);
+    fixture_search_settle();
     CHECK_INT(answers_in_order("beta alpha"), ROUNDS);
 }
 
@@ -110,8 +115,10 @@ static void test_late_commit_not_lost(void)
     exec_or_die(other, "START TRANSACTION");
     set_downloads(other, id_a, 100); /* takes a feed number, not committed yet */
     set_downloads(fixture_db(), id_b, 50); /* a later number, committed at once */
+    fixture_search_settle();
     CHECK_INT(answers_in_order("beta alpha"), ROUNDS);
     exec_or_die(other, "COMMIT");
+    fixture_search_settle();
     CHECK_INT(answers_in_order("alpha beta"), ROUNDS);
     db_close(other);
 }
@@ -131,8 +138,10 @@ static void test_trending_row_deleted(void)
 {
     exec_id("INSERT INTO tool_activity (tool_id, score_log, last_at) VALUES (?, 1, NOW(6))", id_a);
     exec_id("INSERT INTO tool_activity (tool_id, score_log, last_at) VALUES (?, 5, NOW(6))", id_b);
+    fixture_search_settle();
     CHECK_INT(answers_sorted("trending", "beta alpha"), ROUNDS);
     exec_id("DELETE FROM tool_activity WHERE tool_id = ?", id_b);
+    fixture_search_settle();
     CHECK_INT(answers_sorted("trending", "alpha beta"), ROUNDS);
 }
 
@@ -147,14 +156,17 @@ static void test_burst_applied_in_parts(void)
 {
     set_downloads(fixture_db(), id_a, 1);
     set_downloads(fixture_db(), id_b, 2);
+    fixture_search_settle();
     CHECK_INT(answers_in_order("beta alpha"), ROUNDS); /* every worker current */
     int dropped = server_log_count_unparsed("in-memory index dropped");
     exec_id("INSERT INTO search_changes (tool_id) SELECT ? FROM"
             " (SELECT 1 FROM (" DIGITS ") a, (" DIGITS ") b, (" DIGITS ") c, (" DIGITS ") d LIMIT 5000) n",
             id_b);
     set_downloads(fixture_db(), id_a, 500);
+    fixture_search_settle();
     CHECK_INT(answers_in_order("alpha beta"), ROUNDS);
     set_downloads(fixture_db(), id_b, 900);
+    fixture_search_settle();
     CHECK_INT(answers_in_order("beta alpha"), ROUNDS);
     CHECK_INT(server_log_count_unparsed("in-memory index dropped"), dropped);
 }
@@ -242,15 +254,19 @@ static void test_summaries_follow_every_change(void)
 {
     CHECK_INT(answers_showing("alpha", "latest_version", "1.0.0"), ROUNDS); /* every worker keeps it */
     exec_id("UPDATE tools SET latest_version = '1.0.1' WHERE id = ?", id_a);
+    fixture_search_settle();
     CHECK_INT(answers_showing("alpha", "latest_version", "1.0.1"), ROUNDS);
     exec_id("UPDATE tools SET summary = 'Now adds faster.' WHERE id = ?", id_a);
+    fixture_search_settle();
     CHECK_INT(answers_showing("alpha", "summary", "Now adds faster."), ROUNDS);
     set_downloads(fixture_db(), id_a, 4321);
+    fixture_search_settle();
     CHECK_INT(answers_showing("alpha", "downloads", "4321"), ROUNDS);
     /* beta's Bayesian rating leans on the global mean: enough ratings on alpha to move the mean by
      * 0.05 or more must move beta's, which did not change itself (other tests may review meanwhile:
      * the margins are well under the move) */
     add_ratings(id_b, 1, 3, 1);
+    fixture_search_settle();
     char url[128];
     snprintf(url, sizeof url, "/search?q=%s", token);
     http_response *res = http_get(url, NULL);
@@ -263,6 +279,7 @@ static void test_summaries_follow_every_change(void)
     int value = before < 4 ? 5 : 1;
     int64_t k = (int64_t)ceil(0.05 * (double)n / (fabs(value - before) - 0.05)) + 1;
     add_ratings(id_a, k, value, 1);
+    fixture_search_settle();
     CHECK(fabs(global_mean(&n, &sum) - before) >= 0.05);
     char want[32], path[32];
     snprintf(want, sizeof want, "%" PRId64, k);
@@ -273,10 +290,23 @@ static void test_summaries_follow_every_change(void)
     add_ratings(id_a, k, value, -1);
 }
 
+/* A change made through the server needs no wait: its commit moves the host's write count, so the
+ * very next search of every worker reads the feed (the check runs at once, ROUNDS times). */
+static void test_change_through_the_server_seen_at_once(void)
+{
+    char path[128], body[128];
+    for (int i = 1; i <= 3; i++) {
+        snprintf(path, sizeof path, "/tools/%s", id_a);
+        snprintf(body, sizeof body, "{\"summary\": \"Adds, edit %d.\"}", i);
+        CHECK_INT(http_status_free(http_request("PATCH", path, dev.token, NULL, body, strlen(body), NULL)), 200);
+        snprintf(body, sizeof body, "Adds, edit %d.", i);
+        CHECK_INT(answers_showing("alpha", "summary", body), ROUNDS);
+    }
+}
+
 int main(void)
 {
     make_token();
-    http_user dev;
     fixture_developer(&dev, "Memory Search Shop");
     make_tool(&dev, "alpha", id_a);
     make_tool(&dev, "beta", id_b);
@@ -285,6 +315,7 @@ int main(void)
     RUN(test_trending_row_deleted);
     RUN(test_burst_applied_in_parts);
     RUN(test_summaries_follow_every_change);
+    RUN(test_change_through_the_server_seen_at_once);
     fixture_close();
     return check_finish();
 }

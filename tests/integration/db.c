@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/write_epoch.h"
 #include "sql/db.h"
 #include "tests/support/check.h"
 #include "tests/support/fixtures.h"
@@ -451,6 +452,41 @@ static void test_transaction_commit_rollback(void)
     db_close(db);
 }
 
+static int txn_read_only(db *db, void *p, mkt_error *err)
+{
+    return fixture_query_int(db, p, DB_NO_PARAMS) >= 0 ? 0 : error_set(err, ERROR_INTERNAL, "count failed");
+}
+
+/* The host's write count (core/write_epoch) moves once per committed write: an autocommit statement,
+ * or a transaction that wrote, once, after its COMMIT; never for a read, a read-only transaction or
+ * one rolled back. Searches skip their change-feed read while it holds still. */
+static void test_write_count(void)
+{
+    db *db = fixture_db_open();
+    mkt_error err = MKT_ERROR_INIT;
+    CHECK_INT(run(db, sqlf("wcount", "CREATE TABLE %T (id INT PRIMARY KEY) ENGINE=InnoDB")), 0);
+    const char *count = sqlf("wcount", "SELECT COUNT(*) FROM %T");
+    uint64_t before = write_epoch_read();
+    CHECK_INT(fixture_query_int(db, count, DB_NO_PARAMS), 0);
+    CHECK(write_epoch_read() == before); /* a read */
+    CHECK_INT(db_exec(db, sqlf("wcount", "INSERT INTO %T (id) VALUES (1)"), DB_NO_PARAMS, NULL, &err), 0);
+    CHECK(write_epoch_read() == before + 1); /* autocommit */
+    txn_ctx ctx = {.insert = sqlf("wcount", "INSERT INTO %T (id) VALUES (?)")};
+    CHECK_INT(db_transaction(db, txn_insert_two, &ctx, &err), 0);
+    CHECK(write_epoch_read() == before + 2); /* two writes, one commit */
+    ctx.fail = 1;
+    CHECK_INT(db_transaction(db, txn_insert_two, &ctx, &err), -1);
+    error_clear(&err);
+    CHECK(write_epoch_read() == before + 2); /* rolled back */
+    CHECK_INT(db_transaction(db, txn_read_only, (void *)count, &err), 0);
+    CHECK(write_epoch_read() == before + 2); /* read only */
+    CHECK_INT(db_exec(db, sqlf("wcount", "INSERT INTO %T (id) VALUES (1)"), DB_NO_PARAMS, NULL, &err), -1);
+    error_clear(&err);
+    CHECK(write_epoch_read() == before + 2); /* failed: nothing written */
+    CHECK_INT(run(db, sqlf("wcount", "DROP TABLE %T")), 0);
+    db_close(db);
+}
+
 /* Two transactions take rows 1 and 2 in opposite orders. B first makes itself heavy (many undo
  * records) so InnoDB picks A as the victim; A must then run again and succeed. */
 typedef struct {
@@ -849,6 +885,7 @@ int main(void)
     RUN(test_duplicate_is_conflict);
     RUN(test_strict_mode);
     RUN(test_transaction_commit_rollback);
+    RUN(test_write_count);
     RUN(test_deadlock_retry);
     RUN(test_lock_wait_retry);
     RUN(test_certification_failure_retry);

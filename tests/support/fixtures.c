@@ -12,6 +12,7 @@
 #include "core/account.h"
 #include "core/ledger.h"
 #include "core/payout.h"
+#include "core/search.h"
 #include "core/transaction_manager.h"
 #include "tests/support/check.h"
 #include "tests/support/procs.h"
@@ -81,6 +82,11 @@ int64_t fixture_developer(http_user *u, const char *display_name)
 }
 
 /* ---- tools -------------------------------------------------------------------------------------- */
+
+void fixture_search_settle(void)
+{
+    usleep((SEARCH_FEED_EVERY_MS + 50) * 1000);
+}
 
 void fixture_random_seed(void)
 {

@@ -53,6 +53,10 @@ typedef struct {
  * words (time ^ pid can coincide across two processes started a second apart). */
 void fixture_random_seed(void);
 
+/* Waits until what the test wrote straight into MariaDB (which no server process announces) reaches
+ * every worker's search index: SEARCH_FEED_EVERY_MS, and a little more. */
+void fixture_search_settle(void);
+
 /* ---- tools -------------------------------------------------------------------------------------- */
 
 /* "<tag>-<pid>-<time>-<counter>": unique across tests and runs. Eight rotating static buffers, so a
