@@ -352,21 +352,49 @@ static int activity_trending_total(db *db, int64_t days, const char *category, i
     return 0;
 }
 
+/* {items, total, page, per_page} as text ending with a newline (json_dumps' bytes for the same
+ * document): the items are the index's page, whose kept summaries are copied as text
+ * (search_summaries_write), or, from SQL, the array items. NULL with err. */
+static char *activity_page_text(db *db, const search_page *found, const json_t *items, int64_t total, int64_t page,
+                                int64_t per_page, mkt_error *err)
+{
+    json_text b = {0};
+    json_text_lit(&b, "{\"items\":");
+    if (!found)
+        json_text_value(&b, items);
+    else if (search_summaries_write(db, found, &b, err) < 0) {
+        free(b.data);
+        return NULL;
+    }
+    json_text_lit(&b, ",\"total\":");
+    json_text_int(&b, total);
+    json_text_lit(&b, ",\"page\":");
+    json_text_int(&b, page);
+    json_text_lit(&b, ",\"per_page\":");
+    json_text_int(&b, per_page);
+    json_text_lit(&b, "}\n");
+    size_t len;
+    char *text = json_text_finish(&b, &len);
+    if (!text)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return text;
+}
+
 /* The trending page from the worker's search index (none yet: 0, SQL answers). */
 static int activity_trending_memory(db *db, const config *cfg, int64_t days, const char *category, int64_t page,
-                                    int64_t per_page, json_t **out, mkt_error *err)
+                                    int64_t per_page, char **out, mkt_error *err)
 {
     search_page found;
     int rc = search_trending(db, cfg, days, category, page, per_page, &found, err);
     if (rc <= 0)
         return rc;
-    json_t *items = search_summaries(db, &found, err);
-    *out = items ? paging_list(items, found.total, page, per_page, err) : NULL;
+    *out = activity_page_text(db, &found, NULL, found.total, page, per_page, err);
+    search_page_free(&found);
     return *out ? 1 : -1;
 }
 
-json_t *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
-                          int64_t per_page, mkt_error *err)
+char *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
+                        int64_t per_page, mkt_error *err)
 {
     int64_t days, total;
     if (category && !*category)
@@ -374,7 +402,7 @@ json_t *activity_trending(db *db, const config *cfg, const char *window_days, co
     if (paging_check(page, per_page, err) < 0 || activity_window_parse(window_days, &days, err) < 0 ||
         (category && activity_category_check(db, category, err) < 0))
         return NULL;
-    json_t *listed = NULL;
+    char *listed = NULL;
     int memory = activity_trending_memory(db, cfg, days, category, page, per_page, &listed, err);
     if (memory != 0)
         return memory > 0 ? listed : NULL;
@@ -391,7 +419,9 @@ json_t *activity_trending(db *db, const config *cfg, const char *window_days, co
         return NULL;
     json_t *items = activity_items(&rows, NULL, err);
     db_rows_free(&rows);
-    return items ? paging_list(items, total, page, per_page, err) : NULL;
+    char *text = items ? activity_page_text(db, NULL, items, total, page, per_page, err) : NULL;
+    json_decref(items);
+    return text;
 }
 
 /* What a signed-in caller already has or made is never recommended; anonymous callers pass 0s,

@@ -84,11 +84,12 @@ extern const service_hooks activity_service;
 
 /* GET /tools/trending: published tools with activity in the last window_days (text from the query:
  * NULL is 7; 1..90, else 422 naming window_days), in category (NULL or "": any; unknown: 422 naming
- * category), by the decayed score, then the newest id -> {items, total, page, per_page}. */
+ * category), by the decayed score, then the newest id -> {items, total, page, per_page}, as JSON text
+ * ending with a newline (the caller frees it), or NULL with err. */
 #define ACTIVITY_WINDOW_DEFAULT 7
 #define ACTIVITY_WINDOW_MAX 90
 /* cfg: the search engine's settings (the in-memory index answers when it is built). */
-json_t *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
+char *activity_trending(db *db, const config *cfg, const char *window_days, const char *category, int64_t page,
                           int64_t per_page, mkt_error *err);
 
 /* At most this many tools in each recommendation list. */

@@ -11,11 +11,10 @@ static int activity_route_trending(request *req, response *res, mkt_error *err)
         return -1;
     char *window = request_query(req, "window_days", err);
     char *category = error_is_set(err) ? NULL : request_query(req, "category", err);
-    json_t *out =
-        error_is_set(err) ? NULL : activity_trending(req->db, req->cfg, window, category, page, per_page, err);
+    char *out = error_is_set(err) ? NULL : activity_trending(req->db, req->cfg, window, category, page, per_page, err);
     free(window);
     free(category);
-    return routes_reply(res, 200, out);
+    return routes_reply_text(res, 200, out);
 }
 
 static int activity_route_tool(request *req, response *res, mkt_error *err)

@@ -73,6 +73,7 @@ static int trending_position(const char *query, const char *id)
         char path[256];
         snprintf(path, sizeof path, "/tools/trending?%s&per_page=100&page=%d", query, page);
         http_response *res = http_get(path, NULL);
+        fixture_check_jansson_text(res); /* written as text by core/activity */
         if (res->status != 200) {
             http_dump("trending", res);
             http_response_free(res);

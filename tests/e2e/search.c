@@ -90,32 +90,12 @@ static void set_quality(const made_tool *t, int64_t downloads, int64_t count, in
 }
 
 /* GET /search?<query> (query already URL-encoded). */
-/* The server writes a search answer as text (core/discovery): it must be byte for byte what
- * jansson writes for the same document (compact, members in order, a newline), as every other
- * answer is, so ETags and clients see one format. */
-static void check_jansson_bytes(const http_response *res)
-{
-    if (res->status != 200 || !res->json)
-        return;
-    char *want = json_dumps(res->json, JSON_COMPACT);
-    CHECK(want != NULL);
-    if (want) {
-        size_t n = strlen(want);
-        CHECK_INT(res->body_len, n + 1);
-        if (res->body_len == n + 1 && (memcmp(res->body, want, n) != 0 || res->body[n] != '\n')) {
-            fprintf(stderr, "  search answer differs from jansson's text:\n  got  %s\n  want %s\n", res->body, want);
-            check_failures++;
-        }
-    }
-    free(want);
-}
-
 static http_response *search(const char *query)
 {
     char path[2048];
     snprintf(path, sizeof path, "/search?%s", query);
     http_response *res = http_get(path, NULL);
-    check_jansson_bytes(res);
+    fixture_check_jansson_text(res); /* written as text by core/discovery */
     return res;
 }
 

@@ -88,6 +88,23 @@ void fixture_search_settle(void)
     usleep((SEARCH_FEED_EVERY_MS + 50) * 1000);
 }
 
+void fixture_check_jansson_text(const http_response *res)
+{
+    if (res->status != 200 || !res->json)
+        return;
+    char *want = json_dumps(res->json, JSON_COMPACT);
+    CHECK(want != NULL);
+    if (want) {
+        size_t n = strlen(want);
+        CHECK_INT(res->body_len, n + 1);
+        if (res->body_len == n + 1 && (memcmp(res->body, want, n) != 0 || res->body[n] != '\n')) {
+            fprintf(stderr, "  the answer differs from jansson's text:\n  got  %s\n  want %s\n", res->body, want);
+            check_failures++;
+        }
+    }
+    free(want);
+}
+
 void fixture_random_seed(void)
 {
     unsigned seed = 0;

@@ -57,6 +57,11 @@ void fixture_random_seed(void);
  * every worker's search index: SEARCH_FEED_EVERY_MS, and a little more. */
 void fixture_search_settle(void);
 
+/* Checks (CHECK) that a 200 JSON answer is byte for byte what jansson writes for the same document
+ * (compact, members in order, a newline): answers the server writes as text without jansson
+ * (search, trending) must not differ from the others, for ETags and clients alike. */
+void fixture_check_jansson_text(const http_response *res);
+
 /* ---- tools -------------------------------------------------------------------------------------- */
 
 /* "<tag>-<pid>-<time>-<counter>": unique across tests and runs. Eight rotating static buffers, so a
