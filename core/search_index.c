@@ -1622,21 +1622,87 @@ static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *
     }
 }
 
-/* The best k of the n keys in order, into h (k entries); returns how many. */
-static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
-                       sidx_key *h, size_t k)
+static inline void sidx_key_swap(sidx_key *a, sidx_key *b)
 {
-    int relevant = sidx_relevant(q, p);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        sidx_key *key = &keys[i];
-        if (relevant)
-            sidx_relevance_text(q, p, key);
-        sidx_heap_offer(ix, h, &count, k, key);
+    sidx_key t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Puts the best k of keys[lo, hi) before the others (in no order): a quickselect, the median of
+ * three as the pivot (keys are all different: the id decides the last tie). */
+static void sidx_select(const search_index *ix, sidx_key *keys, size_t lo, size_t hi, size_t k)
+{
+    while (hi - lo > 1 && k > lo && k < hi) {
+        size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+        if (sidx_key_before(ix, &keys[mid], &keys[lo]))
+            sidx_key_swap(&keys[mid], &keys[lo]);
+        if (sidx_key_before(ix, &keys[last], &keys[lo]))
+            sidx_key_swap(&keys[last], &keys[lo]);
+        if (sidx_key_before(ix, &keys[mid], &keys[last]))
+            sidx_key_swap(&keys[mid], &keys[last]);
+        size_t store = lo;
+        for (size_t i = lo; i < last; i++)
+            if (sidx_key_before(ix, &keys[i], &keys[last]))
+                sidx_key_swap(&keys[i], &keys[store++]);
+        sidx_key_swap(&keys[store], &keys[last]);
+        if (store == k || store + 1 == k)
+            return;
+        if (store > k)
+            hi = store;
+        else
+            lo = store + 1;
     }
+}
+
+#define SIDX_SAMPLE 256
+
+/* The keys at least as good as a threshold into out (room for cap), when they are k or more and
+ * fit: their count, else 0. The threshold is a key of an even sample whose rank there stands for
+ * about twice k among all: one compare a key then leaves a few k for the selection, where a heap
+ * or a selection over all would move most keys (they come in ordinal order, close to key order). */
+static size_t sidx_prefilter(const search_index *ix, const sidx_key *keys, size_t n, size_t k, sidx_key *out,
+                             size_t cap)
+{
+    if (n < 4 * SIDX_SAMPLE || cap < SIDX_SAMPLE)
+        return 0;
+    for (size_t i = 0; i < SIDX_SAMPLE; i++)
+        out[i] = keys[i * (n / SIDX_SAMPLE)];
+    size_t rank = 2 * k * SIDX_SAMPLE / n + 4;
+    if (rank >= SIDX_SAMPLE)
+        return 0;
+    sidx_select(ix, out, 0, SIDX_SAMPLE, rank + 1);
+    sidx_select(ix, out, 0, rank + 1, rank); /* out[rank]: the worst of the best rank + 1 */
+    sidx_key threshold = out[rank];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!sidx_key_before(ix, &threshold, &keys[i])) {
+            if (m == cap)
+                return 0;
+            out[m++] = keys[i];
+        }
+    return m >= k ? m : 0;
+}
+
+/* Keys [offset, k) of the best k of the n keys in order (k <= n), after the text parts are added
+ * (in ordinal order: the title sets are walked once); returns the array that holds them, ix->top
+ * or keys. */
+static sidx_key *sidx_top(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
+                          size_t offset, size_t k)
+{
+    if (sidx_relevant(q, p))
+        for (size_t i = 0; i < n; i++)
+            sidx_relevance_text(q, p, &keys[i]);
+    size_t cap = 4 * k + 8 * (n / SIDX_SAMPLE) + SIDX_SAMPLE, m = 0;
+    sidx_key *best = keys;
+    if (sidx_grow((void **)&ix->top, &ix->top_cap, cap, sizeof *ix->top) == 0 &&
+        (m = sidx_prefilter(ix, keys, n, k, ix->top, cap)) > 0)
+        best = ix->top;
+    sidx_select(ix, best, 0, m ? m : n, k);
+    sidx_select(ix, best, 0, k, offset);
     sidx_sort_ix = ix;
-    qsort(h, count, sizeof *h, sidx_key_cmp);
-    return count;
+    qsort(best + offset, k - offset, sizeof *best, sidx_key_cmp);
+    return best;
 }
 
 /* The rank lines for q's prior weight and half-life, computed again when they differ from the
@@ -1707,13 +1773,9 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
             r->ids[r->count++] = sidx_key_id(ix, &p->direct_keys[i]);
     } else if (rc == 0 && offset < (int64_t)n && limit > 0) {
         size_t k = (size_t)(offset + limit < (int64_t)n ? offset + limit : (int64_t)n);
-        rc = sidx_grow((void **)&ix->top, &ix->top_cap, k, sizeof *ix->top);
-        if (rc == 0) {
-            sidx_key *h = ix->top;
-            size_t got = sidx_top(ix, q, p, keys, n, h, k);
-            for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
-                r->ids[r->count++] = sidx_key_id(ix, &h[i]);
-        }
+        sidx_key *best = sidx_top(ix, q, p, keys, n, (size_t)offset, k);
+        for (size_t i = (size_t)offset; i < k && r->count < r->cap; i++)
+            r->ids[r->count++] = sidx_key_id(ix, &best[i]);
     }
     sidx_plan_free(p);
     if (rc < 0) {
