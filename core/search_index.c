@@ -264,6 +264,12 @@ struct search_index {
     struct sidx_key *top;
     size_t top_cap;
     int key_third; /* the running query's sort breaks ties of its two keys by downloads */
+    /* the facets of every live document, kept as documents come, go and change: a query without
+     * text, tags or filters answers them without reading a rank line (by category atom, pricing
+     * atom, rating band) */
+    int64_t *live_by_category;
+    size_t live_by_category_cap;
+    int64_t live_by_pricing[SIDX_PRICING_MAX + 1], live_by_band[8];
 };
 
 search_index *search_index_new(void)
@@ -317,6 +323,7 @@ void search_index_free(search_index *ix)
     free(ix->keys);
     free(ix->plan);
     free(ix->top);
+    free(ix->live_by_category);
     sidx_atoms_free(&ix->words);
     sidx_atoms_free(&ix->cats);
     sidx_atoms_free(&ix->models);
@@ -579,7 +586,8 @@ static void sidx_trend_drop(search_index *ix, uint32_t ord)
 
 /* ---- put and remove ------------------------------------------------------------------------------ */
 
-/* A live document's share of its tags' downloads and counts: sign +1 adds it, -1 takes it back. */
+/* A live document's share of its tags' downloads and counts, and of the facets of all live
+ * documents: sign +1 adds it, -1 takes it back. */
 static void sidx_tag_totals(search_index *ix, uint32_t ord, int sign)
 {
     const sidx_doc *d = &ix->doc[ord];
@@ -587,6 +595,10 @@ static void sidx_tag_totals(search_index *ix, uint32_t ord, int sign)
         ix->tag_docs[d->tags[i]] += sign;
         ix->tag_downloads[d->tags[i]] += sign * ix->hot[ord].downloads;
     }
+    uint32_t meta = ix->rank[ord].meta;
+    ix->live_by_category[SIDX_META_CATEGORY(meta)] += sign;
+    ix->live_by_pricing[SIDX_META_PRICING(meta)] += sign;
+    ix->live_by_band[SIDX_META_BAND(meta)] += sign;
 }
 
 static void sidx_unlink(search_index *ix, uint32_t ord)
@@ -786,6 +798,11 @@ static int sidx_lines_fill(search_index *ix, const search_index_doc *in, uint32_
     int64_t pricing = sidx_atoms_add(&ix->models, model, strlen(model));
     if (category < 0 || category > UINT16_MAX || pricing < 0 || pricing > SIDX_PRICING_MAX)
         return -1;
+    size_t had = ix->live_by_category_cap;
+    if (sidx_grow((void **)&ix->live_by_category, &ix->live_by_category_cap, (size_t)category + 1,
+                  sizeof *ix->live_by_category) < 0)
+        return -1;
+    memset(ix->live_by_category + had, 0, (ix->live_by_category_cap - had) * sizeof *ix->live_by_category);
     h->id = in->id;
     h->published_us = in->published_us;
     h->trend_at_us = in->trend_at_us;
@@ -1151,6 +1168,8 @@ typedef struct sidx_plan {
      * found, so no key is written for the others; 0: the matches' keys go to ix->keys */
     size_t direct, direct_count;
     struct sidx_key *direct_keys;
+    int totals;     /* no text, tag or filter: the facets are the index's running totals */
+    int rating_key; /* the keys are sidx_key_other's rating keys */
 } sidx_plan;
 
 static int sidx_plan_text(search_index *ix, sidx_plan *p)
@@ -1216,7 +1235,17 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     p->mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
     p->by_category = calloc(ix->cats.count + 1, sizeof *p->by_category);
     p->by_pricing = calloc(ix->models.count + 1, sizeof *p->by_pricing);
-    return p->by_category && p->by_pricing ? 0 : -1;
+    if (!p->by_category || !p->by_pricing)
+        return -1;
+    p->totals = !p->sets && !p->none && p->meta_mask == SIDX_META_LIVE && !p->rest;
+    if (p->totals) { /* (atoms past what the meta bits hold name no live document) */
+        size_t cats = ix->cats.count < ix->live_by_category_cap ? ix->cats.count : ix->live_by_category_cap;
+        size_t models = ix->models.count < SIDX_PRICING_MAX + 1 ? ix->models.count : SIDX_PRICING_MAX + 1;
+        memcpy(p->by_category, ix->live_by_category, cats * sizeof *p->by_category);
+        memcpy(p->by_pricing, ix->live_by_pricing, models * sizeof *p->by_pricing);
+        memcpy(p->by_band, ix->live_by_band, sizeof p->by_band);
+    }
+    return 0;
 }
 
 static void sidx_plan_free(sidx_plan *p)
@@ -1306,6 +1335,26 @@ static inline void sidx_ahead(const search_index *ix, const sidx_plan *p, uint32
 static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
                                    const sidx_key *key);
 
+/* Whether the rating key of v (sidx_bayesian_exact: (C m + sum) / (m + count)) is below worst, the
+ * heap root's, without the division: a product with a margin far wider than the rounding of
+ * either side, so a key this calls below is below; the few near worst are left to the compare. */
+static inline int sidx_rating_below(const search_index_query *q, const sidx_plan *p, const sidx_votes *v,
+                                    double worst)
+{
+    if (!(worst > 0))
+        return 0;
+    if (v->count == 0)
+        return 1; /* the key is 0 */
+    double votes = (double)(q->prior_weight + v->count);
+    return votes > 0 && p->mean * (double)q->prior_weight + (double)v->sum < worst * votes * (1 - 0x1p-40);
+}
+
+/* Whether a rating key of v cannot enter the plan's full heap. */
+static inline int sidx_rating_skip(const search_index_query *q, const sidx_plan *p, const sidx_votes *v)
+{
+    return p->rating_key && p->direct_count == p->direct && sidx_rating_below(q, p, v, p->direct_keys[0].k[0]);
+}
+
 /* A document in every set: when it passes the filters, counted into the facets and its key kept
  * (out[*n], or offered to the plan's heap). */
 static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
@@ -1313,10 +1362,13 @@ static inline void sidx_match_keep(search_index *ix, const search_index_query *q
 {
     if (!sidx_filters_pass(ix, q, p, ord))
         return;
-    sidx_facet_count(ix, p, ord);
+    if (!p->totals)
+        sidx_facet_count(ix, p, ord);
     if (match > p->best)
         p->best = match;
-    if (p->direct) {
+    if (p->direct && sidx_rating_skip(q, p, &ix->votes[ord])) {
+        (*n)++;
+    } else if (p->direct) {
         sidx_key key;
         sidx_key_make(ix, q, p, ord, match, &key);
         sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
@@ -1326,12 +1378,46 @@ static inline void sidx_match_keep(search_index *ix, const search_index_query *q
     }
 }
 
+/* The rating keys' best of every live document, into the plan's heap. The vote counters alone (8
+ * documents a cache line) rule out almost every document (sidx_rating_below, without its branches:
+ * a block's candidates as a bit mask); the rank line is read (is it live?) for the few that could
+ * enter the heap. */
+static void sidx_rating_scan(search_index *ix, const search_index_query *q, sidx_plan *p)
+{
+    double m = (double)q->prior_weight, cm = p->mean * m, threshold = -INFINITY;
+    int full = 0;
+    for (size_t base = 0; base < ix->slots; base += 64) {
+        const sidx_votes *v = &ix->votes[base];
+        size_t block = ix->slots - base < 64 ? ix->slots - base : 64;
+        uint64_t maybe = 0;
+        for (size_t j = 0; j < block; j++)
+            maybe |= (uint64_t)(!full || (v[j].count != 0 &&
+                                          cm + (double)v[j].sum >= threshold * (m + (double)v[j].count))) << j;
+        for (; maybe; maybe &= maybe - 1) {
+            uint32_t ord = (uint32_t)(base + (size_t)__builtin_ctzll(maybe));
+            if (!(ix->rank[ord].meta & SIDX_META_LIVE))
+                continue;
+            sidx_key key;
+            sidx_key_make(ix, q, p, ord, 0, &key);
+            sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
+            double worst = p->direct_keys[0].k[0];
+            full = p->direct_count == p->direct && worst > 0;
+            threshold = full ? worst * (1 - 0x1p-40) : -INFINITY;
+        }
+    }
+}
+
 /* Every live document that passes the filters (no candidate set: no text and no tag). */
 static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
                             size_t *n)
 {
     if (!p->direct && !(*out = sidx_keys_room(ix, ix->live)))
         return -1;
+    if (p->totals && p->rating_key && p->direct && q->prior_weight >= 0) {
+        sidx_rating_scan(ix, q, p);
+        *n = ix->live;
+        return 0;
+    }
     for (size_t o = 0; o < ix->slots; o++)
         sidx_match_keep(ix, q, p, (uint32_t)o, 0, *out, n);
     return 0;
@@ -1750,6 +1836,8 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     int rc = sidx_plan_make(ix, q, p);
     p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
     ix->key_third = rc == 0 && sidx_sort_third(q, p);
+    p->rating_key = !sidx_relevant(q, p) &&
+                    (q->sort == SEARCH_INDEX_SORT_RATING || q->sort == SEARCH_INDEX_SORT_RELEVANCE);
     int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
     if (rc == 0 && limit > 0 && !sidx_relevant(q, p)) {
         /* the page's end, and never more than the documents: the matches' best in a heap */
