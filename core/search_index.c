@@ -1151,6 +1151,7 @@ typedef struct sidx_plan {
     sidx_set title_set[4];
     size_t title_at[4];
     size_t title_patterns;
+    double share[5]; /* share[found] = found / title_patterns: no division a match */
     size_t slug_len, name_len;
     int64_t category, pricing; /* -1: no filter */
     /* the live, category and pricing tests as one compare of a rank line's meta: (meta & mask) == want */
@@ -1193,6 +1194,8 @@ static int sidx_plan_text(search_index *ix, sidx_plan *p)
             p->text = 1;
         }
     }
+    for (size_t found = 0; p->title_patterns && found <= p->title_patterns; found++)
+        p->share[found] = (double)found / (double)p->title_patterns;
     search_text_join(w, '-', p->slug_form, sizeof p->slug_form);
     search_text_join(w, ' ', p->name_form, sizeof p->name_form);
     p->slug_len = strlen(p->slug_form);
@@ -1357,7 +1360,7 @@ static inline int sidx_rating_skip(const search_index_query *q, const sidx_plan 
 
 /* A document in every set: when it passes the filters, counted into the facets and its key kept
  * (out[*n], or offered to the plan's heap). */
-static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
+static inline __attribute__((always_inline)) void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
                                    double match, sidx_key *out, size_t *n)
 {
     if (!sidx_filters_pass(ix, q, p, ord))
@@ -1622,7 +1625,7 @@ static inline double sidx_title_share(sidx_plan *p, uint32_t ord)
         p->title_at[i] = sidx_seek(&p->title_set[i], p->title_at[i], ord);
         found += p->title_at[i] < p->title_set[i].count && p->title_set[i].ord[p->title_at[i]] == ord;
     }
-    return (double)found / (double)p->title_patterns;
+    return p->share[found];
 }
 
 /* The query's slug or name exactly: the hashes spare the strings of almost every document. */
