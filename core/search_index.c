@@ -270,6 +270,11 @@ struct search_index {
     int64_t *live_by_category;
     size_t live_by_category_cap;
     int64_t live_by_pricing[SIDX_PRICING_MAX + 1], live_by_band[8];
+    /* a prefix's union: occurrences by ordinal and a bit a touched ordinal, zero between queries
+     * (the union clears what it touched), so a prefix costs its postings, not the slots */
+    uint32_t *acc;
+    uint64_t *acc_seen;
+    size_t acc_cap, acc_seen_cap;
 };
 
 search_index *search_index_new(void)
@@ -324,6 +329,8 @@ void search_index_free(search_index *ix)
     free(ix->plan);
     free(ix->top);
     free(ix->live_by_category);
+    free(ix->acc);
+    free(ix->acc_seen);
     sidx_atoms_free(&ix->words);
     sidx_atoms_free(&ix->cats);
     sidx_atoms_free(&ix->models);
@@ -1029,13 +1036,37 @@ static size_t sidx_prefix_range(search_index *ix, const char *prefix, int title_
     return total;
 }
 
+/* Grows a zeroed array of n entries of size bytes, the new part zeroed too. */
+static int sidx_grow_zeroed(void **p, size_t *cap, size_t n, size_t size)
+{
+    size_t had = *cap;
+    if (sidx_grow(p, cap, n, size) < 0)
+        return -1;
+    memset((char *)*p + had * size, 0, (*cap - had) * size);
+    return 0;
+}
+
+/* Empties the accumulator of what the union touched, into out when out->ord is set. */
+static void sidx_acc_drain(search_index *ix, sidx_set *out)
+{
+    for (size_t w = 0; w < (ix->slots + 63) / 64; w++)
+        for (uint64_t bits = ix->acc_seen[w]; bits; bits &= bits - 1) {
+            size_t o = w * 64 + (size_t)__builtin_ctzll(bits);
+            if (ix->acc[o] && out->ord) {
+                out->ord[out->count] = (uint32_t)o;
+                out->tf[out->count++] = ix->acc[o] > UINT16_MAX ? UINT16_MAX : (uint16_t)ix->acc[o];
+            }
+            ix->acc[o] = 0;
+            ix->acc_seen[w] = 0;
+        }
+}
+
 /* The union of the postings of every word starting with prefix (title postings only when
  * title_only), occurrences summed per document. */
 static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only, sidx_set *out)
 {
     size_t lo, end;
     size_t total = sidx_prefix_range(ix, prefix, title_only, &lo, &end);
-    uint32_t *acc = NULL;
     memset(out, 0, sizeof *out);
     if (total == 0)
         return 0;
@@ -1049,30 +1080,31 @@ static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only,
         return 0;
     }
     out->owned = 1;
-    acc = calloc(ix->slots, sizeof *acc);
-    if (!acc)
+    if (sidx_grow_zeroed((void **)&ix->acc, &ix->acc_cap, ix->slots, sizeof *ix->acc) < 0 ||
+        sidx_grow_zeroed((void **)&ix->acc_seen, &ix->acc_seen_cap, (ix->slots + 63) / 64, sizeof *ix->acc_seen) < 0)
         return -1;
     size_t distinct = 0;
     for (size_t i = lo; i < end; i++) {
         const sidx_term *t = &ix->term[ix->sorted[i]];
         const sidx_posting *p = title_only ? &t->title : &t->all;
         for (size_t k = 0; k < p->count; k++) {
-            distinct += acc[p->ord[k]] == 0;
-            acc[p->ord[k]] += p->tf[k];
+            uint32_t o = p->ord[k];
+            distinct += ix->acc[o] == 0;
+            ix->acc[o] += p->tf[k];
+            ix->acc_seen[o / 64] |= UINT64_C(1) << (o % 64);
         }
     }
     out->ord = malloc(distinct * sizeof *out->ord);
     out->tf = malloc(distinct * sizeof *out->tf);
     if (!out->ord || !out->tf) {
-        free(acc);
-        return -1;
+        free(out->ord);
+        free(out->tf);
+        out->ord = NULL;
+        out->tf = NULL;
     }
-    for (size_t o = 0; o < ix->slots && out->count < distinct; o++)
-        if (acc[o]) {
-            out->ord[out->count] = (uint32_t)o;
-            out->tf[out->count++] = acc[o] > UINT16_MAX ? UINT16_MAX : (uint16_t)acc[o];
-        }
-    free(acc);
+    sidx_acc_drain(ix, out); /* also when out of memory: the accumulator must be left empty */
+    if (!out->ord)
+        return -1;
     out->idf2 = sidx_idf2(ix, distinct);
     return 0;
 }
