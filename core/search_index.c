@@ -1820,20 +1820,20 @@ static void sidx_select(const search_index *ix, sidx_key *keys, size_t lo, size_
 
 #define SIDX_SAMPLE 256
 
-/* The keys at least as good as a threshold into out (room for cap), when they are k or more and
- * fit: their count, else 0. The threshold is a key of an even sample whose rank there stands for
- * about twice k among all: one compare a key then leaves a few k for the selection, where a heap
- * or a selection over all would move most keys (they come in ordinal order, close to key order). */
-static size_t sidx_prefilter(const search_index *ix, const sidx_key *keys, size_t n, size_t k, sidx_key *out,
-                             size_t cap)
+/* The keys at least as good as a threshold into ix->top, when they are k or more and fit in room
+ * for a few k: their count, else 0. The threshold is a key of an even sample whose rank there
+ * stands for about twice k among all: one compare a key then leaves a few k for the selection,
+ * where a heap or a selection over all would move most keys (they come in ordinal order, close to
+ * key order). */
+static size_t sidx_prefilter(search_index *ix, const sidx_key *keys, size_t n, size_t k)
 {
-    if (n < 4 * SIDX_SAMPLE || cap < SIDX_SAMPLE)
+    size_t rank = 2 * k * SIDX_SAMPLE / n + 4, cap = 4 * k + 8 * (n / SIDX_SAMPLE) + SIDX_SAMPLE;
+    if (n < 4 * SIDX_SAMPLE || rank >= SIDX_SAMPLE ||
+        sidx_grow((void **)&ix->top, &ix->top_cap, cap, sizeof *ix->top) < 0)
         return 0;
+    sidx_key *out = ix->top;
     for (size_t i = 0; i < SIDX_SAMPLE; i++)
         out[i] = keys[i * (n / SIDX_SAMPLE)];
-    size_t rank = 2 * k * SIDX_SAMPLE / n + 4;
-    if (rank >= SIDX_SAMPLE)
-        return 0;
     sidx_select(ix, out, 0, SIDX_SAMPLE, rank + 1);
     sidx_select(ix, out, 0, rank + 1, rank); /* out[rank]: the worst of the best rank + 1 */
     sidx_key threshold = out[rank];
@@ -1856,11 +1856,8 @@ static sidx_key *sidx_top(search_index *ix, const search_index_query *q, sidx_pl
     if (sidx_relevant(q, p))
         for (size_t i = 0; i < n; i++)
             sidx_relevance_text(q, p, &keys[i]);
-    size_t cap = 4 * k + 8 * (n / SIDX_SAMPLE) + SIDX_SAMPLE, m = 0;
-    sidx_key *best = keys;
-    if (sidx_grow((void **)&ix->top, &ix->top_cap, cap, sizeof *ix->top) == 0 &&
-        (m = sidx_prefilter(ix, keys, n, k, ix->top, cap)) > 0)
-        best = ix->top;
+    size_t m = sidx_prefilter(ix, keys, n, k); /* else a selection over all */
+    sidx_key *best = m ? ix->top : keys;
     sidx_select(ix, best, 0, m ? m : n, k);
     sidx_select(ix, best, 0, k, offset);
     sidx_sort_ix = ix;
