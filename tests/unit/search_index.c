@@ -859,7 +859,8 @@ static json_t *ref_facets(const int64_t *match, size_t n)
     return json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}", "categories", categories, "pricing", "free",
                      (json_int_t)models[0], "one_time", (json_int_t)models[1], "subscription",
                      (json_int_t)models[2], "rating", "4+", (json_int_t)(band[4] + band[5]), "3+",
-                     (json_int_t)(band[3] + band[4] + band[5]), "2+", (json_int_t)(band[2] + band[3] + band[4] + band[5]));
+                     (json_int_t)(band[3] + band[4] + band[5]), "2+",
+                     (json_int_t)(band[2] + band[3] + band[4] + band[5]));
 }
 
 /* A random query: 0-3 words (the last maybe cut to a prefix of 2+ characters), filters, a sort. */
@@ -960,7 +961,8 @@ static int64_t ref_check(search_index *ix, const ref_query *rq)
         json_t *f = NULL;
         CHECK_INT(ref_run(ix, rq->sq, offset, limit, page, &count, &f), n);
         json_decref(f);
-        size_t want = offset >= (int64_t)n ? 0 : n - (size_t)offset < (size_t)limit ? n - (size_t)offset : (size_t)limit;
+        size_t left = offset >= (int64_t)n ? 0 : n - (size_t)offset;
+        size_t want = left < (size_t)limit ? left : (size_t)limit;
         CHECK_INT(count, want);
         if (count == want && want)
             CHECK(memcmp(page, ref_all + offset, want * sizeof *page) == 0);
