@@ -264,6 +264,17 @@ struct search_index {
     struct sidx_key *top;
     size_t top_cap;
     int key_third; /* the running query's sort breaks ties of its two keys by downloads */
+    /* the facets of every live document, kept as documents come, go and change: a query without
+     * text, tags or filters answers them without reading a rank line (by category atom, pricing
+     * atom, rating band) */
+    int64_t *live_by_category;
+    size_t live_by_category_cap;
+    int64_t live_by_pricing[SIDX_PRICING_MAX + 1], live_by_band[8];
+    /* a prefix's union: occurrences by ordinal and a bit a touched ordinal, zero between queries
+     * (the union clears what it touched), so a prefix costs its postings, not the slots */
+    uint32_t *acc;
+    uint64_t *acc_seen;
+    size_t acc_cap, acc_seen_cap;
 };
 
 search_index *search_index_new(void)
@@ -317,6 +328,9 @@ void search_index_free(search_index *ix)
     free(ix->keys);
     free(ix->plan);
     free(ix->top);
+    free(ix->live_by_category);
+    free(ix->acc);
+    free(ix->acc_seen);
     sidx_atoms_free(&ix->words);
     sidx_atoms_free(&ix->cats);
     sidx_atoms_free(&ix->models);
@@ -579,7 +593,8 @@ static void sidx_trend_drop(search_index *ix, uint32_t ord)
 
 /* ---- put and remove ------------------------------------------------------------------------------ */
 
-/* A live document's share of its tags' downloads and counts: sign +1 adds it, -1 takes it back. */
+/* A live document's share of its tags' downloads and counts, and of the facets of all live
+ * documents: sign +1 adds it, -1 takes it back. */
 static void sidx_tag_totals(search_index *ix, uint32_t ord, int sign)
 {
     const sidx_doc *d = &ix->doc[ord];
@@ -587,6 +602,10 @@ static void sidx_tag_totals(search_index *ix, uint32_t ord, int sign)
         ix->tag_docs[d->tags[i]] += sign;
         ix->tag_downloads[d->tags[i]] += sign * ix->hot[ord].downloads;
     }
+    uint32_t meta = ix->rank[ord].meta;
+    ix->live_by_category[SIDX_META_CATEGORY(meta)] += sign;
+    ix->live_by_pricing[SIDX_META_PRICING(meta)] += sign;
+    ix->live_by_band[SIDX_META_BAND(meta)] += sign;
 }
 
 static void sidx_unlink(search_index *ix, uint32_t ord)
@@ -786,6 +805,11 @@ static int sidx_lines_fill(search_index *ix, const search_index_doc *in, uint32_
     int64_t pricing = sidx_atoms_add(&ix->models, model, strlen(model));
     if (category < 0 || category > UINT16_MAX || pricing < 0 || pricing > SIDX_PRICING_MAX)
         return -1;
+    size_t had = ix->live_by_category_cap;
+    if (sidx_grow((void **)&ix->live_by_category, &ix->live_by_category_cap, (size_t)category + 1,
+                  sizeof *ix->live_by_category) < 0)
+        return -1;
+    memset(ix->live_by_category + had, 0, (ix->live_by_category_cap - had) * sizeof *ix->live_by_category);
     h->id = in->id;
     h->published_us = in->published_us;
     h->trend_at_us = in->trend_at_us;
@@ -1012,13 +1036,37 @@ static size_t sidx_prefix_range(search_index *ix, const char *prefix, int title_
     return total;
 }
 
+/* Grows a zeroed array of n entries of size bytes, the new part zeroed too. */
+static int sidx_grow_zeroed(void **p, size_t *cap, size_t n, size_t size)
+{
+    size_t had = *cap;
+    if (sidx_grow(p, cap, n, size) < 0)
+        return -1;
+    memset((char *)*p + had * size, 0, (*cap - had) * size);
+    return 0;
+}
+
+/* Empties the accumulator of what the union touched, into out when out->ord is set. */
+static void sidx_acc_drain(search_index *ix, sidx_set *out)
+{
+    for (size_t w = 0; w < (ix->slots + 63) / 64; w++)
+        for (uint64_t bits = ix->acc_seen[w]; bits; bits &= bits - 1) {
+            size_t o = w * 64 + (size_t)__builtin_ctzll(bits);
+            if (ix->acc[o] && out->ord) {
+                out->ord[out->count] = (uint32_t)o;
+                out->tf[out->count++] = ix->acc[o] > UINT16_MAX ? UINT16_MAX : (uint16_t)ix->acc[o];
+            }
+            ix->acc[o] = 0;
+            ix->acc_seen[w] = 0;
+        }
+}
+
 /* The union of the postings of every word starting with prefix (title postings only when
  * title_only), occurrences summed per document. */
 static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only, sidx_set *out)
 {
     size_t lo, end;
     size_t total = sidx_prefix_range(ix, prefix, title_only, &lo, &end);
-    uint32_t *acc = NULL;
     memset(out, 0, sizeof *out);
     if (total == 0)
         return 0;
@@ -1032,30 +1080,31 @@ static int sidx_prefix_set(search_index *ix, const char *prefix, int title_only,
         return 0;
     }
     out->owned = 1;
-    acc = calloc(ix->slots, sizeof *acc);
-    if (!acc)
+    if (sidx_grow_zeroed((void **)&ix->acc, &ix->acc_cap, ix->slots, sizeof *ix->acc) < 0 ||
+        sidx_grow_zeroed((void **)&ix->acc_seen, &ix->acc_seen_cap, (ix->slots + 63) / 64, sizeof *ix->acc_seen) < 0)
         return -1;
     size_t distinct = 0;
     for (size_t i = lo; i < end; i++) {
         const sidx_term *t = &ix->term[ix->sorted[i]];
         const sidx_posting *p = title_only ? &t->title : &t->all;
         for (size_t k = 0; k < p->count; k++) {
-            distinct += acc[p->ord[k]] == 0;
-            acc[p->ord[k]] += p->tf[k];
+            uint32_t o = p->ord[k];
+            distinct += ix->acc[o] == 0;
+            ix->acc[o] += p->tf[k];
+            ix->acc_seen[o / 64] |= UINT64_C(1) << (o % 64);
         }
     }
     out->ord = malloc(distinct * sizeof *out->ord);
     out->tf = malloc(distinct * sizeof *out->tf);
     if (!out->ord || !out->tf) {
-        free(acc);
-        return -1;
+        free(out->ord);
+        free(out->tf);
+        out->ord = NULL;
+        out->tf = NULL;
     }
-    for (size_t o = 0; o < ix->slots && out->count < distinct; o++)
-        if (acc[o]) {
-            out->ord[out->count] = (uint32_t)o;
-            out->tf[out->count++] = acc[o] > UINT16_MAX ? UINT16_MAX : (uint16_t)acc[o];
-        }
-    free(acc);
+    sidx_acc_drain(ix, out); /* also when out of memory: the accumulator must be left empty */
+    if (!out->ord)
+        return -1;
     out->idf2 = sidx_idf2(ix, distinct);
     return 0;
 }
@@ -1134,6 +1183,7 @@ typedef struct sidx_plan {
     sidx_set title_set[4];
     size_t title_at[4];
     size_t title_patterns;
+    double share[5]; /* share[found] = found / title_patterns: no division a match */
     size_t slug_len, name_len;
     int64_t category, pricing; /* -1: no filter */
     /* the live, category and pricing tests as one compare of a rank line's meta: (meta & mask) == want */
@@ -1151,6 +1201,8 @@ typedef struct sidx_plan {
      * found, so no key is written for the others; 0: the matches' keys go to ix->keys */
     size_t direct, direct_count;
     struct sidx_key *direct_keys;
+    int totals;     /* no text, tag or filter: the facets are the index's running totals */
+    int rating_key; /* the keys are sidx_key_other's rating keys */
 } sidx_plan;
 
 static int sidx_plan_text(search_index *ix, sidx_plan *p)
@@ -1174,6 +1226,8 @@ static int sidx_plan_text(search_index *ix, sidx_plan *p)
             p->text = 1;
         }
     }
+    for (size_t found = 0; p->title_patterns && found <= p->title_patterns; found++)
+        p->share[found] = (double)found / (double)p->title_patterns;
     search_text_join(w, '-', p->slug_form, sizeof p->slug_form);
     search_text_join(w, ' ', p->name_form, sizeof p->name_form);
     p->slug_len = strlen(p->slug_form);
@@ -1216,7 +1270,17 @@ static int sidx_plan_make(search_index *ix, const search_index_query *q, sidx_pl
     p->mean = q->all_count > 0 ? (double)q->all_sum / (double)q->all_count : 3.0;
     p->by_category = calloc(ix->cats.count + 1, sizeof *p->by_category);
     p->by_pricing = calloc(ix->models.count + 1, sizeof *p->by_pricing);
-    return p->by_category && p->by_pricing ? 0 : -1;
+    if (!p->by_category || !p->by_pricing)
+        return -1;
+    p->totals = !p->sets && !p->none && p->meta_mask == SIDX_META_LIVE && !p->rest;
+    if (p->totals) { /* (atoms past what the meta bits hold name no live document) */
+        size_t cats = ix->cats.count < ix->live_by_category_cap ? ix->cats.count : ix->live_by_category_cap;
+        size_t models = ix->models.count < SIDX_PRICING_MAX + 1 ? ix->models.count : SIDX_PRICING_MAX + 1;
+        memcpy(p->by_category, ix->live_by_category, cats * sizeof *p->by_category);
+        memcpy(p->by_pricing, ix->live_by_pricing, models * sizeof *p->by_pricing);
+        memcpy(p->by_band, ix->live_by_band, sizeof p->by_band);
+    }
+    return 0;
 }
 
 static void sidx_plan_free(sidx_plan *p)
@@ -1306,17 +1370,42 @@ static inline void sidx_ahead(const search_index *ix, const sidx_plan *p, uint32
 static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *count, size_t k,
                                    const sidx_key *key);
 
+/* Whether the rating key of v (sidx_bayesian_exact: (C m + sum) / (m + count)) is below worst, the
+ * heap root's, without the division: a product with a margin far wider than the rounding of
+ * either side, so a key this calls below is below; the few near worst are left to the compare. */
+static inline int sidx_rating_below(const search_index_query *q, const sidx_plan *p, const sidx_votes *v,
+                                    double worst)
+{
+    if (!(worst > 0))
+        return 0;
+    if (v->count == 0)
+        return 1; /* the key is 0 */
+    double votes = (double)(q->prior_weight + v->count);
+    return votes > 0 && p->mean * (double)q->prior_weight + (double)v->sum < worst * votes * (1 - 0x1p-40);
+}
+
+/* Whether a rating key of v cannot enter the plan's full heap. */
+static inline int sidx_rating_skip(const search_index_query *q, const sidx_plan *p, const sidx_votes *v)
+{
+    return p->rating_key && p->direct_count == p->direct && sidx_rating_below(q, p, v, p->direct_keys[0].k[0]);
+}
+
 /* A document in every set: when it passes the filters, counted into the facets and its key kept
- * (out[*n], or offered to the plan's heap). */
-static inline void sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord,
-                                   double match, sidx_key *out, size_t *n)
+ * (out[*n], or offered to the plan's heap). Always inlined: a call a match, with its seven
+ * arguments, cost a large query about a tenth. */
+static inline __attribute__((always_inline)) void
+sidx_match_keep(search_index *ix, const search_index_query *q, sidx_plan *p, uint32_t ord, double match,
+                sidx_key *out, size_t *n)
 {
     if (!sidx_filters_pass(ix, q, p, ord))
         return;
-    sidx_facet_count(ix, p, ord);
+    if (!p->totals)
+        sidx_facet_count(ix, p, ord);
     if (match > p->best)
         p->best = match;
-    if (p->direct) {
+    if (p->direct && sidx_rating_skip(q, p, &ix->votes[ord])) {
+        (*n)++;
+    } else if (p->direct) {
         sidx_key key;
         sidx_key_make(ix, q, p, ord, match, &key);
         sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
@@ -1326,36 +1415,112 @@ static inline void sidx_match_keep(search_index *ix, const search_index_query *q
     }
 }
 
+/* The rating keys' best of every live document, into the plan's heap. The vote counters alone (8
+ * documents a cache line) rule out almost every document (sidx_rating_below, without its branches:
+ * a block's candidates as a bit mask); the rank line is read (is it live?) for the few that could
+ * enter the heap. */
+static void sidx_rating_scan(search_index *ix, const search_index_query *q, sidx_plan *p)
+{
+    double m = (double)q->prior_weight, cm = p->mean * m, threshold = -INFINITY;
+    int full = 0;
+    for (size_t base = 0; base < ix->slots; base += 64) {
+        const sidx_votes *v = &ix->votes[base];
+        size_t block = ix->slots - base < 64 ? ix->slots - base : 64;
+        uint64_t maybe = 0;
+        for (size_t j = 0; j < block; j++)
+            maybe |= (uint64_t)(!full || (v[j].count != 0 &&
+                                          cm + (double)v[j].sum >= threshold * (m + (double)v[j].count))) << j;
+        for (; maybe; maybe &= maybe - 1) {
+            uint32_t ord = (uint32_t)(base + (size_t)__builtin_ctzll(maybe));
+            if (!(ix->rank[ord].meta & SIDX_META_LIVE))
+                continue;
+            sidx_key key;
+            sidx_key_make(ix, q, p, ord, 0, &key);
+            sidx_heap_offer(ix, p->direct_keys, &p->direct_count, p->direct, &key);
+            double worst = p->direct_keys[0].k[0];
+            full = p->direct_count == p->direct && worst > 0;
+            threshold = full ? worst * (1 - 0x1p-40) : -INFINITY;
+        }
+    }
+}
+
 /* Every live document that passes the filters (no candidate set: no text and no tag). */
 static int sidx_matches_all(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key **out,
                             size_t *n)
 {
     if (!p->direct && !(*out = sidx_keys_room(ix, ix->live)))
         return -1;
+    if (p->totals && p->rating_key && p->direct && q->prior_weight >= 0) {
+        sidx_rating_scan(ix, q, p);
+        *n = ix->live;
+        return 0;
+    }
     for (size_t o = 0; o < ix->slots; o++)
         sidx_match_keep(ix, q, p, (uint32_t)o, 0, *out, n);
     return 0;
 }
 
-/* The documents of the first (smallest) set that are in every other set, into out with their text
- * score in k[0] (only probing each later set); their count. */
+/* A posting this many times longer than the candidates is probed by seeking (sidx_seek skips
+ * most of it); a shorter one is merged, one compare a step and no branch to mispredict: common
+ * words name a third of the documents, so their postings interleave closely. */
+#define SIDX_SEEK_RATIO 16
+
+/* The documents of s0 that are in s1, into out (ordinal and text score in k[0]); their count. */
+static size_t sidx_intersect_two(const sidx_set *s0, const sidx_set *s1, sidx_key *out)
+{
+    size_t n = 0, i = 0, j = 0;
+    if (s1->count > SIDX_SEEK_RATIO * s0->count) {
+        for (; i < s0->count; i++) {
+            j = sidx_seek(s1, j, s0->ord[i]);
+            if (j < s1->count && s1->ord[j] == s0->ord[i])
+                out[n++] = (sidx_key){.k = {s0->tf[i] * s0->idf2 + s1->tf[j] * s1->idf2, 0}, .ord = s0->ord[i]};
+        }
+        return n;
+    }
+    while (i < s0->count && j < s1->count) {
+        uint32_t a = s0->ord[i], b = s1->ord[j];
+        out[n] = (sidx_key){.k = {s0->tf[i] * s0->idf2 + s1->tf[j] * s1->idf2, 0}, .ord = a};
+        n += a == b;
+        i += a <= b;
+        j += b <= a;
+    }
+    return n;
+}
+
+/* Keeps the n candidates of out (in ordinal order) that are in s, s's score added; how many stay. */
+static size_t sidx_intersect_more(const sidx_set *s, sidx_key *out, size_t n)
+{
+    size_t kept = 0, i = 0, j = 0;
+    if (s->count > SIDX_SEEK_RATIO * n) {
+        for (; i < n; i++) {
+            j = sidx_seek(s, j, out[i].ord);
+            if (j < s->count && s->ord[j] == out[i].ord) {
+                out[kept] = out[i];
+                out[kept++].k[0] += s->tf[j] * s->idf2;
+            }
+        }
+        return kept;
+    }
+    while (i < n && j < s->count) {
+        sidx_key key = out[i];
+        uint32_t b = s->ord[j];
+        double add = s->tf[j] * s->idf2;
+        key.k[0] += key.ord == b ? add : 0; /* out[kept] may be out[i]: unchanged unless kept */
+        out[kept] = key;
+        kept += key.ord == b;
+        j += b <= key.ord;
+        i += key.ord <= b;
+    }
+    return kept;
+}
+
+/* The documents in every set (two or more), into out with their text score in k[0] (summed in
+ * set order); their count. */
 static size_t sidx_intersect(const sidx_plan *p, sidx_key *out)
 {
-    const sidx_set *first = &p->set[0];
-    size_t at[SIDX_SETS_MAX] = {0}, n = 0;
-    for (size_t i = 0; i < first->count; i++) {
-        uint32_t ord = first->ord[i];
-        double match = first->tf[i] * first->idf2;
-        size_t k = 1;
-        for (; k < p->sets; k++) {
-            at[k] = sidx_seek(&p->set[k], at[k], ord);
-            if (at[k] == p->set[k].count || p->set[k].ord[at[k]] != ord)
-                break;
-            match += p->set[k].tf[at[k]] * p->set[k].idf2;
-        }
-        if (k == p->sets)
-            out[n++] = (sidx_key){.k = {match, 0}, .ord = ord};
-    }
+    size_t n = sidx_intersect_two(&p->set[0], &p->set[1], out);
+    for (size_t k = 2; k < p->sets && n; k++)
+        n = sidx_intersect_more(&p->set[k], out, n);
     return n;
 }
 
@@ -1494,7 +1659,7 @@ static inline double sidx_title_share(sidx_plan *p, uint32_t ord)
         p->title_at[i] = sidx_seek(&p->title_set[i], p->title_at[i], ord);
         found += p->title_at[i] < p->title_set[i].count && p->title_set[i].ord[p->title_at[i]] == ord;
     }
-    return (double)found / (double)p->title_patterns;
+    return p->share[found];
 }
 
 /* The query's slug or name exactly: the hashes spare the strings of almost every document. */
@@ -1622,21 +1787,84 @@ static inline void sidx_heap_offer(const search_index *ix, sidx_key *h, size_t *
     }
 }
 
-/* The best k of the n keys in order, into h (k entries); returns how many. */
-static size_t sidx_top(const search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
-                       sidx_key *h, size_t k)
+static inline void sidx_key_swap(sidx_key *a, sidx_key *b)
 {
-    int relevant = sidx_relevant(q, p);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        sidx_key *key = &keys[i];
-        if (relevant)
-            sidx_relevance_text(q, p, key);
-        sidx_heap_offer(ix, h, &count, k, key);
+    sidx_key t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Puts the best k of keys[lo, hi) before the others (in no order): a quickselect, the median of
+ * three as the pivot (keys are all different: the id decides the last tie). */
+static void sidx_select(const search_index *ix, sidx_key *keys, size_t lo, size_t hi, size_t k)
+{
+    while (hi - lo > 1 && k > lo && k < hi) {
+        size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+        if (sidx_key_before(ix, &keys[mid], &keys[lo]))
+            sidx_key_swap(&keys[mid], &keys[lo]);
+        if (sidx_key_before(ix, &keys[last], &keys[lo]))
+            sidx_key_swap(&keys[last], &keys[lo]);
+        if (sidx_key_before(ix, &keys[mid], &keys[last]))
+            sidx_key_swap(&keys[mid], &keys[last]);
+        size_t store = lo;
+        for (size_t i = lo; i < last; i++)
+            if (sidx_key_before(ix, &keys[i], &keys[last]))
+                sidx_key_swap(&keys[i], &keys[store++]);
+        sidx_key_swap(&keys[store], &keys[last]);
+        if (store == k || store + 1 == k)
+            return;
+        if (store > k)
+            hi = store;
+        else
+            lo = store + 1;
     }
+}
+
+#define SIDX_SAMPLE 256
+
+/* The keys at least as good as a threshold into ix->top, when they are k or more and fit in room
+ * for a few k: their count, else 0. The threshold is a key of an even sample whose rank there
+ * stands for about twice k among all: one compare a key then leaves a few k for the selection,
+ * where a heap or a selection over all would move most keys (they come in ordinal order, close to
+ * key order). */
+static size_t sidx_prefilter(search_index *ix, const sidx_key *keys, size_t n, size_t k)
+{
+    size_t rank = 2 * k * SIDX_SAMPLE / n + 4, cap = 4 * k + 8 * (n / SIDX_SAMPLE) + SIDX_SAMPLE;
+    if (n < 4 * SIDX_SAMPLE || rank >= SIDX_SAMPLE ||
+        sidx_grow((void **)&ix->top, &ix->top_cap, cap, sizeof *ix->top) < 0)
+        return 0;
+    sidx_key *out = ix->top;
+    for (size_t i = 0; i < SIDX_SAMPLE; i++)
+        out[i] = keys[i * (n / SIDX_SAMPLE)];
+    sidx_select(ix, out, 0, SIDX_SAMPLE, rank + 1);
+    sidx_select(ix, out, 0, rank + 1, rank); /* out[rank]: the worst of the best rank + 1 */
+    sidx_key threshold = out[rank];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!sidx_key_before(ix, &threshold, &keys[i])) {
+            if (m == cap)
+                return 0;
+            out[m++] = keys[i];
+        }
+    return m >= k ? m : 0;
+}
+
+/* Keys [offset, k) of the best k of the n keys in order (k <= n), after the text parts are added
+ * (in ordinal order: the title sets are walked once); returns the array that holds them, ix->top
+ * or keys. */
+static sidx_key *sidx_top(search_index *ix, const search_index_query *q, sidx_plan *p, sidx_key *keys, size_t n,
+                          size_t offset, size_t k)
+{
+    if (sidx_relevant(q, p))
+        for (size_t i = 0; i < n; i++)
+            sidx_relevance_text(q, p, &keys[i]);
+    size_t m = sidx_prefilter(ix, keys, n, k); /* else a selection over all */
+    sidx_key *best = m ? ix->top : keys;
+    sidx_select(ix, best, 0, m ? m : n, k);
+    sidx_select(ix, best, 0, k, offset);
     sidx_sort_ix = ix;
-    qsort(h, count, sizeof *h, sidx_key_cmp);
-    return count;
+    qsort(best + offset, k - offset, sizeof *best, sidx_key_cmp);
+    return best;
 }
 
 /* The rank lines for q's prior weight and half-life, computed again when they differ from the
@@ -1684,6 +1912,8 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
     int rc = sidx_plan_make(ix, q, p);
     p->fresh_now = ix->rank_h > 0 ? exp2((double)(ix->rank_epoch_us - q->now_us) / 1e6 / (double)ix->rank_h) : 0;
     ix->key_third = rc == 0 && sidx_sort_third(q, p);
+    p->rating_key = !sidx_relevant(q, p) &&
+                    (q->sort == SEARCH_INDEX_SORT_RATING || q->sort == SEARCH_INDEX_SORT_RELEVANCE);
     int64_t offset = q->offset > 0 ? q->offset : 0, limit = q->limit > 0 ? q->limit : 0;
     if (rc == 0 && limit > 0 && !sidx_relevant(q, p)) {
         /* the page's end, and never more than the documents: the matches' best in a heap */
@@ -1707,13 +1937,9 @@ int search_index_run(search_index *ix, const search_index_query *q, search_index
             r->ids[r->count++] = sidx_key_id(ix, &p->direct_keys[i]);
     } else if (rc == 0 && offset < (int64_t)n && limit > 0) {
         size_t k = (size_t)(offset + limit < (int64_t)n ? offset + limit : (int64_t)n);
-        rc = sidx_grow((void **)&ix->top, &ix->top_cap, k, sizeof *ix->top);
-        if (rc == 0) {
-            sidx_key *h = ix->top;
-            size_t got = sidx_top(ix, q, p, keys, n, h, k);
-            for (size_t i = (size_t)offset; i < got && r->count < r->cap; i++)
-                r->ids[r->count++] = sidx_key_id(ix, &h[i]);
-        }
+        sidx_key *best = sidx_top(ix, q, p, keys, n, (size_t)offset, k);
+        for (size_t i = (size_t)offset; i < k && r->count < r->cap; i++)
+            r->ids[r->count++] = sidx_key_id(ix, &best[i]);
     }
     sidx_plan_free(p);
     if (rc < 0) {

@@ -7,10 +7,12 @@
  * DOCS.tsv: one published tool per line, the columns of core/search.c's SEARCH_MEM_COLUMNS in
  * their order (tests/bench/search.sh exports them from a seeded stack with the mariadb client).
  * QUERY: `key=value&...` with q, category, pricing, tags (comma separated), sort (relevance,
- * rating, downloads, newest, trending, price_asc, price_desc), page (per_page 20); or `suggest=P`;
- * or `trend_days=N` (the trending list of tools with activity in N days; category and page apply).
+ * rating, downloads, newest, trending, price_asc, price_desc), page, per_page (default 20),
+ * max_price (cents), min_rating (hundredths), developer; or `suggest=P`; or `trend_days=N` (the
+ * trending list of tools with activity in N days; category and page apply).
  * Prints the build time and size, then per query its total and the p50 / p99 / max CPU time of
- * REPEAT runs (default 200). */
+ * REPEAT runs (default 200). REPEAT 0 prints each query's answer instead (total, the page's ids,
+ * the facets; "now" fixed), so two builds' answers can be compared with diff. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,7 @@ static search_index_sort sort_named(const char *s)
 static const char *query_parse(char *buf, search_index_query *q, int64_t *trend_after_us)
 {
     const char *suggest = NULL;
+    int64_t page = 1;
     for (char *part; (part = strsep(&buf, "&"));) {
         char *value = strchr(part, '=');
         if (!value)
@@ -86,7 +89,15 @@ static const char *query_parse(char *buf, search_index_query *q, int64_t *trend_
         else if (strcmp(part, "sort") == 0)
             q->sort = sort_named(value);
         else if (strcmp(part, "page") == 0)
-            q->offset = (strtoll(value, NULL, 10) - 1) * 20;
+            page = strtoll(value, NULL, 10);
+        else if (strcmp(part, "per_page") == 0)
+            q->limit = strtoll(value, NULL, 10);
+        else if (strcmp(part, "max_price") == 0)
+            q->max_price_cents = strtoll(value, NULL, 10);
+        else if (strcmp(part, "min_rating") == 0)
+            q->min_rating_hundredths = strtoll(value, NULL, 10);
+        else if (strcmp(part, "developer") == 0)
+            q->developer_id = strtoll(value, NULL, 10);
         else if (strcmp(part, "trend_days") == 0) /* the trending list's window */
             *trend_after_us = q->now_us - strtoll(value, NULL, 10) * 86400 * INT64_C(1000000);
         else if (strcmp(part, "suggest") == 0)
@@ -95,6 +106,7 @@ static const char *query_parse(char *buf, search_index_query *q, int64_t *trend_
             for (char *t; q->tag_count < SEARCH_INDEX_TAGS_MAX && (t = strsep(&value, ","));)
                 q->tags[q->tag_count++] = t;
     }
+    q->offset = (page - 1) * q->limit;
     return suggest;
 }
 
@@ -104,24 +116,40 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int64_t run_once(search_index *ix, const search_index_query *q, const char *suggest, int64_t trend_after_us)
+/* The page's ids (and the facets when any) on one line. */
+static void print_answer(const char *text, int64_t total, const int64_t *ids, size_t count, json_t *facets)
+{
+    printf("%s\t%" PRId64 "\t", text, total);
+    for (size_t i = 0; i < count; i++)
+        printf("%s%" PRId64, i ? "," : "", ids[i]);
+    char *f = facets ? json_dumps(facets, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    printf("\t%s\n", f ? f : "-");
+    free(f);
+}
+
+/* Runs the query once: its total; the answer printed when show. */
+static int64_t run_once(search_index *ix, const search_index_query *q, const char *text, const char *suggest,
+                        int64_t trend_after_us, int show)
 {
     if (suggest) {
         search_index_hint tools[10], tags[10];
         size_t nt = 0, ng = 0;
         if (search_index_suggest(ix, suggest, suggest, 10, tools, &nt, tags, &ng) < 0)
             exit(1);
+        for (size_t i = 0; show && i < nt + ng; i++)
+            printf("%s\t%s\n", text, i < nt ? tools[i].text : tags[i - nt].text);
         return (int64_t)(nt + ng);
     }
-    int64_t ids[20];
-    search_index_result r = {.ids = ids, .cap = 20};
+    int64_t ids[100];
+    search_index_result r = {.ids = ids, .cap = 100};
     if (trend_after_us) {
         if (search_index_trending(ix, trend_after_us, q->category, q->offset, q->limit, &r) < 0)
             exit(1);
-        return r.total;
-    }
-    if (search_index_run(ix, q, &r) < 0)
+    } else if (search_index_run(ix, q, &r) < 0) {
         exit(1);
+    }
+    if (show)
+        print_answer(text, r.total, ids, r.count, r.facets);
     json_decref(r.facets);
     return r.total;
 }
@@ -134,11 +162,16 @@ static void bench_query(search_index *ix, const char *text, int repeat, int64_t 
                             .prior_weight = 10, .all_count = 100000, .all_sum = 380000, .now_us = now_us};
     int64_t trend_after_us = 0;
     const char *suggest = query_parse(buf, &q, &trend_after_us);
+    if (repeat == 0) {
+        run_once(ix, &q, text, suggest, trend_after_us, 1);
+        free(buf);
+        return;
+    }
     double *t = malloc((size_t)repeat * sizeof *t);
     int64_t total = 0;
     for (int i = 0; i < repeat; i++) {
         double start = cpu_us();
-        total = run_once(ix, &q, suggest, trend_after_us);
+        total = run_once(ix, &q, text, suggest, trend_after_us, 0);
         t[i] = cpu_us() - start;
     }
     qsort(t, (size_t)repeat, sizeof *t, cmp_double);
@@ -161,7 +194,7 @@ int main(int argc, char **argv)
     }
     int first = 2, repeat = 200;
     if (argc > 3 && strspn(argv[2], "0123456789") == strlen(argv[2])) {
-        repeat = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1;
+        repeat = atoi(argv[2]);
         first = 3;
     }
     search_index *ix = search_index_new();
@@ -180,6 +213,13 @@ int main(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    if (repeat == 0) { /* answers: the same "now" in every build and run */
+        now_us = INT64_C(1796000000) * 1000000;
+        for (int i = first; i < argc; i++)
+            bench_query(ix, argv[i], 0, now_us);
+        search_index_free(ix);
+        return 0;
+    }
     printf("index: %zu tools, built in %.0f ms of CPU, about %zu KiB\n", search_index_count(ix),
            (cpu_us() - start) / 1000, search_index_bytes(ix) / 1024);
     printf("%-32s %8s %10s %10s %10s\n", "query", "total", "p50 us", "p99 us", "max us");

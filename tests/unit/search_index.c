@@ -1,6 +1,7 @@
 /* core/search_index: matching (AND of words, the last by prefix, short-word rules), exact names
  * first, filters, facets over every match, the sorts, paging, and put/replace/remove. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,6 +586,440 @@ static void test_prefix_after_new_words(void)
     search_index_free(ix);
 }
 
+/* ---- against a brute-force reference: a random catalogue, random queries ----------------------- */
+
+#define REF_DOCS 5000
+#define REF_WORDS 48
+
+static uint64_t ref_seed = 88172645463325252ull;
+
+static uint64_t ref_rand(uint64_t n)
+{
+    ref_seed ^= ref_seed << 13;
+    ref_seed ^= ref_seed >> 7;
+    ref_seed ^= ref_seed << 17;
+    return ref_seed % n;
+}
+
+/* 6 stems x 8 endings: words sharing prefixes (so prefixes name several words), all of 3+
+ * characters and already in the normal form. */
+static const char *ref_word(size_t i)
+{
+    static char words[REF_WORDS][12];
+    static const char *const stem[] = {"alp", "bet", "cor", "del", "fen", "gam"};
+    static const char *const end[] = {"", "ha", "ine", "ora", "s", "ing", "er", "ure"};
+    if (!words[i][0])
+        snprintf(words[i], sizeof words[i], "%s%s", stem[i / 8], end[i % 8]);
+    return words[i];
+}
+
+/* A word, the first ones far more often (a few words in a third of the documents, as in a real
+ * catalogue). */
+static const char *ref_some_word(void)
+{
+    uint64_t r = ref_rand(REF_WORDS * REF_WORDS);
+    size_t i = 0;
+    while ((i + 1) * (i + 1) <= r)
+        i++;
+    return ref_word(REF_WORDS - 1 - i);
+}
+
+static const char *const ref_cats[] = {"data", "devops", "media", "text", "web"};
+static const char *const ref_models[] = {"free", "one_time", "subscription"};
+static const char *const ref_tags[] = {"xa", "xb", "xc", "xd", "xe", "xf"};
+
+typedef struct {
+    int live;
+    char name[64], title[160], body[256], slug[64], tags[32];
+    int cat, model;
+    int64_t price, count, sum, downloads, developer, published;
+} ref_doc;
+
+static ref_doc ref[REF_DOCS + 1]; /* by id */
+
+static void ref_words(char *out, size_t size, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", i ? " " : "", ref_some_word());
+    }
+}
+
+/* Puts id with random text, attributes and counters (ties on every key are common). */
+static void ref_put(search_index *ix, int64_t id)
+{
+    ref_doc *r = &ref[id];
+    ref_words(r->name, sizeof r->name, 1 + ref_rand(3));
+    memcpy(r->slug, r->name, sizeof r->slug);
+    for (char *c = r->slug; *c; c++)
+        *c = *c == ' ' ? '-' : *c;
+    char extra[64];
+    ref_words(extra, sizeof extra, ref_rand(3));
+    size_t len = strlen(r->name); /* (the words are short: everything fits) */
+    memcpy(r->title, r->name, len);
+    r->title[len] = ' ';
+    memcpy(r->title + len + 1, extra, strlen(extra) + 1);
+    ref_words(r->body, sizeof r->body, 3 + ref_rand(6));
+    r->tags[0] = '\0';
+    for (uint64_t t = ref_rand(4); t > 0; t--) {
+        size_t len = strlen(r->tags);
+        snprintf(r->tags + len, sizeof r->tags - len, "%s%s", len ? " " : "", ref_tags[ref_rand(6)]);
+    }
+    r->cat = (int)ref_rand(5);
+    r->model = (int)ref_rand(3);
+    r->price = (int64_t)ref_rand(5) * 500;
+    r->count = ref_rand(3) == 0 ? 0 : (int64_t)ref_rand(12);
+    r->sum = r->count ? r->count + (int64_t)ref_rand((uint64_t)r->count * 4 + 1) : 0;
+    r->downloads = (int64_t)ref_rand(50);
+    r->developer = 1 + (int64_t)ref_rand(20);
+    r->published = NOW_US - (int64_t)ref_rand(90) * DAY_US;
+    search_index_doc d = {.id = id, .slug = r->slug, .name = r->name, .name_norm = r->name, .title_norm = r->title,
+                          .body_norm = r->body, .category = ref_cats[r->cat], .pricing = ref_models[r->model],
+                          .tags = r->tags, .price_cents = r->price, .rating_count = r->count,
+                          .rating_sum = r->sum, .downloads = r->downloads, .developer_id = r->developer,
+                          .published_us = r->published};
+    CHECK_INT(search_index_put(ix, &d), 0);
+    r->live = 1;
+}
+
+/* Whether the space-separated text has word (or, when prefix, a word starting with it). */
+static int ref_has(const char *text, const char *word, int prefix)
+{
+    size_t len = strlen(word);
+    for (const char *at = text; *at;) {
+        size_t n = strcspn(at, " ");
+        if (n >= len && strncmp(at, word, len) == 0 && (prefix || n == len))
+            return 1;
+        at += n + (at[n] == ' ');
+    }
+    return 0;
+}
+
+/* How many words of the space-separated text are word (start with it, when prefix). */
+static int64_t ref_occurrences(const char *text, const char *word, int prefix)
+{
+    size_t len = strlen(word);
+    int64_t n = 0;
+    for (const char *at = text; *at;) {
+        size_t w = strcspn(at, " ");
+        n += w >= len && strncmp(at, word, len) == 0 && (prefix || w == len);
+        at += w + (at[w] == ' ');
+    }
+    return n;
+}
+
+typedef struct {
+    const char *words[3];
+    size_t word_count;
+    char q[64];
+    search_index_query sq;
+} ref_query;
+
+/* README "Search": every word in title or body, the last by prefix (2 characters: title words). */
+static int ref_matches(const ref_doc *r, const ref_query *rq)
+{
+    const search_index_query *q = &rq->sq;
+    for (size_t i = 0; i < rq->word_count; i++) {
+        const char *w = rq->words[i];
+        int last = i + 1 == rq->word_count;
+        if (last && strlen(w) < 3) {
+            if (!ref_has(r->title, w, 1))
+                return 0;
+        } else if (!ref_has(r->title, w, last) && !ref_has(r->body, w, last)) {
+            return 0;
+        }
+    }
+    if ((q->category && strcmp(q->category, ref_cats[r->cat]) != 0) ||
+        (q->pricing && strcmp(q->pricing, ref_models[r->model]) != 0) ||
+        (q->max_price_cents >= 0 && r->price > q->max_price_cents) ||
+        (q->min_rating_hundredths > 0 && !(r->count > 0 && r->sum * 100 >= r->count * q->min_rating_hundredths)) ||
+        (q->developer_id > 0 && r->developer != q->developer_id))
+        return 0;
+    for (size_t i = 0; i < q->tag_count; i++)
+        if (!ref_has(r->tags, q->tags[i], 0))
+            return 0;
+    return 1;
+}
+
+static const search_index_query *ref_sort_q;
+
+/* sort=rating (and relevance without text): the Bayesian rating, the votes, the downloads, the
+ * newer id. */
+static double ref_bayesian(const ref_doc *r)
+{
+    const search_index_query *q = ref_sort_q;
+    double mean = (double)q->all_sum / (double)q->all_count;
+    if (r->count == 0)
+        return 0;
+    return (mean * (double)q->prior_weight + (double)r->sum) / (double)(q->prior_weight + r->count);
+}
+
+static int ref_rating_cmp(const void *x, const void *y)
+{
+    const ref_doc *a = &ref[*(const int64_t *)x], *b = &ref[*(const int64_t *)y];
+    double ka = ref_bayesian(a), kb = ref_bayesian(b);
+    if (ka != kb)
+        return ka > kb ? -1 : 1;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    if (a->downloads != b->downloads)
+        return a->downloads > b->downloads ? -1 : 1;
+    return *(const int64_t *)x > *(const int64_t *)y ? -1 : 1;
+}
+
+/* Relevance with the quality weights 0 (README "Search"): an exact name first, then the text
+ * part, 0.5 x the share of the best text score (occurrences x log10(documents / documents with
+ * the word)^2, summed over the words; the last word's are its prefix's) + 0.5 x the share of the
+ * query words in the title; then the newer id. */
+typedef struct {
+    int64_t id;
+    int exact;
+    double text;
+} ref_relevant;
+
+static int ref_relevant_cmp(const void *x, const void *y)
+{
+    const ref_relevant *a = x, *b = y;
+    if (a->exact != b->exact)
+        return a->exact > b->exact ? -1 : 1;
+    if (a->text != b->text)
+        return a->text > b->text ? -1 : 1;
+    return a->id > b->id ? -1 : 1;
+}
+
+/* The order of the n matches in want under rq (at most two words: the sum of their scores is then
+ * the same in any order), into want. */
+static void ref_relevance_order(const ref_query *rq, int64_t *want, size_t n)
+{
+    static ref_relevant key[REF_DOCS];
+    static float match[REF_DOCS]; /* the text score as the index keeps it */
+    double idf2[3] = {0}, best = 0;
+    size_t live = 0, patterns = 0;
+    for (int64_t id = 1; id <= REF_DOCS; id++)
+        live += (size_t)ref[id].live;
+    for (size_t i = 0; i < rq->word_count; i++) {
+        int last = i + 1 == rq->word_count;
+        if (last && strlen(rq->words[i]) < 3)
+            continue; /* title words only, and no score */
+        patterns++;
+        size_t docs = 0;
+        for (int64_t id = 1; id <= REF_DOCS; id++)
+            docs += ref[id].live &&
+                    (ref_has(ref[id].title, rq->words[i], last) || ref_has(ref[id].body, rq->words[i], last));
+        double idf = log10((double)live / (double)docs);
+        idf2[i] = idf * idf;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const ref_doc *r = &ref[want[k]];
+        double score = 0;
+        size_t found = 0;
+        for (size_t i = 0; i < rq->word_count; i++) {
+            int last = i + 1 == rq->word_count;
+            if (last && strlen(rq->words[i]) < 3)
+                continue;
+            int64_t tf = ref_occurrences(r->title, rq->words[i], last) + ref_occurrences(r->body, rq->words[i], last);
+            score += (double)tf * idf2[i];
+            found += (size_t)ref_has(r->title, rq->words[i], last);
+        }
+        best = score > best ? score : best;
+        match[k] = (float)score;
+        /* the title share for now; the text part once the best score is known */
+        key[k] = (ref_relevant){.id = want[k], .exact = strcmp(r->name, rq->q) == 0,
+                                .text = patterns ? (double)found / (double)patterns : 0};
+    }
+    for (size_t k = 0; k < n; k++) {
+        double share = key[k].text, most = best > 0 ? best : 1;
+        key[k].text = 100.0 * (patterns ? 0.5 * fmin(1, (double)match[k] / most) + 0.5 * share : 1);
+    }
+    qsort(key, n, sizeof *key, ref_relevant_cmp);
+    for (size_t k = 0; k < n; k++)
+        want[k] = key[k].id;
+}
+
+static int ref_id_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static json_t *ref_facets(const int64_t *match, size_t n)
+{
+    int64_t cats[5] = {0}, models[3] = {0}, band[6] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const ref_doc *r = &ref[match[i]];
+        cats[r->cat]++;
+        models[r->model]++;
+        band[r->count ? (r->sum / r->count > 5 ? 5 : r->sum / r->count) : 0]++;
+    }
+    json_t *categories = json_object();
+    for (int c = 0; c < 5; c++)
+        if (cats[c])
+            json_object_set_new(categories, ref_cats[c], json_integer(cats[c]));
+    return json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}", "categories", categories, "pricing", "free",
+                     (json_int_t)models[0], "one_time", (json_int_t)models[1], "subscription",
+                     (json_int_t)models[2], "rating", "4+", (json_int_t)(band[4] + band[5]), "3+",
+                     (json_int_t)(band[3] + band[4] + band[5]), "2+",
+                     (json_int_t)(band[2] + band[3] + band[4] + band[5]));
+}
+
+/* A random query: 0-3 words (the last maybe cut to a prefix of 2+ characters), filters, a sort. */
+static void ref_query_make(ref_query *rq)
+{
+    memset(rq, 0, sizeof *rq);
+    rq->sq = query(NULL);
+    rq->sq.all_count = 1000;
+    rq->sq.all_sum = 3700;
+    rq->word_count = ref_rand(4) == 0 ? 0 : 1 + ref_rand(3);
+    static char cut[16];
+    for (size_t i = 0; i < rq->word_count; i++) {
+        rq->words[i] = ref_rand(2) ? ref_some_word() : ref_word(ref_rand(REF_WORDS));
+        size_t len = strlen(rq->q);
+        snprintf(rq->q + len, sizeof rq->q - len, "%s%s", i ? " " : "", rq->words[i]);
+    }
+    if (rq->word_count && ref_rand(2)) { /* the last word as a prefix of 2+ characters */
+        const char *w = rq->words[rq->word_count - 1];
+        size_t keep = 2 + ref_rand(strlen(w) - 1);
+        snprintf(cut, sizeof cut, "%.*s", (int)keep, w);
+        rq->words[rq->word_count - 1] = cut;
+        char *space = strrchr(rq->q, ' ');
+        snprintf(space ? space + 1 : rq->q, sizeof rq->q - (size_t)(space ? space + 1 - rq->q : 0), "%s", cut);
+    }
+    rq->sq.q = rq->word_count ? rq->q : NULL;
+    if (ref_rand(4) == 0)
+        rq->sq.category = ref_cats[ref_rand(5)];
+    if (ref_rand(8) == 0)
+        rq->sq.pricing = ref_models[ref_rand(3)];
+    if (ref_rand(5) == 0)
+        rq->sq.tags[rq->sq.tag_count++] = ref_tags[ref_rand(6)];
+    if (ref_rand(8) == 0)
+        rq->sq.max_price_cents = (int64_t)ref_rand(4) * 500;
+    if (ref_rand(8) == 0)
+        rq->sq.min_rating_hundredths = 200 + (int64_t)ref_rand(250);
+    if (ref_rand(16) == 0)
+        rq->sq.developer_id = 1 + (int64_t)ref_rand(20);
+    rq->sq.sort = ref_rand(3) == 0 ? SEARCH_INDEX_SORT_RATING : SEARCH_INDEX_SORT_RELEVANCE;
+    if (ref_rand(2)) /* the text part alone decides (after an exact name): ref_relevance_order */
+        rq->sq.weight_rating = rq->sq.weight_downloads = rq->sq.weight_freshness = 0;
+}
+
+static int64_t ref_all[REF_DOCS], ref_want[REF_DOCS];
+static int ref_large, ref_unfiltered, ref_text_checked; /* the paths the queries took */
+
+/* Runs q for [offset, offset + limit) into out (room for REF_DOCS): the total; facets kept. */
+static int64_t ref_run(search_index *ix, search_index_query q, int64_t offset, int64_t limit, int64_t *out,
+                       size_t *count, json_t **facets)
+{
+    q.offset = offset;
+    q.limit = limit;
+    search_index_result r = {.ids = out, .cap = REF_DOCS};
+    if (search_index_run(ix, &q, &r) < 0)
+        return -1;
+    *count = r.count;
+    *facets = r.facets;
+    return r.total;
+}
+
+/* One query against the reference: total and facets; the matches (the whole list, as a sort of
+ * every key gives it); sort=rating's order; and random pages, which take the best of the page's
+ * end (a sampled threshold, selections, heaps), against the whole list. Returns the total. */
+static int64_t ref_check(search_index *ix, const ref_query *rq)
+{
+    size_t n = 0, count = 0;
+    for (int64_t id = 1; id <= REF_DOCS; id++)
+        if (ref[id].live && ref_matches(&ref[id], rq))
+            ref_want[n++] = id;
+    json_t *facets = NULL, *want_facets = ref_facets(ref_want, n);
+    int64_t total = ref_run(ix, rq->sq, 0, (int64_t)(n ? n : 1), ref_all, &count, &facets);
+    CHECK_INT(total, n);
+    CHECK_INT(count, n);
+    CHECK(facets && json_equal(facets, want_facets));
+    json_decref(facets);
+    json_decref(want_facets);
+    if (total != (int64_t)n || count != n) {
+        fprintf(stderr, "  query \"%s\"\n", rq->q);
+        return total;
+    }
+    int64_t sorted[REF_DOCS];
+    memcpy(sorted, ref_all, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, ref_id_cmp);
+    CHECK(memcmp(sorted, ref_want, n * sizeof *sorted) == 0);
+    if (rq->sq.sort == SEARCH_INDEX_SORT_RATING || !rq->sq.q || !rq->sq.q[0] ||
+        (rq->word_count == 1 && strlen(rq->words[0]) < 2)) {
+        ref_sort_q = &rq->sq;
+        qsort(ref_want, n, sizeof *ref_want, ref_rating_cmp);
+        CHECK(memcmp(ref_all, ref_want, n * sizeof *ref_want) == 0);
+    } else if (rq->word_count <= 2 && !rq->sq.weight_rating && !rq->sq.weight_downloads && !rq->sq.weight_freshness) {
+        ref_relevance_order(rq, ref_want, n);
+        CHECK(memcmp(ref_all, ref_want, n * sizeof *ref_want) == 0);
+        ref_text_checked++;
+    }
+    int64_t page[REF_DOCS];
+    for (int i = 0; i < 4; i++) {
+        int64_t limit = 1 + (int64_t)ref_rand(i < 2 ? 20 : 100);
+        int64_t offset = i == 0 ? 0 : (int64_t)ref_rand(n + 10);
+        json_t *f = NULL;
+        CHECK_INT(ref_run(ix, rq->sq, offset, limit, page, &count, &f), n);
+        json_decref(f);
+        size_t left = offset >= (int64_t)n ? 0 : n - (size_t)offset;
+        size_t want = left < (size_t)limit ? left : (size_t)limit;
+        CHECK_INT(count, want);
+        if (count == want && want)
+            CHECK(memcmp(page, ref_all + offset, want * sizeof *page) == 0);
+    }
+    return total;
+}
+
+static void ref_queries(search_index *ix, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        ref_query rq;
+        ref_query_make(&rq);
+        int64_t total = ref_check(ix, &rq);
+        ref_large += total >= 1024 && rq.word_count > 0; /* enough matches for the sampled threshold */
+        ref_unfiltered += rq.word_count == 0 && !rq.sq.category && !rq.sq.pricing && !rq.sq.tag_count &&
+                      rq.sq.max_price_cents < 0 && !rq.sq.min_rating_hundredths && !rq.sq.developer_id;
+    }
+}
+
+static void test_reference(void)
+{
+    search_index *ix = search_index_new();
+    for (int64_t id = 1; id <= REF_DOCS; id++)
+        ref_put(ix, id);
+    ref_queries(ix, 400);
+    /* documents replaced, removed and with new counters: dead ordinals, running totals moved, then
+     * a squeeze renumbers them */
+    for (int64_t id = 1; id <= REF_DOCS; id++) {
+        uint64_t what = ref_rand(10);
+        if (what == 0)
+            ref_put(ix, id);
+        else if (what <= 6) {
+            search_index_remove(ix, id);
+            ref[id].live = 0;
+        } else if (what == 7) {
+            ref_doc *r = &ref[id];
+            r->count = (int64_t)ref_rand(12);
+            r->sum = r->count * (1 + (int64_t)ref_rand(5));
+            r->downloads = (int64_t)ref_rand(50);
+            CHECK_INT(search_index_set_counts(ix, id, r->count, r->sum, r->downloads, 0, 0), r->live);
+        }
+    }
+    ref_queries(ix, 200);
+    for (int64_t id = 1; id <= REF_DOCS; id += 2)
+        if (!ref[id].live)
+            ref_put(ix, id);
+    size_t live = 0;
+    for (int64_t id = 1; id <= REF_DOCS; id++)
+        live += (size_t)ref[id].live;
+    CHECK_INT(search_index_count(ix), live);
+    ref_queries(ix, 300);
+    CHECK(ref_large > 10);
+    CHECK(ref_unfiltered > 5); /* the running facet totals and the vote-counter scan */
+    CHECK(ref_text_checked > 50);
+    search_index_free(ix);
+}
+
 int main(void)
 {
     RUN(test_matching);
@@ -597,5 +1032,6 @@ int main(void)
     RUN(test_prefix_after_new_words);
     RUN(test_suggest_large);
     RUN(test_trending_list);
+    RUN(test_reference);
     return check_finish();
 }
