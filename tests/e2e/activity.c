@@ -66,10 +66,14 @@ static void checkout_free(const http_user *u, const char *tool)
     http_response_free(res);
 }
 
+/* Pages a walk of the trending list reads at most: the list holds every tool with activity in the
+ * window, and the test stack's database keeps what earlier runs made, so it may be long. */
+#define TRENDING_PAGES_MAX 1000
+
 /* The position (0-based, across pages) of tool id in GET /tools/trending?query; -1 when absent. */
 static int trending_position(const char *query, const char *id)
 {
-    for (int page = 1, seen = 0; page <= 50; page++) {
+    for (int page = 1, seen = 0; page <= TRENDING_PAGES_MAX; page++) {
         char path[256];
         snprintf(path, sizeof path, "/tools/trending?%s&per_page=100&page=%d", query, page);
         http_response *res = http_get(path, NULL);
@@ -196,7 +200,7 @@ static int64_t trending_walk(const char *query, int64_t *total)
 {
     int64_t items = 0;
     *total = -2;
-    for (int page = 1; page <= 100; page++) {
+    for (int page = 1; page <= TRENDING_PAGES_MAX; page++) {
         char path[256];
         snprintf(path, sizeof path, "/tools/trending?%s&per_page=100&page=%d", query, page);
         http_response *res = http_get(path, NULL);
