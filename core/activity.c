@@ -366,18 +366,9 @@ static char *activity_page_text(db *db, const search_page *found, const json_t *
         free(b.data);
         return NULL;
     }
-    json_text_lit(&b, ",\"total\":");
-    json_text_int(&b, total);
-    json_text_lit(&b, ",\"page\":");
-    json_text_int(&b, page);
-    json_text_lit(&b, ",\"per_page\":");
-    json_text_int(&b, per_page);
+    paging_text_counts(&b, total, page, per_page);
     json_text_lit(&b, "}\n");
-    size_t len;
-    char *text = json_text_finish(&b, &len);
-    if (!text)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return text;
+    return json_text_finish_answer(&b, NULL, err);
 }
 
 /* The trending page from the worker's search index (none yet: 0, SQL answers). */

@@ -198,12 +198,7 @@ static char *discovery_answer(db *db, const search_query *q, search_page *page, 
         free(b.data);
         return NULL;
     }
-    json_text_lit(&b, ",\"total\":");
-    json_text_int(&b, page->total);
-    json_text_lit(&b, ",\"page\":");
-    json_text_int(&b, q->page);
-    json_text_lit(&b, ",\"per_page\":");
-    json_text_int(&b, q->per_page);
+    paging_text_counts(&b, page->total, q->page, q->per_page);
     json_text_lit(&b, ",\"facets\":");
     json_text_value(&b, page->facets);
     json_text_lit(&b, ",\"suggestions\":");
@@ -213,11 +208,7 @@ static char *discovery_answer(db *db, const search_query *q, search_page *page, 
         json_text_string(&b, corrected);
     }
     json_text_lit(&b, "}\n");
-    size_t len;
-    char *text = json_text_finish(&b, &len);
-    if (!text)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return text;
+    return json_text_finish_answer(&b, NULL, err);
 }
 
 char *discovery_search(db *db, const config *cfg, const discovery_params *p, mkt_error *err)

@@ -137,3 +137,12 @@ char *json_text_finish(json_text *b, size_t *len)
     *b = (json_text){0};
     return out;
 }
+
+char *json_text_finish_answer(json_text *b, size_t *len, mkt_error *err)
+{
+    size_t ignored;
+    char *text = json_text_finish(b, len ? len : &ignored);
+    if (!text)
+        error_set(err, ERROR_INTERNAL, "out of memory");
+    return text;
+}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 typedef struct {
     char *data;
     size_t len, cap;
@@ -32,5 +34,8 @@ void json_text_value(json_text *b, const json_t *v);
 /* The text, NUL-terminated, its length in *len; the caller frees it. NULL (the buffer freed) when
  * anything failed. */
 char *json_text_finish(json_text *b, size_t *len);
+/* json_text_finish for an answer: when it fails, err is set (ERROR_INTERNAL, out of memory). len may
+ * be NULL. */
+char *json_text_finish_answer(json_text *b, size_t *len, mkt_error *err);
 
 #endif

@@ -27,3 +27,13 @@ json_t *paging_list(json_t *items, int64_t total, int64_t page, int64_t per_page
         error_set(err, ERROR_INTERNAL, "out of memory");
     return out;
 }
+
+void paging_text_counts(json_text *b, int64_t total, int64_t page, int64_t per_page)
+{
+    json_text_lit(b, ",\"total\":");
+    json_text_int(b, total);
+    json_text_lit(b, ",\"page\":");
+    json_text_int(b, page);
+    json_text_lit(b, ",\"per_page\":");
+    json_text_int(b, per_page);
+}

@@ -44,10 +44,11 @@ const char *summary_cache_text(int64_t id, size_t *len)
     summary_cache_slot *s = summary_cache_slot_of(id);
     if (id <= 0 || s->id != id)
         return NULL;
-    if (!s->text && !(s->text = json_dumps(s->summary, JSON_COMPACT)))
-        return NULL;
-    if (!s->text_len)
+    if (!s->text) {
+        if (!(s->text = json_dumps(s->summary, JSON_COMPACT)))
+            return NULL;
         s->text_len = strlen(s->text);
+    }
     *len = s->text_len;
     return s->text;
 }

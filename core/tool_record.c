@@ -534,10 +534,7 @@ char *tool_record_view_text(const tool_record *t, size_t *len, mkt_error *err)
     json_text_lit(&b, ",\"output_schema\":");
     tool_record_text_cell(&b, t->published_output_schema);
     json_text_lit(&b, "}\n");
-    char *text = json_text_finish(&b, len);
-    if (!text)
-        error_set(err, ERROR_INTERNAL, "out of memory");
-    return text;
+    return json_text_finish_answer(&b, len, err);
 }
 
 /* ---- writes: tools and tool_tags -------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* The one paged-list rule: core/paging (range check, offset, the {items, total, page, per_page}
  * wrapper) and request_paging (the two query parameters). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/paging.h"
@@ -79,10 +80,31 @@ static void test_list_shape(void)
     error_clear(&err);
 }
 
+/* The text form is paging_list's document, byte for byte, once the items come first. */
+static void test_text_counts_match_list(void)
+{
+    mkt_error err = MKT_ERROR_INIT;
+    json_t *list = paging_list(json_pack("[i, s]", 1, "x"), 123456789012, 7, 100, &err);
+    char *want = json_dumps(list, JSON_COMPACT);
+    json_text b = {0};
+    json_text_lit(&b, "{\"items\":[1,\"x\"]");
+    paging_text_counts(&b, 123456789012, 7, 100);
+    json_text_lit(&b, "}");
+    char *got = json_text_finish_answer(&b, NULL, &err);
+    CHECK(want != NULL && got != NULL);
+    if (want && got)
+        CHECK_STR(got, want);
+    CHECK_INT(err.kind, ERROR_NONE);
+    free(want);
+    free(got);
+    json_decref(list);
+}
+
 int main(void)
 {
     RUN(test_request_paging);
     RUN(test_check_and_offset);
     RUN(test_list_shape);
+    RUN(test_text_counts_match_list);
     return check_finish();
 }
