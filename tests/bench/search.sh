@@ -271,6 +271,15 @@ run_wrk() {  # run_wrk N NAME
     if [[ "${ANSWERED[$key]:-0}" == 0 ]]; then  # none finished within the duration: no latency to show
         P50[$key]=- P99[$key]=-
     fi
+    [[ "${ERRS[$key]}" == 0 ]] || failed=1
+}
+
+run_all() {  # run_all KEY_PREFIX NAME...: run_wrk on each
+    local at="$1" name
+    shift
+    for name in "$@"; do
+        run_wrk "$at" "$name"
+    done
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "-" }'; }
@@ -307,15 +316,12 @@ report_size() {  # report_size N
 # answer cache (core/query_cache) would otherwise answer after the first time each second.
 UNCACHED=(health rare common two category tag rating page50)
 uncached_pass() {  # uncached_pass N
-    local n="$1" name
+    local n="$1"
     echo "search_answer_cache_ms = 0" >>"$STACK_DIR/marketplace.conf"
     kill -HUP "$(env_get MKT_MASTER_PID)"
     sleep 2
     wait_indexes "${PUBLISHED[$n]}"
-    for name in "${UNCACHED[@]}"; do
-        run_wrk "$n-uncached" "$name"
-        [[ "${ERRS[$n-uncached:$name]}" == 0 ]] || failed=1
-    done
+    run_all "$n-uncached" "${UNCACHED[@]}"
     echo
     echo "-- the same searches at $n tools without the answer cache (search_answer_cache_ms = 0)"
     report_rows "$n-uncached" "${UNCACHED[@]}"
@@ -327,12 +333,9 @@ uncached_pass() {  # uncached_pass N
 # of a server that is busy but not saturated.
 LIGHT=(health rare common two category tag rating page50 suggest trending)
 light_pass() {  # light_pass N (after uncached_pass: search_answer_cache_ms = 0)
-    local n="$1" name saved_threads="$THREADS" saved_connections="$CONNECTIONS" saved_duration="$DURATION"
+    local n="$1" saved_threads="$THREADS" saved_connections="$CONNECTIONS" saved_duration="$DURATION"
     THREADS=1 CONNECTIONS="$LIGHT_CONNECTIONS" DURATION="$LIGHT_DURATION"
-    for name in "${LIGHT[@]}"; do
-        run_wrk "$n-light" "$name"
-        [[ "${ERRS[$n-light:$name]}" == 0 ]] || failed=1
-    done
+    run_all "$n-light" "${LIGHT[@]}"
     echo
     echo "-- light load at $n tools, uncached: $CONNECTIONS connections, 1 thread, ${DURATION}s each"
     report_rows "$n-light" "${LIGHT[@]}"
@@ -420,10 +423,7 @@ for n in $SIZES; do
     wait_indexes "${PUBLISHED[$n]}"
     capture_all "$n"
     LOAD[$n]="$(cut -d' ' -f1-3 /proc/loadavg)"
-    for name in "${NAMES[@]}"; do
-        run_wrk "$n" "$name"
-        [[ "${ERRS[$n:$name]}" == 0 ]] || failed=1
-    done
+    run_all "$n" "${NAMES[@]}"
     report_size "$n"
     uncached_pass "$n"
     light_pass "$n"
@@ -452,22 +452,21 @@ for name in "${NAMES[@]}"; do
         "$(goal "${P99[$LAST:$name]}" "$limit") <$limit" "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" \
         "$([[ "$name" == health ]] && echo - || echo "${TOTAL[$FIRST:$name]}->${TOTAL[$LAST:$name]}")"
 done
-for name in "${UNCACHED[@]:1}"; do
-    p50r="$(cost "${P50[$LAST-uncached:$name]}" "${P50[$FIRST-uncached:$name]}")"
-    rpsr="$(cost "${RPS[$FIRST-uncached:$name]}" "${RPS[$LAST-uncached:$name]}")"
-    printf '%-46s %9s %9s %8s %8s %11s %11s\n' "${LABELS[$name]}, uncached" "$p50r" "$rpsr" \
-        "${P99[$LAST-uncached:$name]}" "$(goal "${P99[$LAST-uncached:$name]}" 20) <20" \
-        "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" "-"
-done
-for name in "${LIGHT[@]:1}"; do
-    p50r="$(cost "${P50[$LAST-light:$name]}" "${P50[$FIRST-light:$name]}")"
-    rpsr="$(cost "${RPS[$FIRST-light:$name]}" "${RPS[$LAST-light:$name]}")"
-    limit=20
-    [[ "$name" == suggest ]] && limit=5
-    printf '%-46s %9s %9s %8s %8s %11s %11s\n' "${LABELS[$name]}, light" "$p50r" "$rpsr" \
-        "${P99[$LAST-light:$name]}" "$(goal "${P99[$LAST-light:$name]}" "$limit") <$limit" \
-        "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" "-"
-done
+pass_rows() {  # pass_rows PASS NAME...: the summary rows of the -PASS keys (uncached, light)
+    local pass="$1" name p50r rpsr limit
+    shift
+    for name in "$@"; do
+        p50r="$(cost "${P50[$LAST-$pass:$name]}" "${P50[$FIRST-$pass:$name]}")"
+        rpsr="$(cost "${RPS[$FIRST-$pass:$name]}" "${RPS[$LAST-$pass:$name]}")"
+        limit=20
+        [[ "$name" == suggest ]] && limit=5
+        printf '%-46s %9s %9s %8s %8s %11s %11s\n' "${LABELS[$name]}, $pass" "$p50r" "$rpsr" \
+            "${P99[$LAST-$pass:$name]}" "$(goal "${P99[$LAST-$pass:$name]}" "$limit") <$limit" \
+            "$(goal "$p50r" 2)/$(goal "$rpsr" 2)" "-"
+    done
+}
+pass_rows uncached "${UNCACHED[@]:1}"
+pass_rows light "${LIGHT[@]:1}"
 echo "goals: p99 < 20 ms for every query at $LAST tools (suggest < 5 ms); the $FIRST -> $LAST ratio under 2 (p50/req/s)"
 echo "uncached: the same searches with search_answer_cache_ms = 0, every request running the index"
 echo "light: uncached, with $LIGHT_CONNECTIONS connections instead of $CONNECTIONS (the response time below saturation)"
